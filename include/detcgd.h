@@ -1,0 +1,272 @@
+/*
+ * detcgd.h -- the one public header of libdetcgd.
+ *
+ * Compressed gradient descent with matrix stepsizes (det-CGD1 / det-CGD2,
+ * Li, Karagulyan, Richtarik, ICLR 2024) and its baselines:
+ *
+ *   det-CGD1:  x+ = x - D S grad f(x)       det-CGD2:  x+ = x - T D grad f(x)
+ *
+ * with D = Diag(D_1..D_l) a block-diagonal stepsize and S, T random sketches
+ * with E[S] = I, block-diagonal by layer.
+ *
+ * Lifecycle (the caller keeps ownership of everything it passes in):
+ *   DetcgdProblem* p;  detcgd_problem_create(&p, &problem_spec);
+ *   DetcgdSolver*  s;  detcgd_create(&s, p, &settings);
+ *   detcgd_run(s);     detcgd_get_result(s, &result);
+ *   detcgd_destroy(&s); detcgd_problem_destroy(&p);
+ *
+ * Every function returns a DetcgdStatus (DETCGD_OK = 0); detcgd_last_error()
+ * holds the message of the last failure on this thread.  Precision is double.
+ */
+#ifndef DETCGD_H
+#define DETCGD_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DETCGD_VERSION "0.1.0"
+#define DETCGD_PATH_MAX 512
+#define DETCGD_LIST_MAX 1024
+
+/* ==== Status codes and termination reasons ==== */
+
+typedef enum DetcgdStatus {
+  DETCGD_OK = 0,
+  DETCGD_ERR_ARG,       /* invalid setting or argument (the message names it) */
+  DETCGD_ERR_ALLOC,     /* out of host or device memory */
+  DETCGD_ERR_IO,        /* cannot read or write a file */
+  DETCGD_ERR_PARSE,     /* malformed input file (the message gives file:line) */
+  DETCGD_ERR_NUMERIC,   /* non-SPD matrix, LAPACK failure, NaN in setup */
+  DETCGD_ERR_CERT,      /* a stepsize fails its condition (7)/(8) and is not forced */
+  DETCGD_ERR_NO_DEVICE, /* CUDA requested but not compiled in or no device */
+  DETCGD_ERR_CUDA,      /* a CUDA / cuBLAS / cuSOLVER call failed */
+  DETCGD_ERR_INTERNAL
+} DetcgdStatus;
+
+typedef enum DetcgdTermination {
+  DETCGD_TERM_NONE = 0,  /* not run yet */
+  DETCGD_TERM_MAX_ITER,  /* K iterations done */
+  DETCGD_TERM_TARGET_G,  /* G_{K,D} <= target at a trace point */
+  DETCGD_TERM_TIME,      /* time limit reached */
+  DETCGD_TERM_NONFINITE  /* NaN/Inf found at a trace point; trace kept */
+} DetcgdTermination;
+
+const char* detcgd_status_str(int status);
+const char* detcgd_termination_str(int term);
+/* Message of the last failed call on this thread ("" if none). */
+const char* detcgd_last_error(void);
+
+/* ==== Logging ==== */
+
+typedef enum DetcgdLogLevel {
+  DETCGD_LOG_ERROR = 0, DETCGD_LOG_WARN, DETCGD_LOG_INFO, DETCGD_LOG_DEBUG
+} DetcgdLogLevel;
+
+/* All console output goes through this sink (default: stderr for errors and
+ * warnings, stdout otherwise).  NULL restores the default. */
+typedef void (*DetcgdLogFn)(int level, const char* msg, void* user);
+void detcgd_set_log(DetcgdLogFn fn, void* user, int max_level);
+
+/* ==== Problems ==== */
+
+typedef enum DetcgdProblemKind {
+  DETCGD_PROBLEM_LOGREG_NC = 0, /* (1/N) sum log(1+exp(-b a^T x)) + lam sum x^2/(1+x^2) */
+  DETCGD_PROBLEM_QUAD_NC        /* sum_i 1/2 (x_i-c_i)^T A_i (x_i-c_i) + lam sum x^2/(1+x^2) */
+} DetcgdProblemKind;
+
+typedef struct DetcgdProblemSpec {
+  int kind;                       ///< DetcgdProblemKind; default LOGREG_NC
+  char data_path[DETCGD_PATH_MAX];///< LIBSVM file for logreg-nc; default ""
+  int features;                   ///< d for logreg-nc; 0 = largest index in the file
+  double lambda;                  ///< regulariser weight; default 0.3
+  char layers[DETCGD_LIST_MAX];   ///< layer widths "64,32,32" or "16x64" (16 layers of 64); "" = one layer
+  int nlayers;                    ///< logreg-nc: split d into this many near-equal layers; 0 = use `layers`
+  /* quad-nc generator */
+  double spec_min;                ///< smallest eigenvalue of each A_i; default 0.01
+  double spec_max;                ///< largest eigenvalue of each A_i; default 1
+  double diag_dominance;          ///< A_i = a Diag(s) + (1-a) Q Lambda Q^T, a in [0,1]; default 0.5
+  double center_scale;            ///< c_i ~ N(0, center_scale^2); default 1
+  uint64_t seed;                  ///< generator seed (quad-nc data); default 1
+} DetcgdProblemSpec;
+
+typedef struct DetcgdProblem DetcgdProblem;
+
+void detcgd_problem_spec_default(DetcgdProblemSpec* spec);
+/* key = value setter for the CLI and config files ("lambda", "layers", ...). */
+int detcgd_problem_spec_set(DetcgdProblemSpec* spec, const char* key, const char* value);
+/* 1 if `key` is a problem option (for callers that route keys of one config file). */
+int detcgd_is_problem_key(const char* key);
+int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec);
+void detcgd_problem_destroy(DetcgdProblem** p);
+
+typedef struct DetcgdProblemInfo {
+  int64_t dim;          ///< d
+  int nlayers;          ///< l
+  int64_t nsamples;     ///< N (logreg-nc), 0 for quad-nc
+  int64_t nnz;          ///< nonzeros of A (logreg-nc)
+  double lmax;          ///< lambda_max of the block-diagonal smoothness bound
+  double block_bound_c; ///< c with L <= c Blockdiag(L_ii) (1 when l = 1 or quad-nc)
+} DetcgdProblemInfo;
+int detcgd_problem_info(const DetcgdProblem* p, DetcgdProblemInfo* info);
+/* Width of layer i (0-based). */
+int detcgd_problem_layer_size(const DetcgdProblem* p, int i);
+/* f(x) and grad f(x) on the host (reference evaluation; g may be NULL). */
+int detcgd_problem_eval(const DetcgdProblem* p, const double* x, double* f, double* g);
+/* Smoothness block i, dense column-major into out (layer_size^2 doubles). */
+int detcgd_problem_smoothness_block(const DetcgdProblem* p, int i, double* out);
+
+/* ==== Settings ==== */
+
+typedef enum DetcgdMethod { DETCGD_METHOD_GD = 0, DETCGD_METHOD_DET1, DETCGD_METHOD_DET2 } DetcgdMethod;
+
+typedef enum DetcgdSketchKind {
+  DETCGD_SKETCH_IDENTITY = 0, /* S = I */
+  DETCGD_SKETCH_RANDK,        /* k of m coordinates without replacement, scale m/k */
+  DETCGD_SKETCH_RAND1,        /* rand-k with k = 1 */
+  DETCGD_SKETCH_IMPORTANCE1,  /* one coordinate j with prob p_j, scale 1/p_j */
+  DETCGD_SKETCH_BERNOULLI,    /* each coordinate independently with prob p, scale 1/p */
+  DETCGD_SKETCH_BERNQ         /* the whole layer i with prob q_i, scale 1/q_i */
+} DetcgdSketchKind;
+
+typedef enum DetcgdStepsizeKind {
+  DETCGD_STEP_GD = 0,    /* D = I / lambda_max(L) */
+  DETCGD_STEP_CGD_SCALAR,/* D = gamma I, gamma = 1/(lambda_max(L) lambda_max(E[S^2])) */
+  DETCGD_STEP_CGD_MAT,   /* D = gamma I, gamma = 1/max_i lambda_max(E[S_i L_i S_i]) */
+  DETCGD_STEP_DET2_OPT,  /* D_i = (E[T_i L_i T_i])^{-1}, the det-CGD2 optimum (12) */
+  DETCGD_STEP_THM2,      /* D_i = gamma_i W_i, Theorem 2 (det-CGD1) */
+  DETCGD_STEP_USER       /* read from stepsize.file */
+} DetcgdStepsizeKind;
+
+typedef enum DetcgdWeight {
+  DETCGD_W_IDENTITY = 0, /* W_i = I */
+  DETCGD_W_DIAG_INV,     /* W_i = diag(L_i)^{-1} */
+  DETCGD_W_INV,          /* W_i = L_i^{-1} */
+  DETCGD_W_INV_SQRT      /* W_i = L_i^{-1/2} */
+} DetcgdWeight;
+
+typedef enum DetcgdImportance { DETCGD_IMP_LII = 0, DETCGD_IMP_UNIFORM } DetcgdImportance;
+
+typedef enum DetcgdBackendKind { DETCGD_BACKEND_AUTO = 0, DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA } DetcgdBackendKind;
+
+typedef struct DetcgdSketchSettings {
+  int kind;                     ///< DetcgdSketchKind; default RAND1
+  int k;                        ///< rand-k: coordinates per layer; default 1
+  double k_ratio;               ///< rand-k: k_i = ceil(k_ratio d_i) if > 0; default 0
+  char k_list[DETCGD_LIST_MAX]; ///< rand-k: "k_1,k_2,..." per layer, overrides k; default ""
+  double p;                     ///< Bernoulli: keep probability; default 0.5
+  double q;                     ///< Bern-q: layer keep probability; default 0.5
+  char q_list[DETCGD_LIST_MAX]; ///< Bern-q: "q_1,q_2,..." per layer; default ""
+  int importance;               ///< importance rand-1 probabilities: DetcgdImportance; default LII
+} DetcgdSketchSettings;
+
+typedef struct DetcgdStepsizeSettings {
+  int kind;                      ///< DetcgdStepsizeKind; default DET2_OPT
+  int weight;                    ///< W for THM2: DetcgdWeight; default DIAG_INV
+  char file[DETCGD_PATH_MAX];    ///< USER: d numbers (diagonal) or sum d_i^2 (dense blocks, column-major)
+  double scale;                  ///< D is multiplied by this after construction; default 1
+  int force;                     ///< 1 = run even if the certificate exceeds 1; default 0
+} DetcgdStepsizeSettings;
+
+typedef struct DetcgdTermSettings {
+  int64_t max_iter;  ///< K; default 1000
+  double target_g;   ///< stop when G_{K,D} <= target at a trace point; 0 = off
+  double time_limit; ///< seconds; 0 = none
+} DetcgdTermSettings;
+
+typedef struct DetcgdOutputSettings {
+  char trace_path[DETCGD_PATH_MAX];   ///< CSV trace; "" = none
+  char summary_path[DETCGD_PATH_MAX]; ///< JSON summary; "" = none
+  int64_t trace_every;                ///< trace row every t iterations (and the last); default 10
+  int verbose;                        ///< 0 quiet, 1 banner+table+summary, 2 debug; default 1
+  int progress;                       ///< 1 = progress line on stderr when it is a terminal; default 1
+  char label[128];                    ///< run label shown in plots; default "" (method/sketch/stepsize)
+} DetcgdOutputSettings;
+
+typedef struct DetcgdCommSettings {
+  int value_bits;  ///< 32 or 64 bits per sent value; default 32
+  int shared_seed; ///< 1 = server regenerates indices from the shared seed (values only); default 0
+} DetcgdCommSettings;
+
+typedef struct DetcgdSettings {
+  int method;                      ///< DetcgdMethod; default DET2
+  DetcgdSketchSettings sketch;
+  DetcgdStepsizeSettings stepsize;
+  DetcgdTermSettings term;
+  DetcgdOutputSettings output;
+  DetcgdCommSettings comm;
+  int backend;                     ///< DetcgdBackendKind; default AUTO
+  uint64_t seed;                   ///< sketch seed; default 42
+  double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
+  double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
+  int64_t f_inf_iters;             ///< GD iterations for the f^inf estimate; default 2000
+} DetcgdSettings;
+
+void detcgd_settings_default(DetcgdSettings* s);
+/* Checks every field that does not depend on the problem; the message names the option. */
+int detcgd_settings_validate(const DetcgdSettings* s);
+/* key = value setter: "method", "sketch", "k", "stepsize", "weight", "iters", ... */
+int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value);
+/* Names accepted by the setters, for --help. */
+const char* detcgd_method_name(int method);
+const char* detcgd_sketch_name(int kind);
+const char* detcgd_stepsize_name(int kind);
+const char* detcgd_weight_name(int weight);
+
+/* ==== Solver ==== */
+
+typedef struct DetcgdSolver DetcgdSolver;
+
+typedef struct DetcgdResult {
+  int termination;        ///< DetcgdTermination
+  int64_t iterations;     ///< K actually run
+  double f_initial;       ///< f(x0)
+  double f_final;         ///< f(x^K)
+  double grad_norm2_final;///< ||grad f(x^K)||^2
+  double g_kd;            ///< G_{K,D}: mean of ||grad f(x^k)||^2_{D/det(D)^{1/d}}, k < K
+  double theorem1_bound;  ///< 2 (f(x0) - f_inf) / (det(D)^{1/d} K)
+  double f_inf;           ///< the f^inf used in the bound
+  double certificate;     ///< lambda_max of condition (7) or (8); <= 1 when feasible
+  double det_factor;      ///< det(D)^{-1/d} (iteration-complexity factor)
+  double log_det;         ///< log det D
+  double coords_per_iter; ///< expected coordinates sent per iteration
+  int64_t coords_sent;    ///< total coordinates sent
+  int64_t bits_up;        ///< total uplink bits
+  int64_t bits_down;      ///< total downlink bits
+  double time_setup;      ///< seconds: problem upload, stepsize, certificate
+  double time_finf;       ///< seconds: f^inf estimate
+  double time_iterate;    ///< seconds: the iteration loop
+  const char* backend;    ///< name of the backend that ran
+} DetcgdResult;
+
+int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettings* s);
+int detcgd_run(DetcgdSolver* s);
+int detcgd_get_result(const DetcgdSolver* s, DetcgdResult* r);
+/* Final iterate x^K (dim doubles). */
+int detcgd_get_x(const DetcgdSolver* s, double* x);
+void detcgd_destroy(DetcgdSolver** s);
+
+/* ==== Theory (no iterations) ==== */
+
+typedef struct DetcgdTheory {
+  double certificate;     ///< condition (7) for det-CGD1 / GD, (8) for det-CGD2
+  double log_det;         ///< log det D
+  double det_factor;      ///< det(D)^{-1/d}: iteration factor
+  double coords_per_iter; ///< expected coordinates sent per iteration
+  double comm_factor;     ///< det_factor * coords_per_iter
+} DetcgdTheory;
+
+/* Builds the stepsize of s for p (no iteration, no f^inf) and returns its factors. */
+int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* s, DetcgdTheory* t);
+
+/* ==== Devices ==== */
+
+/* Number of usable CUDA devices; 0 when built without CUDA or on any CUDA error. */
+int detcgd_cuda_device_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DETCGD_H */

@@ -1,0 +1,61 @@
+/*
+ * api.c -- status strings and the run-time backend choice.
+ *
+ * DETCGD_WITH_CUDA appears here and in CMakeLists.txt only.
+ */
+#include "backend.h"
+
+const char* detcgd_status_str(int st) {
+  switch (st) {
+    case DETCGD_OK: return "ok";
+    case DETCGD_ERR_ARG: return "invalid argument";
+    case DETCGD_ERR_ALLOC: return "out of memory";
+    case DETCGD_ERR_IO: return "i/o error";
+    case DETCGD_ERR_PARSE: return "malformed input";
+    case DETCGD_ERR_NUMERIC: return "numerical error";
+    case DETCGD_ERR_CERT: return "stepsize condition fails";
+    case DETCGD_ERR_NO_DEVICE: return "no CUDA device";
+    case DETCGD_ERR_CUDA: return "CUDA error";
+    case DETCGD_ERR_INTERNAL: return "internal error";
+    default: return "unknown status";
+  }
+}
+
+const char* detcgd_termination_str(int t) {
+  switch (t) {
+    case DETCGD_TERM_NONE: return "not run";
+    case DETCGD_TERM_MAX_ITER: return "max_iter";
+    case DETCGD_TERM_TARGET_G: return "target_g";
+    case DETCGD_TERM_TIME: return "time_limit";
+    case DETCGD_TERM_NONFINITE: return "nonfinite";
+    default: return "unknown";
+  }
+}
+
+#ifdef DETCGD_WITH_CUDA
+extern const DcBackendOps dc_backend_cuda_ops;
+int dc_cuda_device_count(void);
+int detcgd_cuda_device_count(void) { return dc_cuda_device_count(); }
+#else
+int detcgd_cuda_device_count(void) { return 0; }
+#endif
+
+int dc_backend_open(DcBackend* be, int kind) {
+  be->state = NULL;
+  be->ops = &dc_backend_cpu_ops;
+  if (kind == DETCGD_BACKEND_CUDA || (kind == DETCGD_BACKEND_AUTO && detcgd_cuda_device_count() > 0)) {
+#ifdef DETCGD_WITH_CUDA
+    if (detcgd_cuda_device_count() <= 0)
+      return dc_fail(DETCGD_ERR_NO_DEVICE, "backend: cuda requested but no CUDA device is available");
+    be->ops = &dc_backend_cuda_ops;
+#else
+    return dc_fail(DETCGD_ERR_NO_DEVICE, "backend: cuda requested but detcgd was built without CUDA");
+#endif
+  }
+  return be->ops->open(be);
+}
+
+void dc_backend_close(DcBackend* be) {
+  if (be->ops) be->ops->close(be);
+  be->ops = NULL;
+}

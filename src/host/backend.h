@@ -1,0 +1,124 @@
+/*
+ * backend.h -- the internal backend interface.
+ *
+ * The methods and the solver loop are written only against these ops; the
+ * plain-C backend (backend_cpu.c) is the reference and the test oracle, the
+ * CUDA backend implements the same ops on the device.  Vectors, block
+ * matrices, sketches and problem data are opaque: each backend defines their
+ * layout.  Scalars produced by reductions are written into a "metrics" vector
+ * (slot indices), so that they can stay on the device until a trace point.
+ */
+#ifndef DETCGD_BACKEND_H
+#define DETCGD_BACKEND_H
+
+#include <stdint.h>
+#include "internal.h"
+#include "sketch_draw.h"
+
+typedef struct DcBackend DcBackend;
+typedef struct DcVec DcVec;           /* n doubles in backend memory */
+typedef struct DcBlocks DcBlocks;     /* block-diagonal matrix in backend memory */
+typedef struct DcSketch DcSketch;     /* the current draw of a sketch and its tally */
+typedef struct DcProbData DcProbData; /* problem data in backend memory */
+
+/* Sketch of every layer plus its communication cost model. */
+typedef struct DcSketchSpec {
+  int kind;                /* DC_SK_* (same for all layers) */
+  const DcLayout* layout;  /* borrowed */
+  DcSketchLayer* layers;   /* owns: l entries */
+  double* aux;             /* owns: importance probabilities and CDFs (may be NULL) */
+  int64_t aux_len;
+  int64_t* cap_off;        /* owns: draw slots of layer i at [cap_off[i], cap_off[i+1]) */
+  int value_bits;          /* bits per sent value */
+  int send_indices;        /* 1: each kept coordinate also costs ceil(log2 d_i) bits */
+  int layer_flag_bits;     /* bits per layer per draw (Bern-q: 1) */
+} DcSketchSpec;
+
+/* One draw, copied to the host (tests, checkpoints). */
+typedef struct DcSketchDraw {
+  int* idx;       /* caller-allocated, cap_off[l] entries: local indices */
+  double* scale;  /* caller-allocated, cap_off[l] entries */
+  int* count;     /* caller-allocated, l entries */
+} DcSketchDraw;
+
+/* Problem data as the host holds it; each backend copies what it needs. */
+typedef struct DcHostProblem {
+  int kind;               /* DetcgdProblemKind */
+  const DcLayout* layout; /* borrowed */
+  double lambda;          /* weight of lam sum x^2/(1+x^2) */
+  /* logreg-nc: CSR rows a_j with labels b_j in {-1,+1} */
+  int64_t nrows;
+  const int64_t* rowptr;  /* borrowed: nrows+1 */
+  const int32_t* colidx;  /* borrowed */
+  const double* val;      /* borrowed */
+  const double* label;    /* borrowed: nrows */
+  /* quad-nc: dense A_i at layout->moff[i], centres c */
+  const double* A;        /* borrowed */
+  const double* c;        /* borrowed: d */
+} DcHostProblem;
+
+typedef struct DcBackendOps {
+  const char* name;
+  int (*open)(DcBackend* be);
+  void (*close)(DcBackend* be);
+
+  /* ---- vectors ---- */
+  int (*vec_create)(DcBackend* be, int64_t n, DcVec** v);           /* v = 0 */
+  void (*vec_destroy)(DcBackend* be, DcVec** v);
+  int (*vec_upload)(DcBackend* be, DcVec* v, const double* h);      /* v <- h */
+  int (*vec_download)(DcBackend* be, const DcVec* v, double* h);    /* h <- v */
+  int (*vec_copy)(DcBackend* be, DcVec* dst, const DcVec* src);     /* dst <- src */
+  int (*axpy)(DcBackend* be, double a, const DcVec* x, DcVec* y);   /* y <- y + a x */
+  int (*dot)(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int slot); /* m[slot] = x.y */
+  int (*metric_add)(DcBackend* be, DcVec* m, int dst, int src);     /* m[dst] += m[src] */
+
+  /* ---- block-diagonal matrices B = Diag(B_1..B_l) ---- */
+  int (*blocks_create)(DcBackend* be, const DcHostBlocks* h, DcBlocks** B);
+  void (*blocks_destroy)(DcBackend* be, DcBlocks** B);
+  /* y_i <- y_i + alpha B_i x_i for every block i */
+  int (*bd_apply)(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y);
+  /* y_i <- y_i + alpha B_i S_i x_i, reading only the kept columns of B_i */
+  int (*bd_apply_cols)(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
+                       double alpha, DcVec* y);
+  /* y_i <- y_i + alpha T_i B_i x_i, computing only the kept rows of B_i */
+  int (*bd_apply_rows)(DcBackend* be, const DcBlocks* B, const DcSketch* T, const DcVec* x,
+                       double alpha, DcVec* y);
+  /* m[slot] = x^T B x = sum_i x_i^T B_i x_i */
+  int (*bd_quadform)(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot);
+
+  /* ---- sketches ---- */
+  int (*sketch_create)(DcBackend* be, const DcSketchSpec* spec, DcSketch** S);
+  void (*sketch_destroy)(DcBackend* be, DcSketch** S);
+  /* Draws S^k for (seed, iter, client) and adds its coordinates and bits to the tally. */
+  int (*sketch_sample)(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t client);
+  int (*sketch_read)(DcBackend* be, const DcSketch* S, DcSketchDraw* out);
+  int (*sketch_tally)(DcBackend* be, const DcSketch* S, int64_t* coords, int64_t* bits);
+
+  /* ---- problems ---- */
+  int (*problem_create)(DcBackend* be, const DcHostProblem* h, DcProbData** P);
+  void (*problem_destroy)(DcBackend* be, DcProbData** P);
+  /* g = grad f(x); if fslot >= 0 also m[fslot] = f(x) */
+  int (*problem_grad)(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m,
+                      int fslot);
+
+  /* ---- Monte Carlo second moment of one layer ----
+   * mean = (1/N) sum_s S_s A S_s and its standard error per entry (m x m,
+   * column-major), with draws (seed, iter = s, client = 0, layer). */
+  int (*mc_moment)(DcBackend* be, const DcSketchSpec* spec, int layer, const double* A,
+                   int64_t nsamples, uint64_t seed, double* mean, double* std_err);
+} DcBackendOps;
+
+struct DcBackend {
+  const DcBackendOps* ops;
+  void* state; /* owns: backend-specific (handles, streams, scratch) */
+};
+
+/* Opens the backend chosen by `kind` (DetcgdBackendKind); AUTO = CUDA iff compiled and present. */
+int dc_backend_open(DcBackend* be, int kind);
+void dc_backend_close(DcBackend* be);
+
+extern const DcBackendOps dc_backend_cpu_ops;
+/* Reference f(x) and g = grad f(x) on host arrays (the CPU backend's own loop). */
+double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g);
+
+#endif /* DETCGD_BACKEND_H */

@@ -1,0 +1,418 @@
+/*
+ * backend_cpu.c -- the plain-C reference implementation of every backend op.
+ *
+ * Straight loops over blocks, in a fixed order, so results are deterministic
+ * and readable.  This is the oracle the CUDA backend is tested against.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backend.h"
+
+struct DcVec { int64_t n; double* data; /* owns */ };
+struct DcBlocks { DcHostBlocks h; /* owns h.data */ };
+struct DcSketch {
+  const DcSketchSpec* spec; /* borrowed */
+  int* idx;                 /* owns: cap_off[l] kept local indices */
+  double* scale;            /* owns: cap_off[l] scales */
+  int* count;               /* owns: kept per layer */
+  int* index_bits;          /* owns: ceil(log2 d_i) per layer */
+  unsigned char* mark;      /* owns: membership table for Floyd (max d_i) */
+  int64_t tally_coords, tally_bits;
+};
+struct DcProbData { DcHostProblem h; /* arrays borrowed from the DetcgdProblem */ };
+
+/* ==== Vectors ==== */
+
+static int cpu_open(DcBackend* be) { be->state = NULL; return DETCGD_OK; }
+static void cpu_close(DcBackend* be) { (void)be; }
+
+static int cpu_vec_create(DcBackend* be, int64_t n, DcVec** v) {
+  (void)be;
+  *v = (DcVec*)dc_calloc(1, sizeof(DcVec));
+  if (!*v) return DETCGD_ERR_ALLOC;
+  (*v)->n = n;
+  (*v)->data = (double*)dc_calloc((size_t)(n > 0 ? n : 1), sizeof(double));
+  if (!(*v)->data) { free(*v); *v = NULL; return DETCGD_ERR_ALLOC; }
+  return DETCGD_OK;
+}
+
+static void cpu_vec_destroy(DcBackend* be, DcVec** v) {
+  (void)be;
+  if (!v || !*v) return;
+  free((*v)->data);
+  free(*v);
+  *v = NULL;
+}
+
+static int cpu_vec_upload(DcBackend* be, DcVec* v, const double* h) {
+  (void)be;
+  memcpy(v->data, h, (size_t)v->n * sizeof(double));
+  return DETCGD_OK;
+}
+
+static int cpu_vec_download(DcBackend* be, const DcVec* v, double* h) {
+  (void)be;
+  memcpy(h, v->data, (size_t)v->n * sizeof(double));
+  return DETCGD_OK;
+}
+
+static int cpu_vec_copy(DcBackend* be, DcVec* dst, const DcVec* src) {
+  (void)be;
+  memcpy(dst->data, src->data, (size_t)src->n * sizeof(double));
+  return DETCGD_OK;
+}
+
+/* y <- y + a x */
+static int cpu_axpy(DcBackend* be, double a, const DcVec* x, DcVec* y) {
+  int64_t i;
+  (void)be;
+  for (i = 0; i < x->n; ++i) y->data[i] += a * x->data[i];
+  return DETCGD_OK;
+}
+
+/* m[slot] = sum_i x_i y_i */
+static int cpu_dot(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int slot) {
+  double s = 0.0;
+  int64_t i;
+  (void)be;
+  for (i = 0; i < x->n; ++i) s += x->data[i] * y->data[i];
+  m->data[slot] = s;
+  return DETCGD_OK;
+}
+
+static int cpu_metric_add(DcBackend* be, DcVec* m, int dst, int src) {
+  (void)be;
+  m->data[dst] += m->data[src];
+  return DETCGD_OK;
+}
+
+/* ==== Block-diagonal matrices ==== */
+
+static int cpu_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B) {
+  const DcLayout* lay = h->layout;
+  int64_t n = h->kind == DC_BLOCKS_SCALAR ? lay->nblocks
+            : h->kind == DC_BLOCKS_DIAG   ? lay->dim : lay->moff[lay->nblocks];
+  (void)be;
+  *B = (DcBlocks*)dc_calloc(1, sizeof(DcBlocks));
+  if (!*B) return DETCGD_ERR_ALLOC;
+  if (dc_blocks_alloc(&(*B)->h, lay, h->kind) != DETCGD_OK) { free(*B); *B = NULL; return DETCGD_ERR_ALLOC; }
+  memcpy((*B)->h.data, h->data, (size_t)n * sizeof(double));
+  return DETCGD_OK;
+}
+
+static void cpu_blocks_destroy(DcBackend* be, DcBlocks** B) {
+  (void)be;
+  if (!B || !*B) return;
+  dc_blocks_free(&(*B)->h);
+  free(*B);
+  *B = NULL;
+}
+
+/* Entry (r, c) of block i, any storage kind. */
+static double block_entry(const DcHostBlocks* B, int i, int r, int c) {
+  const DcLayout* lay = B->layout;
+  if (B->kind == DC_BLOCKS_SCALAR) return r == c ? B->data[i] : 0.0;
+  if (B->kind == DC_BLOCKS_DIAG) return r == c ? B->data[lay->voff[i] + r] : 0.0;
+  return B->data[lay->moff[i] + r + (int64_t)c * lay->size[i]];
+}
+
+/* y_i += alpha B_i x_i (column by column) */
+static int cpu_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y) {
+  const DcLayout* lay = B->h.layout;
+  int i, r, c;
+  (void)be;
+  for (i = 0; i < lay->nblocks; ++i) {
+    const double* xi = x->data + lay->voff[i];
+    double* yi = y->data + lay->voff[i];
+    int m = lay->size[i];
+    if (B->h.kind != DC_BLOCKS_DENSE) {
+      for (r = 0; r < m; ++r) yi[r] += alpha * block_entry(&B->h, i, r, r) * xi[r];
+      continue;
+    }
+    for (c = 0; c < m; ++c) {
+      const double* col = B->h.data + lay->moff[i] + (int64_t)c * m;
+      double v = alpha * xi[c];
+      for (r = 0; r < m; ++r) yi[r] += col[r] * v;
+    }
+  }
+  return DETCGD_OK;
+}
+
+/* y_i += alpha B_i S_i x_i: only the kept columns c of B_i, scaled by s_c x_c */
+static int cpu_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
+                             double alpha, DcVec* y) {
+  const DcLayout* lay = B->h.layout;
+  int i, t, r;
+  (void)be;
+  for (i = 0; i < lay->nblocks; ++i) {
+    const int* idx = S->idx + S->spec->cap_off[i];
+    const double* sc = S->scale + S->spec->cap_off[i];
+    const double* xi = x->data + lay->voff[i];
+    double* yi = y->data + lay->voff[i];
+    int m = lay->size[i];
+    for (t = 0; t < S->count[i]; ++t) {
+      int c = idx[t];
+      double v = alpha * sc[t] * xi[c];
+      if (B->h.kind != DC_BLOCKS_DENSE) {
+        yi[c] += block_entry(&B->h, i, c, c) * v;
+        continue;
+      }
+      {
+        const double* col = B->h.data + lay->moff[i] + (int64_t)c * m;
+        for (r = 0; r < m; ++r) yi[r] += col[r] * v;
+      }
+    }
+  }
+  return DETCGD_OK;
+}
+
+/* y_i += alpha T_i B_i x_i: only the kept rows r; row r of a symmetric B_i is its column r */
+static int cpu_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* T, const DcVec* x,
+                             double alpha, DcVec* y) {
+  const DcLayout* lay = B->h.layout;
+  int i, t, c;
+  (void)be;
+  for (i = 0; i < lay->nblocks; ++i) {
+    const int* idx = T->idx + T->spec->cap_off[i];
+    const double* sc = T->scale + T->spec->cap_off[i];
+    const double* xi = x->data + lay->voff[i];
+    double* yi = y->data + lay->voff[i];
+    int m = lay->size[i];
+    for (t = 0; t < T->count[i]; ++t) {
+      int r = idx[t];
+      double s = 0.0;
+      if (B->h.kind != DC_BLOCKS_DENSE) {
+        s = block_entry(&B->h, i, r, r) * xi[r];
+      } else {
+        const double* row = B->h.data + lay->moff[i] + (int64_t)r * m;
+        for (c = 0; c < m; ++c) s += row[c] * xi[c];
+      }
+      yi[r] += alpha * sc[t] * s;
+    }
+  }
+  return DETCGD_OK;
+}
+
+/* m[slot] = sum_i x_i^T B_i x_i */
+static int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot) {
+  const DcLayout* lay = B->h.layout;
+  double total = 0.0;
+  int i, r, c;
+  (void)be;
+  for (i = 0; i < lay->nblocks; ++i) {
+    const double* xi = x->data + lay->voff[i];
+    int w = lay->size[i];
+    if (B->h.kind != DC_BLOCKS_DENSE) {
+      for (r = 0; r < w; ++r) total += block_entry(&B->h, i, r, r) * xi[r] * xi[r];
+      continue;
+    }
+    for (c = 0; c < w; ++c) {
+      const double* col = B->h.data + lay->moff[i] + (int64_t)c * w;
+      double s = 0.0;
+      for (r = 0; r < w; ++r) s += col[r] * xi[r];
+      total += xi[c] * s;
+    }
+  }
+  m->data[slot] = total;
+  return DETCGD_OK;
+}
+
+/* ==== Sketches ==== */
+
+static void cpu_sketch_destroy(DcBackend* be, DcSketch** S) {
+  (void)be;
+  if (!S || !*S) return;
+  free((*S)->idx); free((*S)->scale); free((*S)->count);
+  free((*S)->index_bits); free((*S)->mark);
+  free(*S);
+  *S = NULL;
+}
+
+static int cpu_sketch_create(DcBackend* be, const DcSketchSpec* spec, DcSketch** S) {
+  const DcLayout* lay = spec->layout;
+  int64_t cap = spec->cap_off[lay->nblocks];
+  int i;
+  *S = (DcSketch*)dc_calloc(1, sizeof(DcSketch));
+  if (!*S) return DETCGD_ERR_ALLOC;
+  (*S)->spec = spec;
+  (*S)->idx = (int*)dc_calloc((size_t)(cap > 0 ? cap : 1), sizeof(int));
+  (*S)->scale = (double*)dc_calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
+  (*S)->count = (int*)dc_calloc((size_t)lay->nblocks, sizeof(int));
+  (*S)->index_bits = (int*)dc_calloc((size_t)lay->nblocks, sizeof(int));
+  (*S)->mark = (unsigned char*)dc_calloc((size_t)lay->max_size, 1);
+  if (!(*S)->idx || !(*S)->scale || !(*S)->count || !(*S)->index_bits || !(*S)->mark) {
+    cpu_sketch_destroy(be, S);
+    return DETCGD_ERR_ALLOC;
+  }
+  for (i = 0; i < lay->nblocks; ++i) (*S)->index_bits[i] = dc_index_bits(lay->size[i]);
+  return DETCGD_OK;
+}
+
+/* Draws every layer; bits += sum_i n_i (value_bits + [indices] ceil(log2 d_i)) + flags. */
+static int cpu_sketch_sample(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter,
+                             uint32_t client) {
+  const DcSketchSpec* sp = S->spec;
+  int i;
+  (void)be;
+  for (i = 0; i < sp->layout->nblocks; ++i) {
+    const DcSketchLayer* L = &sp->layers[i];
+    unsigned char* mark = L->k > 32 ? S->mark : NULL;
+    int n = dc_draw_layer(L, sp->aux, seed, iter, client, (uint32_t)i, S->idx + sp->cap_off[i],
+                          S->scale + sp->cap_off[i], mark);
+    S->count[i] = n;
+    S->tally_coords += n;
+    S->tally_bits += (int64_t)n * (sp->value_bits + (sp->send_indices ? S->index_bits[i] : 0))
+                   + sp->layer_flag_bits;
+  }
+  return DETCGD_OK;
+}
+
+static int cpu_sketch_read(DcBackend* be, const DcSketch* S, DcSketchDraw* out) {
+  const DcSketchSpec* sp = S->spec;
+  int64_t cap = sp->cap_off[sp->layout->nblocks];
+  (void)be;
+  memcpy(out->idx, S->idx, (size_t)cap * sizeof(int));
+  memcpy(out->scale, S->scale, (size_t)cap * sizeof(double));
+  memcpy(out->count, S->count, (size_t)sp->layout->nblocks * sizeof(int));
+  return DETCGD_OK;
+}
+
+static int cpu_sketch_tally(DcBackend* be, const DcSketch* S, int64_t* coords, int64_t* bits) {
+  (void)be;
+  *coords = S->tally_coords;
+  *bits = S->tally_bits;
+  return DETCGD_OK;
+}
+
+/* ==== Problems ==== */
+
+static int cpu_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData** P) {
+  (void)be;
+  *P = (DcProbData*)dc_calloc(1, sizeof(DcProbData));
+  if (!*P) return DETCGD_ERR_ALLOC;
+  (*P)->h = *h;
+  return DETCGD_OK;
+}
+
+static void cpu_problem_destroy(DcBackend* be, DcProbData** P) {
+  (void)be;
+  if (!P || !*P) return;
+  free(*P);
+  *P = NULL;
+}
+
+/* log(1 + exp(-z)) without overflow */
+static double log1p_exp_neg(double z) {
+  return z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z));
+}
+
+/* Regulariser lam x^2/(1+x^2): adds its gradient 2 lam x/(1+x^2)^2 to g, returns its value. */
+static double add_nc_regulariser(const double* x, double* g, int64_t d, double lam) {
+  double r = 0.0;
+  int64_t j;
+  for (j = 0; j < d; ++j) {
+    double t = 1.0 + x[j] * x[j];
+    r += x[j] * x[j] / t;
+    g[j] += 2.0 * lam * x[j] / (t * t);
+  }
+  return lam * r;
+}
+
+/* logreg-nc: f = (1/N) sum_j log(1+exp(-b_j a_j.x)) + reg;
+ * grad = -(1/N) sum_j b_j sigma(-b_j a_j.x) a_j + reg' */
+static double logreg_grad(const DcHostProblem* h, const double* x, double* g) {
+  double loss = 0.0, invn = 1.0 / (double)h->nrows;
+  int64_t j, p;
+  memset(g, 0, (size_t)h->layout->dim * sizeof(double));
+  for (j = 0; j < h->nrows; ++j) {
+    double z = 0.0, w;
+    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) z += h->val[p] * x[h->colidx[p]];
+    z *= h->label[j];
+    loss += log1p_exp_neg(z);
+    w = -h->label[j] * invn / (1.0 + exp(z));
+    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) g[h->colidx[p]] += w * h->val[p];
+  }
+  return loss * invn + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
+}
+
+/* quad-nc: f = sum_i 1/2 r_i^T A_i r_i + reg with r_i = x_i - c_i; grad_i = A_i r_i + reg' */
+static double quad_grad(const DcHostProblem* h, const double* x, double* g) {
+  const DcLayout* lay = h->layout;
+  double f = 0.0;
+  int i, r, c;
+  for (i = 0; i < lay->nblocks; ++i) {
+    int m = lay->size[i];
+    const double* A = h->A + lay->moff[i];
+    const double* xi = x + lay->voff[i];
+    const double* ci = h->c + lay->voff[i];
+    double* gi = g + lay->voff[i];
+    for (r = 0; r < m; ++r) gi[r] = 0.0;
+    for (c = 0; c < m; ++c) {
+      double rc = xi[c] - ci[c];
+      for (r = 0; r < m; ++r) gi[r] += A[r + (int64_t)c * m] * rc;
+    }
+    for (r = 0; r < m; ++r) f += 0.5 * (xi[r] - ci[r]) * gi[r];
+  }
+  return f + add_nc_regulariser(x, g, lay->dim, h->lambda);
+}
+
+double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g) {
+  return h->kind == DETCGD_PROBLEM_LOGREG_NC ? logreg_grad(h, x, g) : quad_grad(h, x, g);
+}
+
+static int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g,
+                            DcVec* m, int fslot) {
+  double f;
+  (void)be;
+  f = dc_host_problem_grad(&P->h, x->data, g->data);
+  if (fslot >= 0) m->data[fslot] = f;
+  return DETCGD_OK;
+}
+
+/* ==== Monte Carlo second moment ==== */
+
+/* mean = (1/N) sum_s S_s A S_s, std_err = sqrt(var/N), entrywise over N draws */
+static int cpu_mc_moment(DcBackend* be, const DcSketchSpec* spec, int layer, const double* A,
+                         int64_t nsamples, uint64_t seed, double* mean, double* std_err) {
+  int m = spec->layout->size[layer], a, b, n;
+  const DcSketchLayer* L = &spec->layers[layer];
+  int cap = dc_sketch_layer_capacity(L);
+  int* idx = (int*)dc_calloc((size_t)cap, sizeof(int));
+  double* sc = (double*)dc_calloc((size_t)cap, sizeof(double));
+  double* sumsq = (double*)dc_calloc((size_t)m * m, sizeof(double));
+  unsigned char* mark = (unsigned char*)dc_calloc((size_t)m, 1);
+  int64_t s, e, mm = (int64_t)m * m;
+  (void)be;
+  if (!idx || !sc || !sumsq || !mark) { free(idx); free(sc); free(sumsq); free(mark); return DETCGD_ERR_ALLOC; }
+  memset(mean, 0, (size_t)mm * sizeof(double));
+  for (s = 0; s < nsamples; ++s) {
+    n = dc_draw_layer(L, spec->aux, seed, (uint32_t)s, 0, (uint32_t)layer, idx, sc, mark);
+    for (b = 0; b < n; ++b)
+      for (a = 0; a < n; ++a) {
+        int64_t p = idx[a] + (int64_t)idx[b] * m;
+        double v = sc[a] * sc[b] * A[p];
+        mean[p] += v;
+        sumsq[p] += v * v;
+      }
+  }
+  for (e = 0; e < mm; ++e) {
+    double mu = mean[e] / (double)nsamples;
+    double var = (sumsq[e] / (double)nsamples - mu * mu) * (double)nsamples / (double)(nsamples - 1);
+    mean[e] = mu;
+    std_err[e] = sqrt((var > 0 ? var : 0.0) / (double)nsamples);
+  }
+  free(idx); free(sc); free(sumsq); free(mark);
+  return DETCGD_OK;
+}
+
+const DcBackendOps dc_backend_cpu_ops = {
+  "cpu", cpu_open, cpu_close,
+  cpu_vec_create, cpu_vec_destroy, cpu_vec_upload, cpu_vec_download, cpu_vec_copy,
+  cpu_axpy, cpu_dot, cpu_metric_add,
+  cpu_blocks_create, cpu_blocks_destroy, cpu_bd_apply, cpu_bd_apply_cols, cpu_bd_apply_rows,
+  cpu_bd_quadform,
+  cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_tally,
+  cpu_problem_create, cpu_problem_destroy, cpu_problem_grad,
+  cpu_mc_moment
+};

@@ -1,0 +1,154 @@
+/*
+ * experiments.c -- named multi-run experiments: each writes one trace and one
+ * summary per run into a folder, a comparison table, and a plot.
+ *
+ *   demo         generated quad-nc (8 layers of 32, lambda 0.1), rand-1 sketches
+ *   paper-rand1  a1a, lambda 0.3, K 3000, rand-1: the single-node curves of the
+ *                paper's public script (standard CGD, CGD-mat, det-CGD1/2 with
+ *                diag^{-1}(L)/d, det-CGD1 with L^{-1} and L^{-1/2})
+ *   paper-randt  a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): det-CGD1 at
+ *                its own Theorem-2 stepsize (W = diag^{-1}(L)) and det-CGD2 at (12)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+
+typedef struct RunDef {
+  const char* label;
+  int method, sketch, k, stepsize, weight;
+} RunDef;
+
+enum { M_GD = DETCGD_METHOD_GD, M1 = DETCGD_METHOD_DET1, M2 = DETCGD_METHOD_DET2 };
+
+static const RunDef DEMO_RUNS[] = {
+  {"GD", M_GD, DETCGD_SKETCH_IDENTITY, 0, DETCGD_STEP_GD, 0},
+  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0},
+  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0},
+  {"det-CGD1 diag-inv", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
+  {"det-CGD1 inv-sqrt", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT},
+  {"det-CGD2 opt", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0},
+};
+
+static const RunDef PAPER_RAND1_RUNS[] = {
+  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0},
+  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0},
+  {"det-CGD1 diag-inv(L)/d", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
+  {"det-CGD2 diag-inv(L)/d", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0},
+  {"det-CGD1 W=L^-1", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV},
+  {"det-CGD1 W=L^-1/2", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT},
+};
+
+static const RunDef PAPER_RANDT_RUNS[] = {
+  {"det-CGD1 rand-30", M1, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
+  {"det-CGD2 rand-30", M2, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_DET2_OPT, 0},
+  {"det-CGD1 rand-60", M1, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
+  {"det-CGD2 rand-60", M2, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_DET2_OPT, 0},
+  {"det-CGD1 rand-90", M1, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
+  {"det-CGD2 rand-90", M2, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_DET2_OPT, 0},
+};
+
+typedef struct ExperimentDef {
+  const char* name;
+  const char* what;
+  const RunDef* runs;
+  int nruns;
+} ExperimentDef;
+
+#define NRUNS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+static const ExperimentDef EXPERIMENTS[] = {
+  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS)},
+  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS)},
+  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90), det-CGD1 (Thm 2) and det-CGD2 (12)", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS)},
+};
+
+void cli_experiment_list(void) {
+  int i;
+  for (i = 0; i < NRUNS(EXPERIMENTS); ++i) printf("  %-12s %s\n", EXPERIMENTS[i].name, EXPERIMENTS[i].what);
+}
+
+/* Problem and iteration defaults of each experiment (the user's options still override). */
+static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSettings* s, int user_problem,
+                                int user_iters) {
+  int demo = !strcmp(name, "demo");
+  if (!user_iters) s->term.max_iter = demo ? 2000 : 3000;
+  if (user_problem) return;
+  if (demo) {
+    p->kind = DETCGD_PROBLEM_QUAD_NC;
+    strcpy(p->layers, "8x32");
+    p->lambda = 0.1;
+    return;
+  }
+  p->kind = DETCGD_PROBLEM_LOGREG_NC;
+  p->lambda = 0.3;
+  strcpy(p->data_path, "../shared/data/libsvm/a1a");
+}
+
+/* file-system-friendly name from a label */
+static void slug(const char* label, char* out, size_t cap) {
+  size_t i, n = 0;
+  for (i = 0; label[i] && n + 1 < cap; ++i) {
+    char c = label[i];
+    out[n++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') ? c : '_';
+  }
+  out[n] = '\0';
+}
+
+static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir,
+                   char* csv, size_t cap, DetcgdResult* res) {
+  DetcgdSettings s = *base;
+  DetcgdSolver* solver = NULL;
+  char name[128];
+  int st;
+  slug(r->label, name, sizeof name);
+  s.method = r->method;
+  s.sketch.kind = r->sketch;
+  if (r->k > 0) s.sketch.k = r->k;
+  s.stepsize.kind = r->stepsize;
+  s.stepsize.weight = r->weight;
+  snprintf(s.output.label, sizeof s.output.label, "%s", r->label);
+  snprintf(csv, cap, "%s/%s.csv", dir, name);
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", csv);
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s/%s.json", dir, name);
+  st = detcgd_create(&solver, prob, &s);
+  if (st == DETCGD_OK) st = detcgd_run(solver);
+  if (st == DETCGD_OK) st = detcgd_get_result(solver, res);
+  detcgd_destroy(&solver);
+  if (st != DETCGD_OK) fprintf(stderr, "experiment: run \"%s\" failed: %s\n", r->label, detcgd_last_error());
+  return st;
+}
+
+int cli_experiment(const char* name, const char* out_dir, DetcgdProblemSpec* p, DetcgdSettings* s,
+                   int user_problem, int user_iters) {
+  const ExperimentDef* e = NULL;
+  DetcgdProblem* prob = NULL;
+  CliSeries series[16];
+  char csv[16][DETCGD_PATH_MAX], png[DETCGD_PATH_MAX];
+  DetcgdResult res[16];
+  int i, st = DETCGD_OK;
+  for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
+    if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
+  if (!e) { fprintf(stderr, "experiment: unknown name \"%s\"; known:\n", name); cli_experiment_list(); return EXIT_USAGE; }
+  if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "experiment: cannot create %s (%s)\n", out_dir, strerror(errno)); return EXIT_DATA; }
+  experiment_defaults(name, p, s, user_problem, user_iters);
+  st = detcgd_problem_create(&prob, p);
+  if (st != DETCGD_OK) { fprintf(stderr, "experiment: %s\n", detcgd_last_error()); return cli_exit_code(st); }
+  printf("experiment %s: %s -> %s\n", e->name, e->what, out_dir);
+  for (i = 0; i < e->nruns && st == DETCGD_OK; ++i) {
+    st = run_one(prob, s, &e->runs[i], out_dir, csv[i], sizeof csv[i], &res[i]);
+    series[i].csv = csv[i];
+    series[i].label = e->runs[i].label;
+    s->f_inf = res[i].f_inf; /* estimate f^inf once, reuse it for every run */
+  }
+  detcgd_problem_destroy(&prob);
+  if (st != DETCGD_OK) return cli_exit_code(st);
+  printf("\n%-26s %12s %14s %12s %14s %14s\n", "run", "certificate", "det(D)^(-1/d)", "coords/it", "G_KD", "bits_up");
+  for (i = 0; i < e->nruns; ++i)
+    printf("%-26s %12.6f %14.6g %12.4g %14.6e %14lld\n", e->runs[i].label, res[i].certificate, res[i].det_factor,
+           res[i].coords_per_iter, res[i].g_kd, (long long)res[i].bits_up);
+  snprintf(png, sizeof png, "%s/plot.png", out_dir);
+  st = cli_plot(png, series, e->nruns, e->name);
+  if (st == EXIT_OK) printf("plot: %s\n", png);
+  return st;
+}

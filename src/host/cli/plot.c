@@ -1,0 +1,41 @@
+/*
+ * plot.c -- convergence plots through gnuplot: G_{K,D} against iterations
+ * and against uplink bits, several runs on one figure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static void plot_panel(FILE* f, const CliSeries* s, int n, int xcol, const char* xlabel) {
+  int i;
+  fprintf(f, "set xlabel '%s'\nset ylabel 'G_{K,D}'\nplot ", xlabel);
+  for (i = 0; i < n; ++i)
+    fprintf(f, "'%s' using %d:5 skip 1 with lines lw 2 title '%s' noenhanced%s", s[i].csv, xcol, s[i].label,
+            i + 1 < n ? ", \\\n     " : "\n");
+}
+
+int cli_plot(const char* png, const CliSeries* series, int n, const char* title) {
+  char script[1024], cmd[1200];
+  FILE* f;
+  int rc;
+  if (n <= 0) { fprintf(stderr, "plot: no traces given\n"); return EXIT_USAGE; }
+  snprintf(script, sizeof script, "%s.gp", png);
+  f = fopen(script, "w");
+  if (!f) { fprintf(stderr, "plot: cannot write %s\n", script); return EXIT_DATA; }
+  fprintf(f, "# detcgd plot; regenerate with: gnuplot '%s'\n", script);
+  fprintf(f, "set terminal pngcairo size 1500,560 enhanced font 'sans,11'\nset output '%s'\n", png);
+  fprintf(f, "set datafile separator ','\nset logscale y\nset grid\nset key top right\n");
+  fprintf(f, "set multiplot layout 1,2 title '%s'\n", title ? title : "");
+  plot_panel(f, series, n, 1, "iteration k");
+  plot_panel(f, series, n, 7, "uplink bits");
+  fprintf(f, "unset multiplot\n");
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "gnuplot '%s'", script);
+  rc = system(cmd);
+  if (rc != 0) {
+    fprintf(stderr, "plot: gnuplot failed on %s (is gnuplot installed? apt-get install gnuplot-nox)\n", script);
+    return EXIT_FAILURE_RUN;
+  }
+  return EXIT_OK;
+}

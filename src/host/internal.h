@@ -1,0 +1,74 @@
+/*
+ * internal.h -- private types and helpers shared by the host sources:
+ * the layer layout, host block-diagonal matrices, error reporting.
+ */
+#ifndef DETCGD_INTERNAL_H
+#define DETCGD_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "detcgd.h"
+
+/* Records the message of a failure (printf-style) and returns `status`. */
+int dc_fail(int status, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Logs through the user sink. */
+void dc_log(int level, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#define DC_TRY(call)                  \
+  do {                                \
+    int dc_try_st_ = (call);          \
+    if (dc_try_st_ != DETCGD_OK) {    \
+      st = dc_try_st_;                \
+      goto fail;                      \
+    }                                 \
+  } while (0)
+
+void* dc_calloc(size_t n, size_t size); /* calloc that records DETCGD_ERR_ALLOC on failure */
+double dc_wall_time(void);              /* monotonic seconds */
+
+/* ==== Layer layout ==== */
+
+typedef struct DcLayout {
+  int nblocks;    /* l */
+  int64_t dim;    /* d = sum d_i */
+  int* size;      /* owns: d_i */
+  int64_t* voff;  /* owns: block i occupies x[voff[i] .. voff[i+1]) */
+  int64_t* moff;  /* owns: dense block i occupies data[moff[i] .. moff[i+1]), d_i^2 entries */
+  int max_size;   /* max_i d_i */
+} DcLayout;
+
+int dc_layout_init(DcLayout* lay, int nblocks, const int* sizes);
+void dc_layout_free(DcLayout* lay);
+/* Parses "64,32,32" / "16x64" / mixes ("2x8,4"); n = 0 for "".  *sizes is malloc'ed. */
+int dc_parse_layers(const char* spec, int** sizes, int* n, const char* option);
+/* Parses "a,b,c" into n doubles (n = 0 for ""). */
+int dc_parse_doubles(const char* spec, double** out, int* n, const char* option);
+
+/* ==== Host block-diagonal matrices ==== */
+
+typedef enum DcBlocksKind { DC_BLOCKS_SCALAR = 0, DC_BLOCKS_DIAG, DC_BLOCKS_DENSE } DcBlocksKind;
+
+/* B = Diag(B_1..B_l): SCALAR stores l values (B_i = b_i I), DIAG stores d values,
+ * DENSE stores every block column-major at layout->moff[i]. */
+typedef struct DcHostBlocks {
+  int kind;
+  const DcLayout* layout; /* borrowed */
+  double* data;           /* owns */
+} DcHostBlocks;
+
+int dc_blocks_alloc(DcHostBlocks* B, const DcLayout* lay, int kind);
+void dc_blocks_free(DcHostBlocks* B);
+/* Dense copy of block i into out (d_i^2). */
+void dc_blocks_get_dense(const DcHostBlocks* B, int i, double* out);
+/* Rewrites a DENSE matrix as DIAG or SCALAR when its entries allow (exactly). */
+int dc_blocks_compact(DcHostBlocks* B);
+
+#endif /* DETCGD_INTERNAL_H */

@@ -1,0 +1,163 @@
+/*
+ * libsvm.c -- the LIBSVM reader (see libsvm.h for what it accepts).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "libsvm.h"
+
+typedef struct Growth { int64_t rows_cap, idx_cap, val_cap; } Growth;
+
+static int grow(void** p, int64_t* cap, int64_t need, size_t elem) {
+  void* np;
+  int64_t ncap;
+  if (need <= *cap) return DETCGD_OK;
+  ncap = *cap ? *cap : 1024;
+  while (ncap < need) ncap *= 2;
+  np = realloc(*p, (size_t)ncap * elem);
+  if (!np) return dc_fail(DETCGD_ERR_ALLOC, "out of host memory reading LIBSVM data");
+  *p = np;
+  *cap = ncap;
+  return DETCGD_OK;
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+/* Parses one line (NUL-terminated, no '\n'); appends a row unless it is blank. */
+static int parse_line(char* line, const char* name, int64_t lineno, DcLibsvm* d, Growth* g) {
+  char *p = line, *end;
+  double lab;
+  long prev = 0;
+  char* hash = strchr(line, '#');
+  if (hash) *hash = '\0';
+  while (is_blank(*p)) ++p;
+  if (*p == '\0') return DETCGD_OK;
+  errno = 0;
+  lab = strtod(p, &end);
+  if (end == p || errno || !isfinite(lab) || !(*end == '\0' || is_blank(*end)))
+    return dc_fail(DETCGD_ERR_PARSE, "%s:%lld: cannot read the label", name, (long long)lineno);
+  p = end;
+  if (grow((void**)&d->label, &g->rows_cap, d->nrows + 1, sizeof(double)) != DETCGD_OK)
+    return DETCGD_ERR_ALLOC;
+  for (;;) {
+    long idx;
+    double v;
+    while (is_blank(*p)) ++p;
+    if (*p == '\0') break;
+    errno = 0;
+    idx = strtol(p, &end, 10);
+    if (end == p || *end != ':' || errno)
+      return dc_fail(DETCGD_ERR_PARSE, "%s:%lld: expected index:value, got \"%.20s\"", name, (long long)lineno, p);
+    if (idx <= 0 || idx > INT_MAX)
+      return dc_fail(DETCGD_ERR_PARSE, "%s:%lld: feature index %ld out of range (indices start at 1)", name, (long long)lineno, idx);
+    if (idx <= prev)
+      return dc_fail(DETCGD_ERR_PARSE, "%s:%lld: feature index %ld after %ld (indices must increase)", name, (long long)lineno, idx, prev);
+    p = end + 1;
+    errno = 0;
+    v = strtod(p, &end);
+    if (end == p || errno == ERANGE || !isfinite(v) || !(*end == '\0' || is_blank(*end)))
+      return dc_fail(DETCGD_ERR_PARSE, "%s:%lld: bad value for feature %ld", name, (long long)lineno, idx);
+    p = end;
+    if (grow((void**)&d->colidx, &g->idx_cap, d->nnz + 1, sizeof(int32_t)) != DETCGD_OK ||
+        grow((void**)&d->val, &g->val_cap, d->nnz + 1, sizeof(double)) != DETCGD_OK)
+      return DETCGD_ERR_ALLOC;
+    d->colidx[d->nnz] = (int32_t)(idx - 1);
+    d->val[d->nnz] = v;
+    d->nnz++;
+    if (idx > d->max_index) d->max_index = (int)idx;
+    prev = idx;
+  }
+  d->label[d->nrows++] = lab;
+  return DETCGD_OK;
+}
+
+/* Maps the (at most two) distinct labels to -1 (smaller) and +1 (larger). */
+static int map_labels(DcLibsvm* d, const char* name) {
+  double lo = 0, hi = 0;
+  int64_t j;
+  if (d->nrows == 0) return dc_fail(DETCGD_ERR_PARSE, "%s: no data rows", name);
+  lo = hi = d->label[0];
+  for (j = 1; j < d->nrows; ++j) {
+    double v = d->label[j];
+    if (v != lo && v != hi) {
+      if (lo != hi) return dc_fail(DETCGD_ERR_PARSE, "%s: row %lld has a third label %g (binary labels only: %g and %g seen before)", name, (long long)j + 1, v, lo, hi);
+      if (v < lo) lo = v; else hi = v;
+    }
+  }
+  if (lo == hi) {
+    dc_log(DETCGD_LOG_WARN, "%s: every row has label %g; mapped to %s\n", name, lo, lo > 0 ? "+1" : "-1");
+    if (lo > 0) lo = -INFINITY; else hi = INFINITY;
+  }
+  for (j = 0; j < d->nrows; ++j) d->label[j] = d->label[j] == hi ? 1.0 : -1.0;
+  d->raw_label[0] = lo;
+  d->raw_label[1] = hi;
+  return DETCGD_OK;
+}
+
+int dc_libsvm_parse(const char* buf, size_t len, const char* name, DcLibsvm* d) {
+  Growth g = {0, 0, 0};
+  int64_t rowptr_cap = 0, lineno = 0;
+  size_t pos = 0, linecap = 256;
+  char* line = (char*)malloc(linecap);
+  int st = DETCGD_OK;
+  memset(d, 0, sizeof *d);
+  if (!line) return dc_fail(DETCGD_ERR_ALLOC, "out of host memory");
+  while (pos < len && st == DETCGD_OK) {
+    size_t e = pos, n;
+    while (e < len && buf[e] != '\n') ++e;
+    n = e - pos;
+    ++lineno;
+    if (n + 1 > linecap) {
+      char* nl;
+      while (linecap < n + 1) linecap *= 2;
+      nl = (char*)realloc(line, linecap);
+      if (!nl) { st = dc_fail(DETCGD_ERR_ALLOC, "out of host memory"); break; }
+      line = nl;
+    }
+    memcpy(line, buf + pos, n);
+    line[n] = '\0';
+    if (memchr(line, '\0', n)) st = dc_fail(DETCGD_ERR_PARSE, "%s:%lld: NUL byte in line", name, (long long)lineno);
+    else st = grow((void**)&d->rowptr, &rowptr_cap, d->nrows + 2, sizeof(int64_t));
+    if (st == DETCGD_OK) {
+      d->rowptr[d->nrows] = d->nnz;
+      st = parse_line(line, name, lineno, d, &g);
+      d->rowptr[d->nrows] = d->nnz;
+    }
+    pos = e + 1;
+  }
+  free(line);
+  if (st == DETCGD_OK) st = map_labels(d, name);
+  if (st != DETCGD_OK) dc_libsvm_free(d);
+  return st;
+}
+
+int dc_libsvm_read(const char* path, DcLibsvm* out) {
+  FILE* f = fopen(path, "rb");
+  char* buf;
+  long n;
+  size_t got;
+  int st;
+  memset(out, 0, sizeof *out);
+  if (!f) return dc_fail(DETCGD_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return dc_fail(DETCGD_ERR_IO, "%s: cannot determine the file size", path);
+  }
+  buf = (char*)malloc((size_t)n + 1);
+  if (!buf) { fclose(f); return dc_fail(DETCGD_ERR_ALLOC, "%s: out of memory (%ld bytes)", path, n); }
+  got = fread(buf, 1, (size_t)n, f);
+  fclose(f);
+  if (got != (size_t)n) { free(buf); return dc_fail(DETCGD_ERR_IO, "%s: short read", path); }
+  st = dc_libsvm_parse(buf, (size_t)n, path, out);
+  free(buf);
+  return st;
+}
+
+void dc_libsvm_free(DcLibsvm* d) {
+  free(d->rowptr); free(d->colidx); free(d->val); free(d->label);
+  memset(d, 0, sizeof *d);
+}

@@ -1,0 +1,29 @@
+/*
+ * linalg.h -- dense symmetric linear algebra on host blocks, through LAPACK.
+ * All matrices are m x m, column-major.  No hand-written solvers.
+ */
+#ifndef DETCGD_LINALG_H
+#define DETCGD_LINALG_H
+
+#include <stdint.h>
+
+/* log det A from the Cholesky factor: 2 sum log R_jj.  DETCGD_ERR_NUMERIC if A is not SPD. */
+int dc_chol_logdet(const double* A, int m, double* logdet);
+/* Eigenvalues w (ascending) and, if V != NULL, eigenvectors of symmetric A. */
+int dc_sym_eig(const double* A, int m, double* w, double* V);
+/* lambda_max(A) of symmetric A. */
+int dc_lambda_max(const double* A, int m, double* out);
+/* lambda_max(B^{-1} A) = lambda_max(B^{-1/2} A B^{-1/2}), A symmetric, B SPD. */
+int dc_gen_lambda_max(const double* A, const double* B, int m, double* out);
+/* out = A^p for SPD A (eigen-decomposition); p = -1, -1/2, 1/2, ... */
+int dc_sym_power(const double* A, int m, double p, double* out);
+/* out = A^{-1} for SPD A (Cholesky, dpotri). */
+int dc_spd_inverse(const double* A, int m, double* out);
+/* C = A B (m x m). */
+void dc_matmul(const double* A, const double* B, int m, double* C);
+/* Random orthogonal Q (QR of a Gaussian matrix drawn from Philox(seed, stream)). */
+int dc_random_orthogonal(int m, uint64_t seed, uint32_t stream, double* Q);
+/* Standard normal number i of (seed, stream) by Box-Muller on Philox. */
+double dc_gaussian(uint64_t seed, uint32_t stream, uint32_t i);
+
+#endif /* DETCGD_LINALG_H */

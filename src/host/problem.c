@@ -1,0 +1,290 @@
+/*
+ * problem.c -- logreg-nc (LIBSVM data) and quad-nc (synthetic wide layered
+ * model): construction, layers, and the smoothness matrices.
+ *
+ * logreg-nc  f(x) = (1/N) sum_j log(1 + exp(-b_j a_j^T x)) + lam sum_j x_j^2/(1+x_j^2)
+ *            L = (1/(4N)) A^T A + 2 lam I.  With l > 1 layers L is not block
+ *            diagonal; we use the certified bound L <= c B, B = Blockdiag(L_ii),
+ *            c = lambda_max(B^{-1/2} L B^{-1/2}) <= l.
+ * quad-nc    f(x) = sum_i 1/2 (x_i - c_i)^T A_i (x_i - c_i) + lam sum_j x_j^2/(1+x_j^2)
+ *            A_i = a Diag(s) + (1 - a) Q Lambda Q^T, spectrum log-spaced in
+ *            [spec_min, spec_max]; L_i = A_i + 2 lam I (the regulariser's
+ *            second derivative (2 - 6x^2)/(1+x^2)^3 is at most 2).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "linalg.h"
+#include "philox.h"
+#include "problem.h"
+
+#define DC_DENSE_L_MAX 20000 /* logreg-nc forms the d x d matrix L on the host */
+
+/* ==== Layers ==== */
+
+/* Layer widths from spec (nlayers near-equal split, or the list), checked to sum to d. */
+static int build_layout(DetcgdProblem* p, int64_t d) {
+  int *sizes = NULL, n = 0, i, st;
+  int64_t sum = 0;
+  if (p->spec.nlayers > 0) {
+    if (p->spec.nlayers > d)
+      return dc_fail(DETCGD_ERR_ARG, "nlayers: %d layers for d = %lld coordinates", p->spec.nlayers, (long long)d);
+    n = p->spec.nlayers;
+    sizes = (int*)dc_calloc((size_t)n, sizeof(int));
+    if (!sizes) return DETCGD_ERR_ALLOC;
+    for (i = 0; i < n; ++i) sizes[i] = (int)(d / n + (i < d % n ? 1 : 0));
+  } else {
+    st = dc_parse_layers(p->spec.layers, &sizes, &n, "layers");
+    if (st != DETCGD_OK) return st;
+    if (n == 0) {
+      if (d <= 0) return dc_fail(DETCGD_ERR_ARG, "layers: quad-nc needs layer widths (e.g. layers = 16x64)");
+      if (d > 1000000000LL) return dc_fail(DETCGD_ERR_ARG, "layers: d = %lld is too wide for one layer", (long long)d);
+      sizes = (int*)dc_calloc(1, sizeof(int));
+      if (!sizes) return DETCGD_ERR_ALLOC;
+      sizes[0] = (int)d;
+      n = 1;
+    }
+  }
+  for (i = 0; i < n; ++i) sum += sizes[i];
+  if (d > 0 && sum != d) {
+    free(sizes);
+    return dc_fail(DETCGD_ERR_ARG, "layers: widths sum to %lld but the problem has d = %lld", (long long)sum, (long long)d);
+  }
+  st = dc_layout_init(&p->layout, n, sizes);
+  free(sizes);
+  return st;
+}
+
+/* ==== logreg-nc ==== */
+
+/* Dense L = (1/(4N)) A^T A + 2 lam I (d x d). */
+static double* logreg_full_smoothness(const DcLibsvm* D, int64_t d, double lam) {
+  double* L = (double*)dc_calloc((size_t)(d * d), sizeof(double));
+  double w = 1.0 / (4.0 * (double)D->nrows);
+  int64_t j, p, q;
+  if (!L) return NULL;
+  for (j = 0; j < D->nrows; ++j)
+    for (p = D->rowptr[j]; p < D->rowptr[j + 1]; ++p)
+      for (q = D->rowptr[j]; q < D->rowptr[j + 1]; ++q)
+        L[D->colidx[p] + D->colidx[q] * d] += w * D->val[p] * D->val[q];
+  for (j = 0; j < d; ++j) L[j + j * d] += 2.0 * lam;
+  return L;
+}
+
+/* L_i = c L_ii with c = lambda_max(B^{-1} L), B = Blockdiag(L_ii). */
+static int logreg_block_bound(DetcgdProblem* p, const double* L) {
+  const DcLayout* lay = &p->layout;
+  int64_t d = lay->dim, r, col;
+  double* B = NULL;
+  int i, st = DETCGD_OK;
+  p->block_c = 1.0;
+  if (lay->nblocks > 1) {
+    B = (double*)dc_calloc((size_t)(d * d), sizeof(double));
+    if (!B) return DETCGD_ERR_ALLOC;
+    for (i = 0; i < lay->nblocks; ++i)
+      for (col = lay->voff[i]; col < lay->voff[i + 1]; ++col)
+        for (r = lay->voff[i]; r < lay->voff[i + 1]; ++r) B[r + col * d] = L[r + col * d];
+    st = dc_gen_lambda_max(L, B, (int)d, &p->block_c);
+    free(B);
+    if (st != DETCGD_OK) return st;
+  }
+  for (i = 0; i < lay->nblocks; ++i) {
+    int m = lay->size[i];
+    double* Li = p->L.data + lay->moff[i];
+    for (col = 0; col < m; ++col)
+      for (r = 0; r < m; ++r)
+        Li[r + col * m] = p->block_c * L[(lay->voff[i] + r) + (lay->voff[i] + col) * d];
+  }
+  return DETCGD_OK;
+}
+
+static int logreg_create(DetcgdProblem* p) {
+  int64_t d;
+  double* L;
+  int st;
+  if (p->spec.data_path[0] == '\0') return dc_fail(DETCGD_ERR_ARG, "data: logreg-nc needs a LIBSVM file (data = PATH)");
+  st = dc_libsvm_read(p->spec.data_path, &p->data);
+  if (st != DETCGD_OK) return st;
+  d = p->spec.features > 0 ? p->spec.features : p->data.max_index;
+  if (d <= 0) return dc_fail(DETCGD_ERR_ARG, "%s: no features in the file", p->spec.data_path);
+  if (p->data.max_index > d)
+    return dc_fail(DETCGD_ERR_ARG, "features: %lld, but %s uses index %d", (long long)d, p->spec.data_path, p->data.max_index);
+  if (d > DC_DENSE_L_MAX)
+    return dc_fail(DETCGD_ERR_ARG, "features: d = %lld exceeds %d, the largest d for which logreg-nc forms the dense smoothness matrix", (long long)d, DC_DENSE_L_MAX);
+  st = build_layout(p, d);
+  if (st != DETCGD_OK) return st;
+  st = dc_blocks_alloc(&p->L, &p->layout, DC_BLOCKS_DENSE);
+  if (st != DETCGD_OK) return st;
+  L = logreg_full_smoothness(&p->data, d, p->spec.lambda);
+  if (!L) return DETCGD_ERR_ALLOC;
+  st = logreg_block_bound(p, L);
+  free(L);
+  p->host.nrows = p->data.nrows;
+  p->host.rowptr = p->data.rowptr;
+  p->host.colidx = p->data.colidx;
+  p->host.val = p->data.val;
+  p->host.label = p->data.label;
+  return st;
+}
+
+/* ==== quad-nc ==== */
+
+/* Eigenvalue j of m, log-spaced from spec_min to spec_max. */
+static double spectrum_value(const DetcgdProblemSpec* s, int j, int m) {
+  if (m == 1) return s->spec_max;
+  return s->spec_min * pow(s->spec_max / s->spec_min, (double)j / (double)(m - 1));
+}
+
+/* A = a Diag(shuffled spectrum) + (1 - a) Q Diag(spectrum) Q^T for layer i. */
+static int quad_block(const DetcgdProblemSpec* s, int i, int m, double* A) {
+  double a = s->diag_dominance;
+  double* lam = (double*)dc_calloc((size_t)m, sizeof(double));
+  double* Q = a < 1.0 ? (double*)dc_calloc((size_t)m * m, sizeof(double)) : NULL;
+  int j, r, c, st = DETCGD_OK;
+  if (!lam || (a < 1.0 && !Q)) { free(lam); free(Q); return DETCGD_ERR_ALLOC; }
+  for (j = 0; j < m; ++j) lam[j] = spectrum_value(s, j, m);
+  memset(A, 0, (size_t)m * m * sizeof(double));
+  if (a < 1.0) {
+    st = dc_random_orthogonal(m, s->seed, 3u * (uint32_t)i, Q);
+    for (c = 0; c < m && st == DETCGD_OK; ++c)
+      for (r = 0; r < m; ++r) {
+        double v = 0.0;
+        for (j = 0; j < m; ++j) v += Q[r + (int64_t)j * m] * lam[j] * Q[c + (int64_t)j * m];
+        A[r + (int64_t)c * m] = (1.0 - a) * v;
+      }
+  }
+  /* Fisher-Yates shuffle of the spectrum for the diagonal part */
+  for (j = m - 1; j > 0; --j) {
+    int t = dc_uniform_index(dc_philox_draw(s->seed, (uint32_t)j, 3u * (uint32_t)i + 1u, 0, 0), j + 1);
+    double tmp = lam[j]; lam[j] = lam[t]; lam[t] = tmp;
+  }
+  for (j = 0; j < m; ++j) A[j + (int64_t)j * m] += a * lam[j];
+  free(lam);
+  free(Q);
+  return st;
+}
+
+static int quad_create(DetcgdProblem* p) {
+  const DcLayout* lay;
+  int i, st, r;
+  st = build_layout(p, 0);
+  if (st != DETCGD_OK) return st;
+  lay = &p->layout;
+  p->A = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
+  p->c = (double*)dc_calloc((size_t)lay->dim, sizeof(double));
+  if (!p->A || !p->c) return DETCGD_ERR_ALLOC;
+  st = dc_blocks_alloc(&p->L, lay, DC_BLOCKS_DENSE);
+  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
+    int m = lay->size[i];
+    double* Li = p->L.data + lay->moff[i];
+    st = quad_block(&p->spec, i, m, p->A + lay->moff[i]);
+    memcpy(Li, p->A + lay->moff[i], (size_t)m * m * sizeof(double));
+    for (r = 0; r < m; ++r) {
+      Li[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
+      p->c[lay->voff[i] + r] = p->spec.center_scale * dc_gaussian(p->spec.seed, 3u * (uint32_t)i + 2u, (uint32_t)r);
+    }
+  }
+  p->block_c = 1.0;
+  p->host.A = p->A;
+  p->host.c = p->c;
+  return st;
+}
+
+/* ==== Public API ==== */
+
+static int validate_spec(const DetcgdProblemSpec* s) {
+  if (s->kind != DETCGD_PROBLEM_LOGREG_NC && s->kind != DETCGD_PROBLEM_QUAD_NC)
+    return dc_fail(DETCGD_ERR_ARG, "problem: unknown kind %d (logreg-nc or quad-nc)", s->kind);
+  if (!(s->lambda >= 0.0) || !isfinite(s->lambda)) return dc_fail(DETCGD_ERR_ARG, "lambda: must be >= 0 (got %g)", s->lambda);
+  if (s->features < 0) return dc_fail(DETCGD_ERR_ARG, "features: must be >= 0 (got %d)", s->features);
+  if (s->nlayers < 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: must be >= 0 (got %d)", s->nlayers);
+  if (s->kind == DETCGD_PROBLEM_QUAD_NC) {
+    if (!(s->spec_min > 0.0) || !(s->spec_max >= s->spec_min) || !isfinite(s->spec_max))
+      return dc_fail(DETCGD_ERR_ARG, "spec-min/spec-max: need 0 < spec_min <= spec_max (got %g, %g)", s->spec_min, s->spec_max);
+    if (!(s->diag_dominance >= 0.0 && s->diag_dominance <= 1.0))
+      return dc_fail(DETCGD_ERR_ARG, "diag-dominance: must be in [0, 1] (got %g)", s->diag_dominance);
+    if (!(s->center_scale >= 0.0) || !isfinite(s->center_scale))
+      return dc_fail(DETCGD_ERR_ARG, "center-scale: must be >= 0 (got %g)", s->center_scale);
+    if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give quad-nc widths with layers");
+  }
+  return DETCGD_OK;
+}
+
+static int compute_lmax(DetcgdProblem* p) {
+  int i, st;
+  p->lmax = 0.0;
+  for (i = 0; i < p->layout.nblocks; ++i) {
+    double lm;
+    st = dc_lambda_max(p->L.data + p->layout.moff[i], p->layout.size[i], &lm);
+    if (st != DETCGD_OK) return st;
+    if (lm > p->lmax) p->lmax = lm;
+  }
+  return DETCGD_OK;
+}
+
+int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec) {
+  DetcgdProblem* p;
+  int st;
+  if (!out || !spec) return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_create: NULL argument");
+  *out = NULL;
+  st = validate_spec(spec);
+  if (st != DETCGD_OK) return st;
+  p = (DetcgdProblem*)dc_calloc(1, sizeof *p);
+  if (!p) return DETCGD_ERR_ALLOC;
+  *out = p;
+  p->spec = *spec;
+  st = spec->kind == DETCGD_PROBLEM_LOGREG_NC ? logreg_create(p) : quad_create(p);
+  if (st == DETCGD_OK) st = compute_lmax(p);
+  if (st != DETCGD_OK) { detcgd_problem_destroy(out); return st; }
+  p->host.kind = spec->kind;
+  p->host.layout = &p->layout;
+  p->host.lambda = spec->lambda;
+  return DETCGD_OK;
+}
+
+void detcgd_problem_destroy(DetcgdProblem** pp) {
+  DetcgdProblem* p;
+  if (!pp || !*pp) return;
+  p = *pp;
+  dc_libsvm_free(&p->data);
+  dc_blocks_free(&p->L);
+  dc_layout_free(&p->layout);
+  free(p->A);
+  free(p->c);
+  free(p);
+  *pp = NULL;
+}
+
+int detcgd_problem_info(const DetcgdProblem* p, DetcgdProblemInfo* info) {
+  if (!p || !info) return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_info: NULL argument");
+  info->dim = p->layout.dim;
+  info->nlayers = p->layout.nblocks;
+  info->nsamples = p->host.nrows;
+  info->nnz = p->data.nnz;
+  info->lmax = p->lmax;
+  info->block_bound_c = p->block_c;
+  return DETCGD_OK;
+}
+
+int detcgd_problem_layer_size(const DetcgdProblem* p, int i) {
+  return (p && i >= 0 && i < p->layout.nblocks) ? p->layout.size[i] : 0;
+}
+
+int detcgd_problem_eval(const DetcgdProblem* p, const double* x, double* f, double* g) {
+  double* tmp = g;
+  if (!p || !x) return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_eval: NULL argument");
+  if (!g && !(tmp = (double*)dc_calloc((size_t)p->layout.dim, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  {
+    double v = dc_host_problem_grad(&p->host, x, tmp);
+    if (f) *f = v;
+  }
+  if (!g) free(tmp);
+  return DETCGD_OK;
+}
+
+int detcgd_problem_smoothness_block(const DetcgdProblem* p, int i, double* out) {
+  if (!p || !out || i < 0 || i >= p->layout.nblocks)
+    return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_smoothness_block: bad argument");
+  dc_blocks_get_dense(&p->L, i, out);
+  return DETCGD_OK;
+}

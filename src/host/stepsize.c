@@ -1,0 +1,291 @@
+/*
+ * stepsize.c -- the stepsize matrices of DESIGN.md section 2.
+ *
+ *   GD          D = I / lambda_max(L)
+ *   CGD scalar  D = gamma I, gamma = 1 / (lambda_max(L) max_i lambda_max(E[S_i^2]))
+ *   CGD-mat     D = gamma I, gamma = 1 / max_i lambda_max(E[S_i L_i S_i])
+ *   det2-opt    D_i = (E[T_i L_i T_i])^{-1}                                   (12)
+ *   thm2        D_i = gamma_i W_i, gamma_i = 1/lambda_max(W_i^{-1/2} E[S_i W_i L_i W_i S_i] W_i^{-1/2})
+ *   user        read from a file
+ * Each D is then checked against (7) (GD, det-CGD1) or (8) (det-CGD2).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "linalg.h"
+#include "stepsize.h"
+
+#define DC_CERT_TOL 1e-9 /* relative slack for rounding in a certificate of exactly 1 */
+
+/* Scratch for one block: three m x m matrices. */
+typedef struct Scratch { double *a, *b, *c; } Scratch;
+
+static int scratch_alloc(Scratch* s, int m) {
+  size_t n = (size_t)m * m;
+  s->a = (double*)dc_calloc(n, sizeof(double));
+  s->b = (double*)dc_calloc(n, sizeof(double));
+  s->c = (double*)dc_calloc(n, sizeof(double));
+  if (s->a && s->b && s->c) return DETCGD_OK;
+  free(s->a); free(s->b); free(s->c);
+  s->a = s->b = s->c = NULL;
+  return DETCGD_ERR_ALLOC;
+}
+
+static void scratch_free(Scratch* s) { free(s->a); free(s->b); free(s->c); }
+
+static const double* L_block(const DetcgdProblem* p, int i) { return p->L.data + p->layout.moff[i]; }
+
+/* ==== Scalar stepsizes ==== */
+
+/* max_i lambda_max(E[S_i A_i S_i]) with A_i = L_i (use_L) or I. */
+static int max_moment_eig(const DetcgdProblem* p, const DcSketchSpec* sk, int use_L, double* out) {
+  Scratch s;
+  int i, r, st = scratch_alloc(&s, p->layout.max_size);
+  *out = 0.0;
+  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
+    int m = p->layout.size[i];
+    double lm;
+    if (use_L) memcpy(s.a, L_block(p, i), (size_t)m * m * sizeof(double));
+    else {
+      memset(s.a, 0, (size_t)m * m * sizeof(double));
+      for (r = 0; r < m; ++r) s.a[r + (int64_t)r * m] = 1.0;
+    }
+    dc_sketch_second_moment(sk, i, s.a, s.b);
+    st = dc_lambda_max(s.b, m, &lm);
+    if (lm > *out) *out = lm;
+  }
+  scratch_free(&s);
+  return st;
+}
+
+static int scalar_stepsize(DcHostBlocks* D, double gamma) {
+  int i;
+  for (i = 0; i < D->layout->nblocks; ++i) D->data[i] = gamma;
+  return DETCGD_OK;
+}
+
+/* ==== Matrix stepsizes ==== */
+
+/* W_i for Theorem 2 into out. */
+static int weight_block(const double* L, int m, int weight, double* out) {
+  int r;
+  switch (weight) {
+    case DETCGD_W_IDENTITY:
+      memset(out, 0, (size_t)m * m * sizeof(double));
+      for (r = 0; r < m; ++r) out[r + (int64_t)r * m] = 1.0;
+      return DETCGD_OK;
+    case DETCGD_W_DIAG_INV:
+      memset(out, 0, (size_t)m * m * sizeof(double));
+      for (r = 0; r < m; ++r) out[r + (int64_t)r * m] = 1.0 / L[r + (int64_t)r * m];
+      return DETCGD_OK;
+    case DETCGD_W_INV:
+      return dc_spd_inverse(L, m, out);
+    default:
+      return dc_sym_power(L, m, -0.5, out);
+  }
+}
+
+/* D_i = gamma_i W_i, gamma_i = 1 / lambda_max(W^{-1} E[S (W L W) S]) (Theorem 2). */
+static int thm2_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, int weight, DcHostBlocks* D) {
+  Scratch s;
+  int i, st = scratch_alloc(&s, p->layout.max_size);
+  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
+    int m = p->layout.size[i];
+    int64_t e, mm = (int64_t)m * m;
+    double lm;
+    double* Di = D->data + p->layout.moff[i];
+    st = weight_block(L_block(p, i), m, weight, Di);      /* Di = W */
+    if (st != DETCGD_OK) break;
+    dc_matmul(Di, L_block(p, i), m, s.a);                  /* a = W L */
+    dc_matmul(s.a, Di, m, s.b);                            /* b = W L W */
+    dc_sketch_second_moment(sk, i, s.b, s.c);              /* c = E[S W L W S] */
+    st = dc_gen_lambda_max(s.c, Di, m, &lm);
+    for (e = 0; e < mm && st == DETCGD_OK; ++e) Di[e] /= lm;
+  }
+  scratch_free(&s);
+  return st;
+}
+
+/* D_i = (E[T_i L_i T_i])^{-1}, the det-CGD2 optimum (12). */
+static int det2_opt_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, DcHostBlocks* D) {
+  Scratch s;
+  int i, st = scratch_alloc(&s, p->layout.max_size);
+  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
+    dc_sketch_second_moment(sk, i, L_block(p, i), s.a);
+    st = dc_spd_inverse(s.a, p->layout.size[i], D->data + p->layout.moff[i]);
+  }
+  scratch_free(&s);
+  return st;
+}
+
+/* Reads d numbers (diagonal D) or sum d_i^2 numbers (dense blocks, column-major). */
+static int user_stepsize(const DetcgdProblem* p, const char* path, DcHostBlocks* D) {
+  const DcLayout* lay = &p->layout;
+  int64_t n = 0, dense_n = lay->moff[lay->nblocks], cap = dense_n;
+  double* v;
+  FILE* f = fopen(path, "r");
+  int st = DETCGD_OK, c;
+  if (!f) return dc_fail(DETCGD_ERR_IO, "stepsize-file: cannot open %s (%s)", path, strerror(errno));
+  v = (double*)dc_calloc((size_t)cap + 1, sizeof(double));
+  if (!v) { fclose(f); return DETCGD_ERR_ALLOC; }
+  for (;;) {
+    double x;
+    while ((c = fgetc(f)) != EOF && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {}
+    if (c == EOF) break;
+    ungetc(c, f);
+    if (fscanf(f, "%lf", &x) != 1 || !isfinite(x)) { st = dc_fail(DETCGD_ERR_PARSE, "stepsize-file: %s: entry %lld is not a finite number", path, (long long)n + 1); break; }
+    if (n > cap) { st = dc_fail(DETCGD_ERR_PARSE, "stepsize-file: %s has more than %lld numbers", path, (long long)cap); break; }
+    v[n++] = x;
+  }
+  fclose(f);
+  if (st == DETCGD_OK && n != lay->dim && n != dense_n)
+    st = dc_fail(DETCGD_ERR_PARSE, "stepsize-file: %s has %lld numbers; expected d = %lld (diagonal) or %lld (dense blocks)",
+                 path, (long long)n, (long long)lay->dim, (long long)dense_n);
+  if (st == DETCGD_OK && n == lay->dim && n != dense_n) {
+    dc_blocks_free(D);
+    st = dc_blocks_alloc(D, lay, DC_BLOCKS_DIAG);
+  }
+  if (st == DETCGD_OK) memcpy(D->data, v, (size_t)n * sizeof(double));
+  free(v);
+  return st;
+}
+
+/* ==== Certificates and log det ==== */
+
+int dc_log_det(const DcHostBlocks* D, double* out) {
+  const DcLayout* lay = D->layout;
+  int i, r, st;
+  *out = 0.0;
+  for (i = 0; i < lay->nblocks; ++i) {
+    double ld = 0.0;
+    if (D->kind == DC_BLOCKS_DENSE) {
+      st = dc_chol_logdet(D->data + lay->moff[i], lay->size[i], &ld);
+      if (st != DETCGD_OK) return dc_fail(st, "stepsize: block %d of D is not positive definite", i);
+    } else {
+      for (r = 0; r < lay->size[i]; ++r) {
+        double v = D->kind == DC_BLOCKS_SCALAR ? D->data[i] : D->data[lay->voff[i] + r];
+        if (!(v > 0.0)) return dc_fail(DETCGD_ERR_NUMERIC, "stepsize: D has a non-positive diagonal entry %g in block %d", v, i);
+        ld += log(v);
+      }
+    }
+    *out += ld;
+  }
+  return DETCGD_OK;
+}
+
+int dc_certificate_det1(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out) {
+  Scratch s;
+  double* Di = NULL;
+  int i, st = scratch_alloc(&s, p->layout.max_size);
+  if (st == DETCGD_OK && !(Di = (double*)dc_calloc((size_t)p->layout.max_size * p->layout.max_size, sizeof(double))))
+    st = DETCGD_ERR_ALLOC;
+  *out = 0.0;
+  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
+    int m = p->layout.size[i];
+    double lm;
+    dc_blocks_get_dense(D, i, Di);
+    dc_matmul(Di, L_block(p, i), m, s.a);
+    dc_matmul(s.a, Di, m, s.b);                 /* D L D */
+    dc_sketch_second_moment(sk, i, s.b, s.c);   /* E[S D L D S] */
+    st = dc_gen_lambda_max(s.c, Di, m, &lm);
+    if (lm > *out) *out = lm;
+  }
+  free(Di);
+  scratch_free(&s);
+  return st;
+}
+
+int dc_certificate_det2(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out) {
+  Scratch s;
+  int i, st = scratch_alloc(&s, p->layout.max_size);
+  *out = 0.0;
+  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
+    int m = p->layout.size[i];
+    double lm;
+    dc_blocks_get_dense(D, i, s.b);
+    st = dc_spd_inverse(s.b, m, s.c);               /* D^{-1} */
+    if (st != DETCGD_OK) break;
+    dc_sketch_second_moment(sk, i, L_block(p, i), s.a);  /* E[T L T] */
+    st = dc_gen_lambda_max(s.a, s.c, m, &lm);       /* lambda_max(D E[TLT]) */
+    if (lm > *out) *out = lm;
+  }
+  scratch_free(&s);
+  return st;
+}
+
+/* ==== Builder ==== */
+
+static int build_raw(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk) {
+  const DcLayout* lay = &p->layout;
+  double v;
+  int st;
+  switch (s->stepsize.kind) {
+    case DETCGD_STEP_GD:
+      st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_SCALAR);
+      return st ? st : scalar_stepsize(&out->D, 1.0 / p->lmax);
+    case DETCGD_STEP_CGD_SCALAR:
+      st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_SCALAR);
+      if (st == DETCGD_OK) st = max_moment_eig(p, sk, 0, &v);
+      return st ? st : scalar_stepsize(&out->D, 1.0 / (p->lmax * v));
+    case DETCGD_STEP_CGD_MAT:
+      st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_SCALAR);
+      if (st == DETCGD_OK) st = max_moment_eig(p, sk, 1, &v);
+      return st ? st : scalar_stepsize(&out->D, 1.0 / v);
+    case DETCGD_STEP_DET2_OPT:
+      st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_DENSE);
+      return st ? st : det2_opt_stepsize(p, sk, &out->D);
+    case DETCGD_STEP_THM2:
+      st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_DENSE);
+      return st ? st : thm2_stepsize(p, sk, s->stepsize.weight, &out->D);
+    default:
+      st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_DENSE);
+      return st ? st : user_stepsize(p, s->stepsize.file, &out->D);
+  }
+}
+
+/* Symmetric? (user-given dense blocks must be) */
+static int check_symmetric(const DcHostBlocks* D) {
+  const DcLayout* lay = D->layout;
+  int i, r, c;
+  if (D->kind != DC_BLOCKS_DENSE) return DETCGD_OK;
+  for (i = 0; i < lay->nblocks; ++i) {
+    const double* B = D->data + lay->moff[i];
+    int m = lay->size[i];
+    for (c = 0; c < m; ++c)
+      for (r = 0; r < c; ++r)
+        if (fabs(B[r + (int64_t)c * m] - B[c + (int64_t)r * m]) > 1e-12 * (fabs(B[r + (int64_t)c * m]) + fabs(B[c + (int64_t)r * m])))
+          return dc_fail(DETCGD_ERR_NUMERIC, "stepsize: block %d of D is not symmetric (entries (%d,%d) and (%d,%d))", i, r, c, c, r);
+  }
+  return DETCGD_OK;
+}
+
+int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk) {
+  int64_t e, n;
+  int st;
+  memset(out, 0, sizeof *out);
+  st = build_raw(out, p, s, sk);
+  if (st == DETCGD_OK) st = check_symmetric(&out->D);
+  if (st == DETCGD_OK) {
+    n = out->D.kind == DC_BLOCKS_SCALAR ? p->layout.nblocks
+      : out->D.kind == DC_BLOCKS_DIAG ? p->layout.dim : p->layout.moff[p->layout.nblocks];
+    for (e = 0; e < n; ++e) out->D.data[e] *= s->stepsize.scale;
+    st = dc_blocks_compact(&out->D);
+  }
+  if (st == DETCGD_OK) st = dc_log_det(&out->D, &out->log_det);
+  if (st == DETCGD_OK)
+    st = s->method == DETCGD_METHOD_DET2 ? dc_certificate_det2(p, sk, &out->D, &out->certificate)
+                                         : dc_certificate_det1(p, sk, &out->D, &out->certificate);
+  if (st != DETCGD_OK) { dc_stepsize_free(out); return st; }
+  out->det_factor = exp(-out->log_det / (double)p->layout.dim);
+  if (out->certificate > 1.0 + DC_CERT_TOL && !s->stepsize.force) {
+    double c = out->certificate;
+    dc_stepsize_free(out);
+    return dc_fail(DETCGD_ERR_CERT, "stepsize: condition (%s) fails, certificate %.6g > 1 (use force = 1 to run anyway)",
+                   s->method == DETCGD_METHOD_DET2 ? "8" : "7", c);
+  }
+  return DETCGD_OK;
+}
+
+void dc_stepsize_free(DcStepsize* st) { dc_blocks_free(&st->D); }

@@ -1,0 +1,29 @@
+/*
+ * stepsize.h -- building the stepsize matrix D and its certificates.
+ */
+#ifndef DETCGD_STEPSIZE_H
+#define DETCGD_STEPSIZE_H
+
+#include "problem.h"
+#include "sketch.h"
+
+typedef struct DcStepsize {
+  DcHostBlocks D;      /* owns: the stepsize, compacted to SCALAR/DIAG when exact */
+  double certificate;  /* condition (7) for GD / det-CGD1, (8) for det-CGD2 */
+  double log_det;      /* log det D = sum_i log det D_i */
+  double det_factor;   /* det(D)^{-1/d} = exp(-log_det / d) */
+} DcStepsize;
+
+/* D for (method, stepsize settings, sketch) on p; refuses an infeasible D unless forced. */
+int dc_stepsize_build(DcStepsize* st, const DetcgdProblem* p, const DetcgdSettings* s,
+                      const DcSketchSpec* sk);
+void dc_stepsize_free(DcStepsize* st);
+
+/* lambda_max(D^{-1/2} E[S D L D S] D^{-1/2}) over blocks: condition (7) holds iff <= 1. */
+int dc_certificate_det1(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out);
+/* lambda_max(D^{1/2} E[T L T] D^{1/2}) over blocks: condition (8) holds iff <= 1. */
+int dc_certificate_det2(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out);
+/* log det D through per-block Cholesky factors. */
+int dc_log_det(const DcHostBlocks* D, double* out);
+
+#endif /* DETCGD_STEPSIZE_H */

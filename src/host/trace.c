@@ -1,0 +1,138 @@
+/*
+ * trace.c -- CSV trace rows and the per-run JSON summary.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include "internal.h"
+#include "trace.h"
+
+#ifndef DETCGD_GIT_COMMIT
+#define DETCGD_GIT_COMMIT "unknown"
+#endif
+
+static const char* TRACE_HEADER =
+    "iter,f,grad_norm2,grad_norm2_D,G_KD,coords_sent,bits_up,bits_down,time_s\n";
+
+int dc_trace_open(DcTrace* t, const char* path) {
+  t->path = path;
+  t->f = NULL;
+  if (!path || !path[0]) return DETCGD_OK;
+  t->f = fopen(path, "w");
+  if (!t->f) return dc_fail(DETCGD_ERR_IO, "trace: cannot write %s (%s)", path, strerror(errno));
+  fputs(TRACE_HEADER, t->f);
+  fflush(t->f);
+  return DETCGD_OK;
+}
+
+/* One row, flushed at once so that nothing is lost if the run dies. */
+int dc_trace_write(DcTrace* t, const DcTraceRow* r) {
+  if (!t->f) return DETCGD_OK;
+  fprintf(t->f, "%lld,%.17g,%.17g,%.17g,%.17g,%lld,%lld,%lld,%.6f\n", (long long)r->iter, r->f,
+          r->grad_norm2, r->grad_norm2_d, r->g_kd, (long long)r->coords, (long long)r->bits_up,
+          (long long)r->bits_down, r->time);
+  if (fflush(t->f) != 0) return dc_fail(DETCGD_ERR_IO, "trace: write to %s failed (%s)", t->path, strerror(errno));
+  return DETCGD_OK;
+}
+
+void dc_trace_close(DcTrace* t) {
+  if (t->f) fclose(t->f);
+  t->f = NULL;
+}
+
+/* JSON number; NaN and Inf become null (JSON has no such numbers). */
+static void json_num(FILE* f, const char* key, double v, int comma) {
+  if (isfinite(v)) fprintf(f, "    \"%s\": %.17g%s\n", key, v, comma ? "," : "");
+  else fprintf(f, "    \"%s\": null%s\n", key, comma ? "," : "");
+}
+
+static void json_str(FILE* f, const char* key, const char* v, int comma) {
+  const char* p;
+  fprintf(f, "    \"%s\": \"", key);
+  for (p = v; *p; ++p) {
+    if (*p == '"' || *p == '\\') fputc('\\', f);
+    if ((unsigned char)*p < 0x20) { fprintf(f, "\\u%04x", (unsigned char)*p); continue; }
+    fputc(*p, f);
+  }
+  fprintf(f, "\"%s\n", comma ? "," : "");
+}
+
+static void json_int(FILE* f, const char* key, long long v, int comma) {
+  fprintf(f, "    \"%s\": %lld%s\n", key, v, comma ? "," : "");
+}
+
+static void write_config(FILE* f, const DcSummaryInfo* s) {
+  const DetcgdSettings* c = s->settings;
+  fprintf(f, "  \"config\": {\n");
+  json_str(f, "problem", s->problem->kind == DETCGD_PROBLEM_QUAD_NC ? "quad-nc" : "logreg-nc", 1);
+  json_str(f, "data", s->problem->data_path, 1);
+  json_num(f, "lambda", s->problem->lambda, 1);
+  json_str(f, "layers", s->problem->layers, 1);
+  json_int(f, "nlayers", s->pinfo->nlayers, 1);
+  json_int(f, "dim", s->pinfo->dim, 1);
+  json_int(f, "nsamples", s->pinfo->nsamples, 1);
+  json_num(f, "block_bound_c", s->pinfo->block_bound_c, 1);
+  json_str(f, "method", detcgd_method_name(c->method), 1);
+  json_str(f, "sketch", detcgd_sketch_name(c->sketch.kind), 1);
+  json_int(f, "k", c->sketch.k, 1);
+  json_num(f, "k_ratio", c->sketch.k_ratio, 1);
+  json_str(f, "k_list", c->sketch.k_list, 1);
+  json_num(f, "p", c->sketch.p, 1);
+  json_num(f, "q", c->sketch.q, 1);
+  json_str(f, "q_list", c->sketch.q_list, 1);
+  json_str(f, "stepsize", detcgd_stepsize_name(c->stepsize.kind), 1);
+  json_str(f, "weight", detcgd_weight_name(c->stepsize.weight), 1);
+  json_num(f, "stepsize_scale", c->stepsize.scale, 1);
+  json_int(f, "forced", c->stepsize.force, 1);
+  json_str(f, "d_storage", s->d_storage, 1);
+  json_int(f, "max_iter", c->term.max_iter, 1);
+  json_int(f, "trace_every", c->output.trace_every, 1);
+  json_int(f, "value_bits", c->comm.value_bits, 1);
+  json_int(f, "shared_seed", c->comm.shared_seed, 1);
+  json_num(f, "x0_scale", c->x0, 1);
+  fprintf(f, "    \"seed\": %llu,\n", (unsigned long long)c->seed);
+  fprintf(f, "    \"data_seed\": %llu\n  },\n", (unsigned long long)s->problem->seed);
+}
+
+int dc_summary_write(const char* path, const DcSummaryInfo* s) {
+  const DetcgdResult* r = s->result;
+  FILE* f;
+  if (!path || !path[0]) return DETCGD_OK;
+  f = fopen(path, "w");
+  if (!f) return dc_fail(DETCGD_ERR_IO, "summary: cannot write %s (%s)", path, strerror(errno));
+  fprintf(f, "{\n  \"detcgd_version\": \"%s\",\n  \"git_commit\": \"%s\",\n  \"backend\": \"%s\",\n",
+          DETCGD_VERSION, DETCGD_GIT_COMMIT, r->backend ? r->backend : "");
+  fprintf(f, "  \"label\": \"%s\",\n", s->settings->output.label);
+  write_config(f, s);
+  fprintf(f, "  \"theory\": {\n");
+  json_num(f, "certificate", r->certificate, 1);
+  json_str(f, "certificate_condition", s->settings->method == DETCGD_METHOD_DET2 ? "(8)" : "(7)", 1);
+  json_num(f, "log_det_D", r->log_det, 1);
+  json_num(f, "det_factor", r->det_factor, 1);
+  json_num(f, "coords_per_iter", r->coords_per_iter, 1);
+  json_num(f, "comm_factor", r->det_factor * r->coords_per_iter, 1);
+  json_num(f, "f_inf", r->f_inf, 1);
+  json_str(f, "f_inf_source", s->f_inf_source, 1);
+  json_int(f, "f_inf_gd_iters", s->f_inf_gd_iters, 1);
+  json_num(f, "f_inf_gd_grad_norm2", s->f_inf_gd_grad_norm2, 1);
+  json_num(f, "theorem1_bound", r->theorem1_bound, 1);
+  json_num(f, "theorem1_bound_certified", s->certified_bound, 0);
+  fprintf(f, "  },\n  \"result\": {\n");
+  json_str(f, "termination", detcgd_termination_str(r->termination), 1);
+  json_int(f, "iterations", r->iterations, 1);
+  json_num(f, "f_initial", r->f_initial, 1);
+  json_num(f, "f_final", r->f_final, 1);
+  json_num(f, "grad_norm2_final", r->grad_norm2_final, 1);
+  json_num(f, "G_KD", r->g_kd, 1);
+  json_int(f, "coords_sent", r->coords_sent, 1);
+  json_int(f, "bits_up", r->bits_up, 1);
+  json_int(f, "bits_down", r->bits_down, 0);
+  fprintf(f, "  },\n  \"time_s\": {\n");
+  json_num(f, "setup", r->time_setup, 1);
+  json_num(f, "f_inf", r->time_finf, 1);
+  json_num(f, "iterate", r->time_iterate, 1);
+  json_num(f, "per_iter", r->iterations > 0 ? r->time_iterate / (double)r->iterations : 0.0, 0);
+  fprintf(f, "  }\n}\n");
+  if (fclose(f) != 0) return dc_fail(DETCGD_ERR_IO, "summary: write to %s failed", path);
+  return DETCGD_OK;
+}

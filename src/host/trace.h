@@ -1,0 +1,43 @@
+/*
+ * trace.h -- the CSV trace (flushed row by row) and the JSON summary.
+ */
+#ifndef DETCGD_TRACE_H
+#define DETCGD_TRACE_H
+
+#include <stdio.h>
+#include "detcgd.h"
+
+typedef struct DcTraceRow {
+  int64_t iter;          /* k */
+  double f;              /* f(x^k) */
+  double grad_norm2;     /* ||grad f(x^k)||^2 */
+  double grad_norm2_d;   /* ||grad f(x^k)||^2_{D / det(D)^{1/d}} */
+  double g_kd;           /* (1/(k+1)) sum_{j<=k} ||grad f(x^j)||^2_{D/det(D)^{1/d}} */
+  int64_t coords;        /* coordinates sent to reach x^k */
+  int64_t bits_up;
+  int64_t bits_down;
+  double time;           /* seconds since the loop started */
+} DcTraceRow;
+
+typedef struct DcTrace { FILE* f; /* owns */ const char* path; /* borrowed */ } DcTrace;
+
+int dc_trace_open(DcTrace* t, const char* path);
+int dc_trace_write(DcTrace* t, const DcTraceRow* r);
+void dc_trace_close(DcTrace* t);
+
+/* Context of a run for the summary. */
+typedef struct DcSummaryInfo {
+  const DetcgdSettings* settings;
+  const DetcgdProblemSpec* problem;
+  const DetcgdProblemInfo* pinfo;
+  const DetcgdResult* result;
+  const char* f_inf_source;   /* "given", "GD estimate" */
+  int64_t f_inf_gd_iters;
+  double f_inf_gd_grad_norm2;
+  double certified_bound;     /* Theorem 1 with the certified lower bound f^inf >= 0 */
+  const char* d_storage;      /* scalar / diagonal / dense */
+} DcSummaryInfo;
+
+int dc_summary_write(const char* path, const DcSummaryInfo* s);
+
+#endif /* DETCGD_TRACE_H */
