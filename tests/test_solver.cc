@@ -1,1 +1,233 @@
-#include <gtest/gtest.h>
+// Solver runs: det-CGD reduces to GD, Theorem 1 holds on planted problems,
+// traces are deterministic, and the stopping rules work.  Parameterised over
+// the backends present.
+#include <algorithm>
+#include <cmath>
+#include "test_util.h"
+
+namespace {
+
+struct RunOutcome {
+  DetcgdResult r{};
+  std::vector<double> x;
+  int status = DETCGD_OK;
+};
+
+RunOutcome run_solver(DetcgdProblem* p, DetcgdSettings s) {
+  RunOutcome out;
+  DetcgdSolver* solver = nullptr;
+  out.status = detcgd_create(&solver, p, &s);
+  if (out.status == DETCGD_OK) out.status = detcgd_run(solver);
+  if (out.status == DETCGD_OK) {
+    detcgd_get_result(solver, &out.r);
+    DetcgdProblemInfo info;
+    detcgd_problem_info(p, &info);
+    out.x.resize(info.dim);
+    detcgd_get_x(solver, out.x.data());
+  }
+  detcgd_destroy(&solver);
+  return out;
+}
+
+// Trace without its wall-time column.
+std::string trace_without_time(const std::string& path) {
+  std::string text = read_file(path), out;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
+int count_lines(const std::string& path) {
+  std::string t = read_file(path);
+  return (int)std::count(t.begin(), t.end(), '\n');
+}
+
+}  // namespace
+
+class Solver : public testing::TestWithParam<int> {
+ protected:
+  DetcgdSettings settings() { return quiet_settings(GetParam()); }
+};
+
+TEST_P(Solver, DetCgdWithIdentityCompressionAndScalarStepIsExactlyGd) {
+  DetcgdProblem* p = make_quad("4,7,5", 0.1);
+  DetcgdSettings s = settings();
+  s.term.max_iter = 200;
+  s.method = DETCGD_METHOD_GD;
+  s.stepsize.kind = DETCGD_STEP_GD;
+  RunOutcome gd = run_solver(p, s);
+  ASSERT_EQ(gd.status, DETCGD_OK) << detcgd_last_error();
+  // rand-k with k = d_i keeps every coordinate with scale 1: S = I on the kept-columns / kept-rows paths
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k_ratio = 1.0;
+  for (int m : {DETCGD_METHOD_DET1, DETCGD_METHOD_DET2}) {
+    s.method = m;
+    RunOutcome det = run_solver(p, s);
+    ASSERT_EQ(det.status, DETCGD_OK) << detcgd_last_error();
+    EXPECT_EQ(det.x, gd.x) << detcgd_method_name(m);
+    EXPECT_EQ(det.r.g_kd, gd.r.g_kd);
+    EXPECT_EQ(det.r.f_final, gd.r.f_final);
+  }
+  detcgd_problem_destroy(&p);
+}
+
+TEST_P(Solver, TheoremOneHoldsOnAverageOverSeeds) {
+  // f >= 0 for quad-nc, so f^inf = 0 is a certified lower bound and the bound is rigorous.
+  DetcgdProblem* p = make_quad("6,10,4", 0.2, 0.3, 3);
+  struct Case { int method, sketch, stepsize, weight, k; double q; };
+  const Case cases[] = {
+      {DETCGD_METHOD_DET1, DETCGD_SKETCH_RAND1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 1, 0},
+      {DETCGD_METHOD_DET1, DETCGD_SKETCH_RANDK, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT, 3, 0},
+      {DETCGD_METHOD_DET2, DETCGD_SKETCH_RANDK, DETCGD_STEP_DET2_OPT, 0, 2, 0},
+      {DETCGD_METHOD_DET2, DETCGD_SKETCH_BERNQ, DETCGD_STEP_DET2_OPT, 0, 1, 0.4},
+      {DETCGD_METHOD_DET1, DETCGD_SKETCH_IMPORTANCE1, DETCGD_STEP_CGD_MAT, 0, 1, 0},
+  };
+  for (const Case& c : cases) {
+    DetcgdSettings s = settings();
+    s.method = c.method;
+    s.sketch.kind = c.sketch;
+    s.sketch.k = c.k;
+    s.sketch.q = c.q > 0 ? c.q : 0.5;
+    s.stepsize.kind = c.stepsize;
+    s.stepsize.weight = c.weight;
+    s.term.max_iter = 300;
+    s.x0 = 20.0;
+    double mean_g = 0, bound = 0;
+    const int seeds = 8;
+    for (int seed = 0; seed < seeds; ++seed) {
+      s.seed = 1000 + seed;
+      RunOutcome r = run_solver(p, s);
+      ASSERT_EQ(r.status, DETCGD_OK) << detcgd_last_error();
+      EXPECT_LE(r.r.certificate, 1 + 1e-9);
+      mean_g += r.r.g_kd / seeds;
+      bound = r.r.theorem1_bound;
+      EXPECT_LT(r.r.f_final, r.r.f_initial);
+    }
+    EXPECT_LE(mean_g, bound) << detcgd_method_name(c.method) << " " << detcgd_sketch_name(c.sketch);
+    EXPECT_GT(mean_g, 0.0);
+  }
+  detcgd_problem_destroy(&p);
+}
+
+TEST_P(Solver, GdConvergesToAStationaryPoint) {
+  DetcgdProblem* p = make_quad("8,8", 0.05, 0.5);
+  DetcgdSettings s = settings();
+  s.method = DETCGD_METHOD_GD;
+  s.stepsize.kind = DETCGD_STEP_GD;
+  s.term.max_iter = 20000;
+  RunOutcome r = run_solver(p, s);
+  ASSERT_EQ(r.status, DETCGD_OK);
+  EXPECT_LT(r.r.grad_norm2_final, 1e-12);
+  detcgd_problem_destroy(&p);
+}
+
+TEST_P(Solver, SameSeedSameTraceOtherSeedOtherTrace) {
+  DetcgdProblem* p = make_quad("5,9", 0.1);
+  DetcgdSettings s = settings();
+  s.method = DETCGD_METHOD_DET1;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 2;
+  s.stepsize.kind = DETCGD_STEP_THM2;
+  s.term.max_iter = 300;
+  s.output.trace_every = 7;
+  std::string a = temp_path("a.csv"), b = temp_path("b.csv"), c = temp_path("c.csv");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", a.c_str());
+  ASSERT_EQ(run_solver(p, s).status, DETCGD_OK);
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", b.c_str());
+  ASSERT_EQ(run_solver(p, s).status, DETCGD_OK);
+  s.seed += 1;
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", c.c_str());
+  ASSERT_EQ(run_solver(p, s).status, DETCGD_OK);
+  EXPECT_EQ(trace_without_time(a), trace_without_time(b));
+  EXPECT_NE(trace_without_time(a), trace_without_time(c));
+  EXPECT_EQ(count_lines(a), 1 + 43 + 1);  // header, k = 0, 7, ..., 294, and k = 299
+  detcgd_problem_destroy(&p);
+}
+
+TEST_P(Solver, DivergenceStopsWithNonFiniteAndKeepsTheTrace) {
+  DetcgdProblem* p = make_quad("4,4", 0.1);
+  DetcgdSettings s = settings();
+  s.method = DETCGD_METHOD_GD;
+  s.stepsize.kind = DETCGD_STEP_GD;
+  s.stepsize.scale = 40.0;
+  s.stepsize.force = 1;
+  s.term.max_iter = 100000;
+  s.output.trace_every = 5;
+  std::string path = temp_path("nan.csv");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", path.c_str());
+  RunOutcome r = run_solver(p, s);
+  ASSERT_EQ(r.status, DETCGD_OK);
+  EXPECT_EQ(r.r.termination, DETCGD_TERM_NONFINITE);
+  EXPECT_LT(r.r.iterations, 100000);
+  EXPECT_GT(count_lines(path), 3);
+  std::string text = read_file(path);
+  EXPECT_TRUE(text.find("nan") != std::string::npos || text.find("inf") != std::string::npos);
+  detcgd_problem_destroy(&p);
+}
+
+TEST_P(Solver, TargetAndTimeLimitStopTheRun) {
+  DetcgdProblem* p = make_quad("6", 0.1);
+  DetcgdSettings s = settings();
+  s.term.max_iter = 1000000;
+  s.term.target_g = 1e9;  // met at the first trace point
+  RunOutcome r = run_solver(p, s);
+  ASSERT_EQ(r.status, DETCGD_OK);
+  EXPECT_EQ(r.r.termination, DETCGD_TERM_TARGET_G);
+  EXPECT_EQ(r.r.iterations, 1);
+  s.term.target_g = 0;
+  s.term.time_limit = 0.05;
+  r = run_solver(p, s);
+  ASSERT_EQ(r.status, DETCGD_OK);
+  EXPECT_EQ(r.r.termination, DETCGD_TERM_TIME);
+  EXPECT_GT(r.r.iterations, 0);
+  EXPECT_LT(r.r.iterations, 1000000);
+  detcgd_problem_destroy(&p);
+}
+
+TEST_P(Solver, SummaryJsonCarriesTheoryAndResult) {
+  DetcgdProblem* p = make_quad("3,3", 0.1);
+  DetcgdSettings s = settings();
+  s.term.max_iter = 50;
+  s.f_inf = NAN;  // estimate by GD
+  s.f_inf_iters = 500;
+  std::string path = temp_path("summary.json");
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", path.c_str());
+  RunOutcome r = run_solver(p, s);
+  ASSERT_EQ(r.status, DETCGD_OK);
+  std::string j = read_file(path);
+  for (const char* key : {"\"git_commit\"", "\"certificate\"", "\"det_factor\"", "\"theorem1_bound\"", "\"G_KD\"",
+                          "\"f_inf_source\": \"GD estimate\"", "\"seed\": 42", "\"backend\"", "\"iterate\""})
+    EXPECT_NE(j.find(key), std::string::npos) << key;
+  EXPECT_GT(r.r.f_initial, r.r.f_inf);
+  EXPECT_GE(r.r.f_final, r.r.f_inf - 1e-9);  // GD from the same x0 found f^inf
+  detcgd_problem_destroy(&p);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Solver, testing::ValuesIn(available_backends()), backend_name);
+
+TEST(LogregNc, GradientMatchesFiniteDifferencesAndSmoothnessBoundHolds) {
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", DETCGD_TEST_DATA "/quirks.svm");
+  ps.nlayers = 2;
+  ps.lambda = 0.3;
+  DetcgdProblem* p = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  DetcgdProblemInfo info;
+  detcgd_problem_info(p, &info);
+  EXPECT_EQ(info.dim, 4);
+  EXPECT_EQ(info.nsamples, 5);
+  EXPECT_GE(info.block_bound_c, 1.0);
+  EXPECT_LE(info.block_bound_c, 2.0 + 1e-12);  // c <= l
+  std::vector<double> x = {0.3, -0.2, 0.5, 1.1}, g(4), xp = x;
+  double f, fp, fm;
+  detcgd_problem_eval(p, x.data(), &f, g.data());
+  for (int j = 0; j < 4; ++j) {
+    const double h = 1e-6;
+    xp = x; xp[j] += h; detcgd_problem_eval(p, xp.data(), &fp, nullptr);
+    xp = x; xp[j] -= h; detcgd_problem_eval(p, xp.data(), &fm, nullptr);
+    EXPECT_NEAR(g[j], (fp - fm) / (2 * h), 1e-8);
+  }
+  detcgd_problem_destroy(&p);
+}

@@ -210,12 +210,17 @@ static int validate_spec(const DetcgdProblemSpec* s) {
   return DETCGD_OK;
 }
 
+/* lambda_max over blocks; every L_i must be positive definite (stepsizes invert it). */
 static int compute_lmax(DetcgdProblem* p) {
   int i, st;
   p->lmax = 0.0;
   for (i = 0; i < p->layout.nblocks; ++i) {
-    double lm;
-    st = dc_lambda_max(p->L.data + p->layout.moff[i], p->layout.size[i], &lm);
+    double lm, logdet;
+    const double* Li = p->L.data + p->layout.moff[i];
+    if (dc_chol_logdet(Li, p->layout.size[i], &logdet) != DETCGD_OK)
+      return dc_fail(DETCGD_ERR_NUMERIC, "smoothness matrix: block L_%d is not positive definite "
+                     "(a feature that never occurs with lambda = 0?); use lambda > 0", i);
+    st = dc_lambda_max(Li, p->layout.size[i], &lm);
     if (st != DETCGD_OK) return st;
     if (lm > p->lmax) p->lmax = lm;
   }

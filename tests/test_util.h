@@ -1,0 +1,69 @@
+// test_util.h -- helpers shared by the test sources: backends available,
+// small problems, temporary files.
+#ifndef DETCGD_TEST_UTIL_H
+#define DETCGD_TEST_UTIL_H
+
+#include <gtest/gtest.h>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+extern "C" {
+#include "detcgd.h"
+}
+
+// Backends to run parameterised tests on: CPU always, CUDA when a device exists.
+inline std::vector<int> available_backends() {
+  std::vector<int> b = {DETCGD_BACKEND_CPU};
+  if (detcgd_cuda_device_count() > 0) b.push_back(DETCGD_BACKEND_CUDA);
+  return b;
+}
+
+inline std::string backend_name(const testing::TestParamInfo<int>& i) {
+  return i.param == DETCGD_BACKEND_CPU ? "cpu" : "cuda";
+}
+
+// Quiet settings for tests.
+inline DetcgdSettings quiet_settings(int backend = DETCGD_BACKEND_CPU) {
+  DetcgdSettings s;
+  detcgd_settings_default(&s);
+  s.output.verbose = 0;
+  s.output.progress = 0;
+  s.backend = backend;
+  s.f_inf = 0.0;
+  return s;
+}
+
+// quad-nc with the given layers.
+inline DetcgdProblem* make_quad(const char* layers, double lambda = 0.1, double diag_dominance = 0.5,
+                                uint64_t seed = 7) {
+  DetcgdProblemSpec p;
+  detcgd_problem_spec_default(&p);
+  p.kind = DETCGD_PROBLEM_QUAD_NC;
+  snprintf(p.layers, sizeof p.layers, "%s", layers);
+  p.lambda = lambda;
+  p.diag_dominance = diag_dominance;
+  p.seed = seed;
+  DetcgdProblem* prob = nullptr;
+  EXPECT_EQ(detcgd_problem_create(&prob, &p), DETCGD_OK) << detcgd_last_error();
+  return prob;
+}
+
+inline std::string temp_path(const std::string& name) {
+  return testing::TempDir() + "detcgd_" + name;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+#endif
