@@ -89,8 +89,17 @@ typedef struct DetcgdProblemSpec {
   double spec_max;                ///< largest eigenvalue of each A_i; default 1
   double diag_dominance;          ///< A_i = a Diag(s) + (1-a) Q Lambda Q^T, a in [0,1]; default 0.5
   double center_scale;            ///< c_i ~ N(0, center_scale^2); default 1
-  uint64_t seed;                  ///< generator seed (quad-nc data); default 1
+  uint64_t seed;                  ///< generator seed (quad-nc data, shuffled split); default 1
+  /* distributed: f = (1/n) sum_c f_c, client c holding a share of the rows (logreg-nc) */
+  int clients;                    ///< n clients; 0 = single node; default 0
+  int split;                      ///< DetcgdSplit; default CONTIGUOUS
 } DetcgdProblemSpec;
+
+typedef enum DetcgdSplit {
+  DETCGD_SPLIT_CONTIGUOUS = 0, /* client c gets rows [c N/n, (c+1) N/n) in file order (the paper's) */
+  DETCGD_SPLIT_SHUFFLED,       /* rows permuted by the problem seed first */
+  DETCGD_SPLIT_LABEL_SKEW      /* rows sorted by label first: heterogeneous clients */
+} DetcgdSplit;
 
 typedef struct DetcgdProblem DetcgdProblem;
 
@@ -137,7 +146,9 @@ typedef enum DetcgdStepsizeKind {
   DETCGD_STEP_CGD_MAT,   /* D = gamma I, gamma = 1/max_i lambda_max(E[S_i L_i S_i]) */
   DETCGD_STEP_DET2_OPT,  /* D_i = (E[T_i L_i T_i])^{-1}, the det-CGD2 optimum (12) */
   DETCGD_STEP_THM2,      /* D_i = gamma_i W_i, Theorem 2 (det-CGD1) */
-  DETCGD_STEP_USER       /* read from stepsize.file */
+  DETCGD_STEP_USER,      /* read from stepsize.file */
+  DETCGD_STEP_COR1,      /* distributed: D = gamma W, gamma from Corollary 1 */
+  DETCGD_STEP_DCGD_KR    /* distributed: D = gamma I, scalar DCGD (Khaled & Richtarik 2020) */
 } DetcgdStepsizeKind;
 
 typedef enum DetcgdWeight {
@@ -183,6 +194,9 @@ typedef struct DetcgdOutputSettings {
   int verbose;                        ///< 0 quiet, 1 banner+table+summary, 2 debug; default 1
   int progress;                       ///< 1 = progress line on stderr when it is a terminal; default 1
   char label[128];                    ///< run label shown in plots; default "" (method/sketch/stepsize)
+  char checkpoint_path[DETCGD_PATH_MAX]; ///< checkpoint file written every checkpoint_every iterations; "" = none
+  int64_t checkpoint_every;           ///< iterations between checkpoints; default 1000
+  char resume_path[DETCGD_PATH_MAX];  ///< resume from this checkpoint (trace rows after it are rewritten); "" = none
 } DetcgdOutputSettings;
 
 typedef struct DetcgdCommSettings {
@@ -190,13 +204,22 @@ typedef struct DetcgdCommSettings {
   int shared_seed; ///< 1 = server regenerates indices from the shared seed (values only); default 0
 } DetcgdCommSettings;
 
+typedef enum DetcgdDistMode { DETCGD_DIST_SIM = 0, DETCGD_DIST_MPI } DetcgdDistMode;
+
+typedef struct DetcgdDistSettings {
+  int mode;           ///< DetcgdDistMode: all clients simulated in this process, or one MPI rank per client block; default SIM
+  double epsilon2;    ///< eps^2 of Corollary 1 / the DCGD stepsize; default 1e-4
+  char fault[64];     ///< testing aid: "RANK:ITER:die" (the run fails at ITER) or "RANK:ITER:garbage" (MPI: a corrupt message); default ""
+} DetcgdDistSettings;
+
 typedef struct DetcgdSettings {
-  int method;                      ///< DetcgdMethod; default DET2
+  int method;                      ///< DetcgdMethod; default DET2 (with clients: Algorithm 1 / 2)
   DetcgdSketchSettings sketch;
   DetcgdStepsizeSettings stepsize;
   DetcgdTermSettings term;
   DetcgdOutputSettings output;
   DetcgdCommSettings comm;
+  DetcgdDistSettings dist;
   int backend;                     ///< DetcgdBackendKind; default AUTO
   uint64_t seed;                   ///< sketch seed; default 42
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
@@ -239,6 +262,11 @@ typedef struct DetcgdResult {
   double time_finf;       ///< seconds: f^inf estimate
   double time_iterate;    ///< seconds: the iteration loop
   const char* backend;    ///< name of the backend that ran
+  /* distributed runs (NaN otherwise) */
+  double lambda_d;        ///< lambda_D of Theorem 3 (or its Algorithm 2 analogue)
+  double delta_inf;       ///< Delta^inf = f^inf - (1/n) sum_c f_c^inf (estimates, clamped at 0)
+  double k_lower_bound;   ///< Corollary 1: K >= 12 (f(x0) - f^inf) / (det(D)^{1/d} eps^2)
+  double theorem3_bound;  ///< right-hand side of (20)
 } DetcgdResult;
 
 int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettings* s);
@@ -265,6 +293,17 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* s, DetcgdTheory*
 
 /* Number of usable CUDA devices; 0 when built without CUDA or on any CUDA error. */
 int detcgd_cuda_device_count(void);
+
+/* ==== MPI (distributed mode "mpi") ==== */
+
+/* 1 if built with MPI. */
+int detcgd_mpi_available(void);
+/* This process's rank and the number of ranks (0 and 1 without MPI); initialises MPI if needed. */
+int detcgd_mpi_rank(int* rank, int* nranks);
+/* Ends every rank at once after a failure (MPI_Abort); returns without MPI. */
+void detcgd_mpi_abort(int code);
+/* Finalises MPI if this library initialised it. */
+void detcgd_mpi_finalize(void);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,11 @@
 /*
  * api.c -- status strings and the run-time backend choice.
  *
- * DETCGD_WITH_CUDA appears here and in CMakeLists.txt only.
+ * DETCGD_WITH_CUDA and DETCGD_WITH_MPI appear here and in CMakeLists.txt only.
  */
+#include <string.h>
 #include "backend.h"
+#include "transport.h"
 
 const char* detcgd_status_str(int st) {
   switch (st) {
@@ -58,4 +60,30 @@ int dc_backend_open(DcBackend* be, int kind) {
 void dc_backend_close(DcBackend* be) {
   if (be->ops) be->ops->close(be);
   be->ops = NULL;
+}
+
+/* ==== Transports ==== */
+
+#ifndef DETCGD_WITH_MPI
+int detcgd_mpi_available(void) { return 0; }
+int detcgd_mpi_rank(int* rank, int* nranks) { *rank = 0; *nranks = 1; return DETCGD_OK; }
+void detcgd_mpi_abort(int code) { (void)code; }
+void detcgd_mpi_finalize(void) {}
+#endif
+
+int dc_transport_open(DcTransport* t, int mode, int nclients) {
+  memset(t, 0, sizeof *t);
+  t->nranks = 1;
+  t->last_client = nclients;
+  if (mode != DETCGD_DIST_MPI) return DETCGD_OK;
+#ifdef DETCGD_WITH_MPI
+  return dc_transport_mpi_open(t, nclients);
+#else
+  return dc_fail(DETCGD_ERR_ARG, "mode: mpi requested but detcgd was built without MPI");
+#endif
+}
+
+void dc_transport_close(DcTransport* t) {
+  if (t->close) t->close(t);
+  t->close = NULL;
 }

@@ -71,6 +71,8 @@ typedef struct DcBackendOps {
   int (*axpy)(DcBackend* be, double a, const DcVec* x, DcVec* y);   /* y <- y + a x */
   int (*dot)(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int slot); /* m[slot] = x.y */
   int (*metric_add)(DcBackend* be, DcVec* m, int dst, int src);     /* m[dst] += m[src] */
+  int (*metric_set)(DcBackend* be, DcVec* m, int slot, double v);   /* m[slot] = v */
+  int (*vec_fill)(DcBackend* be, DcVec* v, double a);               /* v = a */
 
   /* ---- block-diagonal matrices B = Diag(B_1..B_l) ---- */
   int (*blocks_create)(DcBackend* be, const DcHostBlocks* h, DcBlocks** B);
@@ -92,7 +94,16 @@ typedef struct DcBackendOps {
   /* Draws S^k for (seed, iter, client) and adds its coordinates and bits to the tally. */
   int (*sketch_sample)(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t client);
   int (*sketch_read)(DcBackend* be, const DcSketch* S, DcSketchDraw* out);
+  /* Sets the current draw from the host (a received message) and adds it to the tally. */
+  int (*sketch_load)(DcBackend* be, DcSketch* S, const DcSketchDraw* in);
   int (*sketch_tally)(DcBackend* be, const DcSketch* S, int64_t* coords, int64_t* bits);
+  int (*sketch_set_tally)(DcBackend* be, DcSketch* S, int64_t coords, int64_t bits);
+  /* Message values, packed by layer at cap_off[i]: v_t = s_t (B x)_{j_t} (B != NULL, kept rows
+   * only) or s_t x_{j_t}; rounded to float when round32 (what travels as 32-bit values). */
+  int (*sketch_compress)(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
+                         int round32, DcVec* vals);
+  /* y_{j_t} += alpha v_t for every kept coordinate, in slot order */
+  int (*sketch_accumulate)(DcBackend* be, const DcSketch* S, const DcVec* vals, double alpha, DcVec* y);
 
   /* ---- problems ---- */
   int (*problem_create)(DcBackend* be, const DcHostProblem* h, DcProbData** P);

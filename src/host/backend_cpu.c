@@ -87,6 +87,19 @@ static int cpu_metric_add(DcBackend* be, DcVec* m, int dst, int src) {
   return DETCGD_OK;
 }
 
+static int cpu_metric_set(DcBackend* be, DcVec* m, int slot, double v) {
+  (void)be;
+  m->data[slot] = v;
+  return DETCGD_OK;
+}
+
+static int cpu_vec_fill(DcBackend* be, DcVec* v, double a) {
+  int64_t i;
+  (void)be;
+  for (i = 0; i < v->n; ++i) v->data[i] = a;
+  return DETCGD_OK;
+}
+
 /* ==== Block-diagonal matrices ==== */
 
 static int cpu_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B) {
@@ -220,6 +233,8 @@ static int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcV
 
 /* ==== Sketches ==== */
 
+static void tally_layer(DcSketch* S, int i, int n);
+
 static void cpu_sketch_destroy(DcBackend* be, DcSketch** S) {
   (void)be;
   if (!S || !*S) return;
@@ -261,9 +276,7 @@ static int cpu_sketch_sample(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t
     int n = dc_draw_layer(L, sp->aux, seed, iter, client, (uint32_t)i, S->idx + sp->cap_off[i],
                           S->scale + sp->cap_off[i], mark);
     S->count[i] = n;
-    S->tally_coords += n;
-    S->tally_bits += (int64_t)n * (sp->value_bits + (sp->send_indices ? S->index_bits[i] : 0))
-                   + sp->layer_flag_bits;
+    tally_layer(S, i, n);
   }
   return DETCGD_OK;
 }
@@ -278,10 +291,76 @@ static int cpu_sketch_read(DcBackend* be, const DcSketch* S, DcSketchDraw* out) 
   return DETCGD_OK;
 }
 
+/* Adds one draw of layer i with n kept coordinates to the tally. */
+static void tally_layer(DcSketch* S, int i, int n) {
+  const DcSketchSpec* sp = S->spec;
+  S->tally_coords += n;
+  S->tally_bits += (int64_t)n * (sp->value_bits + (sp->send_indices ? S->index_bits[i] : 0)) + sp->layer_flag_bits;
+}
+
+static int cpu_sketch_load(DcBackend* be, DcSketch* S, const DcSketchDraw* in) {
+  const DcSketchSpec* sp = S->spec;
+  int i;
+  (void)be;
+  for (i = 0; i < sp->layout->nblocks; ++i) {
+    int64_t o = sp->cap_off[i];
+    memcpy(S->idx + o, in->idx + o, (size_t)in->count[i] * sizeof(int));
+    memcpy(S->scale + o, in->scale + o, (size_t)in->count[i] * sizeof(double));
+    S->count[i] = in->count[i];
+    tally_layer(S, i, in->count[i]);
+  }
+  return DETCGD_OK;
+}
+
 static int cpu_sketch_tally(DcBackend* be, const DcSketch* S, int64_t* coords, int64_t* bits) {
   (void)be;
   *coords = S->tally_coords;
   *bits = S->tally_bits;
+  return DETCGD_OK;
+}
+
+static int cpu_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int64_t bits) {
+  (void)be;
+  S->tally_coords = coords;
+  S->tally_bits = bits;
+  return DETCGD_OK;
+}
+
+/* v_t = s_t (B x)_{j_t} or s_t x_{j_t}, packed at cap_off[i] */
+static int cpu_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
+                               int round32, DcVec* vals) {
+  const DcLayout* lay = S->spec->layout;
+  int i, t, c;
+  (void)be;
+  for (i = 0; i < lay->nblocks; ++i) {
+    int64_t o = S->spec->cap_off[i];
+    const double* xi = x->data + lay->voff[i];
+    int m = lay->size[i];
+    for (t = 0; t < S->count[i]; ++t) {
+      int r = S->idx[o + t];
+      double v = xi[r];
+      if (B && B->h.kind != DC_BLOCKS_DENSE) v = block_entry(&B->h, i, r, r) * xi[r];
+      else if (B) {
+        const double* row = B->h.data + lay->moff[i] + (int64_t)r * m; /* row r = column r (symmetric) */
+        v = 0.0;
+        for (c = 0; c < m; ++c) v += row[c] * xi[c];
+      }
+      v *= S->scale[o + t];
+      vals->data[o + t] = round32 ? (double)(float)v : v;
+    }
+  }
+  return DETCGD_OK;
+}
+
+/* y_{j_t} += alpha v_t */
+static int cpu_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec* vals, double alpha, DcVec* y) {
+  const DcLayout* lay = S->spec->layout;
+  int i, t;
+  (void)be;
+  for (i = 0; i < lay->nblocks; ++i) {
+    int64_t o = S->spec->cap_off[i];
+    for (t = 0; t < S->count[i]; ++t) y->data[lay->voff[i] + S->idx[o + t]] += alpha * vals->data[o + t];
+  }
   return DETCGD_OK;
 }
 
@@ -409,10 +488,11 @@ static int cpu_mc_moment(DcBackend* be, const DcSketchSpec* spec, int layer, con
 const DcBackendOps dc_backend_cpu_ops = {
   "cpu", cpu_open, cpu_close,
   cpu_vec_create, cpu_vec_destroy, cpu_vec_upload, cpu_vec_download, cpu_vec_copy,
-  cpu_axpy, cpu_dot, cpu_metric_add,
+  cpu_axpy, cpu_dot, cpu_metric_add, cpu_metric_set, cpu_vec_fill,
   cpu_blocks_create, cpu_blocks_destroy, cpu_bd_apply, cpu_bd_apply_cols, cpu_bd_apply_rows,
   cpu_bd_quadform,
-  cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_tally,
+  cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,
+  cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad,
   cpu_mc_moment
 };

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "linalg.h"
 #include "philox.h"
+#include "dist.h"
 #include "problem.h"
 
 #define DC_DENSE_L_MAX 20000 /* logreg-nc forms the d x d matrix L on the host */
@@ -57,17 +58,16 @@ static int build_layout(DetcgdProblem* p, int64_t d) {
 
 /* ==== logreg-nc ==== */
 
-/* Dense L = (1/(4N)) A^T A + 2 lam I (d x d). */
-static double* logreg_full_smoothness(const DcLibsvm* D, int64_t d, double lam) {
+double* dc_logreg_full_smoothness(const DcHostProblem* h, int64_t d) {
   double* L = (double*)dc_calloc((size_t)(d * d), sizeof(double));
-  double w = 1.0 / (4.0 * (double)D->nrows);
+  double w = 1.0 / (4.0 * (double)h->nrows);
   int64_t j, p, q;
   if (!L) return NULL;
-  for (j = 0; j < D->nrows; ++j)
-    for (p = D->rowptr[j]; p < D->rowptr[j + 1]; ++p)
-      for (q = D->rowptr[j]; q < D->rowptr[j + 1]; ++q)
-        L[D->colidx[p] + D->colidx[q] * d] += w * D->val[p] * D->val[q];
-  for (j = 0; j < d; ++j) L[j + j * d] += 2.0 * lam;
+  for (j = 0; j < h->nrows; ++j)
+    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p)
+      for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q)
+        L[h->colidx[p] + h->colidx[q] * d] += w * h->val[p] * h->val[q];
+  for (j = 0; j < d; ++j) L[j + j * d] += 2.0 * h->lambda;
   return L;
 }
 
@@ -112,18 +112,21 @@ static int logreg_create(DetcgdProblem* p) {
   if (d > DC_DENSE_L_MAX)
     return dc_fail(DETCGD_ERR_ARG, "features: d = %lld exceeds %d, the largest d for which logreg-nc forms the dense smoothness matrix", (long long)d, DC_DENSE_L_MAX);
   st = build_layout(p, d);
+  if (st == DETCGD_OK) st = dc_split_clients(p);
+  if (st == DETCGD_OK) st = dc_blocks_alloc(&p->L, &p->layout, DC_BLOCKS_DENSE);
   if (st != DETCGD_OK) return st;
-  st = dc_blocks_alloc(&p->L, &p->layout, DC_BLOCKS_DENSE);
-  if (st != DETCGD_OK) return st;
-  L = logreg_full_smoothness(&p->data, d, p->spec.lambda);
-  if (!L) return DETCGD_ERR_ALLOC;
-  st = logreg_block_bound(p, L);
-  free(L);
+  p->host.kind = DETCGD_PROBLEM_LOGREG_NC;
+  p->host.layout = &p->layout;
+  p->host.lambda = p->spec.lambda;
   p->host.nrows = p->data.nrows;
   p->host.rowptr = p->data.rowptr;
   p->host.colidx = p->data.colidx;
   p->host.val = p->data.val;
   p->host.label = p->data.label;
+  L = dc_logreg_full_smoothness(&p->host, d);
+  if (!L) return DETCGD_ERR_ALLOC;
+  st = logreg_block_bound(p, L);
+  free(L);
   return st;
 }
 
@@ -206,7 +209,11 @@ static int validate_spec(const DetcgdProblemSpec* s) {
     if (!(s->center_scale >= 0.0) || !isfinite(s->center_scale))
       return dc_fail(DETCGD_ERR_ARG, "center-scale: must be >= 0 (got %g)", s->center_scale);
     if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give quad-nc widths with layers");
+    if (s->clients != 0) return dc_fail(DETCGD_ERR_ARG, "clients: distributed runs split a dataset; use logreg-nc");
   }
+  if (s->clients < 0) return dc_fail(DETCGD_ERR_ARG, "clients: must be >= 0 (0 = single node), got %d", s->clients);
+  if (s->split < DETCGD_SPLIT_CONTIGUOUS || s->split > DETCGD_SPLIT_LABEL_SKEW)
+    return dc_fail(DETCGD_ERR_ARG, "split: unknown value %d", s->split);
   return DETCGD_OK;
 }
 
@@ -252,6 +259,8 @@ void detcgd_problem_destroy(DetcgdProblem** pp) {
   if (!pp || !*pp) return;
   p = *pp;
   dc_libsvm_free(&p->data);
+  free(p->client_row);
+  free(p->client_host);
   dc_blocks_free(&p->L);
   dc_layout_free(&p->layout);
   free(p->A);

@@ -18,6 +18,14 @@ struct DetcgdProblem {
   DcHostBlocks L;         /* owns: dense blocks L_i of the certified bound L <= Diag(L_i) */
   double block_c;         /* c in L <= c Blockdiag(L_ii) */
   double lmax;            /* max_i lambda_max(L_i) */
+  /* distributed (spec.clients > 0): rows reordered by the split, client c owns rows
+   * [client_row[c], client_row[c+1]) and f_c is described by client_host[c] */
+  int nclients;
+  int64_t* client_row;       /* owns: nclients + 1 */
+  DcHostProblem* client_host;/* owns: nclients */
 };
+
+/* Dense d x d  L = (1/(4N)) A^T A + 2 lam I of the rows of h (logreg-nc). */
+double* dc_logreg_full_smoothness(const DcHostProblem* h, int64_t d);
 
 #endif /* DETCGD_PROBLEM_H */

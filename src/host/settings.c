@@ -13,7 +13,9 @@
 
 static const char* const METHOD_NAMES[] = {"gd", "det-cgd1", "det-cgd2"};
 static const char* const SKETCH_NAMES[] = {"identity", "rand-k", "rand-1", "importance-1", "bernoulli", "bern-q"};
-static const char* const STEP_NAMES[] = {"gd", "cgd", "cgd-mat", "det2-opt", "thm2", "user"};
+static const char* const STEP_NAMES[] = {"gd", "cgd", "cgd-mat", "det2-opt", "thm2", "user", "cor1", "dcgd-kr"};
+static const char* const SPLIT_NAMES[] = {"contiguous", "shuffled", "label-skew"};
+static const char* const MODE_NAMES[] = {"sim", "mpi"};
 static const char* const WEIGHT_NAMES[] = {"identity", "diag-inv", "inv", "inv-sqrt"};
 static const char* const IMP_NAMES[] = {"lii", "uniform"};
 static const char* const BACKEND_NAMES[] = {"auto", "cpu", "cuda"};
@@ -109,7 +111,8 @@ void detcgd_problem_spec_default(DetcgdProblemSpec* s) {
 
 int detcgd_is_problem_key(const char* key) {
   static const char* const keys[] = {"problem", "data", "features", "lambda", "layers", "nlayers",
-                                     "spec-min", "spec-max", "diag-dominance", "center-scale", "data-seed"};
+                                     "spec-min", "spec-max", "diag-dominance", "center-scale", "data-seed",
+                                     "clients", "split"};
   int i;
   for (i = 0; i < COUNT(keys); ++i)
     if (!strcmp(key, keys[i])) return 1;
@@ -129,6 +132,8 @@ int detcgd_problem_spec_set(DetcgdProblemSpec* s, const char* key, const char* v
   if (!strcmp(key, "diag-dominance")) return parse_double(key, value, &s->diag_dominance);
   if (!strcmp(key, "center-scale")) return parse_double(key, value, &s->center_scale);
   if (!strcmp(key, "data-seed")) return parse_u64(key, value, &s->seed);
+  if (!strcmp(key, "clients")) return parse_int(key, value, -1000000000, 1000000000, &s->clients);
+  if (!strcmp(key, "split")) return parse_enum(key, value, SPLIT_NAMES, COUNT(SPLIT_NAMES), &s->split);
   return dc_fail(DETCGD_ERR_ARG, "unknown problem option \"%s\"", key);
 }
 
@@ -160,6 +165,9 @@ void detcgd_settings_default(DetcgdSettings* s) {
   s->x0 = 1.0;
   s->f_inf = NAN;
   s->f_inf_iters = 2000;
+  s->output.checkpoint_every = 1000;
+  s->dist.mode = DETCGD_DIST_SIM;
+  s->dist.epsilon2 = 1e-4;
 }
 
 int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
@@ -194,6 +202,12 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!strcmp(key, "x0")) return parse_double(key, value, &s->x0);
   if (!strcmp(key, "f-inf")) return parse_double(key, value, &s->f_inf);
   if (!strcmp(key, "f-inf-iters")) return parse_i64(key, value, 0, INT32_MAX, &s->f_inf_iters);
+  if (!strcmp(key, "checkpoint")) return STR(s->output.checkpoint_path);
+  if (!strcmp(key, "checkpoint-every")) return parse_i64(key, value, 1, INT64_MAX, &s->output.checkpoint_every);
+  if (!strcmp(key, "resume")) return STR(s->output.resume_path);
+  if (!strcmp(key, "mode")) return parse_enum(key, value, MODE_NAMES, COUNT(MODE_NAMES), &s->dist.mode);
+  if (!strcmp(key, "epsilon2")) return parse_double(key, value, &s->dist.epsilon2);
+  if (!strcmp(key, "fault")) return STR(s->dist.fault);
   return dc_fail(DETCGD_ERR_ARG, "unknown option \"%s\"", key);
 }
 
@@ -223,5 +237,8 @@ int detcgd_settings_validate(const DetcgdSettings* s) {
   if (!isfinite(s->x0)) return dc_fail(DETCGD_ERR_ARG, "x0: must be finite");
   if (isinf(s->f_inf)) return dc_fail(DETCGD_ERR_ARG, "f-inf: must be finite (or NaN to estimate)");
   if (s->f_inf_iters < 0) return dc_fail(DETCGD_ERR_ARG, "f-inf-iters: must be >= 0");
+  if (s->output.checkpoint_every < 1) return dc_fail(DETCGD_ERR_ARG, "checkpoint-every: must be >= 1");
+  if (s->dist.mode < 0 || s->dist.mode >= COUNT(MODE_NAMES)) return dc_fail(DETCGD_ERR_ARG, "mode: unknown value %d", s->dist.mode);
+  if (!(s->dist.epsilon2 > 0) || !isfinite(s->dist.epsilon2)) return dc_fail(DETCGD_ERR_ARG, "epsilon2: must be > 0 (got %g)", s->dist.epsilon2);
   return DETCGD_OK;
 }

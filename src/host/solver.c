@@ -8,37 +8,15 @@
  *
  * Every iteration adds ||grad f(x^k)||^2_D to a running sum kept by the
  * backend; f, ||grad f||^2 and the tallies are read only at trace points.
+ * With clients (problem spec clients > 0) the iteration is Algorithm 1 or 2
+ * (solver_dist.c); the loop, traces, checkpoints and summaries are shared.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "backend.h"
-#include "problem.h"
-#include "sketch.h"
-#include "stepsize.h"
-#include "trace.h"
-
-/* Slots of the metrics vector. */
-enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_COUNT };
-
-struct DetcgdSolver {
-  DetcgdSettings settings;
-  const DetcgdProblem* problem; /* borrowed: must outlive the solver */
-  DcBackend be;
-  int be_open;
-  DcSketchSpec sketch_spec;     /* owns */
-  DcStepsize step;              /* owns */
-  DcBlocks* D;                  /* owns */
-  DcSketch* S;                  /* owns (NULL for the identity sketch) */
-  DcProbData* P;                /* owns */
-  DcVec *x, *g, *metrics;       /* owns */
-  DetcgdResult result;
-  const char* f_inf_source;
-  int64_t f_inf_gd_iters;
-  double f_inf_gd_grad_norm2;
-};
+#include "solver.h"
 
 static const char* const TABLE_HEADER[] = {"iter", "f", "||g||^2", "G_KD", "bits_up", "time"};
 
@@ -76,7 +54,8 @@ static double read_metric(DetcgdSolver* s, int slot) {
   return m[slot];
 }
 
-/* f^inf: given, or the value of a GD run with D = I/lambda_max(L) from x0 (monotone). */
+/* f^inf: given, or the value of a GD run with D = I/lambda_max(L) from x0 (monotone).
+ * Distributed: GD on f = (1/n) sum_c f_c with the same step from the block bound of L. */
 static int estimate_f_inf(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   DcHostBlocks hgd = {0};
@@ -93,20 +72,21 @@ static int estimate_f_inf(DetcgdSolver* s) {
   for (k = 0; k < s->problem->layout.nblocks; ++k) hgd.data[k] = 1.0 / s->problem->lmax;
   DC_TRY(o->blocks_create(&s->be, &hgd, &Dgd));
   DC_TRY(upload_x0(s));
-  for (k = 0; k < s->settings.f_inf_iters; ++k) {
-    DC_TRY(o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, -1));
-    DC_TRY(o->bd_apply(&s->be, Dgd, s->g, -1.0, s->x));
+  for (k = 0; k <= s->settings.f_inf_iters; ++k) {
+    int last = k == s->settings.f_inf_iters;
+    if (s->dist) DC_TRY(dc_dist_full_gradient(s, last));
+    else DC_TRY(o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, last ? M_F : -1));
+    if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, s->g, -1.0, s->x));
   }
-  DC_TRY(o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, M_F));
   DC_TRY(o->dot(&s->be, s->g, s->g, s->metrics, M_G2));
-  s->result.f_inf = read_metric(s, M_F);
+  s->result.f_inf = read_metric(s, M_F) / (s->dist ? s->nclients : 1);
   s->f_inf_gd_grad_norm2 = read_metric(s, M_G2);
   s->f_inf_gd_iters = s->settings.f_inf_iters;
   s->f_inf_source = "GD estimate";
 fail:
   o->blocks_destroy(&s->be, &Dgd);
   dc_blocks_free(&hgd);
-  s->result.time_finf = dc_wall_time() - t0;
+  s->result.time_finf += dc_wall_time() - t0;
   return st;
 }
 
@@ -117,9 +97,41 @@ static int allocate_state(DetcgdSolver* s) {
   if ((st = o->vec_create(&s->be, d, &s->x)) || (st = o->vec_create(&s->be, d, &s->g)) ||
       (st = o->vec_create(&s->be, M_COUNT, &s->metrics)))
     return st;
+  if (s->dist) return dc_dist_setup(s);
   if ((st = o->problem_create(&s->be, &s->problem->host, &s->P))) return st;
-  if ((st = o->blocks_create(&s->be, &s->step.D, &s->D))) return st;
   if (s->sketch_spec.kind != DC_SK_IDENTITY) return o->sketch_create(&s->be, &s->sketch_spec, &s->S);
+  return DETCGD_OK;
+}
+
+/* f(x0) for the distributed bounds (on the backend). */
+static int f_at_x0(DetcgdSolver* s, double* f0) {
+  int st = upload_x0(s);
+  if (st == DETCGD_OK) st = s->dist ? dc_dist_full_gradient(s, 1)
+                                    : s->be.ops->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, M_F);
+  *f0 = read_metric(s, M_F) / (s->dist ? s->nclients : 1);
+  return st;
+}
+
+/* Distributed stepsize: needs f^inf, the clients' f_c^inf and f(x0) first. */
+static int build_dist_stepsize(DetcgdSolver* s) {
+  DcDistInputs in;
+  double f0;
+  int st = estimate_f_inf(s);
+  if (st == DETCGD_OK) st = f_at_x0(s, &f0);
+  if (st != DETCGD_OK) return st;
+  in.f0_gap = f0 - s->result.f_inf;
+  in.delta_inf = s->result.f_inf - s->fc_inf_mean;
+  if (in.delta_inf < 0) in.delta_inf = 0; /* Delta^inf >= 0 in theory; estimates can cross */
+  s->result.delta_inf = in.delta_inf;
+  return dc_dist_stepsize(&s->step, &s->dtheory, s->problem, &s->settings, &s->sketch_spec, &in);
+}
+
+static int check_dist_settings(const DetcgdSettings* c) {
+  if (c->method == DETCGD_METHOD_GD)
+    return dc_fail(DETCGD_ERR_ARG, "method: distributed runs use det-cgd1 (Algorithm 1, also DCGD) or det-cgd2 (Algorithm 2)");
+  if (c->stepsize.kind != DETCGD_STEP_COR1 && c->stepsize.kind != DETCGD_STEP_DCGD_KR)
+    return dc_fail(DETCGD_ERR_ARG, "stepsize: distributed runs use cor1 (Corollary 1) or dcgd-kr (scalar DCGD), not %s",
+                   detcgd_stepsize_name(c->stepsize.kind));
   return DETCGD_OK;
 }
 
@@ -130,23 +142,36 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   if (!out || !p || !set) return dc_fail(DETCGD_ERR_ARG, "detcgd_create: NULL argument");
   *out = NULL;
   if ((st = detcgd_settings_validate(set)) != DETCGD_OK) return st;
+  if (p->nclients > 0 && (st = check_dist_settings(set)) != DETCGD_OK) return st;
+  if (p->nclients == 0 && (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR))
+    return dc_fail(DETCGD_ERR_ARG, "clients: stepsize %s is for distributed runs; set clients >= 1", detcgd_stepsize_name(set->stepsize.kind));
   s = (DetcgdSolver*)dc_calloc(1, sizeof *s);
   if (!s) return DETCGD_ERR_ALLOC;
   *out = s;
   s->settings = *set;
   s->problem = p;
+  s->dist = p->nclients > 0;
+  s->nclients = p->nclients;
+  s->result.lambda_d = s->result.delta_inf = s->result.k_lower_bound = s->result.theorem3_bound = NAN;
   DC_TRY(dc_backend_open(&s->be, set->backend));
   s->be_open = 1;
   s->result.backend = s->be.ops->name;
   DC_TRY(build_sketch(s));
-  DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec));
   DC_TRY(allocate_state(s));
+  if (s->dist) DC_TRY(build_dist_stepsize(s));
+  else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec));
+  DC_TRY(s->be.ops->blocks_create(&s->be, &s->step.D, &s->D));
   s->result.certificate = s->step.certificate;
   s->result.log_det = s->step.log_det;
   s->result.det_factor = s->step.det_factor;
-  s->result.coords_per_iter = expected_coords(&s->sketch_spec);
-  s->result.time_setup = dc_wall_time() - t0;
-  DC_TRY(estimate_f_inf(s));
+  s->result.coords_per_iter = expected_coords(&s->sketch_spec) * (s->dist ? s->nclients : 1);
+  if (s->dist) {
+    s->result.lambda_d = s->dtheory.lambda_d;
+    s->result.k_lower_bound = s->dtheory.k_lower_bound;
+  } else {
+    DC_TRY(estimate_f_inf(s));
+  }
+  s->result.time_setup = dc_wall_time() - t0 - s->result.time_finf;
   return DETCGD_OK;
 fail:
   detcgd_destroy(out);
@@ -159,6 +184,7 @@ void detcgd_destroy(DetcgdSolver** ps) {
   s = *ps;
   if (s->be_open) {
     const DcBackendOps* o = s->be.ops;
+    dc_dist_free(s);
     o->vec_destroy(&s->be, &s->x);
     o->vec_destroy(&s->be, &s->g);
     o->vec_destroy(&s->be, &s->metrics);
@@ -184,11 +210,17 @@ static int is_log_point(int64_t k) {
 static void print_banner(const DetcgdSolver* s) {
   const DetcgdSettings* c = &s->settings;
   const DcLayout* lay = &s->problem->layout;
-  dc_log(DETCGD_LOG_INFO, "detcgd %s | backend %s | d = %lld, %d layers | %s, sketch %s, stepsize %s%s%s\n",
-         DETCGD_VERSION, s->be.ops->name, (long long)lay->dim, lay->nblocks, detcgd_method_name(c->method),
+  dc_log(DETCGD_LOG_INFO, "detcgd %s | backend %s | d = %lld, %d layers%s | %s, sketch %s, stepsize %s%s%s\n",
+         DETCGD_VERSION, s->be.ops->name, (long long)lay->dim, lay->nblocks, s->dist ? " | distributed" : "",
+         detcgd_method_name(c->method),
          s->sketch_spec.kind == DC_SK_IDENTITY ? "identity" : detcgd_sketch_name(c->sketch.kind),
-         detcgd_stepsize_name(c->stepsize.kind), c->stepsize.kind == DETCGD_STEP_THM2 ? " W=" : "",
-         c->stepsize.kind == DETCGD_STEP_THM2 ? detcgd_weight_name(c->stepsize.weight) : "");
+         detcgd_stepsize_name(c->stepsize.kind),
+         c->stepsize.kind == DETCGD_STEP_THM2 || c->stepsize.kind == DETCGD_STEP_COR1 ? " W=" : "",
+         c->stepsize.kind == DETCGD_STEP_THM2 || c->stepsize.kind == DETCGD_STEP_COR1 ? detcgd_weight_name(c->stepsize.weight) : "");
+  if (s->dist)
+    dc_log(DETCGD_LOG_INFO, "clients %d on %d rank(s) | lambda_D %.6g | Delta_inf %.6g | K >= %.6g for eps^2 = %g\n",
+           s->nclients, s->tr.nranks, s->result.lambda_d, s->result.delta_inf, s->result.k_lower_bound,
+           c->dist.epsilon2);
   dc_log(DETCGD_LOG_INFO, "certificate %.6g | det(D)^(-1/d) %.6g | coords/iter %.6g | f_inf %.10g (%s)\n",
          s->result.certificate, s->result.det_factor, s->result.coords_per_iter, s->result.f_inf, s->f_inf_source);
   dc_log(DETCGD_LOG_INFO, "%8s %14s %12s %12s %14s %9s\n", TABLE_HEADER[0], TABLE_HEADER[1], TABLE_HEADER[2],
@@ -208,22 +240,23 @@ static void print_progress(const DetcgdSolver* s, const DcTraceRow* r, double* l
 /* Reads metrics and tallies into one trace row for iterate k (k+1 terms summed so far). */
 static int make_row(DetcgdSolver* s, int64_t k, double t0, DcTraceRow* r) {
   double m[M_COUNT];
-  int64_t coords = 0, bits = 0;
+  int64_t coords = 0, bits = 0, d = s->problem->layout.dim;
   int st = s->be.ops->vec_download(&s->be, s->metrics, m);
   if (st != DETCGD_OK) return st;
-  if (s->S) st = s->be.ops->sketch_tally(&s->be, s->S, &coords, &bits);
+  if (s->dist) { coords = s->row_coords; bits = s->row_bits; }
+  else if (s->S) st = s->be.ops->sketch_tally(&s->be, s->S, &coords, &bits);
   else {
-    coords = k * s->problem->layout.dim; /* identity: every coordinate, values only */
+    coords = k * d; /* identity: every coordinate, values only */
     bits = coords * s->settings.comm.value_bits;
   }
   r->iter = k;
-  r->f = m[M_F];
+  r->f = m[M_F] / (s->dist ? s->nclients : 1);
   r->grad_norm2 = m[M_G2];
   r->grad_norm2_d = m[M_GD] * s->step.det_factor;
   r->g_kd = m[M_GDSUM] / (double)(k + 1) * s->step.det_factor;
   r->coords = coords;
   r->bits_up = bits;
-  r->bits_down = 0; /* single node: no broadcast */
+  r->bits_down = s->dist ? k * s->nclients * d * 64 : 0; /* x in double to every client; none on a single node */
   r->time = dc_wall_time() - t0;
   return st;
 }
@@ -239,20 +272,19 @@ static int update(DetcgdSolver* s, int64_t k) {
   return o->bd_apply_rows(&s->be, s->D, s->S, s->g, -1.0, s->x);
 }
 
-/* Handles trace point k: writes the row, prints, decides whether to stop. */
-static int trace_point(DetcgdSolver* s, DcTrace* tr, int64_t k, double t0, double* last_progress, int* stop) {
+/* Trace point k (metrics of x^k are in place): writes the row, prints, decides whether to stop. */
+int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   DcTraceRow r;
   int st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
-  if (st == DETCGD_OK) st = make_row(s, k, t0, &r);
-  if (st == DETCGD_OK) st = dc_trace_write(tr, &r);
+  if (st == DETCGD_OK) st = make_row(s, k, L->t0, &r);
+  if (st == DETCGD_OK) st = dc_trace_write(&L->trace, &r);
   if (st != DETCGD_OK) return st;
   if (s->settings.output.verbose >= 1 && (is_log_point(k) || k == s->settings.term.max_iter - 1))
     dc_log(DETCGD_LOG_INFO, "%8lld %14.7e %12.5e %12.5e %14lld %8.3fs\n", (long long)k, r.f, r.grad_norm2, r.g_kd,
            (long long)r.bits_up, r.time);
-  print_progress(s, &r, last_progress);
+  print_progress(s, &r, &L->last_progress);
+  if (k == 0) s->result.f_initial = r.f;
   s->result.g_kd = r.g_kd;
-  s->result.coords_sent = r.coords;
-  s->result.bits_up = r.bits_up;
   if (!isfinite(r.f) || !isfinite(r.grad_norm2) || !isfinite(r.g_kd)) {
     s->result.termination = DETCGD_TERM_NONFINITE;
     dc_log(DETCGD_LOG_ERROR, "detcgd: non-finite value at iteration %lld (f = %g, ||g||^2 = %g, G = %g); stopping, trace kept\n",
@@ -265,14 +297,36 @@ static int trace_point(DetcgdSolver* s, DcTrace* tr, int64_t k, double t0, doubl
   return DETCGD_OK;
 }
 
+int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind) {
+  int rank;
+  long long iter;
+  char what[16];
+  if (!s->settings.dist.fault[0] || sscanf(s->settings.dist.fault, "%d:%lld:%15s", &rank, &iter, what) != 3) return 0;
+  return rank == s->tr.rank && iter == k && strcmp(what, kind) == 0;
+}
+
+/* Single node, iteration k: metrics of x^k, trace, then x^{k+1}. */
+static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
+  const DcBackendOps* o = s->be.ops;
+  int st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
+  if (st == DETCGD_OK) st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
+  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
+  if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
+  if (st != DETCGD_OK || *stop) return st;
+  st = update(s, k);
+  if (timed_out) { s->result.termination = DETCGD_TERM_TIME; *stop = 1; }
+  return st;
+}
+
 /* f(x^K), ||grad f(x^K)||^2 and the bits of the last draws. */
 static int finish(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
-  int st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, M_F);
+  int st = s->dist ? dc_dist_full_gradient(s, 1) : o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, M_F);
   if (st == DETCGD_OK) st = o->dot(&s->be, s->g, s->g, s->metrics, M_G2);
   if (st != DETCGD_OK) return st;
-  s->result.f_final = read_metric(s, M_F);
+  s->result.f_final = read_metric(s, M_F) / (s->dist ? s->nclients : 1);
   s->result.grad_norm2_final = read_metric(s, M_G2);
+  s->result.bits_down = s->dist ? s->result.iterations * s->nclients * s->problem->layout.dim * 64 : 0;
   if (s->S) return o->sketch_tally(&s->be, s->S, &s->result.coords_sent, &s->result.bits_up);
   s->result.coords_sent = s->result.iterations * s->problem->layout.dim;
   s->result.bits_up = s->result.coords_sent * s->settings.comm.value_bits;
@@ -284,6 +338,7 @@ static int write_summary(const DetcgdSolver* s) {
   DetcgdProblemInfo pinfo;
   const char* kinds[] = {"scalar", "diagonal", "dense"};
   detcgd_problem_info(s->problem, &pinfo);
+  memset(&info, 0, sizeof info);
   info.settings = &s->settings;
   info.problem = &s->problem->spec;
   info.pinfo = &pinfo;
@@ -294,50 +349,77 @@ static int write_summary(const DetcgdSolver* s) {
   info.certified_bound = s->result.iterations > 0
       ? 2.0 * s->result.f_initial * s->result.det_factor / (double)s->result.iterations : NAN;
   info.d_storage = kinds[s->step.D.kind];
+  if (s->dist) {
+    info.dist = &s->dtheory;
+    info.nranks = s->tr.nranks;
+    info.fc_inf_mean = s->fc_inf_mean;
+  }
   return dc_summary_write(s->settings.output.summary_path, &info);
 }
 
-int detcgd_run(DetcgdSolver* s) {
-  const DcBackendOps* o;
-  DcTrace tr;
-  int64_t k, K;
-  int st, stop = 0;
-  double t0, last_progress = -1.0;
-  if (!s) return dc_fail(DETCGD_ERR_ARG, "detcgd_run: NULL solver");
-  o = s->be.ops;
-  K = s->settings.term.max_iter;
-  if ((st = dc_trace_open(&tr, s->settings.output.trace_path)) != DETCGD_OK) return st;
-  DC_TRY(upload_x0(s));
-  DC_TRY(o->vec_upload(&s->be, s->metrics, (const double[M_COUNT]){0, 0, 0, 0}));
-  if (s->settings.output.verbose >= 1) print_banner(s);
-  t0 = dc_wall_time();
-  s->result.termination = DETCGD_TERM_MAX_ITER;
-  for (k = 0; k < K && !stop; ++k) {
-    int timed_out = s->settings.term.time_limit > 0 && dc_wall_time() - t0 >= s->settings.term.time_limit;
-    int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
-    DC_TRY(o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1));
-    if (k == 0) s->result.f_initial = read_metric(s, M_F);
-    DC_TRY(o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD));
-    DC_TRY(o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD));
-    s->result.iterations = k + 1; /* gradient terms in G_{K,D} */
-    if (is_trace) DC_TRY(trace_point(s, &tr, k, t0, &last_progress, &stop));
-    if (stop) break;
-    DC_TRY(update(s, k));
-    if (timed_out) { s->result.termination = DETCGD_TERM_TIME; stop = 1; }
+/* Opens the trace (rewriting rows from a resumed iteration on) and sets x, metrics, clocks. */
+static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
+  const char* path = s->tr.rank == 0 ? s->settings.output.trace_path : "";
+  double before = 0.0;
+  int st;
+  memset(L, 0, sizeof *L);
+  L->last_progress = -1.0;
+  *k0 = 0;
+  if (s->settings.output.resume_path[0]) {
+    st = dc_checkpoint_read(s, k0, &before);
+    if (st == DETCGD_OK && path[0]) st = dc_trace_truncate(path, *k0);
+    if (st == DETCGD_OK) st = dc_trace_open_append(&L->trace, path);
+  } else {
+    st = upload_x0(s);
+    if (st == DETCGD_OK) st = s->be.ops->vec_fill(&s->be, s->metrics, 0.0);
+    if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path);
   }
-  s->result.time_iterate = dc_wall_time() - t0;
+  L->t0 = dc_wall_time() - before;
+  return st;
+}
+
+int detcgd_run(DetcgdSolver* s) {
+  DcLoop L;
+  int64_t k, k0, K;
+  int st = DETCGD_OK, stop = 0, root;
+  if (!s) return dc_fail(DETCGD_ERR_ARG, "detcgd_run: NULL solver");
+  K = s->settings.term.max_iter;
+  root = s->tr.rank == 0;
+  DC_TRY(start_loop(s, &L, &k0));
+  if (root && s->settings.output.verbose >= 1) print_banner(s);
+  s->result.termination = DETCGD_TERM_MAX_ITER;
+  s->result.iterations = k0;
+  for (k = k0; k < K && !stop; ++k) {
+    int timed_out = root && s->settings.term.time_limit > 0 && dc_wall_time() - L.t0 >= s->settings.term.time_limit;
+    int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
+    if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0)
+      DC_TRY(dc_checkpoint_write(s, k, dc_wall_time() - L.t0));
+    if (dc_fault_here(s, k, "die")) {
+      st = dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);
+      goto fail;
+    }
+    s->result.iterations = k + 1; /* gradient terms in G_{K,D} */
+    if (s->dist) DC_TRY(dc_dist_iteration(s, &L, k, is_trace, timed_out, &stop));
+    else DC_TRY(single_iteration(s, &L, k, is_trace, timed_out, &stop));
+  }
+  s->result.time_iterate = dc_wall_time() - L.t0;
+  if (!root) goto fail; /* clients only: no metrics, no summary */
   DC_TRY(finish(s));
   if (s->result.iterations == 0) s->result.f_initial = s->result.f_final;
   s->result.theorem1_bound = s->result.iterations > 0
       ? 2.0 * (s->result.f_initial - s->result.f_inf) * s->result.det_factor / (double)s->result.iterations : NAN;
+  if (s->dist)
+    s->result.theorem3_bound = dc_theorem3_bound(&s->dtheory, s->result.det_factor, s->nclients, s->result.iterations,
+                                                 s->result.f_initial - s->result.f_inf, s->result.delta_inf);
   if (s->settings.output.progress && isatty(2)) fputs("\r\033[K", stderr);
   if (s->settings.output.verbose >= 1)
-    dc_log(DETCGD_LOG_INFO, "Summary: %s after %lld iterations | f %.10g | G_KD %.6e | Theorem 1 bound %.6e | %.3f s\n",
+    dc_log(DETCGD_LOG_INFO, "Summary: %s after %lld iterations | f %.10g | G_KD %.6e | Theorem %s bound %.6e | %.3f s\n",
            detcgd_termination_str(s->result.termination), (long long)s->result.iterations, s->result.f_final,
-           s->result.g_kd, s->result.theorem1_bound, s->result.time_iterate);
+           s->result.g_kd, s->dist ? "3" : "1", s->dist ? s->result.theorem3_bound : s->result.theorem1_bound,
+           s->result.time_iterate);
   st = write_summary(s);
 fail:
-  dc_trace_close(&tr);
+  dc_trace_close(&L.trace);
   return st;
 }
 
@@ -354,6 +436,26 @@ int detcgd_get_x(const DetcgdSolver* s, double* x) {
 
 /* ==== Theory ==== */
 
+/* Distributed stepsizes need the f^inf estimates: set up a solver, read its numbers. */
+static int dist_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheory* t) {
+  DetcgdSettings c = *set;
+  DetcgdSolver* s = NULL;
+  int st;
+  c.stepsize.force = 1;
+  c.output.verbose = 0;
+  c.dist.mode = DETCGD_DIST_SIM;
+  st = detcgd_create(&s, p, &c);
+  if (st == DETCGD_OK) {
+    t->certificate = s->result.certificate;
+    t->log_det = s->result.log_det;
+    t->det_factor = s->result.det_factor;
+    t->coords_per_iter = s->result.coords_per_iter;
+    t->comm_factor = t->det_factor * t->coords_per_iter;
+  }
+  detcgd_destroy(&s);
+  return st;
+}
+
 int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheory* t) {
   DcSketchSpec sp;
   DcStepsize step;
@@ -361,6 +463,7 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
   int st;
   if (!p || !set || !t) return dc_fail(DETCGD_ERR_ARG, "detcgd_theory: NULL argument");
   if ((st = detcgd_settings_validate(set)) != DETCGD_OK) return st;
+  if (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR) return dist_theory(p, set, t);
   c = *set;
   c.stepsize.force = 1; /* report the certificate even when it exceeds 1 */
   st = (c.method == DETCGD_METHOD_GD || c.sketch.kind == DETCGD_SKETCH_IDENTITY)

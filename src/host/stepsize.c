@@ -239,9 +239,11 @@ static int build_raw(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettin
     case DETCGD_STEP_THM2:
       st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_DENSE);
       return st ? st : thm2_stepsize(p, sk, s->stepsize.weight, &out->D);
-    default:
+    case DETCGD_STEP_USER:
       st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_DENSE);
       return st ? st : user_stepsize(p, s->stepsize.file, &out->D);
+    default:
+      return dc_fail(DETCGD_ERR_ARG, "stepsize: %s is for distributed runs (clients >= 1)", detcgd_stepsize_name(s->stepsize.kind));
   }
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "internal.h"
+#include "dist.h"
 #include "trace.h"
 
 #ifndef DETCGD_GIT_COMMIT
@@ -21,6 +22,20 @@ int dc_trace_open(DcTrace* t, const char* path) {
   t->f = fopen(path, "w");
   if (!t->f) return dc_fail(DETCGD_ERR_IO, "trace: cannot write %s (%s)", path, strerror(errno));
   fputs(TRACE_HEADER, t->f);
+  fflush(t->f);
+  return DETCGD_OK;
+}
+
+int dc_trace_open_append(DcTrace* t, const char* path) {
+  long size;
+  t->path = path;
+  t->f = NULL;
+  if (!path || !path[0]) return DETCGD_OK;
+  t->f = fopen(path, "a");
+  if (!t->f) return dc_fail(DETCGD_ERR_IO, "trace: cannot append to %s (%s)", path, strerror(errno));
+  fseek(t->f, 0, SEEK_END);
+  size = ftell(t->f);
+  if (size == 0) fputs(TRACE_HEADER, t->f);
   fflush(t->f);
   return DETCGD_OK;
 }
@@ -94,6 +109,34 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   fprintf(f, "    \"data_seed\": %llu\n  },\n", (unsigned long long)s->problem->seed);
 }
 
+/* Theorem 3 / Corollary 1 (or scalar DCGD) quantities of a distributed run. */
+static void write_distributed(FILE* f, const DcSummaryInfo* s) {
+  const DcDistTheory* t = s->dist;
+  const char* names_cor1[] = {"DLD<=D", "lambda_D<=n/K", "lambda_D<=n eps^2 det(D)^(1/d)/(4 Delta_inf)"};
+  const char* names_kr[] = {"1/L", "sqrt(n/(omega L L_max K))", "n eps^2/(4 L L_max omega Delta_inf)"};
+  int kr = s->settings->stepsize.kind == DETCGD_STEP_DCGD_KR;
+  fprintf(f, "  \"distributed\": {\n");
+  json_int(f, "clients", s->problem->clients, 1);
+  json_str(f, "split", s->problem->split == DETCGD_SPLIT_SHUFFLED ? "shuffled"
+                       : s->problem->split == DETCGD_SPLIT_LABEL_SKEW ? "label-skew" : "contiguous", 1);
+  json_str(f, "mode", s->settings->dist.mode == DETCGD_DIST_MPI ? "mpi" : "sim", 1);
+  json_int(f, "ranks", s->nranks, 1);
+  json_str(f, "algorithm", s->settings->method == DETCGD_METHOD_DET2 ? "2 (D-det-CGD2)" : "1 (D-det-CGD1 / DCGD)", 1);
+  json_num(f, "epsilon2", s->settings->dist.epsilon2, 1);
+  json_num(f, "lambda_W", t->lambda_w, 1);
+  json_num(f, "lambda_D", t->lambda_d, 1);
+  json_num(f, "omega", kr ? t->omega : NAN, 1);
+  json_num(f, "gamma_bound_1", t->gamma[0], 1);
+  json_num(f, "gamma_bound_2", t->gamma[1], 1);
+  json_num(f, "gamma_bound_3", t->gamma[2], 1);
+  json_str(f, "gamma_active", kr ? names_kr[t->active] : names_cor1[t->active], 1);
+  json_num(f, "delta_inf", s->result->delta_inf, 1);
+  json_num(f, "f_c_inf_mean", s->fc_inf_mean, 1);
+  json_num(f, "K_lower_bound", t->k_lower_bound, 1);
+  json_num(f, "theorem3_bound", s->result->theorem3_bound, 0);
+  fprintf(f, "  },\n");
+}
+
 int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   const DetcgdResult* r = s->result;
   FILE* f;
@@ -117,7 +160,9 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   json_num(f, "f_inf_gd_grad_norm2", s->f_inf_gd_grad_norm2, 1);
   json_num(f, "theorem1_bound", r->theorem1_bound, 1);
   json_num(f, "theorem1_bound_certified", s->certified_bound, 0);
-  fprintf(f, "  },\n  \"result\": {\n");
+  fprintf(f, "  },\n");
+  if (s->dist) write_distributed(f, s);
+  fprintf(f, "  \"result\": {\n");
   json_str(f, "termination", detcgd_termination_str(r->termination), 1);
   json_int(f, "iterations", r->iterations, 1);
   json_num(f, "f_initial", r->f_initial, 1);

@@ -22,6 +22,8 @@ typedef struct DcTraceRow {
 typedef struct DcTrace { FILE* f; /* owns */ const char* path; /* borrowed */ } DcTrace;
 
 int dc_trace_open(DcTrace* t, const char* path);
+/* Opens for appending (a resumed run); writes the header if the file is new. */
+int dc_trace_open_append(DcTrace* t, const char* path);
 int dc_trace_write(DcTrace* t, const DcTraceRow* r);
 void dc_trace_close(DcTrace* t);
 
@@ -36,6 +38,10 @@ typedef struct DcSummaryInfo {
   double f_inf_gd_grad_norm2;
   double certified_bound;     /* Theorem 1 with the certified lower bound f^inf >= 0 */
   const char* d_storage;      /* scalar / diagonal / dense */
+  /* distributed runs (dist == NULL otherwise) */
+  const struct DcDistTheory* dist;
+  int nranks;
+  double fc_inf_mean;
 } DcSummaryInfo;
 
 int dc_summary_write(const char* path, const DcSummaryInfo* s);

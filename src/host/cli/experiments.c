@@ -8,6 +8,12 @@
  *                diag^{-1}(L)/d, det-CGD1 with L^{-1} and L^{-1/2})
  *   paper-randt  a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): det-CGD1 at
  *                its own Theorem-2 stepsize (W = diag^{-1}(L)) and det-CGD2 at (12)
+ *   paper-fig1   a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 = 1e-4, rand-1: standard
+ *                DCGD (Khaled-Richtarik), DCGD-mat (Corollary 1, W = I), D-det-CGD1 and
+ *                D-det-CGD2 (Corollary 1, W = diag^{-1}(Lbar)) -- the theory, not the
+ *                public script's slips
+ *   bernq-free   quad-nc, det-CGD2 at (12) without compression and with Bern-q: the same
+ *                communication complexity (Table 1 rows 9 and 12)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,35 +24,50 @@
 typedef struct RunDef {
   const char* label;
   int method, sketch, k, stepsize, weight;
+  double q; /* Bern-q (0: the settings' q) */
 } RunDef;
 
 enum { M_GD = DETCGD_METHOD_GD, M1 = DETCGD_METHOD_DET1, M2 = DETCGD_METHOD_DET2 };
 
 static const RunDef DEMO_RUNS[] = {
-  {"GD", M_GD, DETCGD_SKETCH_IDENTITY, 0, DETCGD_STEP_GD, 0},
-  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0},
-  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0},
-  {"det-CGD1 diag-inv", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
-  {"det-CGD1 inv-sqrt", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT},
-  {"det-CGD2 opt", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0},
+  {"GD", M_GD, DETCGD_SKETCH_IDENTITY, 0, DETCGD_STEP_GD, 0, 0},
+  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0, 0},
+  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0, 0},
+  {"det-CGD1 diag-inv", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
+  {"det-CGD1 inv-sqrt", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT, 0},
+  {"det-CGD2 opt", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0, 0},
 };
 
 static const RunDef PAPER_RAND1_RUNS[] = {
-  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0},
-  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0},
-  {"det-CGD1 diag-inv(L)/d", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
-  {"det-CGD2 diag-inv(L)/d", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0},
-  {"det-CGD1 W=L^-1", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV},
-  {"det-CGD1 W=L^-1/2", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT},
+  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0, 0},
+  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0, 0},
+  {"det-CGD1 diag-inv(L)/d", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
+  {"det-CGD2 diag-inv(L)/d", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0, 0},
+  {"det-CGD1 W=L^-1", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV, 0},
+  {"det-CGD1 W=L^-1/2", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT, 0},
+};
+
+static const RunDef PAPER_FIG1_RUNS[] = {
+  {"standard DCGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DCGD_KR, 0, 0},
+  {"DCGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_COR1, DETCGD_W_IDENTITY, 0},
+  {"D-det-CGD1", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_COR1, DETCGD_W_DIAG_INV, 0},
+  {"D-det-CGD2", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_COR1, DETCGD_W_DIAG_INV, 0},
+};
+
+static const RunDef BERNQ_RUNS[] = {
+  {"det-CGD2 no compression", M2, DETCGD_SKETCH_IDENTITY, 0, DETCGD_STEP_DET2_OPT, 0, 0},
+  {"det-CGD2 Bern-q 0.5", M2, DETCGD_SKETCH_BERNQ, 0, DETCGD_STEP_DET2_OPT, 0, 0.5},
+  {"det-CGD2 Bern-q 0.25", M2, DETCGD_SKETCH_BERNQ, 0, DETCGD_STEP_DET2_OPT, 0, 0.25},
+  {"det-CGD2 Bern-q 0.1", M2, DETCGD_SKETCH_BERNQ, 0, DETCGD_STEP_DET2_OPT, 0, 0.1},
 };
 
 static const RunDef PAPER_RANDT_RUNS[] = {
-  {"det-CGD1 rand-30", M1, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
-  {"det-CGD2 rand-30", M2, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_DET2_OPT, 0},
-  {"det-CGD1 rand-60", M1, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
-  {"det-CGD2 rand-60", M2, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_DET2_OPT, 0},
-  {"det-CGD1 rand-90", M1, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV},
-  {"det-CGD2 rand-90", M2, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_DET2_OPT, 0},
+  {"det-CGD1 rand-30", M1, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
+  {"det-CGD2 rand-30", M2, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_DET2_OPT, 0, 0},
+  {"det-CGD1 rand-60", M1, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
+  {"det-CGD2 rand-60", M2, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_DET2_OPT, 0, 0},
+  {"det-CGD1 rand-90", M1, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
+  {"det-CGD2 rand-90", M2, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_DET2_OPT, 0, 0},
 };
 
 typedef struct ExperimentDef {
@@ -61,6 +82,8 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS)},
   {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS)},
   {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90), det-CGD1 (Thm 2) and det-CGD2 (12)", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS)},
+  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS)},
+  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12)", BERNQ_RUNS, NRUNS(BERNQ_RUNS)},
 };
 
 void cli_experiment_list(void) {
@@ -71,17 +94,18 @@ void cli_experiment_list(void) {
 /* Problem and iteration defaults of each experiment (the user's options still override). */
 static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSettings* s, int user_problem,
                                 int user_iters) {
-  int demo = !strcmp(name, "demo");
-  if (!user_iters) s->term.max_iter = demo ? 2000 : 3000;
+  int quad = !strcmp(name, "demo") || !strcmp(name, "bernq-free"), fig1 = !strcmp(name, "paper-fig1");
+  if (!user_iters) s->term.max_iter = quad || fig1 ? 2000 : 3000;
   if (user_problem) return;
-  if (demo) {
+  if (quad) {
     p->kind = DETCGD_PROBLEM_QUAD_NC;
-    strcpy(p->layers, "8x32");
+    strcpy(p->layers, strcmp(name, "demo") ? "16x32" : "8x32");
     p->lambda = 0.1;
     return;
   }
   p->kind = DETCGD_PROBLEM_LOGREG_NC;
-  p->lambda = 0.3;
+  p->lambda = fig1 ? 0.1 : 0.3;
+  p->clients = fig1 ? 100 : 0;
   strcpy(p->data_path, "../shared/data/libsvm/a1a");
 }
 
@@ -107,6 +131,7 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   if (r->k > 0) s.sketch.k = r->k;
   s.stepsize.kind = r->stepsize;
   s.stepsize.weight = r->weight;
+  if (r->q > 0) s.sketch.q = r->q;
   snprintf(s.output.label, sizeof s.output.label, "%s", r->label);
   snprintf(csv, cap, "%s/%s.csv", dir, name);
   snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", csv);

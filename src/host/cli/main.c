@@ -7,10 +7,14 @@
  *   detcgd experiment NAME --out DIR [--KEY VALUE ...]
  */
 #include <ini.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
+
+static int mpi_rank = 0, mpi_ranks = 1;
 
 static const char* USAGE =
     "usage: detcgd <command> [options]\n"
@@ -37,6 +41,11 @@ static const char* USAGE =
     "output:    --trace F.csv  --summary F.json  --trace-every T  --verbose 0|1|2  --progress 0|1  --label TEXT\n"
     "comm:      --value-bits 32|64  --shared-seed 0|1\n"
     "other:     --backend auto|cpu|cuda  --seed S  --x0 SCALE  --f-inf F  --f-inf-iters N\n"
+    "restart:   --checkpoint F  --checkpoint-every N  --resume F\n"
+    "clients:   --clients N  --split contiguous|shuffled|label-skew  --mode sim|mpi  --epsilon2 E\n"
+    "           (with clients: --method det-cgd1 = Algorithm 1, det-cgd2 = Algorithm 2;\n"
+    "            --stepsize cor1 --weight W (Corollary 1, D = gamma W) or dcgd-kr (scalar DCGD))\n"
+    "           MPI: mpirun -np R detcgd run --mode mpi ...  (rank 0 is the server)\n"
     "\n"
     "exit codes: 0 ok, 1 run failed, 2 bad usage or settings, 3 data or i/o error,\n"
     "            4 stepsize fails its condition, 5 stopped on NaN/Inf\n"
@@ -132,6 +141,24 @@ static int parse_args(Options* o, int argc, char** argv) {
 
 /* ==== Commands ==== */
 
+/* A failed rank ends every rank: a clear message here, then MPI_Abort (or, for the
+ * injected "die" fault, a plain exit that the launcher sees as a dead process). */
+static void fail_everywhere(int st) {
+  const char* msg = detcgd_last_error();
+  if (mpi_ranks > 1) fprintf(stderr, "detcgd rank %d: %s: %s\n", mpi_rank, detcgd_status_str(st), msg);
+  else fprintf(stderr, "detcgd: %s: %s\n", detcgd_status_str(st), msg);
+  if (mpi_ranks > 1 && strncmp(msg, "injected fault", 14) == 0) _exit(EXIT_FAILURE_RUN);
+  if (mpi_ranks > 1) detcgd_mpi_abort(cli_exit_code(st));
+}
+
+/* Ranks killed by the launcher after another rank failed say so. */
+static void on_terminate(int sig) {
+  static const char msg[] = "detcgd: this rank was stopped because another rank failed (see its message)\n";
+  ssize_t n = write(2, msg, sizeof msg - 1);
+  (void)n;
+  _exit(128 + sig);
+}
+
 static int cmd_run(Options* o) {
   DetcgdProblem* p = NULL;
   DetcgdSolver* s = NULL;
@@ -140,7 +167,7 @@ static int cmd_run(Options* o) {
   if (st == DETCGD_OK) st = detcgd_create(&s, p, &o->settings);
   if (st == DETCGD_OK) st = detcgd_run(s);
   if (st == DETCGD_OK) st = detcgd_get_result(s, &r);
-  if (st != DETCGD_OK) fprintf(stderr, "detcgd: %s: %s\n", detcgd_status_str(st), detcgd_last_error());
+  if (st != DETCGD_OK) fail_everywhere(st);
   detcgd_destroy(&s);
   detcgd_problem_destroy(&p);
   if (st != DETCGD_OK) return cli_exit_code(st);
@@ -153,6 +180,10 @@ static const char* const TABLE1 =
     "det-cgd1/rand-1/thm2/identity,det-cgd1/rand-1/thm2/inv,det-cgd1/rand-1/thm2/inv-sqrt,"
     "det-cgd1/rand-1/thm2/diag-inv,det-cgd1/rand-k/thm2/diag-inv,det-cgd2/identity/det2-opt,"
     "det-cgd2/rand-1/det2-opt,det-cgd2/rand-k/det2-opt,det-cgd2/bern-q/det2-opt,gd/identity/gd";
+
+/* The distributed methods of the paper's Figure 1 (problems with clients). */
+static const char* const FIGURE1 =
+    "det-cgd1/rand-1/dcgd-kr,det-cgd1/rand-1/cor1/identity,det-cgd1/rand-1/cor1/diag-inv,det-cgd2/rand-1/cor1/diag-inv";
 
 /* One "method/sketch/stepsize[/weight]" item into s. */
 static int apply_choice(DetcgdSettings* s, char* item) {
@@ -172,7 +203,7 @@ static int cmd_theory(Options* o) {
   int row = 0, st = detcgd_problem_create(&p, &o->problem);
   if (st != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return cli_exit_code(st); }
   detcgd_problem_info(p, &info);
-  snprintf(list, sizeof list, "%s", o->compare ? o->compare : TABLE1);
+  snprintf(list, sizeof list, "%s", o->compare ? o->compare : o->problem.clients > 0 ? FIGURE1 : TABLE1);
   printf("d = %lld, %d layers, lambda_max(L) = %.6g, block bound c = %.6g\n", (long long)info.dim, info.nlayers,
          info.lmax, info.block_bound_c);
   printf("%3s %-42s %12s %14s %12s %14s\n", "#", "method/sketch/stepsize[/W]", "certificate", "det(D)^(-1/d)",
@@ -232,7 +263,13 @@ int main(int argc, char** argv) {
   detcgd_settings_default(&o.settings);
   rc = parse_args(&o, argc - 2, argv + 2);
   if (rc != EXIT_OK) return rc;
-  if (!strcmp(cmd, "run")) return cmd_run(&o);
+  if (o.settings.dist.mode == DETCGD_DIST_MPI) {
+    if (!detcgd_mpi_available()) { fprintf(stderr, "detcgd: --mode mpi: this build has no MPI\n"); return EXIT_USAGE; }
+    if (detcgd_mpi_rank(&mpi_rank, &mpi_ranks) != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return EXIT_FAILURE_RUN; }
+    signal(SIGTERM, on_terminate);
+    if (mpi_rank != 0) o.settings.output.progress = 0;
+  }
+  if (!strcmp(cmd, "run")) { rc = cmd_run(&o); detcgd_mpi_finalize(); return rc; }
   if (!strcmp(cmd, "theory")) return cmd_theory(&o);
   if (!strcmp(cmd, "plot")) return cmd_plot(&o);
   if (!strcmp(cmd, "experiment")) return cmd_experiment(&o);

@@ -1,0 +1,77 @@
+/*
+ * solver.h -- the solver object, shared by solver.c (setup, the loop),
+ * solver_dist.c (the distributed iteration) and checkpoint.c.
+ */
+#ifndef DETCGD_SOLVER_H
+#define DETCGD_SOLVER_H
+
+#include "backend.h"
+#include "dist.h"
+#include "problem.h"
+#include "sketch.h"
+#include "stepsize.h"
+#include "trace.h"
+#include "transport.h"
+
+/* Slots of the metrics vector. */
+enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_FC, M_COUNT };
+
+struct DetcgdSolver {
+  DetcgdSettings settings;
+  const DetcgdProblem* problem; /* borrowed: must outlive the solver */
+  DcBackend be;
+  int be_open;
+  DcSketchSpec sketch_spec;     /* owns */
+  DcStepsize step;              /* owns */
+  DcBlocks* D;                  /* owns */
+  DcSketch* S;                  /* owns (NULL for the identity sketch on a single node) */
+  DcProbData* P;                /* owns: the whole problem (single node) */
+  DcVec *x, *g, *metrics;       /* owns: iterate, full gradient, scalars */
+  /* distributed */
+  int dist;                     /* 1 when problem has clients */
+  int nclients;
+  DcProbData** Pc;              /* owns: one per client */
+  DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, message values */
+  DcTransport tr;               /* owns */
+  DcDistTheory dtheory;
+  double fc_inf_mean;           /* (1/n) sum_c f_c^inf estimates */
+  unsigned char* msg;           /* owns: this rank's packed messages */
+  int64_t msg_cap, msg_len;
+  DcSketchDraw draw;            /* owns: host copy of one draw (pack / unpack) */
+  double* h_vals;               /* owns: host copy of message values */
+  double* h_x;                  /* owns: [stop flag, x] broadcast buffer */
+  int64_t row_coords, row_bits; /* uplink tally before iteration k's messages (for its trace row) */
+  /* results */
+  DetcgdResult result;
+  const char* f_inf_source;
+  int64_t f_inf_gd_iters;
+  double f_inf_gd_grad_norm2;
+};
+
+/* Loop context: trace file and clocks. */
+typedef struct DcLoop {
+  DcTrace trace;
+  double t0;            /* wall clock at the loop's start, less the time before a resume */
+  double last_progress;
+} DcLoop;
+
+/* ---- solver.c ---- */
+int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop);
+/* Testing aid: settings fault "RANK:ITER:KIND" names this rank and iteration k. */
+int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind);
+
+/* ---- solver_dist.c ---- */
+int dc_dist_setup(DetcgdSolver* s);
+void dc_dist_free(DetcgdSolver* s);
+/* g = (1/n) sum_c grad f_c(x) and metrics[M_F] = sum_c f_c(x) (if with_f). */
+int dc_dist_full_gradient(DetcgdSolver* s, int with_f);
+int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop);
+
+/* ---- checkpoint.c ---- */
+int dc_checkpoint_write(DetcgdSolver* s, int64_t k, double elapsed);
+/* Restores x, metrics and tallies; returns the next iteration in *k and the time before. */
+int dc_checkpoint_read(DetcgdSolver* s, int64_t* k, double* elapsed);
+/* Keeps the header and the rows with iter < k of an existing trace (a resumed run rewrites the rest). */
+int dc_trace_truncate(const char* path, int64_t k);
+
+#endif /* DETCGD_SOLVER_H */

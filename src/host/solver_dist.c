@@ -1,0 +1,333 @@
+/*
+ * solver_dist.c -- one iteration of Algorithm 1 (D-det-CGD1) or Algorithm 2
+ * (D-det-CGD2) over n clients, simulated in this process or over MPI.
+ *
+ *   client c:  message m_c = S_c grad f_c(x)     (Alg. 1)   or  T_c D grad f_c(x)  (Alg. 2)
+ *   server:    a = sum_c m_c in client order, then
+ *              x+ = x - D (a / n)                (Alg. 1)   or  x+ = x - a / n      (Alg. 2)
+ *
+ * Both modes run the same arithmetic in the same order (clients 0..n-1, kept
+ * coordinates in draw order), so they produce the same trajectory bit for bit.
+ * A message carries, per client: its id, then unless the seed is shared the
+ * per-layer counts and the kept indices, then the values (float32 when
+ * value-bits = 32, float64 otherwise).  The server checks every field.
+ * Metrics (f, grad f, G_{K,D}) are evaluated by the server on the full data:
+ * monitoring only, not part of the communication.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "linalg.h"
+#include "solver.h"
+
+/* ==== Setup ==== */
+
+/* f_c^inf: GD on f_c from x0 with step 1/lambda_max(L_c); sets s->fc_inf_mean. */
+static int estimate_client_f_inf(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  const DetcgdProblem* p = s->problem;
+  int64_t d = p->layout.dim, k, j;
+  double* h = (double*)dc_calloc((size_t)d, sizeof(double));
+  DcHostBlocks hgd = {0};
+  DcBlocks* Dgd = NULL;
+  int c, st = DETCGD_OK;
+  double t0 = dc_wall_time(), m[M_COUNT];
+  if (!h) return DETCGD_ERR_ALLOC;
+  DC_TRY(dc_blocks_alloc(&hgd, &p->layout, DC_BLOCKS_SCALAR));
+  s->fc_inf_mean = 0.0;
+  for (c = 0; c < s->nclients; ++c) {
+    double lm, *Lc = dc_logreg_full_smoothness(&p->client_host[c], d);
+    if (!Lc) { st = DETCGD_ERR_ALLOC; goto fail; }
+    st = dc_lambda_max(Lc, (int)d, &lm);
+    free(Lc);
+    if (st != DETCGD_OK) goto fail;
+    for (j = 0; j < p->layout.nblocks; ++j) hgd.data[j] = 1.0 / lm;
+    DC_TRY(o->blocks_create(&s->be, &hgd, &Dgd));
+    for (j = 0; j < d; ++j) h[j] = s->settings.x0 / sqrt((double)d);
+    DC_TRY(o->vec_upload(&s->be, s->x, h));
+    for (k = 0; k <= s->settings.f_inf_iters; ++k) {
+      int last = k == s->settings.f_inf_iters;
+      DC_TRY(o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, last ? M_FC : -1));
+      if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, s->gc, -1.0, s->x));
+    }
+    DC_TRY(o->vec_download(&s->be, s->metrics, m));
+    s->fc_inf_mean += m[M_FC] / s->nclients;
+    o->blocks_destroy(&s->be, &Dgd);
+  }
+fail:
+  o->blocks_destroy(&s->be, &Dgd);
+  dc_blocks_free(&hgd);
+  free(h);
+  s->result.time_finf += dc_wall_time() - t0;
+  return st;
+}
+
+int dc_dist_setup(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  int64_t cap = s->sketch_spec.cap_off[s->problem->layout.nblocks], d = s->problem->layout.dim;
+  int c, st;
+  if ((st = dc_transport_open(&s->tr, s->settings.dist.mode, s->nclients)) != DETCGD_OK) return st;
+  s->Pc = (DcProbData**)dc_calloc((size_t)s->nclients, sizeof(DcProbData*));
+  s->draw.idx = (int*)dc_calloc((size_t)cap, sizeof(int));
+  s->draw.scale = (double*)dc_calloc((size_t)cap, sizeof(double));
+  s->draw.count = (int*)dc_calloc((size_t)s->problem->layout.nblocks, sizeof(int));
+  s->h_vals = (double*)dc_calloc((size_t)cap, sizeof(double));
+  s->h_x = (double*)dc_calloc((size_t)d + 1, sizeof(double));
+  if (!s->Pc || !s->draw.idx || !s->draw.scale || !s->draw.count || !s->h_vals || !s->h_x) return DETCGD_ERR_ALLOC;
+  for (c = 0; c < s->nclients; ++c)
+    if ((st = o->problem_create(&s->be, &s->problem->client_host[c], &s->Pc[c])) != DETCGD_OK) return st;
+  if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
+      (st = o->vec_create(&s->be, cap, &s->vals)) || (st = o->sketch_create(&s->be, &s->sketch_spec, &s->S)))
+    return st;
+  return estimate_client_f_inf(s);
+}
+
+void dc_dist_free(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  int c;
+  if (s->Pc) for (c = 0; c < s->nclients; ++c) o->problem_destroy(&s->be, &s->Pc[c]);
+  free(s->Pc);
+  s->Pc = NULL;
+  o->vec_destroy(&s->be, &s->gc);
+  o->vec_destroy(&s->be, &s->agg);
+  o->vec_destroy(&s->be, &s->vals);
+  free(s->draw.idx); free(s->draw.scale); free(s->draw.count);
+  free(s->h_vals); free(s->h_x); free(s->msg);
+  memset(&s->draw, 0, sizeof s->draw);
+  s->h_vals = s->h_x = NULL;
+  s->msg = NULL;
+  dc_transport_close(&s->tr);
+}
+
+int dc_dist_full_gradient(DetcgdSolver* s, int with_f) {
+  const DcBackendOps* o = s->be.ops;
+  int c, st = o->vec_fill(&s->be, s->g, 0.0);
+  if (st == DETCGD_OK && with_f) st = o->metric_set(&s->be, s->metrics, M_F, 0.0);
+  for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
+    st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, with_f ? M_FC : -1);
+    if (st == DETCGD_OK) st = o->axpy(&s->be, 1.0 / s->nclients, s->gc, s->g);
+    if (st == DETCGD_OK && with_f) st = o->metric_add(&s->be, s->metrics, M_F, M_FC);
+  }
+  return st;
+}
+
+/* ==== Messages ==== */
+
+/* Client c's message values from its gradient in s->gc (drawn with counters (seed, k, c)). */
+static int client_message(DetcgdSolver* s, int c, int64_t k) {
+  const DcBackendOps* o = s->be.ops;
+  int st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)k, (uint32_t)c);
+  if (st != DETCGD_OK) return st;
+  return o->sketch_compress(&s->be, s->settings.method == DETCGD_METHOD_DET2 ? s->D : NULL, s->S, s->gc,
+                            s->settings.comm.value_bits == 32, s->vals);
+}
+
+static int msg_append(DetcgdSolver* s, const void* data, int64_t bytes) {
+  if (s->msg_len + bytes > s->msg_cap) {
+    int64_t cap = s->msg_cap ? 2 * s->msg_cap : 4096;
+    unsigned char* nb;
+    while (cap < s->msg_len + bytes) cap *= 2;
+    nb = (unsigned char*)realloc(s->msg, (size_t)cap);
+    if (!nb) return dc_fail(DETCGD_ERR_ALLOC, "out of memory packing a message");
+    s->msg = nb;
+    s->msg_cap = cap;
+  }
+  memcpy(s->msg + s->msg_len, data, (size_t)bytes);
+  s->msg_len += bytes;
+  return DETCGD_OK;
+}
+
+/* Appends the current draw and values of client c to this rank's message. */
+static int pack_message(DetcgdSolver* s, int c) {
+  const DcSketchSpec* sp = &s->sketch_spec;
+  int i, t, st, id = c;
+  if ((st = s->be.ops->sketch_read(&s->be, s->S, &s->draw)) || (st = s->be.ops->vec_download(&s->be, s->vals, s->h_vals)))
+    return st;
+  st = msg_append(s, &id, sizeof id);
+  if (!s->settings.comm.shared_seed) {
+    st = st ? st : msg_append(s, s->draw.count, (int64_t)sp->layout->nblocks * (int64_t)sizeof(int));
+    for (i = 0; i < sp->layout->nblocks && st == DETCGD_OK; ++i)
+      st = msg_append(s, s->draw.idx + sp->cap_off[i], (int64_t)s->draw.count[i] * (int64_t)sizeof(int));
+  }
+  for (i = 0; i < sp->layout->nblocks && st == DETCGD_OK; ++i)
+    for (t = 0; t < s->draw.count[i] && st == DETCGD_OK; ++t) {
+      double v = s->h_vals[sp->cap_off[i] + t];
+      float f = (float)v;
+      st = s->settings.comm.value_bits == 32 ? msg_append(s, &f, sizeof f) : msg_append(s, &v, sizeof v);
+    }
+  return st;
+}
+
+/* Reader over a received message with bounds checks. */
+typedef struct Reader { const unsigned char* p; int64_t left; int rank; int client; int64_t iter; } Reader;
+
+static int bad_message(const Reader* r, const char* what) {
+  return dc_fail(DETCGD_ERR_PARSE, "malformed message from rank %d (client %d, iteration %lld): %s",
+                 r->rank, r->client, (long long)r->iter, what);
+}
+
+static int take(Reader* r, void* out, int64_t bytes) {
+  if (bytes > r->left) return bad_message(r, "message too short");
+  memcpy(out, r->p, (size_t)bytes);
+  r->p += bytes;
+  r->left -= bytes;
+  return DETCGD_OK;
+}
+
+/* Is count n possible for this layer's sketch? */
+static int count_ok(const DcSketchLayer* L, int n) {
+  switch (L->kind) {
+    case DC_SK_RANDK: case DC_SK_RAND1: return n == L->k;
+    case DC_SK_IMPORTANCE1: return n == 1;
+    case DC_SK_BERNQ: return n == 0 || n == L->m;
+    case DC_SK_BERNOULLI: return n >= 0 && n <= L->m;
+    default: return n == L->m;
+  }
+}
+
+/* The scale a kept coordinate j of layer L carries. */
+static double scale_of(const DcSketchSpec* sp, const DcSketchLayer* L, int j) {
+  switch (L->kind) {
+    case DC_SK_RANDK: case DC_SK_RAND1: return (double)L->m / L->k;
+    case DC_SK_IMPORTANCE1: return 1.0 / sp->aux[L->aux_off + j];
+    case DC_SK_BERNOULLI: case DC_SK_BERNQ: return 1.0 / L->prob;
+    default: return 1.0;
+  }
+}
+
+/* Counts and indices of client r->client from the message; checked and loaded into s->S. */
+static int read_draw(DetcgdSolver* s, Reader* r, unsigned char* seen) {
+  const DcSketchSpec* sp = &s->sketch_spec;
+  int i, t;
+  if (take(r, s->draw.count, (int64_t)sp->layout->nblocks * (int64_t)sizeof(int))) return DETCGD_ERR_PARSE;
+  for (i = 0; i < sp->layout->nblocks; ++i) {
+    int m = sp->layout->size[i], *idx = s->draw.idx + sp->cap_off[i];
+    if (!count_ok(&sp->layers[i], s->draw.count[i])) return bad_message(r, "impossible count of kept coordinates");
+    if (take(r, idx, (int64_t)s->draw.count[i] * (int64_t)sizeof(int))) return DETCGD_ERR_PARSE;
+    for (t = 0; t < s->draw.count[i]; ++t) {
+      if (idx[t] < 0 || idx[t] >= m) return bad_message(r, "index out of range");
+      if (seen[idx[t]]) return bad_message(r, "repeated index");
+      seen[idx[t]] = 1;
+      s->draw.scale[sp->cap_off[i] + t] = scale_of(sp, &sp->layers[i], idx[t]);
+    }
+    for (t = 0; t < s->draw.count[i]; ++t) seen[idx[t]] = 0;
+  }
+  return s->be.ops->sketch_load(&s->be, s->S, &s->draw);
+}
+
+/* Server: client r->client's message -> s->S and s->vals, then a += m_c. */
+static int absorb_message(DetcgdSolver* s, Reader* r, unsigned char* seen) {
+  const DcSketchSpec* sp = &s->sketch_spec;
+  const DcBackendOps* o = s->be.ops;
+  int i, t, id = -1, st;
+  if (take(r, &id, sizeof id)) return DETCGD_ERR_PARSE;
+  if (id != r->client) return bad_message(r, "wrong client id");
+  if (s->settings.comm.shared_seed) { /* regenerate the indices from the shared seed */
+    st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)r->iter, (uint32_t)r->client);
+    if (st == DETCGD_OK) st = o->sketch_read(&s->be, s->S, &s->draw);
+  } else {
+    st = read_draw(s, r, seen);
+  }
+  for (i = 0; i < sp->layout->nblocks && st == DETCGD_OK; ++i)
+    for (t = 0; t < s->draw.count[i] && st == DETCGD_OK; ++t) {
+      double v = 0.0;
+      float f = 0.0f;
+      if (s->settings.comm.value_bits == 32) { st = take(r, &f, sizeof f); v = f; }
+      else st = take(r, &v, sizeof v);
+      if (st == DETCGD_OK && !isfinite(v)) st = bad_message(r, "non-finite value");
+      s->h_vals[sp->cap_off[i] + t] = v;
+    }
+  if (st == DETCGD_OK) st = o->vec_upload(&s->be, s->vals, s->h_vals);
+  if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, 1.0, s->agg);
+  return st;
+}
+
+/* Server: every other rank's clients, in rank (= client) order. */
+static int receive_messages(DetcgdSolver* s, int64_t k) {
+  DcTransport* t = &s->tr;
+  unsigned char* seen = (unsigned char*)dc_calloc((size_t)s->problem->layout.max_size, 1);
+  int from, st = seen ? DETCGD_OK : DETCGD_ERR_ALLOC;
+  for (from = 1; from < t->nranks && st == DETCGD_OK; ++from) {
+    Reader r;
+    int c;
+    r.rank = from;
+    r.iter = k;
+    st = t->recv(t, from, (const void**)&r.p, &r.left);
+    for (c = (int)((int64_t)s->nclients * from / t->nranks);
+         c < (int)((int64_t)s->nclients * (from + 1) / t->nranks) && st == DETCGD_OK; ++c) {
+      r.client = c;
+      st = absorb_message(s, &r, seen);
+    }
+    if (st == DETCGD_OK && r.left != 0) st = bad_message(&r, "trailing bytes");
+  }
+  free(seen);
+  return st;
+}
+
+/* ==== One iteration ==== */
+
+/* x and the stop flag from rank 0 to every rank. */
+static int broadcast_x(DetcgdSolver* s, int* stop) {
+  const DcBackendOps* o = s->be.ops;
+  int64_t d = s->problem->layout.dim;
+  int st = DETCGD_OK;
+  if (s->tr.nranks == 1) return DETCGD_OK;
+  if (s->tr.rank == 0) {
+    s->h_x[0] = *stop;
+    st = o->vec_download(&s->be, s->x, s->h_x + 1);
+  }
+  if (st == DETCGD_OK) st = s->tr.bcast(&s->tr, s->h_x, (d + 1) * (int64_t)sizeof(double));
+  if (st == DETCGD_OK && s->tr.rank != 0) {
+    *stop = s->h_x[0] != 0.0;
+    st = o->vec_upload(&s->be, s->x, s->h_x + 1);
+  }
+  return st;
+}
+
+/* A client rank: messages of its clients to rank 0. */
+static int client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
+  const DcBackendOps* o = s->be.ops;
+  int c, st = DETCGD_OK;
+  s->msg_len = 0;
+  for (c = s->tr.first_client; c < s->tr.last_client && st == DETCGD_OK; ++c) {
+    st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, -1);
+    if (st == DETCGD_OK) st = client_message(s, c, k);
+    if (st == DETCGD_OK) st = pack_message(s, c);
+  }
+  if (st == DETCGD_OK && dc_fault_here(s, k, "garbage") && s->msg_len >= 8) s->msg_len -= 3; /* a truncated message */
+  if (st == DETCGD_OK) st = s->tr.send(&s->tr, s->msg, s->msg_len);
+  if (st == DETCGD_OK) st = broadcast_x(s, stop);
+  return st;
+}
+
+int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
+  const DcBackendOps* o = s->be.ops;
+  double inv_n = 1.0 / s->nclients;
+  int c, st;
+  if (s->tr.rank != 0) return client_rank_iteration(s, k, stop);
+  /* the server's own clients, and the metrics of x^k on the full data */
+  st = is_trace ? o->sketch_tally(&s->be, s->S, &s->row_coords, &s->row_bits) : DETCGD_OK;
+  if (st == DETCGD_OK) st = o->vec_fill(&s->be, s->g, 0.0);
+  if (st == DETCGD_OK) st = o->vec_fill(&s->be, s->agg, 0.0);
+  if (st == DETCGD_OK && is_trace) st = o->metric_set(&s->be, s->metrics, M_F, 0.0);
+  for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
+    st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, is_trace ? M_FC : -1);
+    if (st == DETCGD_OK) st = o->axpy(&s->be, inv_n, s->gc, s->g);
+    if (st == DETCGD_OK && is_trace) st = o->metric_add(&s->be, s->metrics, M_F, M_FC);
+    if (st == DETCGD_OK && c < s->tr.last_client) {
+      st = client_message(s, c, k);
+      if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, 1.0, s->agg);
+    }
+  }
+  if (st == DETCGD_OK) st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
+  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
+  if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
+  if (st == DETCGD_OK) st = receive_messages(s, k);
+  if (st == DETCGD_OK && !*stop) {
+    st = s->settings.method == DETCGD_METHOD_DET1 ? o->bd_apply(&s->be, s->D, s->agg, -inv_n, s->x)
+                                                  : o->axpy(&s->be, -inv_n, s->agg, s->x);
+    if (timed_out) { s->result.termination = DETCGD_TERM_TIME; *stop = 1; }
+  }
+  if (st == DETCGD_OK) st = broadcast_x(s, stop);
+  return st;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# MPI mode against the simulated mode: 4 ranks (oversubscribed) must produce the
+# same trace as one process, bit for bit, for several sketches and both
+# algorithms; a corrupt message and a dead rank must end every rank with an
+# error, never a hang.   usage: mpi_check.sh DETCGD DATA_DIR
+set -uo pipefail
+DETCGD=$1; DATA=$2/a1a
+[ -f "$DATA" ] || { echo "skip: $DATA not present"; exit 77; }
+command -v mpirun >/dev/null || { echo "skip: no mpirun"; exit 77; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+MPIRUN="mpirun --oversubscribe -np 4"
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+BASE="run --data $DATA --lambda 0.1 --clients 20 --iters 120 --trace-every 10 --verbose 0 --progress 0 --f-inf-iters 100 --weight diag-inv"
+fail=0
+for cfg in "--method det-cgd1 --sketch rand-1 --stepsize cor1" \
+           "--method det-cgd2 --sketch rand-k --k 4 --stepsize cor1" \
+           "--method det-cgd1 --sketch rand-k --k 3 --stepsize dcgd-kr --shared-seed 1" \
+           "--method det-cgd2 --sketch bern-q --q 0.4 --stepsize cor1 --value-bits 64" \
+           "--method det-cgd1 --sketch bernoulli --p 0.1 --stepsize cor1 --split shuffled"; do
+  # shellcheck disable=SC2086
+  $DETCGD $BASE $cfg --trace "$T/sim.csv" || { echo "FAIL sim: $cfg"; fail=1; continue; }
+  # shellcheck disable=SC2086
+  timeout 120 $MPIRUN $DETCGD $BASE $cfg --mode mpi --trace "$T/mpi.csv" || { echo "FAIL mpi run: $cfg"; fail=1; continue; }
+  if diff <(cut -d, -f1-8 "$T/sim.csv") <(cut -d, -f1-8 "$T/mpi.csv") >/dev/null; then echo "ok   mpi == sim: $cfg"
+  else echo "FAIL mpi != sim: $cfg"; fail=1; fi
+done
+for fault in "1:30:garbage|malformed message from rank 1" "2:30:die|injected fault: rank 2 dies"; do
+  spec=${fault%%|*}; want=${fault#*|}
+  # shellcheck disable=SC2086
+  timeout 120 $MPIRUN $DETCGD $BASE --method det-cgd2 --sketch rand-1 --stepsize cor1 --mode mpi --fault "$spec" > "$T/out" 2>&1
+  rc=$?
+  if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "$want" "$T/out" && grep -q "another rank failed" "$T/out"; then
+    echo "ok   fault $spec ends every rank (rc $rc)"
+  else echo "FAIL fault $spec (rc $rc)"; cat "$T/out"; fail=1; fi
+done
+exit $fail

@@ -1,0 +1,326 @@
+// Distributed runs: client splits, exact bits, Corollary 1 and the DCGD
+// stepsize, convergence against Theorem 3, bad client counts, and
+// checkpoint/resume.  (MPI against simulation: tests/mpi_check.sh.)
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include "test_util.h"
+extern "C" {
+#include "linalg.h"
+#include "problem.h"
+}
+
+extern "C" void dpotrf_(const char*, const int*, double*, const int*, int*);
+
+namespace {
+
+DetcgdProblem* make_clients(int n, int split = DETCGD_SPLIT_CONTIGUOUS, double lambda = 0.1) {
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", DETCGD_SHARED_DATA "/a1a");
+  ps.lambda = lambda;
+  ps.clients = n;
+  ps.split = split;
+  DetcgdProblem* p = nullptr;
+  int st = detcgd_problem_create(&p, &ps);
+  if (st != DETCGD_OK) return nullptr;
+  return p;
+}
+
+DetcgdSettings dist_settings(int method, int stepsize, int weight = DETCGD_W_DIAG_INV) {
+  DetcgdSettings s = quiet_settings();
+  s.method = method;
+  s.sketch.kind = DETCGD_SKETCH_RAND1;
+  s.stepsize.kind = stepsize;
+  s.stepsize.weight = weight;
+  s.f_inf = NAN;
+  s.f_inf_iters = 200;
+  s.term.max_iter = 200;
+  return s;
+}
+
+struct Out { int status; DetcgdResult r; };
+
+Out run(DetcgdProblem* p, const DetcgdSettings& s) {
+  Out o{};
+  DetcgdSolver* solver = nullptr;
+  o.status = detcgd_create(&solver, p, &s);
+  if (o.status == DETCGD_OK) o.status = detcgd_run(solver);
+  if (o.status == DETCGD_OK) detcgd_get_result(solver, &o.r);
+  detcgd_destroy(&solver);
+  return o;
+}
+
+std::string rows(const std::string& path) {  // trace without the time column
+  std::stringstream ss(read_file(path));
+  std::string line, out;
+  while (std::getline(ss, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
+}  // namespace
+
+class Dist : public testing::Test {
+ protected:
+  void SetUp() override {
+    p = make_clients(20);
+    if (!p) GTEST_SKIP() << "../shared/data/libsvm/a1a not present";
+  }
+  void TearDown() override { detcgd_problem_destroy(&p); }
+  DetcgdProblem* p = nullptr;
+};
+
+TEST_F(Dist, SplitsCoverEveryRowOnce) {
+  EXPECT_EQ(p->nclients, 20);
+  EXPECT_EQ(p->client_row[20], 1605);
+  for (int c = 0; c < 20; ++c) EXPECT_NEAR(double(p->client_host[c].nrows), 1605.0 / 20, 1.0);
+  DetcgdProblem* skew = make_clients(4, DETCGD_SPLIT_LABEL_SKEW);
+  ASSERT_NE(skew, nullptr);
+  // the 1210 rows of -1 come first: clients 0-2 hold only -1, client 3 rows 1204.. = 6 of -1, then 395 of +1
+  for (int c = 0; c < 3; ++c)
+    for (int j = 0; j < skew->client_host[c].nrows; ++j) EXPECT_EQ(skew->client_host[c].label[j], -1.0);
+  int plus = 0;
+  for (int j = 0; j < skew->client_host[3].nrows; ++j) plus += skew->client_host[3].label[j] > 0;
+  EXPECT_EQ(plus, 395);
+  detcgd_problem_destroy(&skew);
+  DetcgdProblem* sh = make_clients(4, DETCGD_SPLIT_SHUFFLED);
+  ASSERT_NE(sh, nullptr);
+  EXPECT_EQ(sh->data.nnz, 22249);  // a permutation of the rows
+  detcgd_problem_destroy(&sh);
+}
+
+TEST_F(Dist, BitsAreExactForEverySketch) {
+  const int64_t K = 37, n = 20, d = 119;
+  struct Case { int sketch, k, shared, vbits; };
+  const Case cases[] = {{DETCGD_SKETCH_RANDK, 5, 0, 32}, {DETCGD_SKETCH_RANDK, 5, 1, 32}, {DETCGD_SKETCH_RAND1, 1, 0, 64},
+                        {DETCGD_SKETCH_IDENTITY, 0, 0, 32}, {DETCGD_SKETCH_BERNQ, 0, 0, 32},
+                        {DETCGD_SKETCH_BERNOULLI, 0, 0, 64}, {DETCGD_SKETCH_IMPORTANCE1, 0, 1, 32}};
+  for (const Case& c : cases) {
+    DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, DETCGD_STEP_COR1);
+    s.sketch.kind = c.sketch;
+    s.sketch.k = c.k;
+    s.sketch.q = 0.3;
+    s.sketch.p = 0.2;
+    s.comm.shared_seed = c.shared;
+    s.comm.value_bits = c.vbits;
+    s.term.max_iter = K;
+    s.f_inf = 0.5;
+    Out o = run(p, s);
+    ASSERT_EQ(o.status, DETCGD_OK) << detcgd_last_error();
+    const int64_t ib = 7;  // ceil(log2 119)
+    int64_t want;
+    switch (c.sketch) {
+      case DETCGD_SKETCH_RANDK: want = K * n * c.k * (c.vbits + (c.shared ? 0 : ib)); break;
+      case DETCGD_SKETCH_RAND1: want = K * n * (c.vbits + ib); break;
+      case DETCGD_SKETCH_IDENTITY: want = K * n * d * c.vbits; break;
+      case DETCGD_SKETCH_IMPORTANCE1: want = K * n * c.vbits; break;
+      case DETCGD_SKETCH_BERNQ: want = o.r.coords_sent * c.vbits + K * n; break;  // one flag bit per layer
+      default: want = o.r.coords_sent * (c.vbits + ib);
+    }
+    EXPECT_EQ(o.r.bits_up, want) << detcgd_sketch_name(c.sketch);
+    EXPECT_EQ(o.r.bits_down, K * n * d * 64);
+    if (c.sketch == DETCGD_SKETCH_BERNQ) EXPECT_EQ(o.r.coords_sent % d, 0);
+  }
+}
+
+TEST_F(Dist, Corollary1StepsizeMeetsEveryCondition) {
+  for (int method : {DETCGD_METHOD_DET1, DETCGD_METHOD_DET2})
+    for (int w : {DETCGD_W_IDENTITY, DETCGD_W_DIAG_INV, DETCGD_W_INV_SQRT}) {
+      DetcgdSettings s = dist_settings(method, DETCGD_STEP_COR1, w);
+      s.dist.epsilon2 = 1e-2;
+      Out o = run(p, s);
+      ASSERT_EQ(o.status, DETCGD_OK) << detcgd_last_error();
+      const double n = 20, K = 200;
+      EXPECT_LE(o.r.certificate, 1 + 1e-9);                                   // DLD <= D
+      EXPECT_LE(o.r.lambda_d, n / K * (1 + 1e-9));                              // lambda_D <= n/K
+      if (o.r.delta_inf > 0)
+        EXPECT_LE(o.r.lambda_d, n * 1e-2 / (o.r.det_factor * 4 * o.r.delta_inf) * (1 + 1e-9));
+      EXPECT_NEAR(o.r.k_lower_bound, 12 * (o.r.f_initial - o.r.f_inf) * o.r.det_factor / 1e-2,
+                  1e-6 * o.r.k_lower_bound);
+      EXPECT_LT(o.r.f_final, o.r.f_initial);
+    }
+}
+
+TEST_F(Dist, LambdaWMatchesAnIndependentComputation) {
+  // rand-1 on one layer of m = 119, W = diag^{-1}(Lbar): Var(A) = m diag(A) - A with A = W Lbar W,
+  // lambda_W = max_c lambda_max(R_c^T Var R_c) with L_c = R_c R_c^T (Cholesky here, not the square root).
+  const int m = 119;
+  std::vector<double> Lbar(m * m, 0.0);
+  std::vector<std::vector<double>> Lc;
+  for (int c = 0; c < 20; ++c) {
+    double* L = dc_logreg_full_smoothness(&p->client_host[c], m);
+    Lc.emplace_back(L, L + m * m);
+    free(L);
+    for (int e = 0; e < m * m; ++e) Lbar[e] += Lc.back()[e] / 20;
+  }
+  std::vector<double> A(m * m), V(m * m);
+  for (int c = 0; c < m; ++c)
+    for (int r = 0; r < m; ++r) A[r + c * m] = Lbar[r + c * m] / (Lbar[r + r * m] * Lbar[c + c * m]);
+  for (int e = 0; e < m * m; ++e) V[e] = -A[e];
+  for (int j = 0; j < m; ++j) V[j + j * m] += m * A[j + j * m];
+  double lw = 0;
+  for (auto& L : Lc) {  // R^T V R, R lower Cholesky factor of L
+    std::vector<double> R(L);
+    int info = 0, mm = m;
+    dpotrf_("L", &mm, R.data(), &mm, &info);
+    ASSERT_EQ(info, 0);
+    for (int c = 0; c < m; ++c)
+      for (int r = 0; r < c; ++r) R[r + c * m] = 0;
+    std::vector<double> T(m * m), M(m * m), Rt(m * m);
+    for (int c = 0; c < m; ++c)
+      for (int r = 0; r < m; ++r) Rt[r + c * m] = R[c + r * m];
+    dc_matmul(V.data(), R.data(), m, T.data());
+    dc_matmul(Rt.data(), T.data(), m, M.data());
+    double l;
+    ASSERT_EQ(dc_lambda_max(M.data(), m, &l), DETCGD_OK);
+    lw = std::max(lw, l);
+  }
+  DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, DETCGD_STEP_COR1);
+  std::string path = temp_path("dist_summary.json");
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", path.c_str());
+  s.term.max_iter = 1;
+  ASSERT_EQ(run(p, s).status, DETCGD_OK);
+  std::string j = read_file(path);
+  size_t at = j.find("\"lambda_W\": ");
+  ASSERT_NE(at, std::string::npos);
+  double got = std::atof(j.c_str() + at + 12);
+  EXPECT_NEAR(got, lw, 1e-8 * lw);
+}
+
+TEST_F(Dist, DcgdStepsizeIsTheKhaledRichtarikMinimum) {
+  DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, DETCGD_STEP_DCGD_KR);
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 10;
+  std::string path = temp_path("kr.json");
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", path.c_str());
+  Out o = run(p, s);
+  ASSERT_EQ(o.status, DETCGD_OK) << detcgd_last_error();
+  std::string j = read_file(path);
+  auto num = [&](const char* key) { return std::atof(j.c_str() + j.find(key) + strlen(key) + 2); };
+  const double gamma = 1.0 / o.r.det_factor;  // D = gamma I
+  EXPECT_NEAR(num("\"omega\""), 119.0 / 10 - 1, 1e-12);
+  const double g1 = num("\"gamma_bound_1\""), g2 = num("\"gamma_bound_2\""), g3 = num("\"gamma_bound_3\"");
+  EXPECT_NEAR(gamma, std::min(g1, std::min(g2, g3)), 1e-12 * gamma);
+  EXPECT_LE(o.r.certificate, 1 + 1e-12);  // gamma <= 1/L
+  // g2^2 omega L L_max K = n  and  g3 4 L L_max omega Delta = n eps^2
+  const double LLmaxOmega = 20.0 / (g2 * g2 * 200);
+  if (o.r.delta_inf > 0) EXPECT_NEAR(g3 * 4 * LLmaxOmega * o.r.delta_inf, 20 * 1e-4, 1e-9);
+  EXPECT_EQ(o.r.coords_per_iter, 20 * 10);
+}
+
+TEST_F(Dist, Theorem3HoldsOnAverageOverSeeds) {
+  DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, DETCGD_STEP_COR1);
+  s.dist.epsilon2 = 1e-2;
+  s.term.max_iter = 100;
+  s.output.trace_every = 1;
+  double mean_min = 0, bound = 0;
+  for (int seed = 0; seed < 5; ++seed) {
+    s.seed = 500 + seed;
+    std::string path = temp_path("t3.csv");
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", path.c_str());
+    Out o = run(p, s);
+    ASSERT_EQ(o.status, DETCGD_OK);
+    bound = o.r.theorem3_bound;
+    std::stringstream ss(read_file(path));
+    std::string line;
+    std::getline(ss, line);
+    double mn = INFINITY;
+    while (std::getline(ss, line)) {
+      std::stringstream ls(line);
+      std::string cell;
+      for (int col = 0; col < 4; ++col) std::getline(ls, cell, ',');
+      mn = std::min(mn, std::atof(cell.c_str()));  // ||grad f(x^k)||^2_{D/det(D)^{1/d}}
+    }
+    mean_min += mn / 5;
+  }
+  EXPECT_GT(bound, 0);
+  EXPECT_LE(mean_min, bound);
+}
+
+TEST_F(Dist, Algorithms1And2CoincideForDiagonalStepAndSketch) {
+  Out a = run(p, dist_settings(DETCGD_METHOD_DET1, DETCGD_STEP_COR1));
+  Out b = run(p, dist_settings(DETCGD_METHOD_DET2, DETCGD_STEP_COR1));
+  ASSERT_EQ(a.status, DETCGD_OK);
+  ASSERT_EQ(b.status, DETCGD_OK);
+  EXPECT_NEAR(a.r.g_kd, b.r.g_kd, 1e-8 * a.r.g_kd);  // the same method, up to rounding over 200 iterations
+  EXPECT_EQ(a.r.det_factor, b.r.det_factor);
+}
+
+TEST_F(Dist, BadClientCountsAndSettingsGiveClearErrors) {
+  EXPECT_EQ(make_clients(1606), nullptr);
+  EXPECT_NE(std::string(detcgd_last_error()).find("1606 clients for 1605 samples"), std::string::npos);
+  EXPECT_EQ(make_clients(-2), nullptr);
+  EXPECT_NE(std::string(detcgd_last_error()).find("clients"), std::string::npos);
+  DetcgdProblem* single = make_quad("4");
+  DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, DETCGD_STEP_COR1);
+  EXPECT_EQ(run(single, s).status, DETCGD_ERR_ARG);  // n = 0: cor1 needs clients
+  EXPECT_NE(std::string(detcgd_last_error()).find("clients >= 1"), std::string::npos);
+  detcgd_problem_destroy(&single);
+  s.stepsize.kind = DETCGD_STEP_THM2;
+  EXPECT_EQ(run(p, s).status, DETCGD_ERR_ARG);
+  s.stepsize.kind = DETCGD_STEP_COR1;
+  s.method = DETCGD_METHOD_GD;
+  EXPECT_EQ(run(p, s).status, DETCGD_ERR_ARG);
+  s.method = DETCGD_METHOD_DET1;
+  s.dist.mode = DETCGD_DIST_MPI;
+  if (!detcgd_mpi_available()) EXPECT_EQ(run(p, s).status, DETCGD_ERR_ARG);
+}
+
+TEST_F(Dist, ResumedRunEqualsUninterruptedRun) {
+  DetcgdSettings s = dist_settings(DETCGD_METHOD_DET2, DETCGD_STEP_COR1);
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 4;
+  s.f_inf = 0.4;
+  s.output.trace_every = 7;
+  std::string full = temp_path("full.csv"), part = temp_path("part.csv"), ck = temp_path("ck.bin");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
+  Out a = run(p, s);
+  ASSERT_EQ(a.status, DETCGD_OK);
+  std::remove(part.c_str());
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
+  snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+  s.output.checkpoint_every = 50;
+  snprintf(s.dist.fault, sizeof s.dist.fault, "0:130:die");
+  EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);  // "crash" at 130; last checkpoint at 100
+  s.dist.fault[0] = 0;
+  s.output.checkpoint_path[0] = 0;
+  snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
+  Out b = run(p, s);
+  ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(rows(full), rows(part));
+  EXPECT_EQ(a.r.g_kd, b.r.g_kd);
+  EXPECT_EQ(a.r.bits_up, b.r.bits_up);
+  EXPECT_EQ(a.r.f_final, b.r.f_final);
+  // a checkpoint of another run is refused
+  s.seed += 1;
+  EXPECT_EQ(run(p, s).status, DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("written by another run"), std::string::npos);
+}
+
+TEST(Resume, SingleNodeResumedRunEqualsUninterruptedRun) {
+  DetcgdProblem* p = make_quad("5,7", 0.1);
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET1;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 2;
+  s.stepsize.kind = DETCGD_STEP_THM2;
+  s.term.max_iter = 300;
+  s.output.trace_every = 9;
+  std::string full = temp_path("sfull.csv"), part = temp_path("spart.csv"), ck = temp_path("sck.bin");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
+  Out a = run(p, s);
+  std::remove(part.c_str());
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
+  snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+  s.output.checkpoint_every = 100;
+  snprintf(s.dist.fault, sizeof s.dist.fault, "0:250:die");
+  EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);
+  s.dist.fault[0] = 0;
+  s.output.checkpoint_path[0] = 0;
+  snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
+  Out b = run(p, s);
+  ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(rows(full), rows(part));
+  EXPECT_EQ(a.r.g_kd, b.r.g_kd);
+  detcgd_problem_destroy(&p);
+}
