@@ -156,6 +156,7 @@ TEST(SketchMoments, BernQAndImportanceAndIdentityEqualEnumeration) {
 class MonteCarlo : public testing::TestWithParam<int> {};
 
 TEST_P(MonteCarlo, AgreesWithClosedFormsWithinStandardErrors) {
+  SKIP_WITHOUT_DEVICE(GetParam());
   DcBackend be;
   ASSERT_EQ(dc_backend_open(&be, GetParam()), DETCGD_OK) << detcgd_last_error();
   const int m = 6;

@@ -47,6 +47,7 @@ int count_lines(const std::string& path) {
 
 class Solver : public testing::TestWithParam<int> {
  protected:
+  void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }
   DetcgdSettings settings() { return quiet_settings(GetParam()); }
 };
 

@@ -13,12 +13,15 @@ extern "C" {
 #include "detcgd.h"
 }
 
-// Backends to run parameterised tests on: CPU always, CUDA when a device exists.
-inline std::vector<int> available_backends() {
-  std::vector<int> b = {DETCGD_BACKEND_CPU};
-  if (detcgd_cuda_device_count() > 0) b.push_back(DETCGD_BACKEND_CUDA);
-  return b;
-}
+// Backends of the parameterised tests: CPU, and CUDA (its cases skip without a device).
+inline std::vector<int> available_backends() { return {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA}; }
+
+// Skips the current test when `backend` is CUDA and no device is present.
+#define SKIP_WITHOUT_DEVICE(backend)                                                  \
+  do {                                                                               \
+    if ((backend) == DETCGD_BACKEND_CUDA && detcgd_cuda_device_count() <= 0)          \
+      GTEST_SKIP() << "no CUDA device";                                               \
+  } while (0)
 
 inline std::string backend_name(const testing::TestParamInfo<int>& i) {
   return i.param == DETCGD_BACKEND_CPU ? "cpu" : "cuda";

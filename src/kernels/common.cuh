@@ -1,0 +1,52 @@
+/*
+ * common.cuh -- device helpers shared by the kernel sources (included only by .cu files).
+ */
+#ifndef DETCGD_COMMON_CUH
+#define DETCGD_COMMON_CUH
+
+#include <stdint.h>
+#include "kernels.h"
+
+/* Blocks for n items at `threads` per block, at most grid_cap (a multiple of the SM count). */
+static inline int dc_grid(int64_t n, int threads, int grid_cap) {
+  int64_t g = (n + threads - 1) / threads;
+  if (g < 1) g = 1;
+  return (int)(g < grid_cap ? g : grid_cap);
+}
+
+/* Sum of v over the block, valid in thread 0.  Fixed shuffle tree: deterministic. */
+__device__ __forceinline__ double dc_block_sum(double v) {
+  __shared__ double warp_sums[32];
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5, off;
+  for (off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+  __syncthreads(); /* warp_sums may still be read by a previous call */
+  if (lane == 0) warp_sums[warp] = v;
+  __syncthreads();
+  v = threadIdx.x < nwarps ? warp_sums[threadIdx.x] : 0.0;
+  if (warp == 0)
+    for (off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+  return v;
+}
+
+/* Sum of v over the warp, valid in lane 0. */
+__device__ __forceinline__ double dc_warp_sum(double v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+  return v;
+}
+
+/* i with off[i] <= t < off[i+1] (off has n+1 increasing entries). */
+__device__ __forceinline__ int dc_find_block(const int64_t* off, int n, int64_t t) {
+  int lo = 0, hi = n - 1;
+  while (lo < hi) {
+    int mid = (lo + hi + 1) >> 1;
+    if (off[mid] <= t) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/* Entry (r, r) of block i for the scalar (0) and diagonal (1) kinds. */
+__device__ __forceinline__ double dc_diag_entry(int kind, const double* B, const int64_t* voff, int i, int r) {
+  return kind == 0 ? B[i] : B[voff[i] + r];
+}
+
+#endif /* DETCGD_COMMON_CUH */

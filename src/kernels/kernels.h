@@ -1,0 +1,104 @@
+/*
+ * kernels.h -- the C boundary of the CUDA kernels: extern "C" launch wrappers
+ * that take a stream and return cudaGetLastError().  No __global__ here.
+ *
+ * Deterministic by construction: reductions are two-pass (per-block partials,
+ * then one block summing them in a fixed order); no floating-point atomics.
+ */
+#ifndef DETCGD_KERNELS_H
+#define DETCGD_KERNELS_H
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+#include "sketch_draw.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DC_K_THREADS 256  /* threads per block of the elementwise and reduction kernels */
+#define DC_K_TILE 128     /* rows of a dense block handled by one thread block */
+#define DC_K_RED_MAX 1024 /* most partial sums of a reduction (the first pass's grid) */
+
+/* Device copy of a layer layout; dense blocks are cut into row tiles of DC_K_TILE. */
+typedef struct DcDevLayout {
+  int nblocks;
+  int64_t dim;
+  const int* size;         /* d_i */
+  const int64_t* voff;     /* nblocks + 1 */
+  const int64_t* moff;     /* nblocks + 1 */
+  const int64_t* tile_off; /* nblocks + 1: tiles of block i are [tile_off[i], tile_off[i+1]) */
+  int64_t ntiles;
+} DcDevLayout;
+
+/* Device copy of a sketch draw. */
+typedef struct DcDevSketch {
+  const DcSketchLayer* layers;
+  const double* aux;
+  const int64_t* cap_off;  /* nblocks + 1 */
+  int64_t cap;             /* cap_off[nblocks] */
+  int* idx;
+  double* scale;
+  int* count;
+  const int* index_bits;
+  unsigned char* mark;     /* dim bytes, zero: Floyd membership per layer at voff[i] */
+  unsigned long long* tally; /* [coords, bits] */
+  int value_bits, send_indices, layer_flag_bits;
+} DcDevSketch;
+
+/* ---- vectors and reductions (vector.cu) ---- */
+cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s);
+/* y += a x */
+cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int grid_cap, cudaStream_t s);
+/* out[0] = sum_i x_i y_i (y may be NULL: sum_i x_i); partials holds DC_K_RED_MAX doubles */
+cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y, double* partials, double* out,
+                         int grid_cap, cudaStream_t s);
+/* out[0] = sum of n partials in a fixed order */
+cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStream_t s);
+/* m[dst] = (add ? m[dst] : 0) + m[src] (src >= 0) or v (src < 0) */
+cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s);
+/* out[0] = a * p[0] + b * q[0] */
+cudaError_t detcgd_k_combine(double* out, double a, const double* p, double b, const double* q, cudaStream_t s);
+
+/* ---- block-diagonal products (blockdiag.cu); kind: 0 scalar, 1 diagonal, 2 dense ---- */
+cudaError_t detcgd_k_bd_apply(DcDevLayout L, int kind, const double* B, const double* x, double alpha, double* y,
+                              int grid_cap, cudaStream_t s);
+cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
+                                   double alpha, double* y, int grid_cap, cudaStream_t s);
+cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
+                                   double alpha, double* y, int grid_cap, cudaStream_t s);
+/* out[0] = x^T B x; partials holds max(ntiles, DC_K_RED_MAX) doubles */
+cudaError_t detcgd_k_bd_quadform(DcDevLayout L, int kind, const double* B, const double* x, double* partials,
+                                 double* out, int grid_cap, cudaStream_t s);
+
+/* ---- sketches (sketch.cu) ---- */
+cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t client,
+                                   cudaStream_t s);
+/* adds the current counts to the tally (after a host load) */
+cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaStream_t s);
+cudaError_t detcgd_k_sketch_compress(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
+                                     int round32, double* vals, int grid_cap, cudaStream_t s);
+cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, const double* vals, double alpha, double* y,
+                                       int grid_cap, cudaStream_t s);
+/* Monte Carlo E[S A S] of one layer: nparts blocks, partial sums in psum/psq (nparts m^2 each),
+ * marks (nparts m bytes, zero); then mean and std_err (m^2). */
+cudaError_t detcgd_k_mc_moment(const DcSketchLayer* layer, const double* aux, uint32_t layer_index, int m, int cap,
+                               const double* A, int64_t nsamples, uint64_t seed, int nparts, double* psum,
+                               double* psq, unsigned char* marks, double* mean, double* std_err, cudaStream_t s);
+
+/* ---- problems (problem.cu) ---- */
+/* logreg-nc: z_j = b_j a_j.x, w_j = -b_j/(N(1+e^{z_j})), loss_j = log(1+e^{-z_j}) */
+cudaError_t detcgd_k_logreg_rows(int64_t nrows, const int64_t* rowptr, const int32_t* col, const double* val,
+                                 const double* label, const double* x, double* w, double* loss, cudaStream_t s);
+/* g_c = sum_j A_jc w_j over the CSC of A, + 2 lam x_c/(1+x_c^2)^2; reg_c = x_c^2/(1+x_c^2) */
+cudaError_t detcgd_k_logreg_cols(int64_t dim, const int64_t* colptr, const int32_t* row, const double* val,
+                                 const double* w, const double* x, double lambda, double* g, double* reg,
+                                 int grid_cap, cudaStream_t s);
+/* quad-nc: g_i = A_i (x_i - c_i) + reg'; per-tile partials of f into partials[ntiles] */
+cudaError_t detcgd_k_quad_grad(DcDevLayout L, const double* A, const double* c, const double* x, double lambda,
+                               double* g, double* partials, cudaStream_t s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DETCGD_KERNELS_H */

@@ -1,0 +1,149 @@
+/*
+ * sketch.cu -- sketches on the device: drawing every layer with the shared
+ * Philox code (sketch_draw.h, the same indices as the CPU), the bit tally,
+ * message values (compress) and their accumulation, and Monte Carlo moments.
+ */
+#include "common.cuh"
+
+/* tally += sum_i n_i (value_bits + [indices] ceil(log2 d_i)) + flags; integer atomics are exact */
+__device__ __forceinline__ void tally_layer(DcDevSketch S, int i, int n) {
+  unsigned long long bits = (unsigned long long)n * (S.value_bits + (S.send_indices ? S.index_bits[i] : 0)) +
+                            (unsigned long long)S.layer_flag_bits;
+  atomicAdd(&S.tally[0], (unsigned long long)n);
+  atomicAdd(&S.tally[1], bits);
+}
+
+/* one thread per layer: the draw of (seed, iter, client, layer i) */
+static __global__ void sample_kernel(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t client) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < L.nblocks; i += blockDim.x * gridDim.x) {
+    const DcSketchLayer* layer = &S.layers[i];
+    unsigned char* mark = layer->k > 32 ? S.mark + L.voff[i] : NULL;
+    int n = dc_draw_layer(layer, S.aux, seed, iter, client, (uint32_t)i, S.idx + S.cap_off[i], S.scale + S.cap_off[i], mark);
+    S.count[i] = n;
+    tally_layer(S, i, n);
+  }
+}
+
+static __global__ void tally_kernel(DcDevLayout L, DcDevSketch S) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < L.nblocks; i += blockDim.x * gridDim.x) tally_layer(S, i, S.count[i]);
+}
+
+extern "C" cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter,
+                                              uint32_t client, cudaStream_t s) {
+  sample_kernel<<<dc_grid(L.nblocks, 128, 1 << 20), 128, 0, s>>>(L, S, seed, iter, client);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaStream_t s) {
+  tally_kernel<<<dc_grid(L.nblocks, 128, 1 << 20), 128, 0, s>>>(L, S);
+  return cudaGetLastError();
+}
+
+/* one warp per kept slot g: vals_g = s_g (B_i x_i)_j (kept row j) or s_g x_j; float-rounded when round32 */
+static __global__ void compress_kernel(DcDevLayout L, int kind, const double* __restrict__ B, DcDevSketch S,
+                                       const double* __restrict__ x, int round32, double* __restrict__ vals) {
+  int lane = threadIdx.x & 31;
+  int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
+  for (int64_t g = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); g < S.cap; g += warps) {
+    int i = dc_find_block(S.cap_off, L.nblocks, g);
+    if (g - S.cap_off[i] >= S.count[i]) continue;
+    {
+      int j = S.idx[g], m = L.size[i], c;
+      const double* xi = x + L.voff[i];
+      double v = xi[j];
+      if (B && kind == 2) {
+        const double* col = B + L.moff[i] + (int64_t)j * m;
+        double p = 0.0;
+        for (c = lane; c < m; c += 32) p += col[c] * xi[c];
+        v = dc_warp_sum(p);
+      } else if (B) {
+        v = dc_diag_entry(kind, B, L.voff, i, j) * xi[j];
+      }
+      v *= S.scale[g];
+      if (lane == 0) vals[g] = round32 ? (double)(float)v : v;
+    }
+  }
+}
+
+extern "C" cudaError_t detcgd_k_sketch_compress(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
+                                                int round32, double* vals, int grid_cap, cudaStream_t s) {
+  if (S.cap == 0) return cudaSuccess;
+  compress_kernel<<<dc_grid(S.cap * 32, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, kind, B, S, x, round32, vals);
+  return cudaGetLastError();
+}
+
+/* y_{j_g} += alpha vals_g for every kept slot (distinct indices within a layer) */
+static __global__ void accumulate_kernel(DcDevLayout L, DcDevSketch S, const double* __restrict__ vals, double alpha,
+                                         double* __restrict__ y) {
+  for (int64_t g = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; g < S.cap; g += (int64_t)blockDim.x * gridDim.x) {
+    int i = dc_find_block(S.cap_off, L.nblocks, g);
+    if (g - S.cap_off[i] < S.count[i]) y[L.voff[i] + S.idx[g]] += alpha * vals[g];
+  }
+}
+
+extern "C" cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, const double* vals, double alpha,
+                                                  double* y, int grid_cap, cudaStream_t s) {
+  if (S.cap == 0) return cudaSuccess;
+  accumulate_kernel<<<dc_grid(S.cap, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, S, vals, alpha, y);
+  return cudaGetLastError();
+}
+
+/* ---- Monte Carlo E[S A S] ---- */
+
+/* block p draws samples p, p + P, ...; its threads add s_a s_b A_ab (and its square) for the kept pairs */
+static __global__ void mc_partial_kernel(const DcSketchLayer* layer, const double* aux, uint32_t layer_index, int m,
+                                         int cap, const double* __restrict__ A, int64_t nsamples, uint64_t seed,
+                                         double* __restrict__ psum, double* __restrict__ psq,
+                                         unsigned char* __restrict__ marks) {
+  extern __shared__ unsigned char smem[];
+  double* sc = (double*)smem;
+  int* idx = (int*)(sc + cap);
+  __shared__ int n;
+  int64_t mm = (int64_t)m * m, s;
+  double* my_sum = psum + blockIdx.x * mm;
+  double* my_sq = psq + blockIdx.x * mm;
+  for (s = blockIdx.x; s < nsamples; s += gridDim.x) {
+    if (threadIdx.x == 0)
+      n = dc_draw_layer(layer, aux, seed, (uint32_t)s, 0, layer_index, idx, sc,
+                        layer->k > 32 ? marks + (int64_t)blockIdx.x * m : NULL);
+    __syncthreads();
+    for (int q = threadIdx.x; q < n * n; q += blockDim.x) {
+      int a = q % n, b = q / n;
+      int64_t e = idx[a] + (int64_t)idx[b] * m;
+      double v = sc[a] * sc[b] * A[e];
+      my_sum[e] += v;
+      my_sq[e] += v * v;
+    }
+    __syncthreads();
+  }
+}
+
+/* mean = sum / N, std_err = sqrt(var / N) with the unbiased variance, entry by entry */
+static __global__ void mc_finish_kernel(int64_t mm, int nparts, int64_t nsamples, const double* __restrict__ psum,
+                                        const double* __restrict__ psq, double* __restrict__ mean,
+                                        double* __restrict__ std_err) {
+  for (int64_t e = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; e < mm; e += (int64_t)blockDim.x * gridDim.x) {
+    double s = 0.0, q = 0.0, mu, var, N = (double)nsamples;
+    for (int p = 0; p < nparts; ++p) { s += psum[p * mm + e]; q += psq[p * mm + e]; }
+    mu = s / N;
+    var = (q / N - mu * mu) * N / (N - 1.0);
+    mean[e] = mu;
+    std_err[e] = sqrt((var > 0 ? var : 0.0) / N);
+  }
+}
+
+extern "C" cudaError_t detcgd_k_mc_moment(const DcSketchLayer* layer, const double* aux, uint32_t layer_index, int m,
+                                          int cap, const double* A, int64_t nsamples, uint64_t seed, int nparts,
+                                          double* psum, double* psq, unsigned char* marks, double* mean,
+                                          double* std_err, cudaStream_t s) {
+  int64_t mm = (int64_t)m * m;
+  size_t shared = (size_t)cap * (sizeof(double) + sizeof(int));
+  cudaError_t e = cudaMemsetAsync(psum, 0, (size_t)(nparts * mm) * sizeof(double), s);
+  if (e == cudaSuccess) e = cudaMemsetAsync(psq, 0, (size_t)(nparts * mm) * sizeof(double), s);
+  if (e != cudaSuccess) return e;
+  mc_partial_kernel<<<nparts, DC_K_THREADS, shared, s>>>(layer, aux, layer_index, m, cap, A, nsamples, seed, psum, psq, marks);
+  e = cudaGetLastError();
+  if (e != cudaSuccess) return e;
+  mc_finish_kernel<<<dc_grid(mm, DC_K_THREADS, 4096), DC_K_THREADS, 0, s>>>(mm, nparts, nsamples, psum, psq, mean, std_err);
+  return cudaGetLastError();
+}

@@ -1,0 +1,80 @@
+/*
+ * vector.cu -- fill, axpy, deterministic two-pass reductions, metric slots.
+ */
+#include "common.cuh"
+
+/* v_i = a */
+static __global__ void fill_kernel(double* __restrict__ v, int64_t n, double a) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x) v[i] = a;
+}
+
+/* y_i += a x_i */
+static __global__ void axpy_kernel(int64_t n, double a, const double* __restrict__ x, double* __restrict__ y) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x)
+    y[i] += a * x[i];
+}
+
+/* partials[b] = sum over block b's grid-stride share of x_i y_i (or x_i) */
+static __global__ void dot_partials_kernel(int64_t n, const double* __restrict__ x, const double* __restrict__ y,
+                                           double* __restrict__ partials) {
+  double v = 0.0;
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x)
+    v += y ? x[i] * y[i] : x[i];
+  v = dc_block_sum(v);
+  if (threadIdx.x == 0) partials[blockIdx.x] = v;
+}
+
+/* out = sum_b partials[b], one block, fixed order */
+static __global__ void sum_kernel(int64_t n, const double* __restrict__ partials, double* __restrict__ out) {
+  double v = 0.0;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) v += partials[i];
+  v = dc_block_sum(v);
+  if (threadIdx.x == 0) out[0] = v;
+}
+
+/* m[dst] = (add ? m[dst] : 0) + (src >= 0 ? m[src] : v) */
+static __global__ void metric_kernel(double* m, int dst, int src, double v, int add) {
+  double val = src >= 0 ? m[src] : v;
+  m[dst] = add ? m[dst] + val : val;
+}
+
+/* out = a p + b q */
+static __global__ void combine_kernel(double* out, double a, const double* p, double b, const double* q) {
+  out[0] = a * p[0] + b * q[0];
+}
+
+extern "C" cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s) {
+  if (n <= 0) return cudaSuccess;
+  fill_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(v, n, a);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int grid_cap, cudaStream_t s) {
+  if (n <= 0) return cudaSuccess;
+  axpy_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, a, x, y);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStream_t s) {
+  sum_kernel<<<1, DC_K_THREADS, 0, s>>>(n, partials, out);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y, double* partials, double* out,
+                                    int grid_cap, cudaStream_t s) {
+  int grid = dc_grid(n, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
+  dot_partials_kernel<<<grid, DC_K_THREADS, 0, s>>>(n, x, y, partials);
+  cudaError_t e = cudaGetLastError();
+  return e != cudaSuccess ? e : detcgd_k_sum(grid, partials, out, s);
+}
+
+extern "C" cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s) {
+  metric_kernel<<<1, 1, 0, s>>>(m, dst, src, v, add);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_combine(double* out, double a, const double* p, double b, const double* q,
+                                        cudaStream_t s) {
+  combine_kernel<<<1, 1, 0, s>>>(out, a, p, b, q);
+  return cudaGetLastError();
+}

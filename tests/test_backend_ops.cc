@@ -1,0 +1,316 @@
+// Every backend op against a plain host reference on random inputs of sizes
+// 0, 1, 31, 32, 33, 1025 and 10^6, for every backend (CUDA cases skip without a
+// device); the CUDA backend draws exactly the CPU's sketches; whole runs agree.
+#include <cmath>
+#include <random>
+#include "test_util.h"
+extern "C" {
+#include "backend.h"
+#include "problem.h"
+#include "sketch.h"
+}
+
+namespace {
+
+std::vector<double> random_vec(int64_t n, unsigned seed) {
+  std::mt19937_64 g(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> v(n);
+  for (auto& x : v) x = u(g);
+  return v;
+}
+
+// |a - b| <= 1e-12 (1 + scale): scale is the sum of |terms| of the reference
+void expect_close(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& scale,
+                  const char* what) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_LE(std::fabs(a[i] - b[i]), 1e-12 * (1 + scale[i])) << what << " entry " << i;
+}
+
+struct Be {
+  DcBackend be{};
+  explicit Be(int kind) { EXPECT_EQ(dc_backend_open(&be, kind), DETCGD_OK) << detcgd_last_error(); }
+  ~Be() { dc_backend_close(&be); }
+  const DcBackendOps* o() const { return be.ops; }
+  DcVec* vec(const std::vector<double>& h) {
+    DcVec* v = nullptr;
+    EXPECT_EQ(be.ops->vec_create(&be, (int64_t)h.size(), &v), DETCGD_OK);
+    if (!h.empty()) EXPECT_EQ(be.ops->vec_upload(&be, v, h.data()), DETCGD_OK);
+    return v;
+  }
+  std::vector<double> get(DcVec* v, int64_t n) {
+    std::vector<double> h(n);
+    if (n) EXPECT_EQ(be.ops->vec_download(&be, v, h.data()), DETCGD_OK);
+    return h;
+  }
+};
+
+const int64_t kSizes[] = {0, 1, 31, 32, 33, 1025, 1000000};
+
+}  // namespace
+
+class Ops : public testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }
+};
+
+TEST_P(Ops, VectorOpsAndReductions) {
+  Be b(GetParam());
+  for (int64_t n : kSizes) {
+    auto x = random_vec(n, 1), y = random_vec(n, 2);
+    DcVec *dx = b.vec(x), *dy = b.vec(y), *m = b.vec({0, 0, 0, 0});
+    ASSERT_EQ(b.o()->axpy(&b.be, 0.75, dx, dy), DETCGD_OK);
+    std::vector<double> want(n), scale(n);
+    for (int64_t i = 0; i < n; ++i) { want[i] = y[i] + 0.75 * x[i]; scale[i] = std::fabs(y[i]) + std::fabs(x[i]); }
+    expect_close(b.get(dy, n), want, scale, "axpy");
+    ASSERT_EQ(b.o()->dot(&b.be, dx, dx, m, 2), DETCGD_OK);
+    double dot = 0;
+    for (double v : x) dot += v * v;
+    expect_close({b.get(m, 4)[2]}, {dot}, {dot}, "dot");
+    ASSERT_EQ(b.o()->metric_add(&b.be, m, 3, 2), DETCGD_OK);
+    ASSERT_EQ(b.o()->metric_add(&b.be, m, 3, 2), DETCGD_OK);
+    ASSERT_EQ(b.o()->metric_set(&b.be, m, 0, 7.5), DETCGD_OK);
+    auto mh = b.get(m, 4);
+    EXPECT_EQ(mh[3], 2 * mh[2]);
+    EXPECT_EQ(mh[0], 7.5);
+    ASSERT_EQ(b.o()->vec_fill(&b.be, dy, -2.0), DETCGD_OK);
+    for (double v : b.get(dy, n)) ASSERT_EQ(v, -2.0);
+    b.o()->vec_destroy(&b.be, &dx);
+    b.o()->vec_destroy(&b.be, &dy);
+    b.o()->vec_destroy(&b.be, &m);
+  }
+}
+
+// Layouts exercising tiles: 1, 31, 32 + 33, 5 + 1025, 100 x 64 (dense); 10^6 diagonal / scalar.
+struct LayoutCase { std::vector<int> sizes; int kind; };
+
+class BlockOps : public testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }
+};
+
+static std::vector<LayoutCase> layout_cases() {
+  std::vector<LayoutCase> c;
+  for (int kind : {DC_BLOCKS_DENSE, DC_BLOCKS_DIAG, DC_BLOCKS_SCALAR}) {
+    c.push_back({{1}, kind});
+    c.push_back({{31}, kind});
+    c.push_back({{32, 33}, kind});
+    c.push_back({{5, 1025}, kind});
+    c.push_back({std::vector<int>(100, 64), kind});
+    if (kind != DC_BLOCKS_DENSE) c.push_back({std::vector<int>(1000, 1000), kind});
+  }
+  return c;
+}
+
+// Dense host copy of block i.
+static std::vector<double> dense_block(const DcHostBlocks& B, int i) {
+  int m = B.layout->size[i];
+  std::vector<double> out((size_t)m * m);
+  dc_blocks_get_dense(&B, i, out.data());
+  return out;
+}
+
+TEST_P(BlockOps, ApplyColsRowsQuadformCompressAccumulate) {
+  Be b(GetParam());
+  for (const LayoutCase& lc : layout_cases()) {
+    DcLayout lay;
+    ASSERT_EQ(dc_layout_init(&lay, (int)lc.sizes.size(), lc.sizes.data()), DETCGD_OK);
+    DcHostBlocks H;
+    ASSERT_EQ(dc_blocks_alloc(&H, &lay, lc.kind), DETCGD_OK);
+    int64_t n = lc.kind == DC_BLOCKS_SCALAR ? lay.nblocks : lc.kind == DC_BLOCKS_DIAG ? lay.dim : lay.moff[lay.nblocks];
+    auto data = random_vec(n, 3);
+    for (int i = 0; lc.kind == DC_BLOCKS_DENSE && i < lay.nblocks; ++i)  // symmetric blocks
+      for (int c = 0; c < lay.size[i]; ++c)
+        for (int r = 0; r < c; ++r) data[lay.moff[i] + c + (int64_t)r * lay.size[i]] = data[lay.moff[i] + r + (int64_t)c * lay.size[i]];
+    std::copy(data.begin(), data.end(), H.data);
+    DcBlocks* B = nullptr;
+    ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &B), DETCGD_OK) << detcgd_last_error();
+    // a rand-k sketch with k_i = ceil(d_i / 3), drawn at (seed 9, iter 4, client 2)
+    DcSketchSpec sp{};
+    sp.kind = DC_SK_RANDK;
+    sp.layout = &lay;
+    sp.layers = (DcSketchLayer*)calloc(lay.nblocks, sizeof(DcSketchLayer));
+    sp.cap_off = (int64_t*)calloc(lay.nblocks + 1, sizeof(int64_t));
+    sp.value_bits = 32;
+    for (int i = 0; i < lay.nblocks; ++i) {
+      sp.layers[i] = {DC_SK_RANDK, lay.size[i], (lay.size[i] + 2) / 3, 0, 0};
+      sp.cap_off[i + 1] = sp.cap_off[i] + sp.layers[i].k;
+    }
+    DcSketch* S = nullptr;
+    ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S), DETCGD_OK);
+    ASSERT_EQ(b.o()->sketch_sample(&b.be, S, 9, 4, 2), DETCGD_OK);
+    int64_t cap = sp.cap_off[lay.nblocks];
+    std::vector<int> idx(cap), cnt(lay.nblocks);
+    std::vector<double> sc(cap);
+    DcSketchDraw draw = {idx.data(), sc.data(), cnt.data()};
+    ASSERT_EQ(b.o()->sketch_read(&b.be, S, &draw), DETCGD_OK);
+
+    auto x = random_vec(lay.dim, 4), y0 = random_vec(lay.dim, 5);
+    std::vector<double> full(lay.dim), cols(y0), rows(y0), scale_full(lay.dim, 0), scale_cols(lay.dim, 0),
+        scale_rows(lay.dim, 0), vals(cap, 0), acc(lay.dim, 0);
+    double quad = 0, quad_scale = 0;
+    for (int i = 0; i < lay.nblocks; ++i) {
+      int m = lay.size[i];
+      auto Bi = dense_block(H, i);
+      const double* xi = x.data() + lay.voff[i];
+      for (int r = 0; r < m; ++r) {
+        double s = 0, a = 0;
+        for (int c = 0; c < m; ++c) { s += Bi[r + (int64_t)c * m] * xi[c]; a += std::fabs(Bi[r + (int64_t)c * m] * xi[c]); }
+        full[lay.voff[i] + r] = y0[lay.voff[i] + r] - 0.5 * s;
+        scale_full[lay.voff[i] + r] = std::fabs(y0[lay.voff[i] + r]) + a;
+        quad += xi[r] * s;
+        quad_scale += std::fabs(xi[r]) * a;
+      }
+      for (int t = 0; t < cnt[i]; ++t) {
+        int j = idx[sp.cap_off[i] + t];
+        double s_t = sc[sp.cap_off[i] + t], row = 0, arow = 0;
+        ASSERT_EQ(s_t, double(m) / sp.layers[i].k);
+        for (int r = 0; r < m; ++r) {  // kept column j
+          cols[lay.voff[i] + r] += -0.5 * Bi[r + (int64_t)j * m] * s_t * xi[j];
+          scale_cols[lay.voff[i] + r] += std::fabs(Bi[r + (int64_t)j * m] * s_t * xi[j]);
+        }
+        for (int c = 0; c < m; ++c) { row += Bi[j + (int64_t)c * m] * xi[c]; arow += std::fabs(Bi[j + (int64_t)c * m] * xi[c]); }
+        rows[lay.voff[i] + j] += -0.5 * s_t * row;
+        scale_rows[lay.voff[i] + j] += std::fabs(s_t) * arow;
+        vals[sp.cap_off[i] + t] = s_t * row;  // compress with B (det-CGD2 message)
+        acc[lay.voff[i] + j] += 2.0 * s_t * row;
+      }
+    }
+    for (int64_t j = 0; j < lay.dim; ++j) { scale_cols[j] += std::fabs(y0[j]); scale_rows[j] += std::fabs(y0[j]); }
+    DcVec *dx = b.vec(x), *dy = b.vec(y0), *dc = b.vec(y0), *dr = b.vec(y0), *m = b.vec({0, 0}), *dv = b.vec(std::vector<double>(cap, 0)),
+          *da = b.vec(std::vector<double>(lay.dim, 0));
+    ASSERT_EQ(b.o()->bd_apply(&b.be, B, dx, -0.5, dy), DETCGD_OK);
+    ASSERT_EQ(b.o()->bd_apply_cols(&b.be, B, S, dx, -0.5, dc), DETCGD_OK);
+    ASSERT_EQ(b.o()->bd_apply_rows(&b.be, B, S, dx, -0.5, dr), DETCGD_OK);
+    ASSERT_EQ(b.o()->bd_quadform(&b.be, B, dx, m, 1), DETCGD_OK);
+    ASSERT_EQ(b.o()->sketch_compress(&b.be, B, S, dx, 0, dv), DETCGD_OK);
+    ASSERT_EQ(b.o()->sketch_accumulate(&b.be, S, dv, 2.0, da), DETCGD_OK);
+    expect_close(b.get(dy, lay.dim), full, scale_full, "bd_apply");
+    expect_close(b.get(dc, lay.dim), cols, scale_cols, "bd_apply_cols");
+    expect_close(b.get(dr, lay.dim), rows, scale_rows, "bd_apply_rows");
+    expect_close({b.get(m, 2)[1]}, {quad}, {quad_scale}, "bd_quadform");
+    std::vector<double> vscale(cap), ascale(lay.dim);
+    for (int64_t g = 0; g < cap; ++g) vscale[g] = std::fabs(vals[g]) * 1e3;
+    for (int64_t j = 0; j < lay.dim; ++j) ascale[j] = std::fabs(acc[j]) * 1e3;
+    expect_close(b.get(dv, cap), vals, vscale, "sketch_compress");
+    expect_close(b.get(da, lay.dim), acc, ascale, "sketch_accumulate");
+    for (DcVec* v : {dx, dy, dc, dr, m, dv, da}) b.o()->vec_destroy(&b.be, &v);
+    b.o()->sketch_destroy(&b.be, &S);
+    b.o()->blocks_destroy(&b.be, &B);
+    dc_sketch_spec_free(&sp);
+    dc_blocks_free(&H);
+    dc_layout_free(&lay);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Ops, testing::ValuesIn(available_backends()), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, BlockOps, testing::ValuesIn(available_backends()), backend_name);
+
+// ---- CUDA against CPU ----
+
+class CudaVsCpu : public testing::Test {
+ protected:
+  void SetUp() override { SKIP_WITHOUT_DEVICE(DETCGD_BACKEND_CUDA); }
+};
+
+TEST_F(CudaVsCpu, EverySketchDrawsTheSameIndices) {
+  DetcgdProblem* p = make_quad("1,31,32,33,70,1025", 0.1, 1.0);
+  Be cpu(DETCGD_BACKEND_CPU), gpu(DETCGD_BACKEND_CUDA);
+  for (int kind : {DETCGD_SKETCH_RANDK, DETCGD_SKETCH_RAND1, DETCGD_SKETCH_IMPORTANCE1, DETCGD_SKETCH_BERNOULLI,
+                   DETCGD_SKETCH_BERNQ}) {
+    DetcgdSettings s = quiet_settings();
+    s.sketch.kind = kind;
+    s.sketch.k_ratio = 0.4;  // k > 32 on the widest layers: the marker-table path
+    s.sketch.p = 0.3;
+    s.sketch.q = 0.5;
+    DcSketchSpec sp;
+    ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+    DcSketch *a = nullptr, *g = nullptr;
+    ASSERT_EQ(cpu.o()->sketch_create(&cpu.be, &sp, &a), DETCGD_OK);
+    ASSERT_EQ(gpu.o()->sketch_create(&gpu.be, &sp, &g), DETCGD_OK);
+    int64_t cap = sp.cap_off[sp.layout->nblocks];
+    int nb = sp.layout->nblocks;
+    for (uint32_t it = 0; it < 20; ++it) {
+      std::vector<int> ia(cap), ig(cap), ca(nb), cg(nb);
+      std::vector<double> sa(cap), sg(cap);
+      DcSketchDraw da = {ia.data(), sa.data(), ca.data()}, dg = {ig.data(), sg.data(), cg.data()};
+      cpu.o()->sketch_sample(&cpu.be, a, 77, it, 3);
+      gpu.o()->sketch_sample(&gpu.be, g, 77, it, 3);
+      cpu.o()->sketch_read(&cpu.be, a, &da);
+      gpu.o()->sketch_read(&gpu.be, g, &dg);
+      ASSERT_EQ(ca, cg) << detcgd_sketch_name(kind) << " iteration " << it;
+      for (int i = 0; i < nb; ++i)
+        for (int t = 0; t < ca[i]; ++t) {
+          ASSERT_EQ(ia[sp.cap_off[i] + t], ig[sp.cap_off[i] + t]);
+          ASSERT_EQ(sa[sp.cap_off[i] + t], sg[sp.cap_off[i] + t]);
+        }
+    }
+    int64_t c1, b1, c2, b2;
+    cpu.o()->sketch_tally(&cpu.be, a, &c1, &b1);
+    gpu.o()->sketch_tally(&gpu.be, g, &c2, &b2);
+    EXPECT_EQ(c1, c2);
+    EXPECT_EQ(b1, b2);
+    cpu.o()->sketch_destroy(&cpu.be, &a);
+    gpu.o()->sketch_destroy(&gpu.be, &g);
+    dc_sketch_spec_free(&sp);
+  }
+  detcgd_problem_destroy(&p);
+}
+
+static std::vector<std::vector<double>> trace_numbers(const std::string& path) {
+  std::vector<std::vector<double>> rows;
+  std::stringstream ss(read_file(path));
+  std::string line;
+  std::getline(ss, line);
+  while (std::getline(ss, line)) {
+    std::vector<double> r;
+    std::stringstream ls(line);
+    std::string cell;
+    for (int c = 0; c < 8 && std::getline(ls, cell, ','); ++c) r.push_back(std::atof(cell.c_str()));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
+  struct Case { const char* layers; int method, sketch, stepsize; bool logreg; };
+  const Case cases[] = {{"5,40,64", DETCGD_METHOD_DET1, DETCGD_SKETCH_RANDK, DETCGD_STEP_THM2, false},
+                        {"5,40,64", DETCGD_METHOD_DET2, DETCGD_SKETCH_BERNQ, DETCGD_STEP_DET2_OPT, false},
+                        {"", DETCGD_METHOD_DET2, DETCGD_SKETCH_RAND1, DETCGD_STEP_DET2_OPT, true},
+                        {"", DETCGD_METHOD_GD, DETCGD_SKETCH_IDENTITY, DETCGD_STEP_GD, true}};
+  for (const Case& c : cases) {
+    DetcgdProblem* p = nullptr;
+    if (c.logreg) {
+      DetcgdProblemSpec ps;
+      detcgd_problem_spec_default(&ps);
+      snprintf(ps.data_path, sizeof ps.data_path, "%s", DETCGD_TEST_DATA "/quirks.svm");
+      ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK);
+    } else {
+      p = make_quad(c.layers, 0.1, 0.3);
+    }
+    std::string paths[3] = {temp_path("cpu.csv"), temp_path("gpu1.csv"), temp_path("gpu2.csv")};
+    int backends[3] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
+    for (int r = 0; r < 3; ++r) {
+      DetcgdSettings s = quiet_settings(backends[r]);
+      s.method = c.method;
+      s.sketch.kind = c.sketch;
+      s.sketch.k = 3;
+      s.stepsize.kind = c.stepsize;
+      s.term.max_iter = 300;
+      s.output.trace_every = 10;
+      snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", paths[r].c_str());
+      DetcgdSolver* solver = nullptr;
+      ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+      ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+      detcgd_destroy(&solver);
+    }
+    auto a = trace_numbers(paths[0]), g1 = trace_numbers(paths[1]), g2 = trace_numbers(paths[2]);
+    ASSERT_EQ(a.size(), g1.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      for (size_t j = 0; j < a[i].size(); ++j)
+        EXPECT_NEAR(a[i][j], g1[i][j], 1e-9 * (1 + std::fabs(a[i][j]))) << "row " << i << " column " << j;
+    EXPECT_EQ(g1, g2);  // same seed on the same GPU: bit-identical
+    detcgd_problem_destroy(&p);
+  }
+}
