@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# bench/device-check.sh -- the whole GPU check in one call on the device machine:
+# build there, run every test (CUDA cases included), compute-sanitizer memcheck
+# and racecheck over the CUDA tests, the end-to-end benchmarks, a table last.
+#
+# Here, once:   bash bench/fetch-device-debs.sh        (fills .carry/debs)
+# There:        run(command="bash bench/device-check.sh", carry=[".carry"])
+# Logs are written to $OUT (the device tool brings them back).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/device-check}; mkdir -p "$OUT"
+PREFIX=/tmp/detcgd-deps
+LIB=$PREFIX/usr/lib/x86_64-linux-gnu
+if ls .carry/debs/*.deb >/dev/null 2>&1; then
+  mkdir -p $PREFIX
+  for f in .carry/debs/*.deb; do dpkg -x "$f" $PREFIX; done
+fi
+export LD_LIBRARY_PATH=$LIB:$LIB/lapack:$LIB/blas:${LD_LIBRARY_PATH:-}
+CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DDETCGD_ENABLE_MPI=OFF)
+if [ -f $LIB/lapack/liblapack.so.3 ]; then
+  CMAKE_ARGS+=("-DDETCGD_LAPACK_LIBRARIES=$LIB/lapack/liblapack.so.3;$LIB/blas/libblas.so.3"
+               -DPKG_CONFIG_EXECUTABLE=/nonexistent -DINIH_INCLUDE_DIR=$PREFIX/usr/include
+               -DINIH_LIBRARY=$LIB/libinih.so -DGTest_DIR=$LIB/cmake/GTest)
+fi
+
+echo "== device and tools" | tee "$OUT/log.txt"
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nvcc --version | tail -1;
+  cmake --version | head -1; command -v compute-sanitizer; git rev-parse --short=12 HEAD 2>/dev/null; date -u; } | tee -a "$OUT/log.txt"
+
+echo "== build" | tee -a "$OUT/log.txt"
+cmake -S . -B build-device "${CMAKE_ARGS[@]}" > "$OUT/cmake.txt" 2>&1 && cmake --build build-device -j"$(nproc)" >> "$OUT/cmake.txt" 2>&1
+build_rc=$?
+grep -E "detcgd:|error" "$OUT/cmake.txt" | tee -a "$OUT/log.txt"
+
+echo "== tests" | tee -a "$OUT/log.txt"
+ctest --test-dir build-device --output-on-failure > "$OUT/ctest.txt" 2>&1; test_rc=$?
+grep -E "tests passed|Failed|\(Skipped\)" "$OUT/ctest.txt" | tail -15 | tee -a "$OUT/log.txt"
+
+echo "== compute-sanitizer (CUDA tests)" | tee -a "$OUT/log.txt"
+SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+san=""
+for tool in memcheck racecheck; do
+  "$SAN" --tool $tool --error-exitcode 9 build-device/tests/detcgd_tests \
+    --gtest_filter='*/cuda:CudaVsCpu.*' > "$OUT/sanitizer-$tool.txt" 2>&1
+  rc=$?; san="$san $tool=$rc"
+  tail -3 "$OUT/sanitizer-$tool.txt" | tee -a "$OUT/log.txt"
+done
+
+echo "== benchmarks" | tee -a "$OUT/log.txt"
+python3 -c "
+import torch, time
+x = torch.empty(2**28, dtype=torch.float32, device='cuda'); y = torch.empty_like(x)
+for _ in range(3): y.copy_(x)
+torch.cuda.synchronize(); ts = []
+for _ in range(10):
+    t = time.perf_counter(); y.copy_(x); torch.cuda.synchronize(); ts.append(time.perf_counter() - t)
+ts.sort(); print('copy_bandwidth_GBps %.1f' % (2 * x.numel() * 4 / ts[5] / 1e9))" 2>&1 | tee "$OUT/bandwidth.txt"
+REPEATS=3 bash bench/run_gpu.sh build-device/detcgd > "$OUT/bench.txt" 2>&1
+cp bench/out/gpu.csv "$OUT/" 2>/dev/null
+
+echo "== summary" | tee -a "$OUT/log.txt"
+{ echo "build rc=$build_rc  tests rc=$test_rc  sanitizers:$san"; cat "$OUT/bandwidth.txt"; cat "$OUT/bench.txt"; } | tee -a "$OUT/log.txt"
