@@ -101,16 +101,8 @@ static __global__ void rows_kernel(DcDevLayout L, int kind, const double* __rest
     int i = dc_find_block(S.cap_off, L.nblocks, g);
     if (g - S.cap_off[i] >= S.count[i]) continue;
     {
-      int j = S.idx[g], m = L.size[i], c;
-      const double* xi = x + L.voff[i];
-      double v = 0.0;
-      if (kind == 2) {
-        const double* col = B + L.moff[i] + (int64_t)j * m;
-        for (c = lane; c < m; c += 32) v += col[c] * xi[c];
-        v = dc_warp_sum(v);
-      } else {
-        v = dc_diag_entry(kind, B, L.voff, i, j) * xi[j];
-      }
+      int j = S.idx[g];
+      double v = dc_kept_row(L, kind, B, i, j, x + L.voff[i], lane);
       if (lane == 0) y[L.voff[i] + j] += alpha * S.scale[g] * v;
     }
   }

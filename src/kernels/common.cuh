@@ -49,4 +49,18 @@ __device__ __forceinline__ double dc_diag_entry(int kind, const double* B, const
   return kind == 0 ? B[i] : B[voff[i] + r];
 }
 
+/* (B_i x_i)_j for a kept row j of layer i, computed by a whole warp (valid in lane 0):
+ * column j of a symmetric dense B_i read with consecutive lanes, or b_j x_j. */
+__device__ __forceinline__ double dc_kept_row(const DcDevLayout& L, int kind, const double* __restrict__ B, int i,
+                                              int j, const double* __restrict__ xi, int lane) {
+  if (kind != 2) return dc_diag_entry(kind, B, L.voff, i, j) * xi[j];
+  {
+    int m = L.size[i], c;
+    const double* col = B + L.moff[i] + (int64_t)j * m;
+    double v = 0.0;
+    for (c = lane; c < m; c += 32) v += col[c] * xi[c];
+    return dc_warp_sum(v);
+  }
+}
+
 #endif /* DETCGD_COMMON_CUH */

@@ -48,17 +48,8 @@ static __global__ void compress_kernel(DcDevLayout L, int kind, const double* __
     int i = dc_find_block(S.cap_off, L.nblocks, g);
     if (g - S.cap_off[i] >= S.count[i]) continue;
     {
-      int j = S.idx[g], m = L.size[i], c;
-      const double* xi = x + L.voff[i];
-      double v = xi[j];
-      if (B && kind == 2) {
-        const double* col = B + L.moff[i] + (int64_t)j * m;
-        double p = 0.0;
-        for (c = lane; c < m; c += 32) p += col[c] * xi[c];
-        v = dc_warp_sum(p);
-      } else if (B) {
-        v = dc_diag_entry(kind, B, L.voff, i, j) * xi[j];
-      }
+      int j = S.idx[g];
+      double v = B ? dc_kept_row(L, kind, B, i, j, x + L.voff[i], lane) : x[L.voff[i] + j];
       v *= S.scale[g];
       if (lane == 0) vals[g] = round32 ? (double)(float)v : v;
     }
