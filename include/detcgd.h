@@ -197,6 +197,7 @@ typedef struct DetcgdOutputSettings {
   char checkpoint_path[DETCGD_PATH_MAX]; ///< checkpoint file written every checkpoint_every iterations; "" = none
   int64_t checkpoint_every;           ///< iterations between checkpoints; default 1000
   char resume_path[DETCGD_PATH_MAX];  ///< resume from this checkpoint (trace rows after it are rewritten); "" = none
+  int profile;                        ///< 1 = time every phase (waits for the device after each); default 0
 } DetcgdOutputSettings;
 
 typedef struct DetcgdCommSettings {
@@ -261,6 +262,13 @@ typedef struct DetcgdResult {
   double time_setup;      ///< seconds: problem upload, stepsize, certificate
   double time_finf;       ///< seconds: f^inf estimate
   double time_iterate;    ///< seconds: the iteration loop
+  /* seconds per phase of the loop, measured with profile = 1 (0 otherwise) */
+  double time_grad;       ///< gradients (every client's, distributed)
+  double time_metrics;    ///< ||grad f||^2_D, G_{K,D} and the other trace scalars
+  double time_sketch;     ///< drawing sketches and compressing messages
+  double time_apply;      ///< the update x+ (D S g, T D g, server aggregation)
+  double time_comm;       ///< messages and broadcasts (MPI)
+  double time_trace;      ///< trace rows, checkpoints
   const char* backend;    ///< name of the backend that ran
   /* distributed runs (NaN otherwise) */
   double lambda_d;        ///< lambda_D of Theorem 3 (or its Algorithm 2 analogue)

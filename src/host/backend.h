@@ -112,6 +112,10 @@ typedef struct DcBackendOps {
   int (*problem_grad)(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m,
                       int fslot);
 
+  /* ---- profiling ---- */
+  int (*sync)(DcBackend* be);                   /* wait for all queued work */
+  void (*range)(DcBackend* be, const char* name); /* NVTX range: push name, or pop when NULL */
+
   /* ---- Monte Carlo second moment of one layer ----
    * mean = (1/N) sum_s S_s A S_s and its standard error per entry (m x m,
    * column-major), with draws (seed, iter = s, client = 0, layer). */

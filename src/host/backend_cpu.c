@@ -449,6 +449,11 @@ static int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, 
   return DETCGD_OK;
 }
 
+/* ==== Profiling: nothing is queued on the CPU ==== */
+
+static int cpu_sync(DcBackend* be) { (void)be; return DETCGD_OK; }
+static void cpu_range(DcBackend* be, const char* name) { (void)be; (void)name; }
+
 /* ==== Monte Carlo second moment ==== */
 
 /* mean = (1/N) sum_s S_s A S_s, std_err = sqrt(var/N), entrywise over N draws */
@@ -494,5 +499,6 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,
   cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad,
+  cpu_sync, cpu_range,
   cpu_mc_moment
 };

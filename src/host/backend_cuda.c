@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cuda_runtime.h>
+#include <nvtx3/nvToolsExt.h>
 #include "backend.h"
 #include "kernels.h"
 
@@ -437,6 +438,19 @@ static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x,
   return DETCGD_OK;
 }
 
+/* ==== Profiling ==== */
+
+static int cuda_sync(DcBackend* be) {
+  CU_TRY(cudaStreamSynchronize(ST(be)->stream));
+  return DETCGD_OK;
+}
+
+static void cuda_range(DcBackend* be, const char* name) {
+  (void)be;
+  if (name) nvtxRangePushA(name);
+  else nvtxRangePop();
+}
+
 /* ==== Monte Carlo ==== */
 
 static int cuda_mc_moment(DcBackend* be, const DcSketchSpec* spec, int layer, const double* A, int64_t nsamples,
@@ -483,5 +497,6 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_sketch_create, cuda_sketch_destroy, cuda_sketch_sample, cuda_sketch_read, cuda_sketch_load,
   cuda_sketch_tally, cuda_sketch_set_tally, cuda_sketch_compress, cuda_sketch_accumulate,
   cuda_problem_create, cuda_problem_destroy, cuda_problem_grad,
+  cuda_sync, cuda_range,
   cuda_mc_moment
 };

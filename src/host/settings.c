@@ -205,6 +205,7 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!strcmp(key, "checkpoint")) return STR(s->output.checkpoint_path);
   if (!strcmp(key, "checkpoint-every")) return parse_i64(key, value, 1, INT64_MAX, &s->output.checkpoint_every);
   if (!strcmp(key, "resume")) return STR(s->output.resume_path);
+  if (!strcmp(key, "profile")) return parse_bool(key, value, &s->output.profile);
   if (!strcmp(key, "mode")) return parse_enum(key, value, MODE_NAMES, COUNT(MODE_NAMES), &s->dist.mode);
   if (!strcmp(key, "epsilon2")) return parse_double(key, value, &s->dist.epsilon2);
   if (!strcmp(key, "fault")) return STR(s->dist.fault);

@@ -237,6 +237,23 @@ static void print_progress(const DetcgdSolver* s, const DcTraceRow* r, double* l
 
 /* ==== The loop ==== */
 
+static const char* const PHASE_NAMES[PH_COUNT] = {"gradient", "metrics", "sketch", "apply", "communication", "trace"};
+
+void dc_phase_begin(DetcgdSolver* s, int ph) {
+  s->be.ops->range(&s->be, PHASE_NAMES[ph]);
+  if (s->settings.output.profile) s->phase_t0 = dc_wall_time();
+}
+
+int dc_phase_end(DetcgdSolver* s, int ph) {
+  int st = DETCGD_OK;
+  if (s->settings.output.profile) {
+    st = s->be.ops->sync(&s->be);
+    s->phase_time[ph] += dc_wall_time() - s->phase_t0;
+  }
+  s->be.ops->range(&s->be, NULL);
+  return st;
+}
+
 /* Reads metrics and tallies into one trace row for iterate k (k+1 terms summed so far). */
 static int make_row(DetcgdSolver* s, int64_t k, double t0, DcTraceRow* r) {
   double m[M_COUNT];
@@ -264,20 +281,29 @@ static int make_row(DetcgdSolver* s, int64_t k, double t0, DcTraceRow* r) {
 /* One update x <- x - D S g (det-CGD1), x - T D g (det-CGD2) or x - D g (S = I). */
 static int update(DetcgdSolver* s, int64_t k) {
   const DcBackendOps* o = s->be.ops;
-  int st;
-  if (!s->S) return o->bd_apply(&s->be, s->D, s->g, -1.0, s->x);
-  st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)k, 0);
-  if (st != DETCGD_OK) return st;
-  if (s->settings.method == DETCGD_METHOD_DET1) return o->bd_apply_cols(&s->be, s->D, s->S, s->g, -1.0, s->x);
-  return o->bd_apply_rows(&s->be, s->D, s->S, s->g, -1.0, s->x);
+  int st = DETCGD_OK;
+  if (s->S) {
+    dc_phase_begin(s, PH_SKETCH);
+    st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)k, 0);
+    if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
+    if (st != DETCGD_OK) return st;
+  }
+  dc_phase_begin(s, PH_APPLY);
+  if (!s->S) st = o->bd_apply(&s->be, s->D, s->g, -1.0, s->x);
+  else if (s->settings.method == DETCGD_METHOD_DET1) st = o->bd_apply_cols(&s->be, s->D, s->S, s->g, -1.0, s->x);
+  else st = o->bd_apply_rows(&s->be, s->D, s->S, s->g, -1.0, s->x);
+  return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
 }
 
 /* Trace point k (metrics of x^k are in place): writes the row, prints, decides whether to stop. */
 int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   DcTraceRow r;
-  int st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
+  int st;
+  dc_phase_begin(s, PH_TRACE);
+  st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
   if (st == DETCGD_OK) st = make_row(s, k, L->t0, &r);
   if (st == DETCGD_OK) st = dc_trace_write(&L->trace, &r);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_TRACE);
   if (st != DETCGD_OK) return st;
   if (s->settings.output.verbose >= 1 && (is_log_point(k) || k == s->settings.term.max_iter - 1))
     dc_log(DETCGD_LOG_INFO, "%8lld %14.7e %12.5e %12.5e %14lld %8.3fs\n", (long long)k, r.f, r.grad_norm2, r.g_kd,
@@ -308,9 +334,15 @@ int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind) {
 /* Single node, iteration k: metrics of x^k, trace, then x^{k+1}. */
 static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
   const DcBackendOps* o = s->be.ops;
-  int st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
-  if (st == DETCGD_OK) st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
+  int st;
+  dc_phase_begin(s, PH_GRAD);
+  st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
+  if (st != DETCGD_OK) return st;
+  dc_phase_begin(s, PH_METRICS);
+  st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
   if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_METRICS);
   if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
   if (st != DETCGD_OK || *stop) return st;
   st = update(s, k);
@@ -392,8 +424,11 @@ int detcgd_run(DetcgdSolver* s) {
   for (k = k0; k < K && !stop; ++k) {
     int timed_out = root && s->settings.term.time_limit > 0 && dc_wall_time() - L.t0 >= s->settings.term.time_limit;
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
-    if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0)
+    if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0) {
+      dc_phase_begin(s, PH_TRACE);
       DC_TRY(dc_checkpoint_write(s, k, dc_wall_time() - L.t0));
+      DC_TRY(dc_phase_end(s, PH_TRACE));
+    }
     if (dc_fault_here(s, k, "die")) {
       st = dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);
       goto fail;
@@ -403,6 +438,12 @@ int detcgd_run(DetcgdSolver* s) {
     else DC_TRY(single_iteration(s, &L, k, is_trace, timed_out, &stop));
   }
   s->result.time_iterate = dc_wall_time() - L.t0;
+  s->result.time_grad = s->phase_time[PH_GRAD];
+  s->result.time_metrics = s->phase_time[PH_METRICS];
+  s->result.time_sketch = s->phase_time[PH_SKETCH];
+  s->result.time_apply = s->phase_time[PH_APPLY];
+  s->result.time_comm = s->phase_time[PH_COMM];
+  s->result.time_trace = s->phase_time[PH_TRACE];
   if (!root) goto fail; /* clients only: no metrics, no summary */
   DC_TRY(finish(s));
   if (s->result.iterations == 0) s->result.f_initial = s->result.f_final;

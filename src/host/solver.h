@@ -16,6 +16,9 @@
 /* Slots of the metrics vector. */
 enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_FC, M_COUNT };
 
+/* Phases of an iteration, timed with profile = 1 and marked as NVTX ranges. */
+typedef enum DcPhase { PH_GRAD = 0, PH_METRICS, PH_SKETCH, PH_APPLY, PH_COMM, PH_TRACE, PH_COUNT } DcPhase;
+
 struct DetcgdSolver {
   DetcgdSettings settings;
   const DetcgdProblem* problem; /* borrowed: must outlive the solver */
@@ -41,6 +44,9 @@ struct DetcgdSolver {
   double* h_vals;               /* owns: host copy of message values */
   double* h_x;                  /* owns: [stop flag, x] broadcast buffer */
   int64_t row_coords, row_bits; /* uplink tally before iteration k's messages (for its trace row) */
+  /* phases */
+  double phase_t0;
+  double phase_time[PH_COUNT];
   /* results */
   DetcgdResult result;
   const char* f_inf_source;
@@ -56,6 +62,10 @@ typedef struct DcLoop {
 } DcLoop;
 
 /* ---- solver.c ---- */
+/* Enters phase ph: an NVTX range, and with profile = 1 a clock. */
+void dc_phase_begin(DetcgdSolver* s, int ph);
+/* Leaves phase ph; with profile = 1 waits for the device and adds the time. */
+int dc_phase_end(DetcgdSolver* s, int ph);
 int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop);
 /* Testing aid: settings fault "RANK:ITER:KIND" names this rank and iteration k. */
 int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind);

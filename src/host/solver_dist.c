@@ -290,19 +290,41 @@ static int client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
   int c, st = DETCGD_OK;
   s->msg_len = 0;
   for (c = s->tr.first_client; c < s->tr.last_client && st == DETCGD_OK; ++c) {
+    dc_phase_begin(s, PH_GRAD);
     st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, -1);
+    if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
+    dc_phase_begin(s, PH_SKETCH);
     if (st == DETCGD_OK) st = client_message(s, c, k);
     if (st == DETCGD_OK) st = pack_message(s, c);
+    if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
   }
   if (st == DETCGD_OK && dc_fault_here(s, k, "garbage") && s->msg_len >= 8) s->msg_len -= 3; /* a truncated message */
+  dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = s->tr.send(&s->tr, s->msg, s->msg_len);
   if (st == DETCGD_OK) st = broadcast_x(s, stop);
-  return st;
+  return st == DETCGD_OK ? dc_phase_end(s, PH_COMM) : st;
+}
+
+/* Server, client c: its gradient enters the metrics; its message (if hosted here) the aggregate. */
+static int server_client(DetcgdSolver* s, int c, int64_t k, int is_trace) {
+  const DcBackendOps* o = s->be.ops;
+  int st;
+  dc_phase_begin(s, PH_GRAD);
+  st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, is_trace ? M_FC : -1);
+  if (st == DETCGD_OK) st = o->axpy(&s->be, 1.0 / s->nclients, s->gc, s->g);
+  if (st == DETCGD_OK && is_trace) st = o->metric_add(&s->be, s->metrics, M_F, M_FC);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
+  if (st != DETCGD_OK || c >= s->tr.last_client) return st;
+  dc_phase_begin(s, PH_SKETCH);
+  st = client_message(s, c, k);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
+  dc_phase_begin(s, PH_APPLY);
+  if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, 1.0, s->agg);
+  return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
 }
 
 int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
   const DcBackendOps* o = s->be.ops;
-  double inv_n = 1.0 / s->nclients;
   int c, st;
   if (s->tr.rank != 0) return client_rank_iteration(s, k, stop);
   /* the server's own clients, and the metrics of x^k on the full data */
@@ -310,24 +332,24 @@ int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int t
   if (st == DETCGD_OK) st = o->vec_fill(&s->be, s->g, 0.0);
   if (st == DETCGD_OK) st = o->vec_fill(&s->be, s->agg, 0.0);
   if (st == DETCGD_OK && is_trace) st = o->metric_set(&s->be, s->metrics, M_F, 0.0);
-  for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
-    st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, is_trace ? M_FC : -1);
-    if (st == DETCGD_OK) st = o->axpy(&s->be, inv_n, s->gc, s->g);
-    if (st == DETCGD_OK && is_trace) st = o->metric_add(&s->be, s->metrics, M_F, M_FC);
-    if (st == DETCGD_OK && c < s->tr.last_client) {
-      st = client_message(s, c, k);
-      if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, 1.0, s->agg);
-    }
-  }
+  for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) st = server_client(s, c, k, is_trace);
+  dc_phase_begin(s, PH_METRICS);
   if (st == DETCGD_OK) st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
   if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_METRICS);
   if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
+  dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = receive_messages(s, k);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_COMM);
+  dc_phase_begin(s, PH_APPLY);
   if (st == DETCGD_OK && !*stop) {
+    double inv_n = 1.0 / s->nclients;
     st = s->settings.method == DETCGD_METHOD_DET1 ? o->bd_apply(&s->be, s->D, s->agg, -inv_n, s->x)
                                                   : o->axpy(&s->be, -inv_n, s->agg, s->x);
     if (timed_out) { s->result.termination = DETCGD_TERM_TIME; *stop = 1; }
   }
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_APPLY);
+  dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = broadcast_x(s, stop);
-  return st;
+  return st == DETCGD_OK ? dc_phase_end(s, PH_COMM) : st;
 }

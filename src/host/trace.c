@@ -176,6 +176,12 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   json_num(f, "setup", r->time_setup, 1);
   json_num(f, "f_inf", r->time_finf, 1);
   json_num(f, "iterate", r->time_iterate, 1);
+  json_num(f, "gradient", r->time_grad, 1);
+  json_num(f, "metrics", r->time_metrics, 1);
+  json_num(f, "sketch", r->time_sketch, 1);
+  json_num(f, "apply", r->time_apply, 1);
+  json_num(f, "communication", r->time_comm, 1);
+  json_num(f, "trace", r->time_trace, 1);
   json_num(f, "per_iter", r->iterations > 0 ? r->time_iterate / (double)r->iterations : 0.0, 0);
   fprintf(f, "  }\n}\n");
   if (fclose(f) != 0) return dc_fail(DETCGD_ERR_IO, "summary: write to %s failed", path);

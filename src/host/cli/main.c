@@ -42,6 +42,7 @@ static const char* USAGE =
     "comm:      --value-bits 32|64  --shared-seed 0|1\n"
     "other:     --backend auto|cpu|cuda  --seed S  --x0 SCALE  --f-inf F  --f-inf-iters N\n"
     "restart:   --checkpoint F  --checkpoint-every N  --resume F\n"
+    "profile:   --profile 1  (seconds per phase in the summary; NVTX ranges per phase on CUDA)\n"
     "clients:   --clients N  --split contiguous|shuffled|label-skew  --mode sim|mpi  --epsilon2 E\n"
     "           (with clients: --method det-cgd1 = Algorithm 1, det-cgd2 = Algorithm 2;\n"
     "            --stepsize cor1 --weight W (Corollary 1, D = gamma W) or dcgd-kr (scalar DCGD))\n"
