@@ -292,6 +292,7 @@ typedef struct DetcgdTheory {
   double det_factor;      ///< det(D)^{-1/d}: iteration factor
   double coords_per_iter; ///< expected coordinates sent per iteration
   double comm_factor;     ///< det_factor * coords_per_iter
+  double bits_per_iter;   ///< expected uplink bits per iteration (all clients)
 } DetcgdTheory;
 
 /* Builds the stepsize of s for p (no iteration, no f^inf) and returns its factors. */

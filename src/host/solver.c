@@ -492,6 +492,7 @@ static int dist_theory(const DetcgdProblem* p, const DetcgdSettings* set, Detcgd
     t->det_factor = s->result.det_factor;
     t->coords_per_iter = s->result.coords_per_iter;
     t->comm_factor = t->det_factor * t->coords_per_iter;
+    t->bits_per_iter = dc_sketch_expected_bits(&s->sketch_spec) * s->nclients;
   }
   detcgd_destroy(&s);
   return st;
@@ -518,6 +519,7 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
     t->det_factor = step.det_factor;
     t->coords_per_iter = expected_coords(&sp);
     t->comm_factor = t->det_factor * t->coords_per_iter;
+    t->bits_per_iter = dc_sketch_expected_bits(&sp);
     dc_stepsize_free(&step);
   }
   dc_sketch_spec_free(&sp);

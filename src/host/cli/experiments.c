@@ -144,6 +144,21 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   return st;
 }
 
+/* The comparison table as out_dir/summary.csv. */
+static void write_table(const char* out_dir, const ExperimentDef* e, const DetcgdResult* res) {
+  char path[DETCGD_PATH_MAX];
+  FILE* f;
+  int i;
+  snprintf(path, sizeof path, "%s/summary.csv", out_dir);
+  if (!(f = fopen(path, "w"))) { fprintf(stderr, "experiment: cannot write %s\n", path); return; }
+  fprintf(f, "run,certificate,det_factor,coords_per_iter,G_KD,f_final,bits_up,iterations,seconds\n");
+  for (i = 0; i < e->nruns; ++i)
+    fprintf(f, "%s,%.10g,%.10g,%.10g,%.10g,%.12g,%lld,%lld,%.6f\n", e->runs[i].label, res[i].certificate,
+            res[i].det_factor, res[i].coords_per_iter, res[i].g_kd, res[i].f_final, (long long)res[i].bits_up,
+            (long long)res[i].iterations, res[i].time_iterate);
+  fclose(f);
+}
+
 int cli_experiment(const char* name, const char* out_dir, DetcgdProblemSpec* p, DetcgdSettings* s,
                    int user_problem, int user_iters) {
   const ExperimentDef* e = NULL;
@@ -172,6 +187,7 @@ int cli_experiment(const char* name, const char* out_dir, DetcgdProblemSpec* p, 
   for (i = 0; i < e->nruns; ++i)
     printf("%-26s %12.6f %14.6g %12.4g %14.6e %14lld\n", e->runs[i].label, res[i].certificate, res[i].det_factor,
            res[i].coords_per_iter, res[i].g_kd, (long long)res[i].bits_up);
+  write_table(out_dir, e, res);
   snprintf(png, sizeof png, "%s/plot.png", out_dir);
   st = cli_plot(png, series, e->nruns, e->name);
   if (st == EXIT_OK) printf("plot: %s\n", png);

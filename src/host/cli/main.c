@@ -207,8 +207,8 @@ static int cmd_theory(Options* o) {
   snprintf(list, sizeof list, "%s", o->compare ? o->compare : o->problem.clients > 0 ? FIGURE1 : TABLE1);
   printf("d = %lld, %d layers, lambda_max(L) = %.6g, block bound c = %.6g\n", (long long)info.dim, info.nlayers,
          info.lmax, info.block_bound_c);
-  printf("%3s %-42s %12s %14s %12s %14s\n", "#", "method/sketch/stepsize[/W]", "certificate", "det(D)^(-1/d)",
-         "coords/iter", "comm factor");
+  printf("%3s %-42s %12s %14s %12s %14s %12s\n", "#", "method/sketch/stepsize[/W]", "certificate", "det(D)^(-1/d)",
+         "coords/iter", "comm factor", "bits/iter");
   for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
     DetcgdSettings s = o->settings;
     DetcgdTheory t;
@@ -221,8 +221,8 @@ static int cmd_theory(Options* o) {
     }
     st = detcgd_theory(p, &s, &t);
     if (st != DETCGD_OK) printf("%3d %-42s  (%s)\n", ++row, name, detcgd_last_error());
-    else printf("%3d %-42s %12.6f %14.6g %12.6g %14.6g\n", ++row, name, t.certificate, t.det_factor,
-                t.coords_per_iter, t.comm_factor);
+    else printf("%3d %-42s %12.6f %14.6g %12.6g %14.6g %12.6g\n", ++row, name, t.certificate, t.det_factor,
+                t.coords_per_iter, t.comm_factor, t.bits_per_iter);
   }
   detcgd_problem_destroy(&p);
   return EXIT_OK;
