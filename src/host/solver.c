@@ -54,38 +54,44 @@ static double read_metric(DetcgdSolver* s, int slot) {
   return m[slot];
 }
 
-/* f^inf: given, or the value of a GD run with D = I/lambda_max(L) from x0 (monotone).
- * Distributed: GD on f = (1/n) sum_c f_c with the same step from the block bound of L. */
-static int estimate_f_inf(DetcgdSolver* s) {
+int dc_gd_estimate(DetcgdSolver* s, const DcProbData* P, double step, double* f, double* g2) {
   const DcBackendOps* o = s->be.ops;
   DcHostBlocks hgd = {0};
   DcBlocks* Dgd = NULL;
   int64_t k;
   int st = DETCGD_OK;
+  DC_TRY(dc_blocks_alloc(&hgd, &s->problem->layout, DC_BLOCKS_SCALAR));
+  for (k = 0; k < s->problem->layout.nblocks; ++k) hgd.data[k] = step;
+  DC_TRY(o->blocks_create(&s->be, &hgd, &Dgd));
+  DC_TRY(upload_x0(s));
+  for (k = 0; k <= s->settings.f_inf_iters; ++k) {
+    int last = k == s->settings.f_inf_iters;
+    if (!P) DC_TRY(dc_dist_full_gradient(s, last));
+    else DC_TRY(o->problem_grad(&s->be, P, s->x, s->g, s->metrics, last ? M_F : -1));
+    if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, s->g, -1.0, s->x));
+  }
+  DC_TRY(o->dot(&s->be, s->g, s->g, s->metrics, M_G2));
+  *f = read_metric(s, M_F) / (P ? 1 : s->nclients);
+  if (g2) *g2 = read_metric(s, M_G2);
+fail:
+  o->blocks_destroy(&s->be, &Dgd);
+  dc_blocks_free(&hgd);
+  return st;
+}
+
+/* f^inf: given, or the value of GD with D = I/lambda_max(L) from x0 (monotone).
+ * Distributed: GD on f = (1/n) sum_c f_c with the same step. */
+static int estimate_f_inf(DetcgdSolver* s) {
   double t0 = dc_wall_time();
+  int st;
   if (!isnan(s->settings.f_inf)) {
     s->result.f_inf = s->settings.f_inf;
     s->f_inf_source = "given";
     return DETCGD_OK;
   }
-  DC_TRY(dc_blocks_alloc(&hgd, &s->problem->layout, DC_BLOCKS_SCALAR));
-  for (k = 0; k < s->problem->layout.nblocks; ++k) hgd.data[k] = 1.0 / s->problem->lmax;
-  DC_TRY(o->blocks_create(&s->be, &hgd, &Dgd));
-  DC_TRY(upload_x0(s));
-  for (k = 0; k <= s->settings.f_inf_iters; ++k) {
-    int last = k == s->settings.f_inf_iters;
-    if (s->dist) DC_TRY(dc_dist_full_gradient(s, last));
-    else DC_TRY(o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, last ? M_F : -1));
-    if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, s->g, -1.0, s->x));
-  }
-  DC_TRY(o->dot(&s->be, s->g, s->g, s->metrics, M_G2));
-  s->result.f_inf = read_metric(s, M_F) / (s->dist ? s->nclients : 1);
-  s->f_inf_gd_grad_norm2 = read_metric(s, M_G2);
+  st = dc_gd_estimate(s, s->dist ? NULL : s->P, 1.0 / s->problem->lmax, &s->result.f_inf, &s->f_inf_gd_grad_norm2);
   s->f_inf_gd_iters = s->settings.f_inf_iters;
   s->f_inf_source = "GD estimate";
-fail:
-  o->blocks_destroy(&s->be, &Dgd);
-  dc_blocks_free(&hgd);
   s->result.time_finf += dc_wall_time() - t0;
   return st;
 }

@@ -44,6 +44,7 @@ struct DetcgdSolver {
   double* h_vals;               /* owns: host copy of message values */
   double* h_x;                  /* owns: [stop flag, x] broadcast buffer */
   int64_t row_coords, row_bits; /* uplink tally before iteration k's messages (for its trace row) */
+  unsigned char* seen;          /* owns: max d_i flags, for repeated indices in a message */
   /* phases */
   double phase_t0;
   double phase_time[PH_COUNT];
@@ -62,6 +63,9 @@ typedef struct DcLoop {
 } DcLoop;
 
 /* ---- solver.c ---- */
+/* f after f_inf_iters GD steps D = step I from x0, on one problem P or (P == NULL) the clients' mean;
+ * also ||grad f||^2 there (g2 may be NULL).  Uses s->x, s->g and the metrics. */
+int dc_gd_estimate(DetcgdSolver* s, const DcProbData* P, double step, double* f, double* g2);
 /* Enters phase ph: an NVTX range, and with profile = 1 a clock. */
 void dc_phase_begin(DetcgdSolver* s, int ph);
 /* Leaves phase ph; with profile = 1 waits for the device and adds the time. */

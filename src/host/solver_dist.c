@@ -24,40 +24,19 @@
 
 /* f_c^inf: GD on f_c from x0 with step 1/lambda_max(L_c); sets s->fc_inf_mean. */
 static int estimate_client_f_inf(DetcgdSolver* s) {
-  const DcBackendOps* o = s->be.ops;
   const DetcgdProblem* p = s->problem;
-  int64_t d = p->layout.dim, k, j;
-  double* h = (double*)dc_calloc((size_t)d, sizeof(double));
-  DcHostBlocks hgd = {0};
-  DcBlocks* Dgd = NULL;
+  int64_t d = p->layout.dim;
   int c, st = DETCGD_OK;
-  double t0 = dc_wall_time(), m[M_COUNT];
-  if (!h) return DETCGD_ERR_ALLOC;
-  DC_TRY(dc_blocks_alloc(&hgd, &p->layout, DC_BLOCKS_SCALAR));
+  double t0 = dc_wall_time();
   s->fc_inf_mean = 0.0;
-  for (c = 0; c < s->nclients; ++c) {
-    double lm, *Lc = dc_logreg_full_smoothness(&p->client_host[c], d);
-    if (!Lc) { st = DETCGD_ERR_ALLOC; goto fail; }
+  for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
+    double lm, fc = 0.0, *Lc = dc_logreg_full_smoothness(&p->client_host[c], d);
+    if (!Lc) return DETCGD_ERR_ALLOC;
     st = dc_lambda_max(Lc, (int)d, &lm);
     free(Lc);
-    if (st != DETCGD_OK) goto fail;
-    for (j = 0; j < p->layout.nblocks; ++j) hgd.data[j] = 1.0 / lm;
-    DC_TRY(o->blocks_create(&s->be, &hgd, &Dgd));
-    for (j = 0; j < d; ++j) h[j] = s->settings.x0 / sqrt((double)d);
-    DC_TRY(o->vec_upload(&s->be, s->x, h));
-    for (k = 0; k <= s->settings.f_inf_iters; ++k) {
-      int last = k == s->settings.f_inf_iters;
-      DC_TRY(o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, last ? M_FC : -1));
-      if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, s->gc, -1.0, s->x));
-    }
-    DC_TRY(o->vec_download(&s->be, s->metrics, m));
-    s->fc_inf_mean += m[M_FC] / s->nclients;
-    o->blocks_destroy(&s->be, &Dgd);
+    if (st == DETCGD_OK) st = dc_gd_estimate(s, s->Pc[c], 1.0 / lm, &fc, NULL);
+    s->fc_inf_mean += fc / s->nclients;
   }
-fail:
-  o->blocks_destroy(&s->be, &Dgd);
-  dc_blocks_free(&hgd);
-  free(h);
   s->result.time_finf += dc_wall_time() - t0;
   return st;
 }
@@ -73,7 +52,9 @@ int dc_dist_setup(DetcgdSolver* s) {
   s->draw.count = (int*)dc_calloc((size_t)s->problem->layout.nblocks, sizeof(int));
   s->h_vals = (double*)dc_calloc((size_t)cap, sizeof(double));
   s->h_x = (double*)dc_calloc((size_t)d + 1, sizeof(double));
-  if (!s->Pc || !s->draw.idx || !s->draw.scale || !s->draw.count || !s->h_vals || !s->h_x) return DETCGD_ERR_ALLOC;
+  s->seen = (unsigned char*)dc_calloc((size_t)s->problem->layout.max_size, 1);
+  if (!s->Pc || !s->draw.idx || !s->draw.scale || !s->draw.count || !s->h_vals || !s->h_x || !s->seen)
+    return DETCGD_ERR_ALLOC;
   for (c = 0; c < s->nclients; ++c)
     if ((st = o->problem_create(&s->be, &s->problem->client_host[c], &s->Pc[c])) != DETCGD_OK) return st;
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
@@ -92,10 +73,11 @@ void dc_dist_free(DetcgdSolver* s) {
   o->vec_destroy(&s->be, &s->agg);
   o->vec_destroy(&s->be, &s->vals);
   free(s->draw.idx); free(s->draw.scale); free(s->draw.count);
-  free(s->h_vals); free(s->h_x); free(s->msg);
+  free(s->h_vals); free(s->h_x); free(s->msg); free(s->seen);
   memset(&s->draw, 0, sizeof s->draw);
   s->h_vals = s->h_x = NULL;
   s->msg = NULL;
+  s->seen = NULL;
   dc_transport_close(&s->tr);
 }
 
@@ -196,7 +178,8 @@ static double scale_of(const DcSketchSpec* sp, const DcSketchLayer* L, int j) {
 }
 
 /* Counts and indices of client r->client from the message; checked and loaded into s->S. */
-static int read_draw(DetcgdSolver* s, Reader* r, unsigned char* seen) {
+static int read_draw(DetcgdSolver* s, Reader* r) {
+  unsigned char* seen = s->seen;
   const DcSketchSpec* sp = &s->sketch_spec;
   int i, t;
   if (take(r, s->draw.count, (int64_t)sp->layout->nblocks * (int64_t)sizeof(int))) return DETCGD_ERR_PARSE;
@@ -216,7 +199,7 @@ static int read_draw(DetcgdSolver* s, Reader* r, unsigned char* seen) {
 }
 
 /* Server: client r->client's message -> s->S and s->vals, then a += m_c. */
-static int absorb_message(DetcgdSolver* s, Reader* r, unsigned char* seen) {
+static int absorb_message(DetcgdSolver* s, Reader* r) {
   const DcSketchSpec* sp = &s->sketch_spec;
   const DcBackendOps* o = s->be.ops;
   int i, t, id = -1, st;
@@ -226,7 +209,7 @@ static int absorb_message(DetcgdSolver* s, Reader* r, unsigned char* seen) {
     st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)r->iter, (uint32_t)r->client);
     if (st == DETCGD_OK) st = o->sketch_read(&s->be, s->S, &s->draw);
   } else {
-    st = read_draw(s, r, seen);
+    st = read_draw(s, r);
   }
   for (i = 0; i < sp->layout->nblocks && st == DETCGD_OK; ++i)
     for (t = 0; t < s->draw.count[i] && st == DETCGD_OK; ++t) {
@@ -245,8 +228,7 @@ static int absorb_message(DetcgdSolver* s, Reader* r, unsigned char* seen) {
 /* Server: every other rank's clients, in rank (= client) order. */
 static int receive_messages(DetcgdSolver* s, int64_t k) {
   DcTransport* t = &s->tr;
-  unsigned char* seen = (unsigned char*)dc_calloc((size_t)s->problem->layout.max_size, 1);
-  int from, st = seen ? DETCGD_OK : DETCGD_ERR_ALLOC;
+  int from, st = DETCGD_OK;
   for (from = 1; from < t->nranks && st == DETCGD_OK; ++from) {
     Reader r;
     int c;
@@ -256,11 +238,10 @@ static int receive_messages(DetcgdSolver* s, int64_t k) {
     for (c = (int)((int64_t)s->nclients * from / t->nranks);
          c < (int)((int64_t)s->nclients * (from + 1) / t->nranks) && st == DETCGD_OK; ++c) {
       r.client = c;
-      st = absorb_message(s, &r, seen);
+      st = absorb_message(s, &r);
     }
     if (st == DETCGD_OK && r.left != 0) st = bad_message(&r, "trailing bytes");
   }
-  free(seen);
   return st;
 }
 
