@@ -20,9 +20,12 @@ CONFIGS=(
   "D|--data $DATA/a1a --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-1 --stepsize cor1 --iters 500 --f-inf-iters 200"
 )
 echo "config,backend,us_per_iter" > $OUT/gpu.csv
+HAVE_GPU=1
+$DETCGD run --problem quad-nc --layers 2 --iters 1 --backend cuda --verbose 0 --progress 0 --f-inf 0 >/dev/null 2>&1 || HAVE_GPU=0
 for c in "${CONFIGS[@]}"; do
   IFS='|' read -r name opts <<< "$c"
   for be in $BACKENDS; do
+    if [ "$be" = cuda ] && [ $HAVE_GPU = 0 ]; then echo "$name cuda: skipped (no CUDA device or no CUDA build)"; continue; fi
     times=()
     for r in $(seq "$REPEATS"); do
       # shellcheck disable=SC2086

@@ -8,6 +8,7 @@
 #include "problem.h"
 #include "sketch.h"
 
+/* Empty per-layer arrays and the cost model: values, indices (unless the seed is shared), flags. */
 static int alloc_spec(DcSketchSpec* sp, int kind, const DcLayout* lay, const DetcgdCommSettings* comm) {
   memset(sp, 0, sizeof *sp);
   sp->kind = kind;
@@ -23,12 +24,14 @@ static int alloc_spec(DcSketchSpec* sp, int kind, const DcLayout* lay, const Det
   return DETCGD_OK;
 }
 
+/* cap_off: layer i's draw occupies the slots [cap_off[i], cap_off[i+1]) of idx and scale. */
 static void finish_capacity(DcSketchSpec* sp) {
   int i;
   for (i = 0; i < sp->layout->nblocks; ++i)
     sp->cap_off[i + 1] = sp->cap_off[i] + dc_sketch_layer_capacity(&sp->layers[i]);
 }
 
+/* S = I on every layer: every coordinate, scale 1, values only. */
 int dc_sketch_spec_identity(DcSketchSpec* sp, const DcLayout* lay, const DetcgdCommSettings* comm) {
   int i, st = alloc_spec(sp, DC_SK_IDENTITY, lay, comm);
   if (st != DETCGD_OK) return st;
@@ -80,6 +83,7 @@ static int importance_aux(DcSketchSpec* sp, const DetcgdSketchSettings* s, const
   return DETCGD_OK;
 }
 
+/* One layer spec per layer from the settings; k_i, q_i checked against the widths. */
 int dc_sketch_spec_build(DcSketchSpec* sp, const DetcgdSketchSettings* s,
                          const DetcgdCommSettings* comm, const DetcgdProblem* p) {
   const DcLayout* lay = &p->layout;
@@ -121,6 +125,7 @@ void dc_sketch_spec_free(DcSketchSpec* sp) {
   memset(sp, 0, sizeof *sp);
 }
 
+/* E[S A S] by the closed forms of sketch.h, entry by entry. */
 void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, double* out) {
   const DcSketchLayer* L = &sp->layers[i];
   int m = L->m, r, c;
@@ -130,7 +135,7 @@ void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, dou
     case DC_SK_RANDK:
     case DC_SK_RAND1:
       if (m == 1) return; /* S = 1 */
-      {
+      { /* diagonal entries scaled by (m/k), off-diagonal ones by (m/k)(k-1)/(m-1) */
         double a = (double)m / L->k, od = a * (L->k - 1) / (double)(m - 1);
         for (c = 0; c < m; ++c)
           for (r = 0; r < m; ++r)
@@ -153,12 +158,14 @@ void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, dou
   }
 }
 
+/* E[(S-I)A(S-I)] = E[SAS] - 2A + A = E[SAS] - A, since E[S] = I. */
 void dc_sketch_variance(const DcSketchSpec* sp, int i, const double* A, double* out) {
   int64_t mm = (int64_t)sp->layers[i].m * sp->layers[i].m, e;
   dc_sketch_second_moment(sp, i, A, out);
   for (e = 0; e < mm; ++e) out[e] -= A[e];
 }
 
+/* E|kept| of layer i: k, 1, p d_i, q d_i or d_i. */
 double dc_sketch_expected_count(const DcSketchSpec* sp, int i) {
   const DcSketchLayer* L = &sp->layers[i];
   switch (L->kind) {
@@ -169,6 +176,7 @@ double dc_sketch_expected_count(const DcSketchSpec* sp, int i) {
   }
 }
 
+/* E[bits] = sum_i E|kept_i| (value_bits + [indices] ceil(log2 d_i)) + flag bits. */
 double dc_sketch_expected_bits(const DcSketchSpec* sp) {
   double bits = 0.0;
   int i;

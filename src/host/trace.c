@@ -15,6 +15,7 @@
 static const char* TRACE_HEADER =
     "iter,f,grad_norm2,grad_norm2_D,G_KD,coords_sent,bits_up,bits_down,time_s\n";
 
+/* Creates the trace with its header (no file when path is empty). */
 int dc_trace_open(DcTrace* t, const char* path) {
   t->path = path;
   t->f = NULL;
@@ -61,6 +62,7 @@ static void json_num(FILE* f, const char* key, double v, int comma) {
   else fprintf(f, "    \"%s\": null%s\n", key, comma ? "," : "");
 }
 
+/* JSON string with quotes, backslashes and control characters escaped. */
 static void json_str(FILE* f, const char* key, const char* v, int comma) {
   const char* p;
   fprintf(f, "    \"%s\": \"", key);
@@ -76,6 +78,7 @@ static void json_int(FILE* f, const char* key, long long v, int comma) {
   fprintf(f, "    \"%s\": %lld%s\n", key, v, comma ? "," : "");
 }
 
+/* The whole configuration of the run, enough to repeat it. */
 static void write_config(FILE* f, const DcSummaryInfo* s) {
   const DetcgdSettings* c = s->settings;
   fprintf(f, "  \"config\": {\n");
@@ -137,6 +140,7 @@ static void write_distributed(FILE* f, const DcSummaryInfo* s) {
   fprintf(f, "  },\n");
 }
 
+/* The summary JSON: versions, config, theory (certificate, det factor, bounds), result, seconds per phase. */
 int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   const DetcgdResult* r = s->result;
   FILE* f;
