@@ -298,6 +298,18 @@ typedef struct DetcgdTheory {
 /* Builds the stepsize of s for p (no iteration, no f^inf) and returns its factors. */
 int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* s, DetcgdTheory* t);
 
+typedef struct DetcgdMcCheck {
+  double certificate;    ///< condition (7)/(8) from the closed-form moments
+  double certificate_mc; ///< the same from Monte Carlo moments (nsamples draws per layer)
+  double max_z;          ///< max over entries of |Monte Carlo - closed form| / standard error
+} DetcgdMcCheck;
+
+/* Checks the stepsize of s by Monte Carlo on the settings' backend: E[S D L D S] (GD, det-CGD1)
+ * or E[T L T] (det-CGD2) per layer from nsamples draws (seed), against the closed forms.
+ * Single node only. */
+int detcgd_theory_mc(const DetcgdProblem* p, const DetcgdSettings* s, int64_t nsamples, uint64_t seed,
+                     DetcgdMcCheck* out);
+
 /* ==== Devices ==== */
 
 /* Number of usable CUDA devices; 0 when built without CUDA or on any CUDA error. */

@@ -299,3 +299,27 @@ TEST(Sampling, BitTallyIsExact) {
   dc_backend_close(&be);
   detcgd_problem_destroy(&p);
 }
+
+// The stepsize check by Monte Carlo moments agrees with the closed forms.
+TEST_P(MonteCarlo, StepsizeCertificateFromMonteCarloMatchesClosedForm) {
+  SKIP_WITHOUT_DEVICE(GetParam());
+  DetcgdProblem* p = make_quad("6,9", 0.1, 0.4);
+  struct Case { int method, sketch, stepsize; };
+  const Case cases[] = {{DETCGD_METHOD_DET1, DETCGD_SKETCH_RANDK, DETCGD_STEP_THM2},
+                        {DETCGD_METHOD_DET2, DETCGD_SKETCH_BERNQ, DETCGD_STEP_DET2_OPT},
+                        {DETCGD_METHOD_DET2, DETCGD_SKETCH_BERNOULLI, DETCGD_STEP_DET2_OPT},
+                        {DETCGD_METHOD_DET1, DETCGD_SKETCH_IMPORTANCE1, DETCGD_STEP_CGD_MAT}};
+  for (const Case& c : cases) {
+    DetcgdSettings s = quiet_settings(GetParam());
+    s.method = c.method;
+    s.sketch.kind = c.sketch;
+    s.sketch.k = 3;
+    s.stepsize.kind = c.stepsize;
+    DetcgdMcCheck mc;
+    ASSERT_EQ(detcgd_theory_mc(p, &s, 40000, 5, &mc), DETCGD_OK) << detcgd_last_error();
+    EXPECT_NEAR(mc.certificate, 1.0, 1e-9);
+    EXPECT_LT(mc.max_z, 6.0) << detcgd_sketch_name(c.sketch);
+    EXPECT_NEAR(mc.certificate_mc, mc.certificate, 0.08) << detcgd_sketch_name(c.sketch);
+  }
+  detcgd_problem_destroy(&p);
+}

@@ -21,7 +21,9 @@ static const char* USAGE =
     "\n"
     "commands:\n"
     "  run          run one method; writes --trace CSV and --summary JSON\n"
-    "  theory       print Table-1 factors (certificate, det(D)^(-1/d), coords/iter) without running\n"
+    "  theory       print Table-1 factors (certificate, det(D)^(-1/d), coords/iter) without running;\n"
+    "               --compare \"method/sketch/stepsize[/W],...\" to choose rows, --mc N to check each\n"
+    "               stepsize by Monte Carlo moments (N draws per layer) against the closed forms\n"
     "  plot         PNG of G_KD against iterations and bits: plot --out F.png a.csv[=label] b.csv ...\n"
     "  experiment   named multi-run experiment: experiment NAME --out DIR\n"
     "  help         this text\n"
@@ -74,6 +76,7 @@ typedef struct Options {
   DetcgdSettings settings;
   const char* out;        /* --out */
   const char* compare;    /* --compare */
+  long long mc;           /* --mc N: Monte Carlo check of each stepsize */
   const char* positional[64];
   int npositional;
   int user_problem, user_iters;
@@ -132,6 +135,12 @@ static int parse_args(Options* o, int argc, char** argv) {
     if (!strcmp(key, "config")) { int rc = load_config(o, value); if (rc) return rc; continue; }
     if (!strcmp(key, "out")) { o->out = value; continue; }
     if (!strcmp(key, "compare")) { o->compare = value; continue; }
+    if (!strcmp(key, "mc")) {
+      char* end;
+      o->mc = strtoll(value, &end, 10);
+      if (*end || o->mc < 2) { fprintf(stderr, "detcgd: --mc: \"%s\" is not a sample count >= 2\n", value); return EXIT_USAGE; }
+      continue;
+    }
     if (apply(o, key, value) != DETCGD_OK) {
       fprintf(stderr, "detcgd: --%s: %s\n", key, detcgd_last_error());
       return EXIT_USAGE;
@@ -220,9 +229,15 @@ static int cmd_theory(Options* o) {
       return EXIT_USAGE;
     }
     st = detcgd_theory(p, &s, &t);
-    if (st != DETCGD_OK) printf("%3d %-42s  (%s)\n", ++row, name, detcgd_last_error());
-    else printf("%3d %-42s %12.6f %14.6g %12.6g %14.6g %12.6g\n", ++row, name, t.certificate, t.det_factor,
-                t.coords_per_iter, t.comm_factor, t.bits_per_iter);
+    if (st != DETCGD_OK) { printf("%3d %-42s  (%s)\n", ++row, name, detcgd_last_error()); continue; }
+    printf("%3d %-42s %12.6f %14.6g %12.6g %14.6g %12.6g", ++row, name, t.certificate, t.det_factor,
+           t.coords_per_iter, t.comm_factor, t.bits_per_iter);
+    if (o->mc > 0 && o->problem.clients == 0) {
+      DetcgdMcCheck mc;
+      if (detcgd_theory_mc(p, &s, o->mc, s.seed, &mc) == DETCGD_OK) printf("  MC: certificate %.6f, max |z| %.2f", mc.certificate_mc, mc.max_z);
+      else printf("  MC: %s", detcgd_last_error());
+    }
+    printf("\n");
   }
   detcgd_problem_destroy(&p);
   return EXIT_OK;
