@@ -204,8 +204,95 @@ TEST_P(BlockOps, ApplyColsRowsQuadformCompressAccumulate) {
   }
 }
 
+// ---- n clients in one round against client after client ----
+
+class ClientOps : public testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }
+};
+
+// clients_round (all clients at once where the backend can) gives the bits of the per-client ops
+// run client after client, for Algorithm 1 (S_c g_c, float values) and Algorithm 2 (T_c D g_c),
+// fixed-size and random-size draws, and a server sending only its first clients' messages.
+TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", DETCGD_SHARED_DATA "/a1a");
+  ps.nlayers = 3;
+  ps.clients = 7;
+  ps.split = DETCGD_SPLIT_SHUFFLED;
+  DetcgdProblem* p = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  const DcLayout& lay = p->layout;
+  Be b(GetParam());
+  DcHostBlocks H;
+  ASSERT_EQ(dc_blocks_alloc(&H, &lay, DC_BLOCKS_DENSE), DETCGD_OK);
+  auto data = random_vec(lay.moff[lay.nblocks], 11);
+  for (int i = 0; i < lay.nblocks; ++i)  // symmetric blocks
+    for (int c = 0; c < lay.size[i]; ++c)
+      for (int r = 0; r <= c; ++r) H.data[lay.moff[i] + r + (int64_t)c * lay.size[i]] = H.data[lay.moff[i] + c + (int64_t)r * lay.size[i]] = data[lay.moff[i] + r + (int64_t)c * lay.size[i]];
+  DcBlocks* D = nullptr;
+  ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &D), DETCGD_OK);
+  std::vector<DcProbData*> Pc(p->nclients);
+  for (int c = 0; c < p->nclients; ++c) ASSERT_EQ(b.o()->problem_create(&b.be, &p->client_host[c], &Pc[c]), DETCGD_OK);
+  for (int sketch : {DETCGD_SKETCH_RANDK, DETCGD_SKETCH_BERNOULLI})
+    for (int alg2 = 0; alg2 < 2; ++alg2) {
+      DetcgdSettings s = quiet_settings(GetParam());
+      s.sketch.kind = sketch;
+      s.sketch.k = 5;
+      s.sketch.p = 0.2;
+      DcSketchSpec sp;
+      ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+      int64_t d = lay.dim, cap = sp.cap_off[lay.nblocks];
+      DcClients* C = nullptr;
+      DcSketch *S1 = nullptr, *S2 = nullptr;
+      ASSERT_EQ(b.o()->clients_create(&b.be, p->nclients, p->client_host, &sp, &C), DETCGD_OK) << detcgd_last_error();
+      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S1), DETCGD_OK);
+      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S2), DETCGD_OK);
+      DcVec *x = b.vec(random_vec(d, 12)), *g1 = b.vec(std::vector<double>(d, 9)), *y1 = b.vec(std::vector<double>(d, 9)),
+            *m1 = b.vec({0, 0}), *g2 = b.vec(std::vector<double>(d, 0)), *y2 = b.vec(std::vector<double>(d, 0)),
+            *m2 = b.vec({0, 0}), *gc = b.vec(std::vector<double>(d, 0)), *vals = b.vec(std::vector<double>(cap, 0));
+      const DcBlocks* B = alg2 ? D : nullptr;
+      const int nsend = 4, round32 = !alg2;
+      ASSERT_EQ(b.o()->clients_round(&b.be, C, x, g1, m1, 1, nsend, B, S1, 5, 17, round32, y1), DETCGD_OK)
+          << detcgd_last_error();
+      double f = 0;
+      for (int c = 0; c < p->nclients; ++c) {
+        ASSERT_EQ(b.o()->problem_grad(&b.be, Pc[c], x, gc, m2, 0), DETCGD_OK);
+        f += b.get(m2, 2)[0];
+        ASSERT_EQ(b.o()->axpy(&b.be, 1.0 / p->nclients, gc, g2), DETCGD_OK);
+        if (c >= nsend) continue;
+        ASSERT_EQ(b.o()->sketch_sample(&b.be, S2, 5, 17, c), DETCGD_OK);
+        ASSERT_EQ(b.o()->sketch_compress(&b.be, B, S2, gc, round32, vals), DETCGD_OK);
+        ASSERT_EQ(b.o()->sketch_accumulate(&b.be, S2, vals, 1.0, y2), DETCGD_OK);
+      }
+      EXPECT_EQ(b.get(g1, d), b.get(g2, d)) << "gradient, sketch " << sketch << ", alg " << 1 + alg2;
+      EXPECT_EQ(b.get(y1, d), b.get(y2, d)) << "messages, sketch " << sketch << ", alg " << 1 + alg2;
+      EXPECT_EQ(b.get(m1, 2)[1], f);
+      double nonzero = 0;
+      for (double v : b.get(y1, d)) nonzero += v != 0;
+      EXPECT_GT(nonzero, 0);
+      int64_t c1, b1, c2, b2;
+      ASSERT_EQ(b.o()->sketch_tally(&b.be, S1, &c1, &b1), DETCGD_OK);
+      ASSERT_EQ(b.o()->sketch_tally(&b.be, S2, &c2, &b2), DETCGD_OK);
+      EXPECT_EQ(c1, c2);
+      EXPECT_EQ(b1, b2);
+      if (sketch == DETCGD_SKETCH_RANDK) EXPECT_EQ(c1, nsend * 5 * lay.nblocks);
+      for (DcVec* v : {x, g1, y1, m1, g2, y2, m2, gc, vals}) b.o()->vec_destroy(&b.be, &v);
+      b.o()->sketch_destroy(&b.be, &S1);
+      b.o()->sketch_destroy(&b.be, &S2);
+      b.o()->clients_destroy(&b.be, &C);
+      dc_sketch_spec_free(&sp);
+    }
+  for (DcProbData*& P : Pc) b.o()->problem_destroy(&b.be, &P);
+  b.o()->blocks_destroy(&b.be, &D);
+  dc_blocks_free(&H);
+  detcgd_problem_destroy(&p);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Ops, testing::ValuesIn(available_backends()), backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, BlockOps, testing::ValuesIn(available_backends()), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, ClientOps, testing::ValuesIn(available_backends()), backend_name);
 
 // ---- CUDA against CPU ----
 
@@ -313,4 +400,38 @@ TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
     EXPECT_EQ(g1, g2);  // same seed on the same GPU: bit-identical
     detcgd_problem_destroy(&p);
   }
+}
+
+TEST_F(CudaVsCpu, DistributedRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", DETCGD_SHARED_DATA "/a1a");
+  ps.clients = 20;
+  DetcgdProblem* p = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  for (int method : {DETCGD_METHOD_DET1, DETCGD_METHOD_DET2}) {
+    std::string paths[3] = {temp_path("dcpu.csv"), temp_path("dgpu1.csv"), temp_path("dgpu2.csv")};
+    int backends[3] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
+    for (int r = 0; r < 3; ++r) {
+      DetcgdSettings s = quiet_settings(backends[r]);
+      s.method = method;
+      s.sketch.kind = DETCGD_SKETCH_RAND1;
+      s.stepsize.kind = DETCGD_STEP_COR1;
+      s.f_inf_iters = 50;
+      s.term.max_iter = 200;
+      s.output.trace_every = 10;
+      snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", paths[r].c_str());
+      DetcgdSolver* solver = nullptr;
+      ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+      ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+      detcgd_destroy(&solver);
+    }
+    auto a = trace_numbers(paths[0]), g1 = trace_numbers(paths[1]), g2 = trace_numbers(paths[2]);
+    ASSERT_EQ(a.size(), g1.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      for (size_t j = 0; j < a[i].size(); ++j)
+        EXPECT_NEAR(a[i][j], g1[i][j], 1e-9 * (1 + std::fabs(a[i][j]))) << "method " << method << " row " << i << " column " << j;
+    EXPECT_EQ(g1, g2);
+  }
+  detcgd_problem_destroy(&p);
 }

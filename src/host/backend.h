@@ -20,6 +20,7 @@ typedef struct DcVec DcVec;           /* n doubles in backend memory */
 typedef struct DcBlocks DcBlocks;     /* block-diagonal matrix in backend memory */
 typedef struct DcSketch DcSketch;     /* the current draw of a sketch and its tally */
 typedef struct DcProbData DcProbData; /* problem data in backend memory */
+typedef struct DcClients DcClients;   /* n clients' data and scratch, simulated in one process */
 
 /* Sketch of every layer plus its communication cost model. */
 typedef struct DcSketchSpec {
@@ -111,6 +112,18 @@ typedef struct DcBackendOps {
   /* g = grad f(x); if fslot >= 0 also m[fslot] = f(x) */
   int (*problem_grad)(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m,
                       int fslot);
+
+  /* ---- n clients simulated in one process (Algorithms 1 and 2) ---- */
+  int (*clients_create)(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C);
+  void (*clients_destroy)(DcBackend* be, DcClients** C);
+  /* One round over clients c = 0..n-1 in order, all clients at once where the backend can:
+   *   g = (1/n) sum_c grad f_c(x);  m[fslot] = sum_c f_c(x) if fslot >= 0;
+   *   y = sum_{c < nsend} m_c, m_c drawn with (seed, iter, c) and counted in S's tally:
+   *   m_c = S_c grad f_c(x) (B NULL, Alg. 1) or T_c B grad f_c(x) (Alg. 2), float-rounded when round32.
+   * The same bits as the per-client ops (problem_grad, axpy, sketch_sample, sketch_compress,
+   * sketch_accumulate) run client after client; y, B and S are unused when nsend = 0. */
+  int (*clients_round)(DcBackend* be, DcClients* C, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend,
+                       const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y);
 
   /* ---- profiling ---- */
   int (*sync)(DcBackend* be);                   /* wait for all queued work */

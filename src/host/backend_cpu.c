@@ -21,6 +21,11 @@ struct DcSketch {
   int64_t tally_coords, tally_bits;
 };
 struct DcProbData { DcHostProblem h; /* arrays borrowed from the DetcgdProblem */ };
+struct DcClients {
+  int n;
+  const DcHostProblem* hosts; /* borrowed: n */
+  DcVec *gc, *vals;           /* owns: one client's gradient and message values */
+};
 
 /* ==== Vectors ==== */
 
@@ -449,6 +454,46 @@ static int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, 
   return DETCGD_OK;
 }
 
+/* ==== Clients: one after the other, through the per-client ops ==== */
+
+static void cpu_clients_destroy(DcBackend* be, DcClients** C) {
+  if (!C || !*C) return;
+  cpu_vec_destroy(be, &(*C)->gc);
+  cpu_vec_destroy(be, &(*C)->vals);
+  free(*C);
+  *C = NULL;
+}
+
+static int cpu_clients_create(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C) {
+  int st;
+  *C = (DcClients*)dc_calloc(1, sizeof(DcClients));
+  if (!*C) return DETCGD_ERR_ALLOC;
+  (*C)->n = n;
+  (*C)->hosts = hosts;
+  st = cpu_vec_create(be, spec->layout->dim, &(*C)->gc);
+  if (st == DETCGD_OK) st = cpu_vec_create(be, spec->cap_off[spec->layout->nblocks], &(*C)->vals);
+  if (st != DETCGD_OK) cpu_clients_destroy(be, C);
+  return st;
+}
+
+static int cpu_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend,
+                             const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y) {
+  double f = 0.0;
+  int c;
+  cpu_vec_fill(be, g, 0.0);
+  if (nsend > 0) cpu_vec_fill(be, y, 0.0);
+  for (c = 0; c < C->n; ++c) {
+    f += dc_host_problem_grad(&C->hosts[c], x->data, C->gc->data);
+    cpu_axpy(be, 1.0 / C->n, C->gc, g);
+    if (c >= nsend) continue;
+    cpu_sketch_sample(be, S, seed, iter, (uint32_t)c);
+    cpu_sketch_compress(be, B, S, C->gc, round32, C->vals);
+    cpu_sketch_accumulate(be, S, C->vals, 1.0, y);
+  }
+  if (fslot >= 0) m->data[fslot] = f;
+  return DETCGD_OK;
+}
+
 /* ==== Profiling: nothing is queued on the CPU ==== */
 
 static int cpu_sync(DcBackend* be) { (void)be; return DETCGD_OK; }
@@ -499,6 +544,7 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,
   cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad,
+  cpu_clients_create, cpu_clients_destroy, cpu_clients_round,
   cpu_sync, cpu_range,
   cpu_mc_moment
 };

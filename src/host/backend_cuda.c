@@ -30,17 +30,28 @@ struct DcSketch {
   DevLayoutMem lay;
   DcDevSketch S;            /* its device arrays are owned */
 };
+/* logreg-nc rows of one or more clients on the device (DcDevLogreg views these arrays) */
+typedef struct DevLogreg {
+  DcDevLogreg P;
+  int64_t* h_row_off; /* owns: host copy of P.row_off */
+  void* mem[12];      /* owns: every device array */
+} DevLogreg;
 struct DcProbData {
   int kind;
   double lambda;
   DevLayoutMem lay;
-  int64_t nrows;
-  /* logreg-nc: CSR, CSC, row weights, losses, regulariser terms */
-  int64_t *d_rowptr, *d_colptr;
-  int32_t *d_col, *d_row;
-  double *d_val, *d_cval, *d_label, *d_w, *d_loss, *d_reg;
-  /* quad-nc */
-  double *d_A, *d_c, *d_partials;
+  DevLogreg lr;       /* logreg-nc: one client */
+  double *d_A, *d_c, *d_partials; /* owns: quad-nc */
+};
+/* n clients, processed `chunk` at a time: gradients G and scattered messages M (chunk x dim),
+ * their f_c, and their draws (chunk slices of idx, scale, count, mark). */
+struct DcClients {
+  int n, chunk;
+  double lambda;
+  DevLogreg lr;
+  double *d_G, *d_M, *d_fc, *d_scale; /* owns */
+  int *d_idx, *d_count;               /* owns */
+  unsigned char* d_mark;              /* owns: chunk x dim, zero between draws */
 };
 
 #define ST(be) ((CudaState*)(be)->state)
@@ -310,7 +321,7 @@ static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, DcSketch** 
 }
 
 static int cuda_sketch_sample(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t client) {
-  CU_TRY(detcgd_k_sketch_sample(S->lay.L, S->S, seed, iter, client, ST(be)->stream));
+  CU_TRY(detcgd_k_sketch_sample(S->lay.L, S->S, seed, iter, client, 1, ST(be)->stream));
   return DETCGD_OK;
 }
 
@@ -346,7 +357,7 @@ static int cuda_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int
 }
 
 static int cuda_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, int round32, DcVec* vals) {
-  CU_TRY(detcgd_k_sketch_compress(S->lay.L, B ? B->kind : 0, B ? B->d : NULL, S->S, x->d, round32, vals->d,
+  CU_TRY(detcgd_k_sketch_compress(S->lay.L, B ? B->kind : 0, B ? B->d : NULL, S->S, x->d, 1, round32, 0, vals->d,
                                   ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
@@ -358,47 +369,130 @@ static int cuda_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec*
 
 /* ==== Problems ==== */
 
+static void logreg_free(DevLogreg* lr) {
+  int i;
+  for (i = 0; i < 12; ++i) dev_free(lr->mem[i]);
+  free(lr->h_row_off);
+  memset(lr, 0, sizeof *lr);
+}
+
+/* Host CSR/CSC of n clients' rows concatenated in client order (CSC rows increasing in a column). */
+typedef struct HostLogreg { int64_t *row_off, *rowptr, *colptr; int32_t *col, *row; double *val, *cval, *label; } HostLogreg;
+
+static void host_logreg_free(HostLogreg* h) {
+  free(h->row_off); free(h->rowptr); free(h->colptr); free(h->col); free(h->row);
+  free(h->val); free(h->cval); free(h->label);
+}
+
+static int host_logreg_build(int n, const DcHostProblem* hosts, HostLogreg* H, int64_t* nrows, int64_t* nnz) {
+  int64_t d = hosts[0].layout->dim, j, q, r = 0, e = 0, *fill;
+  int c;
+  memset(H, 0, sizeof *H);
+  *nrows = *nnz = 0;
+  for (c = 0; c < n; ++c) {
+    *nrows += hosts[c].nrows;
+    *nnz += hosts[c].rowptr[hosts[c].nrows] - hosts[c].rowptr[0];
+  }
+  H->row_off = (int64_t*)dc_calloc((size_t)n + 1, sizeof(int64_t));
+  H->rowptr = (int64_t*)dc_calloc((size_t)*nrows + 1, sizeof(int64_t));
+  H->colptr = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
+  H->col = (int32_t*)dc_calloc((size_t)*nnz + 1, sizeof(int32_t));
+  H->row = (int32_t*)dc_calloc((size_t)*nnz + 1, sizeof(int32_t));
+  H->val = (double*)dc_calloc((size_t)*nnz + 1, sizeof(double));
+  H->cval = (double*)dc_calloc((size_t)*nnz + 1, sizeof(double));
+  H->label = (double*)dc_calloc((size_t)*nrows + 1, sizeof(double));
+  fill = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
+  if (!H->row_off || !H->rowptr || !H->colptr || !H->col || !H->row || !H->val || !H->cval || !H->label || !fill) {
+    free(fill);
+    host_logreg_free(H);
+    return DETCGD_ERR_ALLOC;
+  }
+  for (c = 0; c < n; ++c) { /* CSR: rows of client c after those of 0..c-1 */
+    const DcHostProblem* h = &hosts[c];
+    for (j = 0; j < h->nrows; ++j, ++r) {
+      for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q, ++e) {
+        H->col[e] = h->colidx[q];
+        H->val[e] = h->val[q];
+        H->colptr[h->colidx[q] + 1]++;
+      }
+      H->rowptr[r + 1] = e;
+      H->label[r] = h->label[j];
+    }
+    H->row_off[c + 1] = r;
+  }
+  for (j = 0; j < d; ++j) H->colptr[j + 1] += H->colptr[j];
+  for (j = 0; j < *nrows; ++j) /* CSC by a counting sort over rows in increasing order */
+    for (q = H->rowptr[j]; q < H->rowptr[j + 1]; ++q) {
+      int64_t at = H->colptr[H->col[q]] + fill[H->col[q]]++;
+      H->row[at] = (int32_t)j;
+      H->cval[at] = H->val[q];
+    }
+  free(fill);
+  return DETCGD_OK;
+}
+
+/* Device copy of n clients' logreg-nc rows. */
+static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLogreg* lr) {
+  int64_t d = hosts[0].layout->dim, nrows, nnz;
+  DcDevLogreg* P = &lr->P;
+  HostLogreg H;
+  int st = host_logreg_build(n, hosts, &H, &nrows, &nnz);
+  memset(lr, 0, sizeof *lr);
+  if (st) return st;
+  P->nclients = n;
+  P->dim = d;
+  st = upload_new(be, &lr->mem[0], H.row_off, (size_t)(n + 1) * sizeof(int64_t), "client row offsets");
+  if (!st) st = upload_new(be, &lr->mem[1], H.rowptr, (size_t)(nrows + 1) * sizeof(int64_t), "CSR row pointers");
+  if (!st) st = upload_new(be, &lr->mem[2], H.col, (size_t)nnz * sizeof(int32_t), "CSR columns");
+  if (!st) st = upload_new(be, &lr->mem[3], H.val, (size_t)nnz * sizeof(double), "CSR values");
+  if (!st) st = upload_new(be, &lr->mem[4], H.label, (size_t)nrows * sizeof(double), "labels");
+  if (!st) st = upload_new(be, &lr->mem[5], H.colptr, (size_t)(d + 1) * sizeof(int64_t), "CSC column pointers");
+  if (!st) st = upload_new(be, &lr->mem[6], H.row, (size_t)nnz * sizeof(int32_t), "CSC rows");
+  if (!st) st = upload_new(be, &lr->mem[7], H.cval, (size_t)nnz * sizeof(double), "CSC values");
+  if (!st) st = dev_alloc(&lr->mem[8], (size_t)nrows * sizeof(double), "row weights");
+  if (!st) st = dev_alloc(&lr->mem[9], (size_t)nrows * sizeof(double), "row losses");
+  if (!st) st = dev_alloc(&lr->mem[10], (size_t)d * sizeof(double), "regulariser terms");
+  if (!st) {
+    P->row_off = (const int64_t*)lr->mem[0];
+    P->rowptr = (const int64_t*)lr->mem[1];
+    P->col = (const int32_t*)lr->mem[2];
+    P->val = (const double*)lr->mem[3];
+    P->label = (const double*)lr->mem[4];
+    P->colptr = (const int64_t*)lr->mem[5];
+    P->row = (const int32_t*)lr->mem[6];
+    P->cval = (const double*)lr->mem[7];
+    P->w = (double*)lr->mem[8];
+    P->loss = (double*)lr->mem[9];
+    P->reg = (double*)lr->mem[10];
+    lr->h_row_off = H.row_off;
+    H.row_off = NULL;
+  }
+  host_logreg_free(&H);
+  if (st) logreg_free(lr);
+  return st;
+}
+
+/* G + (c - c0) dim = grad f_c(x) for clients c0..c0+nc-1; fc[c - c0] = f_c(x) when fc != NULL */
+static int logreg_grads(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, const double* x, double* G,
+                        double* fc) {
+  CudaState* s = ST(be);
+  CU_TRY(detcgd_k_logreg_grad(lr->P, lr->h_row_off[c0], lr->h_row_off[c0 + nc], c0, nc, x, lambda, G, s->grid_cap,
+                              s->stream));
+  if (!fc) return DETCGD_OK;
+  CU_TRY(detcgd_k_dot(lr->P.dim, lr->P.reg, NULL, s->d_partials, s->d_scalars, s->grid_cap, s->stream));
+  CU_TRY(detcgd_k_logreg_client_f(lr->P, c0, nc, lambda, s->d_scalars, fc, s->stream));
+  return DETCGD_OK;
+}
+
 static void cuda_problem_destroy(DcBackend* be, DcProbData** P) {
   DcProbData* p;
   (void)be;
   if (!P || !*P) return;
   p = *P;
-  dev_free(p->d_rowptr); dev_free(p->d_colptr); dev_free(p->d_col); dev_free(p->d_row); dev_free(p->d_val);
-  dev_free(p->d_cval); dev_free(p->d_label); dev_free(p->d_w); dev_free(p->d_loss); dev_free(p->d_reg);
+  logreg_free(&p->lr);
   dev_free(p->d_A); dev_free(p->d_c); dev_free(p->d_partials); dev_free(p->lay.mem);
   free(p);
   *P = NULL;
-}
-
-/* CSR rows [rowptr[0], rowptr[n]) of h, rebased, and their CSC (rows increasing within a column). */
-static int logreg_upload(DcBackend* be, const DcHostProblem* h, DcProbData* p) {
-  int64_t n = h->nrows, d = h->layout->dim, base = h->rowptr[0], nnz = h->rowptr[n] - base, j, q;
-  int64_t *rowptr = (int64_t*)dc_calloc((size_t)n + 1, sizeof(int64_t)), *colptr = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
-  int32_t* row = (int32_t*)dc_calloc((size_t)nnz, sizeof(int32_t));
-  double* cval = (double*)dc_calloc((size_t)nnz, sizeof(double));
-  int64_t* fill = (int64_t*)dc_calloc((size_t)d, sizeof(int64_t));
-  int st = (rowptr && colptr && row && cval && fill) ? DETCGD_OK : DETCGD_ERR_ALLOC;
-  for (j = 0; st == DETCGD_OK && j <= n; ++j) rowptr[j] = h->rowptr[j] - base;
-  for (q = base; st == DETCGD_OK && q < base + nnz; ++q) colptr[h->colidx[q] + 1]++;
-  for (j = 0; st == DETCGD_OK && j < d; ++j) colptr[j + 1] += colptr[j];
-  for (j = 0; st == DETCGD_OK && j < n; ++j)
-    for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q) {
-      int64_t at = colptr[h->colidx[q]] + fill[h->colidx[q]]++;
-      row[at] = (int32_t)j;
-      cval[at] = h->val[q];
-    }
-  if (!st) st = upload_new(be, (void**)&p->d_rowptr, rowptr, (size_t)(n + 1) * sizeof(int64_t), "CSR row pointers");
-  if (!st) st = upload_new(be, (void**)&p->d_col, h->colidx + base, (size_t)nnz * sizeof(int32_t), "CSR columns");
-  if (!st) st = upload_new(be, (void**)&p->d_val, h->val + base, (size_t)nnz * sizeof(double), "CSR values");
-  if (!st) st = upload_new(be, (void**)&p->d_label, h->label, (size_t)n * sizeof(double), "labels");
-  if (!st) st = upload_new(be, (void**)&p->d_colptr, colptr, (size_t)(d + 1) * sizeof(int64_t), "CSC column pointers");
-  if (!st) st = upload_new(be, (void**)&p->d_row, row, (size_t)nnz * sizeof(int32_t), "CSC rows");
-  if (!st) st = upload_new(be, (void**)&p->d_cval, cval, (size_t)nnz * sizeof(double), "CSC values");
-  if (!st) st = dev_alloc((void**)&p->d_w, (size_t)n * sizeof(double), "row weights");
-  if (!st) st = dev_alloc((void**)&p->d_loss, (size_t)n * sizeof(double), "row losses");
-  if (!st) st = dev_alloc((void**)&p->d_reg, (size_t)d * sizeof(double), "regulariser terms");
-  free(rowptr); free(colptr); free(row); free(cval); free(fill);
-  return st;
 }
 
 static int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData** P) {
@@ -408,9 +502,8 @@ static int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData
   if (!*P) return DETCGD_ERR_ALLOC;
   (*P)->kind = h->kind;
   (*P)->lambda = h->lambda;
-  (*P)->nrows = h->nrows;
   st = layout_create(be, lay, &(*P)->lay);
-  if (!st && h->kind == DETCGD_PROBLEM_LOGREG_NC) st = logreg_upload(be, h, *P);
+  if (!st && h->kind == DETCGD_PROBLEM_LOGREG_NC) st = logreg_upload(be, 1, h, &(*P)->lr);
   if (!st && h->kind == DETCGD_PROBLEM_QUAD_NC) {
     st = upload_new(be, (void**)&(*P)->d_A, h->A, (size_t)lay->moff[lay->nblocks] * sizeof(double), "quad-nc blocks");
     if (!st) st = upload_new(be, (void**)&(*P)->d_c, h->c, (size_t)lay->dim * sizeof(double), "quad-nc centres");
@@ -427,14 +520,92 @@ static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x,
     if (fslot >= 0) CU_TRY(detcgd_k_sum(P->lay.L.ntiles, P->d_partials, m->d + fslot, s->stream));
     return DETCGD_OK;
   }
-  CU_TRY(detcgd_k_logreg_rows(P->nrows, P->d_rowptr, P->d_col, P->d_val, P->d_label, x->d, P->d_w, P->d_loss, s->stream));
-  CU_TRY(detcgd_k_logreg_cols(P->lay.L.dim, P->d_colptr, P->d_row, P->d_cval, P->d_w, x->d, P->lambda, g->d, P->d_reg,
-                              s->grid_cap, s->stream));
-  if (fslot < 0) return DETCGD_OK;
-  /* f = (1/N) sum_j loss_j + lam sum_c reg_c */
-  CU_TRY(detcgd_k_dot(P->nrows, P->d_loss, NULL, s->d_partials, s->d_scalars, s->grid_cap, s->stream));
-  CU_TRY(detcgd_k_dot(P->lay.L.dim, P->d_reg, NULL, s->d_partials, s->d_scalars + 1, s->grid_cap, s->stream));
-  CU_TRY(detcgd_k_combine(m->d + fslot, 1.0 / (double)P->nrows, s->d_scalars, P->lambda, s->d_scalars + 1, s->stream));
+  return logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d, fslot >= 0 ? m->d + fslot : NULL);
+}
+
+/* ==== Clients: `chunk` clients per launch ==== */
+
+static void cuda_clients_destroy(DcBackend* be, DcClients** C) {
+  DcClients* c;
+  (void)be;
+  if (!C || !*C) return;
+  c = *C;
+  logreg_free(&c->lr);
+  dev_free(c->d_G); dev_free(c->d_M); dev_free(c->d_fc); dev_free(c->d_scale); dev_free(c->d_idx);
+  dev_free(c->d_count); dev_free(c->d_mark);
+  free(c);
+  *C = NULL;
+}
+
+/* Scratch of one chunk of clients: at most 256 MiB, and at most 65535 clients (a grid's y extent). */
+static int clients_chunk(int n, int64_t dim, int64_t cap, int nblocks) {
+  int64_t per = 17 * dim + 12 * cap + 4 * (int64_t)nblocks + 8, chunk = ((int64_t)256 << 20) / (per > 0 ? per : 1);
+  if (chunk > n) chunk = n;
+  if (chunk > 65535) chunk = 65535;
+  return chunk < 1 ? 1 : (int)chunk;
+}
+
+static int cuda_clients_create(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C) {
+  const DcLayout* lay = spec->layout;
+  int64_t dim = lay->dim, cap = spec->cap_off[lay->nblocks], k;
+  int st;
+  DcClients* c;
+  if (hosts[0].kind != DETCGD_PROBLEM_LOGREG_NC)
+    return dc_fail(DETCGD_ERR_ARG, "clients (cuda): only logreg-nc problems are split over clients");
+  *C = c = (DcClients*)dc_calloc(1, sizeof(DcClients));
+  if (!c) return DETCGD_ERR_ALLOC;
+  c->n = n;
+  c->lambda = hosts[0].lambda;
+  c->chunk = clients_chunk(n, dim, cap, lay->nblocks);
+  k = c->chunk;
+  st = logreg_upload(be, n, hosts, &c->lr);
+  if (!st) st = dev_alloc((void**)&c->d_G, (size_t)(k * dim) * sizeof(double), "client gradients");
+  if (!st) st = dev_alloc((void**)&c->d_M, (size_t)(k * dim) * sizeof(double), "client messages");
+  if (!st) st = dev_alloc((void**)&c->d_fc, (size_t)k * sizeof(double), "client losses");
+  if (!st) st = dev_alloc((void**)&c->d_idx, (size_t)(k * cap) * sizeof(int), "client sketch indices");
+  if (!st) st = dev_alloc((void**)&c->d_scale, (size_t)(k * cap) * sizeof(double), "client sketch scales");
+  if (!st) st = dev_alloc((void**)&c->d_count, (size_t)(k * lay->nblocks) * sizeof(int), "client sketch counts");
+  if (!st) st = dev_alloc((void**)&c->d_mark, (size_t)(k * dim), "client membership tables");
+  if (!st) {
+    cudaError_t e = cudaMemsetAsync(c->d_mark, 0, (size_t)(k * dim), ST(be)->stream);
+    if (e != cudaSuccess) st = cuda_fail(e, "cudaMemsetAsync", __FILE__, __LINE__);
+  }
+  if (st) cuda_clients_destroy(be, C);
+  return st;
+}
+
+/* Messages of clients c0..c0+nc-1 (gradients in G) added to y in client order, via M zero but
+ * at the kept coordinates: y_j + 0.0 leaves y_j as it is, so the bits equal per-client accumulation. */
+static int clients_messages(DcBackend* be, DcClients* C, int c0, int nc, const DcBlocks* B, DcSketch* S,
+                            uint64_t seed, uint32_t iter, int round32, DcVec* y) {
+  CudaState* s = ST(be);
+  DcDevSketch slices = S->S;
+  int64_t dim = y->n;
+  slices.idx = C->d_idx;
+  slices.scale = C->d_scale;
+  slices.count = C->d_count;
+  slices.mark = C->d_mark;
+  CU_TRY(detcgd_k_sketch_sample(S->lay.L, slices, seed, iter, (uint32_t)c0, nc, s->stream));
+  CU_TRY(cudaMemsetAsync(C->d_M, 0, (size_t)((int64_t)nc * dim) * sizeof(double), s->stream));
+  CU_TRY(detcgd_k_sketch_compress(S->lay.L, B ? B->kind : 0, B ? B->d : NULL, slices, C->d_G, nc, round32, 1, C->d_M,
+                                  s->grid_cap, s->stream));
+  CU_TRY(detcgd_k_colsum(dim, nc, C->d_M, 1.0, y->d, s->grid_cap, s->stream));
+  return DETCGD_OK;
+}
+
+static int cuda_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend,
+                              const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y) {
+  CudaState* s = ST(be);
+  int c0, st;
+  CU_TRY(detcgd_k_fill(g->d, g->n, 0.0, s->grid_cap, s->stream));
+  if (nsend > 0) CU_TRY(detcgd_k_fill(y->d, y->n, 0.0, s->grid_cap, s->stream));
+  for (c0 = 0; c0 < C->n; c0 += C->chunk) {
+    int nc = C->n - c0 < C->chunk ? C->n - c0 : C->chunk, nm = nsend - c0 < nc ? nsend - c0 : nc;
+    if ((st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, C->d_G, fslot >= 0 ? C->d_fc : NULL))) return st;
+    CU_TRY(detcgd_k_colsum(g->n, nc, C->d_G, 1.0 / C->n, g->d, s->grid_cap, s->stream));
+    if (fslot >= 0) CU_TRY(detcgd_k_sum_seq(nc, C->d_fc, m->d + fslot, c0 > 0, s->stream));
+    if (nm > 0 && (st = clients_messages(be, C, c0, nm, B, S, seed, iter, round32, y))) return st;
+  }
   return DETCGD_OK;
 }
 
@@ -497,6 +668,7 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_sketch_create, cuda_sketch_destroy, cuda_sketch_sample, cuda_sketch_read, cuda_sketch_load,
   cuda_sketch_tally, cuda_sketch_set_tally, cuda_sketch_compress, cuda_sketch_accumulate,
   cuda_problem_create, cuda_problem_destroy, cuda_problem_grad,
+  cuda_clients_create, cuda_clients_destroy, cuda_clients_round,
   cuda_sync, cuda_range,
   cuda_mc_moment
 };

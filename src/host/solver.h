@@ -14,7 +14,7 @@
 #include "transport.h"
 
 /* Slots of the metrics vector. */
-enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_FC, M_COUNT };
+enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_COUNT };
 
 /* Phases of an iteration, timed with profile = 1 and marked as NVTX ranges. */
 typedef enum DcPhase { PH_GRAD = 0, PH_METRICS, PH_SKETCH, PH_APPLY, PH_COMM, PH_TRACE, PH_COUNT } DcPhase;
@@ -34,6 +34,7 @@ struct DetcgdSolver {
   int dist;                     /* 1 when problem has clients */
   int nclients;
   DcProbData** Pc;              /* owns: one per client */
+  DcClients* C;                 /* owns: every client, for rounds over all of them */
   DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, message values */
   DcTransport tr;               /* owns */
   DcDistTheory dtheory;

@@ -8,6 +8,9 @@
  *
  * Both modes run the same arithmetic in the same order (clients 0..n-1, kept
  * coordinates in draw order), so they produce the same trajectory bit for bit.
+ * Rank 0 evaluates every client in one backend round (clients_round: all
+ * clients' gradients and its own clients' messages at once); a client rank
+ * evaluates its clients one by one to pack their messages.
  * A message carries, per client: its id, then unless the seed is shared the
  * per-layer counts and the kept indices, then the values (float32 when
  * value-bits = 32, float64 otherwise).  The server checks every field.
@@ -57,6 +60,8 @@ int dc_dist_setup(DetcgdSolver* s) {
     return DETCGD_ERR_ALLOC;
   for (c = 0; c < s->nclients; ++c)
     if ((st = o->problem_create(&s->be, &s->problem->client_host[c], &s->Pc[c])) != DETCGD_OK) return st;
+  if ((st = o->clients_create(&s->be, s->nclients, s->problem->client_host, &s->sketch_spec, &s->C)) != DETCGD_OK)
+    return st;
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
       (st = o->vec_create(&s->be, cap, &s->vals)) || (st = o->sketch_create(&s->be, &s->sketch_spec, &s->S)))
     return st;
@@ -69,6 +74,7 @@ void dc_dist_free(DetcgdSolver* s) {
   if (s->Pc) for (c = 0; c < s->nclients; ++c) o->problem_destroy(&s->be, &s->Pc[c]);
   free(s->Pc);
   s->Pc = NULL;
+  o->clients_destroy(&s->be, &s->C);
   o->vec_destroy(&s->be, &s->gc);
   o->vec_destroy(&s->be, &s->agg);
   o->vec_destroy(&s->be, &s->vals);
@@ -82,15 +88,7 @@ void dc_dist_free(DetcgdSolver* s) {
 }
 
 int dc_dist_full_gradient(DetcgdSolver* s, int with_f) {
-  const DcBackendOps* o = s->be.ops;
-  int c, st = o->vec_fill(&s->be, s->g, 0.0);
-  if (st == DETCGD_OK && with_f) st = o->metric_set(&s->be, s->metrics, M_F, 0.0);
-  for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
-    st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, with_f ? M_FC : -1);
-    if (st == DETCGD_OK) st = o->axpy(&s->be, 1.0 / s->nclients, s->gc, s->g);
-    if (st == DETCGD_OK && with_f) st = o->metric_add(&s->be, s->metrics, M_F, M_FC);
-  }
-  return st;
+  return s->be.ops->clients_round(&s->be, s->C, s->x, s->g, s->metrics, with_f ? M_F : -1, 0, NULL, NULL, 0, 0, 0, NULL);
 }
 
 /* ==== Messages ==== */
@@ -286,34 +284,24 @@ static int client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_COMM) : st;
 }
 
-/* Server, client c: its gradient enters the metrics; its message (if hosted here) the aggregate. */
-static int server_client(DetcgdSolver* s, int c, int64_t k, int is_trace) {
+/* Server: g and, at trace points, f from every client; a = the sum of its own clients' messages. */
+static int server_round(DetcgdSolver* s, int64_t k, int is_trace) {
   const DcBackendOps* o = s->be.ops;
   int st;
   dc_phase_begin(s, PH_GRAD);
-  st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, is_trace ? M_FC : -1);
-  if (st == DETCGD_OK) st = o->axpy(&s->be, 1.0 / s->nclients, s->gc, s->g);
-  if (st == DETCGD_OK && is_trace) st = o->metric_add(&s->be, s->metrics, M_F, M_FC);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
-  if (st != DETCGD_OK || c >= s->tr.last_client) return st;
-  dc_phase_begin(s, PH_SKETCH);
-  st = client_message(s, c, k);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
-  dc_phase_begin(s, PH_APPLY);
-  if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, 1.0, s->agg);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
+  st = o->clients_round(&s->be, s->C, s->x, s->g, s->metrics, is_trace ? M_F : -1, s->tr.last_client,
+                        s->settings.method == DETCGD_METHOD_DET2 ? s->D : NULL, s->S, s->settings.seed, (uint32_t)k,
+                        s->settings.comm.value_bits == 32, s->agg);
+  return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
 }
 
 int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
   const DcBackendOps* o = s->be.ops;
-  int c, st;
+  int st;
   if (s->tr.rank != 0) return client_rank_iteration(s, k, stop);
   /* the server's own clients, and the metrics of x^k on the full data */
   st = is_trace ? o->sketch_tally(&s->be, s->S, &s->row_coords, &s->row_bits) : DETCGD_OK;
-  if (st == DETCGD_OK) st = o->vec_fill(&s->be, s->g, 0.0);
-  if (st == DETCGD_OK) st = o->vec_fill(&s->be, s->agg, 0.0);
-  if (st == DETCGD_OK && is_trace) st = o->metric_set(&s->be, s->metrics, M_F, 0.0);
-  for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) st = server_client(s, c, k, is_trace);
+  if (st == DETCGD_OK) st = server_round(s, k, is_trace);
   dc_phase_begin(s, PH_METRICS);
   if (st == DETCGD_OK) st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
   if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);

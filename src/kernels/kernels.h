@@ -46,6 +46,25 @@ typedef struct DcDevSketch {
   int value_bits, send_indices, layer_flag_bits;
 } DcDevSketch;
 
+/* logreg-nc data of one or more clients: their CSR rows concatenated in client order (client c
+ * owns rows [row_off[c], row_off[c+1])), the CSC of the whole with rows increasing in a column,
+ * and per-row and per-coordinate scratch. */
+typedef struct DcDevLogreg {
+  int nclients;
+  int64_t dim;
+  const int64_t* row_off;  /* nclients + 1 */
+  const int64_t* rowptr;   /* CSR */
+  const int32_t* col;
+  const double* val;
+  const double* label;
+  const int64_t* colptr;   /* CSC */
+  const int32_t* row;
+  const double* cval;
+  double* w;               /* rows: -b_j / (N_c (1 + e^{z_j})) */
+  double* loss;            /* rows: log(1 + e^{-z_j}) */
+  double* reg;             /* dim: x_i^2 / (1 + x_i^2) */
+} DcDevLogreg;
+
 /* ---- vectors and reductions (vector.cu) ---- */
 cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s);
 /* y += a x */
@@ -53,6 +72,10 @@ cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int g
 /* out[0] = sum_i x_i y_i (y may be NULL: sum_i x_i); partials holds DC_K_RED_MAX doubles */
 cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y, double* partials, double* out,
                          int grid_cap, cudaStream_t s);
+/* y_j += alpha sum_c X[c n + j] over c = 0..nc-1 in order: the same bits as nc calls of axpy */
+cudaError_t detcgd_k_colsum(int64_t n, int nc, const double* X, double alpha, double* y, int grid_cap, cudaStream_t s);
+/* out[0] = (add ? out[0] : 0) + v_0 + ... + v_{n-1}, left to right */
+cudaError_t detcgd_k_sum_seq(int n, const double* v, double* out, int add, cudaStream_t s);
 /* out[0] = sum of n partials in a fixed order */
 cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStream_t s);
 /* m[dst] = (add ? m[dst] : 0) + m[src] (src >= 0) or v (src < 0) */
@@ -71,13 +94,17 @@ cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, int kind, const double* B, DcD
 cudaError_t detcgd_k_bd_quadform(DcDevLayout L, int kind, const double* B, const double* x, double* partials,
                                  double* out, int grid_cap, cudaStream_t s);
 
-/* ---- sketches (sketch.cu) ---- */
-cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t client,
+/* ---- sketches (sketch.cu) ----
+ * Batched over nc clients c0..c0+nc-1: client slice cc of the draw arrays is idx, scale + cc cap,
+ * count + cc nblocks, mark + cc dim (nc = 1: the plain draw). */
+cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t c0, int nc,
                                    cudaStream_t s);
 /* adds the current counts to the tally (after a host load) */
 cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaStream_t s);
-cudaError_t detcgd_k_sketch_compress(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
-                                     int round32, double* vals, int grid_cap, cudaStream_t s);
+/* message values of slice cc from x = X + cc dim: s_t (B x)_{j_t} (B != NULL) or s_t x_{j_t}, float-rounded
+ * when round32; at out + cc cap + t, or scattered to out + cc dim + voff_i + j_t (out zero elsewhere) */
+cudaError_t detcgd_k_sketch_compress(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* X, int nc,
+                                     int round32, int scatter, double* out, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, const double* vals, double alpha, double* y,
                                        int grid_cap, cudaStream_t s);
 /* Monte Carlo E[S A S] of one layer: nparts blocks, partial sums in psum/psq (nparts m^2 each),
@@ -87,13 +114,13 @@ cudaError_t detcgd_k_mc_moment(const DcSketchLayer* layer, const double* aux, ui
                                double* psq, unsigned char* marks, double* mean, double* std_err, cudaStream_t s);
 
 /* ---- problems (problem.cu) ---- */
-/* logreg-nc: z_j = b_j a_j.x, w_j = -b_j/(N(1+e^{z_j})), loss_j = log(1+e^{-z_j}) */
-cudaError_t detcgd_k_logreg_rows(int64_t nrows, const int64_t* rowptr, const int32_t* col, const double* val,
-                                 const double* label, const double* x, double* w, double* loss, cudaStream_t s);
-/* g_c = sum_j A_jc w_j over the CSC of A, + 2 lam x_c/(1+x_c^2)^2; reg_c = x_c^2/(1+x_c^2) */
-cudaError_t detcgd_k_logreg_cols(int64_t dim, const int64_t* colptr, const int32_t* row, const double* val,
-                                 const double* w, const double* x, double lambda, double* g, double* reg,
-                                 int grid_cap, cudaStream_t s);
+/* logreg-nc, clients c0..c0+nc-1 (rows [r0, r1) are theirs): G + (c - c0) dim = grad f_c(x); also w, loss
+ * of those rows and reg */
+cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, const double* x,
+                                 double lambda, double* G, int grid_cap, cudaStream_t s);
+/* after detcgd_k_logreg_grad: fc[c - c0] = f_c(x) = (1/N_c) sum loss_j + lam reg_sum[0] (reg_sum = sum_i reg_i) */
+cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum, double* fc,
+                                     cudaStream_t s);
 /* quad-nc: g_i = A_i (x_i - c_i) + reg'; per-tile partials of f into partials[ntiles] */
 cudaError_t detcgd_k_quad_grad(DcDevLayout L, const double* A, const double* c, const double* x, double lambda,
                                double* g, double* partials, cudaStream_t s);

@@ -1,11 +1,14 @@
 /*
  * problem.cu -- gradients and losses on the device.
  *
- * logreg-nc: f = (1/N) sum_j log(1 + e^{-z_j}) + lam sum_c x_c^2/(1+x_c^2), z_j = b_j a_j.x;
- *   grad = A^T w + 2 lam x/(1+x^2)^2, w_j = -b_j / (N (1 + e^{z_j})).
- *   A x by rows (CSR, one warp per row) and A^T w by columns (CSC, one thread per
- *   column, rows in increasing order): no atomics, and each gradient entry is
- *   summed in the CPU's order.
+ * logreg-nc, client c with rows R_c (N_c = |R_c|):
+ *   f_c = (1/N_c) sum_{j in R_c} log(1 + e^{-z_j}) + lam sum_i x_i^2/(1+x_i^2),  z_j = b_j a_j.x;
+ *   grad f_c = sum_{j in R_c} w_j a_j + 2 lam x/(1+x^2)^2,  w_j = -b_j / (N_c (1 + e^{z_j})).
+ *   The clients' rows are concatenated in client order (one client: the whole problem).  A x by
+ *   rows (CSR, one warp per row) and A_c^T w by columns (CSC, one thread per client and column,
+ *   the client's rows found by binary search and summed in increasing order): no atomics, each
+ *   gradient entry summed in the CPU's order, and one client's gradient the same bits whether
+ *   computed alone or in a batch.
  * quad-nc: grad_i = A_i (x_i - c_i) + 2 lam x/(1+x^2)^2, f = sum 1/2 r^T A r + lam sum x^2/(1+x^2).
  */
 #include "common.cuh"
@@ -13,48 +16,74 @@
 /* log(1 + exp(-z)) without overflow */
 __device__ __forceinline__ double log1p_exp_neg(double z) { return z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z)); }
 
-static __global__ void logreg_rows_kernel(int64_t nrows, const int64_t* __restrict__ rowptr, const int32_t* __restrict__ col,
-                                          const double* __restrict__ val, const double* __restrict__ label,
-                                          const double* __restrict__ x, double* __restrict__ w, double* __restrict__ loss) {
+/* first p in [lo, hi) with row[p] >= r (rows increasing) */
+__device__ __forceinline__ int64_t lower_row(const int32_t* __restrict__ row, int64_t lo, int64_t hi, int64_t r) {
+  while (lo < hi) {
+    int64_t mid = lo + ((hi - lo) >> 1);
+    if (row[mid] < r) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/* rows j in [r0, r1): w_j and loss_j */
+static __global__ void logreg_rows_kernel(DcDevLogreg P, int64_t r0, int64_t r1, const double* __restrict__ x) {
   int lane = threadIdx.x & 31;
   int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
-  double invn = 1.0 / (double)nrows;
-  for (int64_t j = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); j < nrows; j += warps) {
-    double z = 0.0;
-    for (int64_t p = rowptr[j] + lane; p < rowptr[j + 1]; p += 32) z += val[p] * x[col[p]];
+  for (int64_t j = r0 + blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); j < r1; j += warps) {
+    int c = dc_find_block(P.row_off, P.nclients, j);
+    double z = 0.0, invn = 1.0 / (double)(P.row_off[c + 1] - P.row_off[c]);
+    for (int64_t p = P.rowptr[j] + lane; p < P.rowptr[j + 1]; p += 32) z += P.val[p] * x[P.col[p]];
     z = dc_warp_sum(z);
     if (lane == 0) {
-      z *= label[j];
-      loss[j] = log1p_exp_neg(z);
-      w[j] = -label[j] * invn / (1.0 + exp(z));
+      z *= P.label[j];
+      P.loss[j] = log1p_exp_neg(z);
+      P.w[j] = -P.label[j] * invn / (1.0 + exp(z));
     }
   }
 }
 
-static __global__ void logreg_cols_kernel(int64_t dim, const int64_t* __restrict__ colptr, const int32_t* __restrict__ row,
-                                          const double* __restrict__ val, const double* __restrict__ w,
-                                          const double* __restrict__ x, double lambda, double* __restrict__ g,
-                                          double* __restrict__ reg) {
-  for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < dim; c += (int64_t)blockDim.x * gridDim.x) {
-    double s = 0.0, t = 1.0 + x[c] * x[c];
-    for (int64_t p = colptr[c]; p < colptr[c + 1]; ++p) s += w[row[p]] * val[p];
-    g[c] = s + 2.0 * lambda * x[c] / (t * t);
-    reg[c] = x[c] * x[c] / t;
+/* t = (c - c0) dim + i for clients c0..c0+nc-1: G_t = (grad f_c)_i; reg_i = x_i^2/(1+x_i^2) */
+static __global__ void logreg_cols_kernel(DcDevLogreg P, int c0, int nc, const double* __restrict__ x, double lambda,
+                                          double* __restrict__ G) {
+  int64_t n = (int64_t)nc * P.dim;
+  for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < n; t += (int64_t)blockDim.x * gridDim.x) {
+    int64_t i = t % P.dim;
+    int c = c0 + (int)(t / P.dim);
+    int64_t lo = lower_row(P.row, P.colptr[i], P.colptr[i + 1], P.row_off[c]);
+    int64_t hi = lower_row(P.row, lo, P.colptr[i + 1], P.row_off[c + 1]);
+    double s = 0.0, tt = 1.0 + x[i] * x[i];
+    for (int64_t p = lo; p < hi; ++p) s += P.w[P.row[p]] * P.cval[p];
+    G[t] = s + 2.0 * lambda * x[i] / (tt * tt);
+    if (c == c0) P.reg[i] = x[i] * x[i] / tt;
   }
 }
 
-extern "C" cudaError_t detcgd_k_logreg_rows(int64_t nrows, const int64_t* rowptr, const int32_t* col, const double* val,
-                                            const double* label, const double* x, double* w, double* loss, cudaStream_t s) {
-  if (nrows == 0) return cudaSuccess;
-  logreg_rows_kernel<<<dc_grid(nrows * 32, DC_K_THREADS, 1 << 20), DC_K_THREADS, 0, s>>>(nrows, rowptr, col, val, label, x, w, loss);
+/* block b: fc[b] = (1/N_c) sum_{j in R_c} loss_j + lam reg_sum for client c = c0 + b */
+static __global__ void logreg_client_f_kernel(DcDevLogreg P, int c0, double lambda, const double* __restrict__ reg_sum,
+                                              double* __restrict__ fc) {
+  int c = c0 + blockIdx.x;
+  double v = 0.0;
+  for (int64_t j = P.row_off[c] + threadIdx.x; j < P.row_off[c + 1]; j += blockDim.x) v += P.loss[j];
+  v = dc_block_sum(v);
+  if (threadIdx.x == 0) fc[blockIdx.x] = v / (double)(P.row_off[c + 1] - P.row_off[c]) + lambda * reg_sum[0];
+}
+
+extern "C" cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, const double* x,
+                                            double lambda, double* G, int grid_cap, cudaStream_t s) {
+  cudaError_t e;
+  if (nc <= 0 || P.dim == 0) return cudaSuccess;
+  if (r1 > r0) {
+    logreg_rows_kernel<<<dc_grid((r1 - r0) * 32, DC_K_THREADS, 1 << 20), DC_K_THREADS, 0, s>>>(P, r0, r1, x);
+    if ((e = cudaGetLastError()) != cudaSuccess) return e;
+  }
+  logreg_cols_kernel<<<dc_grid((int64_t)nc * P.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(P, c0, nc, x, lambda, G);
   return cudaGetLastError();
 }
 
-extern "C" cudaError_t detcgd_k_logreg_cols(int64_t dim, const int64_t* colptr, const int32_t* row, const double* val,
-                                            const double* w, const double* x, double lambda, double* g, double* reg,
-                                            int grid_cap, cudaStream_t s) {
-  if (dim == 0) return cudaSuccess;
-  logreg_cols_kernel<<<dc_grid(dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(dim, colptr, row, val, w, x, lambda, g, reg);
+extern "C" cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum,
+                                                double* fc, cudaStream_t s) {
+  if (nc <= 0) return cudaSuccess;
+  logreg_client_f_kernel<<<nc, DC_K_THREADS, 0, s>>>(P, c0, lambda, reg_sum, fc);
   return cudaGetLastError();
 }
 

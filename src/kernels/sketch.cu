@@ -13,13 +13,16 @@ __device__ __forceinline__ void tally_layer(DcDevSketch S, int i, int n) {
   atomicAdd(&S.tally[1], bits);
 }
 
-/* one thread per layer: the draw of (seed, iter, client, layer i) */
-static __global__ void sample_kernel(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t client) {
+/* thread per layer i, block row cc: the draw of (seed, iter, client c0 + cc, layer i) into client
+ * slice cc (idx, scale + cc cap; count + cc nblocks; mark + cc dim) */
+static __global__ void sample_kernel(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t c0) {
+  int64_t cc = blockIdx.y;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < L.nblocks; i += blockDim.x * gridDim.x) {
     const DcSketchLayer* layer = &S.layers[i];
-    unsigned char* mark = layer->k > 32 ? S.mark + L.voff[i] : NULL;
-    int n = dc_draw_layer(layer, S.aux, seed, iter, client, (uint32_t)i, S.idx + S.cap_off[i], S.scale + S.cap_off[i], mark);
-    S.count[i] = n;
+    int64_t slot = cc * S.cap + S.cap_off[i];
+    unsigned char* mark = layer->k > 32 ? S.mark + cc * L.dim + L.voff[i] : NULL;
+    int n = dc_draw_layer(layer, S.aux, seed, iter, c0 + (uint32_t)cc, (uint32_t)i, S.idx + slot, S.scale + slot, mark);
+    S.count[cc * L.nblocks + i] = n;
     tally_layer(S, i, n);
   }
 }
@@ -29,8 +32,9 @@ static __global__ void tally_kernel(DcDevLayout L, DcDevSketch S) {
 }
 
 extern "C" cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter,
-                                              uint32_t client, cudaStream_t s) {
-  sample_kernel<<<dc_grid(L.nblocks, 128, 1 << 20), 128, 0, s>>>(L, S, seed, iter, client);
+                                              uint32_t c0, int nc, cudaStream_t s) {
+  if (nc <= 0) return cudaSuccess;
+  sample_kernel<<<dim3(dc_grid(L.nblocks, 128, 1 << 20), nc), 128, 0, s>>>(L, S, seed, iter, c0);
   return cudaGetLastError();
 }
 
@@ -39,27 +43,31 @@ extern "C" cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaS
   return cudaGetLastError();
 }
 
-/* one warp per kept slot g: vals_g = s_g (B_i x_i)_j (kept row j) or s_g x_j; float-rounded when round32 */
+/* one warp per kept slot g of client slice cc (block row): v = s_g (B_i x_i)_j (kept row j) or s_g x_j,
+ * x = X + cc dim; float-rounded when round32; out[cc cap + g] = v, or out[cc dim + voff_i + j] = v (scatter) */
 static __global__ void compress_kernel(DcDevLayout L, int kind, const double* __restrict__ B, DcDevSketch S,
-                                       const double* __restrict__ x, int round32, double* __restrict__ vals) {
+                                       const double* __restrict__ X, int round32, int scatter, double* __restrict__ out) {
   int lane = threadIdx.x & 31;
-  int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
+  int64_t cc = blockIdx.y, warps = (int64_t)gridDim.x * (blockDim.x >> 5);
+  const double* x = X + cc * L.dim;
   for (int64_t g = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); g < S.cap; g += warps) {
     int i = dc_find_block(S.cap_off, L.nblocks, g);
-    if (g - S.cap_off[i] >= S.count[i]) continue;
+    if (g - S.cap_off[i] >= S.count[cc * L.nblocks + i]) continue;
     {
-      int j = S.idx[g];
+      int j = S.idx[cc * S.cap + g];
       double v = B ? dc_kept_row(L, kind, B, i, j, x + L.voff[i], lane) : x[L.voff[i] + j];
-      v *= S.scale[g];
-      if (lane == 0) vals[g] = round32 ? (double)(float)v : v;
+      v *= S.scale[cc * S.cap + g];
+      if (lane == 0) out[scatter ? cc * L.dim + L.voff[i] + j : cc * S.cap + g] = round32 ? (double)(float)v : v;
     }
   }
 }
 
-extern "C" cudaError_t detcgd_k_sketch_compress(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
-                                                int round32, double* vals, int grid_cap, cudaStream_t s) {
-  if (S.cap == 0) return cudaSuccess;
-  compress_kernel<<<dc_grid(S.cap * 32, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, kind, B, S, x, round32, vals);
+extern "C" cudaError_t detcgd_k_sketch_compress(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* X,
+                                                int nc, int round32, int scatter, double* out, int grid_cap,
+                                                cudaStream_t s) {
+  if (S.cap == 0 || nc <= 0) return cudaSuccess;
+  compress_kernel<<<dim3(dc_grid(S.cap * 32, DC_K_THREADS, grid_cap), nc), DC_K_THREADS, 0, s>>>(L, kind, B, S, X, round32,
+                                                                                                  scatter, out);
   return cudaGetLastError();
 }
 

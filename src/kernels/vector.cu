@@ -1,5 +1,6 @@
 /*
- * vector.cu -- fill, axpy, deterministic two-pass reductions, metric slots.
+ * vector.cu -- fill, axpy, column sums in client order, deterministic two-pass reductions,
+ * metric slots.
  */
 #include "common.cuh"
 
@@ -12,6 +13,22 @@ static __global__ void fill_kernel(double* __restrict__ v, int64_t n, double a) 
 static __global__ void axpy_kernel(int64_t n, double a, const double* __restrict__ x, double* __restrict__ y) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x)
     y[i] += a * x[i];
+}
+
+/* y_j += alpha X_cj for c = 0..nc-1 in order (X row-major nc x n): the same bits as nc axpys */
+static __global__ void colsum_kernel(int64_t n, int nc, const double* __restrict__ X, double alpha, double* __restrict__ y) {
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < n; j += (int64_t)blockDim.x * gridDim.x) {
+    double acc = y[j];
+    for (int c = 0; c < nc; ++c) acc += alpha * X[(int64_t)c * n + j];
+    y[j] = acc;
+  }
+}
+
+/* out = (add ? out : 0) + v_0 + v_1 + ... + v_{n-1}, left to right */
+static __global__ void sum_seq_kernel(int n, const double* __restrict__ v, double* out, int add) {
+  double acc = add ? out[0] : 0.0;
+  for (int i = 0; i < n; ++i) acc += v[i];
+  out[0] = acc;
 }
 
 /* partials[b] = sum over block b's grid-stride share of x_i y_i (or x_i) */
@@ -52,6 +69,18 @@ extern "C" cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_ca
 extern "C" cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int grid_cap, cudaStream_t s) {
   if (n <= 0) return cudaSuccess;
   axpy_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, a, x, y);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_colsum(int64_t n, int nc, const double* X, double alpha, double* y, int grid_cap,
+                                       cudaStream_t s) {
+  if (n <= 0 || nc <= 0) return cudaSuccess;
+  colsum_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, nc, X, alpha, y);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_sum_seq(int n, const double* v, double* out, int add, cudaStream_t s) {
+  sum_seq_kernel<<<1, 1, 0, s>>>(n, v, out, add);
   return cudaGetLastError();
 }
 
