@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/device-check.sh -- the whole GPU check in one call on the device machine:
 # build there, run every test (CUDA cases included), compute-sanitizer memcheck
-# and racecheck over the CUDA tests, the end-to-end benchmarks, a table last.
+# and racecheck over the CUDA tests, the per-op harness (copy bandwidth, custom
+# kernels against cuBLAS), the end-to-end configurations with the PyTorch peer,
+# the scaling study up to MEM_GB (default 20) of blocks, a table last.
 #
 # Here, once:   bash bench/fetch-device-debs.sh        (fills .carry/debs)
 # There:        run(command="bash bench/device-check.sh", carry=[".carry"])
@@ -47,16 +49,14 @@ for tool in memcheck racecheck; do
 done
 
 echo "== benchmarks" | tee -a "$OUT/log.txt"
-python3 -c "
-import torch, time
-x = torch.empty(2**28, dtype=torch.float32, device='cuda'); y = torch.empty_like(x)
-for _ in range(3): y.copy_(x)
-torch.cuda.synchronize(); ts = []
-for _ in range(10):
-    t = time.perf_counter(); y.copy_(x); torch.cuda.synchronize(); ts.append(time.perf_counter() - t)
-ts.sort(); print('copy_bandwidth_GBps %.1f' % (2 * x.numel() * 4 / ts[5] / 1e9))" 2>&1 | tee "$OUT/bandwidth.txt"
+build-device/detcgd_bench_kernels --repeats 7 --out "$OUT/kernels.csv" > "$OUT/kernels.txt" 2>&1
+copy=$(awk -F, '$1 == "cuda" && $2 == "copy" {print $9}' "$OUT/kernels.csv")
 REPEATS=3 bash bench/run_gpu.sh build-device/detcgd > "$OUT/bench.txt" 2>&1
 cp bench/out/gpu.csv "$OUT/" 2>/dev/null
+COPY_GBPS=${copy:-0} MEM_GB=${MEM_GB:-20} bash bench/run_scaling.sh build-device/detcgd > "$OUT/scaling.txt" 2>&1
+cp bench/out/scaling_quad.csv bench/out/scaling_clients.csv bench/out/scaling.png "$OUT/" 2>/dev/null
 
 echo "== summary" | tee -a "$OUT/log.txt"
-{ echo "build rc=$build_rc  tests rc=$test_rc  sanitizers:$san"; cat "$OUT/bandwidth.txt"; cat "$OUT/bench.txt"; } | tee -a "$OUT/log.txt"
+{ echo "build rc=$build_rc  tests rc=$test_rc  sanitizers:$san  copy bandwidth ${copy:-?} GB/s"
+  grep -E "^cuda +(dense|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)" "$OUT/kernels.txt"
+  cat "$OUT/bench.txt"; grep -v "^scaling: wrote" "$OUT/scaling.txt"; } | tee -a "$OUT/log.txt"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end timings of the configurations of DESIGN.md section 4 (at sizes that
-# fit one call) on every backend in $BACKENDS (default "cuda cpu"): median of
-# REPEATS runs of the loop (setup excluded), microseconds per iteration.
+# fit one call) on every backend in $BACKENDS (default "cuda cpu"), and the
+# PyTorch peer (bench/peers/torch_detcgd.py, eager and torch.compile) on the same
+# GPU where python3 has torch and sees a device: median of REPEATS runs of the
+# loop (setup excluded), microseconds per iteration, ratios against detcgd cuda.
 #   S  a9a logistic, single node, det-CGD2 rand-k (k = 16), K = 2000
 #   L  quad-nc 16384 layers of 64 (d = 2^20), det-CGD2 rand-k rho = 1/8, K = 200
 #   D  a1a logistic, n = 100 clients, D-det-CGD1 rand-1 (Corollary 1), K = 500
@@ -14,16 +16,27 @@ REPEATS=${REPEATS:-3}
 DATA=../shared/data/libsvm
 OUT=bench/out; mkdir -p $OUT
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# name | detcgd options | PyTorch peer options (empty: no peer; it has no clients)
 CONFIGS=(
-  "S|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000"
-  "L|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200"
-  "D|--data $DATA/a1a --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-1 --stepsize cor1 --iters 500 --f-inf-iters 200"
+  "S|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000|--data $DATA/a9a --lam 0.3 --method det-cgd2 --sketch rand-k --k 16 --iters 2000"
+  "L|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200|--layers 16384x64 --lam 0.1 --method det-cgd2 --sketch rand-k --k 8 --iters 200"
+  "D|--data $DATA/a1a --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-1 --stepsize cor1 --iters 500 --f-inf-iters 200|"
 )
 echo "config,backend,us_per_iter" > $OUT/gpu.csv
 HAVE_GPU=1
 $DETCGD run --problem quad-nc --layers 2 --iters 1 --backend cuda --verbose 0 --progress 0 --f-inf 0 >/dev/null 2>&1 || HAVE_GPU=0
+HAVE_TORCH=1
+python3 -c "import torch, sys; sys.exit(not torch.cuda.is_available())" >/dev/null 2>&1 || HAVE_TORCH=0
+peer() { # name, options, extra flags: median us/iter of the PyTorch peer on the GPU
+  local times=() r
+  for r in $(seq "$REPEATS"); do
+    # shellcheck disable=SC2086
+    times+=("$(python3 bench/peers/torch_detcgd.py $2 $3 --sampler argsort --device cuda | sed -n 's/.*per_iter_s=\([^ ]*\).*/\1/p')")
+  done
+  printf '%s\n' "${times[@]}" | median | awk '{printf "%.2f", $1 * 1e6}'
+}
 for c in "${CONFIGS[@]}"; do
-  IFS='|' read -r name opts <<< "$c"
+  IFS='|' read -r name opts popts <<< "$c"
   for be in $BACKENDS; do
     if [ "$be" = cuda ] && [ $HAVE_GPU = 0 ]; then echo "$name cuda: skipped (no CUDA device or no CUDA build)"; continue; fi
     times=()
@@ -37,5 +50,14 @@ for c in "${CONFIGS[@]}"; do
     us=$(printf '%s\n' "${times[@]}" | median | awk '{printf "%.2f", $1 * 1e6}')
     echo "$name,$be,$us" >> $OUT/gpu.csv
   done
+  if [ -z "$popts" ]; then continue; fi
+  if [ $HAVE_TORCH = 0 ]; then echo "$name torch: skipped (no torch with a CUDA device)"; continue; fi
+  echo "$name,torch-eager,$(peer "$name" "$popts" "")" >> $OUT/gpu.csv
+  echo "$name,torch-compile,$(peer "$name" "$popts" --compile)" >> $OUT/gpu.csv
 done
+# ratios: every row against detcgd cuda of the same config
+awk -F, 'NR > 1 { t[$1 "," $2] = $3; rows[NR] = $0 }
+         END { for (i = 2; i <= NR; ++i) { split(rows[i], f, ","); c = t[f[1] ",cuda"];
+               printf "%s,%s\n", rows[i], (c > 0 && f[3] > 0) ? sprintf("%.1f", f[3] / c) : "" } }' $OUT/gpu.csv > $OUT/gpu_ratio.csv
+{ echo "config,impl,us_per_iter,x_detcgd_cuda"; cat $OUT/gpu_ratio.csv; } > $OUT/gpu.csv
 column -s, -t < $OUT/gpu.csv
