@@ -113,8 +113,9 @@ def run(args):
     print(f"impl=numpy iters={args.iters} per_iter_s={elapsed / max(args.iters, 1):.9g} f_final={f:.15g}")
 
 
-if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def peer_arguments(doc):
+    """The options every peer takes (problem, method, sketch, K, seed)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--data')
     p.add_argument('--layers', default='64x64')
     p.add_argument('--lam', type=float, default=0.3)
@@ -123,4 +124,8 @@ if __name__ == '__main__':
     p.add_argument('--k', type=int, default=1)
     p.add_argument('--iters', type=int, default=1000)
     p.add_argument('--seed', type=int, default=0)
-    run(p.parse_args())
+    return p
+
+
+if __name__ == '__main__':
+    run(peer_arguments(__doc__).parse_args())

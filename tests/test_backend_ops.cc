@@ -360,6 +360,26 @@ static std::vector<std::vector<double>> trace_numbers(const std::string& path) {
   return rows;
 }
 
+// Runs s on the CPU, then twice on the GPU: traces agree to rounding, the GPU replay bit for bit.
+static void expect_runs_agree(DetcgdProblem* p, DetcgdSettings s, const std::string& what) {
+  std::string paths[3] = {temp_path("cpu.csv"), temp_path("gpu1.csv"), temp_path("gpu2.csv")};
+  int backends[3] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
+  for (int r = 0; r < 3; ++r) {
+    s.backend = backends[r];
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", paths[r].c_str());
+    DetcgdSolver* solver = nullptr;
+    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+    detcgd_destroy(&solver);
+  }
+  auto a = trace_numbers(paths[0]), g1 = trace_numbers(paths[1]), g2 = trace_numbers(paths[2]);
+  ASSERT_EQ(a.size(), g1.size()) << what;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t j = 0; j < a[i].size(); ++j)
+      EXPECT_NEAR(a[i][j], g1[i][j], 1e-9 * (1 + std::fabs(a[i][j]))) << what << ": row " << i << " column " << j;
+  EXPECT_EQ(g1, g2) << what;  // same seed on the same GPU: bit-identical
+}
+
 TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
   struct Case { const char* layers; int method, sketch, stepsize; bool logreg; };
   const Case cases[] = {{"5,40,64", DETCGD_METHOD_DET1, DETCGD_SKETCH_RANDK, DETCGD_STEP_THM2, false},
@@ -376,28 +396,14 @@ TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
     } else {
       p = make_quad(c.layers, 0.1, 0.3);
     }
-    std::string paths[3] = {temp_path("cpu.csv"), temp_path("gpu1.csv"), temp_path("gpu2.csv")};
-    int backends[3] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
-    for (int r = 0; r < 3; ++r) {
-      DetcgdSettings s = quiet_settings(backends[r]);
-      s.method = c.method;
-      s.sketch.kind = c.sketch;
-      s.sketch.k = 3;
-      s.stepsize.kind = c.stepsize;
-      s.term.max_iter = 300;
-      s.output.trace_every = 10;
-      snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", paths[r].c_str());
-      DetcgdSolver* solver = nullptr;
-      ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
-      ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
-      detcgd_destroy(&solver);
-    }
-    auto a = trace_numbers(paths[0]), g1 = trace_numbers(paths[1]), g2 = trace_numbers(paths[2]);
-    ASSERT_EQ(a.size(), g1.size());
-    for (size_t i = 0; i < a.size(); ++i)
-      for (size_t j = 0; j < a[i].size(); ++j)
-        EXPECT_NEAR(a[i][j], g1[i][j], 1e-9 * (1 + std::fabs(a[i][j]))) << "row " << i << " column " << j;
-    EXPECT_EQ(g1, g2);  // same seed on the same GPU: bit-identical
+    DetcgdSettings s = quiet_settings();
+    s.method = c.method;
+    s.sketch.kind = c.sketch;
+    s.sketch.k = 3;
+    s.stepsize.kind = c.stepsize;
+    s.term.max_iter = 300;
+    s.output.trace_every = 10;
+    expect_runs_agree(p, s, std::string(c.layers) + (c.logreg ? " logreg" : " quad"));
     detcgd_problem_destroy(&p);
   }
 }
@@ -410,28 +416,14 @@ TEST_F(CudaVsCpu, DistributedRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
   DetcgdProblem* p = nullptr;
   ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
   for (int method : {DETCGD_METHOD_DET1, DETCGD_METHOD_DET2}) {
-    std::string paths[3] = {temp_path("dcpu.csv"), temp_path("dgpu1.csv"), temp_path("dgpu2.csv")};
-    int backends[3] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
-    for (int r = 0; r < 3; ++r) {
-      DetcgdSettings s = quiet_settings(backends[r]);
-      s.method = method;
-      s.sketch.kind = DETCGD_SKETCH_RAND1;
-      s.stepsize.kind = DETCGD_STEP_COR1;
-      s.f_inf_iters = 50;
-      s.term.max_iter = 200;
-      s.output.trace_every = 10;
-      snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", paths[r].c_str());
-      DetcgdSolver* solver = nullptr;
-      ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
-      ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
-      detcgd_destroy(&solver);
-    }
-    auto a = trace_numbers(paths[0]), g1 = trace_numbers(paths[1]), g2 = trace_numbers(paths[2]);
-    ASSERT_EQ(a.size(), g1.size());
-    for (size_t i = 0; i < a.size(); ++i)
-      for (size_t j = 0; j < a[i].size(); ++j)
-        EXPECT_NEAR(a[i][j], g1[i][j], 1e-9 * (1 + std::fabs(a[i][j]))) << "method " << method << " row " << i << " column " << j;
-    EXPECT_EQ(g1, g2);
+    DetcgdSettings s = quiet_settings();
+    s.method = method;
+    s.sketch.kind = DETCGD_SKETCH_RAND1;
+    s.stepsize.kind = DETCGD_STEP_COR1;
+    s.f_inf_iters = 50;
+    s.term.max_iter = 200;
+    s.output.trace_every = 10;
+    expect_runs_agree(p, s, method == DETCGD_METHOD_DET1 ? "D-det-CGD1" : "D-det-CGD2");
   }
   detcgd_problem_destroy(&p);
 }

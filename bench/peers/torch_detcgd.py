@@ -21,7 +21,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-from numpy_detcgd import read_libsvm  # noqa: E402  (the same reader and label map as the NumPy peer)
+from numpy_detcgd import peer_arguments, read_libsvm  # noqa: E402  (the NumPy peer's reader and options)
 
 
 def logreg_problem(path, lam, dev):
@@ -129,15 +129,7 @@ def run(args):
 
 
 if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--data')
-    p.add_argument('--layers', default='64x64')
-    p.add_argument('--lam', type=float, default=0.3)
-    p.add_argument('--method', default='det-cgd2', choices=['gd', 'det-cgd1', 'det-cgd2'])
-    p.add_argument('--sketch', default='rand-1', choices=['rand-1', 'rand-k'])
-    p.add_argument('--k', type=int, default=1)
-    p.add_argument('--iters', type=int, default=1000)
-    p.add_argument('--seed', type=int, default=0)
+    p = peer_arguments(__doc__)
     p.add_argument('--sampler', default='randperm', choices=['randperm', 'argsort'])
     p.add_argument('--compile', action='store_true', help='wrap the iteration in torch.compile')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
