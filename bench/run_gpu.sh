@@ -27,11 +27,11 @@ HAVE_GPU=1
 $DETCGD run --problem quad-nc --layers 2 --iters 1 --backend cuda --verbose 0 --progress 0 --f-inf 0 >/dev/null 2>&1 || HAVE_GPU=0
 HAVE_TORCH=1
 python3 -c "import torch, sys; sys.exit(not torch.cuda.is_available())" >/dev/null 2>&1 || HAVE_TORCH=0
-peer() { # name, options, extra flags: median us/iter of the PyTorch peer on the GPU
+peer() { # options, extra flags: median us/iter of the PyTorch peer on the GPU
   local times=() r
   for r in $(seq "$REPEATS"); do
     # shellcheck disable=SC2086
-    times+=("$(python3 bench/peers/torch_detcgd.py $2 $3 --sampler argsort --device cuda | sed -n 's/.*per_iter_s=\([^ ]*\).*/\1/p')")
+    times+=("$(python3 bench/peers/torch_detcgd.py $1 $2 --sampler argsort --device cuda | sed -n 's/.*per_iter_s=\([^ ]*\).*/\1/p')")
   done
   printf '%s\n' "${times[@]}" | median | awk '{printf "%.2f", $1 * 1e6}'
 }
@@ -52,8 +52,8 @@ for c in "${CONFIGS[@]}"; do
   done
   if [ -z "$popts" ]; then continue; fi
   if [ $HAVE_TORCH = 0 ]; then echo "$name torch: skipped (no torch with a CUDA device)"; continue; fi
-  echo "$name,torch-eager,$(peer "$name" "$popts" "")" >> $OUT/gpu.csv
-  echo "$name,torch-compile,$(peer "$name" "$popts" --compile)" >> $OUT/gpu.csv
+  echo "$name,torch-eager,$(peer "$popts" "")" >> $OUT/gpu.csv
+  echo "$name,torch-compile,$(peer "$popts" --compile)" >> $OUT/gpu.csv
 done
 # ratios: every row against detcgd cuda of the same config
 awk -F, 'NR > 1 { t[$1 "," $2] = $3; rows[NR] = $0 }

@@ -34,7 +34,7 @@ struct DcSketch {
 typedef struct DevLogreg {
   DcDevLogreg P;
   int64_t* h_row_off; /* owns: host copy of P.row_off */
-  void* mem[12];      /* owns: every device array */
+  void* mem[11];      /* owns: every device array */
 } DevLogreg;
 struct DcProbData {
   int kind;
@@ -371,7 +371,7 @@ static int cuda_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec*
 
 static void logreg_free(DevLogreg* lr) {
   int i;
-  for (i = 0; i < 12; ++i) dev_free(lr->mem[i]);
+  for (i = 0; i < (int)(sizeof lr->mem / sizeof lr->mem[0]); ++i) dev_free(lr->mem[i]);
   free(lr->h_row_off);
   memset(lr, 0, sizeof *lr);
 }
@@ -472,14 +472,19 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
   return st;
 }
 
-/* G + (c - c0) dim = grad f_c(x) for clients c0..c0+nc-1; fc[c - c0] = f_c(x) when fc != NULL */
-static int logreg_grads(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, const double* x, double* G,
-                        double* fc) {
+/* G + (c - c0) dim = grad f_c(x) for clients c0..c0+nc-1 (also their row losses and reg) */
+static int logreg_grads(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, const double* x, double* G) {
   CudaState* s = ST(be);
   CU_TRY(detcgd_k_logreg_grad(lr->P, lr->h_row_off[c0], lr->h_row_off[c0 + nc], c0, nc, x, lambda, G, s->grid_cap,
                               s->stream));
-  if (!fc) return DETCGD_OK;
-  CU_TRY(detcgd_k_dot(lr->P.dim, lr->P.reg, NULL, s->d_partials, s->d_scalars, s->grid_cap, s->stream));
+  return DETCGD_OK;
+}
+
+/* After logreg_grads: fc[c - c0] = f_c(x); sum_i reg_i (the same for every client) is summed
+ * into the scratch scalar when sum_reg, else taken from there. */
+static int logreg_losses(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, int sum_reg, double* fc) {
+  CudaState* s = ST(be);
+  if (sum_reg) CU_TRY(detcgd_k_dot(lr->P.dim, lr->P.reg, NULL, s->d_partials, s->d_scalars, s->grid_cap, s->stream));
   CU_TRY(detcgd_k_logreg_client_f(lr->P, c0, nc, lambda, s->d_scalars, fc, s->stream));
   return DETCGD_OK;
 }
@@ -515,12 +520,14 @@ static int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData
 
 static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m, int fslot) {
   CudaState* s = ST(be);
+  int st;
   if (P->kind == DETCGD_PROBLEM_QUAD_NC) {
     CU_TRY(detcgd_k_quad_grad(P->lay.L, P->d_A, P->d_c, x->d, P->lambda, g->d, P->d_partials, s->stream));
     if (fslot >= 0) CU_TRY(detcgd_k_sum(P->lay.L.ntiles, P->d_partials, m->d + fslot, s->stream));
     return DETCGD_OK;
   }
-  return logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d, fslot >= 0 ? m->d + fslot : NULL);
+  st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);
+  return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, m->d + fslot);
 }
 
 /* ==== Clients: `chunk` clients per launch ==== */
@@ -601,7 +608,8 @@ static int cuda_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec
   if (nsend > 0) CU_TRY(detcgd_k_fill(y->d, y->n, 0.0, s->grid_cap, s->stream));
   for (c0 = 0; c0 < C->n; c0 += C->chunk) {
     int nc = C->n - c0 < C->chunk ? C->n - c0 : C->chunk, nm = nsend - c0 < nc ? nsend - c0 : nc;
-    if ((st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, C->d_G, fslot >= 0 ? C->d_fc : NULL))) return st;
+    if ((st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, C->d_G))) return st;
+    if (fslot >= 0 && (st = logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, C->d_fc))) return st;
     CU_TRY(detcgd_k_colsum(g->n, nc, C->d_G, 1.0 / C->n, g->d, s->grid_cap, s->stream));
     if (fslot >= 0) CU_TRY(detcgd_k_sum_seq(nc, C->d_fc, m->d + fslot, c0 > 0, s->stream));
     if (nm > 0 && (st = clients_messages(be, C, c0, nm, B, S, seed, iter, round32, y))) return st;

@@ -80,8 +80,6 @@ cudaError_t detcgd_k_sum_seq(int n, const double* v, double* out, int add, cudaS
 cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStream_t s);
 /* m[dst] = (add ? m[dst] : 0) + m[src] (src >= 0) or v (src < 0) */
 cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s);
-/* out[0] = a * p[0] + b * q[0] */
-cudaError_t detcgd_k_combine(double* out, double a, const double* p, double b, const double* q, cudaStream_t s);
 
 /* ---- block-diagonal products (blockdiag.cu); kind: 0 scalar, 1 diagonal, 2 dense ---- */
 cudaError_t detcgd_k_bd_apply(DcDevLayout L, int kind, const double* B, const double* x, double alpha, double* y,

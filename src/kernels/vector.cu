@@ -55,11 +55,6 @@ static __global__ void metric_kernel(double* m, int dst, int src, double v, int 
   m[dst] = add ? m[dst] + val : val;
 }
 
-/* out = a p + b q */
-static __global__ void combine_kernel(double* out, double a, const double* p, double b, const double* q) {
-  out[0] = a * p[0] + b * q[0];
-}
-
 extern "C" cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s) {
   if (n <= 0) return cudaSuccess;
   fill_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(v, n, a);
@@ -99,11 +94,5 @@ extern "C" cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y,
 
 extern "C" cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s) {
   metric_kernel<<<1, 1, 0, s>>>(m, dst, src, v, add);
-  return cudaGetLastError();
-}
-
-extern "C" cudaError_t detcgd_k_combine(double* out, double a, const double* p, double b, const double* q,
-                                        cudaStream_t s) {
-  combine_kernel<<<1, 1, 0, s>>>(out, a, p, b, q);
   return cudaGetLastError();
 }
