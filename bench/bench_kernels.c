@@ -4,6 +4,7 @@
  * For each backend (cpu; cuda when built and a device is present) and block
  * width b in {16, 32, 64, 128, 256, 512}, with ~`bytes` of fp64 dense blocks:
  *   dense    y += D x                      bytes: l b^2 + 3 d        (x 8 bytes)
+ *   dense32  the same with D's blocks in float bytes: l b^2 / 2 + 3 d
  *   cols     y += D S x, rand-k k = b/8    bytes: l b k + l k + 2 d
  *   rows     y += T D x, rand-k k = b/8    bytes: l k b + d + 2 l k
  *   bernq    y += D S x, Bern-q q = 1/4    bytes: m b^2 + 3 m b  (m layers kept)
@@ -143,6 +144,18 @@ static int64_t kept_layers(Bench* B, const DcSketchSpec* sp, const DcSketch* S) 
 
 /* ---- sections ---- */
 
+/* dense y += D x with D's blocks stored as float (stepsize-precision fp32); rounds H's entries. */
+static int bench_dense32(Bench* B, Call* c, DcHostBlocks* H, int b, int64_t l, double bytes) {
+  DcBlocks* D64 = c->D;
+  DcBenchStats s;
+  int st = dc_blocks_round_float(H, "bench");
+  if (!st) st = B->be.ops->blocks_create(&B->be, H, &c->D);
+  if (!st && !(st = time_call(B, c, 5, bytes, &s))) report(B, "dense32", b, l, &s, NULL, 0);
+  if (c->D != D64) B->be.ops->blocks_destroy(&B->be, &c->D);
+  c->D = D64;
+  return st;
+}
+
 static int bench_width(Bench* B, int b, double bytes) {
   const DcBackendOps* o = B->be.ops;
   int64_t l = (int64_t)(bytes / (8.0 * b * b)), j;
@@ -178,6 +191,7 @@ static int bench_width(Bench* B, int b, double bytes) {
   if (!st) st = o->vec_create(&B->be, lay.dim, &c.y);
   if (!st) st = o->vec_create(&B->be, 1, &c.m);
   if (!st && !(st = time_call(B, &c, 5, lb2 * 8 + 3 * d * 8, &s))) report(B, "dense", b, l, &s, NULL, 0);
+  if (!st) st = bench_dense32(B, &c, &H, b, l, lb2 * 4 + 3 * d * 8);
   if (!st) { c.kind = 3; st = time_call(B, &c, 5, lb2 * 8 + d * 8, &s); }
   if (!st) report(B, "quadform", b, l, &s, NULL, 0);
   if (!st) st = make_spec(&sk, &lay, 0, k, 1.0);

@@ -158,6 +158,11 @@ typedef enum DetcgdWeight {
   DETCGD_W_INV_SQRT      /* W_i = L_i^{-1/2} */
 } DetcgdWeight;
 
+typedef enum DetcgdPrecision {
+  DETCGD_PREC_FP64 = 0,  /* D's entries in double */
+  DETCGD_PREC_FP32       /* D's entries rounded to float; dense blocks stored as float (half the bytes) */
+} DetcgdPrecision;
+
 typedef enum DetcgdImportance { DETCGD_IMP_LII = 0, DETCGD_IMP_UNIFORM } DetcgdImportance;
 
 typedef enum DetcgdBackendKind { DETCGD_BACKEND_AUTO = 0, DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA } DetcgdBackendKind;
@@ -179,6 +184,7 @@ typedef struct DetcgdStepsizeSettings {
   char file[DETCGD_PATH_MAX];    ///< USER: d numbers (diagonal) or sum d_i^2 (dense blocks, column-major)
   double scale;                  ///< D is multiplied by this after construction; default 1
   int force;                     ///< 1 = run even if the certificate exceeds 1; default 0
+  int precision;                 ///< DetcgdPrecision; certificates are those of the D actually applied; default FP64
 } DetcgdStepsizeSettings;
 
 typedef struct DetcgdTermSettings {
@@ -237,6 +243,7 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value);
 const char* detcgd_method_name(int method);
 const char* detcgd_sketch_name(int kind);
 const char* detcgd_stepsize_name(int kind);
+const char* detcgd_precision_name(int precision);
 const char* detcgd_weight_name(int weight);
 
 /* ==== Solver ==== */

@@ -103,6 +103,31 @@ static std::vector<LayoutCase> layout_cases() {
   return c;
 }
 
+// Random entries in [-1, 1) from `seed`; dense blocks symmetric (the upper triangle mirrored).
+static void fill_random(DcHostBlocks& H, unsigned seed) {
+  const DcLayout& lay = *H.layout;
+  auto data = random_vec(dc_blocks_count(&H), seed);
+  for (int i = 0; H.kind == DC_BLOCKS_DENSE && i < lay.nblocks; ++i)
+    for (int c = 0; c < lay.size[i]; ++c)
+      for (int r = 0; r < c; ++r) data[lay.moff[i] + c + (int64_t)r * lay.size[i]] = data[lay.moff[i] + r + (int64_t)c * lay.size[i]];
+  std::copy(data.begin(), data.end(), H.data);
+}
+
+// rand-k with k_i = ceil(d_i / 3) on every layer, 32-bit values (free with dc_sketch_spec_free).
+static DcSketchSpec randk_third(const DcLayout& lay) {
+  DcSketchSpec sp{};
+  sp.kind = DC_SK_RANDK;
+  sp.layout = &lay;
+  sp.layers = (DcSketchLayer*)calloc(lay.nblocks, sizeof(DcSketchLayer));
+  sp.cap_off = (int64_t*)calloc(lay.nblocks + 1, sizeof(int64_t));
+  sp.value_bits = 32;
+  for (int i = 0; i < lay.nblocks; ++i) {
+    sp.layers[i] = {DC_SK_RANDK, lay.size[i], (lay.size[i] + 2) / 3, 0, 0};
+    sp.cap_off[i + 1] = sp.cap_off[i] + sp.layers[i].k;
+  }
+  return sp;
+}
+
 // Dense host copy of block i.
 static std::vector<double> dense_block(const DcHostBlocks& B, int i) {
   int m = B.layout->size[i];
@@ -118,25 +143,11 @@ TEST_P(BlockOps, ApplyColsRowsQuadformCompressAccumulate) {
     ASSERT_EQ(dc_layout_init(&lay, (int)lc.sizes.size(), lc.sizes.data()), DETCGD_OK);
     DcHostBlocks H;
     ASSERT_EQ(dc_blocks_alloc(&H, &lay, lc.kind), DETCGD_OK);
-    int64_t n = lc.kind == DC_BLOCKS_SCALAR ? lay.nblocks : lc.kind == DC_BLOCKS_DIAG ? lay.dim : lay.moff[lay.nblocks];
-    auto data = random_vec(n, 3);
-    for (int i = 0; lc.kind == DC_BLOCKS_DENSE && i < lay.nblocks; ++i)  // symmetric blocks
-      for (int c = 0; c < lay.size[i]; ++c)
-        for (int r = 0; r < c; ++r) data[lay.moff[i] + c + (int64_t)r * lay.size[i]] = data[lay.moff[i] + r + (int64_t)c * lay.size[i]];
-    std::copy(data.begin(), data.end(), H.data);
+    fill_random(H, 3);
     DcBlocks* B = nullptr;
     ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &B), DETCGD_OK) << detcgd_last_error();
     // a rand-k sketch with k_i = ceil(d_i / 3), drawn at (seed 9, iter 4, client 2)
-    DcSketchSpec sp{};
-    sp.kind = DC_SK_RANDK;
-    sp.layout = &lay;
-    sp.layers = (DcSketchLayer*)calloc(lay.nblocks, sizeof(DcSketchLayer));
-    sp.cap_off = (int64_t*)calloc(lay.nblocks + 1, sizeof(int64_t));
-    sp.value_bits = 32;
-    for (int i = 0; i < lay.nblocks; ++i) {
-      sp.layers[i] = {DC_SK_RANDK, lay.size[i], (lay.size[i] + 2) / 3, 0, 0};
-      sp.cap_off[i + 1] = sp.cap_off[i] + sp.layers[i].k;
-    }
+    DcSketchSpec sp = randk_third(lay);
     DcSketch* S = nullptr;
     ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S), DETCGD_OK);
     ASSERT_EQ(b.o()->sketch_sample(&b.be, S, 9, 4, 2), DETCGD_OK);
@@ -204,6 +215,71 @@ TEST_P(BlockOps, ApplyColsRowsQuadformCompressAccumulate) {
   }
 }
 
+// Dense blocks kept as float (fp32 stepsize storage): every op gives the bits of double storage of the
+// same float values, on every backend; entries that are not floats are taken as their float roundings.
+TEST_P(BlockOps, Fp32DenseStorageGivesTheBitsOfDoubleStorage) {
+  Be b(GetParam());
+  for (const std::vector<int>& sizes : {std::vector<int>{1}, std::vector<int>{32, 33}, std::vector<int>{5, 1025},
+                                        std::vector<int>(100, 64)}) {
+    DcLayout lay;
+    ASSERT_EQ(dc_layout_init(&lay, (int)sizes.size(), sizes.data()), DETCGD_OK);
+    DcHostBlocks H;
+    ASSERT_EQ(dc_blocks_alloc(&H, &lay, DC_BLOCKS_DENSE), DETCGD_OK);
+    fill_random(H, 21);
+    ASSERT_EQ(dc_blocks_round_float(&H, "test"), DETCGD_OK);
+    ASSERT_EQ(H.store32, 1);
+    DcBlocks *B32 = nullptr, *B64 = nullptr;
+    ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &B32), DETCGD_OK) << detcgd_last_error();
+    H.store32 = 0;
+    ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &B64), DETCGD_OK) << detcgd_last_error();
+    DcSketchSpec sp = randk_third(lay);
+    DcSketch* S = nullptr;
+    ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S), DETCGD_OK);
+    ASSERT_EQ(b.o()->sketch_sample(&b.be, S, 9, 4, 2), DETCGD_OK);
+    int64_t d = lay.dim, cap = sp.cap_off[lay.nblocks];
+    auto x = random_vec(d, 22), y0 = random_vec(d, 23);
+    std::vector<double> out[2][5];
+    const DcBlocks* Bs[2] = {B64, B32};
+    for (int w = 0; w < 2; ++w) {
+      DcVec *dx = b.vec(x), *dy = b.vec(y0), *dc = b.vec(y0), *dr = b.vec(y0), *m = b.vec({0}), *dv = b.vec(std::vector<double>(cap, 0));
+      ASSERT_EQ(b.o()->bd_apply(&b.be, Bs[w], dx, -0.5, dy), DETCGD_OK);
+      ASSERT_EQ(b.o()->bd_apply_cols(&b.be, Bs[w], S, dx, -0.5, dc), DETCGD_OK);
+      ASSERT_EQ(b.o()->bd_apply_rows(&b.be, Bs[w], S, dx, -0.5, dr), DETCGD_OK);
+      ASSERT_EQ(b.o()->bd_quadform(&b.be, Bs[w], dx, m, 0), DETCGD_OK);
+      ASSERT_EQ(b.o()->sketch_compress(&b.be, Bs[w], S, dx, 0, dv), DETCGD_OK);
+      out[w][0] = b.get(dy, d);
+      out[w][1] = b.get(dc, d);
+      out[w][2] = b.get(dr, d);
+      out[w][3] = b.get(m, 1);
+      out[w][4] = b.get(dv, cap);
+      for (DcVec* v : {dx, dy, dc, dr, m, dv}) b.o()->vec_destroy(&b.be, &v);
+    }
+    const char* ops[5] = {"bd_apply", "bd_apply_cols", "bd_apply_rows", "bd_quadform", "sketch_compress"};
+    for (int op = 0; op < 5; ++op) EXPECT_EQ(out[0][op], out[1][op]) << ops[op] << ", layers " << sizes.size();
+    EXPECT_NE(out[0][0], y0);
+    b.o()->blocks_destroy(&b.be, &B32);
+    b.o()->blocks_destroy(&b.be, &B64);
+    // entries given in double are stored as their float roundings: B = 0.1 I applied to e_0
+    std::fill(H.data, H.data + dc_blocks_count(&H), 0.0);
+    for (int i = 0; i < lay.nblocks; ++i)
+      for (int r = 0; r < lay.size[i]; ++r) H.data[lay.moff[i] + r + (int64_t)r * lay.size[i]] = 0.1;
+    H.store32 = 1;
+    ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &B32), DETCGD_OK);
+    std::vector<double> e0(d, 0.0);
+    e0[0] = 1.0;
+    DcVec *de = b.vec(e0), *dy = b.vec(std::vector<double>(d, 0.0));
+    ASSERT_EQ(b.o()->bd_apply(&b.be, B32, de, 1.0, dy), DETCGD_OK);
+    EXPECT_EQ(b.get(dy, d)[0], (double)0.1f);
+    EXPECT_NE((double)0.1f, 0.1);
+    for (DcVec* v : {de, dy}) b.o()->vec_destroy(&b.be, &v);
+    b.o()->blocks_destroy(&b.be, &B32);
+    b.o()->sketch_destroy(&b.be, &S);
+    dc_sketch_spec_free(&sp);
+    dc_blocks_free(&H);
+    dc_layout_free(&lay);
+  }
+}
+
 // ---- n clients in one round against client after client ----
 
 class ClientOps : public testing::TestWithParam<int> {
@@ -227,10 +303,7 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
   Be b(GetParam());
   DcHostBlocks H;
   ASSERT_EQ(dc_blocks_alloc(&H, &lay, DC_BLOCKS_DENSE), DETCGD_OK);
-  auto data = random_vec(lay.moff[lay.nblocks], 11);
-  for (int i = 0; i < lay.nblocks; ++i)  // symmetric blocks
-    for (int c = 0; c < lay.size[i]; ++c)
-      for (int r = 0; r <= c; ++r) H.data[lay.moff[i] + r + (int64_t)c * lay.size[i]] = H.data[lay.moff[i] + c + (int64_t)r * lay.size[i]] = data[lay.moff[i] + r + (int64_t)c * lay.size[i]];
+  fill_random(H, 11);
   DcBlocks* D = nullptr;
   ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &D), DETCGD_OK);
   std::vector<DcProbData*> Pc(p->nclients);

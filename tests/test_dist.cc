@@ -141,6 +141,30 @@ TEST_F(Dist, Corollary1StepsizeMeetsEveryCondition) {
     }
 }
 
+// fp32 stepsizes keep every condition of Corollary 1 (and of scalar DCGD) exactly, with lambda_D
+// recomputed for the rounded D, within float rounding of the double stepsize.
+TEST_F(Dist, Fp32StepsizeKeepsEveryCondition) {
+  struct Case { int method, stepsize; };
+  for (Case c : {Case{DETCGD_METHOD_DET1, DETCGD_STEP_COR1}, Case{DETCGD_METHOD_DET2, DETCGD_STEP_COR1},
+                 Case{DETCGD_METHOD_DET1, DETCGD_STEP_DCGD_KR}})
+    for (double eps2 : {1e-2, 1e-4}) {
+      DetcgdSettings s = dist_settings(c.method, c.stepsize);
+      s.dist.epsilon2 = eps2;
+      Out o64 = run(p, s);
+      s.stepsize.precision = DETCGD_PREC_FP32;
+      Out o = run(p, s);
+      ASSERT_EQ(o.status, DETCGD_OK) << detcgd_last_error();
+      ASSERT_EQ(o64.status, DETCGD_OK);
+      const double n = 20, K = 200;
+      EXPECT_LE(o.r.certificate, 1.0);
+      EXPECT_LE(o.r.lambda_d, n / K);
+      if (o.r.delta_inf > 0) EXPECT_LE(o.r.lambda_d, n * eps2 / (o.r.det_factor * 4 * o.r.delta_inf));
+      EXPECT_NEAR(o.r.lambda_d, o64.r.lambda_d, 1e-5 * o64.r.lambda_d);
+      EXPECT_NEAR(o.r.det_factor, o64.r.det_factor, 1e-5 * o64.r.det_factor);
+      EXPECT_NEAR(o.r.f_final, o64.r.f_final, 1e-5 * std::fabs(o64.r.f_final));
+    }
+}
+
 TEST_F(Dist, LambdaWMatchesAnIndependentComputation) {
   // rand-1 on one layer of m = 119, W = diag^{-1}(Lbar): Var(A) = m diag(A) - A with A = W Lbar W,
   // lambda_W = max_c lambda_max(R_c^T Var R_c) with L_c = R_c R_c^T (Cholesky here, not the square root).

@@ -229,6 +229,29 @@ TEST_P(Solver, ProfileTimesEveryPhaseWithinTheLoop) {
   detcgd_problem_destroy(&p);
 }
 
+// fp32 stepsize storage: the run follows the double run to float rounding and says so in the summary.
+TEST_P(Solver, Fp32StepsizeRunTracksTheFp64Run) {
+  DetcgdProblem* p = make_quad("16,64,64", 0.1, 0.3);
+  DetcgdSettings s = settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_BERNQ;
+  s.sketch.q = 0.5;
+  s.term.max_iter = 300;
+  RunOutcome r64 = run_solver(p, s);
+  s.stepsize.precision = DETCGD_PREC_FP32;
+  std::string path = temp_path("summary32.json");
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", path.c_str());
+  RunOutcome r32 = run_solver(p, s);
+  ASSERT_EQ(r64.status, DETCGD_OK);
+  ASSERT_EQ(r32.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_NE(r32.x, r64.x);
+  for (size_t j = 0; j < r64.x.size(); ++j) ASSERT_NEAR(r32.x[j], r64.x[j], 1e-5 * (1 + std::fabs(r64.x[j]))) << j;
+  EXPECT_NEAR(r32.r.g_kd, r64.r.g_kd, 1e-5 * r64.r.g_kd);
+  EXPECT_LE(r32.r.certificate, 1.0);
+  EXPECT_NE(read_file(path).find("\"d_precision\": \"fp32\""), std::string::npos);
+  detcgd_problem_destroy(&p);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Solver, testing::ValuesIn(available_backends()), backend_name);
 
 TEST(LogregNc, GradientMatchesFiniteDifferencesAndSmoothnessBoundHolds) {

@@ -5,6 +5,8 @@
 #include "test_util.h"
 extern "C" {
 #include "linalg.h"
+#include "sketch.h"
+#include "stepsize.h"
 }
 
 namespace {
@@ -244,5 +246,61 @@ TEST(UserStepsize, DiagonalFileIsCheckedAndForced) {
   EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_NUMERIC);
   write_file(path, "1 2 x 4 5\n");
   EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_PARSE);
+  detcgd_problem_destroy(&p);
+}
+
+// stepsize-precision fp32: every entry of D is a float within a few float ulps of the double D, the
+// certificate and log det reported are those of the rounded D, and a condition that holds in double
+// (det2-opt: certificate exactly 1) still holds after rounding.
+TEST(Fp32Stepsize, RoundedDKeepsItsConditionAndReportsItsOwnCertificate) {
+  DetcgdProblem* p = make_quad("5,40,64", 0.1, 0.3);
+  struct Case { int method, sketch, stepsize; };
+  for (Case c : {Case{DETCGD_METHOD_DET2, DETCGD_SKETCH_BERNQ, DETCGD_STEP_DET2_OPT},
+                 Case{DETCGD_METHOD_DET2, DETCGD_SKETCH_RANDK, DETCGD_STEP_DET2_OPT},
+                 Case{DETCGD_METHOD_DET1, DETCGD_SKETCH_RANDK, DETCGD_STEP_THM2}}) {
+    DetcgdSettings s = quiet_settings();
+    s.method = c.method;
+    s.sketch.kind = c.sketch;
+    s.sketch.k = 3;
+    s.stepsize.kind = c.stepsize;
+    s.stepsize.weight = DETCGD_W_INV_SQRT;
+    DcSketchSpec sp;
+    ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+    DcStepsize d64, d32;
+    ASSERT_EQ(dc_stepsize_build(&d64, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+    s.stepsize.precision = DETCGD_PREC_FP32;
+    ASSERT_EQ(dc_stepsize_build(&d32, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(d32.D.kind, DC_BLOCKS_DENSE);
+    ASSERT_EQ(d32.D.kind, d64.D.kind);
+    EXPECT_EQ(d32.D.store32, 1);
+    for (int64_t e = 0; e < dc_blocks_count(&d32.D); ++e) {
+      ASSERT_EQ((double)(float)d32.D.data[e], d32.D.data[e]) << "entry " << e;
+      ASSERT_NEAR(d32.D.data[e], d64.D.data[e], 1e-6 * std::fabs(d64.D.data[e])) << "entry " << e;
+    }
+    double cert, logdet;
+    ASSERT_EQ(c.method == DETCGD_METHOD_DET2 ? dc_certificate_det2(p, &sp, &d32.D, &cert)
+                                             : dc_certificate_det1(p, &sp, &d32.D, &cert), DETCGD_OK);
+    ASSERT_EQ(dc_log_det(&d32.D, &logdet), DETCGD_OK);
+    EXPECT_EQ(d32.certificate, cert);
+    EXPECT_EQ(d32.log_det, logdet);
+    EXPECT_LE(d32.certificate, 1.0);
+    EXPECT_NEAR(d32.certificate, d64.certificate, 1e-5);
+    EXPECT_NEAR(d32.det_factor, d64.det_factor, 1e-5 * d64.det_factor);
+    dc_stepsize_free(&d64);
+    dc_stepsize_free(&d32);
+    dc_sketch_spec_free(&sp);
+  }
+  detcgd_problem_destroy(&p);
+}
+
+TEST(Fp32Stepsize, EntriesOutsideTheFloatRangeAreRefused) {
+  DetcgdProblem* p = make_quad("3,2", 0.1, 1.0);
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.stepsize.scale = 1e-45;  // every entry of D underflows float
+  s.stepsize.precision = DETCGD_PREC_FP32;
+  DetcgdSolver* solver = nullptr;
+  EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("stepsize-precision"), std::string::npos) << detcgd_last_error();
   detcgd_problem_destroy(&p);
 }

@@ -10,7 +10,10 @@
 #include "backend.h"
 
 struct DcVec { int64_t n; double* data; /* owns */ };
-struct DcBlocks { DcHostBlocks h; /* owns h.data */ };
+struct DcBlocks {
+  DcHostBlocks h; /* owns h.data (NULL when f32 holds the dense blocks) */
+  float* f32;     /* owns: DENSE blocks stored as float (store32) */
+};
 struct DcSketch {
   const DcSketchSpec* spec; /* borrowed */
   int* idx;                 /* owns: cap_off[l] kept local indices */
@@ -107,24 +110,60 @@ static int cpu_vec_fill(DcBackend* be, DcVec* v, double a) {
 
 /* ==== Block-diagonal matrices ==== */
 
-static int cpu_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B) {
-  const DcLayout* lay = h->layout;
-  int64_t n = h->kind == DC_BLOCKS_SCALAR ? lay->nblocks
-            : h->kind == DC_BLOCKS_DIAG   ? lay->dim : lay->moff[lay->nblocks];
-  (void)be;
-  *B = (DcBlocks*)dc_calloc(1, sizeof(DcBlocks));
-  if (!*B) return DETCGD_ERR_ALLOC;
-  if (dc_blocks_alloc(&(*B)->h, lay, h->kind) != DETCGD_OK) { free(*B); *B = NULL; return DETCGD_ERR_ALLOC; }
-  memcpy((*B)->h.data, h->data, (size_t)n * sizeof(double));
-  return DETCGD_OK;
-}
-
 static void cpu_blocks_destroy(DcBackend* be, DcBlocks** B) {
   (void)be;
   if (!B || !*B) return;
   dc_blocks_free(&(*B)->h);
+  free((*B)->f32);
   free(*B);
   *B = NULL;
+}
+
+static int cpu_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B) {
+  int64_t n = dc_blocks_count(h), e;
+  *B = (DcBlocks*)dc_calloc(1, sizeof(DcBlocks));
+  if (!*B) return DETCGD_ERR_ALLOC;
+  (*B)->h = *h;
+  (*B)->h.data = NULL;
+  if (h->store32 && h->kind == DC_BLOCKS_DENSE) {
+    if (!((*B)->f32 = (float*)dc_calloc((size_t)n, sizeof(float)))) goto fail;
+    for (e = 0; e < n; ++e) (*B)->f32[e] = (float)h->data[e];
+    return DETCGD_OK;
+  }
+  if (dc_blocks_alloc(&(*B)->h, h->layout, h->kind) != DETCGD_OK) goto fail;
+  (*B)->h.store32 = h->store32;
+  memcpy((*B)->h.data, h->data, (size_t)n * sizeof(double));
+  return DETCGD_OK;
+fail:
+  cpu_blocks_destroy(be, B);
+  return DETCGD_ERR_ALLOC;
+}
+
+/* y[0..m) += col v for column `off` (entry offset) of a dense matrix, in its stored precision;
+ * a float entry is exact in double, so both storages give the same bits for the same values. */
+static void col_axpy(const DcBlocks* B, int64_t off, int m, double v, double* y) {
+  int r;
+  if (B->f32) {
+    const float* col = B->f32 + off;
+    for (r = 0; r < m; ++r) y[r] += (double)col[r] * v;
+  } else {
+    const double* col = B->h.data + off;
+    for (r = 0; r < m; ++r) y[r] += col[r] * v;
+  }
+}
+
+/* sum_r col_r x_r, in order, for column `off` of a dense matrix */
+static double col_dot(const DcBlocks* B, int64_t off, int m, const double* x) {
+  double s = 0.0;
+  int r;
+  if (B->f32) {
+    const float* col = B->f32 + off;
+    for (r = 0; r < m; ++r) s += (double)col[r] * x[r];
+  } else {
+    const double* col = B->h.data + off;
+    for (r = 0; r < m; ++r) s += col[r] * x[r];
+  }
+  return s;
 }
 
 /* Entry (r, c) of block i, any storage kind. */
@@ -148,11 +187,7 @@ static int cpu_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double
       for (r = 0; r < m; ++r) yi[r] += alpha * block_entry(&B->h, i, r, r) * xi[r];
       continue;
     }
-    for (c = 0; c < m; ++c) {
-      const double* col = B->h.data + lay->moff[i] + (int64_t)c * m;
-      double v = alpha * xi[c];
-      for (r = 0; r < m; ++r) yi[r] += col[r] * v;
-    }
+    for (c = 0; c < m; ++c) col_axpy(B, lay->moff[i] + (int64_t)c * m, m, alpha * xi[c], yi);
   }
   return DETCGD_OK;
 }
@@ -161,7 +196,7 @@ static int cpu_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double
 static int cpu_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
                              double alpha, DcVec* y) {
   const DcLayout* lay = B->h.layout;
-  int i, t, r;
+  int i, t;
   (void)be;
   for (i = 0; i < lay->nblocks; ++i) {
     const int* idx = S->idx + S->spec->cap_off[i];
@@ -176,10 +211,7 @@ static int cpu_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S
         yi[c] += block_entry(&B->h, i, c, c) * v;
         continue;
       }
-      {
-        const double* col = B->h.data + lay->moff[i] + (int64_t)c * m;
-        for (r = 0; r < m; ++r) yi[r] += col[r] * v;
-      }
+      col_axpy(B, lay->moff[i] + (int64_t)c * m, m, v, yi);
     }
   }
   return DETCGD_OK;
@@ -189,7 +221,7 @@ static int cpu_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S
 static int cpu_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* T, const DcVec* x,
                              double alpha, DcVec* y) {
   const DcLayout* lay = B->h.layout;
-  int i, t, c;
+  int i, t;
   (void)be;
   for (i = 0; i < lay->nblocks; ++i) {
     const int* idx = T->idx + T->spec->cap_off[i];
@@ -199,13 +231,8 @@ static int cpu_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* T
     int m = lay->size[i];
     for (t = 0; t < T->count[i]; ++t) {
       int r = idx[t];
-      double s = 0.0;
-      if (B->h.kind != DC_BLOCKS_DENSE) {
-        s = block_entry(&B->h, i, r, r) * xi[r];
-      } else {
-        const double* row = B->h.data + lay->moff[i] + (int64_t)r * m;
-        for (c = 0; c < m; ++c) s += row[c] * xi[c];
-      }
+      double s = B->h.kind != DC_BLOCKS_DENSE ? block_entry(&B->h, i, r, r) * xi[r]
+                                              : col_dot(B, lay->moff[i] + (int64_t)r * m, m, xi);
       yi[r] += alpha * sc[t] * s;
     }
   }
@@ -225,12 +252,7 @@ static int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcV
       for (r = 0; r < w; ++r) total += block_entry(&B->h, i, r, r) * xi[r] * xi[r];
       continue;
     }
-    for (c = 0; c < w; ++c) {
-      const double* col = B->h.data + lay->moff[i] + (int64_t)c * w;
-      double s = 0.0;
-      for (r = 0; r < w; ++r) s += col[r] * xi[r];
-      total += xi[c] * s;
-    }
+    for (c = 0; c < w; ++c) total += xi[c] * col_dot(B, lay->moff[i] + (int64_t)c * w, w, xi);
   }
   m->data[slot] = total;
   return DETCGD_OK;
@@ -335,7 +357,7 @@ static int cpu_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int6
 static int cpu_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
                                int round32, DcVec* vals) {
   const DcLayout* lay = S->spec->layout;
-  int i, t, c;
+  int i, t;
   (void)be;
   for (i = 0; i < lay->nblocks; ++i) {
     int64_t o = S->spec->cap_off[i];
@@ -345,11 +367,7 @@ static int cpu_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch*
       int r = S->idx[o + t];
       double v = xi[r];
       if (B && B->h.kind != DC_BLOCKS_DENSE) v = block_entry(&B->h, i, r, r) * xi[r];
-      else if (B) {
-        const double* row = B->h.data + lay->moff[i] + (int64_t)r * m; /* row r = column r (symmetric) */
-        v = 0.0;
-        for (c = 0; c < m; ++c) v += row[c] * xi[c];
-      }
+      else if (B) v = col_dot(B, lay->moff[i] + (int64_t)r * m, m, xi); /* row r = column r (symmetric) */
       v *= S->scale[o + t];
       vals->data[o + t] = round32 ? (double)(float)v : v;
     }

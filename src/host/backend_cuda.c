@@ -24,7 +24,11 @@ typedef struct CudaState {
 typedef struct DevLayoutMem { DcDevLayout L; void* mem; /* owns */ } DevLayoutMem;
 
 struct DcVec { int64_t n; double* d; /* owns */ };
-struct DcBlocks { int kind; DevLayoutMem lay; double* d; double* d_partials; /* owns both */ };
+struct DcBlocks {
+  DcDevBlocks B;       /* kind, f32 (DENSE stored as float) and the data (owned) */
+  DevLayoutMem lay;
+  double* d_partials;  /* owns */
+};
 struct DcSketch {
   const DcSketchSpec* spec; /* borrowed */
   DevLayoutMem lay;
@@ -226,22 +230,40 @@ static int cuda_metric_set(DcBackend* be, DcVec* m, int slot, double v) {
 static void cuda_blocks_destroy(DcBackend* be, DcBlocks** B) {
   (void)be;
   if (!B || !*B) return;
-  dev_free((*B)->d);
+  dev_free((void*)(*B)->B.data);
   dev_free((*B)->d_partials);
   dev_free((*B)->lay.mem);
   free(*B);
   *B = NULL;
 }
 
+/* Uploads B's entries: as float when DENSE and store32 (they are floats already), else as double. */
+static int blocks_upload(DcBackend* be, const DcHostBlocks* h, DcDevBlocks* B) {
+  int64_t n = dc_blocks_count(h), e;
+  float* f;
+  void* d = NULL;
+  int st;
+  B->kind = h->kind;
+  B->f32 = h->store32 && h->kind == DC_BLOCKS_DENSE;
+  if (!B->f32) {
+    st = upload_new(be, &d, h->data, (size_t)n * sizeof(double), "block-diagonal matrix");
+    B->data = d;
+    return st;
+  }
+  if (!(f = (float*)dc_calloc((size_t)n, sizeof(float)))) return DETCGD_ERR_ALLOC;
+  for (e = 0; e < n; ++e) f[e] = (float)h->data[e];
+  st = upload_new(be, &d, f, (size_t)n * sizeof(float), "block-diagonal matrix (fp32)");
+  B->data = d;
+  free(f);
+  return st;
+}
+
 static int cuda_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B) {
-  const DcLayout* lay = h->layout;
-  int64_t n = h->kind == DC_BLOCKS_SCALAR ? lay->nblocks : h->kind == DC_BLOCKS_DIAG ? lay->dim : lay->moff[lay->nblocks];
   int st;
   *B = (DcBlocks*)dc_calloc(1, sizeof(DcBlocks));
   if (!*B) return DETCGD_ERR_ALLOC;
-  (*B)->kind = h->kind;
-  st = layout_create(be, lay, &(*B)->lay);
-  if (st == DETCGD_OK) st = upload_new(be, (void**)&(*B)->d, h->data, (size_t)n * sizeof(double), "block-diagonal matrix");
+  st = layout_create(be, h->layout, &(*B)->lay);
+  if (st == DETCGD_OK) st = blocks_upload(be, h, &(*B)->B);
   if (st == DETCGD_OK) {
     int64_t np = (*B)->lay.L.ntiles > DC_K_RED_MAX ? (*B)->lay.L.ntiles : DC_K_RED_MAX;
     st = dev_alloc((void**)&(*B)->d_partials, (size_t)np * sizeof(double), "quadratic-form partials");
@@ -250,23 +272,29 @@ static int cuda_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B
   return st;
 }
 
+/* B's device view; no matrix (data NULL) for B == NULL */
+static DcDevBlocks dev_blocks(const DcBlocks* B) {
+  DcDevBlocks none = {0, 0, NULL};
+  return B ? B->B : none;
+}
+
 static int cuda_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y) {
-  CU_TRY(detcgd_k_bd_apply(B->lay.L, B->kind, B->d, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
+  CU_TRY(detcgd_k_bd_apply(B->lay.L, B->B, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
 
 static int cuda_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y) {
-  CU_TRY(detcgd_k_bd_apply_cols(B->lay.L, B->kind, B->d, S->S, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
+  CU_TRY(detcgd_k_bd_apply_cols(B->lay.L, B->B, S->S, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
 
 static int cuda_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y) {
-  CU_TRY(detcgd_k_bd_apply_rows(B->lay.L, B->kind, B->d, S->S, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
+  CU_TRY(detcgd_k_bd_apply_rows(B->lay.L, B->B, S->S, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
 
 static int cuda_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot) {
-  CU_TRY(detcgd_k_bd_quadform(B->lay.L, B->kind, B->d, x->d, B->d_partials, m->d + slot, ST(be)->grid_cap, ST(be)->stream));
+  CU_TRY(detcgd_k_bd_quadform(B->lay.L, B->B, x->d, B->d_partials, m->d + slot, ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
 
@@ -357,7 +385,7 @@ static int cuda_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int
 }
 
 static int cuda_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, int round32, DcVec* vals) {
-  CU_TRY(detcgd_k_sketch_compress(S->lay.L, B ? B->kind : 0, B ? B->d : NULL, S->S, x->d, 1, round32, 0, vals->d,
+  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), S->S, x->d, 1, round32, 0, vals->d,
                                   ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
@@ -594,7 +622,7 @@ static int clients_messages(DcBackend* be, DcClients* C, int c0, int nc, const D
   slices.mark = C->d_mark;
   CU_TRY(detcgd_k_sketch_sample(S->lay.L, slices, seed, iter, (uint32_t)c0, nc, s->stream));
   CU_TRY(cudaMemsetAsync(C->d_M, 0, (size_t)((int64_t)nc * dim) * sizeof(double), s->stream));
-  CU_TRY(detcgd_k_sketch_compress(S->lay.L, B ? B->kind : 0, B ? B->d : NULL, slices, C->d_G, nc, round32, 1, C->d_M,
+  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), slices, C->d_G, nc, round32, 1, C->d_M,
                                   s->grid_cap, s->stream));
   CU_TRY(detcgd_k_colsum(dim, nc, C->d_M, 1.0, y->d, s->grid_cap, s->stream));
   return DETCGD_OK;

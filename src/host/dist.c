@@ -320,6 +320,49 @@ static int kr_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p,
   return DETCGD_OK;
 }
 
+/* lambda_D of D as given (rounded entries): gamma^2 lambda_W for scalar DCGD, else recomputed from
+ * its variance matrix (lambda_D is quadratic in D, so this equals gamma^2 lambda_W before rounding). */
+static int applied_lambda_d(const DetcgdProblem* p, const Mats* M, const DcSketchSpec* sk, const DetcgdSettings* s,
+                            const DcHostBlocks* D, DcDistTheory* th) {
+  double* V;
+  int rc;
+  if (s->stepsize.kind == DETCGD_STEP_DCGD_KR) {
+    th->lambda_d = D->data[0] * D->data[0] * th->lambda_w;
+    return DETCGD_OK;
+  }
+  if (!(V = (double*)dc_calloc((size_t)(p->layout.dim * p->layout.dim), sizeof(double)))) return DETCGD_ERR_ALLOC;
+  rc = variance_matrix(p, M, sk, D, s->method, V);
+  if (rc == DETCGD_OK) rc = max_client_eig(M, V, &th->lambda_d);
+  free(V);
+  return rc;
+}
+
+typedef struct DistContext {
+  const DetcgdProblem* p;
+  const Mats* M;
+  const DcSketchSpec* sk;
+  const DetcgdSettings* s;
+  const DcDistInputs* in;
+  DcDistTheory* th; /* lambda_d set for the D last checked */
+} DistContext;
+
+/* Largest ratio of Corollary 1's conditions at D (for D = gamma I they are the DCGD conditions):
+ * lambda_max(D^{1/2} Lbar D^{1/2}) <= 1, lambda_D <= n/K, lambda_D <= n eps^2 det(D)^{1/d} / (4 Delta^inf). */
+static int corollary1_excess(void* ctx, const DcHostBlocks* D, double* out) {
+  const DistContext* c = (const DistContext*)ctx;
+  double n = c->p->nclients, K = (double)c->s->term.max_iter, cert, logdet;
+  int rc = applied_lambda_d(c->p, c->M, c->sk, c->s, D, c->th);
+  if (rc == DETCGD_OK) rc = lbar_in_w(c->p, c->M, D, &cert);
+  if (rc == DETCGD_OK) rc = dc_log_det(D, &logdet);
+  if (rc != DETCGD_OK) return rc;
+  *out = cert;
+  if (K > 0) *out = fmax(*out, c->th->lambda_d * K / n);
+  if (c->in->delta_inf > 0)
+    *out = fmax(*out, c->th->lambda_d * 4.0 * c->in->delta_inf /
+                          (n * c->s->dist.epsilon2 * exp(logdet / (double)c->p->layout.dim)));
+  return DETCGD_OK;
+}
+
 int dc_dist_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p, const DetcgdSettings* s,
                      const DcSketchSpec* sk, const DcDistInputs* in) {
   Mats M;
@@ -332,10 +375,14 @@ int dc_dist_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p, c
   if ((rc = mats_build(&M, p)) != DETCGD_OK) return rc;
   rc = s->stepsize.kind == DETCGD_STEP_COR1 ? cor1_stepsize(st, th, p, s, sk, in, &M) : kr_stepsize(st, th, p, s, sk, in, &M);
   if (rc == DETCGD_OK) {
-    int64_t e, n = st->D.kind == DC_BLOCKS_SCALAR ? p->layout.nblocks : p->layout.moff[p->layout.nblocks];
+    int64_t e, n = dc_blocks_count(&st->D);
     for (e = 0; e < n; ++e) st->D.data[e] *= s->stepsize.scale;
     th->lambda_d *= s->stepsize.scale * s->stepsize.scale;
     rc = dc_blocks_compact(&st->D);
+  }
+  if (rc == DETCGD_OK && s->stepsize.precision == DETCGD_PREC_FP32) {
+    DistContext ctx = {p, &M, sk, s, in, th};
+    rc = dc_stepsize_round_float(&st->D, corollary1_excess, &ctx);
   }
   if (rc == DETCGD_OK) rc = dc_log_det(&st->D, &st->log_det);
   if (rc == DETCGD_OK) rc = lbar_in_w(p, &M, &st->D, &lbd); /* lambda_max(D^{1/2} Lbar D^{1/2}) */

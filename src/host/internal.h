@@ -62,6 +62,7 @@ typedef struct DcHostBlocks {
   int kind;
   const DcLayout* layout; /* borrowed */
   double* data;           /* owns */
+  int store32;            /* 1: every entry is a float; backends keep DENSE blocks as float */
 } DcHostBlocks;
 
 int dc_blocks_alloc(DcHostBlocks* B, const DcLayout* lay, int kind);
@@ -70,5 +71,10 @@ void dc_blocks_free(DcHostBlocks* B);
 void dc_blocks_get_dense(const DcHostBlocks* B, int i, double* out);
 /* Rewrites a DENSE matrix as DIAG or SCALAR when its entries allow (exactly). */
 int dc_blocks_compact(DcHostBlocks* B);
+/* Rounds every entry to the nearest float and sets store32; fails, naming `option`, when a
+ * nonzero entry would become 0 or infinite. */
+int dc_blocks_round_float(DcHostBlocks* B, const char* option);
+/* Entries held: l (SCALAR), d (DIAG) or sum d_i^2 (DENSE). */
+int64_t dc_blocks_count(const DcHostBlocks* B);
 
 #endif /* DETCGD_INTERNAL_H */

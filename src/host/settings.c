@@ -18,6 +18,7 @@ static const char* const SPLIT_NAMES[] = {"contiguous", "shuffled", "label-skew"
 static const char* const MODE_NAMES[] = {"sim", "mpi"};
 static const char* const WEIGHT_NAMES[] = {"identity", "diag-inv", "inv", "inv-sqrt"};
 static const char* const IMP_NAMES[] = {"lii", "uniform"};
+static const char* const PRECISION_NAMES[] = {"fp64", "fp32"};
 static const char* const BACKEND_NAMES[] = {"auto", "cpu", "cuda"};
 static const char* const PROBLEM_NAMES[] = {"logreg-nc", "quad-nc"};
 
@@ -28,6 +29,7 @@ const char* detcgd_method_name(int m) { return name_of(METHOD_NAMES, COUNT(METHO
 const char* detcgd_sketch_name(int k) { return name_of(SKETCH_NAMES, COUNT(SKETCH_NAMES), k); }
 const char* detcgd_stepsize_name(int k) { return name_of(STEP_NAMES, COUNT(STEP_NAMES), k); }
 const char* detcgd_weight_name(int w) { return name_of(WEIGHT_NAMES, COUNT(WEIGHT_NAMES), w); }
+const char* detcgd_precision_name(int p) { return name_of(PRECISION_NAMES, COUNT(PRECISION_NAMES), p); }
 
 /* ==== Value parsers (each names the option on failure) ==== */
 
@@ -186,6 +188,8 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!strcmp(key, "stepsize-file")) return STR(s->stepsize.file);
   if (!strcmp(key, "stepsize-scale")) return parse_double(key, value, &s->stepsize.scale);
   if (!strcmp(key, "force")) return parse_bool(key, value, &s->stepsize.force);
+  if (!strcmp(key, "stepsize-precision"))
+    return parse_enum(key, value, PRECISION_NAMES, COUNT(PRECISION_NAMES), &s->stepsize.precision);
   if (!strcmp(key, "iters")) return parse_i64(key, value, 0, INT32_MAX, &s->term.max_iter);
   if (!strcmp(key, "target-g")) return parse_double(key, value, &s->term.target_g);
   if (!strcmp(key, "time-limit")) return parse_double(key, value, &s->term.time_limit);
@@ -229,6 +233,8 @@ int detcgd_settings_validate(const DetcgdSettings* s) {
   if (s->stepsize.weight < 0 || s->stepsize.weight >= COUNT(WEIGHT_NAMES)) return dc_fail(DETCGD_ERR_ARG, "weight: unknown value %d", s->stepsize.weight);
   if (s->stepsize.kind == DETCGD_STEP_USER && s->stepsize.file[0] == '\0') return dc_fail(DETCGD_ERR_ARG, "stepsize-file: required with stepsize = user");
   if (!(s->stepsize.scale > 0.0) || !isfinite(s->stepsize.scale)) return dc_fail(DETCGD_ERR_ARG, "stepsize-scale: must be > 0 (got %g)", s->stepsize.scale);
+  if (s->stepsize.precision < 0 || s->stepsize.precision >= COUNT(PRECISION_NAMES))
+    return dc_fail(DETCGD_ERR_ARG, "stepsize-precision: unknown value %d", s->stepsize.precision);
   if (s->term.max_iter < 0 || s->term.max_iter > INT32_MAX) return dc_fail(DETCGD_ERR_ARG, "iters: must be in [0, 2^31) (got %lld)", (long long)s->term.max_iter);
   if (!(s->term.target_g >= 0.0)) return dc_fail(DETCGD_ERR_ARG, "target-g: must be >= 0 (got %g)", s->term.target_g);
   if (!(s->term.time_limit >= 0.0)) return dc_fail(DETCGD_ERR_ARG, "time-limit: must be >= 0 (got %g)", s->term.time_limit);

@@ -263,22 +263,50 @@ static int check_symmetric(const DcHostBlocks* D) {
   return DETCGD_OK;
 }
 
+int dc_stepsize_round_float(DcHostBlocks* D, DcExcessFn excess, void* ctx) {
+  int64_t n = dc_blocks_count(D), e;
+  double* exact = (double*)dc_calloc((size_t)n, sizeof(double));
+  double before, after, shrink = 1.0;
+  int st, attempt;
+  if (!exact) return DETCGD_ERR_ALLOC;
+  memcpy(exact, D->data, (size_t)n * sizeof(double));
+  st = excess(ctx, D, &before);
+  for (attempt = 0; st == DETCGD_OK && attempt < 8; ++attempt) {
+    for (e = 0; e < n; ++e) D->data[e] = exact[e] * shrink;
+    st = dc_blocks_round_float(D, "stepsize-precision");
+    if (st == DETCGD_OK) st = excess(ctx, D, &after);
+    if (st != DETCGD_OK || after <= 1.0 || before > 1.0 + DC_CERT_TOL) break; /* holds, or did not hold in double */
+    shrink *= (1.0 - ldexp(1.0, attempt - 22)) / after;
+  }
+  free(exact);
+  return st;
+}
+
+/* The certificate of (7) or (8) for D: the excess of a single-node stepsize. */
+typedef struct CertContext { const DetcgdProblem* p; const DetcgdSettings* s; const DcSketchSpec* sk; } CertContext;
+
+static int certificate(void* ctx, const DcHostBlocks* D, double* out) {
+  const CertContext* c = (const CertContext*)ctx;
+  return c->s->method == DETCGD_METHOD_DET2 ? dc_certificate_det2(c->p, c->sk, D, out)
+                                            : dc_certificate_det1(c->p, c->sk, D, out);
+}
+
 int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk) {
+  CertContext ctx = {p, s, sk};
   int64_t e, n;
   int st;
   memset(out, 0, sizeof *out);
   st = build_raw(out, p, s, sk);
   if (st == DETCGD_OK) st = check_symmetric(&out->D);
   if (st == DETCGD_OK) {
-    n = out->D.kind == DC_BLOCKS_SCALAR ? p->layout.nblocks
-      : out->D.kind == DC_BLOCKS_DIAG ? p->layout.dim : p->layout.moff[p->layout.nblocks];
+    n = dc_blocks_count(&out->D);
     for (e = 0; e < n; ++e) out->D.data[e] *= s->stepsize.scale;
     st = dc_blocks_compact(&out->D);
   }
+  if (st == DETCGD_OK && s->stepsize.precision == DETCGD_PREC_FP32) st = dc_stepsize_round_float(&out->D, certificate, &ctx);
+  /* log det and the certificate are those of the D the backend applies */
   if (st == DETCGD_OK) st = dc_log_det(&out->D, &out->log_det);
-  if (st == DETCGD_OK)
-    st = s->method == DETCGD_METHOD_DET2 ? dc_certificate_det2(p, sk, &out->D, &out->certificate)
-                                         : dc_certificate_det1(p, sk, &out->D, &out->certificate);
+  if (st == DETCGD_OK) st = certificate(&ctx, &out->D, &out->certificate);
   if (st != DETCGD_OK) { dc_stepsize_free(out); return st; }
   out->det_factor = exp(-out->log_det / (double)p->layout.dim);
   if (out->certificate > 1.0 + DC_CERT_TOL && !s->stepsize.force) {

@@ -23,6 +23,12 @@ void dc_stepsize_free(DcStepsize* st);
 int dc_certificate_det1(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out);
 /* lambda_max(D^{1/2} E[T L T] D^{1/2}) over blocks: condition (8) holds iff <= 1. */
 int dc_certificate_det2(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out);
+/* Largest ratio lhs / rhs of a stepsize's conditions at D (they hold iff <= 1); each ratio falls at
+ * least linearly when D is scaled down. */
+typedef int (*DcExcessFn)(void* ctx, const DcHostBlocks* D, double* out);
+/* stepsize-precision fp32: rounds D's entries to float.  When rounding lifts the excess above 1
+ * although it held in double, D is scaled down by the excess and a few float ulps and rounded again. */
+int dc_stepsize_round_float(DcHostBlocks* D, DcExcessFn excess, void* ctx);
 /* log det D through per-block Cholesky factors. */
 int dc_log_det(const DcHostBlocks* D, double* out);
 

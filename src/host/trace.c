@@ -103,6 +103,7 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   json_num(f, "stepsize_scale", c->stepsize.scale, 1);
   json_int(f, "forced", c->stepsize.force, 1);
   json_str(f, "d_storage", s->d_storage, 1);
+  json_str(f, "d_precision", detcgd_precision_name(c->stepsize.precision), 1);
   json_int(f, "max_iter", c->term.max_iter, 1);
   json_int(f, "trace_every", c->output.trace_every, 1);
   json_int(f, "value_bits", c->comm.value_bits, 1);

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,12 +178,16 @@ bad:
 
 /* ==== Host block matrices ==== */
 
+int64_t dc_blocks_count(const DcHostBlocks* B) {
+  const DcLayout* lay = B->layout;
+  return B->kind == DC_BLOCKS_SCALAR ? lay->nblocks : B->kind == DC_BLOCKS_DIAG ? lay->dim : lay->moff[lay->nblocks];
+}
+
 int dc_blocks_alloc(DcHostBlocks* B, const DcLayout* lay, int kind) {
-  int64_t n = kind == DC_BLOCKS_SCALAR ? lay->nblocks
-            : kind == DC_BLOCKS_DIAG ? lay->dim : lay->moff[lay->nblocks];
   B->kind = kind;
   B->layout = lay;
-  B->data = (double*)dc_calloc((size_t)n, sizeof(double));
+  B->store32 = 0;
+  B->data = (double*)dc_calloc((size_t)dc_blocks_count(B), sizeof(double));
   return B->data ? DETCGD_OK : DETCGD_ERR_ALLOC;
 }
 
@@ -234,5 +239,18 @@ int dc_blocks_compact(DcHostBlocks* B) {
     B->data = sc;
     B->kind = DC_BLOCKS_SCALAR;
   }
+  return DETCGD_OK;
+}
+
+int dc_blocks_round_float(DcHostBlocks* B, const char* option) {
+  int64_t n = dc_blocks_count(B), e;
+  for (e = 0; e < n; ++e) {
+    float v = (float)B->data[e];
+    if (!isfinite(v) || (v == 0.0f && B->data[e] != 0.0))
+      return dc_fail(DETCGD_ERR_ARG, "%s: entry %lld of D (%g) is outside the float range; use fp64", option,
+                     (long long)e, B->data[e]);
+    B->data[e] = (double)v;
+  }
+  B->store32 = 1;
   return DETCGD_OK;
 }

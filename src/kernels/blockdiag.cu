@@ -7,6 +7,8 @@
  * layer (tile_off maps tiles to layers), each thread one row, so consecutive
  * threads read consecutive entries of a column.  Kept rows of a symmetric B_i
  * are read as columns.  Every row is summed in the same order as on the CPU.
+ * Dense blocks are float or double (T); products accumulate in double, so a
+ * float block gives the same bits as a double block holding the same values.
  */
 #include "common.cuh"
 
@@ -23,27 +25,33 @@ static __global__ void apply_diag_kernel(DcDevLayout L, int kind, const double* 
 }
 
 /* dense: y_r += sum_c B_rc (alpha x_c), row r of the tile per thread */
-static __global__ void apply_dense_kernel(DcDevLayout L, const double* __restrict__ B, const double* __restrict__ x,
+template <typename T>
+static __global__ void apply_dense_kernel(const T* __restrict__ B, DcDevLayout L, const double* __restrict__ x,
                                           double alpha, double* __restrict__ y) {
   for (int64_t t = blockIdx.x; t < L.ntiles; t += gridDim.x) {
     int i = dc_find_block(L.tile_off, L.nblocks, t), m = L.size[i], c;
     int r = (int)(t - L.tile_off[i]) * DC_K_TILE + threadIdx.x;
     if (r >= m) continue;
     {
-      const double* Bi = B + L.moff[i];
+      const T* Bi = B + L.moff[i];
       const double* xi = x + L.voff[i];
       double acc = y[L.voff[i] + r];
-      for (c = 0; c < m; ++c) acc += Bi[r + (int64_t)c * m] * (alpha * xi[c]);
+      for (c = 0; c < m; ++c) acc += (double)Bi[r + (int64_t)c * m] * (alpha * xi[c]);
       y[L.voff[i] + r] = acc;
     }
   }
 }
 
-extern "C" cudaError_t detcgd_k_bd_apply(DcDevLayout L, int kind, const double* B, const double* x, double alpha,
-                                         double* y, int grid_cap, cudaStream_t s) {
+/* thread blocks of the dense kernels: one per row tile, at most 65535 (they stride) */
+static inline int tile_grid(const DcDevLayout& L) { return (int)(L.ntiles < 65535 ? L.ntiles : 65535); }
+
+extern "C" cudaError_t detcgd_k_bd_apply(DcDevLayout L, DcDevBlocks B, const double* x, double alpha, double* y,
+                                         int grid_cap, cudaStream_t s) {
   if (L.dim == 0) return cudaSuccess;
-  if (kind != 2) apply_diag_kernel<<<dc_grid(L.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, kind, B, x, alpha, y);
-  else apply_dense_kernel<<<(int)(L.ntiles < 65535 ? L.ntiles : 65535), DC_K_TILE, 0, s>>>(L, B, x, alpha, y);
+  if (B.kind != 2)
+    apply_diag_kernel<<<dc_grid(L.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, B.kind, (const double*)B.data,
+                                                                                      x, alpha, y);
+  else DC_LAUNCH_DENSE(apply_dense_kernel, tile_grid(L), DC_K_TILE, s, B, L, x, alpha, y);
   return cudaGetLastError();
 }
 
@@ -64,36 +72,39 @@ static __global__ void cols_diag_kernel(DcDevLayout L, int kind, const double* _
 }
 
 /* dense: y_r += sum_t B_{r j_t} (alpha s_t x_{j_t}) */
-static __global__ void cols_dense_kernel(DcDevLayout L, const double* __restrict__ B, DcDevSketch S,
+template <typename T>
+static __global__ void cols_dense_kernel(const T* __restrict__ B, DcDevLayout L, DcDevSketch S,
                                          const double* __restrict__ x, double alpha, double* __restrict__ y) {
   for (int64_t t = blockIdx.x; t < L.ntiles; t += gridDim.x) {
     int i = dc_find_block(L.tile_off, L.nblocks, t), m = L.size[i], n = S.count[i], q;
     int r = (int)(t - L.tile_off[i]) * DC_K_TILE + threadIdx.x;
     if (r >= m) continue;
     {
-      const double* Bi = B + L.moff[i];
+      const T* Bi = B + L.moff[i];
       const double* xi = x + L.voff[i];
       const int* idx = S.idx + S.cap_off[i];
       const double* sc = S.scale + S.cap_off[i];
       double acc = y[L.voff[i] + r];
-      for (q = 0; q < n; ++q) acc += Bi[r + (int64_t)idx[q] * m] * (alpha * sc[q] * xi[idx[q]]);
+      for (q = 0; q < n; ++q) acc += (double)Bi[r + (int64_t)idx[q] * m] * (alpha * sc[q] * xi[idx[q]]);
       y[L.voff[i] + r] = acc;
     }
   }
 }
 
-extern "C" cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
+extern "C" cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* x,
                                               double alpha, double* y, int grid_cap, cudaStream_t s) {
   if (L.dim == 0) return cudaSuccess;
-  if (kind != 2) cols_diag_kernel<<<dc_grid(S.cap, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, kind, B, S, x, alpha, y);
-  else cols_dense_kernel<<<(int)(L.ntiles < 65535 ? L.ntiles : 65535), DC_K_TILE, 0, s>>>(L, B, S, x, alpha, y);
+  if (B.kind != 2)
+    cols_diag_kernel<<<dc_grid(S.cap, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, B.kind, (const double*)B.data,
+                                                                                     S, x, alpha, y);
+  else DC_LAUNCH_DENSE(cols_dense_kernel, tile_grid(L), DC_K_TILE, s, B, L, S, x, alpha, y);
   return cudaGetLastError();
 }
 
 /* ---- y += alpha T B x: only the kept rows ---- */
 
 /* one warp per kept slot: (B_i x_i)_j from column j of the symmetric B_i, then y_j += alpha s_t (.) */
-static __global__ void rows_kernel(DcDevLayout L, int kind, const double* __restrict__ B, DcDevSketch S,
+static __global__ void rows_kernel(DcDevLayout L, DcDevBlocks B, DcDevSketch S,
                                    const double* __restrict__ x, double alpha, double* __restrict__ y) {
   int lane = threadIdx.x & 31;
   int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
@@ -102,33 +113,34 @@ static __global__ void rows_kernel(DcDevLayout L, int kind, const double* __rest
     if (g - S.cap_off[i] >= S.count[i]) continue;
     {
       int j = S.idx[g];
-      double v = dc_kept_row(L, kind, B, i, j, x + L.voff[i], lane);
+      double v = dc_kept_row(L, B, i, j, x + L.voff[i], lane);
       if (lane == 0) y[L.voff[i] + j] += alpha * S.scale[g] * v;
     }
   }
 }
 
-extern "C" cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
+extern "C" cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* x,
                                               double alpha, double* y, int grid_cap, cudaStream_t s) {
   if (L.dim == 0 || S.cap == 0) return cudaSuccess;
-  rows_kernel<<<dc_grid(S.cap * 32, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, kind, B, S, x, alpha, y);
+  rows_kernel<<<dc_grid(S.cap * 32, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, B, S, x, alpha, y);
   return cudaGetLastError();
 }
 
 /* ---- x^T B x ---- */
 
 /* dense: partials[t] = sum over the tile's rows r of x_r (B_i x_i)_r */
-static __global__ void quadform_dense_kernel(DcDevLayout L, const double* __restrict__ B, const double* __restrict__ x,
+template <typename T>
+static __global__ void quadform_dense_kernel(const T* __restrict__ B, DcDevLayout L, const double* __restrict__ x,
                                              double* __restrict__ partials) {
   for (int64_t t = blockIdx.x; t < L.ntiles; t += gridDim.x) {
     int i = dc_find_block(L.tile_off, L.nblocks, t), m = L.size[i], c;
     int r = (int)(t - L.tile_off[i]) * DC_K_TILE + threadIdx.x;
     double v = 0.0;
     if (r < m) {
-      const double* Bi = B + L.moff[i];
+      const T* Bi = B + L.moff[i];
       const double* xi = x + L.voff[i];
       double s = 0.0;
-      for (c = 0; c < m; ++c) s += Bi[r + (int64_t)c * m] * xi[c];
+      for (c = 0; c < m; ++c) s += (double)Bi[r + (int64_t)c * m] * xi[c];
       v = xi[r] * s;
     }
     v = dc_block_sum(v);
@@ -148,16 +160,16 @@ static __global__ void quadform_diag_kernel(DcDevLayout L, int kind, const doubl
   if (threadIdx.x == 0) partials[blockIdx.x] = v;
 }
 
-extern "C" cudaError_t detcgd_k_bd_quadform(DcDevLayout L, int kind, const double* B, const double* x, double* partials,
+extern "C" cudaError_t detcgd_k_bd_quadform(DcDevLayout L, DcDevBlocks B, const double* x, double* partials,
                                             double* out, int grid_cap, cudaStream_t s) {
   int64_t n = 0; /* partials to sum: one per tile (dense) or per block of the grid (diagonal) */
   cudaError_t e;
-  if (kind == 2 && L.ntiles > 0) {
-    quadform_dense_kernel<<<(int)(L.ntiles < 65535 ? L.ntiles : 65535), DC_K_TILE, 0, s>>>(L, B, x, partials);
+  if (B.kind == 2 && L.ntiles > 0) {
+    DC_LAUNCH_DENSE(quadform_dense_kernel, tile_grid(L), DC_K_TILE, s, B, L, x, partials);
     n = L.ntiles;
-  } else if (kind != 2) {
+  } else if (B.kind != 2) {
     int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
-    quadform_diag_kernel<<<grid, DC_K_THREADS, 0, s>>>(L, kind, B, x, partials);
+    quadform_diag_kernel<<<grid, DC_K_THREADS, 0, s>>>(L, B.kind, (const double*)B.data, x, partials);
     n = grid;
   }
   e = cudaGetLastError();

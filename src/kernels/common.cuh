@@ -49,18 +49,29 @@ __device__ __forceinline__ double dc_diag_entry(int kind, const double* B, const
   return kind == 0 ? B[i] : B[voff[i] + r];
 }
 
+/* sum_c col_c x_c over c = lane, lane + 32, ... then over the warp (valid in lane 0) */
+template <typename T>
+__device__ __forceinline__ double dc_warp_dot(const T* __restrict__ col, const double* __restrict__ x, int m, int lane) {
+  double v = 0.0;
+  for (int c = lane; c < m; c += 32) v += (double)col[c] * x[c];
+  return dc_warp_sum(v);
+}
+
 /* (B_i x_i)_j for a kept row j of layer i, computed by a whole warp (valid in lane 0):
  * column j of a symmetric dense B_i read with consecutive lanes, or b_j x_j. */
-__device__ __forceinline__ double dc_kept_row(const DcDevLayout& L, int kind, const double* __restrict__ B, int i,
-                                              int j, const double* __restrict__ xi, int lane) {
-  if (kind != 2) return dc_diag_entry(kind, B, L.voff, i, j) * xi[j];
-  {
-    int m = L.size[i], c;
-    const double* col = B + L.moff[i] + (int64_t)j * m;
-    double v = 0.0;
-    for (c = lane; c < m; c += 32) v += col[c] * xi[c];
-    return dc_warp_sum(v);
-  }
+__device__ __forceinline__ double dc_kept_row(const DcDevLayout& L, DcDevBlocks B, int i, int j,
+                                              const double* __restrict__ xi, int lane) {
+  int m = L.size[i];
+  int64_t off = L.moff[i] + (int64_t)j * m;
+  if (B.kind != 2) return dc_diag_entry(B.kind, (const double*)B.data, L.voff, i, j) * xi[j];
+  return B.f32 ? dc_warp_dot((const float*)B.data + off, xi, m, lane) : dc_warp_dot((const double*)B.data + off, xi, m, lane);
 }
+
+/* Launches kernel<float> or kernel<double> on the dense data of B (its first argument). */
+#define DC_LAUNCH_DENSE(kernel, grid, threads, stream, B, ...)                                          \
+  do {                                                                                                 \
+    if ((B).f32) kernel<float><<<(grid), (threads), 0, (stream)>>>((const float*)(B).data, __VA_ARGS__); \
+    else kernel<double><<<(grid), (threads), 0, (stream)>>>((const double*)(B).data, __VA_ARGS__);       \
+  } while (0)
 
 #endif /* DETCGD_COMMON_CUH */

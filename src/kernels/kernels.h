@@ -31,6 +31,14 @@ typedef struct DcDevLayout {
   int64_t ntiles;
 } DcDevLayout;
 
+/* Device block-diagonal matrix: kind 0 scalar (l doubles), 1 diagonal (d doubles), 2 dense (every block
+ * column-major at moff[i], in float when f32, else double).  Dense kernels accumulate in double. */
+typedef struct DcDevBlocks {
+  int kind;
+  int f32;
+  const void* data;
+} DcDevBlocks;
+
 /* Device copy of a sketch draw. */
 typedef struct DcDevSketch {
   const DcSketchLayer* layers;
@@ -81,16 +89,16 @@ cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStr
 /* m[dst] = (add ? m[dst] : 0) + m[src] (src >= 0) or v (src < 0) */
 cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s);
 
-/* ---- block-diagonal products (blockdiag.cu); kind: 0 scalar, 1 diagonal, 2 dense ---- */
-cudaError_t detcgd_k_bd_apply(DcDevLayout L, int kind, const double* B, const double* x, double alpha, double* y,
-                              int grid_cap, cudaStream_t s);
-cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
-                                   double alpha, double* y, int grid_cap, cudaStream_t s);
-cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* x,
-                                   double alpha, double* y, int grid_cap, cudaStream_t s);
+/* ---- block-diagonal products (blockdiag.cu) ---- */
+cudaError_t detcgd_k_bd_apply(DcDevLayout L, DcDevBlocks B, const double* x, double alpha, double* y, int grid_cap,
+                              cudaStream_t s);
+cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* x, double alpha,
+                                   double* y, int grid_cap, cudaStream_t s);
+cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* x, double alpha,
+                                   double* y, int grid_cap, cudaStream_t s);
 /* out[0] = x^T B x; partials holds max(ntiles, DC_K_RED_MAX) doubles */
-cudaError_t detcgd_k_bd_quadform(DcDevLayout L, int kind, const double* B, const double* x, double* partials,
-                                 double* out, int grid_cap, cudaStream_t s);
+cudaError_t detcgd_k_bd_quadform(DcDevLayout L, DcDevBlocks B, const double* x, double* partials, double* out,
+                                 int grid_cap, cudaStream_t s);
 
 /* ---- sketches (sketch.cu) ----
  * Batched over nc clients c0..c0+nc-1: client slice cc of the draw arrays is idx, scale + cc cap,
@@ -99,9 +107,9 @@ cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, 
                                    cudaStream_t s);
 /* adds the current counts to the tally (after a host load) */
 cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaStream_t s);
-/* message values of slice cc from x = X + cc dim: s_t (B x)_{j_t} (B != NULL) or s_t x_{j_t}, float-rounded
+/* message values of slice cc from x = X + cc dim: s_t (B x)_{j_t} (B.data != NULL) or s_t x_{j_t}, float-rounded
  * when round32; at out + cc cap + t, or scattered to out + cc dim + voff_i + j_t (out zero elsewhere) */
-cudaError_t detcgd_k_sketch_compress(DcDevLayout L, int kind, const double* B, DcDevSketch S, const double* X, int nc,
+cudaError_t detcgd_k_sketch_compress(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* X, int nc,
                                      int round32, int scatter, double* out, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, const double* vals, double alpha, double* y,
                                        int grid_cap, cudaStream_t s);

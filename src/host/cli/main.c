@@ -38,7 +38,7 @@ static const char* USAGE =
     "sketch:    --sketch identity|rand-k|rand-1|importance-1|bernoulli|bern-q\n"
     "           --k K  --k-ratio R  --k-list \"k1,k2\"  --p P  --q Q  --q-list \"q1,q2\"  --importance lii|uniform\n"
     "stepsize:  --stepsize gd|cgd|cgd-mat|det2-opt|thm2|user  --weight identity|diag-inv|inv|inv-sqrt\n"
-    "           --stepsize-file F  --stepsize-scale S  --force 0|1\n"
+    "           --stepsize-file F  --stepsize-scale S  --force 0|1  --stepsize-precision fp64|fp32\n"
     "stopping:  --iters K  --target-g G  --time-limit SECONDS\n"
     "output:    --trace F.csv  --summary F.json  --trace-every T  --verbose 0|1|2  --progress 0|1  --label TEXT\n"
     "comm:      --value-bits 32|64  --shared-seed 0|1\n"
