@@ -58,5 +58,5 @@ cp bench/out/scaling_quad.csv bench/out/scaling_clients.csv bench/out/scaling.pn
 
 echo "== summary" | tee -a "$OUT/log.txt"
 { echo "build rc=$build_rc  tests rc=$test_rc  sanitizers:$san  copy bandwidth ${copy:-?} GB/s"
-  grep -E "^cuda +(dense|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)" "$OUT/kernels.txt"
+  grep -E "^cuda +(dense|dense32|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)" "$OUT/kernels.txt"
   cat "$OUT/bench.txt"; grep -v "^scaling: wrote" "$OUT/scaling.txt"; } | tee -a "$OUT/log.txt"

@@ -7,6 +7,9 @@
 #   S  a9a logistic, single node, det-CGD2 rand-k (k = 16), K = 2000
 #   L  quad-nc 16384 layers of 64 (d = 2^20), det-CGD2 rand-k rho = 1/8, K = 200
 #   D  a1a logistic, n = 100 clients, D-det-CGD1 rand-1 (Corollary 1), K = 500
+#   S-trace1  S with a trace row every iteration (written to a file): the cost of streaming the trace
+#   L-fp32    L with D's blocks stored as float (--stepsize-precision fp32)
+# Other runs write a trace row every 100 iterations.
 # usage: bench/run_gpu.sh [DETCGD]   (writes bench/out/gpu.csv)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,8 @@ CONFIGS=(
   "S|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000|--data $DATA/a9a --lam 0.3 --method det-cgd2 --sketch rand-k --k 16 --iters 2000"
   "L|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200|--layers 16384x64 --lam 0.1 --method det-cgd2 --sketch rand-k --k 8 --iters 200"
   "D|--data $DATA/a1a --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-1 --stepsize cor1 --iters 500 --f-inf-iters 200|"
+  "S-trace1|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000 --trace-every 1 --trace $OUT/s1.csv|"
+  "L-fp32|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32|"
 )
 echo "config,backend,us_per_iter" > $OUT/gpu.csv
 HAVE_GPU=1
@@ -42,7 +47,7 @@ for c in "${CONFIGS[@]}"; do
     times=()
     for r in $(seq "$REPEATS"); do
       # shellcheck disable=SC2086
-      if ! $DETCGD run $opts --backend "$be" --f-inf 0 --verbose 0 --progress 0 --trace-every 100 --summary $OUT/g.json 2> $OUT/err.txt; then
+      if ! $DETCGD run --trace-every 100 $opts --backend "$be" --f-inf 0 --verbose 0 --progress 0 --summary $OUT/g.json 2> $OUT/err.txt; then
         echo "$name $be: failed: $(cat $OUT/err.txt)"; continue 2
       fi
       times+=("$(grep '"per_iter"' $OUT/g.json | sed 's/.*: \([^,]*\).*/\1/')")

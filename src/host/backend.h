@@ -21,6 +21,7 @@ typedef struct DcBlocks DcBlocks;     /* block-diagonal matrix in backend memory
 typedef struct DcSketch DcSketch;     /* the current draw of a sketch and its tally */
 typedef struct DcProbData DcProbData; /* problem data in backend memory */
 typedef struct DcClients DcClients;   /* n clients' data and scratch, simulated in one process */
+typedef struct DcRing DcRing;         /* host copies of trace scalars, written by the backend in order */
 
 /* Sketch of every layer plus its communication cost model. */
 typedef struct DcSketchSpec {
@@ -124,6 +125,17 @@ typedef struct DcBackendOps {
    * sketch_accumulate) run client after client; y, B and S are unused when nsend = 0. */
   int (*clients_round)(DcBackend* be, DcClients* C, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend,
                        const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y);
+
+  /* ---- trace snapshots: a ring of `slots` host copies of the metrics and a sketch tally ---- */
+  int (*ring_create)(DcBackend* be, int slots, int64_t nmetrics, DcRing** R);
+  void (*ring_destroy)(DcBackend* be, DcRing** R);
+  /* Queues copies of m and of S's tally (zeros for S NULL) into slot, stamped when the backend gets
+   * there, and returns without waiting (CUDA: pinned host buffers and one event per slot). */
+  int (*ring_put)(DcBackend* be, DcRing* R, int slot, const DcVec* m, const DcSketch* S);
+  /* Slot's copies; when they are not there yet: waits if `wait`, else *ready = 0.
+   * time: dc_wall_time() at which the backend reached the put. */
+  int (*ring_get)(DcBackend* be, DcRing* R, int slot, int wait, int* ready, double* m, int64_t tally[2],
+                  double* time);
 
   /* ---- profiling ---- */
   int (*sync)(DcBackend* be);                   /* wait for all queued work */

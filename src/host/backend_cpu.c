@@ -512,6 +512,56 @@ static int cpu_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec*
   return DETCGD_OK;
 }
 
+/* ==== Trace snapshots: copied at once, stamped with the wall clock ==== */
+
+struct DcRing {
+  int64_t nm;
+  double* m;       /* owns: slots x nm */
+  int64_t* tally;  /* owns: slots x 2 */
+  double* time;    /* owns: slots */
+};
+
+static void cpu_ring_destroy(DcBackend* be, DcRing** R) {
+  (void)be;
+  if (!R || !*R) return;
+  free((*R)->m); free((*R)->tally); free((*R)->time);
+  free(*R);
+  *R = NULL;
+}
+
+static int cpu_ring_create(DcBackend* be, int slots, int64_t nmetrics, DcRing** R) {
+  *R = (DcRing*)dc_calloc(1, sizeof(DcRing));
+  if (!*R) return DETCGD_ERR_ALLOC;
+  (*R)->nm = nmetrics;
+  (*R)->m = (double*)dc_calloc((size_t)(slots * nmetrics), sizeof(double));
+  (*R)->tally = (int64_t*)dc_calloc((size_t)slots * 2, sizeof(int64_t));
+  (*R)->time = (double*)dc_calloc((size_t)slots, sizeof(double));
+  if ((*R)->m && (*R)->tally && (*R)->time) return DETCGD_OK;
+  cpu_ring_destroy(be, R);
+  return DETCGD_ERR_ALLOC;
+}
+
+static int cpu_ring_put(DcBackend* be, DcRing* R, int slot, const DcVec* m, const DcSketch* S) {
+  (void)be;
+  memcpy(R->m + slot * R->nm, m->data, (size_t)R->nm * sizeof(double));
+  R->tally[2 * slot] = S ? S->tally_coords : 0;
+  R->tally[2 * slot + 1] = S ? S->tally_bits : 0;
+  R->time[slot] = dc_wall_time();
+  return DETCGD_OK;
+}
+
+static int cpu_ring_get(DcBackend* be, DcRing* R, int slot, int wait, int* ready, double* m, int64_t tally[2],
+                        double* time) {
+  (void)be;
+  (void)wait;
+  *ready = 1;
+  memcpy(m, R->m + slot * R->nm, (size_t)R->nm * sizeof(double));
+  tally[0] = R->tally[2 * slot];
+  tally[1] = R->tally[2 * slot + 1];
+  *time = R->time[slot];
+  return DETCGD_OK;
+}
+
 /* ==== Profiling: nothing is queued on the CPU ==== */
 
 static int cpu_sync(DcBackend* be) { (void)be; return DETCGD_OK; }
@@ -563,6 +613,7 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad,
   cpu_clients_create, cpu_clients_destroy, cpu_clients_round,
+  cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,
   cpu_sync, cpu_range,
   cpu_mc_moment
 };

@@ -645,6 +645,82 @@ static int cuda_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec
   return DETCGD_OK;
 }
 
+/* ==== Trace snapshots: asynchronous copies into pinned host memory, an event per slot ==== */
+
+struct DcRing {
+  int slots;
+  int64_t nm;
+  double* h_m;                /* owns (pinned): slots x nm */
+  unsigned long long* h_tally; /* owns (pinned): slots x 2 */
+  cudaEvent_t* ev;            /* owns: one per slot, recorded after its copies */
+  cudaEvent_t e0;             /* owns: the reference point of the time stamps */
+  double w0;                  /* dc_wall_time() when e0 completed */
+};
+
+static void cuda_ring_destroy(DcBackend* be, DcRing** R) {
+  int i;
+  (void)be;
+  if (!R || !*R) return;
+  for (i = 0; (*R)->ev && i < (*R)->slots; ++i)
+    if ((*R)->ev[i]) cudaEventDestroy((*R)->ev[i]);
+  if ((*R)->e0) cudaEventDestroy((*R)->e0);
+  free((*R)->ev);
+  if ((*R)->h_m) cudaFreeHost((*R)->h_m);
+  if ((*R)->h_tally) cudaFreeHost((*R)->h_tally);
+  free(*R);
+  *R = NULL;
+}
+
+static int ring_init(DcBackend* be, DcRing* R) {
+  int i;
+  CU_TRY(cudaMallocHost((void**)&R->h_m, (size_t)(R->slots * R->nm) * sizeof(double)));
+  CU_TRY(cudaMallocHost((void**)&R->h_tally, (size_t)R->slots * 2 * sizeof(unsigned long long)));
+  for (i = 0; i < R->slots; ++i) CU_TRY(cudaEventCreate(&R->ev[i]));
+  CU_TRY(cudaEventCreate(&R->e0));
+  CU_TRY(cudaEventRecord(R->e0, ST(be)->stream));
+  CU_TRY(cudaEventSynchronize(R->e0));
+  R->w0 = dc_wall_time();
+  return DETCGD_OK;
+}
+
+static int cuda_ring_create(DcBackend* be, int slots, int64_t nmetrics, DcRing** R) {
+  int st;
+  *R = (DcRing*)dc_calloc(1, sizeof(DcRing));
+  if (!*R) return DETCGD_ERR_ALLOC;
+  (*R)->slots = slots;
+  (*R)->nm = nmetrics;
+  (*R)->ev = (cudaEvent_t*)dc_calloc((size_t)slots, sizeof(cudaEvent_t));
+  st = (*R)->ev ? ring_init(be, *R) : DETCGD_ERR_ALLOC;
+  if (st != DETCGD_OK) cuda_ring_destroy(be, R);
+  return st;
+}
+
+static int cuda_ring_put(DcBackend* be, DcRing* R, int slot, const DcVec* m, const DcSketch* S) {
+  cudaStream_t st = ST(be)->stream;
+  unsigned long long* t = R->h_tally + 2 * slot;
+  CU_TRY(cudaMemcpyAsync(R->h_m + slot * R->nm, m->d, (size_t)R->nm * sizeof(double), cudaMemcpyDeviceToHost, st));
+  if (S) CU_TRY(cudaMemcpyAsync(t, S->S.tally, 2 * sizeof(unsigned long long), cudaMemcpyDeviceToHost, st));
+  else t[0] = t[1] = 0; /* the slot is free: its last copy was read */
+  CU_TRY(cudaEventRecord(R->ev[slot], st));
+  return DETCGD_OK;
+}
+
+static int cuda_ring_get(DcBackend* be, DcRing* R, int slot, int wait, int* ready, double* m, int64_t tally[2],
+                         double* time) {
+  float ms = 0.0f;
+  cudaError_t e = wait ? cudaEventSynchronize(R->ev[slot]) : cudaEventQuery(R->ev[slot]);
+  (void)be;
+  *ready = e != cudaErrorNotReady;
+  if (!*ready) return DETCGD_OK;
+  CU_TRY(e);
+  CU_TRY(cudaEventElapsedTime(&ms, R->e0, R->ev[slot]));
+  memcpy(m, R->h_m + slot * R->nm, (size_t)R->nm * sizeof(double));
+  tally[0] = (int64_t)R->h_tally[2 * slot];
+  tally[1] = (int64_t)R->h_tally[2 * slot + 1];
+  *time = R->w0 + 1e-3 * ms;
+  return DETCGD_OK;
+}
+
 /* ==== Profiling ==== */
 
 static int cuda_sync(DcBackend* be) {
@@ -705,6 +781,7 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_sketch_tally, cuda_sketch_set_tally, cuda_sketch_compress, cuda_sketch_accumulate,
   cuda_problem_create, cuda_problem_destroy, cuda_problem_grad,
   cuda_clients_create, cuda_clients_destroy, cuda_clients_round,
+  cuda_ring_create, cuda_ring_destroy, cuda_ring_put, cuda_ring_get,
   cuda_sync, cuda_range,
   cuda_mc_moment
 };

@@ -260,28 +260,19 @@ int dc_phase_end(DetcgdSolver* s, int ph) {
   return st;
 }
 
-/* Reads metrics and tallies into one trace row for iterate k (k+1 terms summed so far). */
-static int make_row(DetcgdSolver* s, int64_t k, double t0, DcTraceRow* r) {
-  double m[M_COUNT];
-  int64_t coords = 0, bits = 0, d = s->problem->layout.dim;
-  int st = s->be.ops->vec_download(&s->be, s->metrics, m);
-  if (st != DETCGD_OK) return st;
-  if (s->dist) { coords = s->row_coords; bits = s->row_bits; }
-  else if (s->S) st = s->be.ops->sketch_tally(&s->be, s->S, &coords, &bits);
-  else {
-    coords = k * d; /* identity: every coordinate, values only */
-    bits = coords * s->settings.comm.value_bits;
-  }
+/* Trace row of a queued iterate k (k + 1 terms summed in G) from its copied metrics, tally and time. */
+static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow* p, const double* m,
+                     const int64_t* tally, double time, DcTraceRow* r) {
+  int64_t k = p->iter;
   r->iter = k;
   r->f = m[M_F] / (s->dist ? s->nclients : 1);
   r->grad_norm2 = m[M_G2];
   r->grad_norm2_d = m[M_GD] * s->step.det_factor;
   r->g_kd = m[M_GDSUM] / (double)(k + 1) * s->step.det_factor;
-  r->coords = coords;
-  r->bits_up = bits;
-  r->bits_down = s->dist ? k * s->nclients * d * 64 : 0; /* x in double to every client; none on a single node */
-  r->time = dc_wall_time() - t0;
-  return st;
+  r->coords = p->host_tally ? p->coords : tally[0];
+  r->bits_up = p->host_tally ? p->bits : tally[1];
+  r->bits_down = s->dist ? k * s->nclients * s->problem->layout.dim * 64 : 0; /* x in double to every client */
+  r->time = time - L->t0;
 }
 
 /* One update x <- x - D S g (det-CGD1), x - T D g (det-CGD2) or x - D g (S = I). */
@@ -301,32 +292,70 @@ static int update(DetcgdSolver* s, int64_t k) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
 }
 
-/* Trace point k (metrics of x^k are in place): writes the row, prints, decides whether to stop. */
-int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
-  DcTraceRow r;
-  int st;
-  dc_phase_begin(s, PH_TRACE);
-  st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
-  if (st == DETCGD_OK) st = make_row(s, k, L->t0, &r);
-  if (st == DETCGD_OK) st = dc_trace_write(&L->trace, &r);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_TRACE);
+/* Writes and prints row r; *row_stop when the run ends there (non-finite values, target G reached). */
+static int write_row(DetcgdSolver* s, DcLoop* L, const DcTraceRow* r, int* row_stop) {
+  int st = dc_trace_write(&L->trace, r);
   if (st != DETCGD_OK) return st;
-  if (s->settings.output.verbose >= 1 && (is_log_point(k) || k == s->settings.term.max_iter - 1))
-    dc_log(DETCGD_LOG_INFO, "%8lld %14.7e %12.5e %12.5e %14lld %8.3fs\n", (long long)k, r.f, r.grad_norm2, r.g_kd,
-           (long long)r.bits_up, r.time);
-  print_progress(s, &r, &L->last_progress);
-  if (k == 0) s->result.f_initial = r.f;
-  s->result.g_kd = r.g_kd;
-  if (!isfinite(r.f) || !isfinite(r.grad_norm2) || !isfinite(r.g_kd)) {
+  if (s->settings.output.verbose >= 1 && (is_log_point(r->iter) || r->iter == s->settings.term.max_iter - 1))
+    dc_log(DETCGD_LOG_INFO, "%8lld %14.7e %12.5e %12.5e %14lld %8.3fs\n", (long long)r->iter, r->f, r->grad_norm2,
+           r->g_kd, (long long)r->bits_up, r->time);
+  print_progress(s, r, &L->last_progress);
+  if (r->iter == 0) s->result.f_initial = r->f;
+  s->result.g_kd = r->g_kd;
+  if (!isfinite(r->f) || !isfinite(r->grad_norm2) || !isfinite(r->g_kd)) {
     s->result.termination = DETCGD_TERM_NONFINITE;
     dc_log(DETCGD_LOG_ERROR, "detcgd: non-finite value at iteration %lld (f = %g, ||g||^2 = %g, G = %g); stopping, trace kept\n",
-           (long long)k, r.f, r.grad_norm2, r.g_kd);
-    *stop = 1;
-  } else if (s->settings.term.target_g > 0 && r.g_kd <= s->settings.term.target_g) {
+           (long long)r->iter, r->f, r->grad_norm2, r->g_kd);
+    *row_stop = 1;
+  } else if (s->settings.term.target_g > 0 && r->g_kd <= s->settings.term.target_g) {
     s->result.termination = DETCGD_TERM_TARGET_G;
-    *stop = 1;
+    *row_stop = 1;
   }
+  if (*row_stop) s->result.iterations = r->iter + 1; /* gradient terms in G_{K,D} at the stopping row */
   return DETCGD_OK;
+}
+
+int dc_trace_drain(DetcgdSolver* s, DcLoop* L, int wait, int* stop) {
+  double m[M_COUNT], t;
+  int64_t tally[2];
+  int st = DETCGD_OK, ready, row_stop = 0;
+  while (L->count > 0 && !row_stop) {
+    DcTraceRow r;
+    st = s->be.ops->ring_get(&s->be, L->ring, L->head, wait || L->count == DC_RING_SLOTS, &ready, m, tally, &t);
+    if (st != DETCGD_OK || !ready) break;
+    fill_row(s, L, &L->pending[L->head], m, tally, t, &r);
+    st = write_row(s, L, &r, &row_stop);
+    if (st != DETCGD_OK) break;
+    L->head = (L->head + 1) % DC_RING_SLOTS;
+    --L->count;
+  }
+  if (row_stop) {
+    *stop = 1;
+    L->count = 0; /* the rows queued after the stopping one are not written */
+  }
+  return st;
+}
+
+int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
+  int slot = (L->head + L->count) % DC_RING_SLOTS, st;
+  DcPendingRow* p = &L->pending[slot];
+  dc_phase_begin(s, PH_TRACE);
+  p->iter = k;
+  p->host_tally = s->dist || !s->S;
+  if (s->dist) {
+    p->coords = s->row_coords;
+    p->bits = s->row_bits;
+  } else if (!s->S) { /* identity: every coordinate, values only */
+    p->coords = k * s->problem->layout.dim;
+    p->bits = p->coords * s->settings.comm.value_bits;
+  }
+  st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
+  if (st == DETCGD_OK) st = s->be.ops->ring_put(&s->be, L->ring, slot, s->metrics, p->host_tally ? NULL : s->S);
+  if (st == DETCGD_OK) {
+    ++L->count;
+    st = dc_trace_drain(s, L, s->dist || s->settings.term.target_g > 0, stop);
+  }
+  return st == DETCGD_OK ? dc_phase_end(s, PH_TRACE) : st;
 }
 
 int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind) {
@@ -403,6 +432,7 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
   memset(L, 0, sizeof *L);
   L->last_progress = -1.0;
   *k0 = 0;
+  if (s->tr.rank == 0 && (st = s->be.ops->ring_create(&s->be, DC_RING_SLOTS, M_COUNT, &L->ring)) != DETCGD_OK) return st;
   if (s->settings.output.resume_path[0]) {
     st = dc_checkpoint_read(s, k0, &before);
     if (st == DETCGD_OK && path[0]) st = dc_trace_truncate(path, *k0);
@@ -432,6 +462,8 @@ int detcgd_run(DetcgdSolver* s) {
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
     if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0) {
       dc_phase_begin(s, PH_TRACE);
+      DC_TRY(dc_trace_drain(s, &L, 1, &stop)); /* the trace holds every row before k (distributed: already) */
+      if (stop) break;
       DC_TRY(dc_checkpoint_write(s, k, dc_wall_time() - L.t0));
       DC_TRY(dc_phase_end(s, PH_TRACE));
     }
@@ -443,6 +475,7 @@ int detcgd_run(DetcgdSolver* s) {
     if (s->dist) DC_TRY(dc_dist_iteration(s, &L, k, is_trace, timed_out, &stop));
     else DC_TRY(single_iteration(s, &L, k, is_trace, timed_out, &stop));
   }
+  DC_TRY(dc_trace_drain(s, &L, 1, &stop));
   s->result.time_iterate = dc_wall_time() - L.t0;
   s->result.time_grad = s->phase_time[PH_GRAD];
   s->result.time_metrics = s->phase_time[PH_METRICS];
@@ -466,6 +499,8 @@ int detcgd_run(DetcgdSolver* s) {
            s->result.time_iterate);
   st = write_summary(s);
 fail:
+  if (st != DETCGD_OK && st != DETCGD_ERR_CUDA && L.count > 0) dc_trace_drain(s, &L, 1, &stop); /* keep what arrived */
+  s->be.ops->ring_destroy(&s->be, &L.ring);
   dc_trace_close(&L.trace);
   return st;
 }

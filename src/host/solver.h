@@ -56,11 +56,25 @@ struct DetcgdSolver {
   double f_inf_gd_grad_norm2;
 };
 
-/* Loop context: trace file and clocks. */
+/* Trace rows in flight: the backend copies their scalars into host memory without the loop waiting;
+ * the host writes them in order as they arrive and waits only when every slot is taken. */
+#define DC_RING_SLOTS 64
+
+/* A trace row queued at iterate `iter`: its scalars are in ring slot (head + position) % DC_RING_SLOTS. */
+typedef struct DcPendingRow {
+  int64_t iter;
+  int64_t coords, bits; /* uplink tally when the host knows it (distributed, identity sketch) */
+  int host_tally;       /* 1: coords, bits above; 0: the sketch tally copied with the row */
+} DcPendingRow;
+
+/* Loop context: trace file, clocks and the rows in flight. */
 typedef struct DcLoop {
   DcTrace trace;
   double t0;            /* wall clock at the loop's start, less the time before a resume */
   double last_progress;
+  DcRing* ring;         /* owns (rank 0) */
+  DcPendingRow pending[DC_RING_SLOTS];
+  int head, count;      /* oldest pending row and how many */
 } DcLoop;
 
 /* ---- solver.c ---- */
@@ -71,7 +85,11 @@ int dc_gd_estimate(DetcgdSolver* s, const DcProbData* P, double step, double* f,
 void dc_phase_begin(DetcgdSolver* s, int ph);
 /* Leaves phase ph; with profile = 1 waits for the device and adds the time. */
 int dc_phase_end(DetcgdSolver* s, int ph);
+/* Trace point k (metrics of x^k in place): queues its row; writes the rows that have arrived (all of
+ * them, waiting, when a target G is set or in distributed runs) and sets *stop when one says so. */
 int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop);
+/* Writes the queued rows, waiting for each when `wait`; sets *stop when one says so. */
+int dc_trace_drain(DetcgdSolver* s, DcLoop* L, int wait, int* stop);
 /* Testing aid: settings fault "RANK:ITER:KIND" names this rank and iteration k. */
 int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind);
 
