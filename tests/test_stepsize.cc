@@ -304,3 +304,23 @@ TEST(Fp32Stepsize, EntriesOutsideTheFloatRangeAreRefused) {
   EXPECT_NE(std::string(detcgd_last_error()).find("stepsize-precision"), std::string::npos) << detcgd_last_error();
   detcgd_problem_destroy(&p);
 }
+
+// Per-block setup on every core: every block runs once, values land at their block, and of several
+// failing blocks the first one's status and message are returned.
+static int fail_at_37_and_900(void* ctx, int i, double** w, double* value) {
+  (void)ctx;
+  w[0][0] = i;  // the scratch is this thread's own
+  *value = w[0][0] * 2;
+  if (i == 37 || i == 900) return dc_fail(DETCGD_ERR_NUMERIC, "block %d failed", i);
+  return DETCGD_OK;
+}
+
+TEST(ForEachBlock, ValuesLandAtTheirBlockAndTheFirstFailureIsReported) {
+  std::vector<double> v(1000, -1.0);
+  EXPECT_EQ(dc_for_each_block(1000, 4, 1, fail_at_37_and_900, nullptr, v.data()), DETCGD_ERR_NUMERIC);
+  EXPECT_STREQ(detcgd_last_error(), "block 37 failed");
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(v[i], 2.0 * i) << i;
+  EXPECT_EQ(dc_max_of(v.data(), 1000), 1998.0);
+  EXPECT_EQ(dc_sum_of(v.data(), 1000), 999.0 * 1000.0);
+  EXPECT_EQ(dc_for_each_block(0, 4, 1, fail_at_37_and_900, nullptr, nullptr), DETCGD_OK);
+}

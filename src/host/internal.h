@@ -52,6 +52,22 @@ int dc_parse_layers(const char* spec, int** sizes, int* n, const char* option);
 /* Parses "a,b,c" into n doubles (n = 0 for ""). */
 int dc_parse_doubles(const char* spec, double** out, int* n, const char* option);
 
+/* ==== Per-block work on every core ==== */
+
+#define DC_MAX_SCRATCH 4
+
+/* Work on block i with the calling thread's scratch matrices; may set *value. */
+typedef int (*DcBlockFn)(void* ctx, int i, double** scratch, double* value);
+
+/* fn(ctx, i, scratch, value + i) for i = 0..n-1 on every core (OpenMP; blocks are independent, so the
+ * results do not depend on the thread count), each thread with nscratch <= DC_MAX_SCRATCH matrices of
+ * max_m^2 doubles.  value may be NULL.  On failure the first failing block is run again alone, so its
+ * status and error message are the ones returned. */
+int dc_for_each_block(int n, int max_m, int nscratch, DcBlockFn fn, void* ctx, double* value);
+/* max(0, max_i value[i]) and sum_i value[i] in block order */
+double dc_max_of(const double* value, int n);
+double dc_sum_of(const double* value, int n);
+
 /* ==== Host block-diagonal matrices ==== */
 
 typedef enum DcBlocksKind { DC_BLOCKS_SCALAR = 0, DC_BLOCKS_DIAG, DC_BLOCKS_DENSE } DcBlocksKind;

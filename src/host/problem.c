@@ -167,26 +167,33 @@ static int quad_block(const DetcgdProblemSpec* s, int i, int m, double* A) {
   return st;
 }
 
+/* Layer i of quad-nc: A_i, its smoothness block L_i = A_i + 2 lambda I and its centre c_i. */
+static int quad_layer(void* ctx, int i, double** w, double* unused) {
+  DetcgdProblem* p = (DetcgdProblem*)ctx;
+  const DcLayout* lay = &p->layout;
+  int m = lay->size[i], r, st;
+  double* Li = p->L.data + lay->moff[i];
+  (void)w;
+  (void)unused;
+  if ((st = quad_block(&p->spec, i, m, p->A + lay->moff[i])) != DETCGD_OK) return st;
+  memcpy(Li, p->A + lay->moff[i], (size_t)m * m * sizeof(double));
+  for (r = 0; r < m; ++r) {
+    Li[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
+    p->c[lay->voff[i] + r] = p->spec.center_scale * dc_gaussian(p->spec.seed, 3u * (uint32_t)i + 2u, (uint32_t)r);
+  }
+  return DETCGD_OK;
+}
+
 static int quad_create(DetcgdProblem* p) {
   const DcLayout* lay;
-  int i, st, r;
-  st = build_layout(p, 0);
+  int st = build_layout(p, 0);
   if (st != DETCGD_OK) return st;
   lay = &p->layout;
   p->A = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
   p->c = (double*)dc_calloc((size_t)lay->dim, sizeof(double));
   if (!p->A || !p->c) return DETCGD_ERR_ALLOC;
   st = dc_blocks_alloc(&p->L, lay, DC_BLOCKS_DENSE);
-  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
-    int m = lay->size[i];
-    double* Li = p->L.data + lay->moff[i];
-    st = quad_block(&p->spec, i, m, p->A + lay->moff[i]);
-    memcpy(Li, p->A + lay->moff[i], (size_t)m * m * sizeof(double));
-    for (r = 0; r < m; ++r) {
-      Li[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
-      p->c[lay->voff[i] + r] = p->spec.center_scale * dc_gaussian(p->spec.seed, 3u * (uint32_t)i + 2u, (uint32_t)r);
-    }
-  }
+  if (st == DETCGD_OK) st = dc_for_each_block(lay->nblocks, lay->max_size, 0, quad_layer, p, NULL);
   p->block_c = 1.0;
   p->host.A = p->A;
   p->host.c = p->c;
@@ -217,21 +224,25 @@ static int validate_spec(const DetcgdProblemSpec* s) {
   return DETCGD_OK;
 }
 
-/* lambda_max over blocks; every L_i must be positive definite (stepsizes invert it). */
+/* lambda_max(L_i); L_i must be positive definite (stepsizes invert it). */
+static int block_lmax(void* ctx, int i, double** w, double* lm) {
+  const DetcgdProblem* p = (const DetcgdProblem*)ctx;
+  const double* Li = p->L.data + p->layout.moff[i];
+  double logdet;
+  (void)w;
+  if (dc_chol_logdet(Li, p->layout.size[i], &logdet) != DETCGD_OK)
+    return dc_fail(DETCGD_ERR_NUMERIC, "smoothness matrix: block L_%d is not positive definite "
+                   "(a feature that never occurs with lambda = 0?); use lambda > 0", i);
+  return dc_lambda_max(Li, p->layout.size[i], lm);
+}
+
+/* lambda_max over blocks. */
 static int compute_lmax(DetcgdProblem* p) {
-  int i, st;
-  p->lmax = 0.0;
-  for (i = 0; i < p->layout.nblocks; ++i) {
-    double lm, logdet;
-    const double* Li = p->L.data + p->layout.moff[i];
-    if (dc_chol_logdet(Li, p->layout.size[i], &logdet) != DETCGD_OK)
-      return dc_fail(DETCGD_ERR_NUMERIC, "smoothness matrix: block L_%d is not positive definite "
-                     "(a feature that never occurs with lambda = 0?); use lambda > 0", i);
-    st = dc_lambda_max(Li, p->layout.size[i], &lm);
-    if (st != DETCGD_OK) return st;
-    if (lm > p->lmax) p->lmax = lm;
-  }
-  return DETCGD_OK;
+  double* v = (double*)dc_calloc((size_t)p->layout.nblocks + 1, sizeof(double));
+  int st = v ? dc_for_each_block(p->layout.nblocks, p->layout.max_size, 0, block_lmax, p, v) : DETCGD_ERR_ALLOC;
+  p->lmax = st == DETCGD_OK ? dc_max_of(v, p->layout.nblocks) : 0.0;
+  free(v);
+  return st;
 }
 
 int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec) {

@@ -19,45 +19,55 @@
 
 #define DC_CERT_TOL 1e-9 /* relative slack for rounding in a certificate of exactly 1 */
 
-/* Scratch for one block: three m x m matrices. */
-typedef struct Scratch { double *a, *b, *c; } Scratch;
+/* What the per-block functions below read (dc_for_each_block runs them on every core). */
+typedef struct BlockCtx {
+  const DetcgdProblem* p;
+  const DcSketchSpec* sk;
+  const DcHostBlocks* D; /* certificates, log det */
+  DcHostBlocks* out;     /* stepsizes: block i written by block i's call only */
+  int flag;              /* use_L / weight */
+} BlockCtx;
 
-static int scratch_alloc(Scratch* s, int m) {
-  size_t n = (size_t)m * m;
-  s->a = (double*)dc_calloc(n, sizeof(double));
-  s->b = (double*)dc_calloc(n, sizeof(double));
-  s->c = (double*)dc_calloc(n, sizeof(double));
-  if (s->a && s->b && s->c) return DETCGD_OK;
-  free(s->a); free(s->b); free(s->c);
-  s->a = s->b = s->c = NULL;
-  return DETCGD_ERR_ALLOC;
+/* Runs fn over p's blocks with nscratch scratch matrices each; per-block values in *values (may be NULL). */
+static int each_block(const BlockCtx* c, int nscratch, DcBlockFn fn, double** values) {
+  const DcLayout* lay = c->p ? &c->p->layout : c->D->layout;
+  int st;
+  if (values && !(*values = (double*)dc_calloc((size_t)lay->nblocks + 1, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  st = dc_for_each_block(lay->nblocks, lay->max_size, nscratch, fn, (void*)c, values ? *values : NULL);
+  if (st != DETCGD_OK && values) { free(*values); *values = NULL; }
+  return st;
 }
 
-static void scratch_free(Scratch* s) { free(s->a); free(s->b); free(s->c); }
+/* The largest of fn's per-block values (and 0). */
+static int max_over_blocks(const BlockCtx* c, int nscratch, DcBlockFn fn, double* out) {
+  double* v = NULL;
+  int st = each_block(c, nscratch, fn, &v);
+  *out = st == DETCGD_OK ? dc_max_of(v, c->p->layout.nblocks) : 0.0;
+  free(v);
+  return st;
+}
 
 static const double* L_block(const DetcgdProblem* p, int i) { return p->L.data + p->layout.moff[i]; }
 
 /* ==== Scalar stepsizes ==== */
 
+/* lambda_max(E[S_i A_i S_i]) with A_i = L_i (flag) or I. */
+static int moment_eig_block(void* ctx, int i, double** w, double* lm) {
+  const BlockCtx* c = (const BlockCtx*)ctx;
+  int m = c->p->layout.size[i], r;
+  if (c->flag) memcpy(w[0], L_block(c->p, i), (size_t)m * m * sizeof(double));
+  else {
+    memset(w[0], 0, (size_t)m * m * sizeof(double));
+    for (r = 0; r < m; ++r) w[0][r + (int64_t)r * m] = 1.0;
+  }
+  dc_sketch_second_moment(c->sk, i, w[0], w[1]);
+  return dc_lambda_max(w[1], m, lm);
+}
+
 /* max_i lambda_max(E[S_i A_i S_i]) with A_i = L_i (use_L) or I. */
 static int max_moment_eig(const DetcgdProblem* p, const DcSketchSpec* sk, int use_L, double* out) {
-  Scratch s;
-  int i, r, st = scratch_alloc(&s, p->layout.max_size);
-  *out = 0.0;
-  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
-    int m = p->layout.size[i];
-    double lm;
-    if (use_L) memcpy(s.a, L_block(p, i), (size_t)m * m * sizeof(double));
-    else {
-      memset(s.a, 0, (size_t)m * m * sizeof(double));
-      for (r = 0; r < m; ++r) s.a[r + (int64_t)r * m] = 1.0;
-    }
-    dc_sketch_second_moment(sk, i, s.a, s.b);
-    st = dc_lambda_max(s.b, m, &lm);
-    if (lm > *out) *out = lm;
-  }
-  scratch_free(&s);
-  return st;
+  BlockCtx c = {p, sk, NULL, NULL, use_L};
+  return max_over_blocks(&c, 2, moment_eig_block, out);
 }
 
 static int scalar_stepsize(DcHostBlocks* D, double gamma) {
@@ -88,36 +98,38 @@ static int weight_block(const double* L, int m, int weight, double* out) {
 }
 
 /* D_i = gamma_i W_i, gamma_i = 1 / lambda_max(W^{-1} E[S (W L W) S]) (Theorem 2). */
-static int thm2_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, int weight, DcHostBlocks* D) {
-  Scratch s;
-  int i, st = scratch_alloc(&s, p->layout.max_size);
-  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
-    int m = p->layout.size[i];
-    int64_t e, mm = (int64_t)m * m;
-    double lm;
-    double* Di = D->data + p->layout.moff[i];
-    st = weight_block(L_block(p, i), m, weight, Di);      /* Di = W */
-    if (st != DETCGD_OK) break;
-    dc_matmul(Di, L_block(p, i), m, s.a);                  /* a = W L */
-    dc_matmul(s.a, Di, m, s.b);                            /* b = W L W */
-    dc_sketch_second_moment(sk, i, s.b, s.c);              /* c = E[S W L W S] */
-    st = dc_gen_lambda_max(s.c, Di, m, &lm);
-    for (e = 0; e < mm && st == DETCGD_OK; ++e) Di[e] /= lm;
-  }
-  scratch_free(&s);
+static int thm2_block(void* ctx, int i, double** w, double* unused) {
+  const BlockCtx* c = (const BlockCtx*)ctx;
+  int m = c->p->layout.size[i], st;
+  int64_t e, mm = (int64_t)m * m;
+  double lm;
+  double* Di = c->out->data + c->p->layout.moff[i];
+  (void)unused;
+  if ((st = weight_block(L_block(c->p, i), m, c->flag, Di)) != DETCGD_OK) return st; /* Di = W */
+  dc_matmul(Di, L_block(c->p, i), m, w[0]);            /* W L */
+  dc_matmul(w[0], Di, m, w[1]);                        /* W L W */
+  dc_sketch_second_moment(c->sk, i, w[1], w[2]);       /* E[S W L W S] */
+  st = dc_gen_lambda_max(w[2], Di, m, &lm);
+  for (e = 0; e < mm && st == DETCGD_OK; ++e) Di[e] /= lm;
   return st;
 }
 
+static int thm2_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, int weight, DcHostBlocks* D) {
+  BlockCtx c = {p, sk, NULL, D, weight};
+  return each_block(&c, 3, thm2_block, NULL);
+}
+
 /* D_i = (E[T_i L_i T_i])^{-1}, the det-CGD2 optimum (12). */
+static int det2_opt_block(void* ctx, int i, double** w, double* unused) {
+  const BlockCtx* c = (const BlockCtx*)ctx;
+  (void)unused;
+  dc_sketch_second_moment(c->sk, i, L_block(c->p, i), w[0]);
+  return dc_spd_inverse(w[0], c->p->layout.size[i], c->out->data + c->p->layout.moff[i]);
+}
+
 static int det2_opt_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, DcHostBlocks* D) {
-  Scratch s;
-  int i, st = scratch_alloc(&s, p->layout.max_size);
-  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
-    dc_sketch_second_moment(sk, i, L_block(p, i), s.a);
-    st = dc_spd_inverse(s.a, p->layout.size[i], D->data + p->layout.moff[i]);
-  }
-  scratch_free(&s);
-  return st;
+  BlockCtx c = {p, sk, NULL, D, 0};
+  return each_block(&c, 1, det2_opt_block, NULL);
 }
 
 /* Reads d numbers (diagonal D) or sum d_i^2 numbers (dense blocks, column-major). */
@@ -154,65 +166,63 @@ static int user_stepsize(const DetcgdProblem* p, const char* path, DcHostBlocks*
 
 /* ==== Certificates and log det ==== */
 
-int dc_log_det(const DcHostBlocks* D, double* out) {
+/* log det D_i */
+static int log_det_block(void* ctx, int i, double** w, double* ld) {
+  const DcHostBlocks* D = ((const BlockCtx*)ctx)->D;
   const DcLayout* lay = D->layout;
-  int i, r, st;
-  *out = 0.0;
-  for (i = 0; i < lay->nblocks; ++i) {
-    double ld = 0.0;
-    if (D->kind == DC_BLOCKS_DENSE) {
-      st = dc_chol_logdet(D->data + lay->moff[i], lay->size[i], &ld);
-      if (st != DETCGD_OK) return dc_fail(st, "stepsize: block %d of D is not positive definite", i);
-    } else {
-      for (r = 0; r < lay->size[i]; ++r) {
-        double v = D->kind == DC_BLOCKS_SCALAR ? D->data[i] : D->data[lay->voff[i] + r];
-        if (!(v > 0.0)) return dc_fail(DETCGD_ERR_NUMERIC, "stepsize: D has a non-positive diagonal entry %g in block %d", v, i);
-        ld += log(v);
-      }
-    }
-    *out += ld;
+  int r, st;
+  (void)w;
+  *ld = 0.0;
+  if (D->kind == DC_BLOCKS_DENSE) {
+    st = dc_chol_logdet(D->data + lay->moff[i], lay->size[i], ld);
+    return st == DETCGD_OK ? st : dc_fail(st, "stepsize: block %d of D is not positive definite", i);
+  }
+  for (r = 0; r < lay->size[i]; ++r) {
+    double v = D->kind == DC_BLOCKS_SCALAR ? D->data[i] : D->data[lay->voff[i] + r];
+    if (!(v > 0.0)) return dc_fail(DETCGD_ERR_NUMERIC, "stepsize: D has a non-positive diagonal entry %g in block %d", v, i);
+    *ld += log(v);
   }
   return DETCGD_OK;
 }
 
-int dc_certificate_det1(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out) {
-  Scratch s;
-  double* Di = NULL;
-  int i, st = scratch_alloc(&s, p->layout.max_size);
-  if (st == DETCGD_OK && !(Di = (double*)dc_calloc((size_t)p->layout.max_size * p->layout.max_size, sizeof(double))))
-    st = DETCGD_ERR_ALLOC;
-  *out = 0.0;
-  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
-    int m = p->layout.size[i];
-    double lm;
-    dc_blocks_get_dense(D, i, Di);
-    dc_matmul(Di, L_block(p, i), m, s.a);
-    dc_matmul(s.a, Di, m, s.b);                 /* D L D */
-    dc_sketch_second_moment(sk, i, s.b, s.c);   /* E[S D L D S] */
-    st = dc_gen_lambda_max(s.c, Di, m, &lm);
-    if (lm > *out) *out = lm;
-  }
-  free(Di);
-  scratch_free(&s);
+int dc_log_det(const DcHostBlocks* D, double* out) {
+  BlockCtx c = {NULL, NULL, D, NULL, 0};
+  double* v = NULL;
+  int st = each_block(&c, 0, log_det_block, &v);
+  *out = st == DETCGD_OK ? dc_sum_of(v, D->layout->nblocks) : 0.0;
+  free(v);
   return st;
 }
 
+/* lambda_max(D_i^{-1} E[S D_i L_i D_i S]) */
+static int cert_det1_block(void* ctx, int i, double** w, double* lm) {
+  const BlockCtx* c = (const BlockCtx*)ctx;
+  int m = c->p->layout.size[i];
+  dc_blocks_get_dense(c->D, i, w[3]);
+  dc_matmul(w[3], L_block(c->p, i), m, w[0]);
+  dc_matmul(w[0], w[3], m, w[1]);                 /* D L D */
+  dc_sketch_second_moment(c->sk, i, w[1], w[2]);  /* E[S D L D S] */
+  return dc_gen_lambda_max(w[2], w[3], m, lm);
+}
+
+int dc_certificate_det1(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out) {
+  BlockCtx c = {p, sk, D, NULL, 0};
+  return max_over_blocks(&c, 4, cert_det1_block, out);
+}
+
+/* lambda_max(D_i E[T L_i T]) */
+static int cert_det2_block(void* ctx, int i, double** w, double* lm) {
+  const BlockCtx* c = (const BlockCtx*)ctx;
+  int m = c->p->layout.size[i], st;
+  dc_blocks_get_dense(c->D, i, w[1]);
+  if ((st = dc_spd_inverse(w[1], m, w[2])) != DETCGD_OK) return st;  /* D^{-1} */
+  dc_sketch_second_moment(c->sk, i, L_block(c->p, i), w[0]);          /* E[T L T] */
+  return dc_gen_lambda_max(w[0], w[2], m, lm);
+}
+
 int dc_certificate_det2(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out) {
-  Scratch s;
-  int i, st = scratch_alloc(&s, p->layout.max_size);
-  *out = 0.0;
-  for (i = 0; i < p->layout.nblocks && st == DETCGD_OK; ++i) {
-    int m = p->layout.size[i];
-    double lm;
-    dc_blocks_get_dense(D, i, s.b);
-    st = dc_spd_inverse(s.b, m, s.c);               /* D^{-1} */
-    if (st != DETCGD_OK) break;
-    dc_sketch_second_moment(sk, i, L_block(p, i), s.a);  /* E[T L T] */
-    st = dc_gen_lambda_max(s.a, s.c, m, &lm);       /* lambda_max(D E[TLT]) */
-    if (lm > *out) *out = lm;
-  }
-  scratch_free(&s);
-  return st;
+  BlockCtx c = {p, sk, D, NULL, 0};
+  return max_over_blocks(&c, 3, cert_det2_block, out);
 }
 
 /* ==== Builder ==== */

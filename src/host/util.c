@@ -178,6 +178,65 @@ bad:
 
 /* ==== Host block matrices ==== */
 
+/* ==== Per-block work on every core ==== */
+
+static void free_scratch(double** scratch) {
+  int j;
+  for (j = 0; j < DC_MAX_SCRATCH; ++j) free(scratch[j]);
+}
+
+static int alloc_scratch(double** scratch, int nscratch, int max_m) {
+  size_t mm = (size_t)max_m * (size_t)max_m;
+  int j, ok = 1;
+  for (j = 0; j < DC_MAX_SCRATCH; ++j) scratch[j] = NULL;
+  for (j = 0; j < nscratch; ++j) ok = (scratch[j] = (double*)calloc(mm ? mm : 1, sizeof(double))) != NULL && ok;
+  return ok;
+}
+
+int dc_for_each_block(int n, int max_m, int nscratch, DcBlockFn fn, void* ctx, double* value) {
+  double* scratch[DC_MAX_SCRATCH];
+  double unused;
+  int first = n, alloc_failed = 0, st;
+#pragma omp parallel
+  {
+    double* mine[DC_MAX_SCRATCH];
+    double sink;
+    int i, ok = alloc_scratch(mine, nscratch, max_m);
+    if (!ok) {
+#pragma omp atomic write
+      alloc_failed = 1;
+    }
+#pragma omp for schedule(dynamic, 8)
+    for (i = 0; i < n; ++i) {
+      if (!ok || fn(ctx, i, mine, value ? value + i : &sink) == DETCGD_OK) continue;
+#pragma omp critical(dc_for_each_block)
+      if (i < first) first = i;
+    }
+    free_scratch(mine);
+  }
+  if (alloc_failed) return dc_fail(DETCGD_ERR_ALLOC, "out of memory (per-thread scratch of %d matrices of %d x %d)",
+                                   nscratch, max_m, max_m);
+  if (first == n) return DETCGD_OK;
+  if (!alloc_scratch(scratch, nscratch, max_m)) { free_scratch(scratch); return DETCGD_ERR_ALLOC; }
+  st = fn(ctx, first, scratch, value ? value + first : &unused); /* again on this thread: its message */
+  free_scratch(scratch);
+  return st != DETCGD_OK ? st : dc_fail(DETCGD_ERR_INTERNAL, "block %d failed on a worker thread only", first);
+}
+
+double dc_max_of(const double* value, int n) {
+  double m = 0.0;
+  int i;
+  for (i = 0; i < n; ++i) if (value[i] > m) m = value[i];
+  return m;
+}
+
+double dc_sum_of(const double* value, int n) {
+  double s = 0.0;
+  int i;
+  for (i = 0; i < n; ++i) s += value[i];
+  return s;
+}
+
 int64_t dc_blocks_count(const DcHostBlocks* B) {
   const DcLayout* lay = B->layout;
   return B->kind == DC_BLOCKS_SCALAR ? lay->nblocks : B->kind == DC_BLOCKS_DIAG ? lay->dim : lay->moff[lay->nblocks];
