@@ -5,7 +5,7 @@
 #     of $COPY_GBPS (the measured copy bandwidth, from detcgd_bench_kernels), device bytes held.
 #     An iteration reads A once (gradient), the k kept rows of each D_i, and all of D for
 #     ||grad f||^2_D: 8 d b (1 + 1/8 + 1) bytes, plus O(d).  Sizes whose A and D (16 d b bytes)
-#     exceed $MEM_GB are skipped and listed.
+#     exceed $MEM_GB are skipped and listed.  setup_s: stepsize, certificate and upload (host, every core).
 #  2. logreg-nc on w8a split over n = 1, 10, 100, 1000 clients, D-det-CGD1 rand-1 (Corollary 1).
 # Writes bench/out/scaling_quad.csv, bench/out/scaling_clients.csv and, with python3 +
 # matplotlib or gnuplot, bench/out/scaling.png.
@@ -26,7 +26,7 @@ summary_num() { grep "\"$1\"" "$2" | head -1 | sed 's/.*: \([^,]*\).*/\1/'; }
 
 DIMS="1e4 1e5 1e6 1e7 1e8"; CLIENTS="1 10 100 1000"
 [ "$SMOKE" = 1 ] && { DIMS="1e4 1e5"; CLIENTS="1 10"; }
-echo "b,d,layers,us_per_iter,bytes_per_iter,GBps,pct_of_copy,device_bytes" > $OUT/scaling_quad.csv
+echo "b,d,layers,us_per_iter,bytes_per_iter,GBps,pct_of_copy,device_bytes,setup_s" > $OUT/scaling_quad.csv
 for b in 32 64 128; do
   for dexp in $DIMS; do
     d=$(awk -v d="$dexp" 'BEGIN {printf "%d", d}')
@@ -41,10 +41,10 @@ for b in 32 64 128; do
         --trace-every 100000 --summary $OUT/scal.json 2> $OUT/scal_err.txt; then
       echo "scaling: b=$b d=$d failed: $(cat $OUT/scal_err.txt)"; continue
     fi
-    per=$(summary_num per_iter $OUT/scal.json)
-    awk -v b=$b -v d=$d -v l=$l -v t="$per" -v c="$COPY_GBPS" -v h="$held" 'BEGIN {
+    per=$(summary_num per_iter $OUT/scal.json); setup=$(summary_num setup $OUT/scal.json)
+    awk -v b=$b -v d=$d -v l=$l -v t="$per" -v c="$COPY_GBPS" -v h="$held" -v s="$setup" 'BEGIN {
       bytes = 8 * d * b * (2 + 1 / 8) + 8 * 6 * d; g = bytes / t / 1e9;
-      printf "%d,%d,%d,%.2f,%.0f,%.1f,%.1f,%.0f\n", b, d, l, t * 1e6, bytes, g, (c > 0 ? 100 * g / c : 0), h }' >> $OUT/scaling_quad.csv
+      printf "%d,%d,%d,%.2f,%.0f,%.1f,%.1f,%.0f,%.2f\n", b, d, l, t * 1e6, bytes, g, (c > 0 ? 100 * g / c : 0), h, s }' >> $OUT/scaling_quad.csv
   done
 done
 

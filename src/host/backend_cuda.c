@@ -711,7 +711,10 @@ static int cuda_ring_get(DcBackend* be, DcRing* R, int slot, int wait, int* read
   cudaError_t e = wait ? cudaEventSynchronize(R->ev[slot]) : cudaEventQuery(R->ev[slot]);
   (void)be;
   *ready = e != cudaErrorNotReady;
-  if (!*ready) return DETCGD_OK;
+  if (!*ready) {
+    (void)cudaGetLastError(); /* "not ready" is no error: clear it so the next launch check does not see it */
+    return DETCGD_OK;
+  }
   CU_TRY(e);
   CU_TRY(cudaEventElapsedTime(&ms, R->e0, R->ev[slot]));
   memcpy(m, R->h_m + slot * R->nm, (size_t)R->nm * sizeof(double));
