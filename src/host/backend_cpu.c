@@ -120,19 +120,17 @@ static void cpu_blocks_destroy(DcBackend* be, DcBlocks** B) {
 }
 
 static int cpu_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B) {
-  int64_t n = dc_blocks_count(h), e;
   *B = (DcBlocks*)dc_calloc(1, sizeof(DcBlocks));
   if (!*B) return DETCGD_ERR_ALLOC;
   (*B)->h = *h;
   (*B)->h.data = NULL;
   if (h->store32 && h->kind == DC_BLOCKS_DENSE) {
-    if (!((*B)->f32 = (float*)dc_calloc((size_t)n, sizeof(float)))) goto fail;
-    for (e = 0; e < n; ++e) (*B)->f32[e] = (float)h->data[e];
+    if (!((*B)->f32 = dc_blocks_to_float(h))) goto fail;
     return DETCGD_OK;
   }
   if (dc_blocks_alloc(&(*B)->h, h->layout, h->kind) != DETCGD_OK) goto fail;
   (*B)->h.store32 = h->store32;
-  memcpy((*B)->h.data, h->data, (size_t)n * sizeof(double));
+  memcpy((*B)->h.data, h->data, (size_t)dc_blocks_count(h) * sizeof(double));
   return DETCGD_OK;
 fail:
   cpu_blocks_destroy(be, B);

@@ -239,20 +239,14 @@ static void cuda_blocks_destroy(DcBackend* be, DcBlocks** B) {
 
 /* Uploads B's entries: as float when DENSE and store32 (they are floats already), else as double. */
 static int blocks_upload(DcBackend* be, const DcHostBlocks* h, DcDevBlocks* B) {
-  int64_t n = dc_blocks_count(h), e;
-  float* f;
+  float* f = NULL;
   void* d = NULL;
   int st;
   B->kind = h->kind;
   B->f32 = h->store32 && h->kind == DC_BLOCKS_DENSE;
-  if (!B->f32) {
-    st = upload_new(be, &d, h->data, (size_t)n * sizeof(double), "block-diagonal matrix");
-    B->data = d;
-    return st;
-  }
-  if (!(f = (float*)dc_calloc((size_t)n, sizeof(float)))) return DETCGD_ERR_ALLOC;
-  for (e = 0; e < n; ++e) f[e] = (float)h->data[e];
-  st = upload_new(be, &d, f, (size_t)n * sizeof(float), "block-diagonal matrix (fp32)");
+  if (B->f32 && !(f = dc_blocks_to_float(h))) return DETCGD_ERR_ALLOC;
+  st = upload_new(be, &d, f ? (const void*)f : (const void*)h->data,
+                  (size_t)dc_blocks_count(h) * (f ? sizeof(float) : sizeof(double)), "block-diagonal matrix");
   B->data = d;
   free(f);
   return st;

@@ -92,5 +92,7 @@ int dc_blocks_compact(DcHostBlocks* B);
 int dc_blocks_round_float(DcHostBlocks* B, const char* option);
 /* Entries held: l (SCALAR), d (DIAG) or sum d_i^2 (DENSE). */
 int64_t dc_blocks_count(const DcHostBlocks* B);
+/* A malloc'ed float copy of B's entries (what backends keep for store32); NULL when out of memory. */
+float* dc_blocks_to_float(const DcHostBlocks* B);
 
 #endif /* DETCGD_INTERNAL_H */

@@ -260,6 +260,9 @@ int dc_phase_end(DetcgdSolver* s, int ph) {
   return st;
 }
 
+/* The host keeps the uplink tally (distributed runs, identity sketch), or the sketch on the backend does. */
+static int tally_on_host(const DetcgdSolver* s) { return s->dist || !s->S; }
+
 /* Trace row of a queued iterate k (k + 1 terms summed in G) from its copied metrics, tally and time. */
 static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow* p, const double* m,
                      const int64_t* tally, double time, DcTraceRow* r) {
@@ -269,8 +272,8 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->grad_norm2 = m[M_G2];
   r->grad_norm2_d = m[M_GD] * s->step.det_factor;
   r->g_kd = m[M_GDSUM] / (double)(k + 1) * s->step.det_factor;
-  r->coords = p->host_tally ? p->coords : tally[0];
-  r->bits_up = p->host_tally ? p->bits : tally[1];
+  r->coords = tally_on_host(s) ? p->coords : tally[0];
+  r->bits_up = tally_on_host(s) ? p->bits : tally[1];
   r->bits_down = s->dist ? k * s->nclients * s->problem->layout.dim * 64 : 0; /* x in double to every client */
   r->time = time - L->t0;
 }
@@ -341,7 +344,6 @@ int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   DcPendingRow* p = &L->pending[slot];
   dc_phase_begin(s, PH_TRACE);
   p->iter = k;
-  p->host_tally = s->dist || !s->S;
   if (s->dist) {
     p->coords = s->row_coords;
     p->bits = s->row_bits;
@@ -350,7 +352,7 @@ int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
     p->bits = p->coords * s->settings.comm.value_bits;
   }
   st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
-  if (st == DETCGD_OK) st = s->be.ops->ring_put(&s->be, L->ring, slot, s->metrics, p->host_tally ? NULL : s->S);
+  if (st == DETCGD_OK) st = s->be.ops->ring_put(&s->be, L->ring, slot, s->metrics, tally_on_host(s) ? NULL : s->S);
   if (st == DETCGD_OK) {
     ++L->count;
     st = dc_trace_drain(s, L, s->dist || s->settings.term.target_g > 0, stop);
@@ -462,10 +464,11 @@ int detcgd_run(DetcgdSolver* s) {
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
     if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0) {
       dc_phase_begin(s, PH_TRACE);
-      DC_TRY(dc_trace_drain(s, &L, 1, &stop)); /* the trace holds every row before k (distributed: already) */
+      st = dc_trace_drain(s, &L, 1, &stop); /* the trace holds every row before k (distributed: already) */
+      if (st == DETCGD_OK && !stop) st = dc_checkpoint_write(s, k, dc_wall_time() - L.t0);
+      if (st == DETCGD_OK) st = dc_phase_end(s, PH_TRACE);
+      if (st != DETCGD_OK) goto fail;
       if (stop) break;
-      DC_TRY(dc_checkpoint_write(s, k, dc_wall_time() - L.t0));
-      DC_TRY(dc_phase_end(s, PH_TRACE));
     }
     if (dc_fault_here(s, k, "die")) {
       st = dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);

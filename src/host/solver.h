@@ -63,8 +63,8 @@ struct DetcgdSolver {
 /* A trace row queued at iterate `iter`: its scalars are in ring slot (head + position) % DC_RING_SLOTS. */
 typedef struct DcPendingRow {
   int64_t iter;
-  int64_t coords, bits; /* uplink tally when the host knows it (distributed, identity sketch) */
-  int host_tally;       /* 1: coords, bits above; 0: the sketch tally copied with the row */
+  int64_t coords, bits; /* uplink tally when the host keeps it (distributed, identity sketch); else the
+                         * sketch tally copied with the row */
 } DcPendingRow;
 
 /* Loop context: trace file, clocks and the rows in flight. */

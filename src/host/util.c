@@ -242,6 +242,13 @@ int64_t dc_blocks_count(const DcHostBlocks* B) {
   return B->kind == DC_BLOCKS_SCALAR ? lay->nblocks : B->kind == DC_BLOCKS_DIAG ? lay->dim : lay->moff[lay->nblocks];
 }
 
+float* dc_blocks_to_float(const DcHostBlocks* B) {
+  int64_t n = dc_blocks_count(B), e;
+  float* f = (float*)dc_calloc((size_t)n + 1, sizeof(float));
+  for (e = 0; f && e < n; ++e) f[e] = (float)B->data[e];
+  return f;
+}
+
 int dc_blocks_alloc(DcHostBlocks* B, const DcLayout* lay, int kind) {
   B->kind = kind;
   B->layout = lay;
