@@ -228,6 +228,7 @@ typedef struct DetcgdSettings {
   DetcgdCommSettings comm;
   DetcgdDistSettings dist;
   int backend;                     ///< DetcgdBackendKind; default AUTO
+  int graphs;                      ///< 1 = the iterations between trace rows run as recorded launches (CUDA graphs; single node); default 1
   uint64_t seed;                   ///< sketch seed; default 42
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
@@ -277,6 +278,7 @@ typedef struct DetcgdResult {
   double time_comm;       ///< messages and broadcasts (MPI)
   double time_trace;      ///< trace rows, checkpoints
   const char* backend;    ///< name of the backend that ran
+  int64_t replay_launches;///< launches of recorded iterations (CUDA graphs on the CUDA backend); 0 with graphs off
   /* distributed runs (NaN otherwise) */
   double lambda_d;        ///< lambda_D of Theorem 3 (or its Algorithm 2 analogue)
   double delta_inf;       ///< Delta^inf = f^inf - (1/n) sum_c f_c^inf (estimates, clamped at 0)

@@ -433,24 +433,31 @@ static std::vector<std::vector<double>> trace_numbers(const std::string& path) {
   return rows;
 }
 
-// Runs s on the CPU, then twice on the GPU: traces agree to rounding, the GPU replay bit for bit.
+// Runs s on the CPU, then twice on the GPU and once more without CUDA graphs: traces agree to rounding,
+// the GPU runs bit for bit, and single-node GPU runs launch graphs.
 static void expect_runs_agree(DetcgdProblem* p, DetcgdSettings s, const std::string& what) {
-  std::string paths[3] = {temp_path("cpu.csv"), temp_path("gpu1.csv"), temp_path("gpu2.csv")};
-  int backends[3] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
-  for (int r = 0; r < 3; ++r) {
+  std::string paths[4] = {temp_path("cpu.csv"), temp_path("gpu1.csv"), temp_path("gpu2.csv"), temp_path("gpu3.csv")};
+  int backends[4] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
+  for (int r = 0; r < 4; ++r) {
     s.backend = backends[r];
+    s.graphs = r < 3;
     snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", paths[r].c_str());
     DetcgdSolver* solver = nullptr;
+    DetcgdResult res;
     ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
     ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+    detcgd_get_result(solver, &res);
+    EXPECT_EQ(res.replay_launches > 0, s.graphs && std::isnan(res.lambda_d)) << what << ": run " << r;  // single node
     detcgd_destroy(&solver);
   }
   auto a = trace_numbers(paths[0]), g1 = trace_numbers(paths[1]), g2 = trace_numbers(paths[2]);
+  auto g3 = trace_numbers(paths[3]);
   ASSERT_EQ(a.size(), g1.size()) << what;
   for (size_t i = 0; i < a.size(); ++i)
     for (size_t j = 0; j < a[i].size(); ++j)
       EXPECT_NEAR(a[i][j], g1[i][j], 1e-9 * (1 + std::fabs(a[i][j]))) << what << ": row " << i << " column " << j;
   EXPECT_EQ(g1, g2) << what;  // same seed on the same GPU: bit-identical
+  EXPECT_EQ(g1, g3) << what;  // with and without CUDA graphs
 }
 
 TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {

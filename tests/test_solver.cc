@@ -252,6 +252,39 @@ TEST_P(Solver, Fp32StepsizeRunTracksTheFp64Run) {
   detcgd_problem_destroy(&p);
 }
 
+// The iterations between trace rows, launched as recorded runs of 32 and of 1 (CUDA graphs on the GPU), give the
+// bits of the ops called one by one; the runs are cut at trace rows, checkpoints and the last iteration.
+TEST_P(Solver, RecordedIterationsGiveTheBitsOfOpByOpRuns) {
+  DetcgdProblem* p = make_quad("5,40,64", 0.1, 0.3);
+  for (int method : {DETCGD_METHOD_DET1, DETCGD_METHOD_DET2}) {
+    DetcgdSettings s = settings();
+    s.method = method;
+    s.sketch.kind = method == DETCGD_METHOD_DET1 ? DETCGD_SKETCH_RANDK : DETCGD_SKETCH_BERNQ;
+    s.sketch.k = 3;
+    s.stepsize.kind = method == DETCGD_METHOD_DET1 ? DETCGD_STEP_THM2 : DETCGD_STEP_DET2_OPT;
+    s.term.max_iter = 200;
+    s.output.trace_every = 50;
+    s.output.checkpoint_every = 64;
+    std::string a = temp_path("replayed.csv"), b = temp_path("direct.csv"), ck = temp_path("replay-ck.bin");
+    snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", a.c_str());
+    RunOutcome replayed = run_solver(p, s);
+    s.graphs = 0;
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", b.c_str());
+    RunOutcome direct = run_solver(p, s);
+    ASSERT_EQ(replayed.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(direct.status, DETCGD_OK) << detcgd_last_error();
+    // runs 1-49, 51-63, 64-99, 101-127, 128-149, 151-191, 192-198: 18 + 13 + 5 + 27 + 22 + 10 + 7 launches
+    EXPECT_EQ(replayed.r.replay_launches, 102);
+    EXPECT_EQ(direct.r.replay_launches, 0);
+    EXPECT_EQ(trace_without_time(a), trace_without_time(b));
+    EXPECT_EQ(count_lines(a), 1 + 5);  // header, k = 0, 50, 100, 150, 199
+    EXPECT_EQ(replayed.x, direct.x);
+    EXPECT_EQ(replayed.r.bits_up, direct.r.bits_up);
+  }
+  detcgd_problem_destroy(&p);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Solver, testing::ValuesIn(available_backends()), backend_name);
 
 TEST(LogregNc, GradientMatchesFiniteDifferencesAndSmoothnessBoundHolds) {

@@ -22,6 +22,10 @@ typedef struct DcSketch DcSketch;     /* the current draw of a sketch and its ta
 typedef struct DcProbData DcProbData; /* problem data in backend memory */
 typedef struct DcClients DcClients;   /* n clients' data and scratch, simulated in one process */
 typedef struct DcRing DcRing;         /* host copies of trace scalars, written by the backend in order */
+typedef struct DcReplay DcReplay;     /* a recorded run of iterations, launched as one (CUDA graph) */
+
+/* The ops of one iteration, its sketch drawn for iteration `iter`. */
+typedef int (*DcIterationFn)(void* ctx, uint32_t iter);
 
 /* Sketch of every layer plus its communication cost model. */
 typedef struct DcSketchSpec {
@@ -136,6 +140,15 @@ typedef struct DcBackendOps {
    * time: dc_wall_time() at which the backend reached the put. */
   int (*ring_get)(DcBackend* be, DcRing* R, int slot, int wait, int* ready, double* m, int64_t tally[2],
                   double* time);
+
+  /* ---- replay: `unroll` iterations recorded once and launched as one ----
+   * replay_run(R, iter, n) runs iterations iter .. iter + n unroll - 1 with the bits of body(ctx, j) called
+   * for each.  CUDA: replay_create calls body(ctx, u), u < unroll, while capturing a graph (sketch_sample's
+   * iter is then an offset from a device counter, which the graph advances by unroll); replay_run sets the
+   * counter and launches the graph n times.  CPU: replay_run calls the body for each iteration. */
+  int (*replay_create)(DcBackend* be, DcIterationFn body, void* ctx, int unroll, DcReplay** R);
+  void (*replay_destroy)(DcBackend* be, DcReplay** R);
+  int (*replay_run)(DcBackend* be, DcReplay* R, uint32_t iter, int64_t n);
 
   /* ---- profiling ---- */
   int (*sync)(DcBackend* be);                   /* wait for all queued work */

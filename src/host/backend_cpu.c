@@ -560,6 +560,35 @@ static int cpu_ring_get(DcBackend* be, DcRing* R, int slot, int wait, int* ready
   return DETCGD_OK;
 }
 
+/* ==== Replay: nothing to record on the CPU; a launch calls the body for each of its iterations ==== */
+
+struct DcReplay { DcIterationFn body; void* ctx; int unroll; };
+
+static int cpu_replay_create(DcBackend* be, DcIterationFn body, void* ctx, int unroll, DcReplay** R) {
+  (void)be;
+  *R = (DcReplay*)dc_calloc(1, sizeof(DcReplay));
+  if (!*R) return DETCGD_ERR_ALLOC;
+  (*R)->body = body;
+  (*R)->ctx = ctx;
+  (*R)->unroll = unroll;
+  return DETCGD_OK;
+}
+
+static void cpu_replay_destroy(DcBackend* be, DcReplay** R) {
+  (void)be;
+  if (!R) return;
+  free(*R);
+  *R = NULL;
+}
+
+static int cpu_replay_run(DcBackend* be, DcReplay* R, uint32_t iter, int64_t n) {
+  int64_t j, total = n * R->unroll;
+  int st = DETCGD_OK;
+  (void)be;
+  for (j = 0; j < total && st == DETCGD_OK; ++j) st = R->body(R->ctx, iter + (uint32_t)j);
+  return st;
+}
+
 /* ==== Profiling: nothing is queued on the CPU ==== */
 
 static int cpu_sync(DcBackend* be) { (void)be; return DETCGD_OK; }
@@ -612,6 +641,7 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad,
   cpu_clients_create, cpu_clients_destroy, cpu_clients_round,
   cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,
+  cpu_replay_create, cpu_replay_destroy, cpu_replay_run,
   cpu_sync, cpu_range,
   cpu_mc_moment
 };

@@ -18,6 +18,8 @@ typedef struct CudaState {
   int grid_cap;        /* 32 blocks per SM */
   double* d_partials;  /* owns: DC_K_RED_MAX partial sums */
   double* d_scalars;   /* owns: 4 scratch scalars */
+  uint32_t* d_iter;    /* owns: the iteration counter of replayed graphs */
+  int capturing;       /* 1 while a replay is being recorded: draws read d_iter */
 } CudaState;
 
 /* Layout arrays on the device (size, voff, moff, tile_off). */
@@ -123,6 +125,7 @@ static void cuda_close(DcBackend* be) {
   if (!s) return;
   dev_free(s->d_partials);
   dev_free(s->d_scalars);
+  dev_free(s->d_iter);
   if (s->stream) cudaStreamDestroy(s->stream);
   free(s);
   be->state = NULL;
@@ -138,6 +141,7 @@ static int cuda_open(DcBackend* be) {
   s->grid_cap = 32 * (sms > 0 ? sms : 1);
   CU_TRY(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
   if ((st = dev_alloc((void**)&s->d_partials, DC_K_RED_MAX * sizeof(double), "reduction scratch"))) return st;
+  if ((st = dev_alloc((void**)&s->d_iter, sizeof(uint32_t), "iteration counter"))) return st;
   return dev_alloc((void**)&s->d_scalars, 4 * sizeof(double), "scalars");
 }
 
@@ -343,7 +347,8 @@ static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, DcSketch** 
 }
 
 static int cuda_sketch_sample(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t client) {
-  CU_TRY(detcgd_k_sketch_sample(S->lay.L, S->S, seed, iter, client, 1, ST(be)->stream));
+  CudaState* s = ST(be);
+  CU_TRY(detcgd_k_sketch_sample(S->lay.L, S->S, seed, iter, s->capturing ? s->d_iter : NULL, client, 1, s->stream));
   return DETCGD_OK;
 }
 
@@ -614,7 +619,8 @@ static int clients_messages(DcBackend* be, DcClients* C, int c0, int nc, const D
   slices.scale = C->d_scale;
   slices.count = C->d_count;
   slices.mark = C->d_mark;
-  CU_TRY(detcgd_k_sketch_sample(S->lay.L, slices, seed, iter, (uint32_t)c0, nc, s->stream));
+  CU_TRY(detcgd_k_sketch_sample(S->lay.L, slices, seed, iter, s->capturing ? s->d_iter : NULL, (uint32_t)c0, nc,
+                                s->stream));
   CU_TRY(cudaMemsetAsync(C->d_M, 0, (size_t)((int64_t)nc * dim) * sizeof(double), s->stream));
   CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), slices, C->d_G, nc, round32, 1, C->d_M,
                                   s->grid_cap, s->stream));
@@ -718,6 +724,58 @@ static int cuda_ring_get(DcBackend* be, DcRing* R, int slot, int wait, int* read
   return DETCGD_OK;
 }
 
+/* ==== Replay: a CUDA graph of `unroll` iterations whose draws read the device counter ==== */
+
+struct DcReplay { cudaGraphExec_t exec; };
+
+static void cuda_replay_destroy(DcBackend* be, DcReplay** R) {
+  (void)be;
+  if (!R || !*R) return;
+  if ((*R)->exec) cudaGraphExecDestroy((*R)->exec);
+  free(*R);
+  *R = NULL;
+}
+
+/* Captures body(ctx, 0..unroll-1) and the counter's advance; the capture ends even when an op fails. */
+static int replay_capture(DcBackend* be, DcIterationFn body, void* ctx, int unroll, cudaGraph_t* g) {
+  CudaState* s = ST(be);
+  int st = DETCGD_OK, u;
+  cudaError_t e;
+  CU_TRY(cudaStreamBeginCapture(s->stream, cudaStreamCaptureModeThreadLocal));
+  s->capturing = 1;
+  for (u = 0; u < unroll && st == DETCGD_OK; ++u) st = body(ctx, (uint32_t)u);
+  if (st == DETCGD_OK && (e = detcgd_k_counter(s->d_iter, (uint32_t)unroll, 1, s->stream)) != cudaSuccess)
+    st = cuda_fail(e, "detcgd_k_counter", __FILE__, __LINE__);
+  s->capturing = 0;
+  e = cudaStreamEndCapture(s->stream, g);
+  if (st == DETCGD_OK && e != cudaSuccess) st = cuda_fail(e, "cudaStreamEndCapture", __FILE__, __LINE__);
+  (void)cudaGetLastError(); /* an op that failed inside the capture has been reported */
+  return st;
+}
+
+static int cuda_replay_create(DcBackend* be, DcIterationFn body, void* ctx, int unroll, DcReplay** R) {
+  cudaGraph_t g = NULL;
+  cudaError_t e;
+  int st;
+  *R = (DcReplay*)dc_calloc(1, sizeof(DcReplay));
+  if (!*R) return DETCGD_ERR_ALLOC;
+  st = replay_capture(be, body, ctx, unroll, &g);
+  if (st == DETCGD_OK && (e = cudaGraphInstantiate(&(*R)->exec, g, 0)) != cudaSuccess)
+    st = cuda_fail(e, "cudaGraphInstantiate", __FILE__, __LINE__);
+  if (g) cudaGraphDestroy(g);
+  if (st != DETCGD_OK) cuda_replay_destroy(be, R);
+  return st;
+}
+
+static int cuda_replay_run(DcBackend* be, DcReplay* R, uint32_t iter, int64_t n) {
+  CudaState* s = ST(be);
+  int64_t j;
+  if (n <= 0) return DETCGD_OK;
+  CU_TRY(detcgd_k_counter(s->d_iter, iter, 0, s->stream));
+  for (j = 0; j < n; ++j) CU_TRY(cudaGraphLaunch(R->exec, s->stream));
+  return DETCGD_OK;
+}
+
 /* ==== Profiling ==== */
 
 static int cuda_sync(DcBackend* be) {
@@ -779,6 +837,7 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_problem_create, cuda_problem_destroy, cuda_problem_grad,
   cuda_clients_create, cuda_clients_destroy, cuda_clients_round,
   cuda_ring_create, cuda_ring_destroy, cuda_ring_put, cuda_ring_get,
+  cuda_replay_create, cuda_replay_destroy, cuda_replay_run,
   cuda_sync, cuda_range,
   cuda_mc_moment
 };

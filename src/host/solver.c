@@ -278,13 +278,13 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->time = time - L->t0;
 }
 
-/* One update x <- x - D S g (det-CGD1), x - T D g (det-CGD2) or x - D g (S = I). */
-static int update(DetcgdSolver* s, int64_t k) {
+/* One update x <- x - D S g (det-CGD1), x - T D g (det-CGD2) or x - D g (S = I), S drawn for `iter`. */
+static int update(DetcgdSolver* s, uint32_t iter) {
   const DcBackendOps* o = s->be.ops;
   int st = DETCGD_OK;
   if (s->S) {
     dc_phase_begin(s, PH_SKETCH);
-    st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)k, 0);
+    st = o->sketch_sample(&s->be, s->S, s->settings.seed, iter, 0);
     if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
     if (st != DETCGD_OK) return st;
   }
@@ -293,6 +293,28 @@ static int update(DetcgdSolver* s, int64_t k) {
   else if (s->settings.method == DETCGD_METHOD_DET1) st = o->bd_apply_cols(&s->be, s->D, s->S, s->g, -1.0, s->x);
   else st = o->bd_apply_rows(&s->be, s->D, s->S, s->g, -1.0, s->x);
   return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
+}
+
+/* g = grad f(x^k) (and m[M_F] = f(x^k) when with_f), m[M_GD] = ||g||^2_D, m[M_GDSUM] += m[M_GD]. */
+static int gradient_and_metrics(DetcgdSolver* s, int with_f) {
+  const DcBackendOps* o = s->be.ops;
+  int st;
+  dc_phase_begin(s, PH_GRAD);
+  st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, with_f ? M_F : -1);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
+  if (st != DETCGD_OK) return st;
+  dc_phase_begin(s, PH_METRICS);
+  st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
+  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
+  return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
+}
+
+/* Single node, an iteration without a trace row: metrics of x^k, then x^{k+1} with S drawn for `iter`
+ * (the body of a replay: backend ops only). */
+static int plain_iteration(void* ctx, uint32_t iter) {
+  DetcgdSolver* s = (DetcgdSolver*)ctx;
+  int st = gradient_and_metrics(s, 0);
+  return st == DETCGD_OK ? update(s, iter) : st;
 }
 
 /* Writes and prints row r; *row_stop when the run ends there (non-finite values, target G reached). */
@@ -368,22 +390,62 @@ int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind) {
   return rank == s->tr.rank && iter == k && strcmp(what, kind) == 0;
 }
 
-/* Single node, iteration k: metrics of x^k, trace, then x^{k+1}. */
+/* Single node, iteration k: metrics of x^k, its trace row, then x^{k+1}. */
 static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
-  const DcBackendOps* o = s->be.ops;
   int st;
-  dc_phase_begin(s, PH_GRAD);
-  st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
-  if (st != DETCGD_OK) return st;
-  dc_phase_begin(s, PH_METRICS);
-  st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
-  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_METRICS);
-  if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
+  if (!is_trace) return plain_iteration(s, (uint32_t)k);
+  st = gradient_and_metrics(s, 1);
+  if (st == DETCGD_OK) st = dc_trace_point(s, L, k, stop);
   if (st != DETCGD_OK || *stop) return st;
-  st = update(s, k);
+  st = update(s, (uint32_t)k);
   if (timed_out) { s->result.termination = DETCGD_TERM_TIME; *stop = 1; }
+  return st;
+}
+
+/* ---- Replays: the iterations between trace points as recorded launches (CUDA graphs) ---- */
+
+#define DC_REPLAY_UNROLL 32 /* most iterations in one recorded launch */
+
+/* Records plain iterations, `unroll` and (for shorter runs) 1 at a time: single node, graphs on,
+ * no per-phase timing (it waits after every phase), no injected faults (checked every iteration). */
+static int record_replays(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  int64_t gap = s->settings.output.trace_every - 1;
+  int st;
+  if (s->dist || !s->settings.graphs || s->settings.output.profile || s->settings.dist.fault[0] || gap < 1)
+    return DETCGD_OK;
+  s->replay_unroll = gap < DC_REPLAY_UNROLL ? (int)gap : DC_REPLAY_UNROLL;
+  st = o->replay_create(&s->be, plain_iteration, s, s->replay_unroll, &s->replay);
+  if (st == DETCGD_OK && s->replay_unroll > 1) st = o->replay_create(&s->be, plain_iteration, s, 1, &s->replay1);
+  return st;
+}
+
+static void free_replays(DetcgdSolver* s) {
+  s->be.ops->replay_destroy(&s->be, &s->replay);
+  s->be.ops->replay_destroy(&s->be, &s->replay1);
+}
+
+/* Plain iterations from k (not a trace point) up to the next trace or checkpoint iteration; with a time
+ * limit at most one launch, so that the clock is read at least every DC_REPLAY_UNROLL iterations. */
+static int64_t plain_run_length(const DetcgdSolver* s, int64_t k) {
+  const DetcgdOutputSettings* out = &s->settings.output;
+  int64_t end = s->settings.term.max_iter - 1, next = (k / out->trace_every + 1) * out->trace_every;
+  if (next < end) end = next;
+  if (out->checkpoint_path[0]) {
+    next = (k / out->checkpoint_every + 1) * out->checkpoint_every;
+    if (next < end) end = next;
+  }
+  if (s->settings.term.time_limit > 0 && end - k > s->replay_unroll) end = k + s->replay_unroll;
+  return end - k;
+}
+
+/* Iterations k .. k+n-1: launches of `unroll` recorded iterations, then single ones. */
+static int replay_iterations(DetcgdSolver* s, int64_t k, int64_t n) {
+  const DcBackendOps* o = s->be.ops;
+  int64_t full = n / s->replay_unroll, rest = n % s->replay_unroll;
+  int st = o->replay_run(&s->be, s->replay, (uint32_t)k, full);
+  if (st == DETCGD_OK && rest > 0) st = o->replay_run(&s->be, s->replay1, (uint32_t)(k + full * s->replay_unroll), rest);
+  s->result.replay_launches += full + rest;
   return st;
 }
 
@@ -459,6 +521,7 @@ int detcgd_run(DetcgdSolver* s) {
   if (root && s->settings.output.verbose >= 1) print_banner(s);
   s->result.termination = DETCGD_TERM_MAX_ITER;
   s->result.iterations = k0;
+  DC_TRY(record_replays(s));
   for (k = k0; k < K && !stop; ++k) {
     int timed_out = root && s->settings.term.time_limit > 0 && dc_wall_time() - L.t0 >= s->settings.term.time_limit;
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
@@ -473,6 +536,13 @@ int detcgd_run(DetcgdSolver* s) {
     if (dc_fault_here(s, k, "die")) {
       st = dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);
       goto fail;
+    }
+    if (s->replay && !is_trace) {
+      int64_t n = plain_run_length(s, k);
+      DC_TRY(replay_iterations(s, k, n));
+      k += n - 1;
+      s->result.iterations = k + 1;
+      continue;
     }
     s->result.iterations = k + 1; /* gradient terms in G_{K,D} */
     if (s->dist) DC_TRY(dc_dist_iteration(s, &L, k, is_trace, timed_out, &stop));
@@ -504,6 +574,7 @@ int detcgd_run(DetcgdSolver* s) {
 fail:
   if (st != DETCGD_OK && st != DETCGD_ERR_CUDA && L.count > 0) dc_trace_drain(s, &L, 1, &stop); /* keep what arrived */
   s->be.ops->ring_destroy(&s->be, &L.ring);
+  free_replays(s);
   dc_trace_close(&L.trace);
   return st;
 }

@@ -46,6 +46,8 @@ struct DetcgdSolver {
   double* h_x;                  /* owns: [stop flag, x] broadcast buffer */
   int64_t row_coords, row_bits; /* uplink tally before iteration k's messages (for its trace row) */
   unsigned char* seen;          /* owns: max d_i flags, for repeated indices in a message */
+  DcReplay *replay, *replay1;   /* owns during a run: replay_unroll plain iterations, and one */
+  int replay_unroll;
   /* phases */
   double phase_t0;
   double phase_time[PH_COUNT];

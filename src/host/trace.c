@@ -106,6 +106,7 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   json_str(f, "d_precision", detcgd_precision_name(c->stepsize.precision), 1);
   json_int(f, "max_iter", c->term.max_iter, 1);
   json_int(f, "trace_every", c->output.trace_every, 1);
+  json_int(f, "graphs", c->graphs, 1);
   json_int(f, "value_bits", c->comm.value_bits, 1);
   json_int(f, "shared_seed", c->comm.shared_seed, 1);
   json_num(f, "x0_scale", c->x0, 1);
@@ -176,7 +177,8 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   json_num(f, "G_KD", r->g_kd, 1);
   json_int(f, "coords_sent", r->coords_sent, 1);
   json_int(f, "bits_up", r->bits_up, 1);
-  json_int(f, "bits_down", r->bits_down, 0);
+  json_int(f, "bits_down", r->bits_down, 1);
+  json_int(f, "replay_launches", r->replay_launches, 0);
   fprintf(f, "  },\n  \"time_s\": {\n");
   json_num(f, "setup", r->time_setup, 1);
   json_num(f, "f_inf", r->time_finf, 1);

@@ -88,6 +88,8 @@ cudaError_t detcgd_k_sum_seq(int n, const double* v, double* out, int add, cudaS
 cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStream_t s);
 /* m[dst] = (add ? m[dst] : 0) + m[src] (src >= 0) or v (src < 0) */
 cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s);
+/* c[0] = (add ? c[0] : 0) + v: the iteration counter of a replayed graph */
+cudaError_t detcgd_k_counter(uint32_t* c, uint32_t v, int add, cudaStream_t s);
 
 /* ---- block-diagonal products (blockdiag.cu) ---- */
 cudaError_t detcgd_k_bd_apply(DcDevLayout L, DcDevBlocks B, const double* x, double alpha, double* y, int grid_cap,
@@ -103,8 +105,9 @@ cudaError_t detcgd_k_bd_quadform(DcDevLayout L, DcDevBlocks B, const double* x, 
 /* ---- sketches (sketch.cu) ----
  * Batched over nc clients c0..c0+nc-1: client slice cc of the draw arrays is idx, scale + cc cap,
  * count + cc nblocks, mark + cc dim (nc = 1: the plain draw). */
-cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t c0, int nc,
-                                   cudaStream_t s);
+/* draws for iteration iter, or iter + *iter_base when iter_base is not NULL (a counter on the device) */
+cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter,
+                                   const uint32_t* iter_base, uint32_t c0, int nc, cudaStream_t s);
 /* adds the current counts to the tally (after a host load) */
 cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaStream_t s);
 /* message values of slice cc from x = X + cc dim: s_t (B x)_{j_t} (B.data != NULL) or s_t x_{j_t}, float-rounded

@@ -13,10 +13,12 @@ __device__ __forceinline__ void tally_layer(DcDevSketch S, int i, int n) {
   atomicAdd(&S.tally[1], bits);
 }
 
-/* thread per layer i, block row cc: the draw of (seed, iter, client c0 + cc, layer i) into client
- * slice cc (idx, scale + cc cap; count + cc nblocks; mark + cc dim) */
-static __global__ void sample_kernel(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter, uint32_t c0) {
+/* thread per layer i, block row cc: the draw of (seed, iter (+ *iter_base), client c0 + cc, layer i) into
+ * client slice cc (idx, scale + cc cap; count + cc nblocks; mark + cc dim) */
+static __global__ void sample_kernel(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter,
+                                     const uint32_t* iter_base, uint32_t c0) {
   int64_t cc = blockIdx.y;
+  if (iter_base) iter += *iter_base;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < L.nblocks; i += blockDim.x * gridDim.x) {
     const DcSketchLayer* layer = &S.layers[i];
     int64_t slot = cc * S.cap + S.cap_off[i];
@@ -32,9 +34,9 @@ static __global__ void tally_kernel(DcDevLayout L, DcDevSketch S) {
 }
 
 extern "C" cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter,
-                                              uint32_t c0, int nc, cudaStream_t s) {
+                                              const uint32_t* iter_base, uint32_t c0, int nc, cudaStream_t s) {
   if (nc <= 0) return cudaSuccess;
-  sample_kernel<<<dim3(dc_grid(L.nblocks, 128, 1 << 20), nc), 128, 0, s>>>(L, S, seed, iter, c0);
+  sample_kernel<<<dim3(dc_grid(L.nblocks, 128, 1 << 20), nc), 128, 0, s>>>(L, S, seed, iter, iter_base, c0);
   return cudaGetLastError();
 }
 

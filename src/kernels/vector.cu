@@ -55,6 +55,8 @@ static __global__ void metric_kernel(double* m, int dst, int src, double v, int 
   m[dst] = add ? m[dst] + val : val;
 }
 
+static __global__ void counter_kernel(uint32_t* c, uint32_t v, int add) { c[0] = add ? c[0] + v : v; }
+
 extern "C" cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s) {
   if (n <= 0) return cudaSuccess;
   fill_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(v, n, a);
@@ -94,5 +96,10 @@ extern "C" cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y,
 
 extern "C" cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s) {
   metric_kernel<<<1, 1, 0, s>>>(m, dst, src, v, add);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_counter(uint32_t* c, uint32_t v, int add, cudaStream_t s) {
+  counter_kernel<<<1, 1, 0, s>>>(c, v, add);
   return cudaGetLastError();
 }

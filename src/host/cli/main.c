@@ -42,7 +42,7 @@ static const char* USAGE =
     "stopping:  --iters K  --target-g G  --time-limit SECONDS\n"
     "output:    --trace F.csv  --summary F.json  --trace-every T  --verbose 0|1|2  --progress 0|1  --label TEXT\n"
     "comm:      --value-bits 32|64  --shared-seed 0|1\n"
-    "other:     --backend auto|cpu|cuda  --seed S  --x0 SCALE  --f-inf F  --f-inf-iters N\n"
+    "other:     --backend auto|cpu|cuda  --graphs 0|1  --seed S  --x0 SCALE  --f-inf F  --f-inf-iters N\n"
     "restart:   --checkpoint F  --checkpoint-every N  --resume F\n"
     "profile:   --profile 1  (seconds per phase in the summary; NVTX ranges per phase on CUDA)\n"
     "clients:   --clients N  --split contiguous|shuffled|label-skew  --mode sim|mpi  --epsilon2 E\n"
