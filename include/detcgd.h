@@ -228,7 +228,7 @@ typedef struct DetcgdSettings {
   DetcgdCommSettings comm;
   DetcgdDistSettings dist;
   int backend;                     ///< DetcgdBackendKind; default AUTO
-  int graphs;                      ///< 1 = the iterations between trace rows run as recorded launches (CUDA graphs; single node); default 1
+  int graphs;                      ///< 1 = the iterations between trace rows run as recorded launches (CUDA graphs; not over MPI, not with profile); default 1
   uint64_t seed;                   ///< sketch seed; default 42
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN

@@ -309,11 +309,13 @@ static int gradient_and_metrics(DetcgdSolver* s, int with_f) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
 }
 
-/* Single node, an iteration without a trace row: metrics of x^k, then x^{k+1} with S drawn for `iter`
- * (the body of a replay: backend ops only). */
+/* An iteration without a trace row: metrics of x^k, then x^{k+1} with sketches drawn for `iter` (the body
+ * of a replay: backend ops only). */
 static int plain_iteration(void* ctx, uint32_t iter) {
   DetcgdSolver* s = (DetcgdSolver*)ctx;
-  int st = gradient_and_metrics(s, 0);
+  int st;
+  if (s->dist) return dc_dist_plain_iteration(s, iter);
+  st = gradient_and_metrics(s, 0);
   return st == DETCGD_OK ? update(s, iter) : st;
 }
 
@@ -406,13 +408,14 @@ static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace,
 
 #define DC_REPLAY_UNROLL 32 /* most iterations in one recorded launch */
 
-/* Records plain iterations, `unroll` and (for shorter runs) 1 at a time: single node, graphs on,
- * no per-phase timing (it waits after every phase), no injected faults (checked every iteration). */
+/* Records plain iterations, `unroll` and (for shorter runs) 1 at a time: single node or every client on
+ * one rank, graphs on, no per-phase timing (it waits after every phase), no injected faults (checked
+ * every iteration). */
 static int record_replays(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t gap = s->settings.output.trace_every - 1;
   int st;
-  if (s->dist || !s->settings.graphs || s->settings.output.profile || s->settings.dist.fault[0] || gap < 1)
+  if (s->tr.nranks > 1 || !s->settings.graphs || s->settings.output.profile || s->settings.dist.fault[0] || gap < 1)
     return DETCGD_OK;
   s->replay_unroll = gap < DC_REPLAY_UNROLL ? (int)gap : DC_REPLAY_UNROLL;
   st = o->replay_create(&s->be, plain_iteration, s, s->replay_unroll, &s->replay);

@@ -295,6 +295,33 @@ static int server_round(DetcgdSolver* s, int64_t k, int is_trace) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
 }
 
+/* Server: ||g||^2_D of x^k and its running sum. */
+static int server_metrics(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  int st;
+  dc_phase_begin(s, PH_METRICS);
+  st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
+  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
+  return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
+}
+
+/* Server: x+ = x - D a / n (Alg. 1) or x - a / n (Alg. 2). */
+static int server_update(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  double inv_n = 1.0 / s->nclients;
+  int st;
+  dc_phase_begin(s, PH_APPLY);
+  st = s->settings.method == DETCGD_METHOD_DET1 ? o->bd_apply(&s->be, s->D, s->agg, -inv_n, s->x)
+                                                : o->axpy(&s->be, -inv_n, s->agg, s->x);
+  return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
+}
+
+int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter) {
+  int st = server_round(s, iter, 0);
+  if (st == DETCGD_OK) st = server_metrics(s);
+  return st == DETCGD_OK ? server_update(s) : st;
+}
+
 int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
   const DcBackendOps* o = s->be.ops;
   int st;
@@ -302,22 +329,15 @@ int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int t
   /* the server's own clients, and the metrics of x^k on the full data */
   st = is_trace ? o->sketch_tally(&s->be, s->S, &s->row_coords, &s->row_bits) : DETCGD_OK;
   if (st == DETCGD_OK) st = server_round(s, k, is_trace);
-  dc_phase_begin(s, PH_METRICS);
-  if (st == DETCGD_OK) st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
-  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_METRICS);
+  if (st == DETCGD_OK) st = server_metrics(s);
   if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
   dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = receive_messages(s, k);
   if (st == DETCGD_OK) st = dc_phase_end(s, PH_COMM);
-  dc_phase_begin(s, PH_APPLY);
   if (st == DETCGD_OK && !*stop) {
-    double inv_n = 1.0 / s->nclients;
-    st = s->settings.method == DETCGD_METHOD_DET1 ? o->bd_apply(&s->be, s->D, s->agg, -inv_n, s->x)
-                                                  : o->axpy(&s->be, -inv_n, s->agg, s->x);
+    st = server_update(s);
     if (timed_out) { s->result.termination = DETCGD_TERM_TIME; *stop = 1; }
   }
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_APPLY);
   dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = broadcast_x(s, stop);
   return st == DETCGD_OK ? dc_phase_end(s, PH_COMM) : st;
