@@ -168,7 +168,7 @@ TEST_P(MonteCarlo, AgreesWithClosedFormsWithinStandardErrors) {
   for (OneLayer* L : cases) {
     std::vector<double> exact(m * m), mean(m * m), se(m * m);
     dc_sketch_second_moment(&L->spec, 0, A.data(), exact.data());
-    ASSERT_EQ(be.ops->mc_moment(&be, &L->spec, 0, A.data(), N, 123, mean.data(), se.data()), DETCGD_OK);
+    ASSERT_EQ(be.ops->mc_moments(&be, &L->spec, A.data(), N, 123, mean.data(), se.data()), DETCGD_OK);
     int outside3 = 0;
     for (int e = 0; e < m * m; ++e) {
       double z = se[e] > 0 ? std::fabs(mean[e] - exact[e]) / se[e] : std::fabs(mean[e] - exact[e]) * 1e12;
@@ -179,6 +179,51 @@ TEST_P(MonteCarlo, AgreesWithClosedFormsWithinStandardErrors) {
     delete L;
   }
   dc_backend_close(&be);
+}
+
+// Layers of several widths in one pass (rand-k with k > 32 takes the membership-table path): each layer's
+// estimate is within standard errors of its closed form, and every backend sums the CPU's draws.
+TEST_P(MonteCarlo, EveryLayerInOnePassMatchesItsClosedFormAndTheCpu) {
+  SKIP_WITHOUT_DEVICE(GetParam());
+  const std::vector<int> sizes = {6, 1, 40, 9}, ks = {2, 1, 35, 3};
+  const int64_t N = 20000;
+  DcLayout lay{};
+  ASSERT_EQ(dc_layout_init(&lay, (int)sizes.size(), sizes.data()), DETCGD_OK);
+  DcSketchSpec spec{};
+  spec.kind = DC_SK_RANDK;
+  spec.layout = &lay;
+  spec.layers = (DcSketchLayer*)calloc(sizes.size(), sizeof(DcSketchLayer));
+  spec.cap_off = (int64_t*)calloc(sizes.size() + 1, sizeof(int64_t));
+  spec.value_bits = 32;
+  int64_t mm = lay.moff[lay.nblocks];
+  std::vector<double> A(mm), mean(mm), se(mm), cpu_mean(mm), cpu_se(mm), exact(mm);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    spec.layers[i] = {DC_SK_RANDK, sizes[i], ks[i], 1.0, 0};
+    spec.cap_off[i + 1] = spec.cap_off[i] + dc_sketch_layer_capacity(&spec.layers[i]);
+    std::vector<double> Ai = random_sym(sizes[i], 5 + (unsigned)i);
+    std::copy(Ai.begin(), Ai.end(), A.begin() + lay.moff[i]);
+    dc_sketch_second_moment(&spec, (int)i, Ai.data(), exact.data() + lay.moff[i]);
+  }
+  DcBackend be, cpu;
+  ASSERT_EQ(dc_backend_open(&be, GetParam()), DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(dc_backend_open(&cpu, DETCGD_BACKEND_CPU), DETCGD_OK);
+  ASSERT_EQ(be.ops->mc_moments(&be, &spec, A.data(), N, 77, mean.data(), se.data()), DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(cpu.ops->mc_moments(&cpu, &spec, A.data(), N, 77, cpu_mean.data(), cpu_se.data()), DETCGD_OK);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    int outside3 = 0, m = sizes[i];
+    for (int64_t e = lay.moff[i]; e < lay.moff[i + 1]; ++e) {
+      double z = se[e] > 0 ? std::fabs(mean[e] - exact[e]) / se[e] : std::fabs(mean[e] - exact[e]) * 1e12;
+      EXPECT_LT(z, 5.0) << "layer " << i << " entry " << e - lay.moff[i];
+      outside3 += z > 3.0;
+      EXPECT_NEAR(mean[e], cpu_mean[e], 1e-12 * (1 + std::fabs(cpu_mean[e]))) << "layer " << i;  // the same draws
+      EXPECT_NEAR(se[e], cpu_se[e], 1e-9 * (1 + cpu_se[e])) << "layer " << i;
+    }
+    EXPECT_LE(outside3, 2 + m * m / 100) << "layer " << i;  // ~0.3% of entries expected beyond 3 SE
+  }
+  dc_backend_close(&be);
+  dc_backend_close(&cpu);
+  dc_sketch_spec_free(&spec);
+  dc_layout_free(&lay);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MonteCarlo, testing::ValuesIn(available_backends()), backend_name);

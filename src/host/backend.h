@@ -154,11 +154,12 @@ typedef struct DcBackendOps {
   int (*sync)(DcBackend* be);                   /* wait for all queued work */
   void (*range)(DcBackend* be, const char* name); /* NVTX range: push name, or pop when NULL */
 
-  /* ---- Monte Carlo second moment of one layer ----
-   * mean = (1/N) sum_s S_s A S_s and its standard error per entry (m x m,
-   * column-major), with draws (seed, iter = s, client = 0, layer). */
-  int (*mc_moment)(DcBackend* be, const DcSketchSpec* spec, int layer, const double* A,
-                   int64_t nsamples, uint64_t seed, double* mean, double* std_err);
+  /* ---- Monte Carlo second moments of every layer, in one pass ----
+   * For each layer i: mean_i = (1/N) sum_s S_s A_i S_s and the standard error of each entry, with draws
+   * (seed, iter = s, client = 0, layer i).  A, mean and std_err hold the m_i x m_i blocks column-major
+   * at the layout's moff[i]. */
+  int (*mc_moments)(DcBackend* be, const DcSketchSpec* spec, const double* A, int64_t nsamples, uint64_t seed,
+                    double* mean, double* std_err);
 } DcBackendOps;
 
 struct DcBackend {

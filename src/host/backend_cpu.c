@@ -594,24 +594,27 @@ static int cpu_replay_run(DcBackend* be, DcReplay* R, uint32_t iter, int64_t n) 
 static int cpu_sync(DcBackend* be) { (void)be; return DETCGD_OK; }
 static void cpu_range(DcBackend* be, const char* name) { (void)be; (void)name; }
 
-/* ==== Monte Carlo second moment ==== */
+/* ==== Monte Carlo second moments ==== */
 
-/* mean = (1/N) sum_s S_s A S_s, std_err = sqrt(var/N), entrywise over N draws */
-static int cpu_mc_moment(DcBackend* be, const DcSketchSpec* spec, int layer, const double* A,
-                         int64_t nsamples, uint64_t seed, double* mean, double* std_err) {
-  int m = spec->layout->size[layer], a, b, n;
-  const DcSketchLayer* L = &spec->layers[layer];
-  int cap = dc_sketch_layer_capacity(L);
-  int* idx = (int*)dc_calloc((size_t)cap, sizeof(int));
-  double* sc = (double*)dc_calloc((size_t)cap, sizeof(double));
-  double* sumsq = (double*)dc_calloc((size_t)m * m, sizeof(double));
-  unsigned char* mark = (unsigned char*)dc_calloc((size_t)m, 1);
-  int64_t s, e, mm = (int64_t)m * m;
-  (void)be;
-  if (!idx || !sc || !sumsq || !mark) { free(idx); free(sc); free(sumsq); free(mark); return DETCGD_ERR_ALLOC; }
+typedef struct McCtx { const DcSketchSpec* spec; const double* A; int64_t nsamples; uint64_t seed; double *mean, *se; } McCtx;
+
+/* Layer i: mean = (1/N) sum_s S_s A_i S_s, std_err = sqrt(var/N), entrywise over N draws.
+ * Scratch: w[0] sums of squares, w[1] scales, w[2] indices then the membership table. */
+static int mc_layer(void* ctx, int i, double** w, double* unused) {
+  const McCtx* c = (const McCtx*)ctx;
+  const DcSketchLayer* L = &c->spec->layers[i];
+  int m = c->spec->layout->size[i], a, b, n;
+  int64_t s, e, mm = (int64_t)m * m, off = c->spec->layout->moff[i];
+  const double* A = c->A + off;
+  double *mean = c->mean + off, *se = c->se + off, *sumsq = w[0], *sc = w[1];
+  int* idx = (int*)w[2];
+  unsigned char* mark = (unsigned char*)(idx + m);
+  (void)unused;
   memset(mean, 0, (size_t)mm * sizeof(double));
-  for (s = 0; s < nsamples; ++s) {
-    n = dc_draw_layer(L, spec->aux, seed, (uint32_t)s, 0, (uint32_t)layer, idx, sc, mark);
+  memset(sumsq, 0, (size_t)mm * sizeof(double));
+  memset(mark, 0, (size_t)m);
+  for (s = 0; s < c->nsamples; ++s) {
+    n = dc_draw_layer(L, c->spec->aux, c->seed, (uint32_t)s, 0, (uint32_t)i, idx, sc, mark);
     for (b = 0; b < n; ++b)
       for (a = 0; a < n; ++a) {
         int64_t p = idx[a] + (int64_t)idx[b] * m;
@@ -621,13 +624,19 @@ static int cpu_mc_moment(DcBackend* be, const DcSketchSpec* spec, int layer, con
       }
   }
   for (e = 0; e < mm; ++e) {
-    double mu = mean[e] / (double)nsamples;
-    double var = (sumsq[e] / (double)nsamples - mu * mu) * (double)nsamples / (double)(nsamples - 1);
+    double N = (double)c->nsamples, mu = mean[e] / N, var = (sumsq[e] / N - mu * mu) * N / (N - 1.0);
     mean[e] = mu;
-    std_err[e] = sqrt((var > 0 ? var : 0.0) / (double)nsamples);
+    se[e] = sqrt((var > 0 ? var : 0.0) / N);
   }
-  free(idx); free(sc); free(sumsq); free(mark);
   return DETCGD_OK;
+}
+
+static int cpu_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double* A, int64_t nsamples, uint64_t seed,
+                          double* mean, double* std_err) {
+  McCtx c = {spec, A, nsamples, seed, mean, std_err};
+  const DcLayout* lay = spec->layout;
+  (void)be;
+  return dc_for_each_block(lay->nblocks, lay->max_size, 3, mc_layer, &c, NULL);
 }
 
 const DcBackendOps dc_backend_cpu_ops = {
@@ -643,5 +652,5 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,
   cpu_replay_create, cpu_replay_destroy, cpu_replay_run,
   cpu_sync, cpu_range,
-  cpu_mc_moment
+  cpu_mc_moments
 };

@@ -789,40 +789,39 @@ static void cuda_range(DcBackend* be, const char* name) {
   else nvtxRangePop();
 }
 
-/* ==== Monte Carlo ==== */
+/* ==== Monte Carlo: every layer in one launch ==== */
 
-static int cuda_mc_moment(DcBackend* be, const DcSketchSpec* spec, int layer, const double* A, int64_t nsamples,
-                          uint64_t seed, double* mean, double* std_err) {
-  const DcSketchLayer* L = &spec->layers[layer];
-  int m = spec->layout->size[layer], cap = dc_sketch_layer_capacity(L), st;
-  int64_t mm = (int64_t)m * m, parts = (int64_t)1 << 27;
-  void *d_layer = NULL, *d_aux = NULL, *d_A = NULL, *psum = NULL, *psq = NULL, *marks = NULL, *d_mean = NULL, *d_se = NULL;
+static int cuda_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double* A, int64_t nsamples, uint64_t seed,
+                           double* mean, double* std_err) {
+  const DcLayout* lay = spec->layout;
+  int64_t mm = lay->moff[lay->nblocks], parts = ((int64_t)1 << 27) / (mm > 0 ? mm : 1);
+  int cap = 0, i, st;
+  DcSketch* S = NULL;
+  void *d_A = NULL, *psum = NULL, *psq = NULL, *marks = NULL, *d_mean = NULL, *d_se = NULL;
+  for (i = 0; i < lay->nblocks; ++i)
+    if (spec->cap_off[i + 1] - spec->cap_off[i] > cap) cap = (int)(spec->cap_off[i + 1] - spec->cap_off[i]);
   if ((size_t)cap * (sizeof(double) + sizeof(int)) > 48 * 1024)
-    return dc_fail(DETCGD_ERR_ARG, "mc_moment (cuda): a layer of width %d keeps up to %d coordinates; at most 4096 fit in shared memory", m, cap);
-  parts /= (mm > 0 ? mm : 1);
-  if (parts > 256) parts = 256;
+    return dc_fail(DETCGD_ERR_ARG, "mc_moments (cuda): a layer keeps up to %d coordinates; at most 4096 fit in shared memory", cap);
+  if (parts > 256) parts = 256; /* parts x mm <= 2^27 sums of each kind */
   if (parts > nsamples) parts = nsamples;
   if (parts < 1) parts = 1;
-  st = upload_new(be, &d_layer, L, sizeof *L, "sketch layer");
-  if (!st && spec->aux) st = upload_new(be, &d_aux, spec->aux, (size_t)spec->aux_len * sizeof(double), "sketch probabilities");
-  if (!st) st = upload_new(be, &d_A, A, (size_t)mm * sizeof(double), "matrix");
+  st = cuda_sketch_create(be, spec, &S);
+  if (!st) st = upload_new(be, &d_A, A, (size_t)mm * sizeof(double), "Monte Carlo matrices");
   if (!st) st = dev_alloc(&psum, (size_t)(parts * mm) * sizeof(double), "Monte Carlo sums");
   if (!st) st = dev_alloc(&psq, (size_t)(parts * mm) * sizeof(double), "Monte Carlo squares");
-  if (!st) st = dev_alloc(&marks, (size_t)(parts * m), "membership tables");
+  if (!st) st = dev_alloc(&marks, (size_t)(parts * lay->dim), "membership tables");
   if (!st) st = dev_alloc(&d_mean, (size_t)mm * sizeof(double), "mean");
   if (!st) st = dev_alloc(&d_se, (size_t)mm * sizeof(double), "standard errors");
   if (!st) {
-    cudaError_t e = cudaMemsetAsync(marks, 0, (size_t)(parts * m), ST(be)->stream);
-    if (e == cudaSuccess)
-      e = detcgd_k_mc_moment((const DcSketchLayer*)d_layer, (const double*)d_aux, (uint32_t)layer, m, cap, (const double*)d_A,
-                             nsamples, seed, (int)parts, (double*)psum, (double*)psq, (unsigned char*)marks,
-                             (double*)d_mean, (double*)d_se, ST(be)->stream);
-    if (e != cudaSuccess) st = cuda_fail(e, "detcgd_k_mc_moment", __FILE__, __LINE__);
+    cudaError_t e = detcgd_k_mc_moments(S->lay.L, S->S, cap, (const double*)d_A, mm, nsamples, seed, (int)parts,
+                                        (double*)psum, (double*)psq, (unsigned char*)marks, (double*)d_mean,
+                                        (double*)d_se, ST(be)->stream);
+    if (e != cudaSuccess) st = cuda_fail(e, "detcgd_k_mc_moments", __FILE__, __LINE__);
   }
   if (!st) st = d2h(be, mean, d_mean, (size_t)mm * sizeof(double));
   if (!st) st = d2h(be, std_err, d_se, (size_t)mm * sizeof(double));
-  dev_free(d_layer); dev_free(d_aux); dev_free(d_A); dev_free(psum); dev_free(psq); dev_free(marks);
-  dev_free(d_mean); dev_free(d_se);
+  cuda_sketch_destroy(be, &S);
+  dev_free(d_A); dev_free(psum); dev_free(psq); dev_free(marks); dev_free(d_mean); dev_free(d_se);
   return st;
 }
 
@@ -839,5 +838,5 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_ring_create, cuda_ring_destroy, cuda_ring_put, cuda_ring_get,
   cuda_replay_create, cuda_replay_destroy, cuda_replay_run,
   cuda_sync, cuda_range,
-  cuda_mc_moment
+  cuda_mc_moments
 };

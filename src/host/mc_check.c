@@ -1,9 +1,9 @@
 /*
  * mc_check.c -- a stepsize's certificate from Monte Carlo moments, next to the
- * closed forms: for each layer, E[S_i A_i S_i] with A_i = D_i L_i D_i (condition
- * (7)) or A_i = L_i (condition (8)) is estimated from N draws on the backend,
- * compared entry by entry with the closed form in standard errors, and the
- * certificate is recomputed from the estimate.
+ * closed forms: E[S_i A_i S_i] with A_i = D_i L_i D_i (condition (7)) or
+ * A_i = L_i (condition (8)) is estimated for every layer from N draws on the
+ * backend in one pass, compared entry by entry with the closed form in
+ * standard errors, and the certificate is recomputed from the estimate.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,52 +13,70 @@
 #include "sketch.h"
 #include "stepsize.h"
 
-typedef struct McScratch { double *A, *mean, *se, *exact, *D, *Dinv, *T; } McScratch;
+/* Every layer's matrix, its Monte Carlo moment and standard errors (blocks at moff[i]). */
+typedef struct McLayers {
+  const DetcgdProblem* p;
+  const DcSketchSpec* sp;
+  const DcStepsize* st;
+  int det2;
+  double *A, *mean, *se; /* moff[l] each */
+  double* z;             /* l: each layer's largest z-score */
+} McLayers;
 
-static int scratch_alloc(McScratch* w, int m) {
-  size_t n = (size_t)m * m;
-  double** all[] = {&w->A, &w->mean, &w->se, &w->exact, &w->D, &w->Dinv, &w->T};
-  size_t i;
-  memset(w, 0, sizeof *w);
-  for (i = 0; i < sizeof all / sizeof all[0]; ++i)
-    if (!(*all[i] = (double*)dc_calloc(n, sizeof(double)))) return DETCGD_ERR_ALLOC;
+/* A_i = D_i L_i D_i (det-CGD1, GD) or L_i (det-CGD2); scratch w[0] = D_i, w[1]. */
+static int layer_matrix(void* ctx, int i, double** w, double* unused) {
+  const McLayers* c = (const McLayers*)ctx;
+  int m = c->p->layout.size[i];
+  const double* Li = c->p->L.data + c->p->layout.moff[i];
+  double* Ai = c->A + c->p->layout.moff[i];
+  (void)unused;
+  if (c->det2) { memcpy(Ai, Li, (size_t)m * m * sizeof(double)); return DETCGD_OK; }
+  dc_blocks_get_dense(&c->st->D, i, w[0]);
+  dc_matmul(w[0], Li, m, w[1]);
+  dc_matmul(w[1], w[0], m, Ai);
   return DETCGD_OK;
 }
 
-static void scratch_free(McScratch* w) {
-  free(w->A); free(w->mean); free(w->se); free(w->exact); free(w->D); free(w->Dinv); free(w->T);
-}
-
-/* max_e |mean_e - exact_e| / se_e (an entry with se = 0 must match to rounding) */
-static double max_z_score(const McScratch* w, int64_t mm) {
+/* Layer i's certificate from the estimate (value) and z_i = max_e |mean_e - exact_e| / se_e (an entry
+ * with se = 0 must match to rounding); scratch w[0] = D_i, w[1] = exact, w[2] = D_i^{-1}. */
+static int layer_check(void* ctx, int i, double** w, double* cert) {
+  const McLayers* c = (const McLayers*)ctx;
+  int m = c->p->layout.size[i], st;
+  int64_t off = c->p->layout.moff[i], e;
+  const double *mean = c->mean + off, *se = c->se + off;
   double z = 0.0;
-  int64_t e;
-  for (e = 0; e < mm; ++e) {
-    double diff = fabs(w->mean[e] - w->exact[e]);
-    double ze = w->se[e] > 0 ? diff / w->se[e] : (diff <= 1e-12 * (1 + fabs(w->exact[e])) ? 0.0 : INFINITY);
+  dc_sketch_second_moment(c->sp, i, c->A + off, w[1]);
+  for (e = 0; e < (int64_t)m * m; ++e) {
+    double diff = fabs(mean[e] - w[1][e]);
+    double ze = se[e] > 0 ? diff / se[e] : (diff <= 1e-12 * (1 + fabs(w[1][e])) ? 0.0 : INFINITY);
     if (ze > z) z = ze;
   }
-  return z;
+  c->z[i] = z;
+  dc_blocks_get_dense(&c->st->D, i, w[0]);
+  if (!c->det2) return dc_gen_lambda_max(mean, w[0], m, cert);
+  st = dc_spd_inverse(w[0], m, w[2]);
+  return st ? st : dc_gen_lambda_max(mean, w[2], m, cert);
 }
 
-/* Layer i: Monte Carlo moment, z-scores, and this layer's certificate from the estimate. */
-static int check_layer(DcBackend* be, const DetcgdProblem* p, const DcSketchSpec* sp, const DcStepsize* st,
-                       int det2, int i, int64_t N, uint64_t seed, McScratch* w, double* cert, double* z) {
-  int m = p->layout.size[i], rc;
-  const double* Li = p->L.data + p->layout.moff[i];
-  dc_blocks_get_dense(&st->D, i, w->D);
-  if (det2) memcpy(w->A, Li, (size_t)m * m * sizeof(double));
-  else {
-    dc_matmul(w->D, Li, m, w->T);
-    dc_matmul(w->T, w->D, m, w->A); /* D L D */
+static int check_layers(McLayers* c, DcBackend* be, int64_t N, uint64_t seed, DetcgdMcCheck* out) {
+  const DcLayout* lay = &c->p->layout;
+  int64_t mm = lay->moff[lay->nblocks];
+  double* cert = (double*)dc_calloc((size_t)lay->nblocks + 1, sizeof(double));
+  int st;
+  c->z = (double*)dc_calloc((size_t)lay->nblocks + 1, sizeof(double));
+  c->A = (double*)dc_calloc((size_t)mm + 1, sizeof(double));
+  c->mean = (double*)dc_calloc((size_t)mm + 1, sizeof(double));
+  c->se = (double*)dc_calloc((size_t)mm + 1, sizeof(double));
+  st = cert && c->z && c->A && c->mean && c->se ? DETCGD_OK : DETCGD_ERR_ALLOC;
+  if (st == DETCGD_OK) st = dc_for_each_block(lay->nblocks, lay->max_size, 2, layer_matrix, c, NULL);
+  if (st == DETCGD_OK) st = be->ops->mc_moments(be, c->sp, c->A, N, seed, c->mean, c->se);
+  if (st == DETCGD_OK) st = dc_for_each_block(lay->nblocks, lay->max_size, 3, layer_check, c, cert);
+  if (st == DETCGD_OK) {
+    out->certificate_mc = dc_max_of(cert, lay->nblocks);
+    out->max_z = dc_max_of(c->z, lay->nblocks);
   }
-  rc = be->ops->mc_moment(be, sp, i, w->A, N, seed, w->mean, w->se);
-  if (rc != DETCGD_OK) return rc;
-  dc_sketch_second_moment(sp, i, w->A, w->exact);
-  *z = max_z_score(w, (int64_t)m * m);
-  if (!det2) return dc_gen_lambda_max(w->mean, w->D, m, cert);
-  rc = dc_spd_inverse(w->D, m, w->Dinv);
-  return rc ? rc : dc_gen_lambda_max(w->mean, w->Dinv, m, cert);
+  free(cert); free(c->z); free(c->A); free(c->mean); free(c->se);
+  return st;
 }
 
 int detcgd_theory_mc(const DetcgdProblem* p, const DetcgdSettings* set, int64_t nsamples, uint64_t seed,
@@ -67,33 +85,29 @@ int detcgd_theory_mc(const DetcgdProblem* p, const DetcgdSettings* set, int64_t 
   DcSketchSpec sp;
   DcStepsize st;
   DcBackend be;
-  McScratch w;
-  int i, rc, det2;
+  McLayers layers;
+  int rc;
   if (!p || !set || !out || nsamples < 2) return dc_fail(DETCGD_ERR_ARG, "detcgd_theory_mc: bad argument (nsamples >= 2)");
   if (p->nclients > 0) return dc_fail(DETCGD_ERR_ARG, "detcgd_theory_mc: single-node stepsizes only");
   if ((rc = detcgd_settings_validate(set)) != DETCGD_OK) return rc;
   c = *set;
   c.stepsize.force = 1;
-  det2 = c.method == DETCGD_METHOD_DET2;
   rc = (c.method == DETCGD_METHOD_GD || c.sketch.kind == DETCGD_SKETCH_IDENTITY)
            ? dc_sketch_spec_identity(&sp, &p->layout, &c.comm) : dc_sketch_spec_build(&sp, &c.sketch, &c.comm, p);
   if (rc != DETCGD_OK) return rc;
   if ((rc = dc_stepsize_build(&st, p, &c, &sp)) != DETCGD_OK) { dc_sketch_spec_free(&sp); return rc; }
-  rc = scratch_alloc(&w, p->layout.max_size);
-  if (rc == DETCGD_OK) rc = dc_backend_open(&be, c.backend);
+  memset(&layers, 0, sizeof layers);
+  layers.p = p;
+  layers.sp = &sp;
+  layers.st = &st;
+  layers.det2 = c.method == DETCGD_METHOD_DET2;
+  out->certificate = st.certificate;
+  out->certificate_mc = out->max_z = 0.0;
+  rc = dc_backend_open(&be, c.backend);
   if (rc == DETCGD_OK) {
-    out->certificate = st.certificate;
-    out->certificate_mc = 0.0;
-    out->max_z = 0.0;
-    for (i = 0; i < p->layout.nblocks && rc == DETCGD_OK; ++i) {
-      double cert = 0.0, z = 0.0;
-      rc = check_layer(&be, p, &sp, &st, det2, i, nsamples, seed, &w, &cert, &z);
-      if (cert > out->certificate_mc) out->certificate_mc = cert;
-      if (z > out->max_z) out->max_z = z;
-    }
+    rc = check_layers(&layers, &be, nsamples, seed, out);
     dc_backend_close(&be);
   }
-  scratch_free(&w);
   dc_stepsize_free(&st);
   dc_sketch_spec_free(&sp);
   return rc;

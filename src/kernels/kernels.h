@@ -116,11 +116,12 @@ cudaError_t detcgd_k_sketch_compress(DcDevLayout L, DcDevBlocks B, DcDevSketch S
                                      int round32, int scatter, double* out, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, const double* vals, double alpha, double* y,
                                        int grid_cap, cudaStream_t s);
-/* Monte Carlo E[S A S] of one layer: nparts blocks, partial sums in psum/psq (nparts m^2 each),
- * marks (nparts m bytes, zero); then mean and std_err (m^2). */
-cudaError_t detcgd_k_mc_moment(const DcSketchLayer* layer, const double* aux, uint32_t layer_index, int m, int cap,
-                               const double* A, int64_t nsamples, uint64_t seed, int nparts, double* psum,
-                               double* psq, unsigned char* marks, double* mean, double* std_err, cudaStream_t s);
+/* Monte Carlo E[S_i A_i S_i] of every layer in one launch (S: the layers, aux; cap_max: most kept coordinates
+ * of a layer): nparts blocks per layer, partial sums in psum/psq (nparts x mm_total each), membership tables
+ * in marks (nparts x dim bytes); then mean and std_err (mm_total, at moff[i] like A). */
+cudaError_t detcgd_k_mc_moments(DcDevLayout L, DcDevSketch S, int cap_max, const double* A, int64_t mm_total,
+                                int64_t nsamples, uint64_t seed, int nparts, double* psum, double* psq,
+                                unsigned char* marks, double* mean, double* std_err, cudaStream_t s);
 
 /* ---- problems (problem.cu) ---- */
 /* logreg-nc, clients c0..c0+nc-1 (rows [r0, r1) are theirs): G + (c - c0) dim = grad f_c(x); also w, loss

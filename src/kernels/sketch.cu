@@ -89,37 +89,40 @@ extern "C" cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, 
   return cudaGetLastError();
 }
 
-/* ---- Monte Carlo E[S A S] ---- */
+/* ---- Monte Carlo E[S_i A_i S_i] of every layer ---- */
 
-/* block p draws samples p, p + P, ...; its threads add s_a s_b A_ab (and its square) for the kept pairs */
-static __global__ void mc_partial_kernel(const DcSketchLayer* layer, const double* aux, uint32_t layer_index, int m,
-                                         int cap, const double* __restrict__ A, int64_t nsamples, uint64_t seed,
-                                         double* __restrict__ psum, double* __restrict__ psq,
-                                         unsigned char* __restrict__ marks) {
+/* block (p, i): layer i's samples p, p + P, ... (P = gridDim.x); its threads add s_a s_b (A_i)_ab and its
+ * square at the kept pairs into part p's sums (psum, psq + p mm_total + moff_i).  Layers stride over y. */
+static __global__ void mc_partial_kernel(DcDevLayout L, DcDevSketch S, int cap_max, const double* __restrict__ A,
+                                         int64_t nsamples, uint64_t seed, int64_t mm_total, double* __restrict__ psum,
+                                         double* __restrict__ psq, unsigned char* __restrict__ marks) {
   extern __shared__ unsigned char smem[];
   double* sc = (double*)smem;
-  int* idx = (int*)(sc + cap);
+  int* idx = (int*)(sc + cap_max);
   __shared__ int n;
-  int64_t mm = (int64_t)m * m, s;
-  double* my_sum = psum + blockIdx.x * mm;
-  double* my_sq = psq + blockIdx.x * mm;
-  for (s = blockIdx.x; s < nsamples; s += gridDim.x) {
-    if (threadIdx.x == 0)
-      n = dc_draw_layer(layer, aux, seed, (uint32_t)s, 0, layer_index, idx, sc,
-                        layer->k > 32 ? marks + (int64_t)blockIdx.x * m : NULL);
-    __syncthreads();
-    for (int q = threadIdx.x; q < n * n; q += blockDim.x) {
-      int a = q % n, b = q / n;
-      int64_t e = idx[a] + (int64_t)idx[b] * m;
-      double v = sc[a] * sc[b] * A[e];
-      my_sum[e] += v;
-      my_sq[e] += v * v;
+  for (int i = blockIdx.y; i < L.nblocks; i += gridDim.y) {
+    const DcSketchLayer* layer = &S.layers[i];
+    int m = L.size[i];
+    const double* Ai = A + L.moff[i];
+    double* my_sum = psum + blockIdx.x * mm_total + L.moff[i];
+    double* my_sq = psq + blockIdx.x * mm_total + L.moff[i];
+    unsigned char* mark = layer->k > 32 ? marks + blockIdx.x * L.dim + L.voff[i] : NULL;
+    for (int64_t s = blockIdx.x; s < nsamples; s += gridDim.x) {
+      if (threadIdx.x == 0) n = dc_draw_layer(layer, S.aux, seed, (uint32_t)s, 0, (uint32_t)i, idx, sc, mark);
+      __syncthreads();
+      for (int q = threadIdx.x; q < n * n; q += blockDim.x) {
+        int a = q % n, b = q / n;
+        int64_t e = idx[a] + (int64_t)idx[b] * m;
+        double v = sc[a] * sc[b] * Ai[e];
+        my_sum[e] += v;
+        my_sq[e] += v * v;
+      }
+      __syncthreads();
     }
-    __syncthreads();
   }
 }
 
-/* mean = sum / N, std_err = sqrt(var / N) with the unbiased variance, entry by entry */
+/* mean = sum / N, std_err = sqrt(var / N) with the unbiased variance, entry by entry, parts summed in order */
 static __global__ void mc_finish_kernel(int64_t mm, int nparts, int64_t nsamples, const double* __restrict__ psum,
                                         const double* __restrict__ psq, double* __restrict__ mean,
                                         double* __restrict__ std_err) {
@@ -133,18 +136,23 @@ static __global__ void mc_finish_kernel(int64_t mm, int nparts, int64_t nsamples
   }
 }
 
-extern "C" cudaError_t detcgd_k_mc_moment(const DcSketchLayer* layer, const double* aux, uint32_t layer_index, int m,
-                                          int cap, const double* A, int64_t nsamples, uint64_t seed, int nparts,
-                                          double* psum, double* psq, unsigned char* marks, double* mean,
-                                          double* std_err, cudaStream_t s) {
-  int64_t mm = (int64_t)m * m;
-  size_t shared = (size_t)cap * (sizeof(double) + sizeof(int));
-  cudaError_t e = cudaMemsetAsync(psum, 0, (size_t)(nparts * mm) * sizeof(double), s);
-  if (e == cudaSuccess) e = cudaMemsetAsync(psq, 0, (size_t)(nparts * mm) * sizeof(double), s);
+extern "C" cudaError_t detcgd_k_mc_moments(DcDevLayout L, DcDevSketch S, int cap_max, const double* A,
+                                           int64_t mm_total, int64_t nsamples, uint64_t seed, int nparts,
+                                           double* psum, double* psq, unsigned char* marks, double* mean,
+                                           double* std_err, cudaStream_t s) {
+  size_t shared = (size_t)cap_max * (sizeof(double) + sizeof(int)), sums = (size_t)(nparts * mm_total) * sizeof(double);
+  int ylayers = L.nblocks < 65535 ? L.nblocks : 65535;
+  cudaError_t e;
+  if (L.nblocks == 0 || mm_total == 0) return cudaSuccess;
+  e = cudaMemsetAsync(psum, 0, sums, s);
+  if (e == cudaSuccess) e = cudaMemsetAsync(psq, 0, sums, s);
+  if (e == cudaSuccess) e = cudaMemsetAsync(marks, 0, (size_t)(nparts * L.dim), s);
   if (e != cudaSuccess) return e;
-  mc_partial_kernel<<<nparts, DC_K_THREADS, shared, s>>>(layer, aux, layer_index, m, cap, A, nsamples, seed, psum, psq, marks);
+  mc_partial_kernel<<<dim3(nparts, ylayers), DC_K_THREADS, shared, s>>>(L, S, cap_max, A, nsamples, seed, mm_total,
+                                                                          psum, psq, marks);
   e = cudaGetLastError();
   if (e != cudaSuccess) return e;
-  mc_finish_kernel<<<dc_grid(mm, DC_K_THREADS, 4096), DC_K_THREADS, 0, s>>>(mm, nparts, nsamples, psum, psq, mean, std_err);
+  mc_finish_kernel<<<dc_grid(mm_total, DC_K_THREADS, 4096), DC_K_THREADS, 0, s>>>(mm_total, nparts, nsamples, psum,
+                                                                                   psq, mean, std_err);
   return cudaGetLastError();
 }
