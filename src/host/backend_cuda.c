@@ -22,7 +22,7 @@ typedef struct CudaState {
   int capturing;       /* 1 while a replay is being recorded: draws read d_iter */
 } CudaState;
 
-/* Layout arrays on the device (size, voff, moff, tile_off). */
+/* Layout arrays on the device (size, voff, moff). */
 typedef struct DevLayoutMem { DcDevLayout L; void* mem; /* owns */ } DevLayoutMem;
 
 struct DcVec { int64_t n; double* d; /* owns */ };
@@ -147,20 +147,15 @@ static int cuda_open(DcBackend* be) {
 
 /* ==== Layouts ==== */
 
-/* size, voff, moff and tile_off of lay in one device allocation */
+/* voff, moff and size of lay in one device allocation */
 static int layout_create(DcBackend* be, const DcLayout* lay, DevLayoutMem* out) {
-  int n = lay->nblocks, i, st;
-  size_t i64 = (size_t)(n + 1) * sizeof(int64_t), bytes = 3 * i64 + (size_t)n * sizeof(int);
+  int n = lay->nblocks, st;
+  size_t i64 = (size_t)(n + 1) * sizeof(int64_t), bytes = 2 * i64 + (size_t)n * sizeof(int);
   unsigned char* h = (unsigned char*)dc_calloc(bytes, 1);
-  int64_t *tile, *voff, *moff;
   if (!h) return DETCGD_ERR_ALLOC;
-  voff = (int64_t*)h;
-  moff = voff + n + 1;
-  tile = moff + n + 1;
-  memcpy(voff, lay->voff, i64);
-  memcpy(moff, lay->moff, i64);
-  for (i = 0; i < n; ++i) tile[i + 1] = tile[i] + (lay->size[i] + DC_K_TILE - 1) / DC_K_TILE;
-  memcpy(tile + n + 1, lay->size, (size_t)n * sizeof(int));
+  memcpy(h, lay->voff, i64);
+  memcpy(h + i64, lay->moff, i64);
+  memcpy(h + 2 * i64, lay->size, (size_t)n * sizeof(int));
   st = upload_new(be, &out->mem, h, bytes, "layer layout");
   if (st == DETCGD_OK) {
     unsigned char* d = (unsigned char*)out->mem;
@@ -168,9 +163,7 @@ static int layout_create(DcBackend* be, const DcLayout* lay, DevLayoutMem* out) 
     out->L.dim = lay->dim;
     out->L.voff = (const int64_t*)d;
     out->L.moff = (const int64_t*)(d + i64);
-    out->L.tile_off = (const int64_t*)(d + 2 * i64);
-    out->L.size = (const int*)(d + 3 * i64);
-    out->L.ntiles = tile[n];
+    out->L.size = (const int*)(d + 2 * i64);
   }
   free(h);
   return st;
@@ -262,10 +255,7 @@ static int cuda_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B
   if (!*B) return DETCGD_ERR_ALLOC;
   st = layout_create(be, h->layout, &(*B)->lay);
   if (st == DETCGD_OK) st = blocks_upload(be, h, &(*B)->B);
-  if (st == DETCGD_OK) {
-    int64_t np = (*B)->lay.L.ntiles > DC_K_RED_MAX ? (*B)->lay.L.ntiles : DC_K_RED_MAX;
-    st = dev_alloc((void**)&(*B)->d_partials, (size_t)np * sizeof(double), "quadratic-form partials");
-  }
+  if (st == DETCGD_OK) st = dev_alloc((void**)&(*B)->d_partials, DC_K_RED_MAX * sizeof(double), "quadratic-form partials");
   if (st != DETCGD_OK) cuda_blocks_destroy(be, B);
   return st;
 }
@@ -539,7 +529,7 @@ static int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData
   if (!st && h->kind == DETCGD_PROBLEM_QUAD_NC) {
     st = upload_new(be, (void**)&(*P)->d_A, h->A, (size_t)lay->moff[lay->nblocks] * sizeof(double), "quad-nc blocks");
     if (!st) st = upload_new(be, (void**)&(*P)->d_c, h->c, (size_t)lay->dim * sizeof(double), "quad-nc centres");
-    if (!st) st = dev_alloc((void**)&(*P)->d_partials, (size_t)(*P)->lay.L.ntiles * sizeof(double), "quad-nc partials");
+    if (!st) st = dev_alloc((void**)&(*P)->d_partials, DC_K_RED_MAX * sizeof(double), "quad-nc partials");
   }
   if (st) cuda_problem_destroy(be, P);
   return st;
@@ -549,8 +539,8 @@ static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x,
   CudaState* s = ST(be);
   int st;
   if (P->kind == DETCGD_PROBLEM_QUAD_NC) {
-    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->d_A, P->d_c, x->d, P->lambda, g->d, P->d_partials, s->stream));
-    if (fslot >= 0) CU_TRY(detcgd_k_sum(P->lay.L.ntiles, P->d_partials, m->d + fslot, s->stream));
+    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->d_A, P->d_c, x->d, P->lambda, g->d, P->d_partials,
+                              fslot >= 0 ? m->d + fslot : NULL, s->grid_cap, s->stream));
     return DETCGD_OK;
   }
   st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);

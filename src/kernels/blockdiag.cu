@@ -3,10 +3,12 @@
  * the sketch-aware variants that read only the kept columns (det-CGD1, D S g)
  * or compute only the kept rows (det-CGD2, T D g), and x^T B x.
  *
- * Dense blocks are column-major; one thread block handles DC_K_TILE rows of one
- * layer (tile_off maps tiles to layers), each thread one row, so consecutive
- * threads read consecutive entries of a column.  Kept rows of a symmetric B_i
- * are read as columns.  Every row is summed in the same order as on the CPU.
+ * Dense blocks are column-major; each thread takes rows j of the whole layout
+ * (grid-stride), finds the layer i with voff_i <= j < voff_{i+1}, and sums row
+ * r = j - voff_i, so consecutive threads read consecutive entries of a column
+ * (and a warp spans several layers when they are narrow).  Kept rows of a
+ * symmetric B_i are read as columns.  Every row is summed in the same order as
+ * on the CPU.
  * Dense blocks are float or double (T); products accumulate in double, so a
  * float block gives the same bits as a double block holding the same values.
  */
@@ -24,34 +26,27 @@ static __global__ void apply_diag_kernel(DcDevLayout L, int kind, const double* 
   }
 }
 
-/* dense: y_r += sum_c B_rc (alpha x_c), row r of the tile per thread */
+/* dense: y_j += sum_c (B_i)_rc (alpha x_c), row j = voff_i + r per thread */
 template <typename T>
 static __global__ void apply_dense_kernel(const T* __restrict__ B, DcDevLayout L, const double* __restrict__ x,
                                           double alpha, double* __restrict__ y) {
-  for (int64_t t = blockIdx.x; t < L.ntiles; t += gridDim.x) {
-    int i = dc_find_block(L.tile_off, L.nblocks, t), m = L.size[i], c;
-    int r = (int)(t - L.tile_off[i]) * DC_K_TILE + threadIdx.x;
-    if (r >= m) continue;
-    {
-      const T* Bi = B + L.moff[i];
-      const double* xi = x + L.voff[i];
-      double acc = y[L.voff[i] + r];
-      for (c = 0; c < m; ++c) acc += (double)Bi[r + (int64_t)c * m] * (alpha * xi[c]);
-      y[L.voff[i] + r] = acc;
-    }
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
+    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
+    const T* Bi = B + L.moff[i];
+    const double* xi = x + L.voff[i];
+    double acc = y[j];
+    for (c = 0; c < m; ++c) acc += (double)Bi[r + (int64_t)c * m] * (alpha * xi[c]);
+    y[j] = acc;
   }
 }
 
-/* thread blocks of the dense kernels: one per row tile, at most 65535 (they stride) */
-static inline int tile_grid(const DcDevLayout& L) { return (int)(L.ntiles < 65535 ? L.ntiles : 65535); }
-
 extern "C" cudaError_t detcgd_k_bd_apply(DcDevLayout L, DcDevBlocks B, const double* x, double alpha, double* y,
                                          int grid_cap, cudaStream_t s) {
+  int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap);
   if (L.dim == 0) return cudaSuccess;
   if (B.kind != 2)
-    apply_diag_kernel<<<dc_grid(L.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, B.kind, (const double*)B.data,
-                                                                                      x, alpha, y);
-  else DC_LAUNCH_DENSE(apply_dense_kernel, tile_grid(L), DC_K_TILE, s, B, L, x, alpha, y);
+    apply_diag_kernel<<<grid, DC_K_THREADS, 0, s>>>(L, B.kind, (const double*)B.data, x, alpha, y);
+  else DC_LAUNCH_DENSE(apply_dense_kernel, grid, DC_K_THREADS, s, B, L, x, alpha, y);
   return cudaGetLastError();
 }
 
@@ -71,23 +66,19 @@ static __global__ void cols_diag_kernel(DcDevLayout L, int kind, const double* _
   }
 }
 
-/* dense: y_r += sum_t B_{r j_t} (alpha s_t x_{j_t}) */
+/* dense: y_j += sum_t (B_i)_{r j_t} (alpha s_t x_{j_t}) over layer i's kept slots t, row j = voff_i + r per thread */
 template <typename T>
 static __global__ void cols_dense_kernel(const T* __restrict__ B, DcDevLayout L, DcDevSketch S,
                                          const double* __restrict__ x, double alpha, double* __restrict__ y) {
-  for (int64_t t = blockIdx.x; t < L.ntiles; t += gridDim.x) {
-    int i = dc_find_block(L.tile_off, L.nblocks, t), m = L.size[i], n = S.count[i], q;
-    int r = (int)(t - L.tile_off[i]) * DC_K_TILE + threadIdx.x;
-    if (r >= m) continue;
-    {
-      const T* Bi = B + L.moff[i];
-      const double* xi = x + L.voff[i];
-      const int* idx = S.idx + S.cap_off[i];
-      const double* sc = S.scale + S.cap_off[i];
-      double acc = y[L.voff[i] + r];
-      for (q = 0; q < n; ++q) acc += (double)Bi[r + (int64_t)idx[q] * m] * (alpha * sc[q] * xi[idx[q]]);
-      y[L.voff[i] + r] = acc;
-    }
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
+    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], n = S.count[i], r = (int)(j - L.voff[i]), q;
+    const T* Bi = B + L.moff[i];
+    const double* xi = x + L.voff[i];
+    const int* idx = S.idx + S.cap_off[i];
+    const double* sc = S.scale + S.cap_off[i];
+    double acc = y[j];
+    for (q = 0; q < n; ++q) acc += (double)Bi[r + (int64_t)idx[q] * m] * (alpha * sc[q] * xi[idx[q]]);
+    y[j] = acc;
   }
 }
 
@@ -97,7 +88,7 @@ extern "C" cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, DcDevBlocks B, DcDe
   if (B.kind != 2)
     cols_diag_kernel<<<dc_grid(S.cap, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(L, B.kind, (const double*)B.data,
                                                                                      S, x, alpha, y);
-  else DC_LAUNCH_DENSE(cols_dense_kernel, tile_grid(L), DC_K_TILE, s, B, L, S, x, alpha, y);
+  else DC_LAUNCH_DENSE(cols_dense_kernel, dc_grid(L.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, s, B, L, S, x, alpha, y);
   return cudaGetLastError();
 }
 
@@ -128,33 +119,23 @@ extern "C" cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, DcDevBlocks B, DcDe
 
 /* ---- x^T B x ---- */
 
-/* dense: partials[t] = sum over the tile's rows r of x_r (B_i x_i)_r */
+/* partials[b] = thread block b's share of sum_j x_j (B x)_j: dense rows (B_i x_i)_r, or b_j x_j (scalar / diagonal) */
 template <typename T>
-static __global__ void quadform_dense_kernel(const T* __restrict__ B, DcDevLayout L, const double* __restrict__ x,
-                                             double* __restrict__ partials) {
-  for (int64_t t = blockIdx.x; t < L.ntiles; t += gridDim.x) {
-    int i = dc_find_block(L.tile_off, L.nblocks, t), m = L.size[i], c;
-    int r = (int)(t - L.tile_off[i]) * DC_K_TILE + threadIdx.x;
-    double v = 0.0;
-    if (r < m) {
-      const T* Bi = B + L.moff[i];
-      const double* xi = x + L.voff[i];
-      double s = 0.0;
-      for (c = 0; c < m; ++c) s += (double)Bi[r + (int64_t)c * m] * xi[c];
-      v = xi[r] * s;
-    }
-    v = dc_block_sum(v);
-    if (threadIdx.x == 0) partials[t] = v;
-  }
-}
-
-/* scalar / diagonal: partials[b] = block b's share of sum_j b_j x_j^2 */
-static __global__ void quadform_diag_kernel(DcDevLayout L, int kind, const double* __restrict__ B,
-                                            const double* __restrict__ x, double* __restrict__ partials) {
+static __global__ void quadform_kernel(const T* __restrict__ B, DcDevLayout L, int kind, const double* __restrict__ x,
+                                       double* __restrict__ partials) {
   double v = 0.0;
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
-    double b = kind == 0 ? B[dc_find_block(L.voff, L.nblocks, j)] : B[j];
-    v += b * x[j] * x[j];
+    int i = kind == 1 ? 0 : dc_find_block(L.voff, L.nblocks, j), c;
+    double s = 0.0;
+    if (kind == 2) {
+      int m = L.size[i], r = (int)(j - L.voff[i]);
+      const T* Bi = B + L.moff[i];
+      const double* xi = x + L.voff[i];
+      for (c = 0; c < m; ++c) s += (double)Bi[r + (int64_t)c * m] * xi[c];
+    } else {
+      s = (double)B[kind == 0 ? i : j] * x[j];
+    }
+    v += x[j] * s;
   }
   v = dc_block_sum(v);
   if (threadIdx.x == 0) partials[blockIdx.x] = v;
@@ -162,16 +143,10 @@ static __global__ void quadform_diag_kernel(DcDevLayout L, int kind, const doubl
 
 extern "C" cudaError_t detcgd_k_bd_quadform(DcDevLayout L, DcDevBlocks B, const double* x, double* partials,
                                             double* out, int grid_cap, cudaStream_t s) {
-  int64_t n = 0; /* partials to sum: one per tile (dense) or per block of the grid (diagonal) */
+  int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
   cudaError_t e;
-  if (B.kind == 2 && L.ntiles > 0) {
-    DC_LAUNCH_DENSE(quadform_dense_kernel, tile_grid(L), DC_K_TILE, s, B, L, x, partials);
-    n = L.ntiles;
-  } else if (B.kind != 2) {
-    int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
-    quadform_diag_kernel<<<grid, DC_K_THREADS, 0, s>>>(L, B.kind, (const double*)B.data, x, partials);
-    n = grid;
-  }
+  if (B.kind == 2) DC_LAUNCH_DENSE(quadform_kernel, grid, DC_K_THREADS, s, B, L, 2, x, partials);
+  else quadform_kernel<double><<<grid, DC_K_THREADS, 0, s>>>((const double*)B.data, L, B.kind, x, partials);
   e = cudaGetLastError();
-  return e != cudaSuccess ? e : detcgd_k_sum(n, partials, out, s);
+  return e != cudaSuccess ? e : detcgd_k_sum(grid, partials, out, s);
 }

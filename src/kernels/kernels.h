@@ -17,18 +17,15 @@ extern "C" {
 #endif
 
 #define DC_K_THREADS 256  /* threads per block of the elementwise and reduction kernels */
-#define DC_K_TILE 128     /* rows of a dense block handled by one thread block */
 #define DC_K_RED_MAX 1024 /* most partial sums of a reduction (the first pass's grid) */
 
-/* Device copy of a layer layout; dense blocks are cut into row tiles of DC_K_TILE. */
+/* Device copy of a layer layout: row j of the whole is row j - voff_i of layer i. */
 typedef struct DcDevLayout {
   int nblocks;
   int64_t dim;
   const int* size;         /* d_i */
   const int64_t* voff;     /* nblocks + 1 */
   const int64_t* moff;     /* nblocks + 1 */
-  const int64_t* tile_off; /* nblocks + 1: tiles of block i are [tile_off[i], tile_off[i+1]) */
-  int64_t ntiles;
 } DcDevLayout;
 
 /* Device block-diagonal matrix: kind 0 scalar (l doubles), 1 diagonal (d doubles), 2 dense (every block
@@ -98,7 +95,7 @@ cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, DcDevBlocks B, DcDevSketch S, 
                                    double* y, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* x, double alpha,
                                    double* y, int grid_cap, cudaStream_t s);
-/* out[0] = x^T B x; partials holds max(ntiles, DC_K_RED_MAX) doubles */
+/* out[0] = x^T B x; partials holds DC_K_RED_MAX doubles */
 cudaError_t detcgd_k_bd_quadform(DcDevLayout L, DcDevBlocks B, const double* x, double* partials, double* out,
                                  int grid_cap, cudaStream_t s);
 
@@ -131,9 +128,9 @@ cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, 
 /* after detcgd_k_logreg_grad: fc[c - c0] = f_c(x) = (1/N_c) sum loss_j + lam reg_sum[0] (reg_sum = sum_i reg_i) */
 cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum, double* fc,
                                      cudaStream_t s);
-/* quad-nc: g_i = A_i (x_i - c_i) + reg'; per-tile partials of f into partials[ntiles] */
+/* quad-nc: g_i = A_i (x_i - c_i) + reg'; f(x) into f[0] unless f is NULL (partials: DC_K_RED_MAX doubles) */
 cudaError_t detcgd_k_quad_grad(DcDevLayout L, const double* A, const double* c, const double* x, double lambda,
-                               double* g, double* partials, cudaStream_t s);
+                               double* g, double* partials, double* f, int grid_cap, cudaStream_t s);
 
 #ifdef __cplusplus
 }

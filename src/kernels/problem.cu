@@ -87,31 +87,31 @@ extern "C" cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, d
   return cudaGetLastError();
 }
 
-/* row r of a tile: g_r = sum_c A_rc (x_c - c_c) + reg'(x_r); partials[t] = tile's share of f */
+/* row j = voff_i + r per thread: g_j = sum_c (A_i)_rc (x_c - c_c) + reg'(x_j); partials[b] = thread block b's
+ * share of f = sum_j 1/2 (x_j - c_j) (A (x - c))_j + lam x_j^2 / (1 + x_j^2) */
 static __global__ void quad_grad_kernel(DcDevLayout L, const double* __restrict__ A, const double* __restrict__ cen,
                                         const double* __restrict__ x, double lambda, double* __restrict__ g,
                                         double* __restrict__ partials) {
-  for (int64_t t = blockIdx.x; t < L.ntiles; t += gridDim.x) {
-    int i = dc_find_block(L.tile_off, L.nblocks, t), m = L.size[i], c;
-    int r = (int)(t - L.tile_off[i]) * DC_K_TILE + threadIdx.x;
-    double f = 0.0;
-    if (r < m) {
-      const double* Ai = A + L.moff[i];
-      const double* xi = x + L.voff[i];
-      const double* ci = cen + L.voff[i];
-      double acc = 0.0, tt = 1.0 + xi[r] * xi[r];
-      for (c = 0; c < m; ++c) acc += Ai[r + (int64_t)c * m] * (xi[c] - ci[c]);
-      f = 0.5 * (xi[r] - ci[r]) * acc + lambda * (xi[r] * xi[r] / tt);
-      g[L.voff[i] + r] = acc + 2.0 * lambda * xi[r] / (tt * tt);
-    }
-    f = dc_block_sum(f);
-    if (threadIdx.x == 0) partials[t] = f;
+  double f = 0.0;
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
+    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
+    const double* Ai = A + L.moff[i];
+    const double* xi = x + L.voff[i];
+    const double* ci = cen + L.voff[i];
+    double acc = 0.0, tt = 1.0 + x[j] * x[j];
+    for (c = 0; c < m; ++c) acc += Ai[r + (int64_t)c * m] * (xi[c] - ci[c]);
+    f += 0.5 * (x[j] - cen[j]) * acc + lambda * (x[j] * x[j] / tt);
+    g[j] = acc + 2.0 * lambda * x[j] / (tt * tt);
   }
+  f = dc_block_sum(f);
+  if (threadIdx.x == 0) partials[blockIdx.x] = f;
 }
 
 extern "C" cudaError_t detcgd_k_quad_grad(DcDevLayout L, const double* A, const double* c, const double* x, double lambda,
-                                          double* g, double* partials, cudaStream_t s) {
-  if (L.ntiles == 0) return cudaSuccess;
-  quad_grad_kernel<<<(int)(L.ntiles < 65535 ? L.ntiles : 65535), DC_K_TILE, 0, s>>>(L, A, c, x, lambda, g, partials);
-  return cudaGetLastError();
+                                          double* g, double* partials, double* f, int grid_cap, cudaStream_t s) {
+  int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
+  cudaError_t e;
+  quad_grad_kernel<<<grid, DC_K_THREADS, 0, s>>>(L, A, c, x, lambda, g, partials);
+  e = cudaGetLastError();
+  return e != cudaSuccess || !f ? e : detcgd_k_sum(grid, partials, f, s);
 }
