@@ -524,6 +524,7 @@ int detcgd_run(DetcgdSolver* s) {
   if (root && s->settings.output.verbose >= 1) print_banner(s);
   s->result.termination = DETCGD_TERM_MAX_ITER;
   s->result.iterations = k0;
+  s->result.replay_launches = 0;
   DC_TRY(record_replays(s));
   for (k = k0; k < K && !stop; ++k) {
     int timed_out = root && s->settings.term.time_limit > 0 && dc_wall_time() - L.t0 >= s->settings.term.time_limit;
