@@ -408,24 +408,27 @@ static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace,
 
 #define DC_REPLAY_UNROLL 32 /* most iterations in one recorded launch */
 
+static void free_replays(DetcgdSolver* s) {
+  s->be.ops->replay_destroy(&s->be, &s->replay);
+  s->be.ops->replay_destroy(&s->be, &s->replay1);
+}
+
 /* Records plain iterations, `unroll` and (for shorter runs) 1 at a time: single node or every client on
  * one rank, graphs on, no per-phase timing (it waits after every phase), no injected faults (checked
- * every iteration). */
-static int record_replays(DetcgdSolver* s) {
+ * every iteration).  When recording fails the run goes on op by op, with a warning. */
+static void record_replays(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t gap = s->settings.output.trace_every - 1;
   int st;
   if (s->tr.nranks > 1 || !s->settings.graphs || s->settings.output.profile || s->settings.dist.fault[0] || gap < 1)
-    return DETCGD_OK;
+    return;
   s->replay_unroll = gap < DC_REPLAY_UNROLL ? (int)gap : DC_REPLAY_UNROLL;
   st = o->replay_create(&s->be, plain_iteration, s, s->replay_unroll, &s->replay);
   if (st == DETCGD_OK && s->replay_unroll > 1) st = o->replay_create(&s->be, plain_iteration, s, 1, &s->replay1);
-  return st;
-}
-
-static void free_replays(DetcgdSolver* s) {
-  s->be.ops->replay_destroy(&s->be, &s->replay);
-  s->be.ops->replay_destroy(&s->be, &s->replay1);
+  if (st != DETCGD_OK) { /* replay_launches = 0 in the summary says so too */
+    dc_log(DETCGD_LOG_WARN, "detcgd: recording the iterations failed (%s); running op by op\n", detcgd_last_error());
+    free_replays(s);
+  }
 }
 
 /* Plain iterations from k (not a trace point) up to the next trace or checkpoint iteration; with a time
@@ -525,7 +528,7 @@ int detcgd_run(DetcgdSolver* s) {
   s->result.termination = DETCGD_TERM_MAX_ITER;
   s->result.iterations = k0;
   s->result.replay_launches = 0;
-  DC_TRY(record_replays(s));
+  record_replays(s);
   for (k = k0; k < K && !stop; ++k) {
     int timed_out = root && s->settings.term.time_limit > 0 && dc_wall_time() - L.t0 >= s->settings.term.time_limit;
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
