@@ -72,6 +72,7 @@ static __global__ void cols_dense_kernel(const T* __restrict__ B, DcDevLayout L,
                                          const double* __restrict__ x, double alpha, double* __restrict__ y) {
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
     int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], n = S.count[i], r = (int)(j - L.voff[i]), q;
+    if (n == 0) continue; /* nothing kept in layer i (a dropped Bern-q layer): y_j stays, unread */
     const T* Bi = B + L.moff[i];
     const double* xi = x + L.voff[i];
     const int* idx = S.idx + S.cap_off[i];
