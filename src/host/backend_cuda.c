@@ -16,7 +16,7 @@
 typedef struct CudaState {
   cudaStream_t stream;
   int grid_cap;        /* 32 blocks per SM */
-  double* d_partials;  /* owns: DC_K_RED_MAX partial sums */
+  double* d_partials;  /* owns: DC_K_RED_MAX partial sums of every reduction (one stream: one at a time) */
   double* d_scalars;   /* owns: 4 scratch scalars */
   uint32_t* d_iter;    /* owns: the iteration counter of replayed graphs */
   int capturing;       /* 1 while a replay is being recorded: draws read d_iter */
@@ -29,7 +29,6 @@ struct DcVec { int64_t n; double* d; /* owns */ };
 struct DcBlocks {
   DcDevBlocks B;       /* kind, f32 (DENSE stored as float) and the data (owned) */
   DevLayoutMem lay;
-  double* d_partials;  /* owns */
 };
 struct DcSketch {
   const DcSketchSpec* spec; /* borrowed */
@@ -47,7 +46,7 @@ struct DcProbData {
   double lambda;
   DevLayoutMem lay;
   DevLogreg lr;       /* logreg-nc: one client */
-  double *d_A, *d_c, *d_partials; /* owns: quad-nc */
+  double *d_A, *d_c;  /* owns: quad-nc */
 };
 /* n clients, processed `chunk` at a time: gradients G and scattered messages M (chunk x dim),
  * their f_c, and their draws (chunk slices of idx, scale, count, mark). */
@@ -228,7 +227,6 @@ static void cuda_blocks_destroy(DcBackend* be, DcBlocks** B) {
   (void)be;
   if (!B || !*B) return;
   dev_free((void*)(*B)->B.data);
-  dev_free((*B)->d_partials);
   dev_free((*B)->lay.mem);
   free(*B);
   *B = NULL;
@@ -255,7 +253,6 @@ static int cuda_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B
   if (!*B) return DETCGD_ERR_ALLOC;
   st = layout_create(be, h->layout, &(*B)->lay);
   if (st == DETCGD_OK) st = blocks_upload(be, h, &(*B)->B);
-  if (st == DETCGD_OK) st = dev_alloc((void**)&(*B)->d_partials, DC_K_RED_MAX * sizeof(double), "quadratic-form partials");
   if (st != DETCGD_OK) cuda_blocks_destroy(be, B);
   return st;
 }
@@ -282,7 +279,7 @@ static int cuda_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* 
 }
 
 static int cuda_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot) {
-  CU_TRY(detcgd_k_bd_quadform(B->lay.L, B->B, x->d, B->d_partials, m->d + slot, ST(be)->grid_cap, ST(be)->stream));
+  CU_TRY(detcgd_k_bd_quadform(B->lay.L, B->B, x->d, ST(be)->d_partials, m->d + slot, ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
 
@@ -512,7 +509,7 @@ static void cuda_problem_destroy(DcBackend* be, DcProbData** P) {
   if (!P || !*P) return;
   p = *P;
   logreg_free(&p->lr);
-  dev_free(p->d_A); dev_free(p->d_c); dev_free(p->d_partials); dev_free(p->lay.mem);
+  dev_free(p->d_A); dev_free(p->d_c); dev_free(p->lay.mem);
   free(p);
   *P = NULL;
 }
@@ -529,7 +526,6 @@ static int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData
   if (!st && h->kind == DETCGD_PROBLEM_QUAD_NC) {
     st = upload_new(be, (void**)&(*P)->d_A, h->A, (size_t)lay->moff[lay->nblocks] * sizeof(double), "quad-nc blocks");
     if (!st) st = upload_new(be, (void**)&(*P)->d_c, h->c, (size_t)lay->dim * sizeof(double), "quad-nc centres");
-    if (!st) st = dev_alloc((void**)&(*P)->d_partials, DC_K_RED_MAX * sizeof(double), "quad-nc partials");
   }
   if (st) cuda_problem_destroy(be, P);
   return st;
@@ -539,7 +535,7 @@ static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x,
   CudaState* s = ST(be);
   int st;
   if (P->kind == DETCGD_PROBLEM_QUAD_NC) {
-    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->d_A, P->d_c, x->d, P->lambda, g->d, P->d_partials,
+    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->d_A, P->d_c, x->d, P->lambda, g->d, s->d_partials,
                               fslot >= 0 ? m->d + fslot : NULL, s->grid_cap, s->stream));
     return DETCGD_OK;
   }

@@ -295,18 +295,22 @@ static int update(DetcgdSolver* s, uint32_t iter) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
 }
 
-/* g = grad f(x^k) (and m[M_F] = f(x^k) when with_f), m[M_GD] = ||g||^2_D, m[M_GDSUM] += m[M_GD]. */
-static int gradient_and_metrics(DetcgdSolver* s, int with_f) {
+int dc_gradient_metrics(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int st;
-  dc_phase_begin(s, PH_GRAD);
-  st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, with_f ? M_F : -1);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
-  if (st != DETCGD_OK) return st;
   dc_phase_begin(s, PH_METRICS);
   st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
   if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
   return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
+}
+
+/* g = grad f(x^k) (and m[M_F] = f(x^k) when with_f), then its metrics. */
+static int gradient_and_metrics(DetcgdSolver* s, int with_f) {
+  int st;
+  dc_phase_begin(s, PH_GRAD);
+  st = s->be.ops->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, with_f ? M_F : -1);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
+  return st == DETCGD_OK ? dc_gradient_metrics(s) : st;
 }
 
 /* An iteration without a trace row: metrics of x^k, then x^{k+1} with sketches drawn for `iter` (the body

@@ -295,16 +295,6 @@ static int server_round(DetcgdSolver* s, int64_t k, int is_trace) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
 }
 
-/* Server: ||g||^2_D of x^k and its running sum. */
-static int server_metrics(DetcgdSolver* s) {
-  const DcBackendOps* o = s->be.ops;
-  int st;
-  dc_phase_begin(s, PH_METRICS);
-  st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
-  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
-}
-
 /* Server: x+ = x - D a / n (Alg. 1) or x - a / n (Alg. 2). */
 static int server_update(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
@@ -318,7 +308,7 @@ static int server_update(DetcgdSolver* s) {
 
 int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter) {
   int st = server_round(s, iter, 0);
-  if (st == DETCGD_OK) st = server_metrics(s);
+  if (st == DETCGD_OK) st = dc_gradient_metrics(s);
   return st == DETCGD_OK ? server_update(s) : st;
 }
 
@@ -329,7 +319,7 @@ int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int t
   /* the server's own clients, and the metrics of x^k on the full data */
   st = is_trace ? o->sketch_tally(&s->be, s->S, &s->row_coords, &s->row_bits) : DETCGD_OK;
   if (st == DETCGD_OK) st = server_round(s, k, is_trace);
-  if (st == DETCGD_OK) st = server_metrics(s);
+  if (st == DETCGD_OK) st = dc_gradient_metrics(s);
   if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
   dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = receive_messages(s, k);
