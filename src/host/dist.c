@@ -18,11 +18,15 @@
  * Scalar DCGD (Khaled & Richtarik 2020), L = lambda_max(Lbar), L_max = max_c lambda_max(L_c):
  *   gamma <= min{1/L, sqrt(n / (omega L L_max K)), n eps^2 / (4 L L_max omega Delta^inf)},
  *   omega = max_i lambda_max(E[(S_i - I)^2]) (= d_i/k_i - 1 for rand-k).
+ * Only the blocks Lbar_ii are formed; every lambda_max over L_c or Lbar is
+ * Lanczos on products with the clients' rows (gram.h), so memory is
+ * O(nnz + d b) for any number of clients.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dist.h"
+#include "gram.h"
 #include "linalg.h"
 #include "philox.h"
 
@@ -97,146 +101,100 @@ int dc_split_clients(DetcgdProblem* p) {
 
 /* ==== Stepsizes ==== */
 
-/* Full d x d matrices of the distributed theory. */
-typedef struct Mats {
-  int64_t d;
-  double* Lbar; /* owns */
-  double** Lc;  /* owns: n matrices */
-  int n;
-} Mats;
-
-static void mats_free(Mats* m) {
+/* Lbar_ii = (1/n) sum_c (L_c)_ii, dense blocks at moff: the only blocks of Lbar the theory forms
+ * (lambda_max of products with L_c and Lbar are matrix-free, gram.h). */
+static int lbar_blocks(const DetcgdProblem* p, double** Lb) {
   int c;
-  if (m->Lc) for (c = 0; c < m->n; ++c) free(m->Lc[c]);
-  free(m->Lc);
-  free(m->Lbar);
-}
-
-static int mats_build(Mats* m, const DetcgdProblem* p) {
-  int64_t d = p->layout.dim, e;
-  int c;
-  memset(m, 0, sizeof *m);
-  if ((double)p->nclients * (double)d * (double)d > 4e8)
-    return dc_fail(DETCGD_ERR_ARG, "clients: the exact distributed constants need n d^2 = %.3g doubles (limit 4e8)",
-                   (double)p->nclients * (double)d * (double)d);
-  m->d = d;
-  m->n = p->nclients;
-  m->Lbar = (double*)dc_calloc((size_t)(d * d), sizeof(double));
-  m->Lc = (double**)dc_calloc((size_t)m->n, sizeof(double*));
-  if (!m->Lbar || !m->Lc) { mats_free(m); return DETCGD_ERR_ALLOC; }
-  for (c = 0; c < m->n; ++c) {
-    m->Lc[c] = dc_logreg_full_smoothness(&p->client_host[c], d);
-    if (!m->Lc[c]) { mats_free(m); return DETCGD_ERR_ALLOC; }
-    for (e = 0; e < d * d; ++e) m->Lbar[e] += m->Lc[c][e] / m->n;
-  }
+  *Lb = (double*)dc_calloc((size_t)p->layout.moff[p->layout.nblocks], sizeof(double));
+  if (!*Lb) return DETCGD_ERR_ALLOC;
+  for (c = 0; c < p->nclients; ++c) dc_gram_add_blocks(&p->client_host[c], &p->layout, 1.0 / p->nclients, *Lb);
   return DETCGD_OK;
 }
 
-/* Block i of a full d x d matrix into out. */
-static void diag_block(const DcLayout* lay, const double* M, int i, double* out) {
-  int64_t d = lay->dim, r, c, o = lay->voff[i];
-  int m = lay->size[i];
-  for (c = 0; c < m; ++c)
-    for (r = 0; r < m; ++r) out[r + c * m] = M[(o + r) + (o + c) * d];
-}
-
-/* Writes block i (m x m) into a full d x d matrix. */
-static void put_block(const DcLayout* lay, double* M, int i, const double* B) {
-  int64_t d = lay->dim, r, c, o = lay->voff[i];
-  int m = lay->size[i];
-  for (c = 0; c < m; ++c)
-    for (r = 0; r < m; ++r) M[(o + r) + (o + c) * d] = B[r + c * m];
-}
-
 /* W_i from Lbar_ii by the weight choice (Theorem 2's menu). */
-static int weight_blocks(const DetcgdProblem* p, const Mats* M, int weight, DcHostBlocks* W) {
+static int weight_blocks(const DetcgdProblem* p, const double* Lb, int weight, DcHostBlocks* W) {
   const DcLayout* lay = &p->layout;
-  double* Li = (double*)dc_calloc((size_t)lay->max_size * lay->max_size, sizeof(double));
   int i, r, st = DETCGD_OK;
-  if (!Li) return DETCGD_ERR_ALLOC;
   for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
     int m = lay->size[i];
+    const double* Li = Lb + lay->moff[i];
     double* Wi = W->data + lay->moff[i];
-    diag_block(lay, M->Lbar, i, Li);
     memset(Wi, 0, (size_t)m * m * sizeof(double));
     if (weight == DETCGD_W_IDENTITY) for (r = 0; r < m; ++r) Wi[r + (int64_t)r * m] = 1.0;
     else if (weight == DETCGD_W_DIAG_INV) for (r = 0; r < m; ++r) Wi[r + (int64_t)r * m] = 1.0 / Li[r + (int64_t)r * m];
     else if (weight == DETCGD_W_INV) st = dc_spd_inverse(Li, m, Wi);
     else st = dc_sym_power(Li, m, -0.5, Wi);
   }
-  free(Li);
   return st;
 }
 
-/* V (full, block diagonal) = Alg 1: Blockdiag Var_i(W_i Lbar_ii W_i);  Alg 2: Blockdiag W_i Var_i(Lbar_ii) W_i. */
-static int variance_matrix(const DetcgdProblem* p, const Mats* M, const DcSketchSpec* sk, const DcHostBlocks* W,
-                           int method, double* V) {
+/* Square roots of the blocks of V (block diagonal, dense at moff):
+ * Alg 1: V_i = Var_i(W_i Lbar_ii W_i);  Alg 2: V_i = W_i Var_i(Lbar_ii) W_i. */
+static int variance_sqrt_blocks(const DetcgdProblem* p, const double* Lb, const DcSketchSpec* sk,
+                                const DcHostBlocks* W, int method, double* Vh) {
   const DcLayout* lay = &p->layout;
   size_t mm = (size_t)lay->max_size * lay->max_size;
   double *a = (double*)dc_calloc(mm, sizeof(double)), *b = (double*)dc_calloc(mm, sizeof(double));
   double *Wi = (double*)dc_calloc(mm, sizeof(double));
-  int i;
+  int i, st = DETCGD_OK;
   if (!a || !b || !Wi) { free(a); free(b); free(Wi); return DETCGD_ERR_ALLOC; }
-  memset(V, 0, (size_t)(lay->dim * lay->dim) * sizeof(double));
-  for (i = 0; i < lay->nblocks; ++i) {
+  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
     int m = lay->size[i];
+    const double* Li = Lb + lay->moff[i];
     dc_blocks_get_dense(W, i, Wi);
-    diag_block(lay, M->Lbar, i, a);
     if (method == DETCGD_METHOD_DET2) {
-      dc_sketch_variance(sk, i, a, b);   /* Var(Lbar_ii) */
+      dc_sketch_variance(sk, i, Li, b);  /* Var(Lbar_ii) */
       dc_matmul(Wi, b, m, a);
       dc_matmul(a, Wi, m, b);            /* W Var W */
     } else {
-      dc_matmul(Wi, a, m, b);
+      dc_matmul(Wi, Li, m, b);
       dc_matmul(b, Wi, m, a);            /* W Lbar_ii W */
       dc_sketch_variance(sk, i, a, b);
     }
-    put_block(lay, V, i, b);
+    st = dc_sym_power(b, m, 0.5, Vh + lay->moff[i]);
   }
   free(a); free(b); free(Wi);
-  return DETCGD_OK;
-}
-
-/* max_c lambda_max(L_c^{1/2} V L_c^{1/2}) = max_c lambda_max(R_c^T V R_c), L_c = R_c R_c^T. */
-static int max_client_eig(const Mats* M, const double* V, double* out) {
-  int64_t d = M->d;
-  double *R = (double*)dc_calloc((size_t)(d * d), sizeof(double)), *T = (double*)dc_calloc((size_t)(d * d), sizeof(double));
-  double *Rt = (double*)dc_calloc((size_t)(d * d), sizeof(double));
-  int c, st = DETCGD_OK;
-  int64_t r, k;
-  if (!R || !T || !Rt) { free(R); free(T); free(Rt); return DETCGD_ERR_ALLOC; }
-  *out = 0.0;
-  for (c = 0; c < M->n && st == DETCGD_OK; ++c) {
-    double lm;
-    st = dc_sym_power(M->Lc[c], (int)d, 0.5, R); /* symmetric square root: R^T = R */
-    if (st != DETCGD_OK) break;
-    dc_matmul(V, R, (int)d, T);
-    dc_matmul(R, T, (int)d, Rt);
-    for (r = 0; r < d; ++r)
-      for (k = 0; k < r; ++k) Rt[r + k * d] = Rt[k + r * d] = 0.5 * (Rt[r + k * d] + Rt[k + r * d]);
-    st = dc_lambda_max(Rt, (int)d, &lm);
-    if (lm > *out) *out = lm;
-  }
-  free(R); free(T); free(Rt);
   return st;
 }
 
-/* lambda_max(W^{1/2} Lbar W^{1/2}) = lambda_max of the pencil (Lbar, W^{-1}). */
-static int lbar_in_w(const DetcgdProblem* p, const Mats* M, const DcHostBlocks* W, double* out) {
+/* max_c lambda_max(L_c^{1/2} V L_c^{1/2}) = max_c lambda_max(V^{1/2} L_c V^{1/2}). */
+static int max_client_eig(const DetcgdProblem* p, const double* Vh, double* out) {
+  int c, st = DETCGD_OK;
+  *out = 0.0;
+  for (c = 0; c < p->nclients && st == DETCGD_OK; ++c) {
+    double lm = 0.0;
+    st = dc_gram_lambda_max(&p->client_host[c], 1, &p->layout, Vh, &lm);
+    if (lm > *out) *out = lm;
+  }
+  return st;
+}
+
+/* lambda_D = max_c lambda_max(L_c^{1/2} V L_c^{1/2}) for V built from W (dist.c's header). */
+static int lambda_of(const DetcgdProblem* p, const double* Lb, const DcSketchSpec* sk, const DcHostBlocks* W,
+                     int method, double* out) {
+  double* Vh = (double*)dc_calloc((size_t)p->layout.moff[p->layout.nblocks], sizeof(double));
+  int st;
+  if (!Vh) return DETCGD_ERR_ALLOC;
+  st = variance_sqrt_blocks(p, Lb, sk, W, method, Vh);
+  if (st == DETCGD_OK) st = max_client_eig(p, Vh, out);
+  free(Vh);
+  return st;
+}
+
+/* lambda_max(W^{1/2} Lbar W^{1/2}). */
+static int lbar_in_w(const DetcgdProblem* p, const DcHostBlocks* W, double* out) {
   const DcLayout* lay = &p->layout;
-  int64_t d = lay->dim;
   size_t mm = (size_t)lay->max_size * lay->max_size;
-  double* Winv = (double*)dc_calloc((size_t)(d * d), sizeof(double));
-  double *Wi = (double*)dc_calloc(mm, sizeof(double)), *Ii = (double*)dc_calloc(mm, sizeof(double));
+  double* Wh = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
+  double* Wi = (double*)dc_calloc(mm, sizeof(double));
   int i, st = DETCGD_OK;
-  if (!Winv || !Wi || !Ii) { free(Winv); free(Wi); free(Ii); return DETCGD_ERR_ALLOC; }
+  if (!Wh || !Wi) { free(Wh); free(Wi); return DETCGD_ERR_ALLOC; }
   for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
     dc_blocks_get_dense(W, i, Wi);
-    st = dc_spd_inverse(Wi, lay->size[i], Ii);
-    put_block(lay, Winv, i, Ii);
+    st = dc_sym_power(Wi, lay->size[i], 0.5, Wh + lay->moff[i]);
   }
-  if (st == DETCGD_OK) st = dc_gen_lambda_max(M->Lbar, Winv, (int)d, out);
-  free(Winv); free(Wi); free(Ii);
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(p->client_host, p->nclients, lay, Wh, out);
+  free(Wh); free(Wi);
   return st;
 }
 
@@ -270,20 +228,17 @@ static double min3(const double* g, int* which) {
 
 /* D = gamma W with Corollary 1's gamma. */
 static int cor1_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p, const DetcgdSettings* s,
-                         const DcSketchSpec* sk, const DcDistInputs* in, const Mats* M) {
+                         const DcSketchSpec* sk, const DcDistInputs* in, const double* Lb) {
   const DcLayout* lay = &p->layout;
-  double lbw, logdet_w, gamma, *V = NULL;
+  double lbw, logdet_w, gamma;
   double n = p->nclients, K = (double)s->term.max_iter, eps2 = s->dist.epsilon2;
   int64_t e;
   int rc;
   if ((rc = dc_blocks_alloc(&st->D, lay, DC_BLOCKS_DENSE)) != DETCGD_OK) return rc;
-  if ((rc = weight_blocks(p, M, s->stepsize.weight, &st->D)) != DETCGD_OK) return rc;
-  if (!(V = (double*)dc_calloc((size_t)(lay->dim * lay->dim), sizeof(double)))) return DETCGD_ERR_ALLOC;
-  rc = variance_matrix(p, M, sk, &st->D, s->method, V);
-  if (rc == DETCGD_OK) rc = max_client_eig(M, V, &th->lambda_w);
-  if (rc == DETCGD_OK) rc = lbar_in_w(p, M, &st->D, &lbw);
+  if ((rc = weight_blocks(p, Lb, s->stepsize.weight, &st->D)) != DETCGD_OK) return rc;
+  rc = lambda_of(p, Lb, sk, &st->D, s->method, &th->lambda_w);
+  if (rc == DETCGD_OK) rc = lbar_in_w(p, &st->D, &lbw);
   if (rc == DETCGD_OK) rc = dc_log_det(&st->D, &logdet_w);
-  free(V);
   if (rc != DETCGD_OK) return rc;
   th->gamma[0] = 1.0 / lbw;
   th->gamma[1] = th->lambda_w > 0 ? sqrt(n / (K * th->lambda_w)) : INFINITY;
@@ -297,14 +252,14 @@ static int cor1_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* 
 
 /* D = gamma I with the scalar DCGD stepsize. */
 static int kr_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p, const DetcgdSettings* s,
-                       const DcSketchSpec* sk, const DcDistInputs* in, const Mats* M) {
+                       const DcSketchSpec* sk, const DcDistInputs* in) {
   const DcLayout* lay = &p->layout;
   double L, Lmax = 0.0, n = p->nclients, K = (double)s->term.max_iter, gamma;
   int c, i, rc;
-  if ((rc = dc_lambda_max(M->Lbar, (int)lay->dim, &L)) != DETCGD_OK) return rc;
-  for (c = 0; c < M->n; ++c) {
+  if ((rc = dc_gram_lambda_max(p->client_host, p->nclients, lay, NULL, &L)) != DETCGD_OK) return rc;
+  for (c = 0; c < p->nclients; ++c) {
     double lc;
-    if ((rc = dc_lambda_max(M->Lc[c], (int)lay->dim, &lc)) != DETCGD_OK) return rc;
+    if ((rc = dc_gram_lambda_max(&p->client_host[c], 1, lay, NULL, &lc)) != DETCGD_OK) return rc;
     if (lc > Lmax) Lmax = lc;
   }
   if ((rc = compression_omega(sk, &th->omega)) != DETCGD_OK) return rc;
@@ -322,24 +277,18 @@ static int kr_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p,
 
 /* lambda_D of D as given (rounded entries): gamma^2 lambda_W for scalar DCGD, else recomputed from
  * its variance matrix (lambda_D is quadratic in D, so this equals gamma^2 lambda_W before rounding). */
-static int applied_lambda_d(const DetcgdProblem* p, const Mats* M, const DcSketchSpec* sk, const DetcgdSettings* s,
+static int applied_lambda_d(const DetcgdProblem* p, const double* Lb, const DcSketchSpec* sk, const DetcgdSettings* s,
                             const DcHostBlocks* D, DcDistTheory* th) {
-  double* V;
-  int rc;
   if (s->stepsize.kind == DETCGD_STEP_DCGD_KR) {
     th->lambda_d = D->data[0] * D->data[0] * th->lambda_w;
     return DETCGD_OK;
   }
-  if (!(V = (double*)dc_calloc((size_t)(p->layout.dim * p->layout.dim), sizeof(double)))) return DETCGD_ERR_ALLOC;
-  rc = variance_matrix(p, M, sk, D, s->method, V);
-  if (rc == DETCGD_OK) rc = max_client_eig(M, V, &th->lambda_d);
-  free(V);
-  return rc;
+  return lambda_of(p, Lb, sk, D, s->method, &th->lambda_d);
 }
 
 typedef struct DistContext {
   const DetcgdProblem* p;
-  const Mats* M;
+  const double* Lb; /* Lbar_ii */
   const DcSketchSpec* sk;
   const DetcgdSettings* s;
   const DcDistInputs* in;
@@ -351,8 +300,8 @@ typedef struct DistContext {
 static int corollary1_excess(void* ctx, const DcHostBlocks* D, double* out) {
   const DistContext* c = (const DistContext*)ctx;
   double n = c->p->nclients, K = (double)c->s->term.max_iter, cert, logdet;
-  int rc = applied_lambda_d(c->p, c->M, c->sk, c->s, D, c->th);
-  if (rc == DETCGD_OK) rc = lbar_in_w(c->p, c->M, D, &cert);
+  int rc = applied_lambda_d(c->p, c->Lb, c->sk, c->s, D, c->th);
+  if (rc == DETCGD_OK) rc = lbar_in_w(c->p, D, &cert);
   if (rc == DETCGD_OK) rc = dc_log_det(D, &logdet);
   if (rc != DETCGD_OK) return rc;
   *out = cert;
@@ -365,15 +314,14 @@ static int corollary1_excess(void* ctx, const DcHostBlocks* D, double* out) {
 
 int dc_dist_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p, const DetcgdSettings* s,
                      const DcSketchSpec* sk, const DcDistInputs* in) {
-  Mats M;
+  double lbd, *Lb = NULL;
   int rc;
-  double lbd;
   memset(st, 0, sizeof *st);
   memset(th, 0, sizeof *th);
   if (p->nclients < 1)
     return dc_fail(DETCGD_ERR_ARG, "clients: stepsize %s is for distributed runs; set clients >= 1", detcgd_stepsize_name(s->stepsize.kind));
-  if ((rc = mats_build(&M, p)) != DETCGD_OK) return rc;
-  rc = s->stepsize.kind == DETCGD_STEP_COR1 ? cor1_stepsize(st, th, p, s, sk, in, &M) : kr_stepsize(st, th, p, s, sk, in, &M);
+  if ((rc = lbar_blocks(p, &Lb)) != DETCGD_OK) return rc;
+  rc = s->stepsize.kind == DETCGD_STEP_COR1 ? cor1_stepsize(st, th, p, s, sk, in, Lb) : kr_stepsize(st, th, p, s, sk, in);
   if (rc == DETCGD_OK) {
     int64_t e, n = dc_blocks_count(&st->D);
     for (e = 0; e < n; ++e) st->D.data[e] *= s->stepsize.scale;
@@ -381,12 +329,12 @@ int dc_dist_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p, c
     rc = dc_blocks_compact(&st->D);
   }
   if (rc == DETCGD_OK && s->stepsize.precision == DETCGD_PREC_FP32) {
-    DistContext ctx = {p, &M, sk, s, in, th};
+    DistContext ctx = {p, Lb, sk, s, in, th};
     rc = dc_stepsize_round_float(&st->D, corollary1_excess, &ctx);
   }
   if (rc == DETCGD_OK) rc = dc_log_det(&st->D, &st->log_det);
-  if (rc == DETCGD_OK) rc = lbar_in_w(p, &M, &st->D, &lbd); /* lambda_max(D^{1/2} Lbar D^{1/2}) */
-  mats_free(&M);
+  if (rc == DETCGD_OK) rc = lbar_in_w(p, &st->D, &lbd); /* lambda_max(D^{1/2} Lbar D^{1/2}) */
+  free(Lb);
   if (rc != DETCGD_OK) { dc_stepsize_free(st); return rc; }
   st->certificate = lbd;
   st->det_factor = exp(-st->log_det / (double)p->layout.dim);

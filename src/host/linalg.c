@@ -87,11 +87,12 @@ int dc_sym_power(const double* A, int m, double p, double* out) {
   int st, r, c, j;
   if (!w || !V) { free(w); free(V); return DETCGD_ERR_ALLOC; }
   st = dc_sym_eig(A, m, w, V);
-  if (st == DETCGD_OK && w[0] <= 0.0)
-    st = dc_fail(DETCGD_ERR_NUMERIC, "matrix power: matrix of size %d is not positive definite (lambda_min = %g)", m, w[0]);
+  if (st == DETCGD_OK && (p < 0 ? w[0] <= 0.0 : w[0] < -1e-12 * fabs(w[m - 1])))
+    st = dc_fail(DETCGD_ERR_NUMERIC, "matrix power: matrix of size %d is not positive %s (lambda_min = %g)", m,
+                 p < 0 ? "definite" : "semidefinite", w[0]);
   if (st == DETCGD_OK) {
     /* out = V diag(w^p) V^T */
-    for (j = 0; j < m; ++j) w[j] = pow(w[j], p);
+    for (j = 0; j < m; ++j) w[j] = w[j] > 0.0 ? pow(w[j], p) : 0.0;
     for (c = 0; c < m; ++c)
       for (r = 0; r <= c; ++r) { /* upper triangle, mirrored: out is exactly symmetric */
         double s = 0.0;
@@ -144,4 +145,102 @@ int dc_random_orthogonal(int m, uint64_t seed, uint32_t stream, double* Q) {
   free(tau);
   free(work);
   return info == 0 ? DETCGD_OK : dc_fail(DETCGD_ERR_NUMERIC, "QR of a random matrix failed (info %d)", info);
+}
+
+/* ==== Lanczos ==== */
+
+#define DC_LANCZOS_RTOL 1e-12
+#define DC_LANCZOS_MAX_PRODUCTS 4000
+#define DC_LANCZOS_BASIS_BYTES ((size_t)256 << 20)
+
+extern void dstev_(const char* jobz, const int* n, double* d, double* e, double* z, const int* ldz,
+                   double* work, int* info);
+
+static double dot_n(const double* a, const double* b, int64_t n) {
+  double s = 0.0;
+  int64_t i;
+  for (i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+/* Top eigenpair of the j x j tridiagonal (alpha, beta): theta and the last entry of its unit
+ * eigenvector, s (length j) when s != NULL.  z, work: j^2 and 2j doubles. */
+static int tridiag_top(const double* alpha, const double* beta, int j, double* z, double* work,
+                       double* theta, double* s) {
+  double *dd = work, *ee = work + j;
+  int info = 0, k;
+  memcpy(dd, alpha, (size_t)j * sizeof(double));
+  if (j > 1) memcpy(ee, beta, (size_t)(j - 1) * sizeof(double));
+  dstev_("V", &j, dd, ee, z, &j, work + 2 * j, &info);
+  if (info != 0) return dc_fail(DETCGD_ERR_NUMERIC, "Lanczos: dstev failed (info %d, size %d)", info, j);
+  *theta = dd[j - 1];
+  if (s) for (k = 0; k < j; ++k) s[k] = z[k + (int64_t)(j - 1) * j];
+  return DETCGD_OK;
+}
+
+/* One Lanczos pass of up to m steps from unit q0 = Q[:,0]; on return Q[:,0] holds the top Ritz
+ * vector.  Stops early when the residual beta_j |s_j| <= rtol |theta| or the space is invariant. */
+static int lanczos_pass(DcSymApply apply, void* ctx, int64_t n, int m, double* Q, double* w, double* alpha,
+                        double* beta, double* z, double* work, double* s, int* products, double* theta,
+                        double* resid) {
+  int j, i, st = DETCGD_OK, steps = 0;
+  int64_t e;
+  for (j = 0; j < m && *products < DC_LANCZOS_MAX_PRODUCTS; ++j) {
+    double* q = Q + (int64_t)j * n;
+    apply(ctx, q, w);
+    ++*products;
+    alpha[j] = dot_n(q, w, n);
+    for (i = 0; i <= j; ++i) { /* full reorthogonalisation, twice ("twice is enough") */
+      double h = dot_n(Q + (int64_t)i * n, w, n);
+      for (e = 0; e < n; ++e) w[e] -= h * Q[e + (int64_t)i * n];
+    }
+    for (i = 0; i <= j; ++i) {
+      double h = dot_n(Q + (int64_t)i * n, w, n);
+      for (e = 0; e < n; ++e) w[e] -= h * Q[e + (int64_t)i * n];
+    }
+    beta[j] = sqrt(dot_n(w, w, n));
+    steps = j + 1;
+    if ((st = tridiag_top(alpha, beta, steps, z, work, theta, s)) != DETCGD_OK) return st;
+    *resid = beta[j] * fabs(s[j]);
+    if (*resid <= DC_LANCZOS_RTOL * fabs(*theta) || beta[j] <= 1e-300 || j + 1 == m) break;
+    for (e = 0; e < n; ++e) Q[e + (int64_t)(j + 1) * n] = w[e] / beta[j];
+  }
+  /* Ritz vector y = Q s into w, normalised, then to Q[:,0] */
+  memset(w, 0, (size_t)n * sizeof(double));
+  for (i = 0; i < steps; ++i)
+    for (e = 0; e < n; ++e) w[e] += s[i] * Q[e + (int64_t)i * n];
+  {
+    double nrm = sqrt(dot_n(w, w, n));
+    for (e = 0; e < n; ++e) Q[e] = w[e] / nrm;
+  }
+  return DETCGD_OK;
+}
+
+int dc_lanczos_max(DcSymApply apply, void* ctx, int64_t n, double* out) {
+  int64_t e, cap = (int64_t)(DC_LANCZOS_BASIS_BYTES / sizeof(double)) / (n > 0 ? n : 1);
+  int m = (int)(n < 96 ? n : 96), products = 0, st = DETCGD_OK;
+  double *Q, *w, *alpha, *beta, *z, *work, *s, theta = 0.0, resid = 0.0, nrm;
+  if (n <= 0) { *out = 0.0; return DETCGD_OK; }
+  if (m > cap) m = cap > 8 ? (int)cap : 8;
+  if (m > n) m = (int)n;
+  Q = (double*)dc_calloc((size_t)n * m, sizeof(double));
+  w = (double*)dc_calloc((size_t)n, sizeof(double));
+  alpha = (double*)dc_calloc((size_t)m, sizeof(double));
+  beta = (double*)dc_calloc((size_t)m, sizeof(double));
+  z = (double*)dc_calloc((size_t)m * m, sizeof(double));
+  work = (double*)dc_calloc((size_t)4 * m, sizeof(double));
+  s = (double*)dc_calloc((size_t)m, sizeof(double));
+  if (!Q || !w || !alpha || !beta || !z || !work || !s) st = DETCGD_ERR_ALLOC;
+  if (st == DETCGD_OK) {
+    for (e = 0; e < n; ++e) Q[e] = dc_gaussian(0x1A2C05ULL, 0x5EEDu, (uint32_t)e);
+    nrm = sqrt(dot_n(Q, Q, n));
+    for (e = 0; e < n; ++e) Q[e] /= nrm;
+  }
+  while (st == DETCGD_OK) {
+    st = lanczos_pass(apply, ctx, n, m, Q, w, alpha, beta, z, work, s, &products, &theta, &resid);
+    if (st != DETCGD_OK || resid <= DC_LANCZOS_RTOL * fabs(theta) || products >= DC_LANCZOS_MAX_PRODUCTS) break;
+  }
+  *out = theta + resid;
+  free(Q); free(w); free(alpha); free(beta); free(z); free(work); free(s);
+  return st;
 }

@@ -15,10 +15,19 @@ int dc_sym_eig(const double* A, int m, double* w, double* V);
 int dc_lambda_max(const double* A, int m, double* out);
 /* lambda_max(B^{-1} A) = lambda_max(B^{-1/2} A B^{-1/2}), A symmetric, B SPD. */
 int dc_gen_lambda_max(const double* A, const double* B, int m, double* out);
-/* out = A^p for SPD A (eigen-decomposition); p = -1, -1/2, 1/2, ... */
+/* out = A^p (eigen-decomposition): SPD A for p < 0; PSD A for p > 0 (eigenvalues that are
+ * negative by rounding, >= -1e-12 lambda_max, count as 0). */
 int dc_sym_power(const double* A, int m, double p, double* out);
 /* out = A^{-1} for SPD A (Cholesky, dpotri). */
 int dc_spd_inverse(const double* A, int m, double* out);
+/* y = A x for a symmetric operator A of dimension n (the Lanczos callback). */
+typedef void (*DcSymApply)(void* ctx, const double* x, double* y);
+/* lambda_max of a symmetric operator by Lanczos (full reorthogonalisation, restarts from the
+ * top Ritz vector) to a relative residual of 1e-12.  out = theta + r for the top Ritz pair
+ * (theta, y), r = ||A y - theta y||: theta <= lambda_max, and the eigenvalue Lanczos converged to
+ * lies in [theta - r, theta + r], so out errs on the safe (large) side.  Deterministic: the start
+ * vector is a fixed Philox draw. */
+int dc_lanczos_max(DcSymApply apply, void* ctx, int64_t n, double* out);
 /* C = A B (m x m). */
 void dc_matmul(const double* A, const double* B, int m, double* C);
 /* Random orthogonal Q (QR of a Gaussian matrix drawn from Philox(seed, stream)). */

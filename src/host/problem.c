@@ -17,9 +17,10 @@
 #include "linalg.h"
 #include "philox.h"
 #include "dist.h"
+#include "gram.h"
 #include "problem.h"
 
-#define DC_DENSE_L_MAX 20000 /* logreg-nc forms the d x d matrix L on the host */
+#define DC_DENSE_LAYER_MAX 20000 /* logreg-nc forms the dense blocks L_ii on the host */
 
 /* ==== Layers ==== */
 
@@ -58,49 +59,28 @@ static int build_layout(DetcgdProblem* p, int64_t d) {
 
 /* ==== logreg-nc ==== */
 
-double* dc_logreg_full_smoothness(const DcHostProblem* h, int64_t d) {
-  double* L = (double*)dc_calloc((size_t)(d * d), sizeof(double));
-  double w = 1.0 / (4.0 * (double)h->nrows);
-  int64_t j, p, q;
-  if (!L) return NULL;
-  for (j = 0; j < h->nrows; ++j)
-    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p)
-      for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q)
-        L[h->colidx[p] + h->colidx[q] * d] += w * h->val[p] * h->val[q];
-  for (j = 0; j < d; ++j) L[j + j * d] += 2.0 * h->lambda;
-  return L;
-}
-
-/* L_i = c L_ii with c = lambda_max(B^{-1} L), B = Blockdiag(L_ii). */
-static int logreg_block_bound(DetcgdProblem* p, const double* L) {
+/* L_i = c L_ii with c = lambda_max(B^{-1/2} L B^{-1/2}), B = Blockdiag(L_ii) (matrix-free, gram.h). */
+static int logreg_block_bound(DetcgdProblem* p) {
   const DcLayout* lay = &p->layout;
-  int64_t d = lay->dim, r, col;
-  double* B = NULL;
+  int64_t e;
   int i, st = DETCGD_OK;
+  double* Binv_half = NULL;
+  dc_gram_add_blocks(&p->host, lay, 1.0, p->L.data);
   p->block_c = 1.0;
-  if (lay->nblocks > 1) {
-    B = (double*)dc_calloc((size_t)(d * d), sizeof(double));
-    if (!B) return DETCGD_ERR_ALLOC;
-    for (i = 0; i < lay->nblocks; ++i)
-      for (col = lay->voff[i]; col < lay->voff[i + 1]; ++col)
-        for (r = lay->voff[i]; r < lay->voff[i + 1]; ++r) B[r + col * d] = L[r + col * d];
-    st = dc_gen_lambda_max(L, B, (int)d, &p->block_c);
-    free(B);
-    if (st != DETCGD_OK) return st;
-  }
-  for (i = 0; i < lay->nblocks; ++i) {
-    int m = lay->size[i];
-    double* Li = p->L.data + lay->moff[i];
-    for (col = 0; col < m; ++col)
-      for (r = 0; r < m; ++r)
-        Li[r + col * m] = p->block_c * L[(lay->voff[i] + r) + (lay->voff[i] + col) * d];
-  }
+  if (lay->nblocks == 1) return DETCGD_OK;
+  Binv_half = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
+  if (!Binv_half) return DETCGD_ERR_ALLOC;
+  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i)
+    st = dc_sym_power(p->L.data + lay->moff[i], lay->size[i], -0.5, Binv_half + lay->moff[i]);
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(&p->host, 1, lay, Binv_half, &p->block_c);
+  free(Binv_half);
+  if (st != DETCGD_OK) return st;
+  for (e = 0; e < lay->moff[lay->nblocks]; ++e) p->L.data[e] *= p->block_c;
   return DETCGD_OK;
 }
 
 static int logreg_create(DetcgdProblem* p) {
   int64_t d;
-  double* L;
   int st;
   if (p->spec.data_path[0] == '\0') return dc_fail(DETCGD_ERR_ARG, "data: logreg-nc needs a LIBSVM file (data = PATH)");
   st = dc_libsvm_read(p->spec.data_path, &p->data);
@@ -109,9 +89,10 @@ static int logreg_create(DetcgdProblem* p) {
   if (d <= 0) return dc_fail(DETCGD_ERR_ARG, "%s: no features in the file", p->spec.data_path);
   if (p->data.max_index > d)
     return dc_fail(DETCGD_ERR_ARG, "features: %lld, but %s uses index %d", (long long)d, p->spec.data_path, p->data.max_index);
-  if (d > DC_DENSE_L_MAX)
-    return dc_fail(DETCGD_ERR_ARG, "features: d = %lld exceeds %d, the largest d for which logreg-nc forms the dense smoothness matrix", (long long)d, DC_DENSE_L_MAX);
   st = build_layout(p, d);
+  if (st == DETCGD_OK && p->layout.max_size > DC_DENSE_LAYER_MAX)
+    return dc_fail(DETCGD_ERR_ARG, "layers: a layer of %d coordinates exceeds %d, the widest whose dense smoothness block logreg-nc forms; split d = %lld into layers (nlayers = %lld or more)",
+                   p->layout.max_size, DC_DENSE_LAYER_MAX, (long long)d, (long long)((d + DC_DENSE_LAYER_MAX - 1) / DC_DENSE_LAYER_MAX));
   if (st == DETCGD_OK) st = dc_split_clients(p);
   if (st == DETCGD_OK) st = dc_blocks_alloc(&p->L, &p->layout, DC_BLOCKS_DENSE);
   if (st != DETCGD_OK) return st;
@@ -123,11 +104,7 @@ static int logreg_create(DetcgdProblem* p) {
   p->host.colidx = p->data.colidx;
   p->host.val = p->data.val;
   p->host.label = p->data.label;
-  L = dc_logreg_full_smoothness(&p->host, d);
-  if (!L) return DETCGD_ERR_ALLOC;
-  st = logreg_block_bound(p, L);
-  free(L);
-  return st;
+  return logreg_block_bound(p);
 }
 
 /* ==== quad-nc ==== */

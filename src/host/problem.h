@@ -25,7 +25,4 @@ struct DetcgdProblem {
   DcHostProblem* client_host;/* owns: nclients */
 };
 
-/* Dense d x d  L = (1/(4N)) A^T A + 2 lam I of the rows of h (logreg-nc). */
-double* dc_logreg_full_smoothness(const DcHostProblem* h, int64_t d);
-
 #endif /* DETCGD_PROBLEM_H */

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gram.h"
 #include "linalg.h"
 #include "solver.h"
 
@@ -28,15 +29,12 @@
 /* f_c^inf: GD on f_c from x0 with step 1/lambda_max(L_c); sets s->fc_inf_mean. */
 static int estimate_client_f_inf(DetcgdSolver* s) {
   const DetcgdProblem* p = s->problem;
-  int64_t d = p->layout.dim;
   int c, st = DETCGD_OK;
   double t0 = dc_wall_time();
   s->fc_inf_mean = 0.0;
   for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
-    double lm, fc = 0.0, *Lc = dc_logreg_full_smoothness(&p->client_host[c], d);
-    if (!Lc) return DETCGD_ERR_ALLOC;
-    st = dc_lambda_max(Lc, (int)d, &lm);
-    free(Lc);
+    double lm = 0.0, fc = 0.0;
+    st = dc_gram_lambda_max(&p->client_host[c], 1, &p->layout, NULL, &lm);
     if (st == DETCGD_OK) st = dc_gd_estimate(s, s->Pc[c], 1.0 / lm, &fc, NULL);
     s->fc_inf_mean += fc / s->nclients;
   }

@@ -1,0 +1,160 @@
+/*
+ * gram.c -- blocks and extreme eigenvalues of L = (1/(4N)) A^T A + 2 lam I
+ * without forming it (gram.h).
+ *
+ * Products are deterministic for any number of threads: A x row by row, then
+ * A^T u as a fixed number of row chunks, each summed into its own vector, and
+ * the chunk vectors added in chunk order.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "gram.h"
+#include "internal.h"
+#include "linalg.h"
+
+#define DC_GRAM_MAX_CHUNKS 32
+#define DC_GRAM_CHUNK_DOUBLES ((int64_t)1 << 25) /* chunk vectors: at most 256 MB */
+
+/* ==== Blocks ==== */
+
+/* First entry of row [lo, hi) with column >= col (columns increase along a row). */
+static int64_t row_lower_bound(const int32_t* colidx, int64_t lo, int64_t hi, int64_t col) {
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (colidx[mid] < col) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/* L_ii = (1/(4N)) sum_j a_{j,i} a_{j,i}^T + 2 lam I, a_{j,i} the entries of row j in layer i. */
+void dc_gram_add_blocks(const DcHostProblem* h, const DcLayout* lay, double weight, double* out) {
+  const double w = weight / (4.0 * (double)h->nrows);
+  int i;
+#pragma omp parallel for schedule(dynamic)
+  for (i = 0; i < lay->nblocks; ++i) {
+    const int64_t o = lay->voff[i], m = lay->size[i];
+    double* Li = out + lay->moff[i];
+    int64_t j, p, q, r;
+    for (j = 0; j < h->nrows; ++j) {
+      int64_t lo = row_lower_bound(h->colidx, h->rowptr[j], h->rowptr[j + 1], o);
+      int64_t hi = row_lower_bound(h->colidx, lo, h->rowptr[j + 1], o + m);
+      for (q = lo; q < hi; ++q) {
+        const double vq = w * h->val[q];
+        double* col = Li + (h->colidx[q] - o) * m;
+        for (p = lo; p < hi; ++p) col[h->colidx[p] - o] += vq * h->val[p];
+      }
+    }
+    for (r = 0; r < m; ++r) Li[r + r * m] += weight * 2.0 * h->lambda;
+  }
+}
+
+/* ==== Products ==== */
+
+typedef struct GramWork {
+  int64_t d;
+  int nchunks;
+  double* u;   /* max rows */
+  double* acc; /* nchunks x d */
+} GramWork;
+
+static int work_alloc(GramWork* g, const DcHostProblem* hs, int n, int64_t d) {
+  int64_t rows = 1;
+  int c;
+  for (c = 0; c < n; ++c) if (hs[c].nrows > rows) rows = hs[c].nrows;
+  g->d = d;
+  g->nchunks = (int)(DC_GRAM_CHUNK_DOUBLES / d < DC_GRAM_MAX_CHUNKS ? DC_GRAM_CHUNK_DOUBLES / d : DC_GRAM_MAX_CHUNKS);
+  if (g->nchunks < 1) g->nchunks = 1;
+  g->u = (double*)dc_calloc((size_t)rows, sizeof(double));
+  g->acc = (double*)dc_calloc((size_t)g->nchunks * (size_t)d, sizeof(double));
+  return g->u && g->acc ? DETCGD_OK : DETCGD_ERR_ALLOC;
+}
+
+/* y = L x for the rows of h. */
+static void gram_apply(const DcHostProblem* h, GramWork* g, const double* x, double* y) {
+  const int64_t N = h->nrows, d = g->d;
+  const int nc = (int)(N < g->nchunks ? N : g->nchunks);
+  const double w = 1.0 / (4.0 * (double)N);
+  int64_t j, e;
+  int k;
+#pragma omp parallel for schedule(static)
+  for (j = 0; j < N; ++j) { /* u = A x / (4N) */
+    double s = 0.0;
+    int64_t p;
+    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) s += h->val[p] * x[h->colidx[p]];
+    g->u[j] = w * s;
+  }
+#pragma omp parallel for schedule(static)
+  for (k = 0; k < nc; ++k) { /* chunk k of A^T u */
+    double* a = g->acc + (int64_t)k * d;
+    int64_t r, p;
+    memset(a, 0, (size_t)d * sizeof(double));
+    for (r = k * N / nc; r < (k + 1) * N / nc; ++r)
+      for (p = h->rowptr[r]; p < h->rowptr[r + 1]; ++p) a[h->colidx[p]] += g->u[r] * h->val[p];
+  }
+#pragma omp parallel for schedule(static)
+  for (e = 0; e < d; ++e) {
+    double s = 0.0;
+    int kk;
+    for (kk = 0; kk < nc; ++kk) s += g->acc[(int64_t)kk * d + e];
+    y[e] = s + 2.0 * h->lambda * x[e];
+  }
+}
+
+/* y_i = P_i x_i for every layer (P = NULL: y = x). */
+static void blocks_apply(const DcLayout* lay, const double* P, const double* x, double* y) {
+  int i;
+  if (!P) { memcpy(y, x, (size_t)lay->dim * sizeof(double)); return; }
+#pragma omp parallel for schedule(static)
+  for (i = 0; i < lay->nblocks; ++i) {
+    const int64_t o = lay->voff[i], m = lay->size[i];
+    const double* Pi = P + lay->moff[i];
+    int64_t r, c;
+    for (r = 0; r < m; ++r) y[o + r] = 0.0;
+    for (c = 0; c < m; ++c)
+      for (r = 0; r < m; ++r) y[o + r] += Pi[r + c * m] * x[o + c];
+  }
+}
+
+/* ==== lambda_max(P Lbar P) ==== */
+
+typedef struct Sandwich {
+  const DcHostProblem* hs;
+  int n;
+  const DcLayout* lay;
+  const double* P;
+  GramWork g;
+  double *t, *lx, *sum; /* d each */
+} Sandwich;
+
+static void sandwich_apply(void* ctx, const double* x, double* y) {
+  Sandwich* S = (Sandwich*)ctx;
+  const int64_t d = S->lay->dim;
+  int64_t e;
+  int c;
+  blocks_apply(S->lay, S->P, x, S->t);
+  memset(S->sum, 0, (size_t)d * sizeof(double));
+  for (c = 0; c < S->n; ++c) { /* Lbar t, clients in order */
+    gram_apply(&S->hs[c], &S->g, S->t, S->lx);
+    for (e = 0; e < d; ++e) S->sum[e] += S->lx[e] / S->n;
+  }
+  blocks_apply(S->lay, S->P, S->sum, y);
+}
+
+int dc_gram_lambda_max(const DcHostProblem* hs, int n, const DcLayout* lay, const double* P, double* out) {
+  Sandwich S;
+  const int64_t d = lay->dim;
+  int st;
+  memset(&S, 0, sizeof S);
+  S.hs = hs;
+  S.n = n;
+  S.lay = lay;
+  S.P = P;
+  st = work_alloc(&S.g, hs, n, d);
+  S.t = (double*)dc_calloc((size_t)d, sizeof(double));
+  S.lx = (double*)dc_calloc((size_t)d, sizeof(double));
+  S.sum = (double*)dc_calloc((size_t)d, sizeof(double));
+  if (st == DETCGD_OK && (!S.t || !S.lx || !S.sum)) st = DETCGD_ERR_ALLOC;
+  if (st == DETCGD_OK) st = dc_lanczos_max(sandwich_apply, &S, d, out);
+  free(S.g.u); free(S.g.acc); free(S.t); free(S.lx); free(S.sum);
+  return st;
+}
