@@ -81,6 +81,8 @@ typedef struct DetcgdProblemSpec {
   int kind;                       ///< DetcgdProblemKind; default LOGREG_NC
   char data_path[DETCGD_PATH_MAX];///< LIBSVM file for logreg-nc; default ""
   int features;                   ///< d for logreg-nc; 0 = largest index in the file
+  int64_t samples;                ///< logreg-nc without a file: N synthetic rows (planted logistic model); 0 = read data
+  double density;                 ///< synthetic rows: fraction of the d entries kept per row; default 1
   double lambda;                  ///< regulariser weight; default 0.3
   char layers[DETCGD_LIST_MAX];   ///< layer widths "64,32,32" or "16x64" (16 layers of 64); "" = one layer
   int nlayers;                    ///< logreg-nc: split d into this many near-equal layers; 0 = use `layers`

@@ -128,33 +128,35 @@ static int weight_blocks(const DetcgdProblem* p, const double* Lb, int weight, D
   return st;
 }
 
-/* Square roots of the blocks of V (block diagonal, dense at moff):
- * Alg 1: V_i = Var_i(W_i Lbar_ii W_i);  Alg 2: V_i = W_i Var_i(Lbar_ii) W_i. */
-static int variance_sqrt_blocks(const DetcgdProblem* p, const double* Lb, const DcSketchSpec* sk,
-                                const DcHostBlocks* W, int method, double* Vh) {
-  const DcLayout* lay = &p->layout;
-  size_t mm = (size_t)lay->max_size * lay->max_size;
-  double *a = (double*)dc_calloc(mm, sizeof(double)), *b = (double*)dc_calloc(mm, sizeof(double));
-  double *Wi = (double*)dc_calloc(mm, sizeof(double));
-  int i, st = DETCGD_OK;
-  if (!a || !b || !Wi) { free(a); free(b); free(Wi); return DETCGD_ERR_ALLOC; }
-  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
-    int m = lay->size[i];
-    const double* Li = Lb + lay->moff[i];
-    dc_blocks_get_dense(W, i, Wi);
-    if (method == DETCGD_METHOD_DET2) {
-      dc_sketch_variance(sk, i, Li, b);  /* Var(Lbar_ii) */
-      dc_matmul(Wi, b, m, a);
-      dc_matmul(a, Wi, m, b);            /* W Var W */
-    } else {
-      dc_matmul(Wi, Li, m, b);
-      dc_matmul(b, Wi, m, a);            /* W Lbar_ii W */
-      dc_sketch_variance(sk, i, a, b);
-    }
-    st = dc_sym_power(b, m, 0.5, Vh + lay->moff[i]);
+typedef struct VarianceCtx {
+  const DetcgdProblem* p;
+  const double* Lb;
+  const DcSketchSpec* sk;
+  const DcHostBlocks* W;
+  int method;
+  double* Vh;
+} VarianceCtx;
+
+/* Square root of block i of V (block diagonal, dense at moff):
+ * Alg 1: V_i = Var_i(W_i Lbar_ii W_i);  Alg 2: V_i = W_i Var_i(Lbar_ii) W_i.  w: a, b, W_i. */
+static int variance_sqrt_block(void* ctx, int i, double** w, double* unused) {
+  const VarianceCtx* v = (const VarianceCtx*)ctx;
+  const DcLayout* lay = &v->p->layout;
+  const double* Li = v->Lb + lay->moff[i];
+  double *a = w[0], *b = w[1], *Wi = w[2];
+  int m = lay->size[i];
+  (void)unused;
+  dc_blocks_get_dense(v->W, i, Wi);
+  if (v->method == DETCGD_METHOD_DET2) {
+    dc_sketch_variance(v->sk, i, Li, b);  /* Var(Lbar_ii) */
+    dc_matmul(Wi, b, m, a);
+    dc_matmul(a, Wi, m, b);               /* W Var W */
+  } else {
+    dc_matmul(Wi, Li, m, b);
+    dc_matmul(b, Wi, m, a);               /* W Lbar_ii W */
+    dc_sketch_variance(v->sk, i, a, b);
   }
-  free(a); free(b); free(Wi);
-  return st;
+  return dc_sym_power(b, m, 0.5, v->Vh + lay->moff[i]);
 }
 
 /* max_c lambda_max(L_c^{1/2} V L_c^{1/2}) = max_c lambda_max(V^{1/2} L_c V^{1/2}). */
@@ -173,28 +175,35 @@ static int max_client_eig(const DetcgdProblem* p, const double* Vh, double* out)
 static int lambda_of(const DetcgdProblem* p, const double* Lb, const DcSketchSpec* sk, const DcHostBlocks* W,
                      int method, double* out) {
   double* Vh = (double*)dc_calloc((size_t)p->layout.moff[p->layout.nblocks], sizeof(double));
-  int st;
-  if (!Vh) return DETCGD_ERR_ALLOC;
-  st = variance_sqrt_blocks(p, Lb, sk, W, method, Vh);
+  VarianceCtx ctx = {p, Lb, sk, W, method, Vh};
+  int st = Vh ? dc_for_each_block(p->layout.nblocks, p->layout.max_size, 3, variance_sqrt_block, &ctx, NULL)
+              : DETCGD_ERR_ALLOC;
   if (st == DETCGD_OK) st = max_client_eig(p, Vh, out);
   free(Vh);
   return st;
 }
 
+typedef struct SqrtCtx {
+  const DcHostBlocks* W;
+  double* out; /* dense blocks at moff */
+} SqrtCtx;
+
+/* Block i of W^{1/2}.  w: W_i. */
+static int sqrt_block(void* ctx, int i, double** w, double* unused) {
+  const SqrtCtx* c = (const SqrtCtx*)ctx;
+  const DcLayout* lay = c->W->layout;
+  (void)unused;
+  dc_blocks_get_dense(c->W, i, w[0]);
+  return dc_sym_power(w[0], lay->size[i], 0.5, c->out + lay->moff[i]);
+}
+
 /* lambda_max(W^{1/2} Lbar W^{1/2}). */
 static int lbar_in_w(const DetcgdProblem* p, const DcHostBlocks* W, double* out) {
   const DcLayout* lay = &p->layout;
-  size_t mm = (size_t)lay->max_size * lay->max_size;
-  double* Wh = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
-  double* Wi = (double*)dc_calloc(mm, sizeof(double));
-  int i, st = DETCGD_OK;
-  if (!Wh || !Wi) { free(Wh); free(Wi); return DETCGD_ERR_ALLOC; }
-  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
-    dc_blocks_get_dense(W, i, Wi);
-    st = dc_sym_power(Wi, lay->size[i], 0.5, Wh + lay->moff[i]);
-  }
-  if (st == DETCGD_OK) st = dc_gram_lambda_max(p->client_host, p->nclients, lay, Wh, out);
-  free(Wh); free(Wi);
+  SqrtCtx ctx = {W, (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double))};
+  int st = ctx.out ? dc_for_each_block(lay->nblocks, lay->max_size, 1, sqrt_block, &ctx, NULL) : DETCGD_ERR_ALLOC;
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(p->client_host, p->nclients, lay, ctx.out, out);
+  free(ctx.out);
   return st;
 }
 

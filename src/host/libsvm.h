@@ -26,4 +26,10 @@ int dc_libsvm_parse(const char* buf, size_t len, const char* name, DcLibsvm* out
 int dc_libsvm_read(const char* path, DcLibsvm* out);
 void dc_libsvm_free(DcLibsvm* d);
 
+/* N rows of d columns from a planted logistic model, each entry kept with probability rho
+ * (synthetic.c); labels -1 / +1. */
+int dc_synthetic_logistic(int64_t N, int64_t d, double rho, uint64_t seed, DcLibsvm* out);
+/* Coordinate k of the planted model x* ~ N(0, I / (rho d)) of those rows. */
+double dc_synthetic_plant(uint64_t seed, int64_t d, double rho, int64_t k);
+
 #endif /* DETCGD_LIBSVM_H */

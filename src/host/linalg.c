@@ -81,25 +81,54 @@ int dc_gen_lambda_max(const double* A, const double* B, int m, double* out) {
   return DETCGD_OK;
 }
 
+/* out = A^p elementwise on the diagonal when A is diagonal (exactly); 0 if it is not. */
+static int diagonal_power(const double* A, int m, double p, double* out, int* st) {
+  int r, c;
+  for (c = 0; c < m; ++c)
+    for (r = 0; r < m; ++r)
+      if (r != c && A[r + (int64_t)c * m] != 0.0) return 0;
+  *st = DETCGD_OK;
+  for (r = 0; r < m; ++r) {
+    double a = A[r + (int64_t)r * m];
+    if (p < 0 ? !(a > 0.0) : a < 0.0)
+      *st = dc_fail(DETCGD_ERR_NUMERIC, "matrix power: matrix of size %d is not positive %s (diagonal entry %g)", m,
+                    p < 0 ? "definite" : "semidefinite", a);
+  }
+  if (*st != DETCGD_OK) return 1;
+  memset(out, 0, (size_t)m * m * sizeof(double));
+  for (r = 0; r < m; ++r) {
+    double a = A[r + (int64_t)r * m];
+    out[r + (int64_t)r * m] = a > 0.0 ? pow(a, p) : 0.0;
+  }
+  return 1;
+}
+
 int dc_sym_power(const double* A, int m, double p, double* out) {
-  double *w = (double*)dc_calloc((size_t)m, sizeof(double));
-  double *V = (double*)dc_calloc((size_t)m * m, sizeof(double));
+  double *w, *V;
   int st, r, c, j;
+  if (diagonal_power(A, m, p, out, &st)) return st;
+  w = (double*)dc_calloc((size_t)m, sizeof(double));
+  V = (double*)dc_calloc((size_t)m * m, sizeof(double));
   if (!w || !V) { free(w); free(V); return DETCGD_ERR_ALLOC; }
   st = dc_sym_eig(A, m, w, V);
   if (st == DETCGD_OK && (p < 0 ? w[0] <= 0.0 : w[0] < -1e-12 * fabs(w[m - 1])))
     st = dc_fail(DETCGD_ERR_NUMERIC, "matrix power: matrix of size %d is not positive %s (lambda_min = %g)", m,
                  p < 0 ? "definite" : "semidefinite", w[0]);
   if (st == DETCGD_OK) {
-    /* out = V diag(w^p) V^T */
-    for (j = 0; j < m; ++j) w[j] = w[j] > 0.0 ? pow(w[j], p) : 0.0;
-    for (c = 0; c < m; ++c)
-      for (r = 0; r <= c; ++r) { /* upper triangle, mirrored: out is exactly symmetric */
-        double s = 0.0;
-        for (j = 0; j < m; ++j) s += V[r + (int64_t)j * m] * w[j] * V[c + (int64_t)j * m];
-        out[r + (int64_t)c * m] = s;
-        out[c + (int64_t)r * m] = s;
+    /* out = V diag(w^p) V^T: lower triangle column by column (unit stride), then mirrored */
+    memset(out, 0, (size_t)m * m * sizeof(double));
+    for (j = 0; j < m; ++j) {
+      const double* v = V + (int64_t)j * m;
+      const double wj = w[j] > 0.0 ? pow(w[j], p) : 0.0;
+      if (wj == 0.0) continue;
+      for (c = 0; c < m; ++c) {
+        const double f = wj * v[c];
+        double* o = out + (int64_t)c * m;
+        for (r = c; r < m; ++r) o[r] += v[r] * f;
       }
+    }
+    for (c = 0; c < m; ++c)
+      for (r = c + 1; r < m; ++r) out[c + (int64_t)r * m] = out[r + (int64_t)c * m];
   }
   free(w);
   free(V);

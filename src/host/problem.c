@@ -3,6 +3,7 @@
  * model): construction, layers, and the smoothness matrices.
  *
  * logreg-nc  f(x) = (1/N) sum_j log(1 + exp(-b_j a_j^T x)) + lam sum_j x_j^2/(1+x_j^2)
+ *            on a LIBSVM file or on synthetic rows of a planted model (synthetic.c);
  *            L = (1/(4N)) A^T A + 2 lam I.  With l > 1 layers L is not block
  *            diagonal; we use the certified bound L <= c B, B = Blockdiag(L_ii),
  *            c = lambda_max(B^{-1/2} L B^{-1/2}) <= l.
@@ -59,21 +60,33 @@ static int build_layout(DetcgdProblem* p, int64_t d) {
 
 /* ==== logreg-nc ==== */
 
+typedef struct InvSqrtCtx {
+  const DetcgdProblem* p;
+  double* out; /* dense blocks at moff */
+} InvSqrtCtx;
+
+/* Block i of B^{-1/2}, B_i = L_ii (in p->L before scaling). */
+static int inv_sqrt_block(void* ctx, int i, double** w, double* unused) {
+  const InvSqrtCtx* c = (const InvSqrtCtx*)ctx;
+  const DcLayout* lay = &c->p->layout;
+  (void)w;
+  (void)unused;
+  return dc_sym_power(c->p->L.data + lay->moff[i], lay->size[i], -0.5, c->out + lay->moff[i]);
+}
+
 /* L_i = c L_ii with c = lambda_max(B^{-1/2} L B^{-1/2}), B = Blockdiag(L_ii) (matrix-free, gram.h). */
 static int logreg_block_bound(DetcgdProblem* p) {
   const DcLayout* lay = &p->layout;
+  InvSqrtCtx ctx = {p, NULL};
   int64_t e;
-  int i, st = DETCGD_OK;
-  double* Binv_half = NULL;
+  int st;
   dc_gram_add_blocks(&p->host, lay, 1.0, p->L.data);
   p->block_c = 1.0;
   if (lay->nblocks == 1) return DETCGD_OK;
-  Binv_half = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
-  if (!Binv_half) return DETCGD_ERR_ALLOC;
-  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i)
-    st = dc_sym_power(p->L.data + lay->moff[i], lay->size[i], -0.5, Binv_half + lay->moff[i]);
-  if (st == DETCGD_OK) st = dc_gram_lambda_max(&p->host, 1, lay, Binv_half, &p->block_c);
-  free(Binv_half);
+  if (!(ctx.out = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double)))) return DETCGD_ERR_ALLOC;
+  st = dc_for_each_block(lay->nblocks, lay->max_size, 0, inv_sqrt_block, &ctx, NULL);
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(&p->host, 1, lay, ctx.out, &p->block_c);
+  free(ctx.out);
   if (st != DETCGD_OK) return st;
   for (e = 0; e < lay->moff[lay->nblocks]; ++e) p->L.data[e] *= p->block_c;
   return DETCGD_OK;
@@ -82,10 +95,14 @@ static int logreg_block_bound(DetcgdProblem* p) {
 static int logreg_create(DetcgdProblem* p) {
   int64_t d;
   int st;
-  if (p->spec.data_path[0] == '\0') return dc_fail(DETCGD_ERR_ARG, "data: logreg-nc needs a LIBSVM file (data = PATH)");
-  st = dc_libsvm_read(p->spec.data_path, &p->data);
+  if (p->spec.samples > 0) {
+    d = p->spec.features;
+    st = dc_synthetic_logistic(p->spec.samples, d, p->spec.density, p->spec.seed, &p->data);
+  } else {
+    st = dc_libsvm_read(p->spec.data_path, &p->data);
+    d = p->spec.features > 0 ? p->spec.features : p->data.max_index;
+  }
   if (st != DETCGD_OK) return st;
-  d = p->spec.features > 0 ? p->spec.features : p->data.max_index;
   if (d <= 0) return dc_fail(DETCGD_ERR_ARG, "%s: no features in the file", p->spec.data_path);
   if (p->data.max_index > d)
     return dc_fail(DETCGD_ERR_ARG, "features: %lld, but %s uses index %d", (long long)d, p->spec.data_path, p->data.max_index);
@@ -194,6 +211,16 @@ static int validate_spec(const DetcgdProblemSpec* s) {
       return dc_fail(DETCGD_ERR_ARG, "center-scale: must be >= 0 (got %g)", s->center_scale);
     if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give quad-nc widths with layers");
     if (s->clients != 0) return dc_fail(DETCGD_ERR_ARG, "clients: distributed runs split a dataset; use logreg-nc");
+  }
+  if (s->kind == DETCGD_PROBLEM_LOGREG_NC) {
+    if (s->samples < 0) return dc_fail(DETCGD_ERR_ARG, "samples: must be >= 0 (got %lld)", (long long)s->samples);
+    if (s->samples > 0 && s->data_path[0] != '\0')
+      return dc_fail(DETCGD_ERR_ARG, "samples: synthetic rows or data = %s, not both", s->data_path);
+    if (s->samples == 0 && s->data_path[0] == '\0')
+      return dc_fail(DETCGD_ERR_ARG, "data: logreg-nc needs a LIBSVM file (data = PATH) or synthetic rows (samples = N, features = d)");
+    if (s->samples > 0 && s->features < 1)
+      return dc_fail(DETCGD_ERR_ARG, "features: synthetic rows need features = d >= 1");
+    if (!(s->density > 0.0 && s->density <= 1.0)) return dc_fail(DETCGD_ERR_ARG, "density: must be in (0, 1] (got %g)", s->density);
   }
   if (s->clients < 0) return dc_fail(DETCGD_ERR_ARG, "clients: must be >= 0 (0 = single node), got %d", s->clients);
   if (s->split < DETCGD_SPLIT_CONTIGUOUS || s->split > DETCGD_SPLIT_LABEL_SKEW)

@@ -104,6 +104,7 @@ void detcgd_problem_spec_default(DetcgdProblemSpec* s) {
   memset(s, 0, sizeof *s);
   s->kind = DETCGD_PROBLEM_LOGREG_NC;
   s->lambda = 0.3;
+  s->density = 1.0;
   s->spec_min = 0.01;
   s->spec_max = 1.0;
   s->diag_dominance = 0.5;
@@ -112,7 +113,7 @@ void detcgd_problem_spec_default(DetcgdProblemSpec* s) {
 }
 
 int detcgd_is_problem_key(const char* key) {
-  static const char* const keys[] = {"problem", "data", "features", "lambda", "layers", "nlayers",
+  static const char* const keys[] = {"problem", "data", "samples", "density", "features", "lambda", "layers", "nlayers",
                                      "spec-min", "spec-max", "diag-dominance", "center-scale", "data-seed",
                                      "clients", "split"};
   int i;
@@ -126,6 +127,14 @@ int detcgd_problem_spec_set(DetcgdProblemSpec* s, const char* key, const char* v
   if (!strcmp(key, "problem")) return parse_enum(key, value, PROBLEM_NAMES, COUNT(PROBLEM_NAMES), &s->kind);
   if (!strcmp(key, "data")) return STR(s->data_path);
   if (!strcmp(key, "features")) return parse_int(key, value, 0, 1000000000, &s->features);
+  if (!strcmp(key, "samples")) {
+    uint64_t n = 0;
+    int st = parse_u64(key, value, &n);
+    if (st == DETCGD_OK && n > ((uint64_t)1 << 40)) return dc_fail(DETCGD_ERR_ARG, "samples: at most 2^40 (got %s)", value);
+    s->samples = (int64_t)n;
+    return st;
+  }
+  if (!strcmp(key, "density")) return parse_double(key, value, &s->density);
   if (!strcmp(key, "lambda")) return parse_double(key, value, &s->lambda);
   if (!strcmp(key, "layers")) return STR(s->layers);
   if (!strcmp(key, "nlayers")) return parse_int(key, value, 0, 1000000000, &s->nlayers);

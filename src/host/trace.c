@@ -84,6 +84,8 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   fprintf(f, "  \"config\": {\n");
   json_str(f, "problem", s->problem->kind == DETCGD_PROBLEM_QUAD_NC ? "quad-nc" : "logreg-nc", 1);
   json_str(f, "data", s->problem->data_path, 1);
+  json_int(f, "samples", s->problem->samples, 1);
+  json_num(f, "density", s->problem->density, 1);
   json_num(f, "lambda", s->problem->lambda, 1);
   json_str(f, "layers", s->problem->layers, 1);
   json_int(f, "nlayers", s->pinfo->nlayers, 1);

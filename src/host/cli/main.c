@@ -33,6 +33,8 @@ static const char* USAGE =
     "\n"
     "problem:   --problem logreg-nc|quad-nc  --data FILE.libsvm  --features D  --lambda L\n"
     "           --layers \"64,32\"|\"16x64\"  --nlayers N (logreg-nc equal split)\n"
+    "           logreg-nc without a file: --samples N --features D --density R --data-seed S\n"
+    "           (rows of a planted logistic model)\n"
     "           quad-nc: --spec-min --spec-max --diag-dominance --center-scale --data-seed\n"
     "method:    --method gd|det-cgd1|det-cgd2\n"
     "sketch:    --sketch identity|rand-k|rand-1|importance-1|bernoulli|bern-q\n"
