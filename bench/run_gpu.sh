@@ -7,12 +7,16 @@
 #   S  a9a logistic, single node, det-CGD2 rand-k (k = 16), K = 2000
 #   L  quad-nc 16384 layers of 64 (d = 2^20), det-CGD2 rand-k rho = 1/8, K = 200
 #   D  a1a logistic, n = 100 clients, D-det-CGD1 rand-1 (Corollary 1), K = 500
+#   D-full  DESIGN's size: synthetic dense logistic rows m = 1e5, d = 10240 (160 layers of 64),
+#           n = 100 clients, D-det-CGD1 rand-k (k = 8), K = 20; CUDA only, one run (the host
+#           setup streams the 12 GB of rows through Lanczos for a minute or more)
 #   S-trace1  S with a trace row every iteration (written to a file): the cost of streaming the trace
 #             (against S-nographs: a row every iteration leaves no iterations to record as graphs)
 #   S-nographs  S launching every op on its own (--graphs 0): what the CUDA graphs save
 #   L-fp32    L with D's blocks stored as float (--stepsize-precision fp32)
 # Other runs write a trace row every 100 iterations.
-# usage: bench/run_gpu.sh [DETCGD]   (writes bench/out/gpu.csv)
+# usage: [CONFIGS_MATCH=REGEX] bench/run_gpu.sh [DETCGD]   (writes bench/out/gpu.csv; REGEX picks
+#        configurations by name, default all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DETCGD=${1:-build/detcgd}
@@ -21,13 +25,14 @@ REPEATS=${REPEATS:-3}
 DATA=../shared/data/libsvm
 OUT=bench/out; mkdir -p $OUT
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-# name | detcgd options | PyTorch peer options (empty: no peer; it has no clients)
+# name | detcgd options | PyTorch peer options (empty: no peer; it has no clients) | backends | runs
 CONFIGS=(
   "S|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000|--data $DATA/a9a --lam 0.3 --method det-cgd2 --sketch rand-k --k 16 --iters 2000"
   "L|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200|--layers 16384x64 --lam 0.1 --method det-cgd2 --sketch rand-k --k 8 --iters 200"
   "D|--data $DATA/a1a --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-1 --stepsize cor1 --iters 500 --f-inf-iters 200|"
   "S-trace1|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000 --trace-every 1 --trace $OUT/s1.csv|"
   "S-nographs|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000 --graphs 0|"
+  "D-full|--samples 100000 --features 10240 --nlayers 160 --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-k --k 8 --stepsize cor1 --iters 20 --f-inf-iters 20||cuda|1"
   "L-fp32|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32|"
 )
 echo "config,backend,us_per_iter" > $OUT/gpu.csv
@@ -44,11 +49,12 @@ peer() { # options, extra flags: median us/iter of the PyTorch peer on the GPU
   printf '%s\n' "${times[@]}" | median | awk '{printf "%.2f", $1 * 1e6}'
 }
 for c in "${CONFIGS[@]}"; do
-  IFS='|' read -r name opts popts <<< "$c"
-  for be in $BACKENDS; do
+  IFS='|' read -r name opts popts only runs <<< "$c"
+  [[ $name =~ ${CONFIGS_MATCH:-.} ]] || continue
+  for be in ${only:-$BACKENDS}; do
     if [ "$be" = cuda ] && [ $HAVE_GPU = 0 ]; then echo "$name cuda: skipped (no CUDA device or no CUDA build)"; continue; fi
     times=()
-    for r in $(seq "$REPEATS"); do
+    for r in $(seq "${runs:-$REPEATS}"); do
       # shellcheck disable=SC2086
       if ! $DETCGD run --trace-every 100 $opts --backend "$be" --f-inf 0 --verbose 0 --progress 0 --summary $OUT/g.json 2> $OUT/err.txt; then
         echo "$name $be: failed: $(cat $OUT/err.txt)"; continue 2

@@ -69,10 +69,19 @@ static int work_alloc(GramWork* g, const DcHostProblem* hs, int n, int64_t d) {
   return g->u && g->acc ? DETCGD_OK : DETCGD_ERR_ALLOC;
 }
 
+/* Chunks of A^T u for h: at most g->nchunks and N, and few enough that adding the chunk vectors
+ * (nc d) costs at most an eighth of the product (nnz); a function of the data, not of the threads. */
+static int chunk_count(const DcHostProblem* h, const GramWork* g) {
+  int64_t nnz = h->rowptr[h->nrows] - h->rowptr[0], nc = nnz / (8 * g->d);
+  if (nc > g->nchunks) nc = g->nchunks;
+  if (nc > h->nrows) nc = h->nrows;
+  return nc < 1 ? 1 : (int)nc;
+}
+
 /* y = L x for the rows of h. */
 static void gram_apply(const DcHostProblem* h, GramWork* g, const double* x, double* y) {
   const int64_t N = h->nrows, d = g->d;
-  const int nc = (int)(N < g->nchunks ? N : g->nchunks);
+  const int nc = chunk_count(h, g);
   const double w = 1.0 / (4.0 * (double)N);
   int64_t j, e;
   int k;
