@@ -33,7 +33,7 @@ struct DetcgdSolver {
   /* distributed */
   int dist;                     /* 1 when problem has clients */
   int nclients;
-  DcProbData** Pc;              /* owns: one per client */
+  DcProbData** Pc;              /* owns: per client, set only for a client rank's own clients */
   DcClients* C;                 /* owns: every client, for rounds over all of them */
   DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, message values */
   DcTransport tr;               /* owns */

@@ -26,16 +26,21 @@
 
 /* ==== Setup ==== */
 
-/* f_c^inf: GD on f_c from x0 with step 1/lambda_max(L_c); sets s->fc_inf_mean. */
+/* f_c^inf: GD on f_c from x0 with step 1/lambda_max(L_c); sets s->fc_inf_mean.  A client this
+ * rank does not keep (s->Pc[c] == NULL) is on the backend only for its estimate. */
 static int estimate_client_f_inf(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
   const DetcgdProblem* p = s->problem;
   int c, st = DETCGD_OK;
   double t0 = dc_wall_time();
   s->fc_inf_mean = 0.0;
   for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
     double lm = 0.0, fc = 0.0;
+    DcProbData* P = s->Pc[c];
     st = dc_gram_lambda_max(&p->client_host[c], 1, &p->layout, NULL, &lm);
-    if (st == DETCGD_OK) st = dc_gd_estimate(s, s->Pc[c], 1.0 / lm, &fc, NULL);
+    if (st == DETCGD_OK && !P) st = o->problem_create(&s->be, &p->client_host[c], &P);
+    if (st == DETCGD_OK) st = dc_gd_estimate(s, P, 1.0 / lm, &fc, NULL);
+    if (P != s->Pc[c]) o->problem_destroy(&s->be, &P);
     s->fc_inf_mean += fc / s->nclients;
   }
   s->result.time_finf += dc_wall_time() - t0;
@@ -56,8 +61,9 @@ int dc_dist_setup(DetcgdSolver* s) {
   s->seen = (unsigned char*)dc_calloc((size_t)s->problem->layout.max_size, 1);
   if (!s->Pc || !s->draw.idx || !s->draw.scale || !s->draw.count || !s->h_vals || !s->h_x || !s->seen)
     return DETCGD_ERR_ALLOC;
-  for (c = 0; c < s->nclients; ++c)
-    if ((st = o->problem_create(&s->be, &s->problem->client_host[c], &s->Pc[c])) != DETCGD_OK) return st;
+  if (s->tr.rank != 0) /* a client rank evaluates its clients one by one; rank 0 has them all in C */
+    for (c = s->tr.first_client; c < s->tr.last_client; ++c)
+      if ((st = o->problem_create(&s->be, &s->problem->client_host[c], &s->Pc[c])) != DETCGD_OK) return st;
   if ((st = o->clients_create(&s->be, s->nclients, s->problem->client_host, &s->sketch_spec, &s->C)) != DETCGD_OK)
     return st;
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
