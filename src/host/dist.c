@@ -165,7 +165,7 @@ static int max_client_eig(const DetcgdProblem* p, const double* Vh, double* out)
   *out = 0.0;
   for (c = 0; c < p->nclients && st == DETCGD_OK; ++c) {
     double lm = 0.0;
-    st = dc_gram_lambda_max(&p->client_host[c], 1, &p->layout, Vh, &lm);
+    st = dc_gram_lambda_max(&p->client_host[c], 1, &p->layout, Vh, DC_RTOL_CONSTANT, &lm);
     if (lm > *out) *out = lm;
   }
   return st;
@@ -202,7 +202,7 @@ static int lbar_in_w(const DetcgdProblem* p, const DcHostBlocks* W, double* out)
   const DcLayout* lay = &p->layout;
   SqrtCtx ctx = {W, (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double))};
   int st = ctx.out ? dc_for_each_block(lay->nblocks, lay->max_size, 1, sqrt_block, &ctx, NULL) : DETCGD_ERR_ALLOC;
-  if (st == DETCGD_OK) st = dc_gram_lambda_max(p->client_host, p->nclients, lay, ctx.out, out);
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(p->client_host, p->nclients, lay, ctx.out, DC_RTOL_CONSTANT, out);
   free(ctx.out);
   return st;
 }
@@ -265,10 +265,10 @@ static int kr_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p,
   const DcLayout* lay = &p->layout;
   double L, Lmax = 0.0, n = p->nclients, K = (double)s->term.max_iter, gamma;
   int c, i, rc;
-  if ((rc = dc_gram_lambda_max(p->client_host, p->nclients, lay, NULL, &L)) != DETCGD_OK) return rc;
+  if ((rc = dc_gram_lambda_max(p->client_host, p->nclients, lay, NULL, DC_RTOL_CONSTANT, &L)) != DETCGD_OK) return rc;
   for (c = 0; c < p->nclients; ++c) {
     double lc;
-    if ((rc = dc_gram_lambda_max(&p->client_host[c], 1, lay, NULL, &lc)) != DETCGD_OK) return rc;
+    if ((rc = dc_gram_lambda_max(&p->client_host[c], 1, lay, NULL, DC_RTOL_CONSTANT, &lc)) != DETCGD_OK) return rc;
     if (lc > Lmax) Lmax = lc;
   }
   if ((rc = compression_omega(sk, &th->omega)) != DETCGD_OK) return rc;

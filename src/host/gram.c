@@ -2,9 +2,9 @@
  * gram.c -- blocks and extreme eigenvalues of L = (1/(4N)) A^T A + 2 lam I
  * without forming it (gram.h).
  *
- * Products are deterministic for any number of threads: A x row by row, then
- * A^T u as a fixed number of row chunks, each summed into its own vector, and
- * the chunk vectors added in chunk order.
+ * Products are deterministic for any number of threads: the rows are cut into
+ * a number of chunks fixed by the data, each chunk sums its rows' u_j a_j into
+ * its own vector, and the chunk vectors are added in chunk order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,20 +53,15 @@ void dc_gram_add_blocks(const DcHostProblem* h, const DcLayout* lay, double weig
 typedef struct GramWork {
   int64_t d;
   int nchunks;
-  double* u;   /* max rows */
   double* acc; /* nchunks x d */
 } GramWork;
 
-static int work_alloc(GramWork* g, const DcHostProblem* hs, int n, int64_t d) {
-  int64_t rows = 1;
-  int c;
-  for (c = 0; c < n; ++c) if (hs[c].nrows > rows) rows = hs[c].nrows;
+static int work_alloc(GramWork* g, int64_t d) {
   g->d = d;
   g->nchunks = (int)(DC_GRAM_CHUNK_DOUBLES / d < DC_GRAM_MAX_CHUNKS ? DC_GRAM_CHUNK_DOUBLES / d : DC_GRAM_MAX_CHUNKS);
   if (g->nchunks < 1) g->nchunks = 1;
-  g->u = (double*)dc_calloc((size_t)rows, sizeof(double));
   g->acc = (double*)dc_calloc((size_t)g->nchunks * (size_t)d, sizeof(double));
-  return g->u && g->acc ? DETCGD_OK : DETCGD_ERR_ALLOC;
+  return g->acc ? DETCGD_OK : DETCGD_ERR_ALLOC;
 }
 
 /* Chunks of A^T u for h: at most g->nchunks and N, and few enough that adding the chunk vectors
@@ -78,27 +73,25 @@ static int chunk_count(const DcHostProblem* h, const GramWork* g) {
   return nc < 1 ? 1 : (int)nc;
 }
 
-/* y = L x for the rows of h. */
+/* y = L x for the rows of h: each row's dot product a_j.x and its share u_j a_j of A^T u in one
+ * pass (the row is still in cache for the second use). */
 static void gram_apply(const DcHostProblem* h, GramWork* g, const double* x, double* y) {
   const int64_t N = h->nrows, d = g->d;
   const int nc = chunk_count(h, g);
   const double w = 1.0 / (4.0 * (double)N);
-  int64_t j, e;
+  int64_t e;
   int k;
 #pragma omp parallel for schedule(static)
-  for (j = 0; j < N; ++j) { /* u = A x / (4N) */
-    double s = 0.0;
-    int64_t p;
-    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) s += h->val[p] * x[h->colidx[p]];
-    g->u[j] = w * s;
-  }
-#pragma omp parallel for schedule(static)
-  for (k = 0; k < nc; ++k) { /* chunk k of A^T u */
+  for (k = 0; k < nc; ++k) { /* chunk k of A^T (A x) / (4N) */
     double* a = g->acc + (int64_t)k * d;
     int64_t r, p;
     memset(a, 0, (size_t)d * sizeof(double));
-    for (r = k * N / nc; r < (k + 1) * N / nc; ++r)
-      for (p = h->rowptr[r]; p < h->rowptr[r + 1]; ++p) a[h->colidx[p]] += g->u[r] * h->val[p];
+    for (r = k * N / nc; r < (k + 1) * N / nc; ++r) {
+      double u = 0.0;
+      for (p = h->rowptr[r]; p < h->rowptr[r + 1]; ++p) u += h->val[p] * x[h->colidx[p]];
+      u *= w;
+      for (p = h->rowptr[r]; p < h->rowptr[r + 1]; ++p) a[h->colidx[p]] += u * h->val[p];
+    }
   }
 #pragma omp parallel for schedule(static)
   for (e = 0; e < d; ++e) {
@@ -149,7 +142,8 @@ static void sandwich_apply(void* ctx, const double* x, double* y) {
   blocks_apply(S->lay, S->P, S->sum, y);
 }
 
-int dc_gram_lambda_max(const DcHostProblem* hs, int n, const DcLayout* lay, const double* P, double* out) {
+int dc_gram_lambda_max(const DcHostProblem* hs, int n, const DcLayout* lay, const double* P, double rtol,
+                       double* out) {
   Sandwich S;
   const int64_t d = lay->dim;
   int st;
@@ -158,12 +152,12 @@ int dc_gram_lambda_max(const DcHostProblem* hs, int n, const DcLayout* lay, cons
   S.n = n;
   S.lay = lay;
   S.P = P;
-  st = work_alloc(&S.g, hs, n, d);
+  st = work_alloc(&S.g, d);
   S.t = (double*)dc_calloc((size_t)d, sizeof(double));
   S.lx = (double*)dc_calloc((size_t)d, sizeof(double));
   S.sum = (double*)dc_calloc((size_t)d, sizeof(double));
   if (st == DETCGD_OK && (!S.t || !S.lx || !S.sum)) st = DETCGD_ERR_ALLOC;
-  if (st == DETCGD_OK) st = dc_lanczos_max(sandwich_apply, &S, d, out);
-  free(S.g.u); free(S.g.acc); free(S.t); free(S.lx); free(S.sum);
+  if (st == DETCGD_OK) st = dc_lanczos_max(sandwich_apply, &S, d, rtol, out);
+  free(S.g.acc); free(S.t); free(S.lx); free(S.sum);
   return st;
 }

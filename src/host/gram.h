@@ -13,8 +13,13 @@
 /* out_i += weight L_ii for every layer i (dense m_i x m_i blocks at lay->moff[i]), L of h's rows. */
 void dc_gram_add_blocks(const DcHostProblem* h, const DcLayout* lay, double weight, double* out);
 
+#define DC_RTOL_CONSTANT 1e-12 /* constants of the theory and certificates */
+#define DC_RTOL_STEP 1e-4      /* the step 1/lambda_max of a GD run that estimates f^inf */
+
 /* lambda_max(P Lbar P), Lbar = (1/n) sum_c L_c over the rows of hs[0..n-1], P block diagonal with
- * dense blocks at lay->moff (NULL: P = I).  An upper estimate to 1e-12 (dc_lanczos_max). */
-int dc_gram_lambda_max(const DcHostProblem* hs, int n, const DcLayout* lay, const double* P, double* out);
+ * dense blocks at lay->moff (NULL: P = I).  An upper estimate to relative residual rtol
+ * (dc_lanczos_max). */
+int dc_gram_lambda_max(const DcHostProblem* hs, int n, const DcLayout* lay, const double* P, double rtol,
+                       double* out);
 
 #endif /* DETCGD_GRAM_H */

@@ -178,7 +178,6 @@ int dc_random_orthogonal(int m, uint64_t seed, uint32_t stream, double* Q) {
 
 /* ==== Lanczos ==== */
 
-#define DC_LANCZOS_RTOL 1e-12
 #define DC_LANCZOS_MAX_PRODUCTS 4000
 #define DC_LANCZOS_BASIS_BYTES ((size_t)256 << 20)
 
@@ -209,7 +208,7 @@ static int tridiag_top(const double* alpha, const double* beta, int j, double* z
 
 /* One Lanczos pass of up to m steps from unit q0 = Q[:,0]; on return Q[:,0] holds the top Ritz
  * vector.  Stops early when the residual beta_j |s_j| <= rtol |theta| or the space is invariant. */
-static int lanczos_pass(DcSymApply apply, void* ctx, int64_t n, int m, double* Q, double* w, double* alpha,
+static int lanczos_pass(DcSymApply apply, void* ctx, int64_t n, double rtol, int m, double* Q, double* w, double* alpha,
                         double* beta, double* z, double* work, double* s, int* products, double* theta,
                         double* resid) {
   int j, i, st = DETCGD_OK, steps = 0;
@@ -231,7 +230,7 @@ static int lanczos_pass(DcSymApply apply, void* ctx, int64_t n, int m, double* Q
     steps = j + 1;
     if ((st = tridiag_top(alpha, beta, steps, z, work, theta, s)) != DETCGD_OK) return st;
     *resid = beta[j] * fabs(s[j]);
-    if (*resid <= DC_LANCZOS_RTOL * fabs(*theta) || beta[j] <= 1e-300 || j + 1 == m) break;
+    if (*resid <= rtol * fabs(*theta) || beta[j] <= 1e-300 || j + 1 == m) break;
     for (e = 0; e < n; ++e) Q[e + (int64_t)(j + 1) * n] = w[e] / beta[j];
   }
   /* Ritz vector y = Q s into w, normalised, then to Q[:,0] */
@@ -245,7 +244,7 @@ static int lanczos_pass(DcSymApply apply, void* ctx, int64_t n, int m, double* Q
   return DETCGD_OK;
 }
 
-int dc_lanczos_max(DcSymApply apply, void* ctx, int64_t n, double* out) {
+int dc_lanczos_max(DcSymApply apply, void* ctx, int64_t n, double rtol, double* out) {
   int64_t e, cap = (int64_t)(DC_LANCZOS_BASIS_BYTES / sizeof(double)) / (n > 0 ? n : 1);
   int m = (int)(n < 96 ? n : 96), products = 0, st = DETCGD_OK;
   double *Q, *w, *alpha, *beta, *z, *work, *s, theta = 0.0, resid = 0.0, nrm;
@@ -266,8 +265,8 @@ int dc_lanczos_max(DcSymApply apply, void* ctx, int64_t n, double* out) {
     for (e = 0; e < n; ++e) Q[e] /= nrm;
   }
   while (st == DETCGD_OK) {
-    st = lanczos_pass(apply, ctx, n, m, Q, w, alpha, beta, z, work, s, &products, &theta, &resid);
-    if (st != DETCGD_OK || resid <= DC_LANCZOS_RTOL * fabs(theta) || products >= DC_LANCZOS_MAX_PRODUCTS) break;
+    st = lanczos_pass(apply, ctx, n, rtol, m, Q, w, alpha, beta, z, work, s, &products, &theta, &resid);
+    if (st != DETCGD_OK || resid <= rtol * fabs(theta) || products >= DC_LANCZOS_MAX_PRODUCTS) break;
   }
   *out = theta + resid;
   free(Q); free(w); free(alpha); free(beta); free(z); free(work); free(s);

@@ -23,11 +23,11 @@ int dc_spd_inverse(const double* A, int m, double* out);
 /* y = A x for a symmetric operator A of dimension n (the Lanczos callback). */
 typedef void (*DcSymApply)(void* ctx, const double* x, double* y);
 /* lambda_max of a symmetric operator by Lanczos (full reorthogonalisation, restarts from the
- * top Ritz vector) to a relative residual of 1e-12.  out = theta + r for the top Ritz pair
+ * top Ritz vector) to a relative residual rtol.  out = theta + r for the top Ritz pair
  * (theta, y), r = ||A y - theta y||: theta <= lambda_max, and the eigenvalue Lanczos converged to
  * lies in [theta - r, theta + r], so out errs on the safe (large) side.  Deterministic: the start
  * vector is a fixed Philox draw. */
-int dc_lanczos_max(DcSymApply apply, void* ctx, int64_t n, double* out);
+int dc_lanczos_max(DcSymApply apply, void* ctx, int64_t n, double rtol, double* out);
 /* C = A B (m x m). */
 void dc_matmul(const double* A, const double* B, int m, double* C);
 /* Random orthogonal Q (QR of a Gaussian matrix drawn from Philox(seed, stream)). */

@@ -85,7 +85,7 @@ static int logreg_block_bound(DetcgdProblem* p) {
   if (lay->nblocks == 1) return DETCGD_OK;
   if (!(ctx.out = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double)))) return DETCGD_ERR_ALLOC;
   st = dc_for_each_block(lay->nblocks, lay->max_size, 0, inv_sqrt_block, &ctx, NULL);
-  if (st == DETCGD_OK) st = dc_gram_lambda_max(&p->host, 1, lay, ctx.out, &p->block_c);
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(&p->host, 1, lay, ctx.out, DC_RTOL_CONSTANT, &p->block_c);
   free(ctx.out);
   if (st != DETCGD_OK) return st;
   for (e = 0; e < lay->moff[lay->nblocks]; ++e) p->L.data[e] *= p->block_c;

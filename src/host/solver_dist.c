@@ -37,7 +37,7 @@ static int estimate_client_f_inf(DetcgdSolver* s) {
   for (c = 0; c < s->nclients && st == DETCGD_OK; ++c) {
     double lm = 0.0, fc = 0.0;
     DcProbData* P = s->Pc[c];
-    st = dc_gram_lambda_max(&p->client_host[c], 1, &p->layout, NULL, &lm);
+    st = dc_gram_lambda_max(&p->client_host[c], 1, &p->layout, NULL, DC_RTOL_STEP, &lm);
     if (st == DETCGD_OK && !P) st = o->problem_create(&s->be, &p->client_host[c], &P);
     if (st == DETCGD_OK) st = dc_gd_estimate(s, P, 1.0 / lm, &fc, NULL);
     if (P != s->Pc[c]) o->problem_destroy(&s->be, &P);
