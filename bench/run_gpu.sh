@@ -8,8 +8,9 @@
 #   L  quad-nc 16384 layers of 64 (d = 2^20), det-CGD2 rand-k rho = 1/8, K = 200
 #   D  a1a logistic, n = 100 clients, D-det-CGD1 rand-1 (Corollary 1), K = 500
 #   D-full  DESIGN's size: synthetic dense logistic rows m = 1e5, d = 10240 (160 layers of 64),
-#           n = 100 clients, D-det-CGD1 rand-k (k = 8), K = 20; CUDA only, one run (the host
-#           setup streams the 12 GB of rows through Lanczos for a minute or more)
+#           fp32 values (dense float rows on the GPU, 4.1 GB), n = 100 clients, D-det-CGD1 rand-k
+#           (k = 8), K = 20; CUDA only, one run (the host setup streams the rows through Lanczos
+#           for a minute or more)
 #   S-trace1  S with a trace row every iteration (written to a file): the cost of streaming the trace
 #             (against S-nographs: a row every iteration leaves no iterations to record as graphs)
 #   S-nographs  S launching every op on its own (--graphs 0): what the CUDA graphs save
@@ -32,7 +33,7 @@ CONFIGS=(
   "D|--data $DATA/a1a --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-1 --stepsize cor1 --iters 500 --f-inf-iters 200|"
   "S-trace1|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000 --trace-every 1 --trace $OUT/s1.csv|"
   "S-nographs|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000 --graphs 0|"
-  "D-full|--samples 100000 --features 10240 --nlayers 160 --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-k --k 8 --stepsize cor1 --iters 20 --f-inf-iters 20||cuda|1"
+  "D-full|--samples 100000 --features 10240 --data-precision fp32 --nlayers 160 --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-k --k 8 --stepsize cor1 --iters 20 --f-inf-iters 20||cuda|1"
   "L-fp32|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32|"
 )
 echo "config,backend,us_per_iter" > $OUT/gpu.csv

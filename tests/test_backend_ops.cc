@@ -486,6 +486,24 @@ TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
     expect_runs_agree(p, s, std::string(c.layers) + (c.logreg ? " logreg" : " quad"));
     detcgd_problem_destroy(&p);
   }
+  // dense float rows on the GPU (data-precision fp32, density 1) against CSR on the CPU
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  ps.samples = 257;
+  ps.features = 70;
+  ps.nlayers = 3;
+  ps.data_precision = DETCGD_PREC_FP32;
+  DetcgdProblem* p = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 5;
+  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
+  s.term.max_iter = 300;
+  s.output.trace_every = 10;
+  expect_runs_agree(p, s, "dense fp32 logreg");
+  detcgd_problem_destroy(&p);
 }
 
 TEST_F(CudaVsCpu, DistributedRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
@@ -505,5 +523,22 @@ TEST_F(CudaVsCpu, DistributedRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
     s.output.trace_every = 10;
     expect_runs_agree(p, s, method == DETCGD_METHOD_DET1 ? "D-det-CGD1" : "D-det-CGD2");
   }
+  detcgd_problem_destroy(&p);
+  ps.data_path[0] = '\0';  // dense float rows of 7 clients (data-precision fp32, density 1)
+  ps.samples = 301;
+  ps.features = 50;
+  ps.nlayers = 2;
+  ps.clients = 7;
+  ps.data_precision = DETCGD_PREC_FP32;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET1;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 3;
+  s.stepsize.kind = DETCGD_STEP_COR1;
+  s.f_inf_iters = 50;
+  s.term.max_iter = 200;
+  s.output.trace_every = 10;
+  expect_runs_agree(p, s, "D-det-CGD1, dense fp32 rows");
   detcgd_problem_destroy(&p);
 }

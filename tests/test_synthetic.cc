@@ -3,9 +3,11 @@
 // logreg-nc at a d beyond what dense smoothness matrices allowed.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include "test_util.h"
 extern "C" {
 #include "libsvm.h"
+#include "problem.h"
 }
 #ifdef DETCGD_TEST_OPENMP
 #include <omp.h>
@@ -169,4 +171,88 @@ TEST(Synthetic, LogregBeyondTheDenseLimitRunsSingleNodeAndDistributed) {
   ps.nlayers = 1;  // one layer of 30000: refused, naming the way out
   EXPECT_EQ(detcgd_problem_create(&p, &ps), DETCGD_ERR_ARG);
   EXPECT_NE(std::string(detcgd_last_error()).find("nlayers = 2"), std::string::npos) << detcgd_last_error();
+}
+
+namespace {
+
+std::string run_trace(DetcgdProblem* p, DetcgdSettings s, const std::string& name) {
+  std::string path = temp_path(name);
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", path.c_str());
+  DetcgdSolver* solver = nullptr;
+  EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+  detcgd_destroy(&solver);
+  std::stringstream ss(read_file(path));  // without the time column
+  std::string line, out;
+  while (std::getline(ss, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST(DataPrecision, Fp32IsTheProblemOfTheRoundedValues) {
+  // synthetic rows with data-precision fp32 == the same rows, rounded, read back from a file at fp64
+  DetcgdProblemSpec ps = synthetic_spec(300, 40, 0.7);
+  ps.nlayers = 2;
+  ps.clients = 3;
+  ps.data_precision = DETCGD_PREC_FP32;
+  DetcgdProblem *p32 = nullptr, *p64 = nullptr, *pf = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p32, &ps), DETCGD_OK) << detcgd_last_error();
+  ps.data_precision = DETCGD_PREC_FP64;
+  ASSERT_EQ(detcgd_problem_create(&p64, &ps), DETCGD_OK);
+  const std::string file = temp_path("rounded.svm");
+  {
+    FILE* f = fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    const DcLibsvm& D = p32->data;
+    for (int64_t j = 0; j < D.nrows; ++j) {
+      fprintf(f, "%+d", (int)D.label[j]);
+      for (int64_t q = D.rowptr[j]; q < D.rowptr[j + 1]; ++q) {
+        ASSERT_EQ(D.val[q], (double)(float)D.val[q]);
+        fprintf(f, " %d:%.17g", D.colidx[q] + 1, D.val[q]);
+      }
+      fprintf(f, "\n");
+    }
+    fclose(f);
+  }
+  DetcgdProblemSpec pf_spec;
+  detcgd_problem_spec_default(&pf_spec);
+  snprintf(pf_spec.data_path, sizeof pf_spec.data_path, "%s", file.c_str());
+  pf_spec.features = 40;
+  pf_spec.nlayers = 2;
+  pf_spec.clients = 3;
+  pf_spec.lambda = ps.lambda;
+  ASSERT_EQ(detcgd_problem_create(&pf, &pf_spec), DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(p32->block_c, pf->block_c);
+  EXPECT_NE(p32->block_c, p64->block_c);
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET1;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 4;
+  s.stepsize.kind = DETCGD_STEP_COR1;
+  s.f_inf = NAN;
+  s.f_inf_iters = 30;
+  s.term.max_iter = 60;
+  s.output.trace_every = 5;
+  const std::string t32 = run_trace(p32, s, "p32.csv"), tf = run_trace(pf, s, "pf.csv");
+  EXPECT_EQ(t32, tf);
+  EXPECT_NE(t32, run_trace(p64, s, "p64.csv"));
+  for (DetcgdProblem** q : {&p32, &p64, &pf}) detcgd_problem_destroy(q);
+}
+
+TEST(DataPrecision, ValuesBeyondFloatAreRefusedWithTheirRow) {
+  const std::string file = temp_path("huge.svm");
+  {
+    std::ofstream f(file);
+    f << "+1 1:0.5 2:1\n-1 1:1e300\n";
+  }
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", file.c_str());
+  ASSERT_EQ(detcgd_problem_spec_set(&ps, "data-precision", "fp32"), DETCGD_OK);
+  DetcgdProblem* p = nullptr;
+  EXPECT_EQ(detcgd_problem_create(&p, &ps), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("data-precision: fp32 cannot hold the value 1e+300 of row 2"),
+            std::string::npos) << detcgd_last_error();
+  EXPECT_EQ(detcgd_problem_spec_set(&ps, "data-precision", "fp16"), DETCGD_ERR_ARG);
 }

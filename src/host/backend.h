@@ -58,6 +58,7 @@ typedef struct DcHostProblem {
   const int32_t* colidx;  /* borrowed */
   const double* val;      /* borrowed */
   const double* label;    /* borrowed: nrows */
+  int store32;            /* 1: every value is a float (data-precision fp32); backends may store them so */
   /* quad-nc: dense A_i at layout->moff[i], centres c */
   const double* A;        /* borrowed */
   const double* c;        /* borrowed: d */

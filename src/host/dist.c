@@ -95,6 +95,7 @@ int dc_split_clients(DetcgdProblem* p) {
     h->colidx = p->data.colidx;
     h->val = p->data.val;
     h->label = p->data.label + p->client_row[c];
+    h->store32 = p->spec.data_precision == DETCGD_PREC_FP32;
   }
   return DETCGD_OK;
 }

@@ -12,6 +12,7 @@
  *            [spec_min, spec_max]; L_i = A_i + 2 lam I (the regulariser's
  *            second derivative (2 - 6x^2)/(1+x^2)^3 is at most 2).
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,20 @@ static int build_layout(DetcgdProblem* p, int64_t d) {
 
 /* ==== logreg-nc ==== */
 
+/* data-precision fp32: every value becomes the nearest float (the problem is the rounded data). */
+static int round_values_to_float(DetcgdProblem* p) {
+  int64_t e, j;
+  for (e = 0; e < p->data.nnz; ++e) {
+    double v = p->data.val[e];
+    if (fabs(v) > FLT_MAX) {
+      for (j = 0; p->data.rowptr[j + 1] <= e; ++j) {}
+      return dc_fail(DETCGD_ERR_ARG, "data-precision: fp32 cannot hold the value %g of row %lld", v, (long long)j + 1);
+    }
+    p->data.val[e] = (double)(float)v;
+  }
+  return DETCGD_OK;
+}
+
 typedef struct InvSqrtCtx {
   const DetcgdProblem* p;
   double* out; /* dense blocks at moff */
@@ -102,6 +117,7 @@ static int logreg_create(DetcgdProblem* p) {
     st = dc_libsvm_read(p->spec.data_path, &p->data);
     d = p->spec.features > 0 ? p->spec.features : p->data.max_index;
   }
+  if (st == DETCGD_OK && p->spec.data_precision == DETCGD_PREC_FP32) st = round_values_to_float(p);
   if (st != DETCGD_OK) return st;
   if (d <= 0) return dc_fail(DETCGD_ERR_ARG, "%s: no features in the file", p->spec.data_path);
   if (p->data.max_index > d)
@@ -121,6 +137,7 @@ static int logreg_create(DetcgdProblem* p) {
   p->host.colidx = p->data.colidx;
   p->host.val = p->data.val;
   p->host.label = p->data.label;
+  p->host.store32 = p->spec.data_precision == DETCGD_PREC_FP32;
   return logreg_block_bound(p);
 }
 
@@ -221,6 +238,8 @@ static int validate_spec(const DetcgdProblemSpec* s) {
     if (s->samples > 0 && s->features < 1)
       return dc_fail(DETCGD_ERR_ARG, "features: synthetic rows need features = d >= 1");
     if (!(s->density > 0.0 && s->density <= 1.0)) return dc_fail(DETCGD_ERR_ARG, "density: must be in (0, 1] (got %g)", s->density);
+    if (s->data_precision != DETCGD_PREC_FP64 && s->data_precision != DETCGD_PREC_FP32)
+      return dc_fail(DETCGD_ERR_ARG, "data-precision: unknown value %d (fp64 or fp32)", s->data_precision);
   }
   if (s->clients < 0) return dc_fail(DETCGD_ERR_ARG, "clients: must be >= 0 (0 = single node), got %d", s->clients);
   if (s->split < DETCGD_SPLIT_CONTIGUOUS || s->split > DETCGD_SPLIT_LABEL_SKEW)

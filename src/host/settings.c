@@ -113,7 +113,7 @@ void detcgd_problem_spec_default(DetcgdProblemSpec* s) {
 }
 
 int detcgd_is_problem_key(const char* key) {
-  static const char* const keys[] = {"problem", "data", "samples", "density", "features", "lambda", "layers", "nlayers",
+  static const char* const keys[] = {"problem", "data", "samples", "density", "data-precision", "features", "lambda", "layers", "nlayers",
                                      "spec-min", "spec-max", "diag-dominance", "center-scale", "data-seed",
                                      "clients", "split"};
   int i;
@@ -135,6 +135,7 @@ int detcgd_problem_spec_set(DetcgdProblemSpec* s, const char* key, const char* v
     return st;
   }
   if (!strcmp(key, "density")) return parse_double(key, value, &s->density);
+  if (!strcmp(key, "data-precision")) return parse_enum(key, value, PRECISION_NAMES, COUNT(PRECISION_NAMES), &s->data_precision);
   if (!strcmp(key, "lambda")) return parse_double(key, value, &s->lambda);
   if (!strcmp(key, "layers")) return STR(s->layers);
   if (!strcmp(key, "nlayers")) return parse_int(key, value, 0, 1000000000, &s->nlayers);

@@ -86,6 +86,7 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   json_str(f, "data", s->problem->data_path, 1);
   json_int(f, "samples", s->problem->samples, 1);
   json_num(f, "density", s->problem->density, 1);
+  json_str(f, "data_precision", detcgd_precision_name(s->problem->data_precision), 1);
   json_num(f, "lambda", s->problem->lambda, 1);
   json_str(f, "layers", s->problem->layers, 1);
   json_int(f, "nlayers", s->pinfo->nlayers, 1);

@@ -51,9 +51,10 @@ typedef struct DcDevSketch {
   int value_bits, send_indices, layer_flag_bits;
 } DcDevSketch;
 
-/* logreg-nc data of one or more clients: their CSR rows concatenated in client order (client c
- * owns rows [row_off[c], row_off[c+1])), the CSC of the whole with rows increasing in a column,
- * and per-row and per-coordinate scratch. */
+/* logreg-nc data of one or more clients: their rows concatenated in client order (client c
+ * owns rows [row_off[c], row_off[c+1])), either as CSR plus the CSC of the whole with rows
+ * increasing in a column, or (dense != NULL) as dense float rows, row-major; and per-row and
+ * per-coordinate scratch. */
 typedef struct DcDevLogreg {
   int nclients;
   int64_t dim;
@@ -65,6 +66,7 @@ typedef struct DcDevLogreg {
   const int64_t* colptr;   /* CSC */
   const int32_t* row;
   const double* cval;
+  const float* dense;      /* rows x dim, or NULL (CSR/CSC) */
   double* w;               /* rows: -b_j / (N_c (1 + e^{z_j})) */
   double* loss;            /* rows: log(1 + e^{-z_j}) */
   double* reg;             /* dim: x_i^2 / (1 + x_i^2) */
