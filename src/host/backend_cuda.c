@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 #include <nvtx3/nvToolsExt.h>
 #include "backend.h"
+#include "client_rows.h"
 #include "kernels.h"
 
 typedef struct CudaState {
@@ -39,7 +40,8 @@ struct DcSketch {
 typedef struct DevLogreg {
   DcDevLogreg P;
   int64_t* h_row_off; /* owns: host copy of P.row_off */
-  void* mem[12];      /* owns: every device array */
+  int64_t *h_seg_off, *h_piece_off, *h_row_piece_off; /* owns: host copies of P's arrays */
+  void* mem[19];      /* owns: every device array */
 } DevLogreg;
 struct DcProbData {
   int kind;
@@ -387,62 +389,10 @@ static void logreg_free(DevLogreg* lr) {
   int i;
   for (i = 0; i < (int)(sizeof lr->mem / sizeof lr->mem[0]); ++i) dev_free(lr->mem[i]);
   free(lr->h_row_off);
+  free(lr->h_seg_off);
+  free(lr->h_piece_off);
+  free(lr->h_row_piece_off);
   memset(lr, 0, sizeof *lr);
-}
-
-/* Host CSR/CSC of n clients' rows concatenated in client order (CSC rows increasing in a column). */
-typedef struct HostLogreg { int64_t *row_off, *rowptr, *colptr; int32_t *col, *row; double *val, *cval, *label; } HostLogreg;
-
-static void host_logreg_free(HostLogreg* h) {
-  free(h->row_off); free(h->rowptr); free(h->colptr); free(h->col); free(h->row);
-  free(h->val); free(h->cval); free(h->label);
-}
-
-static int host_logreg_build(int n, const DcHostProblem* hosts, HostLogreg* H, int64_t* nrows, int64_t* nnz) {
-  int64_t d = hosts[0].layout->dim, j, q, r = 0, e = 0, *fill;
-  int c;
-  memset(H, 0, sizeof *H);
-  *nrows = *nnz = 0;
-  for (c = 0; c < n; ++c) {
-    *nrows += hosts[c].nrows;
-    *nnz += hosts[c].rowptr[hosts[c].nrows] - hosts[c].rowptr[0];
-  }
-  H->row_off = (int64_t*)dc_calloc((size_t)n + 1, sizeof(int64_t));
-  H->rowptr = (int64_t*)dc_calloc((size_t)*nrows + 1, sizeof(int64_t));
-  H->colptr = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
-  H->col = (int32_t*)dc_calloc((size_t)*nnz + 1, sizeof(int32_t));
-  H->row = (int32_t*)dc_calloc((size_t)*nnz + 1, sizeof(int32_t));
-  H->val = (double*)dc_calloc((size_t)*nnz + 1, sizeof(double));
-  H->cval = (double*)dc_calloc((size_t)*nnz + 1, sizeof(double));
-  H->label = (double*)dc_calloc((size_t)*nrows + 1, sizeof(double));
-  fill = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
-  if (!H->row_off || !H->rowptr || !H->colptr || !H->col || !H->row || !H->val || !H->cval || !H->label || !fill) {
-    free(fill);
-    host_logreg_free(H);
-    return DETCGD_ERR_ALLOC;
-  }
-  for (c = 0; c < n; ++c) { /* CSR: rows of client c after those of 0..c-1 */
-    const DcHostProblem* h = &hosts[c];
-    for (j = 0; j < h->nrows; ++j, ++r) {
-      for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q, ++e) {
-        H->col[e] = h->colidx[q];
-        H->val[e] = h->val[q];
-        H->colptr[h->colidx[q] + 1]++;
-      }
-      H->rowptr[r + 1] = e;
-      H->label[r] = h->label[j];
-    }
-    H->row_off[c + 1] = r;
-  }
-  for (j = 0; j < d; ++j) H->colptr[j + 1] += H->colptr[j];
-  for (j = 0; j < *nrows; ++j) /* CSC by a counting sort over rows in increasing order */
-    for (q = H->rowptr[j]; q < H->rowptr[j + 1]; ++q) {
-      int64_t at = H->colptr[H->col[q]] + fill[H->col[q]]++;
-      H->row[at] = (int32_t)j;
-      H->cval[at] = H->val[q];
-    }
-  free(fill);
-  return DETCGD_OK;
 }
 
 /* Float rows (data-precision fp32) are kept dense when that takes fewer bytes than CSR and CSC
@@ -466,13 +416,58 @@ static float* host_dense_rows(int n, const DcHostProblem* hosts, int64_t nrows) 
   return A;
 }
 
+/* Segments and pieces of A^T w into lr (mem[12..17], P.seg_*, P.piece_off, P.partial). */
+static int segments_upload(DcBackend* be, int n, int64_t d, const DcClientRows* H, DevLogreg* lr) {
+  DcDevLogreg* P = &lr->P;
+  DcSegments S;
+  int64_t ns;
+  int st = dc_segments_build(n, d, H, DC_K_PIECE, &S);
+  if (st) return st;
+  ns = S.nsegs;
+  st = upload_new(be, &lr->mem[12], S.seg_off, (size_t)(n + 1) * sizeof(int64_t), "CSC segment offsets");
+  if (!st) st = upload_new(be, &lr->mem[13], S.t, (size_t)ns * sizeof(int64_t), "CSC segment outputs");
+  if (!st) st = upload_new(be, &lr->mem[14], S.lo, (size_t)ns * sizeof(int64_t), "CSC segment starts");
+  if (!st) st = upload_new(be, &lr->mem[15], S.hi, (size_t)ns * sizeof(int64_t), "CSC segment ends");
+  if (!st) st = upload_new(be, &lr->mem[16], S.piece_off, (size_t)(ns + 1) * sizeof(int64_t), "CSC piece offsets");
+  if (!st) st = dev_alloc(&lr->mem[17], (size_t)S.piece_off[ns] * sizeof(double), "CSC piece sums");
+  if (!st) {
+    P->seg_off = (const int64_t*)lr->mem[12];
+    P->seg_t = (const int64_t*)lr->mem[13];
+    P->seg_lo = (const int64_t*)lr->mem[14];
+    P->seg_hi = (const int64_t*)lr->mem[15];
+    P->piece_off = (const int64_t*)lr->mem[16];
+    P->partial = (double*)lr->mem[17];
+    lr->h_seg_off = S.seg_off;
+    lr->h_piece_off = S.piece_off;
+    S.seg_off = S.piece_off = NULL;
+  }
+  dc_segments_free(&S);
+  return st;
+}
+
+/* Dense rows: each client's rows in pieces of DC_K_ROW_PIECE (mem[18], P.row_piece_off) and their
+ * column sums (mem[17], P.partial). */
+static int row_pieces_upload(DcBackend* be, int n, int64_t d, const int64_t* row_off, DevLogreg* lr) {
+  int64_t* off = (int64_t*)dc_calloc((size_t)n + 1, sizeof(int64_t));
+  int c, st;
+  if (!off) return DETCGD_ERR_ALLOC;
+  for (c = 0; c < n; ++c) off[c + 1] = off[c] + (row_off[c + 1] - row_off[c] + DC_K_ROW_PIECE - 1) / DC_K_ROW_PIECE;
+  st = upload_new(be, &lr->mem[18], off, (size_t)(n + 1) * sizeof(int64_t), "dense row piece offsets");
+  if (!st) st = dev_alloc(&lr->mem[17], (size_t)off[n] * (size_t)d * sizeof(double), "dense row piece sums");
+  if (st) { free(off); return st; }
+  lr->P.row_piece_off = (const int64_t*)lr->mem[18];
+  lr->P.partial = (double*)lr->mem[17];
+  lr->h_row_piece_off = off;
+  return DETCGD_OK;
+}
+
 /* Device copy of n clients' logreg-nc rows. */
 static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLogreg* lr) {
   int64_t d = hosts[0].layout->dim, nrows, nnz;
   DcDevLogreg* P = &lr->P;
-  HostLogreg H;
+  DcClientRows H;
   float* dense = NULL;
-  int st = host_logreg_build(n, hosts, &H, &nrows, &nnz);
+  int st = dc_client_rows_build(n, hosts, &H, &nrows, &nnz);
   memset(lr, 0, sizeof *lr);
   if (st) return st;
   P->nclients = n;
@@ -481,6 +476,7 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
   if (!st && use_dense_rows(n, hosts, nrows, nnz)) {
     if (!(dense = host_dense_rows(n, hosts, nrows))) st = DETCGD_ERR_ALLOC;
     if (!st) st = upload_new(be, &lr->mem[11], dense, (size_t)nrows * (size_t)d * sizeof(float), "dense float rows");
+    if (!st) st = row_pieces_upload(be, n, d, H.row_off, lr);
     free(dense);
     nnz = 0; /* no CSR or CSC */
   }
@@ -491,6 +487,7 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
   if (!st) st = upload_new(be, &lr->mem[5], H.colptr, (size_t)(d + 1) * sizeof(int64_t), "CSC column pointers");
   if (!st) st = upload_new(be, &lr->mem[6], H.row, (size_t)nnz * sizeof(int32_t), "CSC rows");
   if (!st) st = upload_new(be, &lr->mem[7], H.cval, (size_t)nnz * sizeof(double), "CSC values");
+  if (!st && nnz > 0) st = segments_upload(be, n, d, &H, lr);
   if (!st) st = dev_alloc(&lr->mem[8], (size_t)nrows * sizeof(double), "row weights");
   if (!st) st = dev_alloc(&lr->mem[9], (size_t)nrows * sizeof(double), "row losses");
   if (!st) st = dev_alloc(&lr->mem[10], (size_t)d * sizeof(double), "regulariser terms");
@@ -510,7 +507,7 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
     lr->h_row_off = H.row_off;
     H.row_off = NULL;
   }
-  host_logreg_free(&H);
+  dc_client_rows_free(&H);
   if (st) logreg_free(lr);
   return st;
 }
@@ -518,8 +515,18 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
 /* G + (c - c0) dim = grad f_c(x) for clients c0..c0+nc-1 (also their row losses and reg) */
 static int logreg_grads(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, const double* x, double* G) {
   CudaState* s = ST(be);
-  CU_TRY(detcgd_k_logreg_grad(lr->P, lr->h_row_off[c0], lr->h_row_off[c0 + nc], c0, nc, x, lambda, G, s->grid_cap,
-                              s->stream));
+  int64_t s0 = 0, s1 = 0, k0 = 0, k1 = 0;
+  if (lr->h_row_piece_off) { /* dense rows */
+    k0 = lr->h_row_piece_off[c0];
+    k1 = lr->h_row_piece_off[c0 + nc];
+  } else if (lr->h_seg_off) {
+    s0 = lr->h_seg_off[c0];
+    s1 = lr->h_seg_off[c0 + nc];
+    k0 = lr->h_piece_off[s0];
+    k1 = lr->h_piece_off[s1];
+  }
+  CU_TRY(detcgd_k_logreg_grad(lr->P, lr->h_row_off[c0], lr->h_row_off[c0 + nc], c0, nc, s0, s1, k0, k1, x, lambda,
+                              G, s->grid_cap, s->stream));
   return DETCGD_OK;
 }
 

@@ -18,6 +18,8 @@ extern "C" {
 
 #define DC_K_THREADS 256  /* threads per block of the elementwise and reduction kernels */
 #define DC_K_RED_MAX 1024 /* most partial sums of a reduction (the first pass's grid) */
+#define DC_K_PIECE 256    /* CSC entries per warp in logreg-nc's A^T w */
+#define DC_K_ROW_PIECE 256 /* dense rows per thread in logreg-nc's A^T w */
 
 /* Device copy of a layer layout: row j of the whole is row j - voff_i of layer i. */
 typedef struct DcDevLayout {
@@ -67,6 +69,15 @@ typedef struct DcDevLogreg {
   const int32_t* row;
   const double* cval;
   const float* dense;      /* rows x dim, or NULL (CSR/CSC) */
+  /* A^T w (CSR/CSC): the nonempty (client, column) segments of the CSC in client order, columns
+   * increasing -- client c's are [seg_off[c], seg_off[c+1]); segment s is output t = c dim + i and
+   * CSC entries [seg_lo[s], seg_hi[s]), cut into pieces of DC_K_PIECE entries [piece_off[s],
+   * piece_off[s+1]); partial holds one sum per piece */
+  const int64_t *seg_off, *seg_t, *seg_lo, *seg_hi, *piece_off;
+  /* A^T w (dense): client c's rows cut into pieces of DC_K_ROW_PIECE rows, [row_piece_off[c],
+   * row_piece_off[c+1]); partial holds dim sums per piece (piece k, column i at k dim + i) */
+  const int64_t* row_piece_off;
+  double* partial;
   double* w;               /* rows: -b_j / (N_c (1 + e^{z_j})) */
   double* loss;            /* rows: log(1 + e^{-z_j}) */
   double* reg;             /* dim: x_i^2 / (1 + x_i^2) */
@@ -123,10 +134,12 @@ cudaError_t detcgd_k_mc_moments(DcDevLayout L, DcDevSketch S, int cap_max, const
                                 unsigned char* marks, double* mean, double* std_err, cudaStream_t s);
 
 /* ---- problems (problem.cu) ---- */
-/* logreg-nc, clients c0..c0+nc-1 (rows [r0, r1) are theirs): G + (c - c0) dim = grad f_c(x); also w, loss
- * of those rows and reg */
-cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, const double* x,
-                                 double lambda, double* G, int grid_cap, cudaStream_t s);
+/* logreg-nc, clients c0..c0+nc-1 (rows [r0, r1), segments [s0, s1) and pieces [k0, k1) are theirs; dense rows:
+ * no segments, row pieces [k0, k1)):
+ * G + (c - c0) dim = grad f_c(x); also w, loss of those rows and reg */
+cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, int64_t s0, int64_t s1,
+                                 int64_t k0, int64_t k1, const double* x, double lambda, double* G, int grid_cap,
+                                 cudaStream_t s);
 /* after detcgd_k_logreg_grad: fc[c - c0] = f_c(x) = (1/N_c) sum loss_j + lam reg_sum[0] (reg_sum = sum_i reg_i) */
 cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum, double* fc,
                                      cudaStream_t s);

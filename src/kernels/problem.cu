@@ -5,26 +5,20 @@
  *   f_c = (1/N_c) sum_{j in R_c} log(1 + e^{-z_j}) + lam sum_i x_i^2/(1+x_i^2),  z_j = b_j a_j.x;
  *   grad f_c = sum_{j in R_c} w_j a_j + 2 lam x/(1+x^2)^2,  w_j = -b_j / (N_c (1 + e^{z_j})).
  *   The clients' rows are concatenated in client order (one client: the whole problem).  A x by
- *   rows (one warp per row) and A_c^T w by columns (one thread per client and column, the
- *   client's rows summed in increasing order): no atomics, each gradient entry summed in the
- *   CPU's order, and one client's gradient the same bits whether computed alone or in a batch.
- *   Rows are CSR (the CSC's rows of client c found by binary search) or dense floats
- *   (data-precision fp32 and dense enough: 4 bytes per entry instead of 12, coalesced both ways).
+ *   rows (one warp per row).  A_c^T w: CSR rows are also held as a CSC, whose entries for
+ *   (client c, column i) form a segment; segments are cut into pieces of DC_K_PIECE entries, one
+ *   warp per piece, and each segment's pieces are summed in order -- so a long column (a feature
+ *   of most rows) is spread over many warps, and the cut, hence the bits, depend only on the
+ *   segment: one client's gradient is the same whether computed alone or in a batch.  Dense
+ *   float rows (data-precision fp32 and dense enough: 4 bytes per entry instead of 24 for CSR +
+ *   CSC): each client's rows are cut into pieces of DC_K_ROW_PIECE rows, one thread per (piece,
+ *   column) -- coalesced over columns -- and the pieces summed in order.  No atomics.
  * quad-nc: grad_i = A_i (x_i - c_i) + 2 lam x/(1+x^2)^2, f = sum 1/2 r^T A r + lam sum x^2/(1+x^2).
  */
 #include "common.cuh"
 
 /* log(1 + exp(-z)) without overflow */
 __device__ __forceinline__ double log1p_exp_neg(double z) { return z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z)); }
-
-/* first p in [lo, hi) with row[p] >= r (rows increasing) */
-__device__ __forceinline__ int64_t lower_row(const int32_t* __restrict__ row, int64_t lo, int64_t hi, int64_t r) {
-  while (lo < hi) {
-    int64_t mid = lo + ((hi - lo) >> 1);
-    if (row[mid] < r) lo = mid + 1; else hi = mid;
-  }
-  return lo;
-}
 
 /* rows j in [r0, r1): w_j and loss_j */
 static __global__ void logreg_rows_kernel(DcDevLogreg P, int64_t r0, int64_t r1, const double* __restrict__ x) {
@@ -48,7 +42,8 @@ static __global__ void logreg_rows_kernel(DcDevLogreg P, int64_t r0, int64_t r1,
   }
 }
 
-/* t = (c - c0) dim + i for clients c0..c0+nc-1: G_t = (grad f_c)_i; reg_i = x_i^2/(1+x_i^2) */
+/* t = (c - c0) dim + i for clients c0..c0+nc-1: G_t = 2 lam x_i / (1 + x_i^2)^2, the regulariser's share of
+ * (grad f_c)_i, plus, for dense rows, the client's row pieces' sums in order; reg_i = x_i^2/(1+x_i^2) */
 static __global__ void logreg_cols_kernel(DcDevLogreg P, int c0, int nc, const double* __restrict__ x, double lambda,
                                           double* __restrict__ G) {
   int64_t n = (int64_t)nc * P.dim;
@@ -56,15 +51,60 @@ static __global__ void logreg_cols_kernel(DcDevLogreg P, int c0, int nc, const d
     int64_t i = t % P.dim;
     int c = c0 + (int)(t / P.dim);
     double s = 0.0, tt = 1.0 + x[i] * x[i];
-    if (P.dense) {
-      for (int64_t j = P.row_off[c]; j < P.row_off[c + 1]; ++j) s += P.w[j] * (double)P.dense[j * P.dim + i];
-    } else {
-      int64_t lo = lower_row(P.row, P.colptr[i], P.colptr[i + 1], P.row_off[c]);
-      int64_t hi = lower_row(P.row, lo, P.colptr[i + 1], P.row_off[c + 1]);
-      for (int64_t p = lo; p < hi; ++p) s += P.w[P.row[p]] * P.cval[p];
-    }
+    if (P.dense)
+      for (int64_t k = P.row_piece_off[c]; k < P.row_piece_off[c + 1]; ++k) s += P.partial[k * P.dim + i];
     G[t] = s + 2.0 * lambda * x[i] / (tt * tt);
     if (c == c0) P.reg[i] = x[i] * x[i] / tt;
+  }
+}
+
+/* u = (k - k0) dim + i over dense row pieces k in [k0, k1): partial[k dim + i] = sum of w_j a_ji over the
+ * piece's rows in increasing order (consecutive threads, consecutive columns: coalesced) */
+static __global__ void logreg_dense_pieces_kernel(DcDevLogreg P, int64_t k0, int64_t k1) {
+  int64_t n = (k1 - k0) * P.dim;
+  for (int64_t u = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; u < n; u += (int64_t)blockDim.x * gridDim.x) {
+    int64_t k = k0 + u / P.dim, i = u % P.dim;
+    int c = dc_find_block(P.row_piece_off, P.nclients, k);
+    int64_t j = P.row_off[c] + (k - P.row_piece_off[c]) * DC_K_ROW_PIECE, end = j + DC_K_ROW_PIECE;
+    double s = 0.0;
+    if (end > P.row_off[c + 1]) end = P.row_off[c + 1];
+    for (; j < end; ++j) s += P.w[j] * (double)P.dense[j * P.dim + i];
+    P.partial[k * P.dim + i] = s;
+  }
+}
+
+/* s in [s0, s1) with piece_off[s] <= k < piece_off[s+1] (every segment has a piece) */
+__device__ __forceinline__ int64_t segment_of(const int64_t* __restrict__ piece_off, int64_t s0, int64_t s1, int64_t k) {
+  int64_t lo = s0, hi = s1 - 1;
+  while (lo < hi) {
+    int64_t mid = lo + ((hi - lo + 1) >> 1);
+    if (piece_off[mid] <= k) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/* one warp per piece k in [k0, k1): partial[k] = sum of w_row cval over its entries (lanes strided, then
+ * the warp's shuffle tree) -- the same bits whatever the batch, as pieces are cut per segment */
+static __global__ void logreg_pieces_kernel(DcDevLogreg P, int64_t s0, int64_t s1, int64_t k0, int64_t k1) {
+  int lane = threadIdx.x & 31;
+  int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
+  for (int64_t k = k0 + blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); k < k1; k += warps) {
+    int64_t sg = segment_of(P.piece_off, s0, s1, k);
+    int64_t a = P.seg_lo[sg] + (k - P.piece_off[sg]) * DC_K_PIECE, b = a + DC_K_PIECE;
+    double v = 0.0;
+    if (b > P.seg_hi[sg]) b = P.seg_hi[sg];
+    for (int64_t p = a + lane; p < b; p += 32) v += P.w[P.row[p]] * P.cval[p];
+    v = dc_warp_sum(v);
+    if (lane == 0) P.partial[k] = v;
+  }
+}
+
+/* segment s in [s0, s1): G_t += its pieces summed in order (after logreg_cols_kernel set G_t) */
+static __global__ void logreg_segments_kernel(DcDevLogreg P, int c0, int64_t s0, int64_t s1, double* __restrict__ G) {
+  for (int64_t sg = s0 + blockIdx.x * (int64_t)blockDim.x + threadIdx.x; sg < s1; sg += (int64_t)blockDim.x * gridDim.x) {
+    double v = 0.0;
+    for (int64_t k = P.piece_off[sg]; k < P.piece_off[sg + 1]; ++k) v += P.partial[k];
+    G[P.seg_t[sg] - (int64_t)c0 * P.dim] += v;
   }
 }
 
@@ -78,15 +118,23 @@ static __global__ void logreg_client_f_kernel(DcDevLogreg P, int c0, double lamb
   if (threadIdx.x == 0) fc[blockIdx.x] = v / (double)(P.row_off[c + 1] - P.row_off[c]) + lambda * reg_sum[0];
 }
 
-extern "C" cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, const double* x,
-                                            double lambda, double* G, int grid_cap, cudaStream_t s) {
+extern "C" cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, int64_t s0,
+                                            int64_t s1, int64_t k0, int64_t k1, const double* x, double lambda,
+                                            double* G, int grid_cap, cudaStream_t s) {
   cudaError_t e;
   if (nc <= 0 || P.dim == 0) return cudaSuccess;
   if (r1 > r0) {
     logreg_rows_kernel<<<dc_grid((r1 - r0) * 32, DC_K_THREADS, 1 << 20), DC_K_THREADS, 0, s>>>(P, r0, r1, x);
     if ((e = cudaGetLastError()) != cudaSuccess) return e;
   }
+  if (k1 > k0 && P.dense)
+    logreg_dense_pieces_kernel<<<dc_grid((k1 - k0) * P.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(P, k0, k1);
+  else if (k1 > k0)
+    logreg_pieces_kernel<<<dc_grid((k1 - k0) * 32, DC_K_THREADS, 1 << 20), DC_K_THREADS, 0, s>>>(P, s0, s1, k0, k1);
+  if ((e = cudaGetLastError()) != cudaSuccess) return e;
   logreg_cols_kernel<<<dc_grid((int64_t)nc * P.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(P, c0, nc, x, lambda, G);
+  if ((e = cudaGetLastError()) != cudaSuccess || s1 <= s0) return e;
+  logreg_segments_kernel<<<dc_grid(s1 - s0, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(P, c0, s0, s1, G);
   return cudaGetLastError();
 }
 
