@@ -8,6 +8,9 @@
 # Here, once:   bash bench/fetch-device-debs.sh        (fills .carry/debs)
 # There:        run(command="bash bench/device-check.sh", carry=[".carry"])
 # Logs are written to $OUT (the device tool brings them back).
+# STAGES (default "build test sanitize kernels e2e scaling") picks stages, so that a check that
+# would pass the 600 s limit of one call can be split over calls on the warm machine (the build
+# folder stays), e.g. STAGES="build test" then STAGES="sanitize kernels" then STAGES="e2e scaling".
 # The D-full configuration (DESIGN size, a minute of host setup) is left to a second call on the
 # warm machine:  CONFIGS_MATCH='^D-full$' bash bench/run_gpu.sh build-device/detcgd
 set -uo pipefail
@@ -31,15 +34,24 @@ echo "== device and tools" | tee "$OUT/log.txt"
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nvcc --version | tail -1;
   cmake --version | head -1; command -v compute-sanitizer; git rev-parse --short=12 HEAD 2>/dev/null; date -u; } | tee -a "$OUT/log.txt"
 
+STAGES=" ${STAGES:-build test sanitize kernels e2e scaling} "
+stage() { [[ $STAGES == *" $1 "* ]]; }
+build_rc=skipped; test_rc=skipped; san=" skipped"
+
+if stage build; then
 echo "== build" | tee -a "$OUT/log.txt"
 cmake -S . -B build-device "${CMAKE_ARGS[@]}" > "$OUT/cmake.txt" 2>&1 && cmake --build build-device -j"$(nproc)" >> "$OUT/cmake.txt" 2>&1
 build_rc=$?
 grep -E "detcgd:|error" "$OUT/cmake.txt" | tee -a "$OUT/log.txt"
+fi
 
+if stage test; then
 echo "== tests" | tee -a "$OUT/log.txt"
 ctest --test-dir build-device --output-on-failure > "$OUT/ctest.txt" 2>&1; test_rc=$?
 grep -E "tests passed|Failed|\(Skipped\)" "$OUT/ctest.txt" | tail -15 | tee -a "$OUT/log.txt"
+fi
 
+if stage sanitize; then
 echo "== compute-sanitizer (CUDA tests)" | tee -a "$OUT/log.txt"
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 san=""
@@ -49,16 +61,24 @@ for tool in memcheck racecheck; do
   rc=$?; san="$san $tool=$rc"
   tail -3 "$OUT/sanitizer-$tool.txt" | tee -a "$OUT/log.txt"
 done
+fi
 
 echo "== benchmarks" | tee -a "$OUT/log.txt"
+if stage kernels; then
 build-device/detcgd_bench_kernels --repeats 7 --out "$OUT/kernels.csv" > "$OUT/kernels.txt" 2>&1
-copy=$(awk -F, '$1 == "cuda" && $2 == "copy" {print $9}' "$OUT/kernels.csv")
+cp "$OUT/kernels.csv" build-device/kernels.csv 2>/dev/null # the copy bandwidth, for later calls
+fi
+copy=$(awk -F, '$1 == "cuda" && $2 == "copy" {print $9}' build-device/kernels.csv 2>/dev/null)
+if stage e2e; then
 CONFIGS_MATCH='^(S|L|D|S-trace1|S-nographs|L-fp32)$' REPEATS=3 bash bench/run_gpu.sh build-device/detcgd > "$OUT/bench.txt" 2>&1
 cp bench/out/gpu.csv "$OUT/" 2>/dev/null
+fi
+if stage scaling; then
 COPY_GBPS=${copy:-0} MEM_GB=${MEM_GB:-20} bash bench/run_scaling.sh build-device/detcgd > "$OUT/scaling.txt" 2>&1
 cp bench/out/scaling_quad.csv bench/out/scaling_clients.csv bench/out/scaling.png "$OUT/" 2>/dev/null
+fi
 
 echo "== summary" | tee -a "$OUT/log.txt"
 { echo "build rc=$build_rc  tests rc=$test_rc  sanitizers:$san  copy bandwidth ${copy:-?} GB/s"
-  grep -E "^cuda +(dense|dense32|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)" "$OUT/kernels.txt"
-  cat "$OUT/bench.txt"; grep -v "^scaling: wrote" "$OUT/scaling.txt"; } | tee -a "$OUT/log.txt"
+  grep -E "^cuda +(dense|dense32|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)" "$OUT/kernels.txt" 2>/dev/null
+  cat "$OUT/bench.txt" 2>/dev/null; grep -v "^scaling: wrote" "$OUT/scaling.txt" 2>/dev/null; } | tee -a "$OUT/log.txt"
