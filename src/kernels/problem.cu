@@ -42,8 +42,22 @@ static __global__ void logreg_rows_kernel(DcDevLogreg P, int64_t r0, int64_t r1,
   }
 }
 
-/* t = (c - c0) dim + i for clients c0..c0+nc-1: G_t = 2 lam x_i / (1 + x_i^2)^2, the regulariser's share of
- * (grad f_c)_i, plus, for dense rows, the client's row pieces' sums in order; reg_i = x_i^2/(1+x_i^2) */
+/* Sum in order of the pieces of client c's segment for column i (0 if it has none): binary search of
+ * t = c dim + i among the client's segments, whose outputs increase. */
+__device__ __forceinline__ double segment_sum(const DcDevLogreg& P, int c, int64_t i) {
+  int64_t lo = P.seg_off[c], hi = P.seg_off[c + 1], t = (int64_t)c * P.dim + i, k;
+  double s = 0.0;
+  while (lo < hi) {
+    int64_t mid = lo + ((hi - lo) >> 1);
+    if (P.seg_t[mid] < t) lo = mid + 1; else hi = mid;
+  }
+  if (lo < P.seg_off[c + 1] && P.seg_t[lo] == t)
+    for (k = P.piece_off[lo]; k < P.piece_off[lo + 1]; ++k) s += P.partial[k];
+  return s;
+}
+
+/* t = (c - c0) dim + i for clients c0..c0+nc-1: G_t = (A_c^T w)_i from its pieces' sums in order (CSC
+ * segment pieces, or dense row pieces) + 2 lam x_i / (1 + x_i^2)^2; reg_i = x_i^2/(1+x_i^2) */
 static __global__ void logreg_cols_kernel(DcDevLogreg P, int c0, int nc, const double* __restrict__ x, double lambda,
                                           double* __restrict__ G) {
   int64_t n = (int64_t)nc * P.dim;
@@ -53,6 +67,8 @@ static __global__ void logreg_cols_kernel(DcDevLogreg P, int c0, int nc, const d
     double s = 0.0, tt = 1.0 + x[i] * x[i];
     if (P.dense)
       for (int64_t k = P.row_piece_off[c]; k < P.row_piece_off[c + 1]; ++k) s += P.partial[k * P.dim + i];
+    else if (P.seg_off)
+      s = segment_sum(P, c, i);
     G[t] = s + 2.0 * lambda * x[i] / (tt * tt);
     if (c == c0) P.reg[i] = x[i] * x[i] / tt;
   }
@@ -99,15 +115,6 @@ static __global__ void logreg_pieces_kernel(DcDevLogreg P, int64_t s0, int64_t s
   }
 }
 
-/* segment s in [s0, s1): G_t += its pieces summed in order (after logreg_cols_kernel set G_t) */
-static __global__ void logreg_segments_kernel(DcDevLogreg P, int c0, int64_t s0, int64_t s1, double* __restrict__ G) {
-  for (int64_t sg = s0 + blockIdx.x * (int64_t)blockDim.x + threadIdx.x; sg < s1; sg += (int64_t)blockDim.x * gridDim.x) {
-    double v = 0.0;
-    for (int64_t k = P.piece_off[sg]; k < P.piece_off[sg + 1]; ++k) v += P.partial[k];
-    G[P.seg_t[sg] - (int64_t)c0 * P.dim] += v;
-  }
-}
-
 /* block b: fc[b] = (1/N_c) sum_{j in R_c} loss_j + lam reg_sum for client c = c0 + b */
 static __global__ void logreg_client_f_kernel(DcDevLogreg P, int c0, double lambda, const double* __restrict__ reg_sum,
                                               double* __restrict__ fc) {
@@ -133,8 +140,6 @@ extern "C" cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r
     logreg_pieces_kernel<<<dc_grid((k1 - k0) * 32, DC_K_THREADS, 1 << 20), DC_K_THREADS, 0, s>>>(P, s0, s1, k0, k1);
   if ((e = cudaGetLastError()) != cudaSuccess) return e;
   logreg_cols_kernel<<<dc_grid((int64_t)nc * P.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(P, c0, nc, x, lambda, G);
-  if ((e = cudaGetLastError()) != cudaSuccess || s1 <= s0) return e;
-  logreg_segments_kernel<<<dc_grid(s1 - s0, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(P, c0, s0, s1, G);
   return cudaGetLastError();
 }
 
