@@ -433,6 +433,19 @@ static std::vector<std::vector<double>> trace_numbers(const std::string& path) {
   return rows;
 }
 
+// Synthetic logistic rows of density 1 with data-precision fp32: dense float rows on the GPU.
+static DetcgdProblem* dense32_rows(int64_t samples, int features, int nlayers, int clients) {
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  ps.samples = samples;
+  ps.features = features;
+  ps.nlayers = nlayers;
+  ps.clients = clients;
+  ps.data_precision = DETCGD_PREC_FP32;
+  DetcgdProblem* p = nullptr;
+  return detcgd_problem_create(&p, &ps) == DETCGD_OK ? p : nullptr;
+}
+
 // Runs s on the CPU, then twice on the GPU and once more without CUDA graphs: traces agree to rounding,
 // the GPU runs bit for bit, and graphs are launched when they are on.
 static void expect_runs_agree(DetcgdProblem* p, DetcgdSettings s, const std::string& what) {
@@ -487,14 +500,8 @@ TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
     detcgd_problem_destroy(&p);
   }
   // dense float rows on the GPU (data-precision fp32, density 1) against CSR on the CPU
-  DetcgdProblemSpec ps;
-  detcgd_problem_spec_default(&ps);
-  ps.samples = 257;
-  ps.features = 70;
-  ps.nlayers = 3;
-  ps.data_precision = DETCGD_PREC_FP32;
-  DetcgdProblem* p = nullptr;
-  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  DetcgdProblem* p = dense32_rows(257, 70, 3, 0);
+  ASSERT_NE(p, nullptr) << detcgd_last_error();
   DetcgdSettings s = quiet_settings();
   s.method = DETCGD_METHOD_DET2;
   s.sketch.kind = DETCGD_SKETCH_RANDK;
@@ -524,13 +531,8 @@ TEST_F(CudaVsCpu, DistributedRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
     expect_runs_agree(p, s, method == DETCGD_METHOD_DET1 ? "D-det-CGD1" : "D-det-CGD2");
   }
   detcgd_problem_destroy(&p);
-  ps.data_path[0] = '\0';  // dense float rows of 7 clients (data-precision fp32, density 1)
-  ps.samples = 301;
-  ps.features = 50;
-  ps.nlayers = 2;
-  ps.clients = 7;
-  ps.data_precision = DETCGD_PREC_FP32;
-  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  p = dense32_rows(301, 50, 2, 7);  // dense float rows of 7 clients
+  ASSERT_NE(p, nullptr) << detcgd_last_error();
   DetcgdSettings s = quiet_settings();
   s.method = DETCGD_METHOD_DET1;
   s.sketch.kind = DETCGD_SKETCH_RANDK;

@@ -184,27 +184,13 @@ static int lambda_of(const DetcgdProblem* p, const double* Lb, const DcSketchSpe
   return st;
 }
 
-typedef struct SqrtCtx {
-  const DcHostBlocks* W;
-  double* out; /* dense blocks at moff */
-} SqrtCtx;
-
-/* Block i of W^{1/2}.  w: W_i. */
-static int sqrt_block(void* ctx, int i, double** w, double* unused) {
-  const SqrtCtx* c = (const SqrtCtx*)ctx;
-  const DcLayout* lay = c->W->layout;
-  (void)unused;
-  dc_blocks_get_dense(c->W, i, w[0]);
-  return dc_sym_power(w[0], lay->size[i], 0.5, c->out + lay->moff[i]);
-}
-
 /* lambda_max(W^{1/2} Lbar W^{1/2}). */
 static int lbar_in_w(const DetcgdProblem* p, const DcHostBlocks* W, double* out) {
   const DcLayout* lay = &p->layout;
-  SqrtCtx ctx = {W, (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double))};
-  int st = ctx.out ? dc_for_each_block(lay->nblocks, lay->max_size, 1, sqrt_block, &ctx, NULL) : DETCGD_ERR_ALLOC;
-  if (st == DETCGD_OK) st = dc_gram_lambda_max(p->client_host, p->nclients, lay, ctx.out, DC_RTOL_CONSTANT, out);
-  free(ctx.out);
+  double* Wh = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
+  int st = Wh ? dc_blocks_power(W, 0.5, Wh) : DETCGD_ERR_ALLOC;
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(p->client_host, p->nclients, lay, Wh, DC_RTOL_CONSTANT, out);
+  free(Wh);
   return st;
 }
 

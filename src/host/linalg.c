@@ -135,6 +135,26 @@ int dc_sym_power(const double* A, int m, double p, double* out) {
   return st;
 }
 
+typedef struct PowerCtx {
+  const DcHostBlocks* B;
+  double p;
+  double* out;
+} PowerCtx;
+
+/* Block i of B^p.  w: B_i. */
+static int power_block(void* ctx, int i, double** w, double* unused) {
+  const PowerCtx* c = (const PowerCtx*)ctx;
+  const DcLayout* lay = c->B->layout;
+  (void)unused;
+  dc_blocks_get_dense(c->B, i, w[0]);
+  return dc_sym_power(w[0], lay->size[i], c->p, c->out + lay->moff[i]);
+}
+
+int dc_blocks_power(const DcHostBlocks* B, double p, double* out) {
+  PowerCtx ctx = {B, p, out};
+  return dc_for_each_block(B->layout->nblocks, B->layout->max_size, 1, power_block, &ctx, NULL);
+}
+
 int dc_spd_inverse(const double* A, int m, double* out) {
   int info = 0, r, c;
   memcpy(out, A, (size_t)m * m * sizeof(double));

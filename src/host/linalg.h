@@ -6,6 +6,7 @@
 #define DETCGD_LINALG_H
 
 #include <stdint.h>
+#include "internal.h"
 
 /* log det A from the Cholesky factor: 2 sum log R_jj.  DETCGD_ERR_NUMERIC if A is not SPD. */
 int dc_chol_logdet(const double* A, int m, double* logdet);
@@ -18,6 +19,8 @@ int dc_gen_lambda_max(const double* A, const double* B, int m, double* out);
 /* out = A^p (eigen-decomposition): SPD A for p < 0; PSD A for p > 0 (eigenvalues that are
  * negative by rounding, >= -1e-12 lambda_max, count as 0). */
 int dc_sym_power(const double* A, int m, double p, double* out);
+/* out_i = B_i^p (dense, at moff[i]) for every block of B, on every core (dc_sym_power's conditions). */
+int dc_blocks_power(const DcHostBlocks* B, double p, double* out);
 /* out = A^{-1} for SPD A (Cholesky, dpotri). */
 int dc_spd_inverse(const double* A, int m, double* out);
 /* y = A x for a symmetric operator A of dimension n (the Lanczos callback). */

@@ -75,33 +75,19 @@ static int round_values_to_float(DetcgdProblem* p) {
   return DETCGD_OK;
 }
 
-typedef struct InvSqrtCtx {
-  const DetcgdProblem* p;
-  double* out; /* dense blocks at moff */
-} InvSqrtCtx;
-
-/* Block i of B^{-1/2}, B_i = L_ii (in p->L before scaling). */
-static int inv_sqrt_block(void* ctx, int i, double** w, double* unused) {
-  const InvSqrtCtx* c = (const InvSqrtCtx*)ctx;
-  const DcLayout* lay = &c->p->layout;
-  (void)w;
-  (void)unused;
-  return dc_sym_power(c->p->L.data + lay->moff[i], lay->size[i], -0.5, c->out + lay->moff[i]);
-}
-
 /* L_i = c L_ii with c = lambda_max(B^{-1/2} L B^{-1/2}), B = Blockdiag(L_ii) (matrix-free, gram.h). */
 static int logreg_block_bound(DetcgdProblem* p) {
   const DcLayout* lay = &p->layout;
-  InvSqrtCtx ctx = {p, NULL};
+  double* Bh = NULL; /* B^{-1/2} */
   int64_t e;
   int st;
   dc_gram_add_blocks(&p->host, lay, 1.0, p->L.data);
   p->block_c = 1.0;
   if (lay->nblocks == 1) return DETCGD_OK;
-  if (!(ctx.out = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double)))) return DETCGD_ERR_ALLOC;
-  st = dc_for_each_block(lay->nblocks, lay->max_size, 0, inv_sqrt_block, &ctx, NULL);
-  if (st == DETCGD_OK) st = dc_gram_lambda_max(&p->host, 1, lay, ctx.out, DC_RTOL_CONSTANT, &p->block_c);
-  free(ctx.out);
+  if (!(Bh = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double)))) return DETCGD_ERR_ALLOC;
+  st = dc_blocks_power(&p->L, -0.5, Bh);
+  if (st == DETCGD_OK) st = dc_gram_lambda_max(&p->host, 1, lay, Bh, DC_RTOL_CONSTANT, &p->block_c);
+  free(Bh);
   if (st != DETCGD_OK) return st;
   for (e = 0; e < lay->moff[lay->nblocks]; ++e) p->L.data[e] *= p->block_c;
   return DETCGD_OK;
