@@ -14,6 +14,7 @@
 
 #define DC_GRAM_MAX_CHUNKS 32
 #define DC_GRAM_CHUNK_DOUBLES ((int64_t)1 << 25) /* chunk vectors: at most 256 MB */
+#define DC_GRAM_LAYER_RANGES 256                 /* layer ranges of the block sums */
 
 /* ==== Blocks ==== */
 
@@ -26,25 +27,45 @@ static int64_t row_lower_bound(const int32_t* colidx, int64_t lo, int64_t hi, in
   return lo;
 }
 
-/* L_ii = (1/(4N)) sum_j a_{j,i} a_{j,i}^T + 2 lam I, a_{j,i} the entries of row j in layer i. */
-void dc_gram_add_blocks(const DcHostProblem* h, const DcLayout* lay, double weight, double* out) {
-  const double w = weight / (4.0 * (double)h->nrows);
-  int i;
-#pragma omp parallel for schedule(dynamic)
-  for (i = 0; i < lay->nblocks; ++i) {
-    const int64_t o = lay->voff[i], m = lay->size[i];
-    double* Li = out + lay->moff[i];
-    int64_t j, p, q, r;
-    for (j = 0; j < h->nrows; ++j) {
-      int64_t lo = row_lower_bound(h->colidx, h->rowptr[j], h->rowptr[j + 1], o);
-      int64_t hi = row_lower_bound(h->colidx, lo, h->rowptr[j + 1], o + m);
-      for (q = lo; q < hi; ++q) {
-        const double vq = w * h->val[q];
-        double* col = Li + (h->colidx[q] - o) * m;
-        for (p = lo; p < hi; ++p) col[h->colidx[p] - o] += vq * h->val[p];
+/* L_ii += w sum_j a_{j,i} a_{j,i}^T for the layers i in [i0, i1), a_{j,i} the entries of row j in layer i:
+ * one search per row for the range's first column, then the row's entries walked layer by layer. */
+static void add_layer_range(const DcHostProblem* h, const DcLayout* lay, double w, int i0, int i1, double* out) {
+  int64_t j, p, q, e;
+  for (j = 0; j < h->nrows; ++j) {
+    int i = i0;
+    for (p = row_lower_bound(h->colidx, h->rowptr[j], h->rowptr[j + 1], lay->voff[i0]);
+         p < h->rowptr[j + 1] && h->colidx[p] < lay->voff[i1]; p = q) {
+      int64_t o, m;
+      double* Li;
+      while (lay->voff[i + 1] <= h->colidx[p]) ++i;
+      o = lay->voff[i];
+      m = lay->size[i];
+      Li = out + lay->moff[i];
+      for (q = p; q < h->rowptr[j + 1] && h->colidx[q] < o + m; ++q) {}
+      for (e = p; e < q; ++e) { /* rank-1 update with the layer's entries of row j */
+        const double ve = w * h->val[e];
+        double* col = Li + (h->colidx[e] - o) * m;
+        int64_t f;
+        for (f = p; f < q; ++f) col[h->colidx[f] - o] += ve * h->val[f];
       }
     }
-    for (r = 0; r < m; ++r) Li[r + r * m] += weight * 2.0 * h->lambda;
+  }
+}
+
+/* L_ii = (1/(4N)) sum_j a_{j,i} a_{j,i}^T + 2 lam I.  Layers are split into a fixed number of ranges
+ * (by layer index, not by thread), each range summed row by row on one thread. */
+void dc_gram_add_blocks(const DcHostProblem* h, const DcLayout* lay, double weight, double* out) {
+  const double w = weight / (4.0 * (double)h->nrows);
+  const int nr = lay->nblocks < DC_GRAM_LAYER_RANGES ? lay->nblocks : DC_GRAM_LAYER_RANGES;
+  int k;
+#pragma omp parallel for schedule(dynamic)
+  for (k = 0; k < nr; ++k) {
+    const int i0 = (int)((int64_t)k * lay->nblocks / nr), i1 = (int)((int64_t)(k + 1) * lay->nblocks / nr);
+    int i;
+    int64_t r;
+    add_layer_range(h, lay, w, i0, i1, out);
+    for (i = i0; i < i1; ++i)
+      for (r = 0; r < lay->size[i]; ++r) out[lay->moff[i] + r + r * lay->size[i]] += weight * 2.0 * h->lambda;
   }
 }
 
