@@ -117,6 +117,12 @@ TEST(Synthetic, SettingsErrorsNameTheOption) {
     EXPECT_EQ(detcgd_problem_create(&p, &ps), DETCGD_ERR_ARG) << b.key;
     EXPECT_NE(std::string(detcgd_last_error()).find(b.says), std::string::npos) << detcgd_last_error();
   }
+  DetcgdProblemSpec quad = synthetic_spec(100, 0, 1.0);  // quad-nc has no rows
+  ASSERT_EQ(detcgd_problem_spec_set(&quad, "problem", "quad-nc"), DETCGD_OK);
+  ASSERT_EQ(detcgd_problem_spec_set(&quad, "layers", "4"), DETCGD_OK);
+  DetcgdProblem* q = nullptr;
+  EXPECT_EQ(detcgd_problem_create(&q, &quad), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("samples: only for logreg-nc"), std::string::npos);
   DetcgdProblemSpec ps = synthetic_spec(0, 10, 0.5);
   EXPECT_EQ(detcgd_problem_spec_set(&ps, "samples", "-3"), DETCGD_ERR_ARG);
   DetcgdProblem* p = nullptr;
