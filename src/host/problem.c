@@ -213,7 +213,8 @@ static int validate_spec(const DetcgdProblemSpec* s) {
     if (!(s->center_scale >= 0.0) || !isfinite(s->center_scale))
       return dc_fail(DETCGD_ERR_ARG, "center-scale: must be >= 0 (got %g)", s->center_scale);
     if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give quad-nc widths with layers");
-    if (s->samples != 0) return dc_fail(DETCGD_ERR_ARG, "samples: only for logreg-nc (quad-nc has no rows)");
+    if (s->samples != 0 || s->density != 1.0)
+      return dc_fail(DETCGD_ERR_ARG, "%s: only for logreg-nc (quad-nc has no rows)", s->samples != 0 ? "samples" : "density");
     if (s->data_precision != DETCGD_PREC_FP64) return dc_fail(DETCGD_ERR_ARG, "data-precision: only for logreg-nc");
     if (s->clients != 0) return dc_fail(DETCGD_ERR_ARG, "clients: distributed runs split a dataset; use logreg-nc");
   }
