@@ -29,15 +29,6 @@ RunOutcome run_solver(DetcgdProblem* p, DetcgdSettings s) {
   return out;
 }
 
-// Trace without its wall-time column.
-std::string trace_without_time(const std::string& path) {
-  std::string text = read_file(path), out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) out += line.substr(0, line.rfind(',')) + "\n";
-  return out;
-}
-
 int count_lines(const std::string& path) {
   std::string t = read_file(path);
   return (int)std::count(t.begin(), t.end(), '\n');

@@ -188,10 +188,7 @@ std::string run_trace(DetcgdProblem* p, DetcgdSettings s, const std::string& nam
   EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
   EXPECT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
   detcgd_destroy(&solver);
-  std::stringstream ss(read_file(path));  // without the time column
-  std::string line, out;
-  while (std::getline(ss, line)) out += line.substr(0, line.rfind(',')) + "\n";
-  return out;
+  return trace_without_time(path);
 }
 
 }  // namespace

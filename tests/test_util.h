@@ -64,6 +64,14 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// A trace CSV without its last (time) column: what must repeat bit for bit.
+inline std::string trace_without_time(const std::string& path) {
+  std::stringstream ss(read_file(path));
+  std::string line, out;
+  while (std::getline(ss, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
 inline void write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   f << text;
