@@ -32,6 +32,7 @@ TEST(ClientRows, CscIsTheTransposeAndSegmentsPartitionItByClientAndColumn) {
   DcClientRows H;
   int64_t nrows = 0, nnz = 0;
   ASSERT_EQ(dc_client_rows_build(n, p->client_host, &H, &nrows, &nnz), DETCGD_OK);
+  ASSERT_EQ(dc_client_rows_add_csc(&H), DETCGD_OK);
   EXPECT_EQ(nrows, 1605);
   EXPECT_EQ(nnz, p->data.nnz);
   std::map<std::pair<int64_t, int64_t>, double> csr, csc;
@@ -70,6 +71,7 @@ TEST(ClientRows, CscIsTheTransposeAndSegmentsPartitionItByClientAndColumn) {
   DcSegments S7;
   int64_t r7 = 0, z7 = 0;
   ASSERT_EQ(dc_client_rows_build(1, &p->client_host[7], &H7, &r7, &z7), DETCGD_OK);
+  ASSERT_EQ(dc_client_rows_add_csc(&H7), DETCGD_OK);
   ASSERT_EQ(dc_segments_build(1, d, &H7, piece, &S7), DETCGD_OK);
   ASSERT_EQ(S7.nsegs, S.seg_off[8] - S.seg_off[7]);
   for (int64_t s = 0; s < S7.nsegs; ++s) {

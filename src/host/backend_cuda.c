@@ -473,21 +473,22 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
   P->nclients = n;
   P->dim = d;
   st = upload_new(be, &lr->mem[0], H.row_off, (size_t)(n + 1) * sizeof(int64_t), "client row offsets");
-  if (!st && use_dense_rows(n, hosts, nrows, nnz)) {
+  if (!st) st = upload_new(be, &lr->mem[4], H.label, (size_t)nrows * sizeof(double), "labels");
+  if (!st && use_dense_rows(n, hosts, nrows, nnz)) { /* dense float rows: no CSR or CSC */
     if (!(dense = host_dense_rows(n, hosts, nrows))) st = DETCGD_ERR_ALLOC;
     if (!st) st = upload_new(be, &lr->mem[11], dense, (size_t)nrows * (size_t)d * sizeof(float), "dense float rows");
     if (!st) st = row_pieces_upload(be, n, d, H.row_off, lr);
     free(dense);
-    nnz = 0; /* no CSR or CSC */
+  } else if (!st) {
+    st = dc_client_rows_add_csc(&H);
+    if (!st) st = upload_new(be, &lr->mem[1], H.rowptr, (size_t)(nrows + 1) * sizeof(int64_t), "CSR row pointers");
+    if (!st) st = upload_new(be, &lr->mem[2], H.col, (size_t)nnz * sizeof(int32_t), "CSR columns");
+    if (!st) st = upload_new(be, &lr->mem[3], H.val, (size_t)nnz * sizeof(double), "CSR values");
+    if (!st) st = upload_new(be, &lr->mem[5], H.colptr, (size_t)(d + 1) * sizeof(int64_t), "CSC column pointers");
+    if (!st) st = upload_new(be, &lr->mem[6], H.row, (size_t)nnz * sizeof(int32_t), "CSC rows");
+    if (!st) st = upload_new(be, &lr->mem[7], H.cval, (size_t)nnz * sizeof(double), "CSC values");
+    if (!st && nnz > 0) st = segments_upload(be, n, d, &H, lr);
   }
-  if (!st) st = upload_new(be, &lr->mem[1], H.rowptr, (size_t)(nrows + 1) * sizeof(int64_t), "CSR row pointers");
-  if (!st) st = upload_new(be, &lr->mem[2], H.col, (size_t)nnz * sizeof(int32_t), "CSR columns");
-  if (!st) st = upload_new(be, &lr->mem[3], H.val, (size_t)nnz * sizeof(double), "CSR values");
-  if (!st) st = upload_new(be, &lr->mem[4], H.label, (size_t)nrows * sizeof(double), "labels");
-  if (!st) st = upload_new(be, &lr->mem[5], H.colptr, (size_t)(d + 1) * sizeof(int64_t), "CSC column pointers");
-  if (!st) st = upload_new(be, &lr->mem[6], H.row, (size_t)nnz * sizeof(int32_t), "CSC rows");
-  if (!st) st = upload_new(be, &lr->mem[7], H.cval, (size_t)nnz * sizeof(double), "CSC values");
-  if (!st && nnz > 0) st = segments_upload(be, n, d, &H, lr);
   if (!st) st = dev_alloc(&lr->mem[8], (size_t)nrows * sizeof(double), "row weights");
   if (!st) st = dev_alloc(&lr->mem[9], (size_t)nrows * sizeof(double), "row losses");
   if (!st) st = dev_alloc(&lr->mem[10], (size_t)d * sizeof(double), "regulariser terms");

@@ -14,7 +14,7 @@ void dc_client_rows_free(DcClientRows* h) {
 }
 
 int dc_client_rows_build(int n, const DcHostProblem* hosts, DcClientRows* H, int64_t* nrows, int64_t* nnz) {
-  int64_t d = hosts[0].layout->dim, j, q, r = 0, e = 0, *fill;
+  int64_t d = hosts[0].layout->dim, j, q, r = 0, e = 0;
   int c;
   memset(H, 0, sizeof *H);
   *nrows = *nnz = 0;
@@ -22,17 +22,15 @@ int dc_client_rows_build(int n, const DcHostProblem* hosts, DcClientRows* H, int
     *nrows += hosts[c].nrows;
     *nnz += hosts[c].rowptr[hosts[c].nrows] - hosts[c].rowptr[0];
   }
+  H->dim = d;
+  H->nrows = *nrows;
+  H->nnz = *nnz;
   H->row_off = (int64_t*)dc_calloc((size_t)n + 1, sizeof(int64_t));
   H->rowptr = (int64_t*)dc_calloc((size_t)*nrows + 1, sizeof(int64_t));
-  H->colptr = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
   H->col = (int32_t*)dc_calloc((size_t)*nnz + 1, sizeof(int32_t));
-  H->row = (int32_t*)dc_calloc((size_t)*nnz + 1, sizeof(int32_t));
   H->val = (double*)dc_calloc((size_t)*nnz + 1, sizeof(double));
-  H->cval = (double*)dc_calloc((size_t)*nnz + 1, sizeof(double));
   H->label = (double*)dc_calloc((size_t)*nrows + 1, sizeof(double));
-  fill = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
-  if (!H->row_off || !H->rowptr || !H->colptr || !H->col || !H->row || !H->val || !H->cval || !H->label || !fill) {
-    free(fill);
+  if (!H->row_off || !H->rowptr || !H->col || !H->val || !H->label) {
     dc_client_rows_free(H);
     return DETCGD_ERR_ALLOC;
   }
@@ -42,15 +40,24 @@ int dc_client_rows_build(int n, const DcHostProblem* hosts, DcClientRows* H, int
       for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q, ++e) {
         H->col[e] = h->colidx[q];
         H->val[e] = h->val[q];
-        H->colptr[h->colidx[q] + 1]++;
       }
       H->rowptr[r + 1] = e;
       H->label[r] = h->label[j];
     }
     H->row_off[c + 1] = r;
   }
+  return DETCGD_OK;
+}
+
+int dc_client_rows_add_csc(DcClientRows* H) {
+  int64_t d = H->dim, j, q, *fill = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
+  H->colptr = (int64_t*)dc_calloc((size_t)d + 1, sizeof(int64_t));
+  H->row = (int32_t*)dc_calloc((size_t)H->nnz + 1, sizeof(int32_t));
+  H->cval = (double*)dc_calloc((size_t)H->nnz + 1, sizeof(double));
+  if (!fill || !H->colptr || !H->row || !H->cval) { free(fill); return DETCGD_ERR_ALLOC; }
+  for (q = 0; q < H->nnz; ++q) H->colptr[H->col[q] + 1]++;
   for (j = 0; j < d; ++j) H->colptr[j + 1] += H->colptr[j];
-  for (j = 0; j < *nrows; ++j) /* CSC by a counting sort over rows in increasing order */
+  for (j = 0; j < H->nrows; ++j) /* a counting sort over rows in increasing order */
     for (q = H->rowptr[j]; q < H->rowptr[j + 1]; ++q) {
       int64_t at = H->colptr[H->col[q]] + fill[H->col[q]]++;
       H->row[at] = (int32_t)j;

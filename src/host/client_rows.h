@@ -10,13 +10,16 @@
 #include "backend.h"
 
 typedef struct DcClientRows {
+  int64_t dim, nrows, nnz;
   int64_t *row_off;            /* n + 1: client c owns rows [row_off[c], row_off[c+1]) */
-  int64_t *rowptr, *colptr;    /* CSR (nrows + 1), CSC (dim + 1) */
+  int64_t *rowptr, *colptr;    /* CSR (nrows + 1), CSC (dim + 1; NULL until dc_client_rows_add_csc) */
   int32_t *col, *row;          /* CSR columns, CSC rows */
   double *val, *cval, *label;  /* CSR and CSC values, labels */
 } DcClientRows;
 
+/* The CSR of n clients' rows; the CSC only with dc_client_rows_add_csc. */
 int dc_client_rows_build(int n, const DcHostProblem* hosts, DcClientRows* H, int64_t* nrows, int64_t* nnz);
+int dc_client_rows_add_csc(DcClientRows* H);
 void dc_client_rows_free(DcClientRows* H);
 
 /* The nonempty (client c, column i) segments of the CSC, client-major and columns increasing:
