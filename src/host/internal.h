@@ -54,7 +54,7 @@ int dc_parse_doubles(const char* spec, double** out, int* n, const char* option)
 
 /* ==== Per-block work on every core ==== */
 
-#define DC_MAX_SCRATCH 4
+#define DC_MAX_SCRATCH 5
 
 /* Work on block i with the calling thread's scratch matrices; may set *value. */
 typedef int (*DcBlockFn)(void* ctx, int i, double** scratch, double* value);

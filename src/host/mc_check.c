@@ -23,16 +23,16 @@ typedef struct McLayers {
   double* z;             /* l: each layer's largest z-score */
 } McLayers;
 
-/* A_i = D_i L_i D_i (det-CGD1, GD) or L_i (det-CGD2); scratch w[0] = D_i, w[1]. */
+/* A_i = D_i L_i D_i (det-CGD1, GD) or L_i (det-CGD2); scratch w[0] = D_i, w[1], w[2] = L_i. */
 static int layer_matrix(void* ctx, int i, double** w, double* unused) {
   const McLayers* c = (const McLayers*)ctx;
   int m = c->p->layout.size[i];
-  const double* Li = c->p->L.data + c->p->layout.moff[i];
   double* Ai = c->A + c->p->layout.moff[i];
   (void)unused;
-  if (c->det2) { memcpy(Ai, Li, (size_t)m * m * sizeof(double)); return DETCGD_OK; }
+  if (c->det2) { dc_problem_L_get(c->p, i, Ai); return DETCGD_OK; }
+  dc_problem_L_get(c->p, i, w[2]);
   dc_blocks_get_dense(&c->st->D, i, w[0]);
-  dc_matmul(w[0], Li, m, w[1]);
+  dc_matmul(w[0], w[2], m, w[1]);
   dc_matmul(w[1], w[0], m, Ai);
   return DETCGD_OK;
 }
@@ -68,7 +68,7 @@ static int check_layers(McLayers* c, DcBackend* be, int64_t N, uint64_t seed, De
   c->mean = (double*)dc_calloc((size_t)mm + 1, sizeof(double));
   c->se = (double*)dc_calloc((size_t)mm + 1, sizeof(double));
   st = cert && c->z && c->A && c->mean && c->se ? DETCGD_OK : DETCGD_ERR_ALLOC;
-  if (st == DETCGD_OK) st = dc_for_each_block(lay->nblocks, lay->max_size, 2, layer_matrix, c, NULL);
+  if (st == DETCGD_OK) st = dc_for_each_block(lay->nblocks, lay->max_size, 3, layer_matrix, c, NULL);
   if (st == DETCGD_OK) st = be->ops->mc_moments(be, c->sp, c->A, N, seed, c->mean, c->se);
   if (st == DETCGD_OK) st = dc_for_each_block(lay->nblocks, lay->max_size, 3, layer_check, c, cert);
   if (st == DETCGD_OK) {

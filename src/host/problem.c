@@ -164,20 +164,16 @@ static int quad_block(const DetcgdProblemSpec* s, int i, int m, double* A) {
   return st;
 }
 
-/* Layer i of quad-nc: A_i, its smoothness block L_i = A_i + 2 lambda I and its centre c_i. */
+/* Layer i of quad-nc: A_i and its centre c_i. */
 static int quad_layer(void* ctx, int i, double** w, double* unused) {
   DetcgdProblem* p = (DetcgdProblem*)ctx;
   const DcLayout* lay = &p->layout;
   int m = lay->size[i], r, st;
-  double* Li = p->L.data + lay->moff[i];
   (void)w;
   (void)unused;
   if ((st = quad_block(&p->spec, i, m, p->A + lay->moff[i])) != DETCGD_OK) return st;
-  memcpy(Li, p->A + lay->moff[i], (size_t)m * m * sizeof(double));
-  for (r = 0; r < m; ++r) {
-    Li[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
+  for (r = 0; r < m; ++r)
     p->c[lay->voff[i] + r] = p->spec.center_scale * dc_gaussian(p->spec.seed, 3u * (uint32_t)i + 2u, (uint32_t)r);
-  }
   return DETCGD_OK;
 }
 
@@ -189,8 +185,7 @@ static int quad_create(DetcgdProblem* p) {
   p->A = (double*)dc_calloc((size_t)lay->moff[lay->nblocks], sizeof(double));
   p->c = (double*)dc_calloc((size_t)lay->dim, sizeof(double));
   if (!p->A || !p->c) return DETCGD_ERR_ALLOC;
-  st = dc_blocks_alloc(&p->L, lay, DC_BLOCKS_DENSE);
-  if (st == DETCGD_OK) st = dc_for_each_block(lay->nblocks, lay->max_size, 0, quad_layer, p, NULL);
+  st = dc_for_each_block(lay->nblocks, lay->max_size, 0, quad_layer, p, NULL);
   p->block_c = 1.0;
   p->host.A = p->A;
   p->host.c = p->c;
@@ -236,12 +231,20 @@ static int validate_spec(const DetcgdProblemSpec* s) {
   return DETCGD_OK;
 }
 
+void dc_problem_L_get(const DetcgdProblem* p, int i, double* out) {
+  const DcLayout* lay = &p->layout;
+  int m = lay->size[i], r;
+  if (p->spec.kind == DETCGD_PROBLEM_LOGREG_NC) { dc_blocks_get_dense(&p->L, i, out); return; }
+  memcpy(out, p->A + lay->moff[i], (size_t)m * m * sizeof(double));
+  for (r = 0; r < m; ++r) out[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
+}
+
 /* lambda_max(L_i); L_i must be positive definite (stepsizes invert it). */
 static int block_lmax(void* ctx, int i, double** w, double* lm) {
   const DetcgdProblem* p = (const DetcgdProblem*)ctx;
-  const double* Li = p->L.data + p->layout.moff[i];
+  double* Li = w[0];
   double logdet;
-  (void)w;
+  dc_problem_L_get(p, i, Li);
   if (dc_chol_logdet(Li, p->layout.size[i], &logdet) != DETCGD_OK)
     return dc_fail(DETCGD_ERR_NUMERIC, "smoothness matrix: block L_%d is not positive definite "
                    "(a feature that never occurs with lambda = 0?); use lambda > 0", i);
@@ -251,7 +254,7 @@ static int block_lmax(void* ctx, int i, double** w, double* lm) {
 /* lambda_max over blocks. */
 static int compute_lmax(DetcgdProblem* p) {
   double* v = (double*)dc_calloc((size_t)p->layout.nblocks + 1, sizeof(double));
-  int st = v ? dc_for_each_block(p->layout.nblocks, p->layout.max_size, 0, block_lmax, p, v) : DETCGD_ERR_ALLOC;
+  int st = v ? dc_for_each_block(p->layout.nblocks, p->layout.max_size, 1, block_lmax, p, v) : DETCGD_ERR_ALLOC;
   p->lmax = st == DETCGD_OK ? dc_max_of(v, p->layout.nblocks) : 0.0;
   free(v);
   return st;
@@ -322,6 +325,6 @@ int detcgd_problem_eval(const DetcgdProblem* p, const double* x, double* f, doub
 int detcgd_problem_smoothness_block(const DetcgdProblem* p, int i, double* out) {
   if (!p || !out || i < 0 || i >= p->layout.nblocks)
     return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_smoothness_block: bad argument");
-  dc_blocks_get_dense(&p->L, i, out);
+  dc_problem_L_get(p, i, out);
   return DETCGD_OK;
 }

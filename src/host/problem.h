@@ -15,7 +15,8 @@ struct DetcgdProblem {
   DcLibsvm data;          /* owns (logreg-nc) */
   double* A;              /* owns (quad-nc): dense A_i */
   double* c;              /* owns (quad-nc): centres */
-  DcHostBlocks L;         /* owns: dense blocks L_i of the certified bound L <= Diag(L_i) */
+  DcHostBlocks L;         /* owns (logreg-nc): dense blocks L_i of the certified bound L <= Diag(L_i);
+                          * quad-nc keeps only A (L_i = A_i + 2 lambda I): read blocks with dc_problem_L_get */
   double block_c;         /* c in L <= c Blockdiag(L_ii) */
   double lmax;            /* max_i lambda_max(L_i) */
   /* distributed (spec.clients > 0): rows reordered by the split, client c owns rows
@@ -24,5 +25,8 @@ struct DetcgdProblem {
   int64_t* client_row;       /* owns: nclients + 1 */
   DcHostProblem* client_host;/* owns: nclients */
 };
+
+/* L_i into out (d_i^2 doubles, column-major). */
+void dc_problem_L_get(const DetcgdProblem* p, int i, double* out);
 
 #endif /* DETCGD_PROBLEM_H */

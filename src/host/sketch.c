@@ -60,14 +60,15 @@ static int layer_k(const DetcgdSketchSettings* s, const double* klist, int nk, i
 static int importance_aux(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
   const DcLayout* lay = sp->layout;
   int i, j;
+  double* Li = (double*)dc_calloc((size_t)lay->max_size * (size_t)lay->max_size + 1, sizeof(double));
   sp->aux_len = 2 * lay->dim;
   sp->aux = (double*)dc_calloc((size_t)sp->aux_len, sizeof(double));
-  if (!sp->aux) return DETCGD_ERR_ALLOC;
+  if (!sp->aux || !Li) { free(Li); return DETCGD_ERR_ALLOC; }
   for (i = 0; i < lay->nblocks; ++i) {
     int m = lay->size[i];
     double total = 0.0, acc = 0.0;
     double* prob = sp->aux + 2 * lay->voff[i];
-    const double* Li = p->L.data + lay->moff[i];
+    if (s->importance != DETCGD_IMP_UNIFORM) dc_problem_L_get(p, i, Li);
     for (j = 0; j < m; ++j) {
       prob[j] = s->importance == DETCGD_IMP_UNIFORM ? 1.0 : Li[j + (int64_t)j * m];
       total += prob[j];
@@ -80,6 +81,7 @@ static int importance_aux(DcSketchSpec* sp, const DetcgdSketchSettings* s, const
     prob[2 * m - 1] = 1.0; /* the CDF ends exactly at 1 */
     sp->layers[i].aux_off = 2 * lay->voff[i];
   }
+  free(Li);
   return DETCGD_OK;
 }
 

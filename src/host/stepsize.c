@@ -47,15 +47,13 @@ static int max_over_blocks(const BlockCtx* c, int nscratch, DcBlockFn fn, double
   return st;
 }
 
-static const double* L_block(const DetcgdProblem* p, int i) { return p->L.data + p->layout.moff[i]; }
-
 /* ==== Scalar stepsizes ==== */
 
 /* lambda_max(E[S_i A_i S_i]) with A_i = L_i (flag) or I. */
 static int moment_eig_block(void* ctx, int i, double** w, double* lm) {
   const BlockCtx* c = (const BlockCtx*)ctx;
   int m = c->p->layout.size[i], r;
-  if (c->flag) memcpy(w[0], L_block(c->p, i), (size_t)m * m * sizeof(double));
+  if (c->flag) dc_problem_L_get(c->p, i, w[0]);
   else {
     memset(w[0], 0, (size_t)m * m * sizeof(double));
     for (r = 0; r < m; ++r) w[0][r + (int64_t)r * m] = 1.0;
@@ -102,11 +100,12 @@ static int thm2_block(void* ctx, int i, double** w, double* unused) {
   const BlockCtx* c = (const BlockCtx*)ctx;
   int m = c->p->layout.size[i], st;
   int64_t e, mm = (int64_t)m * m;
-  double lm;
+  double lm, *L = w[3];
   double* Di = c->out->data + c->p->layout.moff[i];
   (void)unused;
-  if ((st = weight_block(L_block(c->p, i), m, c->flag, Di)) != DETCGD_OK) return st; /* Di = W */
-  dc_matmul(Di, L_block(c->p, i), m, w[0]);            /* W L */
+  dc_problem_L_get(c->p, i, L);
+  if ((st = weight_block(L, m, c->flag, Di)) != DETCGD_OK) return st; /* Di = W */
+  dc_matmul(Di, L, m, w[0]);                           /* W L */
   dc_matmul(w[0], Di, m, w[1]);                        /* W L W */
   dc_sketch_second_moment(c->sk, i, w[1], w[2]);       /* E[S W L W S] */
   st = dc_gen_lambda_max(w[2], Di, m, &lm);
@@ -116,20 +115,21 @@ static int thm2_block(void* ctx, int i, double** w, double* unused) {
 
 static int thm2_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, int weight, DcHostBlocks* D) {
   BlockCtx c = {p, sk, NULL, D, weight};
-  return each_block(&c, 3, thm2_block, NULL);
+  return each_block(&c, 4, thm2_block, NULL);
 }
 
 /* D_i = (E[T_i L_i T_i])^{-1}, the det-CGD2 optimum (12). */
 static int det2_opt_block(void* ctx, int i, double** w, double* unused) {
   const BlockCtx* c = (const BlockCtx*)ctx;
   (void)unused;
-  dc_sketch_second_moment(c->sk, i, L_block(c->p, i), w[0]);
+  dc_problem_L_get(c->p, i, w[1]);
+  dc_sketch_second_moment(c->sk, i, w[1], w[0]);
   return dc_spd_inverse(w[0], c->p->layout.size[i], c->out->data + c->p->layout.moff[i]);
 }
 
 static int det2_opt_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, DcHostBlocks* D) {
   BlockCtx c = {p, sk, NULL, D, 0};
-  return each_block(&c, 1, det2_opt_block, NULL);
+  return each_block(&c, 2, det2_opt_block, NULL);
 }
 
 /* Reads d numbers (diagonal D) or sum d_i^2 numbers (dense blocks, column-major). */
@@ -199,7 +199,8 @@ static int cert_det1_block(void* ctx, int i, double** w, double* lm) {
   const BlockCtx* c = (const BlockCtx*)ctx;
   int m = c->p->layout.size[i];
   dc_blocks_get_dense(c->D, i, w[3]);
-  dc_matmul(w[3], L_block(c->p, i), m, w[0]);
+  dc_problem_L_get(c->p, i, w[4]);
+  dc_matmul(w[3], w[4], m, w[0]);
   dc_matmul(w[0], w[3], m, w[1]);                 /* D L D */
   dc_sketch_second_moment(c->sk, i, w[1], w[2]);  /* E[S D L D S] */
   return dc_gen_lambda_max(w[2], w[3], m, lm);
@@ -207,7 +208,7 @@ static int cert_det1_block(void* ctx, int i, double** w, double* lm) {
 
 int dc_certificate_det1(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out) {
   BlockCtx c = {p, sk, D, NULL, 0};
-  return max_over_blocks(&c, 4, cert_det1_block, out);
+  return max_over_blocks(&c, 5, cert_det1_block, out);
 }
 
 /* lambda_max(D_i E[T L_i T]) */
@@ -216,13 +217,14 @@ static int cert_det2_block(void* ctx, int i, double** w, double* lm) {
   int m = c->p->layout.size[i], st;
   dc_blocks_get_dense(c->D, i, w[1]);
   if ((st = dc_spd_inverse(w[1], m, w[2])) != DETCGD_OK) return st;  /* D^{-1} */
-  dc_sketch_second_moment(c->sk, i, L_block(c->p, i), w[0]);          /* E[T L T] */
+  dc_problem_L_get(c->p, i, w[3]);
+  dc_sketch_second_moment(c->sk, i, w[3], w[0]);                      /* E[T L T] */
   return dc_gen_lambda_max(w[0], w[2], m, lm);
 }
 
 int dc_certificate_det2(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out) {
   BlockCtx c = {p, sk, D, NULL, 0};
-  return max_over_blocks(&c, 3, cert_det2_block, out);
+  return max_over_blocks(&c, 4, cert_det2_block, out);
 }
 
 /* ==== Builder ==== */

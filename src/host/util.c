@@ -176,8 +176,6 @@ bad:
                  option, spec);
 }
 
-/* ==== Host block matrices ==== */
-
 /* ==== Per-block work on every core ==== */
 
 static void free_scratch(double** scratch) {
