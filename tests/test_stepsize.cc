@@ -293,6 +293,77 @@ TEST(Fp32Stepsize, RoundedDKeepsItsConditionAndReportsItsOwnCertificate) {
   detcgd_problem_destroy(&p);
 }
 
+// Rounding is block by block: a block whose condition (8) survives rounding to the nearest floats keeps
+// exactly those floats; only a block that rounding pushed over 1 is scaled down (and then holds).  D is
+// the det2-opt optimum (certificate 1: rounding breaks it) on even blocks and half of it (0.5) on odd ones.
+static double det2_block_certificate(const DetcgdProblem* p, const DcSketchSpec* sp, int i, const double* Di) {
+  const int m = p->layout.size[i];
+  std::vector<double> L(m * m), M(m * m), Dinv(m * m);
+  double lm = 0;
+  dc_problem_L_get(p, i, L.data());
+  dc_sketch_second_moment(sp, i, L.data(), M.data());  // E[T L_i T]
+  EXPECT_EQ(dc_spd_inverse(Di, m, Dinv.data()), DETCGD_OK);
+  EXPECT_EQ(dc_gen_lambda_max(M.data(), Dinv.data(), m, &lm), DETCGD_OK);
+  return lm;  // lambda_max(D_i^{1/2} E[T L_i T] D_i^{1/2})
+}
+
+TEST(Fp32Stepsize, OnlyBlocksThatRoundingBreaksAreScaledDown) {
+  DetcgdProblem* p = make_quad("40x16", 0.1, 0.3);
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 4;
+  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
+  DcSketchSpec sp;
+  ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+  DcStepsize opt, d32;
+  ASSERT_EQ(dc_stepsize_build(&opt, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+  std::vector<double> d64(opt.D.data, opt.D.data + dc_blocks_count(&opt.D));
+  std::string text;
+  char num[40];
+  for (int i = 0; i < p->layout.nblocks; ++i)
+    for (int64_t e = p->layout.moff[i]; e < p->layout.moff[i + 1]; ++e) {
+      if (i % 2) d64[e] *= 0.5;
+      snprintf(num, sizeof num, "%.17g\n", d64[e]);
+      text += num;
+    }
+  const std::string path = temp_path("D_half.txt");
+  write_file(path, text);
+  s.stepsize.kind = DETCGD_STEP_USER;
+  snprintf(s.stepsize.file, sizeof s.stepsize.file, "%s", path.c_str());
+  s.stepsize.precision = DETCGD_PREC_FP32;
+  ASSERT_EQ(dc_stepsize_build(&d32, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+  int kept = 0, scaled = 0;
+  double largest = 0;
+  for (int i = 0; i < p->layout.nblocks; ++i) {
+    const int64_t o = p->layout.moff[i], mm = p->layout.moff[i + 1] - o;
+    std::vector<double> nearest(d64.begin() + o, d64.begin() + o + mm);
+    for (double& v : nearest) v = (float)v;
+    const double* got = d32.D.data + o;
+    const double cert = det2_block_certificate(p, &sp, i, got);
+    EXPECT_LE(cert, 1.0) << "block " << i;
+    largest = std::max(largest, cert);
+    if (det2_block_certificate(p, &sp, i, nearest.data()) <= 1.0) {
+      ++kept;
+      for (int64_t e = 0; e < mm; ++e) ASSERT_EQ(got[e], nearest[e]) << "block " << i << " entry " << e;
+    } else {
+      ++scaled;
+      for (int64_t e = 0; e < mm; ++e) {
+        ASSERT_EQ((double)(float)got[e], got[e]);
+        ASSERT_LE(std::fabs(got[e]), std::fabs(nearest[e])) << "block " << i << " entry " << e;
+        ASSERT_NEAR(got[e], nearest[e], 1e-6 * std::fabs(nearest[e])) << "block " << i << " entry " << e;
+      }
+    }
+  }
+  EXPECT_GE(kept, p->layout.nblocks / 2);  // every odd block, at 0.5
+  EXPECT_GT(scaled, 0);
+  EXPECT_EQ(d32.certificate, largest);
+  dc_stepsize_free(&opt);
+  dc_stepsize_free(&d32);
+  dc_sketch_spec_free(&sp);
+  detcgd_problem_destroy(&p);
+}
+
 TEST(Fp32Stepsize, EntriesOutsideTheFloatRangeAreRefused) {
   DetcgdProblem* p = make_quad("3,2", 0.1, 1.0);
   DetcgdSettings s = quiet_settings();

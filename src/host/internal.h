@@ -54,7 +54,7 @@ int dc_parse_doubles(const char* spec, double** out, int* n, const char* option)
 
 /* ==== Per-block work on every core ==== */
 
-#define DC_MAX_SCRATCH 5
+#define DC_MAX_SCRATCH 6
 
 /* Work on block i with the calling thread's scratch matrices; may set *value. */
 typedef int (*DcBlockFn)(void* ctx, int i, double** scratch, double* value);
@@ -90,8 +90,12 @@ int dc_blocks_compact(DcHostBlocks* B);
 /* Rounds every entry to the nearest float and sets store32; fails, naming `option`, when a
  * nonzero entry would become 0 or infinite. */
 int dc_blocks_round_float(DcHostBlocks* B, const char* option);
+/* v[0..n) rounded to the nearest float in place; an error names `option` and entry first + e. */
+int dc_round_float_entries(double* v, int64_t n, int64_t first, const char* option);
 /* Entries held: l (SCALAR), d (DIAG) or sum d_i^2 (DENSE). */
 int64_t dc_blocks_count(const DcHostBlocks* B);
+/* Block i's entries: how many, and where they start (*first). */
+int64_t dc_blocks_block_entries(const DcHostBlocks* B, int i, int64_t* first);
 /* A malloc'ed float copy of B's entries (what backends keep for store32); NULL when out of memory. */
 float* dc_blocks_to_float(const DcHostBlocks* B);
 

@@ -23,9 +23,9 @@
 typedef struct BlockCtx {
   const DetcgdProblem* p;
   const DcSketchSpec* sk;
-  const DcHostBlocks* D; /* certificates, log det */
+  const DcHostBlocks* D; /* certificates, log det (fp32 rounding: D == out) */
   DcHostBlocks* out;     /* stepsizes: block i written by block i's call only */
-  int flag;              /* use_L / weight */
+  int flag;              /* use_L / weight / det2 */
 } BlockCtx;
 
 /* Runs fn over p's blocks with nscratch scratch matrices each; per-block values in *values (may be NULL). */
@@ -294,17 +294,43 @@ int dc_stepsize_round_float(DcHostBlocks* D, DcExcessFn excess, void* ctx) {
   return st;
 }
 
-/* The certificate of (7) or (8) for D: the excess of a single-node stepsize. */
-typedef struct CertContext { const DetcgdProblem* p; const DetcgdSettings* s; const DcSketchSpec* sk; } CertContext;
+/* The certificate of (7) (GD, det-CGD1) or (8) (det-CGD2) for D. */
+static int certificate(const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk, const DcHostBlocks* D,
+                       double* out) {
+  return s->method == DETCGD_METHOD_DET2 ? dc_certificate_det2(p, sk, D, out) : dc_certificate_det1(p, sk, D, out);
+}
 
-static int certificate(void* ctx, const DcHostBlocks* D, double* out) {
-  const CertContext* c = (const CertContext*)ctx;
-  return c->s->method == DETCGD_METHOD_DET2 ? dc_certificate_det2(c->p, c->sk, D, out)
-                                            : dc_certificate_det1(c->p, c->sk, D, out);
+/* stepsize-precision fp32 on block i ((7) and (8) hold iff they hold on every block): D_i is rounded to
+ * float; when that lifts the block's certificate above 1 although it held in double, D_i is scaled down by
+ * that certificate and a few float ulps and rounded again.  *cert: the rounded block's certificate. */
+static int round_float_block(void* ctx, int i, double** w, double* cert) {
+  const BlockCtx* c = (const BlockCtx*)ctx;
+  DcBlockFn block_cert = c->flag ? cert_det2_block : cert_det1_block; /* scratch w[0..4] */
+  int64_t first, n = dc_blocks_block_entries(c->out, i, &first), e;
+  double *Di = c->out->data + first, *exact = w[5], before, shrink = 1.0;
+  int st, attempt;
+  memcpy(exact, Di, (size_t)n * sizeof(double));
+  st = block_cert(ctx, i, w, &before);
+  for (attempt = 0; st == DETCGD_OK && attempt < 8; ++attempt) {
+    for (e = 0; e < n; ++e) Di[e] = exact[e] * shrink;
+    st = dc_round_float_entries(Di, n, first, "stepsize-precision");
+    if (st == DETCGD_OK) st = block_cert(ctx, i, w, cert);
+    if (st != DETCGD_OK || *cert <= 1.0 || before > 1.0 + DC_CERT_TOL) break; /* holds, or did not hold in double */
+    shrink *= (1.0 - ldexp(1.0, attempt - 22)) / *cert;
+  }
+  return st;
+}
+
+/* D rounded to float block by block, and its certificate. */
+static int round_float_certified(const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
+                                 DcHostBlocks* D, double* cert) {
+  BlockCtx c = {p, sk, D, D, s->method == DETCGD_METHOD_DET2};
+  int st = max_over_blocks(&c, 6, round_float_block, cert);
+  if (st == DETCGD_OK) D->store32 = 1;
+  return st;
 }
 
 int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk) {
-  CertContext ctx = {p, s, sk};
   int64_t e, n;
   int st;
   memset(out, 0, sizeof *out);
@@ -315,10 +341,10 @@ int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSetti
     for (e = 0; e < n; ++e) out->D.data[e] *= s->stepsize.scale;
     st = dc_blocks_compact(&out->D);
   }
-  if (st == DETCGD_OK && s->stepsize.precision == DETCGD_PREC_FP32) st = dc_stepsize_round_float(&out->D, certificate, &ctx);
-  /* log det and the certificate are those of the D the backend applies */
+  /* the certificate and log det are those of the D the backend applies */
+  if (st == DETCGD_OK) st = s->stepsize.precision == DETCGD_PREC_FP32 ? round_float_certified(p, s, sk, &out->D, &out->certificate)
+                                                                      : certificate(p, s, sk, &out->D, &out->certificate);
   if (st == DETCGD_OK) st = dc_log_det(&out->D, &out->log_det);
-  if (st == DETCGD_OK) st = certificate(&ctx, &out->D, &out->certificate);
   if (st != DETCGD_OK) { dc_stepsize_free(out); return st; }
   out->det_factor = exp(-out->log_det / (double)p->layout.dim);
   if (out->certificate > 1.0 + DC_CERT_TOL && !s->stepsize.force) {

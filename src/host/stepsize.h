@@ -26,8 +26,9 @@ int dc_certificate_det2(const DetcgdProblem* p, const DcSketchSpec* sk, const Dc
 /* Largest ratio lhs / rhs of a stepsize's conditions at D (they hold iff <= 1); each ratio falls at
  * least linearly when D is scaled down. */
 typedef int (*DcExcessFn)(void* ctx, const DcHostBlocks* D, double* out);
-/* stepsize-precision fp32: rounds D's entries to float.  When rounding lifts the excess above 1
- * although it held in double, D is scaled down by the excess and a few float ulps and rounded again. */
+/* stepsize-precision fp32 for conditions that couple the blocks (Corollary 1; single-node D is rounded
+ * block by block): rounds D's entries to float.  When rounding lifts the excess above 1 although it
+ * held in double, D is scaled down by the excess and a few float ulps and rounded again. */
 int dc_stepsize_round_float(DcHostBlocks* D, DcExcessFn excess, void* ctx);
 /* log det D through per-block Cholesky factors. */
 int dc_log_det(const DcHostBlocks* D, double* out);

@@ -306,15 +306,29 @@ int dc_blocks_compact(DcHostBlocks* B) {
   return DETCGD_OK;
 }
 
-int dc_blocks_round_float(DcHostBlocks* B, const char* option) {
-  int64_t n = dc_blocks_count(B), e;
+int dc_round_float_entries(double* v, int64_t n, int64_t first, const char* option) {
+  int64_t e;
   for (e = 0; e < n; ++e) {
-    float v = (float)B->data[e];
-    if (!isfinite(v) || (v == 0.0f && B->data[e] != 0.0))
+    float f = (float)v[e];
+    if (!isfinite(f) || (f == 0.0f && v[e] != 0.0))
       return dc_fail(DETCGD_ERR_ARG, "%s: entry %lld of D (%g) is outside the float range; use fp64", option,
-                     (long long)e, B->data[e]);
-    B->data[e] = (double)v;
+                     (long long)(first + e), v[e]);
+    v[e] = (double)f;
   }
-  B->store32 = 1;
   return DETCGD_OK;
+}
+
+int dc_blocks_round_float(DcHostBlocks* B, const char* option) {
+  int st = dc_round_float_entries(B->data, dc_blocks_count(B), 0, option);
+  if (st == DETCGD_OK) B->store32 = 1;
+  return st;
+}
+
+int64_t dc_blocks_block_entries(const DcHostBlocks* B, int i, int64_t* first) {
+  const DcLayout* lay = B->layout;
+  switch (B->kind) {
+    case DC_BLOCKS_SCALAR: *first = i; return 1;
+    case DC_BLOCKS_DIAG: *first = lay->voff[i]; return lay->size[i];
+    default: *first = lay->moff[i]; return (int64_t)lay->size[i] * lay->size[i];
+  }
 }
