@@ -83,8 +83,9 @@ typedef struct DetcgdProblemSpec {
   int features;                   ///< d for logreg-nc; 0 = largest index in the file
   int64_t samples;                ///< logreg-nc without a file: N synthetic rows (planted logistic model); 0 = read data
   double density;                 ///< synthetic rows: fraction of the d entries kept per row; default 1
-  int data_precision;             ///< DetcgdPrecision of logreg-nc's values: FP32 rounds them to float (the problem
-                                  ///< is then the rounded data; CUDA keeps dense enough rows as dense floats); default FP64
+  int data_precision;             ///< DetcgdPrecision of the data (logreg-nc's values, quad-nc's A_i): FP32 rounds them
+                                  ///< to float (the problem is then the rounded data; CUDA stores quad-nc's A and dense
+                                  ///< enough rows as floats); default FP64
   double lambda;                  ///< regulariser weight; default 0.3
   char layers[DETCGD_LIST_MAX];   ///< layer widths "64,32,32" or "16x64" (16 layers of 64); "" = one layer
   int nlayers;                    ///< logreg-nc: split d into this many near-equal layers; 0 = use `layers`

@@ -511,6 +511,17 @@ TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
   s.output.trace_every = 10;
   expect_runs_agree(p, s, "dense fp32 logreg");
   detcgd_problem_destroy(&p);
+  // quad-nc with float A on the GPU (data-precision fp32) and float D (stepsize-precision fp32)
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  ps.kind = DETCGD_PROBLEM_QUAD_NC;
+  snprintf(ps.layers, sizeof ps.layers, "%s", "7x16,33");
+  ps.lambda = 0.1;
+  ps.data_precision = DETCGD_PREC_FP32;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  s.stepsize.precision = DETCGD_PREC_FP32;
+  expect_runs_agree(p, s, "fp32 quad");
+  detcgd_problem_destroy(&p);
 }
 
 TEST_F(CudaVsCpu, DistributedRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {

@@ -1,6 +1,6 @@
 // Synthetic logistic rows (src/host/synthetic.c): the planted model's
 // statistics within standard errors, determinism, settings errors, and
-// logreg-nc at a d beyond what dense smoothness matrices allowed.
+// logreg-nc at a d beyond what dense smoothness matrices allowed; data-precision fp32.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -241,6 +241,41 @@ TEST(DataPrecision, Fp32IsTheProblemOfTheRoundedValues) {
   EXPECT_EQ(t32, tf);
   EXPECT_NE(t32, run_trace(p64, s, "p64.csv"));
   for (DetcgdProblem** q : {&p32, &p64, &pf}) detcgd_problem_destroy(q);
+}
+
+TEST(DataPrecision, Fp32QuadNcIsTheProblemOfTheRoundedBlocks) {
+  // quad-nc with data-precision fp32: A_i are the nearest floats of the fp64 blocks, and a run on them is
+  // the run on the fp64 problem whose A was rounded in place (L_i = A_i + 2 lambda I follows A)
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  ps.kind = DETCGD_PROBLEM_QUAD_NC;
+  snprintf(ps.layers, sizeof ps.layers, "%s", "6x16,9");
+  ps.lambda = 0.1;
+  ps.data_precision = DETCGD_PREC_FP32;
+  DetcgdProblem *p32 = nullptr, *p64 = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p32, &ps), DETCGD_OK) << detcgd_last_error();
+  ps.data_precision = DETCGD_PREC_FP64;
+  ASSERT_EQ(detcgd_problem_create(&p64, &ps), DETCGD_OK);
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 3;
+  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
+  s.term.max_iter = 80;
+  s.output.trace_every = 5;
+  const std::string t64 = run_trace(p64, s, "q64.csv");
+  int64_t changed = 0;
+  for (int64_t e = 0; e < p64->layout.moff[p64->layout.nblocks]; ++e) {
+    const double nearest = (double)(float)p64->A[e];
+    ASSERT_EQ(p32->A[e], nearest) << "entry " << e;
+    changed += nearest != p64->A[e];
+    p64->A[e] = nearest;
+  }
+  EXPECT_GT(changed, 0);
+  const std::string t32 = run_trace(p32, s, "q32.csv");
+  EXPECT_NE(t32, t64);
+  EXPECT_EQ(t32, run_trace(p64, s, "q64r.csv"));
+  for (DetcgdProblem** q : {&p32, &p64}) detcgd_problem_destroy(q);
 }
 
 TEST(DataPrecision, ValuesBeyondFloatAreRefusedWithTheirRow) {

@@ -48,7 +48,8 @@ struct DcProbData {
   double lambda;
   DevLayoutMem lay;
   DevLogreg lr;       /* logreg-nc: one client */
-  double *d_A, *d_c;  /* owns: quad-nc */
+  DcDevBlocks A;      /* owns data: quad-nc's A_i (float when data-precision fp32) */
+  double* d_c;        /* owns: quad-nc */
 };
 /* n clients, processed `chunk` at a time: gradients G and scattered messages M (chunk x dim),
  * their f_c, and their draws (chunk slices of idx, scale, count, mark). */
@@ -110,6 +111,21 @@ static int d2h(DcBackend* be, void* dst, const void* src, size_t bytes) {
 static int upload_new(DcBackend* be, void** d, const void* h, size_t bytes, const char* what) {
   int st = dev_alloc(d, bytes, what);
   return st ? st : h2d(be, *d, h, bytes);
+}
+
+/* device float copy of n doubles, converted DC_FLOAT_CHUNK at a time (no host copy of the whole) */
+#define DC_FLOAT_CHUNK ((int64_t)1 << 24)
+static int upload_float_new(DcBackend* be, void** d, const double* h, int64_t n, const char* what) {
+  float* buf = (float*)dc_calloc((size_t)(n < DC_FLOAT_CHUNK ? n : DC_FLOAT_CHUNK) + 1, sizeof(float));
+  int64_t e0, e;
+  int st = buf ? dev_alloc(d, (size_t)n * sizeof(float), what) : DETCGD_ERR_ALLOC;
+  for (e0 = 0; st == DETCGD_OK && e0 < n; e0 += DC_FLOAT_CHUNK) {
+    int64_t len = n - e0 < DC_FLOAT_CHUNK ? n - e0 : DC_FLOAT_CHUNK;
+    for (e = 0; e < len; ++e) buf[e] = (float)h[e0 + e];
+    st = h2d(be, (float*)*d + e0, buf, (size_t)len * sizeof(float));
+  }
+  free(buf);
+  return st;
 }
 
 
@@ -234,18 +250,16 @@ static void cuda_blocks_destroy(DcBackend* be, DcBlocks** B) {
   *B = NULL;
 }
 
-/* Uploads B's entries: as float when DENSE and store32 (they are floats already), else as double. */
-static int blocks_upload(DcBackend* be, const DcHostBlocks* h, DcDevBlocks* B) {
-  float* f = NULL;
+/* Uploads n block entries of the given kind: as float when DENSE and store32 (they are floats already),
+ * else as double. */
+static int blocks_upload(DcBackend* be, const double* h, int64_t n, int kind, int store32, DcDevBlocks* B,
+                         const char* what) {
   void* d = NULL;
   int st;
-  B->kind = h->kind;
-  B->f32 = h->store32 && h->kind == DC_BLOCKS_DENSE;
-  if (B->f32 && !(f = dc_blocks_to_float(h))) return DETCGD_ERR_ALLOC;
-  st = upload_new(be, &d, f ? (const void*)f : (const void*)h->data,
-                  (size_t)dc_blocks_count(h) * (f ? sizeof(float) : sizeof(double)), "block-diagonal matrix");
+  B->kind = kind;
+  B->f32 = store32 && kind == DC_BLOCKS_DENSE;
+  st = B->f32 ? upload_float_new(be, &d, h, n, what) : upload_new(be, &d, h, (size_t)n * sizeof(double), what);
   B->data = d;
-  free(f);
   return st;
 }
 
@@ -254,7 +268,8 @@ static int cuda_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B
   *B = (DcBlocks*)dc_calloc(1, sizeof(DcBlocks));
   if (!*B) return DETCGD_ERR_ALLOC;
   st = layout_create(be, h->layout, &(*B)->lay);
-  if (st == DETCGD_OK) st = blocks_upload(be, h, &(*B)->B);
+  if (st == DETCGD_OK)
+    st = blocks_upload(be, h->data, dc_blocks_count(h), h->kind, h->store32, &(*B)->B, "block-diagonal matrix");
   if (st != DETCGD_OK) cuda_blocks_destroy(be, B);
   return st;
 }
@@ -546,7 +561,7 @@ static void cuda_problem_destroy(DcBackend* be, DcProbData** P) {
   if (!P || !*P) return;
   p = *P;
   logreg_free(&p->lr);
-  dev_free(p->d_A); dev_free(p->d_c); dev_free(p->lay.mem);
+  dev_free((void*)p->A.data); dev_free(p->d_c); dev_free(p->lay.mem);
   free(p);
   *P = NULL;
 }
@@ -561,7 +576,7 @@ static int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData
   st = layout_create(be, lay, &(*P)->lay);
   if (!st && h->kind == DETCGD_PROBLEM_LOGREG_NC) st = logreg_upload(be, 1, h, &(*P)->lr);
   if (!st && h->kind == DETCGD_PROBLEM_QUAD_NC) {
-    st = upload_new(be, (void**)&(*P)->d_A, h->A, (size_t)lay->moff[lay->nblocks] * sizeof(double), "quad-nc blocks");
+    st = blocks_upload(be, h->A, lay->moff[lay->nblocks], DC_BLOCKS_DENSE, h->store32, &(*P)->A, "quad-nc blocks");
     if (!st) st = upload_new(be, (void**)&(*P)->d_c, h->c, (size_t)lay->dim * sizeof(double), "quad-nc centres");
   }
   if (st) cuda_problem_destroy(be, P);
@@ -572,7 +587,7 @@ static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x,
   CudaState* s = ST(be);
   int st;
   if (P->kind == DETCGD_PROBLEM_QUAD_NC) {
-    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->d_A, P->d_c, x->d, P->lambda, g->d, s->d_partials,
+    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->A, P->d_c, x->d, P->lambda, g->d, s->d_partials,
                               fslot >= 0 ? m->d + fslot : NULL, s->grid_cap, s->stream));
     return DETCGD_OK;
   }

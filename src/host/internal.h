@@ -88,7 +88,7 @@ void dc_blocks_get_dense(const DcHostBlocks* B, int i, double* out);
 /* Rewrites a DENSE matrix as DIAG or SCALAR when its entries allow (exactly). */
 int dc_blocks_compact(DcHostBlocks* B);
 /* Rounds every entry to the nearest float and sets store32; fails, naming `option`, when a
- * nonzero entry would become 0 or infinite. */
+ * nonzero entry would become 0 or infinite (as does dc_round_float_entries). */
 int dc_blocks_round_float(DcHostBlocks* B, const char* option);
 /* v[0..n) rounded to the nearest float in place; an error names `option` and entry first + e. */
 int dc_round_float_entries(double* v, int64_t n, int64_t first, const char* option);

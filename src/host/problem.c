@@ -164,7 +164,8 @@ static int quad_block(const DetcgdProblemSpec* s, int i, int m, double* A) {
   return st;
 }
 
-/* Layer i of quad-nc: A_i and its centre c_i. */
+/* Layer i of quad-nc: A_i (data-precision fp32: rounded to float, the problem is then the rounded A) and
+ * its centre c_i. */
 static int quad_layer(void* ctx, int i, double** w, double* unused) {
   DetcgdProblem* p = (DetcgdProblem*)ctx;
   const DcLayout* lay = &p->layout;
@@ -172,6 +173,9 @@ static int quad_layer(void* ctx, int i, double** w, double* unused) {
   (void)w;
   (void)unused;
   if ((st = quad_block(&p->spec, i, m, p->A + lay->moff[i])) != DETCGD_OK) return st;
+  if (p->spec.data_precision == DETCGD_PREC_FP32 &&
+      (st = dc_round_float_entries(p->A + lay->moff[i], (int64_t)m * m, lay->moff[i], "data-precision")) != DETCGD_OK)
+    return st;
   for (r = 0; r < m; ++r)
     p->c[lay->voff[i] + r] = p->spec.center_scale * dc_gaussian(p->spec.seed, 3u * (uint32_t)i + 2u, (uint32_t)r);
   return DETCGD_OK;
@@ -189,6 +193,7 @@ static int quad_create(DetcgdProblem* p) {
   p->block_c = 1.0;
   p->host.A = p->A;
   p->host.c = p->c;
+  p->host.store32 = p->spec.data_precision == DETCGD_PREC_FP32;
   return st;
 }
 
@@ -210,9 +215,10 @@ static int validate_spec(const DetcgdProblemSpec* s) {
     if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give quad-nc widths with layers");
     if (s->samples != 0 || s->density != 1.0)
       return dc_fail(DETCGD_ERR_ARG, "%s: only for logreg-nc (quad-nc has no rows)", s->samples != 0 ? "samples" : "density");
-    if (s->data_precision != DETCGD_PREC_FP64) return dc_fail(DETCGD_ERR_ARG, "data-precision: only for logreg-nc");
     if (s->clients != 0) return dc_fail(DETCGD_ERR_ARG, "clients: distributed runs split a dataset; use logreg-nc");
   }
+  if (s->data_precision != DETCGD_PREC_FP64 && s->data_precision != DETCGD_PREC_FP32)
+    return dc_fail(DETCGD_ERR_ARG, "data-precision: unknown value %d (fp64 or fp32)", s->data_precision);
   if (s->kind == DETCGD_PROBLEM_LOGREG_NC) {
     if (s->samples < 0) return dc_fail(DETCGD_ERR_ARG, "samples: must be >= 0 (got %lld)", (long long)s->samples);
     if (s->samples > 0 && s->data_path[0] != '\0')
@@ -222,8 +228,6 @@ static int validate_spec(const DetcgdProblemSpec* s) {
     if (s->samples > 0 && s->features < 1)
       return dc_fail(DETCGD_ERR_ARG, "features: synthetic rows need features = d >= 1");
     if (!(s->density > 0.0 && s->density <= 1.0)) return dc_fail(DETCGD_ERR_ARG, "density: must be in (0, 1] (got %g)", s->density);
-    if (s->data_precision != DETCGD_PREC_FP64 && s->data_precision != DETCGD_PREC_FP32)
-      return dc_fail(DETCGD_ERR_ARG, "data-precision: unknown value %d (fp64 or fp32)", s->data_precision);
   }
   if (s->clients < 0) return dc_fail(DETCGD_ERR_ARG, "clients: must be >= 0 (0 = single node), got %d", s->clients);
   if (s->split < DETCGD_SPLIT_CONTIGUOUS || s->split > DETCGD_SPLIT_LABEL_SKEW)

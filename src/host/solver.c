@@ -167,6 +167,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   if (s->dist) DC_TRY(build_dist_stepsize(s));
   else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec));
   DC_TRY(s->be.ops->blocks_create(&s->be, &s->step.D, &s->D));
+  dc_blocks_free(&s->step.D); /* the backend holds D now; its kind stays for the summary */
   s->result.certificate = s->step.certificate;
   s->result.log_det = s->step.log_det;
   s->result.det_factor = s->step.det_factor;

@@ -311,7 +311,7 @@ int dc_round_float_entries(double* v, int64_t n, int64_t first, const char* opti
   for (e = 0; e < n; ++e) {
     float f = (float)v[e];
     if (!isfinite(f) || (f == 0.0f && v[e] != 0.0))
-      return dc_fail(DETCGD_ERR_ARG, "%s: entry %lld of D (%g) is outside the float range; use fp64", option,
+      return dc_fail(DETCGD_ERR_ARG, "%s: entry %lld (%g) is outside the float range; use fp64", option,
                      (long long)(first + e), v[e]);
     v[e] = (double)f;
   }

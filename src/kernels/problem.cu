@@ -152,17 +152,18 @@ extern "C" cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, d
 
 /* row j = voff_i + r per thread: g_j = sum_c (A_i)_rc (x_c - c_c) + reg'(x_j); partials[b] = thread block b's
  * share of f = sum_j 1/2 (x_j - c_j) (A (x - c))_j + lam x_j^2 / (1 + x_j^2) */
-static __global__ void quad_grad_kernel(DcDevLayout L, const double* __restrict__ A, const double* __restrict__ cen,
+template <typename T>
+static __global__ void quad_grad_kernel(const T* __restrict__ A, DcDevLayout L, const double* __restrict__ cen,
                                         const double* __restrict__ x, double lambda, double* __restrict__ g,
                                         double* __restrict__ partials) {
   double f = 0.0;
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
     int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
-    const double* Ai = A + L.moff[i];
+    const T* Ai = A + L.moff[i];
     const double* xi = x + L.voff[i];
     const double* ci = cen + L.voff[i];
     double acc = 0.0, tt = 1.0 + x[j] * x[j];
-    for (c = 0; c < m; ++c) acc += Ai[r + (int64_t)c * m] * (xi[c] - ci[c]);
+    for (c = 0; c < m; ++c) acc += (double)Ai[r + (int64_t)c * m] * (xi[c] - ci[c]);
     f += 0.5 * (x[j] - cen[j]) * acc + lambda * (x[j] * x[j] / tt);
     g[j] = acc + 2.0 * lambda * x[j] / (tt * tt);
   }
@@ -170,11 +171,11 @@ static __global__ void quad_grad_kernel(DcDevLayout L, const double* __restrict_
   if (threadIdx.x == 0) partials[blockIdx.x] = f;
 }
 
-extern "C" cudaError_t detcgd_k_quad_grad(DcDevLayout L, const double* A, const double* c, const double* x, double lambda,
+extern "C" cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const double* c, const double* x, double lambda,
                                           double* g, double* partials, double* f, int grid_cap, cudaStream_t s) {
   int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
   cudaError_t e;
-  quad_grad_kernel<<<grid, DC_K_THREADS, 0, s>>>(L, A, c, x, lambda, g, partials);
+  DC_LAUNCH_DENSE(quad_grad_kernel, grid, DC_K_THREADS, s, A, L, c, x, lambda, g, partials);
   e = cudaGetLastError();
   return e != cudaSuccess || !f ? e : detcgd_k_sum(grid, partials, f, s);
 }
