@@ -170,6 +170,12 @@ typedef enum DetcgdPrecision {
 
 typedef enum DetcgdImportance { DETCGD_IMP_LII = 0, DETCGD_IMP_UNIFORM } DetcgdImportance;
 
+/* Which iterates G_{K,D}, the average of ||grad f(x^k)||^2_{D/det(D)^{1/d}}, is taken over. */
+typedef enum DetcgdGkdPoints {
+  DETCGD_GKD_EVERY = 0, /* every k: Theorem 1's quantity exactly (reads all of D every iteration) */
+  DETCGD_GKD_TRACE      /* the trace points only: an estimate, D read in full only there */
+} DetcgdGkdPoints;
+
 typedef enum DetcgdBackendKind { DETCGD_BACKEND_AUTO = 0, DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA } DetcgdBackendKind;
 
 typedef struct DetcgdSketchSettings {
@@ -209,6 +215,7 @@ typedef struct DetcgdOutputSettings {
   int64_t checkpoint_every;           ///< iterations between checkpoints; default 1000
   char resume_path[DETCGD_PATH_MAX];  ///< resume from this checkpoint (trace rows after it are rewritten); "" = none
   int profile;                        ///< 1 = time every phase (waits for the device after each); default 0
+  int gkd_points;                     ///< DetcgdGkdPoints: G_{K,D} over every iterate or the trace points; default EVERY
 } DetcgdOutputSettings;
 
 typedef struct DetcgdCommSettings {
@@ -251,6 +258,7 @@ const char* detcgd_sketch_name(int kind);
 const char* detcgd_stepsize_name(int kind);
 const char* detcgd_precision_name(int precision);
 const char* detcgd_weight_name(int weight);
+const char* detcgd_gkd_points_name(int points);
 
 /* ==== Solver ==== */
 

@@ -418,20 +418,6 @@ TEST_F(CudaVsCpu, EverySketchDrawsTheSameIndices) {
   detcgd_problem_destroy(&p);
 }
 
-static std::vector<std::vector<double>> trace_numbers(const std::string& path) {
-  std::vector<std::vector<double>> rows;
-  std::stringstream ss(read_file(path));
-  std::string line;
-  std::getline(ss, line);
-  while (std::getline(ss, line)) {
-    std::vector<double> r;
-    std::stringstream ls(line);
-    std::string cell;
-    for (int c = 0; c < 8 && std::getline(ls, cell, ','); ++c) r.push_back(std::atof(cell.c_str()));
-    rows.push_back(r);
-  }
-  return rows;
-}
 
 // Synthetic logistic rows of density 1 with data-precision fp32: dense float rows on the GPU.
 static DetcgdProblem* dense32_rows(int64_t samples, int features, int nlayers, int clients) {

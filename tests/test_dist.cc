@@ -284,34 +284,44 @@ TEST_F(Dist, BadClientCountsAndSettingsGiveClearErrors) {
 }
 
 TEST_F(Dist, ResumedRunEqualsUninterruptedRun) {
-  DetcgdSettings s = dist_settings(DETCGD_METHOD_DET2, DETCGD_STEP_COR1);
-  s.sketch.kind = DETCGD_SKETCH_RANDK;
-  s.sketch.k = 4;
-  s.f_inf = 0.4;
-  s.output.trace_every = 7;
-  std::string full = temp_path("full.csv"), part = temp_path("part.csv"), ck = temp_path("ck.bin");
-  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
-  Out a = run(p, s);
-  ASSERT_EQ(a.status, DETCGD_OK);
-  std::remove(part.c_str());
-  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
-  snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
-  s.output.checkpoint_every = 50;
-  snprintf(s.dist.fault, sizeof s.dist.fault, "0:130:die");
-  EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);  // "crash" at 130; last checkpoint at 100
-  s.dist.fault[0] = 0;
-  s.output.checkpoint_path[0] = 0;
-  snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
-  Out b = run(p, s);
-  ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
-  EXPECT_EQ(trace_without_time(full), trace_without_time(part));
-  EXPECT_EQ(a.r.g_kd, b.r.g_kd);
-  EXPECT_EQ(a.r.bits_up, b.r.bits_up);
-  EXPECT_EQ(a.r.f_final, b.r.f_final);
-  // a checkpoint of another run is refused
-  s.seed += 1;
-  EXPECT_EQ(run(p, s).status, DETCGD_ERR_ARG);
-  EXPECT_NE(std::string(detcgd_last_error()).find("written by another run"), std::string::npos);
+  for (int gkd : {DETCGD_GKD_EVERY, DETCGD_GKD_TRACE}) {
+    SCOPED_TRACE(detcgd_gkd_points_name(gkd));
+    DetcgdSettings s = dist_settings(DETCGD_METHOD_DET2, DETCGD_STEP_COR1);
+    s.sketch.kind = DETCGD_SKETCH_RANDK;
+    s.sketch.k = 4;
+    s.f_inf = 0.4;
+    s.output.trace_every = 7;
+    s.output.gkd_points = gkd;
+    std::string full = temp_path("full.csv"), part = temp_path("part.csv"), ck = temp_path("ck.bin");
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
+    Out a = run(p, s);
+    ASSERT_EQ(a.status, DETCGD_OK);
+    std::remove(part.c_str());
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
+    snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+    s.output.checkpoint_every = 50;
+    snprintf(s.dist.fault, sizeof s.dist.fault, "0:130:die");
+    EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);  // "crash" at 130; last checkpoint at 100
+    s.dist.fault[0] = 0;
+    s.output.checkpoint_path[0] = 0;
+    snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
+    Out b = run(p, s);
+    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    EXPECT_EQ(trace_without_time(full), trace_without_time(part));
+    EXPECT_EQ(a.r.g_kd, b.r.g_kd);
+    EXPECT_EQ(a.r.bits_up, b.r.bits_up);
+    EXPECT_EQ(a.r.f_final, b.r.f_final);
+    if (gkd == DETCGD_GKD_TRACE) {  // G over the rows: the mean of their ||grad f||^2_D
+      auto rows = trace_numbers(full);
+      double sum = 0;
+      for (const auto& r : rows) sum += r[3];
+      EXPECT_NEAR(rows.back()[4], sum / (double)rows.size(), 1e-12 * sum);
+    }
+    // a checkpoint of another run is refused
+    s.seed += 1;
+    EXPECT_EQ(run(p, s).status, DETCGD_ERR_ARG);
+    EXPECT_NE(std::string(detcgd_last_error()).find("written by another run"), std::string::npos);
+  }
 }
 
 // Simulated clients on one rank: the iterations between trace rows as recorded launches give the bits of the
@@ -340,28 +350,32 @@ TEST_F(Dist, RecordedIterationsGiveTheBitsOfOpByOpRuns) {
 
 TEST(Resume, SingleNodeResumedRunEqualsUninterruptedRun) {
   DetcgdProblem* p = make_quad("5,7", 0.1);
-  DetcgdSettings s = quiet_settings();
-  s.method = DETCGD_METHOD_DET1;
-  s.sketch.kind = DETCGD_SKETCH_RANDK;
-  s.sketch.k = 2;
-  s.stepsize.kind = DETCGD_STEP_THM2;
-  s.term.max_iter = 300;
-  s.output.trace_every = 9;
-  std::string full = temp_path("sfull.csv"), part = temp_path("spart.csv"), ck = temp_path("sck.bin");
-  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
-  Out a = run(p, s);
-  std::remove(part.c_str());
-  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
-  snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
-  s.output.checkpoint_every = 100;
-  snprintf(s.dist.fault, sizeof s.dist.fault, "0:250:die");
-  EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);
-  s.dist.fault[0] = 0;
-  s.output.checkpoint_path[0] = 0;
-  snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
-  Out b = run(p, s);
-  ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
-  EXPECT_EQ(trace_without_time(full), trace_without_time(part));
-  EXPECT_EQ(a.r.g_kd, b.r.g_kd);
+  for (int gkd : {DETCGD_GKD_EVERY, DETCGD_GKD_TRACE}) {
+    SCOPED_TRACE(detcgd_gkd_points_name(gkd));
+    DetcgdSettings s = quiet_settings();
+    s.output.gkd_points = gkd;
+    s.method = DETCGD_METHOD_DET1;
+    s.sketch.kind = DETCGD_SKETCH_RANDK;
+    s.sketch.k = 2;
+    s.stepsize.kind = DETCGD_STEP_THM2;
+    s.term.max_iter = 300;
+    s.output.trace_every = 9;
+    std::string full = temp_path("sfull.csv"), part = temp_path("spart.csv"), ck = temp_path("sck.bin");
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
+    Out a = run(p, s);
+    std::remove(part.c_str());
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
+    snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+    s.output.checkpoint_every = 100;
+    snprintf(s.dist.fault, sizeof s.dist.fault, "0:250:die");
+    EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);
+    s.dist.fault[0] = 0;
+    s.output.checkpoint_path[0] = 0;
+    snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
+    Out b = run(p, s);
+    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    EXPECT_EQ(trace_without_time(full), trace_without_time(part));
+    EXPECT_EQ(a.r.g_kd, b.r.g_kd);
+  }
   detcgd_problem_destroy(&p);
 }

@@ -243,6 +243,41 @@ TEST_P(Solver, Fp32StepsizeRunTracksTheFp64Run) {
   detcgd_problem_destroy(&p);
 }
 
+// gkd = trace: G_KD at each row is the mean of grad_norm2_D over the rows so far (the last row off the
+// grid included), every other column is that of the gkd = every run, and the summary says which.
+TEST_P(Solver, GkdOverTracePointsAveragesTheRowsAndLeavesTheIteratesAlone) {
+  DetcgdProblem* p = make_quad("6x16,9", 0.1, 0.3);
+  DetcgdSettings s = settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 3;
+  s.term.max_iter = 52;
+  s.output.trace_every = 7;
+  const std::string every = temp_path("gkd_every.csv"), trace = temp_path("gkd_trace.csv"), js = temp_path("gkd.json");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", every.c_str());
+  RunOutcome a = run_solver(p, s);
+  s.output.gkd_points = DETCGD_GKD_TRACE;
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", trace.c_str());
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", js.c_str());
+  RunOutcome b = run_solver(p, s);
+  ASSERT_EQ(a.status, DETCGD_OK);
+  ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(a.x, b.x);
+  auto ra = trace_numbers(every), rb = trace_numbers(trace);
+  ASSERT_EQ(rb.size(), 9u);  // 0, 7, ..., 49 and 51
+  ASSERT_EQ(ra.size(), rb.size());
+  double sum = 0;
+  for (size_t i = 0; i < rb.size(); ++i) {
+    for (int c : {0, 1, 2, 3, 5, 6, 7}) EXPECT_EQ(ra[i][c], rb[i][c]) << "row " << i << " column " << c;
+    sum += rb[i][3];
+    EXPECT_NEAR(rb[i][4], sum / (double)(i + 1), 1e-12 * sum) << "row " << i;
+  }
+  EXPECT_NE(ra.back()[4], rb.back()[4]);
+  EXPECT_NEAR(b.r.g_kd, rb.back()[4], 1e-12 * b.r.g_kd);
+  EXPECT_NE(read_file(js).find("\"gkd_points\": \"trace\""), std::string::npos);
+  detcgd_problem_destroy(&p);
+}
+
 // The iterations between trace rows, launched as recorded runs of 32 and of 1 (CUDA graphs on the GPU), give the
 // bits of the ops called one by one; the runs are cut at trace rows, checkpoints and the last iteration.
 TEST_P(Solver, RecordedIterationsGiveTheBitsOfOpByOpRuns) {

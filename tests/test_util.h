@@ -72,6 +72,23 @@ inline std::string trace_without_time(const std::string& path) {
   return out;
 }
 
+// The numbers of a trace CSV's rows, without the time column: iter, f, grad_norm2, grad_norm2_D, G_KD,
+// coords_sent, bits_up, bits_down.
+inline std::vector<std::vector<double>> trace_numbers(const std::string& path) {
+  std::vector<std::vector<double>> rows;
+  std::stringstream ss(read_file(path));
+  std::string line;
+  std::getline(ss, line);
+  while (std::getline(ss, line)) {
+    std::vector<double> r;
+    std::stringstream ls(line);
+    std::string cell;
+    for (int c = 0; c < 8 && std::getline(ls, cell, ','); ++c) r.push_back(std::atof(cell.c_str()));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
 inline void write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   f << text;

@@ -21,6 +21,7 @@ static const char* const IMP_NAMES[] = {"lii", "uniform"};
 static const char* const PRECISION_NAMES[] = {"fp64", "fp32"};
 static const char* const BACKEND_NAMES[] = {"auto", "cpu", "cuda"};
 static const char* const PROBLEM_NAMES[] = {"logreg-nc", "quad-nc"};
+static const char* const GKD_NAMES[] = {"every", "trace"};
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -30,6 +31,7 @@ const char* detcgd_sketch_name(int k) { return name_of(SKETCH_NAMES, COUNT(SKETC
 const char* detcgd_stepsize_name(int k) { return name_of(STEP_NAMES, COUNT(STEP_NAMES), k); }
 const char* detcgd_weight_name(int w) { return name_of(WEIGHT_NAMES, COUNT(WEIGHT_NAMES), w); }
 const char* detcgd_precision_name(int p) { return name_of(PRECISION_NAMES, COUNT(PRECISION_NAMES), p); }
+const char* detcgd_gkd_points_name(int p) { return name_of(GKD_NAMES, COUNT(GKD_NAMES), p); }
 
 /* ==== Value parsers (each names the option on failure) ==== */
 
@@ -222,6 +224,7 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!strcmp(key, "checkpoint-every")) return parse_i64(key, value, 1, INT64_MAX, &s->output.checkpoint_every);
   if (!strcmp(key, "resume")) return STR(s->output.resume_path);
   if (!strcmp(key, "profile")) return parse_bool(key, value, &s->output.profile);
+  if (!strcmp(key, "gkd")) return parse_enum(key, value, GKD_NAMES, COUNT(GKD_NAMES), &s->output.gkd_points);
   if (!strcmp(key, "mode")) return parse_enum(key, value, MODE_NAMES, COUNT(MODE_NAMES), &s->dist.mode);
   if (!strcmp(key, "epsilon2")) return parse_double(key, value, &s->dist.epsilon2);
   if (!strcmp(key, "fault")) return STR(s->dist.fault);
@@ -251,6 +254,8 @@ int detcgd_settings_validate(const DetcgdSettings* s) {
   if (!(s->term.target_g >= 0.0)) return dc_fail(DETCGD_ERR_ARG, "target-g: must be >= 0 (got %g)", s->term.target_g);
   if (!(s->term.time_limit >= 0.0)) return dc_fail(DETCGD_ERR_ARG, "time-limit: must be >= 0 (got %g)", s->term.time_limit);
   if (s->output.trace_every < 1) return dc_fail(DETCGD_ERR_ARG, "trace-every: must be >= 1 (got %lld)", (long long)s->output.trace_every);
+  if (s->output.gkd_points < 0 || s->output.gkd_points >= COUNT(GKD_NAMES))
+    return dc_fail(DETCGD_ERR_ARG, "gkd: unknown value %d (every or trace)", s->output.gkd_points);
   if (s->comm.value_bits != 32 && s->comm.value_bits != 64) return dc_fail(DETCGD_ERR_ARG, "value-bits: must be 32 or 64 (got %d)", s->comm.value_bits);
   if (s->backend < 0 || s->backend >= COUNT(BACKEND_NAMES)) return dc_fail(DETCGD_ERR_ARG, "backend: unknown value %d", s->backend);
   if (!isfinite(s->x0)) return dc_fail(DETCGD_ERR_ARG, "x0: must be finite");

@@ -264,7 +264,14 @@ int dc_phase_end(DetcgdSolver* s, int ph) {
 /* The host keeps the uplink tally (distributed runs, identity sketch), or the sketch on the backend does. */
 static int tally_on_host(const DetcgdSolver* s) { return s->dist || !s->S; }
 
-/* Trace row of a queued iterate k (k + 1 terms summed in G) from its copied metrics, tally and time. */
+/* Terms summed in G_{K,D} at the row of iterate k: every k' <= k, or (gkd = trace) the trace points up to
+ * k: the grid 0, t, 2t, ... and k itself when it is off the grid (the last row, or a timed-out one). */
+static double gkd_terms(const DetcgdSolver* s, int64_t k) {
+  int64_t t = s->settings.output.trace_every;
+  return s->settings.output.gkd_points == DETCGD_GKD_EVERY ? (double)(k + 1) : (double)(k / t + 1 + (k % t != 0));
+}
+
+/* Trace row of a queued iterate k from its copied metrics, tally and time. */
 static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow* p, const double* m,
                      const int64_t* tally, double time, DcTraceRow* r) {
   int64_t k = p->iter;
@@ -272,7 +279,7 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->f = m[M_F] / (s->dist ? s->nclients : 1);
   r->grad_norm2 = m[M_G2];
   r->grad_norm2_d = m[M_GD] * s->step.det_factor;
-  r->g_kd = m[M_GDSUM] / (double)(k + 1) * s->step.det_factor;
+  r->g_kd = m[M_GDSUM] / gkd_terms(s, k) * s->step.det_factor;
   r->coords = tally_on_host(s) ? p->coords : tally[0];
   r->bits_up = tally_on_host(s) ? p->bits : tally[1];
   r->bits_down = s->dist ? k * s->nclients * s->problem->layout.dim * 64 : 0; /* x in double to every client */
@@ -296,22 +303,23 @@ static int update(DetcgdSolver* s, uint32_t iter) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
 }
 
-int dc_gradient_metrics(DetcgdSolver* s) {
+int dc_gradient_metrics(DetcgdSolver* s, int is_trace) {
   const DcBackendOps* o = s->be.ops;
   int st;
+  if (!is_trace && s->settings.output.gkd_points == DETCGD_GKD_TRACE) return DETCGD_OK;
   dc_phase_begin(s, PH_METRICS);
   st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
   if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
   return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
 }
 
-/* g = grad f(x^k) (and m[M_F] = f(x^k) when with_f), then its metrics. */
-static int gradient_and_metrics(DetcgdSolver* s, int with_f) {
+/* g = grad f(x^k) (and m[M_F] = f(x^k) at trace points), then its metrics. */
+static int gradient_and_metrics(DetcgdSolver* s, int is_trace) {
   int st;
   dc_phase_begin(s, PH_GRAD);
-  st = s->be.ops->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, with_f ? M_F : -1);
+  st = s->be.ops->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
   if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
-  return st == DETCGD_OK ? dc_gradient_metrics(s) : st;
+  return st == DETCGD_OK ? dc_gradient_metrics(s, is_trace) : st;
 }
 
 /* An iteration without a trace row: metrics of x^k, then x^{k+1} with sketches drawn for `iter` (the body
@@ -343,7 +351,7 @@ static int write_row(DetcgdSolver* s, DcLoop* L, const DcTraceRow* r, int* row_s
     s->result.termination = DETCGD_TERM_TARGET_G;
     *row_stop = 1;
   }
-  if (*row_stop) s->result.iterations = r->iter + 1; /* gradient terms in G_{K,D} at the stopping row */
+  if (*row_stop) s->result.iterations = r->iter + 1; /* iterates 0..k seen at the stopping row */
   return DETCGD_OK;
 }
 
@@ -556,7 +564,7 @@ int detcgd_run(DetcgdSolver* s) {
       s->result.iterations = k + 1;
       continue;
     }
-    s->result.iterations = k + 1; /* gradient terms in G_{K,D} */
+    s->result.iterations = k + 1; /* iterates 0..k seen */
     if (s->dist) DC_TRY(dc_dist_iteration(s, &L, k, is_trace, timed_out, &stop));
     else DC_TRY(single_iteration(s, &L, k, is_trace, timed_out, &stop));
   }

@@ -90,8 +90,9 @@ int dc_phase_end(DetcgdSolver* s, int ph);
 /* Trace point k (metrics of x^k in place): queues its row; writes the rows that have arrived (all of
  * them, waiting, when a target G is set or in distributed runs) and sets *stop when one says so. */
 int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop);
-/* m[M_GD] = ||g||^2_D and m[M_GDSUM] += m[M_GD] for the gradient in s->g. */
-int dc_gradient_metrics(DetcgdSolver* s);
+/* m[M_GD] = ||g||^2_D and m[M_GDSUM] += m[M_GD] for the gradient in s->g: at every iteration, or with
+ * gkd = trace at trace points only (is_trace). */
+int dc_gradient_metrics(DetcgdSolver* s, int is_trace);
 /* Writes the queued rows, waiting for each when `wait`; sets *stop when one says so. */
 int dc_trace_drain(DetcgdSolver* s, DcLoop* L, int wait, int* stop);
 /* Testing aid: settings fault "RANK:ITER:KIND" names this rank and iteration k. */

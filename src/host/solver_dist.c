@@ -312,7 +312,7 @@ static int server_update(DetcgdSolver* s) {
 
 int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter) {
   int st = server_round(s, iter, 0);
-  if (st == DETCGD_OK) st = dc_gradient_metrics(s);
+  if (st == DETCGD_OK) st = dc_gradient_metrics(s, 0);
   return st == DETCGD_OK ? server_update(s) : st;
 }
 
@@ -323,7 +323,7 @@ int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int t
   /* the server's own clients, and the metrics of x^k on the full data */
   st = is_trace ? o->sketch_tally(&s->be, s->S, &s->row_coords, &s->row_bits) : DETCGD_OK;
   if (st == DETCGD_OK) st = server_round(s, k, is_trace);
-  if (st == DETCGD_OK) st = dc_gradient_metrics(s);
+  if (st == DETCGD_OK) st = dc_gradient_metrics(s, is_trace);
   if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
   dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = receive_messages(s, k);

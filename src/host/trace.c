@@ -109,6 +109,7 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   json_str(f, "d_precision", detcgd_precision_name(c->stepsize.precision), 1);
   json_int(f, "max_iter", c->term.max_iter, 1);
   json_int(f, "trace_every", c->output.trace_every, 1);
+  json_str(f, "gkd_points", detcgd_gkd_points_name(c->output.gkd_points), 1);
   json_int(f, "graphs", c->graphs, 1);
   json_int(f, "value_bits", c->comm.value_bits, 1);
   json_int(f, "shared_seed", c->comm.shared_seed, 1);

@@ -45,6 +45,7 @@ static const char* USAGE =
     "           --stepsize-file F  --stepsize-scale S  --force 0|1  --stepsize-precision fp64|fp32\n"
     "stopping:  --iters K  --target-g G  --time-limit SECONDS\n"
     "output:    --trace F.csv  --summary F.json  --trace-every T  --verbose 0|1|2  --progress 0|1  --label TEXT\n"
+    "           --gkd every|trace (G_{K,D} over every iterate, or over the trace points: D read in full there only)\n"
     "comm:      --value-bits 32|64  --shared-seed 0|1\n"
     "other:     --backend auto|cpu|cuda  --graphs 0|1  --seed S  --x0 SCALE  --f-inf F  --f-inf-iters N\n"
     "restart:   --checkpoint F  --checkpoint-every N  --resume F\n"
