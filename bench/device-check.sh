@@ -11,8 +11,9 @@
 # STAGES (default "build test sanitize kernels e2e scaling") picks stages, so that a check that
 # would pass the 600 s limit of one call can be split over calls on the warm machine (the build
 # folder stays), e.g. STAGES="build test" then STAGES="sanitize kernels" then STAGES="e2e scaling".
-# The D-full configuration (DESIGN size, a minute of host setup) is left to a second call on the
-# warm machine:  CONFIGS_MATCH='^D-full$' bash bench/run_gpu.sh build-device/detcgd
+# The D-full and L-full configurations (DESIGN sizes, minutes of host setup) are left to further
+# calls on the warm machine, one each:  CONFIGS_MATCH='^D-full$' bash bench/run_gpu.sh build-device/detcgd
+# and CONFIGS_MATCH='^L-full$' bash bench/run_gpu.sh build-device/detcgd
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/device-check}; mkdir -p "$OUT"
@@ -70,7 +71,7 @@ cp "$OUT/kernels.csv" build-device/kernels.csv 2>/dev/null # the copy bandwidth,
 fi
 copy=$(awk -F, '$1 == "cuda" && $2 == "copy" {print $9}' build-device/kernels.csv 2>/dev/null)
 if stage e2e; then
-CONFIGS_MATCH='^(S|L|D|S-trace1|S-nographs|L-fp32)$' REPEATS=3 bash bench/run_gpu.sh build-device/detcgd > "$OUT/bench.txt" 2>&1
+CONFIGS_MATCH='^(S|L|D|S-trace1|S-nographs|L-fp32|L-gkd)$' REPEATS=3 bash bench/run_gpu.sh build-device/detcgd > "$OUT/bench.txt" 2>&1
 cp bench/out/gpu.csv "$OUT/" 2>/dev/null
 fi
 if stage scaling; then

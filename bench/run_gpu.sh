@@ -15,7 +15,14 @@
 #             (against S-nographs: a row every iteration leaves no iterations to record as graphs)
 #   S-nographs  S launching every op on its own (--graphs 0): what the CUDA graphs save
 #   L-fp32    L with D's blocks stored as float (--stepsize-precision fp32)
-# Other runs write a trace row every 100 iterations.
+#   L-gkd     L-fp32 with float A (--data-precision fp32) and G_{K,D} over the trace points (--gkd trace):
+#             an iteration reads A and the kept rows of D, not all of D (DESIGN: ||grad f||^2_D at trace
+#             points only)
+#   L-full    DESIGN's size: L-gkd at d = 1e8 (1 562 500 layers of 64), K = 50; CUDA only, one run: A
+#             and D as floats take 51 GB of the device, the host holds A and D in double (102 GB) while
+#             it builds them (a few minutes on 16 cores)
+# Other runs write a trace row every 100 iterations.  setup_s: the summary's time_s.setup (problem
+# excluded: stepsize, certificate, log det, uploads).
 # usage: [CONFIGS_MATCH=REGEX] bench/run_gpu.sh [DETCGD]   (writes bench/out/gpu.csv; REGEX picks
 #        configurations by name, default all)
 set -uo pipefail
@@ -35,8 +42,10 @@ CONFIGS=(
   "S-nographs|--data $DATA/a9a --lambda 0.3 --method det-cgd2 --sketch rand-k --k 16 --stepsize det2-opt --iters 2000 --graphs 0|"
   "D-full|--samples 100000 --features 10240 --data-precision fp32 --nlayers 160 --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-k --k 8 --stepsize cor1 --iters 20 --f-inf-iters 20||cuda|1"
   "L-fp32|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32|"
+  "L-gkd|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32 --data-precision fp32 --gkd trace|"
+  "L-full|--problem quad-nc --layers 1562500x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 50 --stepsize-precision fp32 --data-precision fp32 --gkd trace||cuda|1"
 )
-echo "config,backend,us_per_iter" > $OUT/gpu.csv
+echo "config,backend,us_per_iter,setup_s" > $OUT/gpu.csv
 HAVE_GPU=1
 $DETCGD run --problem quad-nc --layers 2 --iters 1 --backend cuda --verbose 0 --progress 0 --f-inf 0 >/dev/null 2>&1 || HAVE_GPU=0
 HAVE_TORCH=1
@@ -54,25 +63,27 @@ for c in "${CONFIGS[@]}"; do
   [[ $name =~ ${CONFIGS_MATCH:-.} ]] || continue
   for be in ${only:-$BACKENDS}; do
     if [ "$be" = cuda ] && [ $HAVE_GPU = 0 ]; then echo "$name cuda: skipped (no CUDA device or no CUDA build)"; continue; fi
-    times=()
+    times=(); setups=()
     for r in $(seq "${runs:-$REPEATS}"); do
       # shellcheck disable=SC2086
       if ! $DETCGD run --trace-every 100 $opts --backend "$be" --f-inf 0 --verbose 0 --progress 0 --summary $OUT/g.json 2> $OUT/err.txt; then
         echo "$name $be: failed: $(cat $OUT/err.txt)"; continue 2
       fi
       times+=("$(grep '"per_iter"' $OUT/g.json | sed 's/.*: \([^,]*\).*/\1/')")
+      setups+=("$(grep '"setup"' $OUT/g.json | sed 's/.*: \([^,]*\).*/\1/')")
     done
     us=$(printf '%s\n' "${times[@]}" | median | awk '{printf "%.2f", $1 * 1e6}')
-    echo "$name,$be,$us" >> $OUT/gpu.csv
+    setup=$(printf '%s\n' "${setups[@]}" | median | awk '{printf "%.2f", $1}')
+    echo "$name,$be,$us,$setup" >> $OUT/gpu.csv
   done
   if [ -z "$popts" ]; then continue; fi
   if [ $HAVE_TORCH = 0 ]; then echo "$name torch: skipped (no torch with a CUDA device)"; continue; fi
-  echo "$name,torch-eager,$(peer "$popts" "")" >> $OUT/gpu.csv
-  echo "$name,torch-compile,$(peer "$popts" --compile)" >> $OUT/gpu.csv
+  echo "$name,torch-eager,$(peer "$popts" "")," >> $OUT/gpu.csv
+  echo "$name,torch-compile,$(peer "$popts" --compile)," >> $OUT/gpu.csv
 done
 # ratios: every row against detcgd cuda of the same config
 awk -F, 'NR > 1 { t[$1 "," $2] = $3; rows[NR] = $0 }
          END { for (i = 2; i <= NR; ++i) { split(rows[i], f, ","); c = t[f[1] ",cuda"];
                printf "%s,%s\n", rows[i], (c > 0 && f[3] > 0) ? sprintf("%.1f", f[3] / c) : "" } }' $OUT/gpu.csv > $OUT/gpu_ratio.csv
-{ echo "config,impl,us_per_iter,x_detcgd_cuda"; cat $OUT/gpu_ratio.csv; } > $OUT/gpu.csv
+{ echo "config,impl,us_per_iter,setup_s,x_detcgd_cuda"; cat $OUT/gpu_ratio.csv; } > $OUT/gpu.csv
 column -s, -t < $OUT/gpu.csv

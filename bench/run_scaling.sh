@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Scaling study (issue: benchmarks), on the backend $BACKEND (default cuda):
-#  1. quad-nc, det-CGD2 rand-k with k = b/8 and the det-CGD2 optimum, d from 1e4 to 1e8 and
-#     b in {32, 64, 128}: microseconds per iteration, the bytes one iteration moves, GB/s and %
-#     of $COPY_GBPS (the measured copy bandwidth, from detcgd_bench_kernels), device bytes held.
-#     An iteration reads A once (gradient), the k kept rows of each D_i, and all of D for
-#     ||grad f||^2_D: 8 d b (1 + 1/8 + 1) bytes, plus O(d).  Sizes whose A and D (16 d b bytes)
-#     exceed $MEM_GB are skipped and listed.  setup_s: stepsize, certificate and upload (host, every core).
+#  1. quad-nc, det-CGD2 rand-k with k = b/8 and the det-CGD2 optimum, A and D stored as floats and
+#     G_{K,D} over the trace points (configuration L of DESIGN.md), d from 1e4 to 1e8 and b in
+#     {32, 64, 128}: microseconds per iteration, the bytes one iteration moves, GB/s and % of
+#     $COPY_GBPS (the measured copy bandwidth, from detcgd_bench_kernels), device bytes held.
+#     An iteration reads A once (gradient) and the k kept rows of each D_i: 4 d b (1 + 1/8) bytes,
+#     plus 48 d for the vectors.  Sizes whose A and D on the device (8 d b bytes) exceed $MEM_GB, or
+#     whose A and D in double on the host while they are built (16 d b) exceed $HOST_GB, are skipped
+#     and listed (d = 1e8 at b = 64: MEM_GB=60 HOST_GB=110, one call of its own: minutes of setup).
+#     setup_s: stepsize, certificate and uploads (host, every core).
 #  2. logreg-nc on w8a split over n = 1, 10, 100, 1000 clients, D-det-CGD1 rand-1 (Corollary 1).
 # Writes bench/out/scaling_quad.csv, bench/out/scaling_clients.csv and, with python3 +
 # matplotlib or gnuplot, bench/out/scaling.png.
@@ -16,6 +19,7 @@ DETCGD=${1:-build/detcgd}
 BACKEND=${BACKEND:-cuda}
 COPY_GBPS=${COPY_GBPS:-0}
 MEM_GB=${MEM_GB:-60}
+HOST_GB=${HOST_GB:-110}
 SMOKE=${SMOKE:-0}
 DATA=../shared/data/libsvm
 OUT=bench/out; mkdir -p $OUT
@@ -31,19 +35,23 @@ for b in 32 64 128; do
   for dexp in $DIMS; do
     d=$(awk -v d="$dexp" 'BEGIN {printf "%d", d}')
     l=$(( d / b )); d=$(( l * b )); k=$(( b / 8 ))
-    held=$(awk -v d=$d -v b=$b 'BEGIN {printf "%.0f", 16 * d * b}')
+    held=$(awk -v d=$d -v b=$b 'BEGIN {printf "%.0f", 8 * d * b}')
     if awk -v h="$held" -v m="$MEM_GB" 'BEGIN {exit !(h > m * 1e9)}'; then
-      echo "scaling: b=$b d=$d skipped: A and D need $(awk -v h=$held 'BEGIN {printf "%.0f", h/1e9}') GB > MEM_GB=$MEM_GB"; continue
+      echo "scaling: b=$b d=$d skipped: A and D need $(awk -v h=$held 'BEGIN {printf "%.0f", h/1e9}') GB of the device > MEM_GB=$MEM_GB"; continue
     fi
-    iters=$(awk -v d=$d -v s=$SMOKE 'BEGIN {n = s ? 3 : int(2e9 / d); print n < 5 ? 5 : (n > 2000 ? 2000 : n)}')
+    if awk -v h="$held" -v m="$HOST_GB" 'BEGIN {exit !(2 * h > m * 1e9)}'; then
+      echo "scaling: b=$b d=$d skipped: A and D need $(awk -v h=$held 'BEGIN {printf "%.0f", 2*h/1e9}') GB of the host > HOST_GB=$HOST_GB"; continue
+    fi
+    iters=$(awk -v d=$d -v s=$SMOKE 'BEGIN {n = s ? 3 : int(5e9 / d); print n < 50 ? (s ? 3 : 50) : (n > 2000 ? 2000 : n)}')
     if ! $DETCGD run --problem quad-nc --layers "${l}x${b}" --lambda 0.1 --method det-cgd2 --sketch rand-k --k $k \
-        --stepsize det2-opt --iters "$iters" --backend "$BACKEND" --f-inf 0 --verbose 0 --progress 0 \
+        --stepsize det2-opt --stepsize-precision fp32 --data-precision fp32 --gkd trace \
+        --iters "$iters" --backend "$BACKEND" --f-inf 0 --verbose 0 --progress 0 \
         --trace-every 100000 --summary $OUT/scal.json 2> $OUT/scal_err.txt; then
       echo "scaling: b=$b d=$d failed: $(cat $OUT/scal_err.txt)"; continue
     fi
     per=$(summary_num per_iter $OUT/scal.json); setup=$(summary_num setup $OUT/scal.json)
     awk -v b=$b -v d=$d -v l=$l -v t="$per" -v c="$COPY_GBPS" -v h="$held" -v s="$setup" 'BEGIN {
-      bytes = 8 * d * b * (2 + 1 / 8) + 8 * 6 * d; g = bytes / t / 1e9;
+      bytes = 4 * d * b * (1 + 1 / 8) + 8 * 6 * d; g = bytes / t / 1e9;
       printf "%d,%d,%d,%.2f,%.0f,%.1f,%.1f,%.0f,%.2f\n", b, d, l, t * 1e6, bytes, g, (c > 0 ? 100 * g / c : 0), h, s }' >> $OUT/scaling_quad.csv
   done
 done
