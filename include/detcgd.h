@@ -241,6 +241,8 @@ typedef struct DetcgdSettings {
   DetcgdDistSettings dist;
   int backend;                     ///< DetcgdBackendKind; default AUTO
   int graphs;                      ///< 1 = the iterations between trace rows run as recorded launches (CUDA graphs; not over MPI, not with profile); default 1
+  int sparse_steps;                ///< 1 = det-CGD2 on quad-nc with a sketch keeping <= half the coordinates updates the gradient
+                                   ///< from the step (A's kept columns; recomputed at trace rows); default 1
   uint64_t seed;                   ///< sketch seed; default 42
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN

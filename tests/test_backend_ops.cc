@@ -282,6 +282,73 @@ TEST_P(BlockOps, Fp32DenseStorageGivesTheBitsOfDoubleStorage) {
 
 // ---- n clients in one round against client after client ----
 
+// quad-nc with sparse steps: quad_residual gives problem_grad's bits (g, f) and q = A (x - c); after steps
+// x_kept -= v (v from sketch_compress: rand-k, Bern-q, coordinate Bernoulli), quad_step's q and g equal a
+// fresh quad_residual at the new x to rounding; fp64 and fp32 A; layers of 1, 31, 32, 33 and 130.
+TEST_P(BlockOps, QuadStepsKeepTheGradientFromTheKeptColumnsOfA) {
+  for (int prec : {DETCGD_PREC_FP64, DETCGD_PREC_FP32}) {
+    DetcgdProblemSpec ps;
+    detcgd_problem_spec_default(&ps);
+    ps.kind = DETCGD_PROBLEM_QUAD_NC;
+    snprintf(ps.layers, sizeof ps.layers, "%s", "1,31,32,33,130");
+    ps.lambda = 0.1;
+    ps.data_precision = prec;
+    DetcgdProblem* p = nullptr;
+    ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+    const DcLayout& lay = p->layout;
+    const int64_t d = lay.dim;
+    Be b(GetParam());
+    DcHostBlocks H;
+    ASSERT_EQ(dc_blocks_alloc(&H, &lay, DC_BLOCKS_DENSE), DETCGD_OK);
+    fill_random(H, 21);
+    DcBlocks* D = nullptr;
+    DcProbData* P = nullptr;
+    ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &D), DETCGD_OK);
+    ASSERT_EQ(b.o()->problem_create(&b.be, &p->host, &P), DETCGD_OK);
+    for (int sketch : {DETCGD_SKETCH_RANDK, DETCGD_SKETCH_BERNQ, DETCGD_SKETCH_BERNOULLI}) {
+      DetcgdSettings s = quiet_settings(GetParam());
+      s.sketch.kind = sketch;
+      s.sketch.k_ratio = 0.1;  // k_i = 1 for the layer of 1
+      DcSketchSpec sp;
+      ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+      DcSketch* S = nullptr;
+      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S), DETCGD_OK);
+      DcVec *x = b.vec(random_vec(d, 31)), *q = b.vec(std::vector<double>(d, 7)), *g = b.vec(std::vector<double>(d, 7)),
+            *g0 = b.vec(std::vector<double>(d, 0)), *m = b.vec({0, 0}),
+            *vals = b.vec(std::vector<double>(sp.cap_off[lay.nblocks], 0)), *qf = b.vec(std::vector<double>(d, 0)),
+            *gf = b.vec(std::vector<double>(d, 0));
+      ASSERT_EQ(b.o()->quad_residual(&b.be, P, x, q, g, m, 0), DETCGD_OK);
+      ASSERT_EQ(b.o()->problem_grad(&b.be, P, x, g0, m, 1), DETCGD_OK);
+      const std::vector<double> mm = b.get(m, 2);
+      EXPECT_EQ(mm[0], mm[1]) << "f, sketch " << sketch;
+      EXPECT_EQ(b.get(g, d), b.get(g0, d)) << "g, sketch " << sketch;
+      const std::vector<double> q0 = b.get(q, d);
+      for (uint32_t it = 0; it < 6; ++it) {
+        ASSERT_EQ(b.o()->sketch_sample(&b.be, S, 3, it, 0), DETCGD_OK);
+        ASSERT_EQ(b.o()->sketch_compress(&b.be, D, S, g, 0, vals), DETCGD_OK);
+        ASSERT_EQ(b.o()->sketch_accumulate(&b.be, S, vals, -0.3, x), DETCGD_OK);
+        ASSERT_EQ(b.o()->quad_step(&b.be, P, S, vals, -0.3, x, q, g), DETCGD_OK);
+      }
+      ASSERT_EQ(b.o()->quad_residual(&b.be, P, x, qf, gf, m, -1), DETCGD_OK);
+      const std::vector<double> qs = b.get(q, d), qx = b.get(qf, d), gs = b.get(g, d), gx = b.get(gf, d);
+      double scale = 0;
+      for (double v : qx) scale = std::max(scale, std::fabs(v));
+      for (int64_t j = 0; j < d; ++j) {
+        ASSERT_NEAR(qs[j], qx[j], 1e-13 * (1 + scale)) << "q, sketch " << sketch << " entry " << j;
+        ASSERT_NEAR(gs[j], gx[j], 1e-13 * (1 + scale)) << "g, sketch " << sketch << " entry " << j;
+      }
+      EXPECT_NE(qs, q0) << "the steps moved q, sketch " << sketch;
+      for (DcVec* v : {x, q, g, g0, m, vals, qf, gf}) b.o()->vec_destroy(&b.be, &v);
+      b.o()->sketch_destroy(&b.be, &S);
+      dc_sketch_spec_free(&sp);
+    }
+    b.o()->problem_destroy(&b.be, &P);
+    b.o()->blocks_destroy(&b.be, &D);
+    dc_blocks_free(&H);
+    detcgd_problem_destroy(&p);
+  }
+}
+
 class ClientOps : public testing::TestWithParam<int> {
  protected:
   void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }

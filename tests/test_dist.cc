@@ -348,16 +348,19 @@ TEST_F(Dist, RecordedIterationsGiveTheBitsOfOpByOpRuns) {
   }
 }
 
+// det-CGD1 (thm2), and det-CGD2 with sparse steps (q refreshed at checkpoints as a resumed run starts);
+// checkpoints at 100 and 200 fall between trace rows.
 TEST(Resume, SingleNodeResumedRunEqualsUninterruptedRun) {
   DetcgdProblem* p = make_quad("5,7", 0.1);
-  for (int gkd : {DETCGD_GKD_EVERY, DETCGD_GKD_TRACE}) {
-    SCOPED_TRACE(detcgd_gkd_points_name(gkd));
+  for (int gkd : {DETCGD_GKD_EVERY, DETCGD_GKD_TRACE})
+  for (int method : {DETCGD_METHOD_DET1, DETCGD_METHOD_DET2}) {
+    SCOPED_TRACE(std::string(detcgd_gkd_points_name(gkd)) + " " + detcgd_method_name(method));
     DetcgdSettings s = quiet_settings();
     s.output.gkd_points = gkd;
-    s.method = DETCGD_METHOD_DET1;
+    s.method = method;
     s.sketch.kind = DETCGD_SKETCH_RANDK;
     s.sketch.k = 2;
-    s.stepsize.kind = DETCGD_STEP_THM2;
+    s.stepsize.kind = method == DETCGD_METHOD_DET1 ? DETCGD_STEP_THM2 : DETCGD_STEP_DET2_OPT;
     s.term.max_iter = 300;
     s.output.trace_every = 9;
     std::string full = temp_path("sfull.csv"), part = temp_path("spart.csv"), ck = temp_path("sck.bin");

@@ -278,6 +278,57 @@ TEST_P(Solver, GkdOverTracePointsAveragesTheRowsAndLeavesTheIteratesAlone) {
   detcgd_problem_destroy(&p);
 }
 
+// det-CGD2 on quad-nc with sparse steps (the gradient from q += A Delta x) follows the full-gradient run to
+// rounding for rand-k and Bern-q, the summary says which ran, and a sketch keeping more than half the
+// coordinates takes the full gradient (bit-equal to sparse-steps 0).
+TEST_P(Solver, SparseStepsFollowTheFullGradientRun) {
+  DetcgdProblem* p = make_quad("6x16,9", 0.1, 0.3);
+  for (int sketch : {DETCGD_SKETCH_RANDK, DETCGD_SKETCH_BERNQ}) {
+    DetcgdSettings s = settings();
+    s.method = DETCGD_METHOD_DET2;
+    s.sketch.kind = sketch;
+    s.sketch.k = 3;
+    s.sketch.q = 0.3;
+    s.term.max_iter = 400;
+    s.output.trace_every = 50;
+    const std::string full = temp_path("full_grad.csv"), sparse = temp_path("sparse_grad.csv"), js = temp_path("sp.json");
+    s.sparse_steps = 0;
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
+    RunOutcome a = run_solver(p, s);
+    s.sparse_steps = 1;
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", sparse.c_str());
+    snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", js.c_str());
+    RunOutcome b = run_solver(p, s);
+    ASSERT_EQ(a.status, DETCGD_OK);
+    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    EXPECT_NE(read_file(js).find("\"sparse_steps\": 1"), std::string::npos);
+    EXPECT_NE(a.x, b.x);  // other rounding
+    for (size_t j = 0; j < a.x.size(); ++j) ASSERT_NEAR(b.x[j], a.x[j], 1e-12 * (1 + std::fabs(a.x[j]))) << j;
+    auto ra = trace_numbers(full), rb = trace_numbers(sparse);
+    ASSERT_EQ(ra.size(), rb.size());
+    for (int c : {1, 2, 3, 4}) {  // relative, or against the column's first value near convergence
+      const double scale = std::fabs(ra[0][c]);
+      for (size_t i = 0; i < ra.size(); ++i)
+        EXPECT_NEAR(rb[i][c], ra[i][c], 1e-10 * std::fabs(ra[i][c]) + 1e-14 * scale) << i << " " << c;
+    }
+    EXPECT_EQ(b.r.bits_up, a.r.bits_up);
+  }
+  DetcgdSettings s = settings();  // k = 9 of 16: more than half, full gradients
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k_ratio = 0.56;
+  s.term.max_iter = 100;
+  const std::string js = temp_path("sp0.json");
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", js.c_str());
+  RunOutcome on = run_solver(p, s);
+  s.sparse_steps = 0;
+  RunOutcome off = run_solver(p, s);
+  ASSERT_EQ(on.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(on.x, off.x);
+  EXPECT_NE(read_file(js).find("\"sparse_steps\": 0"), std::string::npos);
+  detcgd_problem_destroy(&p);
+}
+
 // The iterations between trace rows, launched as recorded runs of 32 and of 1 (CUDA graphs on the GPU), give the
 // bits of the ops called one by one; the runs are cut at trace rows, checkpoints and the last iteration.
 TEST_P(Solver, RecordedIterationsGiveTheBitsOfOpByOpRuns) {

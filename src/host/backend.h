@@ -118,6 +118,14 @@ typedef struct DcBackendOps {
   /* g = grad f(x); if fslot >= 0 also m[fslot] = f(x) */
   int (*problem_grad)(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m,
                       int fslot);
+  /* quad-nc with sparse steps (det-CGD2 moves x in the kept coordinates only), keeping q = A (x - c):
+   * quad_residual: q = A (x - c), g = q + reg'(x) (the bits of problem_grad), m[fslot] = f(x) if fslot >= 0;
+   * quad_step, after x_{j_t} += alpha v_t (v packed as sketch_compress writes it): q_i += alpha A_i[:, kept] v_i,
+   * reading A's kept columns only, and g = q + reg'(x). */
+  int (*quad_residual)(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* q, DcVec* g, DcVec* m,
+                       int fslot);
+  int (*quad_step)(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha,
+                   const DcVec* x, DcVec* q, DcVec* g);
 
   /* ---- n clients simulated in one process (Algorithms 1 and 2) ---- */
   int (*clients_create)(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C);

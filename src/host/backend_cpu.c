@@ -436,8 +436,8 @@ static double logreg_grad(const DcHostProblem* h, const double* x, double* g) {
   return loss * invn + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
 }
 
-/* quad-nc: f = sum_i 1/2 r_i^T A_i r_i + reg with r_i = x_i - c_i; grad_i = A_i r_i + reg' */
-static double quad_grad(const DcHostProblem* h, const double* x, double* g) {
+/* quad-nc: q_i = A_i r_i with r_i = x_i - c_i; returns sum_i 1/2 r_i^T q_i, f without the regulariser */
+static double quad_residual(const DcHostProblem* h, const double* x, double* q) {
   const DcLayout* lay = h->layout;
   double f = 0.0;
   int i, r, c;
@@ -446,15 +446,21 @@ static double quad_grad(const DcHostProblem* h, const double* x, double* g) {
     const double* A = h->A + lay->moff[i];
     const double* xi = x + lay->voff[i];
     const double* ci = h->c + lay->voff[i];
-    double* gi = g + lay->voff[i];
-    for (r = 0; r < m; ++r) gi[r] = 0.0;
+    double* qi = q + lay->voff[i];
+    for (r = 0; r < m; ++r) qi[r] = 0.0;
     for (c = 0; c < m; ++c) {
       double rc = xi[c] - ci[c];
-      for (r = 0; r < m; ++r) gi[r] += A[r + (int64_t)c * m] * rc;
+      for (r = 0; r < m; ++r) qi[r] += A[r + (int64_t)c * m] * rc;
     }
-    for (r = 0; r < m; ++r) f += 0.5 * (xi[r] - ci[r]) * gi[r];
+    for (r = 0; r < m; ++r) f += 0.5 * (xi[r] - ci[r]) * qi[r];
   }
-  return f + add_nc_regulariser(x, g, lay->dim, h->lambda);
+  return f;
+}
+
+/* quad-nc: f = sum_i 1/2 r_i^T A_i r_i + reg; grad_i = A_i r_i + reg' */
+static double quad_grad(const DcHostProblem* h, const double* x, double* g) {
+  double f = quad_residual(h, x, g);
+  return f + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
 }
 
 double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g) {
@@ -467,6 +473,38 @@ static int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, 
   (void)be;
   f = dc_host_problem_grad(&P->h, x->data, g->data);
   if (fslot >= 0) m->data[fslot] = f;
+  return DETCGD_OK;
+}
+
+static int cpu_quad_residual(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* q, DcVec* g, DcVec* m,
+                             int fslot) {
+  double f;
+  (void)be;
+  f = quad_residual(&P->h, x->data, q->data);
+  memcpy(g->data, q->data, (size_t)q->n * sizeof(double));
+  f += add_nc_regulariser(x->data, g->data, q->n, P->h.lambda);
+  if (fslot >= 0) m->data[fslot] = f;
+  return DETCGD_OK;
+}
+
+/* q_i += alpha A_i[:, j_t] v_t over the kept j_t in slot order; g = q + reg'(x) */
+static int cpu_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha,
+                         const DcVec* x, DcVec* q, DcVec* g) {
+  const DcLayout* lay = P->h.layout;
+  int i, t, r;
+  (void)be;
+  for (i = 0; i < lay->nblocks; ++i) {
+    int64_t o = S->spec->cap_off[i];
+    int m = lay->size[i];
+    double* qi = q->data + lay->voff[i];
+    for (t = 0; t < S->count[i]; ++t) {
+      const double* col = P->h.A + lay->moff[i] + (int64_t)S->idx[o + t] * m;
+      double a = alpha * vals->data[o + t];
+      for (r = 0; r < m; ++r) qi[r] += col[r] * a;
+    }
+  }
+  memcpy(g->data, q->data, (size_t)q->n * sizeof(double));
+  add_nc_regulariser(x->data, g->data, q->n, P->h.lambda);
   return DETCGD_OK;
 }
 
@@ -647,7 +685,7 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_bd_quadform,
   cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,
   cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,
-  cpu_problem_create, cpu_problem_destroy, cpu_problem_grad,
+  cpu_problem_create, cpu_problem_destroy, cpu_problem_grad, cpu_quad_residual, cpu_quad_step,
   cpu_clients_create, cpu_clients_destroy, cpu_clients_round,
   cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,
   cpu_replay_create, cpu_replay_destroy, cpu_replay_run,

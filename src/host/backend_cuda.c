@@ -587,12 +587,27 @@ static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x,
   CudaState* s = ST(be);
   int st;
   if (P->kind == DETCGD_PROBLEM_QUAD_NC) {
-    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->A, P->d_c, x->d, P->lambda, g->d, s->d_partials,
+    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->A, P->d_c, x->d, P->lambda, NULL, g->d, s->d_partials,
                               fslot >= 0 ? m->d + fslot : NULL, s->grid_cap, s->stream));
     return DETCGD_OK;
   }
   st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);
   return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, m->d + fslot);
+}
+
+static int cuda_quad_residual(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* q, DcVec* g, DcVec* m,
+                              int fslot) {
+  CudaState* s = ST(be);
+  CU_TRY(detcgd_k_quad_grad(P->lay.L, P->A, P->d_c, x->d, P->lambda, q->d, g->d, s->d_partials,
+                            fslot >= 0 ? m->d + fslot : NULL, s->grid_cap, s->stream));
+  return DETCGD_OK;
+}
+
+static int cuda_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha,
+                          const DcVec* x, DcVec* q, DcVec* g) {
+  CudaState* s = ST(be);
+  CU_TRY(detcgd_k_quad_step(P->lay.L, P->A, S->S, vals->d, alpha, x->d, P->lambda, q->d, g->d, s->grid_cap, s->stream));
+  return DETCGD_OK;
 }
 
 /* ==== Clients: `chunk` clients per launch ==== */
@@ -871,7 +886,7 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_bd_quadform,
   cuda_sketch_create, cuda_sketch_destroy, cuda_sketch_sample, cuda_sketch_read, cuda_sketch_load,
   cuda_sketch_tally, cuda_sketch_set_tally, cuda_sketch_compress, cuda_sketch_accumulate,
-  cuda_problem_create, cuda_problem_destroy, cuda_problem_grad,
+  cuda_problem_create, cuda_problem_destroy, cuda_problem_grad, cuda_quad_residual, cuda_quad_step,
   cuda_clients_create, cuda_clients_destroy, cuda_clients_round,
   cuda_ring_create, cuda_ring_destroy, cuda_ring_put, cuda_ring_get,
   cuda_replay_create, cuda_replay_destroy, cuda_replay_run,

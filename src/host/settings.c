@@ -176,6 +176,7 @@ void detcgd_settings_default(DetcgdSettings* s) {
   s->comm.shared_seed = 0;
   s->backend = DETCGD_BACKEND_AUTO;
   s->graphs = 1;
+  s->sparse_steps = 1;
   s->seed = 42;
   s->x0 = 1.0;
   s->f_inf = NAN;
@@ -216,6 +217,7 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!strcmp(key, "shared-seed")) return parse_bool(key, value, &s->comm.shared_seed);
   if (!strcmp(key, "backend")) return parse_enum(key, value, BACKEND_NAMES, COUNT(BACKEND_NAMES), &s->backend);
   if (!strcmp(key, "graphs")) return parse_bool(key, value, &s->graphs);
+  if (!strcmp(key, "sparse-steps")) return parse_bool(key, value, &s->sparse_steps);
   if (!strcmp(key, "seed")) return parse_u64(key, value, &s->seed);
   if (!strcmp(key, "x0")) return parse_double(key, value, &s->x0);
   if (!strcmp(key, "f-inf")) return parse_double(key, value, &s->f_inf);

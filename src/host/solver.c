@@ -105,8 +105,14 @@ static int allocate_state(DetcgdSolver* s) {
     return st;
   if (s->dist) return dc_dist_setup(s);
   if ((st = o->problem_create(&s->be, &s->problem->host, &s->P))) return st;
-  if (s->sketch_spec.kind != DC_SK_IDENTITY) return o->sketch_create(&s->be, &s->sketch_spec, &s->S);
-  return DETCGD_OK;
+  if (s->sketch_spec.kind == DC_SK_IDENTITY) return DETCGD_OK;
+  if ((st = o->sketch_create(&s->be, &s->sketch_spec, &s->S))) return st;
+  /* worth it when a step moves at most half the coordinates on average (else A is read in full anyway) */
+  s->sparse_steps = s->settings.sparse_steps && s->problem->spec.kind == DETCGD_PROBLEM_QUAD_NC &&
+                    s->settings.method == DETCGD_METHOD_DET2 && 2.0 * expected_coords(&s->sketch_spec) <= (double)d;
+  if (!s->sparse_steps) return DETCGD_OK;
+  if ((st = o->vec_create(&s->be, d, &s->q))) return st;
+  return o->vec_create(&s->be, s->sketch_spec.cap_off[s->sketch_spec.layout->nblocks], &s->vals);
 }
 
 /* f(x0) for the distributed bounds (on the backend). */
@@ -195,6 +201,7 @@ void detcgd_destroy(DetcgdSolver** ps) {
     o->vec_destroy(&s->be, &s->x);
     o->vec_destroy(&s->be, &s->g);
     o->vec_destroy(&s->be, &s->metrics);
+    o->vec_destroy(&s->be, &s->q);
     o->blocks_destroy(&s->be, &s->D);
     o->sketch_destroy(&s->be, &s->S);
     o->problem_destroy(&s->be, &s->P);
@@ -286,6 +293,19 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->time = time - L->t0;
 }
 
+/* x <- x - T D g as v = (T D g)_kept and x_kept -= v (the bits of bd_apply_rows), then g = grad f(x) from
+ * q += A (-v): the gradient reads A's kept columns only (phase: apply, then grad). */
+static int sparse_step(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  int st = o->sketch_compress(&s->be, s->D, s->S, s->g, 0, s->vals);
+  if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, -1.0, s->x);
+  if (st == DETCGD_OK) st = dc_phase_end(s, PH_APPLY);
+  if (st != DETCGD_OK) return st;
+  dc_phase_begin(s, PH_GRAD);
+  st = o->quad_step(&s->be, s->P, s->S, s->vals, -1.0, s->x, s->q, s->g);
+  return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
+}
+
 /* One update x <- x - D S g (det-CGD1), x - T D g (det-CGD2) or x - D g (S = I), S drawn for `iter`. */
 static int update(DetcgdSolver* s, uint32_t iter) {
   const DcBackendOps* o = s->be.ops;
@@ -297,6 +317,7 @@ static int update(DetcgdSolver* s, uint32_t iter) {
     if (st != DETCGD_OK) return st;
   }
   dc_phase_begin(s, PH_APPLY);
+  if (s->sparse_steps) return sparse_step(s);
   if (!s->S) st = o->bd_apply(&s->be, s->D, s->g, -1.0, s->x);
   else if (s->settings.method == DETCGD_METHOD_DET1) st = o->bd_apply_cols(&s->be, s->D, s->S, s->g, -1.0, s->x);
   else st = o->bd_apply_rows(&s->be, s->D, s->S, s->g, -1.0, s->x);
@@ -313,11 +334,14 @@ int dc_gradient_metrics(DetcgdSolver* s, int is_trace) {
   return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
 }
 
-/* g = grad f(x^k) (and m[M_F] = f(x^k) at trace points), then its metrics. */
+/* g = grad f(x^k) (and m[M_F] = f(x^k) at trace points), then its metrics.  With sparse steps g is already
+ * there between trace points, and a trace point refreshes q. */
 static int gradient_and_metrics(DetcgdSolver* s, int is_trace) {
-  int st;
+  const DcBackendOps* o = s->be.ops;
+  int st = DETCGD_OK;
   dc_phase_begin(s, PH_GRAD);
-  st = s->be.ops->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
+  if (!s->sparse_steps) st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
+  else if (is_trace) st = o->quad_residual(&s->be, s->P, s->x, s->q, s->g, s->metrics, M_F);
   if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
   return st == DETCGD_OK ? dc_gradient_metrics(s, is_trace) : st;
 }
@@ -499,6 +523,7 @@ static int write_summary(const DetcgdSolver* s) {
   info.certified_bound = s->result.iterations > 0
       ? 2.0 * s->result.f_initial * s->result.det_factor / (double)s->result.iterations : NAN;
   info.d_storage = kinds[s->step.D.kind];
+  info.sparse_steps = s->sparse_steps;
   if (s->dist) {
     info.dist = &s->dtheory;
     info.nranks = s->tr.nranks;
@@ -525,6 +550,9 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
     if (st == DETCGD_OK) st = s->be.ops->vec_fill(&s->be, s->metrics, 0.0);
     if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path);
   }
+  /* sparse steps carry g and q from one iteration to the next: start them at x0 (a checkpoint holds them) */
+  if (st == DETCGD_OK && s->sparse_steps && !s->settings.output.resume_path[0])
+    st = s->be.ops->quad_residual(&s->be, s->P, s->x, s->q, s->g, s->metrics, -1);
   L->t0 = dc_wall_time() - before;
   return st;
 }

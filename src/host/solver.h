@@ -30,12 +30,17 @@ struct DetcgdSolver {
   DcSketch* S;                  /* owns (NULL for the identity sketch on a single node) */
   DcProbData* P;                /* owns: the whole problem (single node) */
   DcVec *x, *g, *metrics;       /* owns: iterate, full gradient, scalars */
+  int sparse_steps;             /* quad-nc det-CGD2 with a sketch keeping at most half the coordinates: x moves
+                                 * in the kept ones only, so g follows from q += A Delta x (A's kept columns);
+                                 * q is refreshed at trace points */
+  DcVec* q;                     /* owns with sparse_steps: q = A (x - c) */
   /* distributed */
   int dist;                     /* 1 when problem has clients */
   int nclients;
   DcProbData** Pc;              /* owns: per client, set only for a client rank's own clients */
   DcClients* C;                 /* owns: every client, for rounds over all of them */
-  DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, message values */
+  DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, message values (single node:
+                                 * the values of a sparse step) */
   DcTransport tr;               /* owns */
   DcDistTheory dtheory;
   double fc_inf_mean;           /* (1/n) sum_c f_c^inf estimates */

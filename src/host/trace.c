@@ -111,6 +111,7 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   json_int(f, "trace_every", c->output.trace_every, 1);
   json_str(f, "gkd_points", detcgd_gkd_points_name(c->output.gkd_points), 1);
   json_int(f, "graphs", c->graphs, 1);
+  json_int(f, "sparse_steps", s->sparse_steps, 1);
   json_int(f, "value_bits", c->comm.value_bits, 1);
   json_int(f, "shared_seed", c->comm.shared_seed, 1);
   json_num(f, "x0_scale", c->x0, 1);

@@ -143,10 +143,13 @@ cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, 
 /* after detcgd_k_logreg_grad: fc[c - c0] = f_c(x) = (1/N_c) sum loss_j + lam reg_sum[0] (reg_sum = sum_i reg_i) */
 cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum, double* fc,
                                      cudaStream_t s);
-/* quad-nc: g_i = A_i (x_i - c_i) + reg' (A dense, double or float); f(x) into f[0] unless f is NULL
- * (partials: DC_K_RED_MAX doubles) */
+/* quad-nc: q_i = A_i (x_i - c_i) into q unless q is NULL, g = q + reg' (A dense, double or float); f(x) into
+ * f[0] unless f is NULL (partials: DC_K_RED_MAX doubles) */
 cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const double* c, const double* x, double lambda,
-                               double* g, double* partials, double* f, int grid_cap, cudaStream_t s);
+                               double* q, double* g, double* partials, double* f, int grid_cap, cudaStream_t s);
+/* quad-nc after a sparse step x_{j_t} += alpha v_t: q_i += alpha A_i[:, kept] v_i, g = q + reg'(x) */
+cudaError_t detcgd_k_quad_step(DcDevLayout L, DcDevBlocks A, DcDevSketch S, const double* vals, double alpha,
+                               const double* x, double lambda, double* q, double* g, int grid_cap, cudaStream_t s);
 
 #ifdef __cplusplus
 }

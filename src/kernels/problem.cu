@@ -150,12 +150,12 @@ extern "C" cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, d
   return cudaGetLastError();
 }
 
-/* row j = voff_i + r per thread: g_j = sum_c (A_i)_rc (x_c - c_c) + reg'(x_j); partials[b] = thread block b's
- * share of f = sum_j 1/2 (x_j - c_j) (A (x - c))_j + lam x_j^2 / (1 + x_j^2) */
+/* row j = voff_i + r per thread: q_j = sum_c (A_i)_rc (x_c - c_c) (stored when q != NULL), g_j = q_j + reg'(x_j);
+ * partials[b] = thread block b's share of f = sum_j 1/2 (x_j - c_j) q_j + lam x_j^2 / (1 + x_j^2) */
 template <typename T>
 static __global__ void quad_grad_kernel(const T* __restrict__ A, DcDevLayout L, const double* __restrict__ cen,
-                                        const double* __restrict__ x, double lambda, double* __restrict__ g,
-                                        double* __restrict__ partials) {
+                                        const double* __restrict__ x, double lambda, double* __restrict__ q,
+                                        double* __restrict__ g, double* __restrict__ partials) {
   double f = 0.0;
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
     int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
@@ -165,6 +165,7 @@ static __global__ void quad_grad_kernel(const T* __restrict__ A, DcDevLayout L, 
     double acc = 0.0, tt = 1.0 + x[j] * x[j];
     for (c = 0; c < m; ++c) acc += (double)Ai[r + (int64_t)c * m] * (xi[c] - ci[c]);
     f += 0.5 * (x[j] - cen[j]) * acc + lambda * (x[j] * x[j] / tt);
+    if (q) q[j] = acc;
     g[j] = acc + 2.0 * lambda * x[j] / (tt * tt);
   }
   f = dc_block_sum(f);
@@ -172,10 +173,35 @@ static __global__ void quad_grad_kernel(const T* __restrict__ A, DcDevLayout L, 
 }
 
 extern "C" cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const double* c, const double* x, double lambda,
-                                          double* g, double* partials, double* f, int grid_cap, cudaStream_t s) {
+                                          double* q, double* g, double* partials, double* f, int grid_cap, cudaStream_t s) {
   int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
   cudaError_t e;
-  DC_LAUNCH_DENSE(quad_grad_kernel, grid, DC_K_THREADS, s, A, L, c, x, lambda, g, partials);
+  DC_LAUNCH_DENSE(quad_grad_kernel, grid, DC_K_THREADS, s, A, L, c, x, lambda, q, g, partials);
   e = cudaGetLastError();
   return e != cudaSuccess || !f ? e : detcgd_k_sum(grid, partials, f, s);
+}
+
+/* row j = voff_i + r per thread: q_j += sum_t (A_i)_{r, j_t} (alpha v_t) over layer i's kept j_t in slot
+ * order (A's kept columns only; the threads of a layer read the same j_t and v_t), g_j = q_j + reg'(x_j) */
+template <typename T>
+static __global__ void quad_step_kernel(const T* __restrict__ A, DcDevLayout L, DcDevSketch S,
+                                        const double* __restrict__ vals, double alpha, const double* __restrict__ x,
+                                        double lambda, double* __restrict__ q, double* __restrict__ g) {
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
+    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), t;
+    const T* Ai = A + L.moff[i];
+    int64_t o = S.cap_off[i];
+    double acc = q[j], tt = 1.0 + x[j] * x[j];
+    for (t = 0; t < S.count[i]; ++t) acc += (double)Ai[r + (int64_t)S.idx[o + t] * m] * (alpha * vals[o + t]);
+    q[j] = acc;
+    g[j] = acc + 2.0 * lambda * x[j] / (tt * tt);
+  }
+}
+
+extern "C" cudaError_t detcgd_k_quad_step(DcDevLayout L, DcDevBlocks A, DcDevSketch S, const double* vals, double alpha,
+                                          const double* x, double lambda, double* q, double* g, int grid_cap,
+                                          cudaStream_t s) {
+  DC_LAUNCH_DENSE(quad_step_kernel, dc_grid(L.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, s, A, L, S, vals, alpha, x,
+                  lambda, q, g);
+  return cudaGetLastError();
 }
