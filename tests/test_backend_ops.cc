@@ -287,14 +287,8 @@ TEST_P(BlockOps, Fp32DenseStorageGivesTheBitsOfDoubleStorage) {
 // fresh quad_residual at the new x to rounding; fp64 and fp32 A; layers of 1, 31, 32, 33 and 130.
 TEST_P(BlockOps, QuadStepsKeepTheGradientFromTheKeptColumnsOfA) {
   for (int prec : {DETCGD_PREC_FP64, DETCGD_PREC_FP32}) {
-    DetcgdProblemSpec ps;
-    detcgd_problem_spec_default(&ps);
-    ps.kind = DETCGD_PROBLEM_QUAD_NC;
-    snprintf(ps.layers, sizeof ps.layers, "%s", "1,31,32,33,130");
-    ps.lambda = 0.1;
-    ps.data_precision = prec;
-    DetcgdProblem* p = nullptr;
-    ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+    DetcgdProblem* p = make_quad("1,31,32,33,130", 0.1, 0.5, 7, prec);
+    ASSERT_NE(p, nullptr);
     const DcLayout& lay = p->layout;
     const int64_t d = lay.dim;
     Be b(GetParam());
@@ -565,13 +559,8 @@ TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
   expect_runs_agree(p, s, "dense fp32 logreg");
   detcgd_problem_destroy(&p);
   // quad-nc with float A on the GPU (data-precision fp32) and float D (stepsize-precision fp32)
-  DetcgdProblemSpec ps;
-  detcgd_problem_spec_default(&ps);
-  ps.kind = DETCGD_PROBLEM_QUAD_NC;
-  snprintf(ps.layers, sizeof ps.layers, "%s", "7x16,33");
-  ps.lambda = 0.1;
-  ps.data_precision = DETCGD_PREC_FP32;
-  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  p = make_quad("7x16,33", 0.1, 0.5, 7, DETCGD_PREC_FP32);
+  ASSERT_NE(p, nullptr);
   s.stepsize.precision = DETCGD_PREC_FP32;
   expect_runs_agree(p, s, "fp32 quad");
   detcgd_problem_destroy(&p);

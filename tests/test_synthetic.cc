@@ -246,16 +246,9 @@ TEST(DataPrecision, Fp32IsTheProblemOfTheRoundedValues) {
 TEST(DataPrecision, Fp32QuadNcIsTheProblemOfTheRoundedBlocks) {
   // quad-nc with data-precision fp32: A_i are the nearest floats of the fp64 blocks, and a run on them is
   // the run on the fp64 problem whose A was rounded in place (L_i = A_i + 2 lambda I follows A)
-  DetcgdProblemSpec ps;
-  detcgd_problem_spec_default(&ps);
-  ps.kind = DETCGD_PROBLEM_QUAD_NC;
-  snprintf(ps.layers, sizeof ps.layers, "%s", "6x16,9");
-  ps.lambda = 0.1;
-  ps.data_precision = DETCGD_PREC_FP32;
-  DetcgdProblem *p32 = nullptr, *p64 = nullptr;
-  ASSERT_EQ(detcgd_problem_create(&p32, &ps), DETCGD_OK) << detcgd_last_error();
-  ps.data_precision = DETCGD_PREC_FP64;
-  ASSERT_EQ(detcgd_problem_create(&p64, &ps), DETCGD_OK);
+  DetcgdProblem *p32 = make_quad("6x16,9", 0.1, 0.5, 7, DETCGD_PREC_FP32), *p64 = make_quad("6x16,9", 0.1, 0.5, 7);
+  ASSERT_NE(p32, nullptr);
+  ASSERT_NE(p64, nullptr);
   DetcgdSettings s = quiet_settings();
   s.method = DETCGD_METHOD_DET2;
   s.sketch.kind = DETCGD_SKETCH_RANDK;

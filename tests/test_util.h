@@ -40,7 +40,7 @@ inline DetcgdSettings quiet_settings(int backend = DETCGD_BACKEND_CPU) {
 
 // quad-nc with the given layers.
 inline DetcgdProblem* make_quad(const char* layers, double lambda = 0.1, double diag_dominance = 0.5,
-                                uint64_t seed = 7) {
+                                uint64_t seed = 7, int data_precision = DETCGD_PREC_FP64) {
   DetcgdProblemSpec p;
   detcgd_problem_spec_default(&p);
   p.kind = DETCGD_PROBLEM_QUAD_NC;
@@ -48,6 +48,7 @@ inline DetcgdProblem* make_quad(const char* layers, double lambda = 0.1, double 
   p.lambda = lambda;
   p.diag_dominance = diag_dominance;
   p.seed = seed;
+  p.data_precision = data_precision;
   DetcgdProblem* prob = nullptr;
   EXPECT_EQ(detcgd_problem_create(&prob, &p), DETCGD_OK) << detcgd_last_error();
   return prob;
