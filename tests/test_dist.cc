@@ -52,6 +52,30 @@ Out run(DetcgdProblem* p, const DetcgdSettings& s) {
   return o;
 }
 
+// s run uninterrupted (trace `full`), then with a checkpoint every `every` iterations and a "crash" at
+// `die` (trace `part`), then resumed from the last checkpoint; s is left set to resume.
+struct Resumed { Out a, b; std::string full, part; };
+
+Resumed run_and_resume(DetcgdProblem* p, DetcgdSettings& s, const std::string& tag, int64_t every, int64_t die) {
+  Resumed o;
+  const std::string ck = temp_path(tag + "ck.bin");
+  o.full = temp_path(tag + "full.csv");
+  o.part = temp_path(tag + "part.csv");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", o.full.c_str());
+  o.a = run(p, s);
+  std::remove(o.part.c_str());
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", o.part.c_str());
+  snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+  s.output.checkpoint_every = every;
+  snprintf(s.dist.fault, sizeof s.dist.fault, "0:%lld:die", (long long)die);
+  EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);
+  s.dist.fault[0] = 0;
+  s.output.checkpoint_path[0] = 0;
+  snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
+  o.b = run(p, s);
+  return o;
+}
+
 }  // namespace
 
 class Dist : public testing::Test {
@@ -292,22 +316,12 @@ TEST_F(Dist, ResumedRunEqualsUninterruptedRun) {
     s.f_inf = 0.4;
     s.output.trace_every = 7;
     s.output.gkd_points = gkd;
-    std::string full = temp_path("full.csv"), part = temp_path("part.csv"), ck = temp_path("ck.bin");
-    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
-    Out a = run(p, s);
+    Resumed o = run_and_resume(p, s, "d", 50, 130);  // "crash" at 130; last checkpoint at 100
+    const Out &a = o.a, &b = o.b;
+    const std::string& full = o.full;
     ASSERT_EQ(a.status, DETCGD_OK);
-    std::remove(part.c_str());
-    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
-    snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
-    s.output.checkpoint_every = 50;
-    snprintf(s.dist.fault, sizeof s.dist.fault, "0:130:die");
-    EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);  // "crash" at 130; last checkpoint at 100
-    s.dist.fault[0] = 0;
-    s.output.checkpoint_path[0] = 0;
-    snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
-    Out b = run(p, s);
     ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
-    EXPECT_EQ(trace_without_time(full), trace_without_time(part));
+    EXPECT_EQ(trace_without_time(full), trace_without_time(o.part));
     EXPECT_EQ(a.r.g_kd, b.r.g_kd);
     EXPECT_EQ(a.r.bits_up, b.r.bits_up);
     EXPECT_EQ(a.r.f_final, b.r.f_final);
@@ -363,22 +377,10 @@ TEST(Resume, SingleNodeResumedRunEqualsUninterruptedRun) {
     s.stepsize.kind = method == DETCGD_METHOD_DET1 ? DETCGD_STEP_THM2 : DETCGD_STEP_DET2_OPT;
     s.term.max_iter = 300;
     s.output.trace_every = 9;
-    std::string full = temp_path("sfull.csv"), part = temp_path("spart.csv"), ck = temp_path("sck.bin");
-    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", full.c_str());
-    Out a = run(p, s);
-    std::remove(part.c_str());
-    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", part.c_str());
-    snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
-    s.output.checkpoint_every = 100;
-    snprintf(s.dist.fault, sizeof s.dist.fault, "0:250:die");
-    EXPECT_EQ(run(p, s).status, DETCGD_ERR_INTERNAL);
-    s.dist.fault[0] = 0;
-    s.output.checkpoint_path[0] = 0;
-    snprintf(s.output.resume_path, sizeof s.output.resume_path, "%s", ck.c_str());
-    Out b = run(p, s);
-    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
-    EXPECT_EQ(trace_without_time(full), trace_without_time(part));
-    EXPECT_EQ(a.r.g_kd, b.r.g_kd);
+    Resumed o = run_and_resume(p, s, "s", 100, 250);
+    ASSERT_EQ(o.b.status, DETCGD_OK) << detcgd_last_error();
+    EXPECT_EQ(trace_without_time(o.full), trace_without_time(o.part));
+    EXPECT_EQ(o.a.r.g_kd, o.b.r.g_kd);
   }
   detcgd_problem_destroy(&p);
 }

@@ -476,13 +476,18 @@ static int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, 
   return DETCGD_OK;
 }
 
+/* g = q + reg'(x); returns reg(x) */
+static double quad_grad_from_residual(const DcProbData* P, const DcVec* x, const DcVec* q, DcVec* g) {
+  memcpy(g->data, q->data, (size_t)q->n * sizeof(double));
+  return add_nc_regulariser(x->data, g->data, q->n, P->h.lambda);
+}
+
 static int cpu_quad_residual(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* q, DcVec* g, DcVec* m,
                              int fslot) {
   double f;
   (void)be;
   f = quad_residual(&P->h, x->data, q->data);
-  memcpy(g->data, q->data, (size_t)q->n * sizeof(double));
-  f += add_nc_regulariser(x->data, g->data, q->n, P->h.lambda);
+  f += quad_grad_from_residual(P, x, q, g);
   if (fslot >= 0) m->data[fslot] = f;
   return DETCGD_OK;
 }
@@ -503,8 +508,7 @@ static int cpu_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, 
       for (r = 0; r < m; ++r) qi[r] += col[r] * a;
     }
   }
-  memcpy(g->data, q->data, (size_t)q->n * sizeof(double));
-  add_nc_regulariser(x->data, g->data, q->n, P->h.lambda);
+  quad_grad_from_residual(P, x, q, g);
   return DETCGD_OK;
 }
 

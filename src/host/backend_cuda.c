@@ -583,24 +583,20 @@ static int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData
   return st;
 }
 
-static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m, int fslot) {
-  CudaState* s = ST(be);
-  int st;
-  if (P->kind == DETCGD_PROBLEM_QUAD_NC) {
-    CU_TRY(detcgd_k_quad_grad(P->lay.L, P->A, P->d_c, x->d, P->lambda, NULL, g->d, s->d_partials,
-                              fslot >= 0 ? m->d + fslot : NULL, s->grid_cap, s->stream));
-    return DETCGD_OK;
-  }
-  st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);
-  return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, m->d + fslot);
-}
-
+/* quad-nc's gradient (and q = A (x - c) unless q is NULL) */
 static int cuda_quad_residual(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* q, DcVec* g, DcVec* m,
                               int fslot) {
   CudaState* s = ST(be);
-  CU_TRY(detcgd_k_quad_grad(P->lay.L, P->A, P->d_c, x->d, P->lambda, q->d, g->d, s->d_partials,
+  CU_TRY(detcgd_k_quad_grad(P->lay.L, P->A, P->d_c, x->d, P->lambda, q ? q->d : NULL, g->d, s->d_partials,
                             fslot >= 0 ? m->d + fslot : NULL, s->grid_cap, s->stream));
   return DETCGD_OK;
+}
+
+static int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m, int fslot) {
+  int st;
+  if (P->kind == DETCGD_PROBLEM_QUAD_NC) return cuda_quad_residual(be, P, x, NULL, g, m, fslot);
+  st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);
+  return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, m->d + fslot);
 }
 
 static int cuda_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha,

@@ -275,21 +275,46 @@ static int check_symmetric(const DcHostBlocks* D) {
   return DETCGD_OK;
 }
 
-int dc_stepsize_round_float(DcHostBlocks* D, DcExcessFn excess, void* ctx) {
-  int64_t n = dc_blocks_count(D), e;
-  double* exact = (double*)dc_calloc((size_t)n, sizeof(double));
-  double before, after, shrink = 1.0;
+/* The excess of a stepsize's conditions at its current entries. */
+typedef int (*DcEvalFn)(void* ctx, double* out);
+
+/* stepsize-precision fp32 on entries v[0..n) of D (entry `first` on): rounds them to float; when that lifts
+ * the excess above 1 although it held in double, v = exact * shrink, the shrink lowered by the excess and a
+ * few float ulps, and rounded again.  exact: n doubles of scratch; *after: the excess of the rounded v. */
+static int round_keeping_condition(double* v, double* exact, int64_t n, int64_t first, DcEvalFn excess, void* ctx,
+                                   double* after) {
+  double before, shrink = 1.0;
+  int64_t e;
   int st, attempt;
-  if (!exact) return DETCGD_ERR_ALLOC;
-  memcpy(exact, D->data, (size_t)n * sizeof(double));
-  st = excess(ctx, D, &before);
+  memcpy(exact, v, (size_t)n * sizeof(double));
+  st = excess(ctx, &before);
   for (attempt = 0; st == DETCGD_OK && attempt < 8; ++attempt) {
-    for (e = 0; e < n; ++e) D->data[e] = exact[e] * shrink;
-    st = dc_blocks_round_float(D, "stepsize-precision");
-    if (st == DETCGD_OK) st = excess(ctx, D, &after);
-    if (st != DETCGD_OK || after <= 1.0 || before > 1.0 + DC_CERT_TOL) break; /* holds, or did not hold in double */
-    shrink *= (1.0 - ldexp(1.0, attempt - 22)) / after;
+    for (e = 0; e < n; ++e) v[e] = exact[e] * shrink;
+    st = dc_round_float_entries(v, n, first, "stepsize-precision");
+    if (st == DETCGD_OK) st = excess(ctx, after);
+    if (st != DETCGD_OK || *after <= 1.0 || before > 1.0 + DC_CERT_TOL) break; /* holds, or did not hold in double */
+    shrink *= (1.0 - ldexp(1.0, attempt - 22)) / *after;
   }
+  return st;
+}
+
+/* The excess of the whole D (dc_stepsize_round_float). */
+typedef struct WholeExcess { DcExcessFn excess; void* ctx; const DcHostBlocks* D; } WholeExcess;
+
+static int whole_excess(void* ctx, double* out) {
+  const WholeExcess* c = (const WholeExcess*)ctx;
+  return c->excess(c->ctx, c->D, out);
+}
+
+int dc_stepsize_round_float(DcHostBlocks* D, DcExcessFn excess, void* ctx) {
+  int64_t n = dc_blocks_count(D);
+  double* exact = (double*)dc_calloc((size_t)n + 1, sizeof(double));
+  WholeExcess whole = {excess, ctx, D};
+  double after;
+  int st;
+  if (!exact) return DETCGD_ERR_ALLOC;
+  st = round_keeping_condition(D->data, exact, n, 0, whole_excess, &whole, &after);
+  if (st == DETCGD_OK) D->store32 = 1;
   free(exact);
   return st;
 }
@@ -300,25 +325,21 @@ static int certificate(const DetcgdProblem* p, const DetcgdSettings* s, const Dc
   return s->method == DETCGD_METHOD_DET2 ? dc_certificate_det2(p, sk, D, out) : dc_certificate_det1(p, sk, D, out);
 }
 
-/* stepsize-precision fp32 on block i ((7) and (8) hold iff they hold on every block): D_i is rounded to
- * float; when that lifts the block's certificate above 1 although it held in double, D_i is scaled down by
- * that certificate and a few float ulps and rounded again.  *cert: the rounded block's certificate. */
+/* The certificate of block i alone, with scratch w[0..4]. */
+typedef struct BlockExcess { const BlockCtx* c; int i; double** w; } BlockExcess;
+
+static int block_excess(void* ctx, double* out) {
+  const BlockExcess* b = (const BlockExcess*)ctx;
+  return (b->c->flag ? cert_det2_block : cert_det1_block)((void*)b->c, b->i, b->w, out);
+}
+
+/* stepsize-precision fp32 on block i ((7) and (8) hold iff they hold on every block, so a block that
+ * rounding breaks is scaled alone).  *cert: the rounded block's certificate. */
 static int round_float_block(void* ctx, int i, double** w, double* cert) {
   const BlockCtx* c = (const BlockCtx*)ctx;
-  DcBlockFn block_cert = c->flag ? cert_det2_block : cert_det1_block; /* scratch w[0..4] */
-  int64_t first, n = dc_blocks_block_entries(c->out, i, &first), e;
-  double *Di = c->out->data + first, *exact = w[5], before, shrink = 1.0;
-  int st, attempt;
-  memcpy(exact, Di, (size_t)n * sizeof(double));
-  st = block_cert(ctx, i, w, &before);
-  for (attempt = 0; st == DETCGD_OK && attempt < 8; ++attempt) {
-    for (e = 0; e < n; ++e) Di[e] = exact[e] * shrink;
-    st = dc_round_float_entries(Di, n, first, "stepsize-precision");
-    if (st == DETCGD_OK) st = block_cert(ctx, i, w, cert);
-    if (st != DETCGD_OK || *cert <= 1.0 || before > 1.0 + DC_CERT_TOL) break; /* holds, or did not hold in double */
-    shrink *= (1.0 - ldexp(1.0, attempt - 22)) / *cert;
-  }
-  return st;
+  BlockExcess b = {c, i, w};
+  int64_t first, n = dc_blocks_block_entries(c->out, i, &first);
+  return round_keeping_condition(c->out->data + first, w[5], n, first, block_excess, &b, cert);
 }
 
 /* D rounded to float block by block, and its certificate. */
