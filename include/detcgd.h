@@ -168,6 +168,12 @@ typedef enum DetcgdPrecision {
   DETCGD_PREC_FP32       /* D's entries rounded to float; dense blocks stored as float (half the bytes) */
 } DetcgdPrecision;
 
+/* Where the dense stepsize blocks, their certificates and log det are computed. */
+typedef enum DetcgdSetupPlace {
+  DETCGD_SETUP_AUTO = 0, /* on the backend where it can (CUDA: quad-nc with det2-opt or thm2 inv|inv-sqrt), else host */
+  DETCGD_SETUP_HOST      /* LAPACK on the host's cores, then uploaded */
+} DetcgdSetupPlace;
+
 typedef enum DetcgdImportance { DETCGD_IMP_LII = 0, DETCGD_IMP_UNIFORM } DetcgdImportance;
 
 /* Which iterates G_{K,D}, the average of ||grad f(x^k)||^2_{D/det(D)^{1/d}}, is taken over. */
@@ -196,6 +202,7 @@ typedef struct DetcgdStepsizeSettings {
   double scale;                  ///< D is multiplied by this after construction; default 1
   int force;                     ///< 1 = run even if the certificate exceeds 1; default 0
   int precision;                 ///< DetcgdPrecision; certificates are those of the D actually applied; default FP64
+  int setup;                     ///< DetcgdSetupPlace; default AUTO
 } DetcgdStepsizeSettings;
 
 typedef struct DetcgdTermSettings {
@@ -261,6 +268,7 @@ const char* detcgd_stepsize_name(int kind);
 const char* detcgd_precision_name(int precision);
 const char* detcgd_weight_name(int weight);
 const char* detcgd_gkd_points_name(int points);
+const char* detcgd_setup_place_name(int place);
 
 /* ==== Solver ==== */
 
@@ -293,6 +301,7 @@ typedef struct DetcgdResult {
   double time_comm;       ///< messages and broadcasts (MPI)
   double time_trace;      ///< trace rows, checkpoints
   const char* backend;    ///< name of the backend that ran
+  const char* stepsize_setup; ///< where D, its certificate and log det were computed: "host" or the backend's name
   int64_t replay_launches;///< launches of recorded iterations (CUDA graphs on the CUDA backend); 0 with graphs off
   /* distributed runs (NaN otherwise) */
   double lambda_d;        ///< lambda_D of Theorem 3 (or its Algorithm 2 analogue)

@@ -28,6 +28,7 @@ TEST(Settings, BadValuesNameTheOption) {
   EXPECT_NE(set_error("seed", "-1").find("seed:"), std::string::npos);
   EXPECT_NE(set_error("force", "maybe").find("force:"), std::string::npos);
   EXPECT_NE(set_error("stepsize-precision", "fp16").find("stepsize-precision: unknown value \"fp16\""), std::string::npos);
+  EXPECT_NE(set_error("stepsize-setup", "gpu").find("stepsize-setup: unknown value \"gpu\""), std::string::npos);
   EXPECT_NE(set_error("sketchy", "1").find("unknown option \"sketchy\""), std::string::npos);
 }
 

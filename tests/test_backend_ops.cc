@@ -8,6 +8,7 @@ extern "C" {
 #include "backend.h"
 #include "problem.h"
 #include "sketch.h"
+#include "stepsize.h"
 }
 
 namespace {
@@ -494,8 +495,10 @@ static DetcgdProblem* dense32_rows(int64_t samples, int features, int nlayers, i
 }
 
 // Runs s on the CPU, then twice on the GPU and once more without CUDA graphs: traces agree to rounding,
-// the GPU runs bit for bit, and graphs are launched when they are on.
+// the GPU runs bit for bit, and graphs are launched when they are on.  Both build D on the host, so that the
+// runs differ only by the iterations (StepsizeSetupOnTheDeviceMatchesTheHost checks the device's D).
 static void expect_runs_agree(DetcgdProblem* p, DetcgdSettings s, const std::string& what) {
+  s.stepsize.setup = DETCGD_SETUP_HOST;
   std::string paths[4] = {temp_path("cpu.csv"), temp_path("gpu1.csv"), temp_path("gpu2.csv"), temp_path("gpu3.csv")};
   int backends[4] = {DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA, DETCGD_BACKEND_CUDA};
   for (int r = 0; r < 4; ++r) {
@@ -563,6 +566,97 @@ TEST_F(CudaVsCpu, WholeRunsAgreeToRoundingAndGpuReplayIsBitIdentical) {
   ASSERT_NE(p, nullptr);
   s.stepsize.precision = DETCGD_PREC_FP32;
   expect_runs_agree(p, s, "fp32 quad");
+  detcgd_problem_destroy(&p);
+}
+
+// D built on the GPU (batched Cholesky, triangular solves and eigenvalues) against the host's (LAPACK, block by
+// block): certificates and log det to rounding, D itself through D x on both backends -- to rounding in double,
+// to a float ulp or two in float (a tie can round the other way, a block can be shrunk by a different ulp).
+TEST_F(CudaVsCpu, StepsizeSetupOnTheDeviceMatchesTheHost) {
+  struct Case { const char* layers; int method, sketch, stepsize, weight, precision; };
+  const Case cases[] = {
+      {"1,5,40,64,3x17", DETCGD_METHOD_DET2, DETCGD_SKETCH_RANDK, DETCGD_STEP_DET2_OPT, 0, DETCGD_PREC_FP64},
+      {"5,40,64", DETCGD_METHOD_DET2, DETCGD_SKETCH_BERNQ, DETCGD_STEP_DET2_OPT, 0, DETCGD_PREC_FP64},
+      {"5,40,64", DETCGD_METHOD_DET2, DETCGD_SKETCH_IMPORTANCE1, DETCGD_STEP_DET2_OPT, 0, DETCGD_PREC_FP64},
+      {"5,40,64", DETCGD_METHOD_DET2, DETCGD_SKETCH_BERNOULLI, DETCGD_STEP_DET2_OPT, 0, DETCGD_PREC_FP64},
+      {"5,40,64", DETCGD_METHOD_DET1, DETCGD_SKETCH_RANDK, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT, DETCGD_PREC_FP64},
+      {"5,40,64", DETCGD_METHOD_DET1, DETCGD_SKETCH_RAND1, DETCGD_STEP_THM2, DETCGD_W_INV, DETCGD_PREC_FP64},
+      {"1,33x8,130", DETCGD_METHOD_DET2, DETCGD_SKETCH_RANDK, DETCGD_STEP_DET2_OPT, 0, DETCGD_PREC_FP32},
+      {"5,40,64", DETCGD_METHOD_DET1, DETCGD_SKETCH_RANDK, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT, DETCGD_PREC_FP32}};
+  for (const Case& c : cases) {
+    std::string what = std::string(c.layers) + " " + detcgd_stepsize_name(c.stepsize) + " " +
+                       detcgd_precision_name(c.precision) + " " + detcgd_sketch_name(c.sketch);
+    DetcgdProblem* p = make_quad(c.layers, 0.1, 0.3);
+    DetcgdSettings s = quiet_settings();
+    s.method = c.method;
+    s.sketch.kind = c.sketch;
+    s.sketch.k = 3;
+    s.sketch.p = 0.4;
+    s.stepsize.kind = c.stepsize;
+    s.stepsize.weight = c.weight;
+    s.stepsize.precision = c.precision;
+    s.stepsize.scale = 0.9;
+    DcSketchSpec sp;
+    ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK) << what;
+    Be gpu(DETCGD_BACKEND_CUDA);
+    DcProbData* P = nullptr;
+    DcBlocks *Dg = nullptr, *Dh = nullptr;
+    DcStepsize host, dev;
+    ASSERT_EQ(gpu.o()->problem_create(&gpu.be, &p->host, &P), DETCGD_OK);
+    ASSERT_EQ(dc_stepsize_build(&host, p, &s, &sp, nullptr, nullptr, nullptr), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(dc_stepsize_build(&dev, p, &s, &sp, &gpu.be, P, &Dg), DETCGD_OK) << what << ": " << detcgd_last_error();
+    ASSERT_NE(Dg, nullptr) << what;
+    EXPECT_STREQ(dev.built_on, "cuda");
+    EXPECT_EQ(dev.D.data, nullptr);
+    EXPECT_EQ(dev.D.store32, c.precision == DETCGD_PREC_FP32);
+    double tol = c.precision == DETCGD_PREC_FP32 ? 1e-6 : 1e-10;
+    EXPECT_NEAR(dev.certificate, host.certificate, tol) << what;
+    EXPECT_LE(dev.certificate, 1.0 + DC_CERT_TOL) << what;
+    EXPECT_NEAR(dev.log_det, host.log_det, tol * (1 + std::fabs(host.log_det))) << what;
+    ASSERT_EQ(gpu.o()->blocks_create(&gpu.be, &host.D, &Dh), DETCGD_OK);
+    int64_t d = p->layout.dim;
+    std::vector<double> x = random_vec(d, 5), zero(d, 0.0);
+    DcVec *xv = gpu.vec(x), *yg = gpu.vec(zero), *yh = gpu.vec(zero);
+    ASSERT_EQ(gpu.o()->bd_apply(&gpu.be, Dg, xv, 1.0, yg), DETCGD_OK);
+    ASSERT_EQ(gpu.o()->bd_apply(&gpu.be, Dh, xv, 1.0, yh), DETCGD_OK);
+    std::vector<double> a = gpu.get(yg, d), b = gpu.get(yh, d);
+    double ymax = 0;
+    for (double v : b) ymax = std::max(ymax, std::fabs(v));
+    for (int64_t j = 0; j < d; ++j) ASSERT_NEAR(a[j], b[j], tol * ymax) << what << ": (D x)_" << j;
+    for (DcVec* v : {xv, yg, yh}) gpu.o()->vec_destroy(&gpu.be, &v);
+    gpu.o()->blocks_destroy(&gpu.be, &Dg);
+    gpu.o()->blocks_destroy(&gpu.be, &Dh);
+    gpu.o()->problem_destroy(&gpu.be, &P);
+    dc_stepsize_free(&host);
+    dc_stepsize_free(&dev);
+    dc_sketch_spec_free(&sp);
+    detcgd_problem_destroy(&p);
+  }
+}
+
+// A D that is not positive definite names its block, on the device as on the host.
+TEST_F(CudaVsCpu, StepsizeSetupOnTheDeviceNamesABadBlock) {
+  DetcgdProblem* p = make_quad("4x8", 0.1, 0.3);
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 2;
+  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
+  for (int64_t e = p->layout.moff[2]; e < p->layout.moff[3]; ++e) p->A[e] = -p->A[e]; // block 2: L negative definite
+  DcSketchSpec sp;
+  ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+  Be gpu(DETCGD_BACKEND_CUDA);
+  DcProbData* P = nullptr;
+  DcBlocks* Dg = nullptr;
+  DcStepsize dev;
+  ASSERT_EQ(gpu.o()->problem_create(&gpu.be, &p->host, &P), DETCGD_OK);
+  EXPECT_EQ(dc_stepsize_build(&dev, p, &s, &sp, nullptr, nullptr, nullptr), DETCGD_ERR_NUMERIC);
+  EXPECT_STREQ(detcgd_last_error(), "stepsize: E[T L T] of block 2 is not positive definite");
+  EXPECT_EQ(dc_stepsize_build(&dev, p, &s, &sp, &gpu.be, P, &Dg), DETCGD_ERR_NUMERIC);
+  EXPECT_STREQ(detcgd_last_error(), "stepsize: E[T L T] of block 2 is not positive definite");
+  EXPECT_EQ(Dg, nullptr);
+  gpu.o()->problem_destroy(&gpu.be, &P);
+  dc_sketch_spec_free(&sp);
   detcgd_problem_destroy(&p);
 }
 

@@ -267,9 +267,9 @@ TEST(Fp32Stepsize, RoundedDKeepsItsConditionAndReportsItsOwnCertificate) {
     DcSketchSpec sp;
     ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
     DcStepsize d64, d32;
-    ASSERT_EQ(dc_stepsize_build(&d64, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(dc_stepsize_build(&d64, p, &s, &sp, nullptr, nullptr, nullptr), DETCGD_OK) << detcgd_last_error();
     s.stepsize.precision = DETCGD_PREC_FP32;
-    ASSERT_EQ(dc_stepsize_build(&d32, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(dc_stepsize_build(&d32, p, &s, &sp, nullptr, nullptr, nullptr), DETCGD_OK) << detcgd_last_error();
     ASSERT_EQ(d32.D.kind, DC_BLOCKS_DENSE);
     ASSERT_EQ(d32.D.kind, d64.D.kind);
     EXPECT_EQ(d32.D.store32, 1);
@@ -307,6 +307,24 @@ static double det2_block_certificate(const DetcgdProblem* p, const DcSketchSpec*
   return lm;  // lambda_max(D_i^{1/2} E[T L_i T] D_i^{1/2})
 }
 
+// A block whose E[T L T] is not positive definite is named (the CUDA setup names it alike, test_backend_ops).
+TEST(Stepsize, Det2OptNamesABlockThatIsNotPositiveDefinite) {
+  DetcgdProblem* p = make_quad("4x8", 0.1, 0.3);
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 2;
+  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
+  for (int64_t e = p->layout.moff[2]; e < p->layout.moff[3]; ++e) p->A[e] = -p->A[e];
+  DcSketchSpec sp;
+  ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+  DcStepsize st;
+  EXPECT_EQ(dc_stepsize_build(&st, p, &s, &sp, nullptr, nullptr, nullptr), DETCGD_ERR_NUMERIC);
+  EXPECT_STREQ(detcgd_last_error(), "stepsize: E[T L T] of block 2 is not positive definite");
+  dc_sketch_spec_free(&sp);
+  detcgd_problem_destroy(&p);
+}
+
 TEST(Fp32Stepsize, OnlyBlocksThatRoundingBreaksAreScaledDown) {
   DetcgdProblem* p = make_quad("40x16", 0.1, 0.3);
   DetcgdSettings s = quiet_settings();
@@ -317,7 +335,7 @@ TEST(Fp32Stepsize, OnlyBlocksThatRoundingBreaksAreScaledDown) {
   DcSketchSpec sp;
   ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
   DcStepsize opt, d32;
-  ASSERT_EQ(dc_stepsize_build(&opt, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(dc_stepsize_build(&opt, p, &s, &sp, nullptr, nullptr, nullptr), DETCGD_OK) << detcgd_last_error();
   std::vector<double> d64(opt.D.data, opt.D.data + dc_blocks_count(&opt.D));
   std::string text;
   char num[40];
@@ -332,7 +350,7 @@ TEST(Fp32Stepsize, OnlyBlocksThatRoundingBreaksAreScaledDown) {
   s.stepsize.kind = DETCGD_STEP_USER;
   snprintf(s.stepsize.file, sizeof s.stepsize.file, "%s", path.c_str());
   s.stepsize.precision = DETCGD_PREC_FP32;
-  ASSERT_EQ(dc_stepsize_build(&d32, p, &s, &sp), DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(dc_stepsize_build(&d32, p, &s, &sp, nullptr, nullptr, nullptr), DETCGD_OK) << detcgd_last_error();
   int kept = 0, scaled = 0;
   double largest = 0;
   for (int i = 0; i < p->layout.nblocks; ++i) {

@@ -64,6 +64,21 @@ typedef struct DcHostProblem {
   const double* c;        /* borrowed: d */
 } DcHostProblem;
 
+/* A dense stepsize built on the backend (stepsize_setup), block by block as stepsize.c builds it on the host. */
+typedef enum DcSetupFormula {
+  DC_SETUP_DET2_OPT = 0, /* D_i = E[T_i L_i T_i]^{-1}                                          (12) */
+  DC_SETUP_THM2_INV,     /* Theorem 2 with W_i = L_i^{-1}:    D_i = W_i / lambda_max(W_i^{-1} E[S W_i L_i W_i S]) */
+  DC_SETUP_THM2_INV_SQRT /* Theorem 2 with W_i = L_i^{-1/2} */
+} DcSetupFormula;
+
+typedef struct DcSetupJob {
+  int formula;               /* DcSetupFormula */
+  int det2;                  /* certificates of (8) (1) or of (7) (0) */
+  double scale;              /* stepsize-scale: D_i times this */
+  int round32;               /* stepsize-precision fp32: D_i rounded to float keeping the block's condition */
+  const DcSketchSpec* spec;  /* borrowed: E[S A S]_rc = w_rc A_rc (dc_sketch_moment_weight) */
+} DcSetupJob;
+
 typedef struct DcBackendOps {
   const char* name;
   int (*open)(DcBackend* be);
@@ -169,6 +184,13 @@ typedef struct DcBackendOps {
    * at the layout's moff[i]. */
   int (*mc_moments)(DcBackend* be, const DcSketchSpec* spec, const double* A, int64_t nsamples, uint64_t seed,
                     double* mean, double* std_err);
+
+  /* ---- stepsize setup on the backend (NULL: the host builds D, stepsize.c) ----
+   * For quad-nc data P (L_i = A_i + 2 lam I): a new dense *D holding job's D_i, times job->scale, rounded to float
+   * block by block when job->round32 exactly as stepsize.c rounds (a block whose condition rounding breaks is
+   * scaled down alone); cert[i] = block i's certificate, logdet[i] = log det D_i of the D stored. */
+  int (*stepsize_setup)(DcBackend* be, const DcProbData* P, const DcSetupJob* job, DcBlocks** D, double* cert,
+                        double* logdet);
 } DcBackendOps;
 
 struct DcBackend {

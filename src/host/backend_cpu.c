@@ -694,5 +694,6 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,
   cpu_replay_create, cpu_replay_destroy, cpu_replay_run,
   cpu_sync, cpu_range,
-  cpu_mc_moments
+  cpu_mc_moments,
+  NULL /* stepsize_setup: the host's LAPACK path of stepsize.c is the reference */
 };

@@ -95,7 +95,7 @@ int detcgd_theory_mc(const DetcgdProblem* p, const DetcgdSettings* set, int64_t 
   rc = (c.method == DETCGD_METHOD_GD || c.sketch.kind == DETCGD_SKETCH_IDENTITY)
            ? dc_sketch_spec_identity(&sp, &p->layout, &c.comm) : dc_sketch_spec_build(&sp, &c.sketch, &c.comm, p);
   if (rc != DETCGD_OK) return rc;
-  if ((rc = dc_stepsize_build(&st, p, &c, &sp)) != DETCGD_OK) { dc_sketch_spec_free(&sp); return rc; }
+  if ((rc = dc_stepsize_build(&st, p, &c, &sp, NULL, NULL, NULL)) != DETCGD_OK) { dc_sketch_spec_free(&sp); return rc; }
   memset(&layers, 0, sizeof layers);
   layers.p = p;
   layers.sp = &sp;

@@ -22,6 +22,7 @@ static const char* const PRECISION_NAMES[] = {"fp64", "fp32"};
 static const char* const BACKEND_NAMES[] = {"auto", "cpu", "cuda"};
 static const char* const PROBLEM_NAMES[] = {"logreg-nc", "quad-nc"};
 static const char* const GKD_NAMES[] = {"every", "trace"};
+static const char* const SETUP_NAMES[] = {"auto", "host"};
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -32,6 +33,7 @@ const char* detcgd_stepsize_name(int k) { return name_of(STEP_NAMES, COUNT(STEP_
 const char* detcgd_weight_name(int w) { return name_of(WEIGHT_NAMES, COUNT(WEIGHT_NAMES), w); }
 const char* detcgd_precision_name(int p) { return name_of(PRECISION_NAMES, COUNT(PRECISION_NAMES), p); }
 const char* detcgd_gkd_points_name(int p) { return name_of(GKD_NAMES, COUNT(GKD_NAMES), p); }
+const char* detcgd_setup_place_name(int p) { return name_of(SETUP_NAMES, COUNT(SETUP_NAMES), p); }
 
 /* ==== Value parsers (each names the option on failure) ==== */
 
@@ -202,6 +204,7 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!strcmp(key, "stepsize-file")) return STR(s->stepsize.file);
   if (!strcmp(key, "stepsize-scale")) return parse_double(key, value, &s->stepsize.scale);
   if (!strcmp(key, "force")) return parse_bool(key, value, &s->stepsize.force);
+  if (!strcmp(key, "stepsize-setup")) return parse_enum(key, value, SETUP_NAMES, COUNT(SETUP_NAMES), &s->stepsize.setup);
   if (!strcmp(key, "stepsize-precision"))
     return parse_enum(key, value, PRECISION_NAMES, COUNT(PRECISION_NAMES), &s->stepsize.precision);
   if (!strcmp(key, "iters")) return parse_i64(key, value, 0, INT32_MAX, &s->term.max_iter);
@@ -256,6 +259,8 @@ int detcgd_settings_validate(const DetcgdSettings* s) {
   if (!(s->term.target_g >= 0.0)) return dc_fail(DETCGD_ERR_ARG, "target-g: must be >= 0 (got %g)", s->term.target_g);
   if (!(s->term.time_limit >= 0.0)) return dc_fail(DETCGD_ERR_ARG, "time-limit: must be >= 0 (got %g)", s->term.time_limit);
   if (s->output.trace_every < 1) return dc_fail(DETCGD_ERR_ARG, "trace-every: must be >= 1 (got %lld)", (long long)s->output.trace_every);
+  if (s->stepsize.setup < 0 || s->stepsize.setup >= COUNT(SETUP_NAMES))
+    return dc_fail(DETCGD_ERR_ARG, "stepsize-setup: unknown value %d", s->stepsize.setup);
   if (s->output.gkd_points < 0 || s->output.gkd_points >= COUNT(GKD_NAMES))
     return dc_fail(DETCGD_ERR_ARG, "gkd: unknown value %d (every or trace)", s->output.gkd_points);
   if (s->comm.value_bits != 32 && s->comm.value_bits != 64) return dc_fail(DETCGD_ERR_ARG, "value-bits: must be 32 or 64 (got %d)", s->comm.value_bits);

@@ -127,37 +127,35 @@ void dc_sketch_spec_free(DcSketchSpec* sp) {
   memset(sp, 0, sizeof *sp);
 }
 
-/* E[S A S] by the closed forms of sketch.h, entry by entry. */
-void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, double* out) {
+/* w_rc of E[S A S]_rc = w_rc A_rc, the closed forms of sketch.h: rand-k diagonal m/k, off-diagonal
+ * (m/k)(k-1)/(m-1); importance 1/p_r on the diagonal, 0 off it; Bernoulli 1/p on the diagonal, 1 off it;
+ * Bern-q 1/q; identity 1. */
+double dc_sketch_moment_weight(const DcSketchSpec* sp, int i, int r, int c) {
   const DcSketchLayer* L = &sp->layers[i];
-  int m = L->m, r, c;
-  int64_t mm = (int64_t)m * m, e;
-  memcpy(out, A, (size_t)mm * sizeof(double));
   switch (L->kind) {
     case DC_SK_RANDK:
-    case DC_SK_RAND1:
-      if (m == 1) return; /* S = 1 */
-      { /* diagonal entries scaled by (m/k), off-diagonal ones by (m/k)(k-1)/(m-1) */
-        double a = (double)m / L->k, od = a * (L->k - 1) / (double)(m - 1);
-        for (c = 0; c < m; ++c)
-          for (r = 0; r < m; ++r)
-            out[r + (int64_t)c * m] = (r == c ? a : od) * A[r + (int64_t)c * m];
-      }
-      return;
-    case DC_SK_IMPORTANCE1:
-      memset(out, 0, (size_t)mm * sizeof(double));
-      for (r = 0; r < m; ++r)
-        out[r + (int64_t)r * m] = A[r + (int64_t)r * m] / sp->aux[L->aux_off + r];
-      return;
-    case DC_SK_BERNOULLI:
-      for (r = 0; r < m; ++r) out[r + (int64_t)r * m] += (1.0 / L->prob - 1.0) * A[r + (int64_t)r * m];
-      return;
-    case DC_SK_BERNQ:
-      for (e = 0; e < mm; ++e) out[e] = A[e] / L->prob;
-      return;
-    default:
-      return;
+    case DC_SK_RAND1: {
+      double a = (double)L->m / L->k;
+      if (L->m == 1) return 1.0; /* S = 1 */
+      return r == c ? a : a * (L->k - 1) / (double)(L->m - 1);
+    }
+    case DC_SK_IMPORTANCE1: return r == c ? 1.0 / sp->aux[L->aux_off + r] : 0.0;
+    case DC_SK_BERNOULLI: return r == c ? 1.0 / L->prob : 1.0;
+    case DC_SK_BERNQ: return 1.0 / L->prob;
+    default: return 1.0;
   }
+}
+
+/* E[S A S] entry by entry (every backend's setup uses the same weights). */
+void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, double* out) {
+  int m = sp->layers[i].m, r, c;
+  double diag = dc_sketch_moment_weight(sp, i, 0, 0), off = m > 1 ? dc_sketch_moment_weight(sp, i, 0, 1) : 0.0;
+  int per_row = sp->layers[i].kind == DC_SK_IMPORTANCE1;
+  for (c = 0; c < m; ++c)
+    for (r = 0; r < m; ++r) {
+      double w = r != c ? off : per_row ? dc_sketch_moment_weight(sp, i, r, r) : diag;
+      out[r + (int64_t)c * m] = w * A[r + (int64_t)c * m];
+    }
 }
 
 /* E[(S-I)A(S-I)] = E[SAS] - 2A + A = E[SAS] - A, since E[S] = I. */

@@ -5,7 +5,7 @@
  *   identity             E[SAS] = A
  *   rand-k               (m/k) [ ((m-k)/(m-1)) diag(A) + ((k-1)/(m-1)) A ]
  *   importance rand-1    Diag(A_jj / p_j)
- *   coordinate Bernoulli A + Diag((1/p - 1) A_jj)
+ *   coordinate Bernoulli A + Diag((1/p - 1) A_jj)     (diagonal A_jj / p)
  *   Bern-q (layer)       A / q
  * and E[(S-I)A(S-I)] = E[SAS] - A (because E[S] = I).
  */
@@ -21,6 +21,9 @@ int dc_sketch_spec_build(DcSketchSpec* sp, const DetcgdSketchSettings* s,
 int dc_sketch_spec_identity(DcSketchSpec* sp, const DcLayout* lay, const DetcgdCommSettings* comm);
 void dc_sketch_spec_free(DcSketchSpec* sp);
 
+/* The weight w_rc of entry (r, c) in E[S_i A S_i]_rc = w_rc A_rc: every closed form above is one
+ * (off-diagonal entries share one weight; the diagonal's may vary with r). */
+double dc_sketch_moment_weight(const DcSketchSpec* sp, int i, int r, int c);
 /* out = E[S_i A S_i] for layer i (m x m, column-major). */
 void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, double* out);
 /* out = E[(S_i - I) A (S_i - I)] = E[S_i A S_i] - A. */

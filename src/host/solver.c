@@ -171,9 +171,10 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   DC_TRY(build_sketch(s));
   DC_TRY(allocate_state(s));
   if (s->dist) DC_TRY(build_dist_stepsize(s));
-  else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec));
-  DC_TRY(s->be.ops->blocks_create(&s->be, &s->step.D, &s->D));
+  else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec, &s->be, s->P, &s->D));
+  if (!s->D) DC_TRY(s->be.ops->blocks_create(&s->be, &s->step.D, &s->D));
   dc_blocks_free(&s->step.D); /* the backend holds D now; its kind stays for the summary */
+  s->result.stepsize_setup = s->step.built_on ? s->step.built_on : "host";
   s->result.certificate = s->step.certificate;
   s->result.log_det = s->step.log_det;
   s->result.det_factor = s->step.det_factor;
@@ -675,7 +676,7 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
            ? dc_sketch_spec_identity(&sp, &p->layout, &c.comm)
            : dc_sketch_spec_build(&sp, &c.sketch, &c.comm, p);
   if (st != DETCGD_OK) return st;
-  st = dc_stepsize_build(&step, p, &c, &sp);
+  st = dc_stepsize_build(&step, p, &c, &sp, NULL, NULL, NULL);
   if (st == DETCGD_OK) {
     t->certificate = step.certificate;
     t->log_det = step.log_det;

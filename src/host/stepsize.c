@@ -17,7 +17,6 @@
 #include "linalg.h"
 #include "stepsize.h"
 
-#define DC_CERT_TOL 1e-9 /* relative slack for rounding in a certificate of exactly 1 */
 
 /* What the per-block functions below read (dc_for_each_block runs them on every core). */
 typedef struct BlockCtx {
@@ -124,7 +123,9 @@ static int det2_opt_block(void* ctx, int i, double** w, double* unused) {
   (void)unused;
   dc_problem_L_get(c->p, i, w[1]);
   dc_sketch_second_moment(c->sk, i, w[1], w[0]);
-  return dc_spd_inverse(w[0], c->p->layout.size[i], c->out->data + c->p->layout.moff[i]);
+  if (dc_spd_inverse(w[0], c->p->layout.size[i], c->out->data + c->p->layout.moff[i]) != DETCGD_OK)
+    return dc_fail(DETCGD_ERR_NUMERIC, "stepsize: E[T L T] of block %d is not positive definite", i);
+  return DETCGD_OK;
 }
 
 static int det2_opt_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, DcHostBlocks* D) {
@@ -288,14 +289,18 @@ static int round_keeping_condition(double* v, double* exact, int64_t n, int64_t 
   int st, attempt;
   memcpy(exact, v, (size_t)n * sizeof(double));
   st = excess(ctx, &before);
-  for (attempt = 0; st == DETCGD_OK && attempt < 8; ++attempt) {
+  for (attempt = 0; st == DETCGD_OK && attempt < DC_ROUND_ATTEMPTS; ++attempt) {
     for (e = 0; e < n; ++e) v[e] = exact[e] * shrink;
     st = dc_round_float_entries(v, n, first, "stepsize-precision");
     if (st == DETCGD_OK) st = excess(ctx, after);
     if (st != DETCGD_OK || *after <= 1.0 || before > 1.0 + DC_CERT_TOL) break; /* holds, or did not hold in double */
-    shrink *= (1.0 - ldexp(1.0, attempt - 22)) / *after;
+    shrink = dc_round_next_shrink(shrink, attempt, *after);
   }
   return st;
+}
+
+double dc_round_next_shrink(double shrink, int attempt, double after) {
+  return shrink * (1.0 - ldexp(1.0, attempt - 22)) / after;
 }
 
 /* The excess of the whole D (dc_stepsize_round_float). */
@@ -351,11 +356,11 @@ static int round_float_certified(const DetcgdProblem* p, const DetcgdSettings* s
   return st;
 }
 
-int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk) {
+/* D, its certificate and log det on the host (LAPACK on every core). */
+static int build_on_host(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk) {
   int64_t e, n;
-  int st;
-  memset(out, 0, sizeof *out);
-  st = build_raw(out, p, s, sk);
+  int st = build_raw(out, p, s, sk);
+  out->built_on = "host";
   if (st == DETCGD_OK) st = check_symmetric(&out->D);
   if (st == DETCGD_OK) {
     n = dc_blocks_count(&out->D);
@@ -366,10 +371,54 @@ int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSetti
   if (st == DETCGD_OK) st = s->stepsize.precision == DETCGD_PREC_FP32 ? round_float_certified(p, s, sk, &out->D, &out->certificate)
                                                                       : certificate(p, s, sk, &out->D, &out->certificate);
   if (st == DETCGD_OK) st = dc_log_det(&out->D, &out->log_det);
-  if (st != DETCGD_OK) { dc_stepsize_free(out); return st; }
+  return st;
+}
+
+/* The backend's formula for s's dense stepsize on quad-nc, or -1 where the host builds D. */
+static int backend_formula(const DcBackend* be, const DetcgdProblem* p, const DetcgdSettings* s) {
+  if (!be || !be->ops->stepsize_setup || s->stepsize.setup != DETCGD_SETUP_AUTO || p->spec.kind != DETCGD_PROBLEM_QUAD_NC)
+    return -1;
+  if (s->stepsize.kind == DETCGD_STEP_DET2_OPT) return DC_SETUP_DET2_OPT;
+  if (s->stepsize.kind != DETCGD_STEP_THM2) return -1;
+  return s->stepsize.weight == DETCGD_W_INV ? DC_SETUP_THM2_INV : s->stepsize.weight == DETCGD_W_INV_SQRT ? DC_SETUP_THM2_INV_SQRT : -1;
+}
+
+/* D on the backend, block by block; the host keeps only D's kind, the certificate (max of the blocks')
+ * and log det (sum of the blocks'). */
+static int build_on_backend(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
+                            DcBackend* be, const DcProbData* P, int formula, DcBlocks** dev) {
+  const DcLayout* lay = &p->layout;
+  DcSetupJob job = {formula, s->method == DETCGD_METHOD_DET2, s->stepsize.scale, s->stepsize.precision == DETCGD_PREC_FP32, sk};
+  double* cert = (double*)dc_calloc((size_t)lay->nblocks + 1, sizeof(double));
+  double* logdet = (double*)dc_calloc((size_t)lay->nblocks + 1, sizeof(double));
+  int st = cert && logdet ? be->ops->stepsize_setup(be, P, &job, dev, cert, logdet) : DETCGD_ERR_ALLOC;
+  out->built_on = be->ops->name;
+  out->D.kind = DC_BLOCKS_DENSE;
+  out->D.layout = lay;
+  out->D.store32 = job.round32;
+  if (st == DETCGD_OK) {
+    out->certificate = dc_max_of(cert, lay->nblocks);
+    out->log_det = dc_sum_of(logdet, lay->nblocks);
+  }
+  free(cert);
+  free(logdet);
+  return st;
+}
+
+int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
+                      DcBackend* be, const DcProbData* P, DcBlocks** dev) {
+  int formula = backend_formula(be, p, s), st;
+  memset(out, 0, sizeof *out);
+  st = formula >= 0 ? build_on_backend(out, p, s, sk, be, P, formula, dev) : build_on_host(out, p, s, sk);
+  if (st != DETCGD_OK) {
+    if (formula >= 0) be->ops->blocks_destroy(be, dev);
+    dc_stepsize_free(out);
+    return st;
+  }
   out->det_factor = exp(-out->log_det / (double)p->layout.dim);
   if (out->certificate > 1.0 + DC_CERT_TOL && !s->stepsize.force) {
     double c = out->certificate;
+    if (formula >= 0) be->ops->blocks_destroy(be, dev);
     dc_stepsize_free(out);
     return dc_fail(DETCGD_ERR_CERT, "stepsize: condition (%s) fails, certificate %.6g > 1 (use force = 1 to run anyway)",
                    s->method == DETCGD_METHOD_DET2 ? "8" : "7", c);

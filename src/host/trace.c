@@ -107,6 +107,7 @@ static void write_config(FILE* f, const DcSummaryInfo* s) {
   json_int(f, "forced", c->stepsize.force, 1);
   json_str(f, "d_storage", s->d_storage, 1);
   json_str(f, "d_precision", detcgd_precision_name(c->stepsize.precision), 1);
+  json_str(f, "stepsize_setup", detcgd_setup_place_name(c->stepsize.setup), 1);
   json_int(f, "max_iter", c->term.max_iter, 1);
   json_int(f, "trace_every", c->output.trace_every, 1);
   json_str(f, "gkd_points", detcgd_gkd_points_name(c->output.gkd_points), 1);
@@ -162,6 +163,7 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   json_num(f, "certificate", r->certificate, 1);
   json_str(f, "certificate_condition", s->settings->method == DETCGD_METHOD_DET2 ? "(8)" : "(7)", 1);
   json_num(f, "log_det_D", r->log_det, 1);
+  json_str(f, "stepsize_setup", r->stepsize_setup ? r->stepsize_setup : "", 1);
   json_num(f, "det_factor", r->det_factor, 1);
   json_num(f, "coords_per_iter", r->coords_per_iter, 1);
   json_num(f, "comm_factor", r->det_factor * r->coords_per_iter, 1);

@@ -151,6 +151,29 @@ cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const double* c, co
 cudaError_t detcgd_k_quad_step(DcDevLayout L, DcDevBlocks A, DcDevSketch S, const double* vals, double alpha,
                                const double* x, double lambda, double* q, double* g, int grid_cap, cudaStream_t s);
 
+/* ---- stepsize setup (setup.cu): a chunk of nb m x m blocks, column-major, block t at t m^2 ---- */
+/* X_t = A_t + 2 lam I for A's blocks from entry first_entry on (A double or float) */
+cudaError_t detcgd_k_setup_L(DcDevBlocks A, int64_t first_entry, int nb, int m, double lambda, double* X, int grid_cap,
+                             cudaStream_t s);
+/* Y_t = E[S X_t S]: Y_rc = (r == c ? diag[t m + r] : off[t]) X_rc */
+cudaError_t detcgd_k_setup_moment(const double* X, int nb, int m, const double* off, const double* diag, double* Y,
+                                  int grid_cap, cudaStream_t s);
+/* Y_t = ((X_t / div[t]) a) mul[t] (div, mul NULL: 1), rounded to float when round32; Y may be X */
+cudaError_t detcgd_k_setup_scale(const double* X, int nb, int m, const double* div, double a, const double* mul,
+                                 int round32, double* Y, int grid_cap, cudaStream_t s);
+/* the strictly upper triangle of every X_t: the lower's mirror (mirror = 1) or zero */
+cudaError_t detcgd_k_setup_upper(double* X, int nb, int m, int mirror, int grid_cap, cudaStream_t s);
+cudaError_t detcgd_k_setup_identity(double* X, int nb, int m, int grid_cap, cudaStream_t s);
+/* Y_t = V_t Diag(w_t)^p; bad[t] = 1 when some w_tc <= 0 */
+cudaError_t detcgd_k_setup_scale_cols(const double* V, const double* w, int nb, int m, double p, double* Y, int* bad,
+                                      int grid_cap, cudaStream_t s);
+/* out[t] = log det of C_t C_t^T = 2 sum_j log C_t(j, j) */
+cudaError_t detcgd_k_setup_logdet(const double* C, int nb, int m, double* out, cudaStream_t s);
+/* ptr[t] = base + t stride */
+cudaError_t detcgd_k_setup_ptrs(double* base, int nb, int64_t stride, double** ptr, cudaStream_t s);
+/* n entries of X into dst, as float (f32) or double */
+cudaError_t detcgd_k_setup_store(const double* X, int64_t n, int f32, void* dst, int grid_cap, cudaStream_t s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,7 @@ static const char* USAGE =
     "           --k K  --k-ratio R  --k-list \"k1,k2\"  --p P  --q Q  --q-list \"q1,q2\"  --importance lii|uniform\n"
     "stepsize:  --stepsize gd|cgd|cgd-mat|det2-opt|thm2|user  --weight identity|diag-inv|inv|inv-sqrt\n"
     "           --stepsize-file F  --stepsize-scale S  --force 0|1  --stepsize-precision fp64|fp32\n"
+    "           --stepsize-setup auto|host (auto: dense D built on the GPU where the backend can)\n"
     "stopping:  --iters K  --target-g G  --time-limit SECONDS\n"
     "output:    --trace F.csv  --summary F.json  --trace-every T  --verbose 0|1|2  --progress 0|1  --label TEXT\n"
     "           --gkd every|trace (G_{K,D} over every iterate, or over the trace points: D read in full there only)\n"
