@@ -10,7 +10,10 @@
  *   bernq    y += D S x, Bern-q q = 1/4    bytes: m b^2 + 3 m b  (m layers kept)
  *   quadform x^T D x                       bytes: l b^2 + d
  *   cublas   y = D x by cublasDgemvStridedBatched (cuda only), bytes: l b^2 + 2 d
- * then sketch sampling (rand-k, b = 64) and Monte Carlo E[S A S] (b = 64, k = 8).
+ * then sketch sampling (rand-k, b = 64), Monte Carlo E[S A S] (b = 64, k = 8) and the stepsize setup
+ * (quad-nc, det2-opt under rand-k k = b/8 rounded to float, certificates, log det, D on the backend:
+ * LAPACK on every host core for cpu, batched cuSOLVER/cuBLAS for cuda), b in {16, 64, 256} with bytes / 4
+ * block entries, blocks/s.
  * Each figure: median (and 10th/90th percentiles) over repeats of a batch of
  * calls timed by the wall clock around a synchronisation, caches flushed
  * between repeats; GB/s against the measured copy bandwidth of the same device.
@@ -23,7 +26,9 @@
 #include <string.h>
 #include "backend.h"
 #include "bench_timing.h"
+#include "problem.h"
 #include "sketch.h"
+#include "stepsize.h"
 
 typedef struct Opts { const char* backend; double bytes; int repeats; const char* out; } Opts;
 
@@ -259,6 +264,57 @@ static int bench_mc(Bench* B, int64_t nsamples) {
   return st;
 }
 
+/* One stepsize setup as the solver runs it: D built on the backend where it can, else on the host and uploaded. */
+static int setup_once(Bench* B, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sp,
+                      const DcProbData* P, double* seconds) {
+  DcStepsize step;
+  DcBlocks* D = NULL;
+  double t0 = dc_bench_now();
+  int st = dc_stepsize_build(&step, p, s, sp, &B->be, P, &D);
+  if (st) return st;
+  if (!D) st = B->be.ops->blocks_create(&B->be, &step.D, &D);
+  if (!st) st = B->be.ops->sync(&B->be);
+  *seconds = dc_bench_now() - t0;
+  if (D) B->be.ops->blocks_destroy(&B->be, &D);
+  dc_stepsize_free(&step);
+  return st;
+}
+
+/* Stepsize setup of quad-nc with l layers of width b (configuration L's stepsize): blocks per second. */
+static int bench_setup(Bench* B, int b, int64_t l) {
+  DetcgdProblemSpec ps;
+  DetcgdProblem* p = NULL;
+  DetcgdSettings s;
+  DcSketchSpec sp;
+  DcProbData* P = NULL;
+  DcBenchStats stats;
+  double t[3];
+  int r, n = B->repeats < 3 ? B->repeats : 3, st, have_spec = 0;
+  detcgd_problem_spec_default(&ps);
+  ps.kind = DETCGD_PROBLEM_QUAD_NC;
+  ps.lambda = 0.1;
+  snprintf(ps.layers, sizeof ps.layers, "%lldx%d", (long long)l, b);
+  detcgd_settings_default(&s);
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = b / 8;
+  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
+  s.stepsize.precision = DETCGD_PREC_FP32;
+  st = detcgd_problem_create(&p, &ps);
+  if (!st) st = dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p);
+  have_spec = !st;
+  if (!st) st = B->be.ops->problem_create(&B->be, &p->host, &P);
+  for (r = 0; !st && r < n; ++r) st = setup_once(B, p, &s, &sp, P, &t[r]);
+  if (!st) {
+    dc_bench_stats(t, n, 0.0, &stats);
+    report(B, "setup", b, l, &stats, "blocks/s", (double)l);
+  }
+  if (P) B->be.ops->problem_destroy(&B->be, &P);
+  if (have_spec) dc_sketch_spec_free(&sp);
+  detcgd_problem_destroy(&p);
+  return st;
+}
+
 /* Host memcpy bandwidth (read + write) of 256 MiB: the CPU's ceiling. */
 static double cpu_copy_gbps(int repeats) {
   size_t n = (size_t)256 << 20;
@@ -305,6 +361,11 @@ static int bench_backend(const char* name, int kind, const Opts* op, FILE* csv) 
   if ((st = dc_backend_open(&B.be, kind)) != DETCGD_OK) { free(B.cpu_flush); return st; }
   for (i = 0; i < 6 && st == DETCGD_OK; ++i) st = bench_width(&B, widths[i], op->bytes);
   if (st == DETCGD_OK) st = bench_mc(&B, kind == DETCGD_BACKEND_CPU ? 2000 : 100000);
+  for (i = 0; i < 3 && st == DETCGD_OK; ++i) { /* bytes / 4 block entries: 2^24 (cpu), 2^28 (cuda) by default */
+    int b = 16 << (2 * i);
+    int64_t l = (int64_t)(op->bytes / 4) / ((int64_t)b * b);
+    st = bench_setup(&B, b, l > 0 ? l : 1);
+  }
   if (st != DETCGD_OK) fprintf(stderr, "%s: %s\n", name, detcgd_last_error());
   dc_backend_close(&B.be);
   free(B.cpu_flush);
@@ -352,7 +413,7 @@ int main(int argc, char** argv) {
       if (c.bytes == 0) c.bytes = 1024.0 * (1 << 20);
       rc |= bench_backend("cuda", DETCGD_BACKEND_CUDA, &c, csv) != DETCGD_OK;
     } else {
-      printf("== cuda: skipped (no CUDA device): copy bandwidth, custom kernels, cuBLAS strided-batched gemv\n");
+      printf("== cuda: skipped (no CUDA device): copy bandwidth, custom kernels, cuBLAS strided-batched gemv, stepsize setup\n");
     }
 #else
     printf("== cuda: skipped (built without CUDA)\n");

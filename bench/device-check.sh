@@ -11,7 +11,7 @@
 # STAGES (default "build test sanitize kernels e2e scaling") picks stages, so that a check that
 # would pass the 600 s limit of one call can be split over calls on the warm machine (the build
 # folder stays), e.g. STAGES="build test" then STAGES="sanitize kernels" then STAGES="e2e scaling".
-# The D-full and L-full configurations (DESIGN sizes, minutes of host setup) are left to further
+# The D-full and L-full configurations (DESIGN sizes: minutes of data generation on the host) are left to further
 # calls on the warm machine, one each:  CONFIGS_MATCH='^D-full$' bash bench/run_gpu.sh build-device/detcgd
 # and CONFIGS_MATCH='^L-full$' bash bench/run_gpu.sh build-device/detcgd
 set -uo pipefail
@@ -71,7 +71,7 @@ cp "$OUT/kernels.csv" build-device/kernels.csv 2>/dev/null # the copy bandwidth,
 fi
 copy=$(awk -F, '$1 == "cuda" && $2 == "copy" {print $9}' build-device/kernels.csv 2>/dev/null)
 if stage e2e; then
-CONFIGS_MATCH='^(S|L|D|S-trace1|S-nographs|L-fp32|L-gkd)$' REPEATS=3 bash bench/run_gpu.sh build-device/detcgd > "$OUT/bench.txt" 2>&1
+CONFIGS_MATCH='^(S|L|D|S-trace1|S-nographs|L-fp32|L-gkd|L-hostsetup)$' REPEATS=3 bash bench/run_gpu.sh build-device/detcgd > "$OUT/bench.txt" 2>&1
 cp bench/out/gpu.csv "$OUT/" 2>/dev/null
 fi
 if stage scaling; then
@@ -81,5 +81,5 @@ fi
 
 echo "== summary" | tee -a "$OUT/log.txt"
 { echo "build rc=$build_rc  tests rc=$test_rc  sanitizers:$san  copy bandwidth ${copy:-?} GB/s"
-  grep -E "^cuda +(dense|dense32|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)" "$OUT/kernels.txt" 2>/dev/null
+  grep -E "^cuda +(dense|dense32|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)|^(cpu|cuda) +setup" "$OUT/kernels.txt" 2>/dev/null
   cat "$OUT/bench.txt" 2>/dev/null; grep -v "^scaling: wrote" "$OUT/scaling.txt" 2>/dev/null; } | tee -a "$OUT/log.txt"

@@ -18,11 +18,13 @@
 #   L-gkd     L-fp32 with float A (--data-precision fp32) and G_{K,D} over the trace points (--gkd trace):
 #             an iteration reads A and the kept rows of D, not all of D (DESIGN: ||grad f||^2_D at trace
 #             points only)
+#   L-hostsetup  L-gkd on CUDA with D built by LAPACK on the host (--stepsize-setup host): its setup_s
+#             against L-gkd's (D built on the device, batched cuSOLVER/cuBLAS) is the setup's speed-up
 #   L-full    DESIGN's size: L-gkd at d = 1e8 (1 562 500 layers of 64), K = 50; CUDA only, one run: A
-#             and D as floats take 51 GB of the device, the host holds A and D in double (102 GB) while
-#             it builds them (a few minutes on 16 cores)
+#             and D as floats take 51 GB of the device; the host holds A in double (51 GB; the
+#             device builds D)
 # Other runs write a trace row every 100 iterations.  setup_s: the summary's time_s.setup (problem
-# excluded: stepsize, certificate, log det, uploads).
+# excluded: uploads, stepsize, certificate, log det).
 # usage: [CONFIGS_MATCH=REGEX] bench/run_gpu.sh [DETCGD]   (writes bench/out/gpu.csv; REGEX picks
 #        configurations by name, default all)
 set -uo pipefail
@@ -43,6 +45,7 @@ CONFIGS=(
   "D-full|--samples 100000 --features 10240 --data-precision fp32 --nlayers 160 --lambda 0.1 --clients 100 --method det-cgd1 --sketch rand-k --k 8 --stepsize cor1 --iters 20 --f-inf-iters 20||cuda|1"
   "L-fp32|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32|"
   "L-gkd|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32 --data-precision fp32 --gkd trace|"
+  "L-hostsetup|--problem quad-nc --layers 16384x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 200 --stepsize-precision fp32 --data-precision fp32 --gkd trace --stepsize-setup host||cuda"
   "L-full|--problem quad-nc --layers 1562500x64 --lambda 0.1 --method det-cgd2 --sketch rand-k --k 8 --stepsize det2-opt --iters 50 --stepsize-precision fp32 --data-precision fp32 --gkd trace||cuda|1"
 )
 echo "config,backend,us_per_iter,setup_s" > $OUT/gpu.csv

@@ -6,9 +6,10 @@
 #     $COPY_GBPS (the measured copy bandwidth, from detcgd_bench_kernels), device bytes held.
 #     An iteration reads A once (gradient) and the k kept rows of each D_i: 4 d b (1 + 1/8) bytes,
 #     plus 48 d for the vectors.  Sizes whose A and D on the device (8 d b bytes) exceed $MEM_GB, or
-#     whose A and D in double on the host while they are built (16 d b) exceed $HOST_GB, are skipped
-#     and listed (d = 1e8 at b = 64: MEM_GB=60 HOST_GB=110, one call of its own: minutes of setup).
-#     setup_s: stepsize, certificate and uploads (host, every core).
+#     whose host memory exceeds $HOST_GB, are skipped and listed: A in double (8 d b) on the CUDA
+#     backend, which builds D on the device; A and D in double (16 d b) where the host builds D
+#     (d = 1e8 at b = 64: MEM_GB=60, one call of its own).
+#     setup_s: problem upload, stepsize, certificate; setup_on: where D was built (cuda or host).
 #  2. logreg-nc on w8a split over n = 1, 10, 100, 1000 clients, D-det-CGD1 rand-1 (Corollary 1).
 # Writes bench/out/scaling_quad.csv, bench/out/scaling_clients.csv and, with python3 +
 # matplotlib or gnuplot, bench/out/scaling.png.
@@ -30,7 +31,9 @@ summary_num() { grep "\"$1\"" "$2" | head -1 | sed 's/.*: \([^,]*\).*/\1/'; }
 
 DIMS="1e4 1e5 1e6 1e7 1e8"; CLIENTS="1 10 100 1000"
 [ "$SMOKE" = 1 ] && { DIMS="1e4 1e5"; CLIENTS="1 10"; }
-echo "b,d,layers,us_per_iter,bytes_per_iter,GBps,pct_of_copy,device_bytes,setup_s" > $OUT/scaling_quad.csv
+summary_str() { grep "\"$1\"" "$2" | head -1 | sed 's/.*: "\([^"]*\)".*/\1/'; }
+HOST_PER_DB=$([ "$BACKEND" = cuda ] && echo 8 || echo 16) # host bytes per d b: A, and D where the host builds it
+echo "b,d,layers,us_per_iter,bytes_per_iter,GBps,pct_of_copy,device_bytes,setup_s,setup_on" > $OUT/scaling_quad.csv
 for b in 32 64 128; do
   for dexp in $DIMS; do
     d=$(awk -v d="$dexp" 'BEGIN {printf "%d", d}')
@@ -39,8 +42,9 @@ for b in 32 64 128; do
     if awk -v h="$held" -v m="$MEM_GB" 'BEGIN {exit !(h > m * 1e9)}'; then
       echo "scaling: b=$b d=$d skipped: A and D need $(awk -v h=$held 'BEGIN {printf "%.0f", h/1e9}') GB of the device > MEM_GB=$MEM_GB"; continue
     fi
-    if awk -v h="$held" -v m="$HOST_GB" 'BEGIN {exit !(2 * h > m * 1e9)}'; then
-      echo "scaling: b=$b d=$d skipped: A and D need $(awk -v h=$held 'BEGIN {printf "%.0f", 2*h/1e9}') GB of the host > HOST_GB=$HOST_GB"; continue
+    host=$(awk -v d=$d -v b=$b -v k=$HOST_PER_DB 'BEGIN {printf "%.0f", k * d * b}')
+    if awk -v h="$host" -v m="$HOST_GB" 'BEGIN {exit !(h > m * 1e9)}'; then
+      echo "scaling: b=$b d=$d skipped: it needs $(awk -v h=$host 'BEGIN {printf "%.0f", h/1e9}') GB of the host > HOST_GB=$HOST_GB"; continue
     fi
     iters=$(awk -v d=$d -v s=$SMOKE 'BEGIN {n = s ? 3 : int(5e9 / d); print n < 50 ? (s ? 3 : 50) : (n > 2000 ? 2000 : n)}')
     if ! $DETCGD run --problem quad-nc --layers "${l}x${b}" --lambda 0.1 --method det-cgd2 --sketch rand-k --k $k \
@@ -50,9 +54,10 @@ for b in 32 64 128; do
       echo "scaling: b=$b d=$d failed: $(cat $OUT/scal_err.txt)"; continue
     fi
     per=$(summary_num per_iter $OUT/scal.json); setup=$(summary_num setup $OUT/scal.json)
-    awk -v b=$b -v d=$d -v l=$l -v t="$per" -v c="$COPY_GBPS" -v h="$held" -v s="$setup" 'BEGIN {
+    on=$(summary_str stepsize_built_on $OUT/scal.json)
+    awk -v b=$b -v d=$d -v l=$l -v t="$per" -v c="$COPY_GBPS" -v h="$held" -v s="$setup" -v on="$on" 'BEGIN {
       bytes = 4 * d * b * (1 + 1 / 8) + 8 * 6 * d; g = bytes / t / 1e9;
-      printf "%d,%d,%d,%.2f,%.0f,%.1f,%.1f,%.0f,%.2f\n", b, d, l, t * 1e6, bytes, g, (c > 0 ? 100 * g / c : 0), h, s }' >> $OUT/scaling_quad.csv
+      printf "%d,%d,%d,%.2f,%.0f,%.1f,%.1f,%.0f,%.2f,%s\n", b, d, l, t * 1e6, bytes, g, (c > 0 ? 100 * g / c : 0), h, s, on }' >> $OUT/scaling_quad.csv
   done
 done
 

@@ -163,7 +163,7 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   json_num(f, "certificate", r->certificate, 1);
   json_str(f, "certificate_condition", s->settings->method == DETCGD_METHOD_DET2 ? "(8)" : "(7)", 1);
   json_num(f, "log_det_D", r->log_det, 1);
-  json_str(f, "stepsize_setup", r->stepsize_setup ? r->stepsize_setup : "", 1);
+  json_str(f, "stepsize_built_on", r->stepsize_setup ? r->stepsize_setup : "", 1);
   json_num(f, "det_factor", r->det_factor, 1);
   json_num(f, "coords_per_iter", r->coords_per_iter, 1);
   json_num(f, "comm_factor", r->det_factor * r->coords_per_iter, 1);
