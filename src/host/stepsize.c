@@ -374,9 +374,11 @@ static int build_on_host(DcStepsize* out, const DetcgdProblem* p, const DetcgdSe
   return st;
 }
 
-/* The backend's formula for s's dense stepsize on quad-nc, or -1 where the host builds D. */
+/* The backend's formula for s's dense stepsize on quad-nc, or -1 where the host builds D (also where the A_i are
+ * diagonal, diag-dominance 1 or width-1 layers: D is then diagonal, and the host stores it so). */
 static int backend_formula(const DcBackend* be, const DetcgdProblem* p, const DetcgdSettings* s) {
-  if (!be || !be->ops->stepsize_setup || s->stepsize.setup != DETCGD_SETUP_AUTO || p->spec.kind != DETCGD_PROBLEM_QUAD_NC)
+  if (!be || !be->ops->stepsize_setup || s->stepsize.setup != DETCGD_SETUP_AUTO || p->spec.kind != DETCGD_PROBLEM_QUAD_NC ||
+      p->spec.diag_dominance >= 1.0 || p->layout.max_size == 1)
     return -1;
   if (s->stepsize.kind == DETCGD_STEP_DET2_OPT) return DC_SETUP_DET2_OPT;
   if (s->stepsize.kind != DETCGD_STEP_THM2) return -1;
