@@ -309,13 +309,8 @@ static double det2_block_certificate(const DetcgdProblem* p, const DcSketchSpec*
 
 // A block whose E[T L T] is not positive definite is named (the CUDA setup names it alike, test_backend_ops).
 TEST(Stepsize, Det2OptNamesABlockThatIsNotPositiveDefinite) {
-  DetcgdProblem* p = make_quad("4x8", 0.1, 0.3);
-  DetcgdSettings s = quiet_settings();
-  s.method = DETCGD_METHOD_DET2;
-  s.sketch.kind = DETCGD_SKETCH_RANDK;
-  s.sketch.k = 2;
-  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
-  for (int64_t e = p->layout.moff[2]; e < p->layout.moff[3]; ++e) p->A[e] = -p->A[e];
+  DetcgdSettings s;
+  DetcgdProblem* p = quad_with_indefinite_block(&s);
   DcSketchSpec sp;
   ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
   DcStepsize st;

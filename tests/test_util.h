@@ -11,6 +11,9 @@
 #include <vector>
 extern "C" {
 #include "detcgd.h"
+extern "C" {
+#include "problem.h"
+}
 }
 
 // Backends of the parameterised tests: CPU, and CUDA (its cases skip without a device).
@@ -52,6 +55,18 @@ inline DetcgdProblem* make_quad(const char* layers, double lambda = 0.1, double 
   DetcgdProblem* prob = nullptr;
   EXPECT_EQ(detcgd_problem_create(&prob, &p), DETCGD_OK) << detcgd_last_error();
   return prob;
+}
+
+// det-CGD2 with det2-opt (rand-2) on quad-nc 4x8 whose A_2 is negated: E[T L_2 T] is not positive definite.
+inline DetcgdProblem* quad_with_indefinite_block(DetcgdSettings* s) {
+  DetcgdProblem* p = make_quad("4x8", 0.1, 0.3);
+  *s = quiet_settings();
+  s->method = DETCGD_METHOD_DET2;
+  s->sketch.kind = DETCGD_SKETCH_RANDK;
+  s->sketch.k = 2;
+  s->stepsize.kind = DETCGD_STEP_DET2_OPT;
+  for (int64_t e = p->layout.moff[2]; e < p->layout.moff[3]; ++e) p->A[e] = -p->A[e];
+  return p;
 }
 
 inline std::string temp_path(const std::string& name) {
