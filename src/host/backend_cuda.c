@@ -1024,15 +1024,22 @@ static int setup_inv_sqrt(SetupWork* w) {
   return setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_T, w->slot[SL_T2], w->slot[SL_T1], w->slot[SL_D]);
 }
 
+/* top[t] = lambda_max(D^{-1} E[S D L D S]) = lambda_max(C^{-1} E C^{-T}) with D = C C^T: Theorem 2's scale
+ * (D = W) and the certificate of (7); `what` names D in the error */
+static int setup_det1_excess(SetupWork* w, const char* what, double* top) {
+  double** S = w->slot;
+  int st = setup_chol(w, S[SL_D], what);
+  if (!st) st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, S[SL_D], S[SL_L], S[SL_T1]);
+  if (!st) st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, S[SL_T1], S[SL_D], S[SL_T2]); /* D L D */
+  if (!st) st = setup_moment(w, S[SL_T2], S[SL_M]);
+  if (!st) st = setup_trsm(w, CUBLAS_SIDE_LEFT, w->ptr[1]);
+  if (!st) st = setup_trsm(w, CUBLAS_SIDE_RIGHT, w->ptr[1]);
+  return st ? st : setup_eig(w, S[SL_M], 0, top);
+}
+
 /* D = W / lambda_max(W^{-1} E[S W L W S]) with W = D on entry (Theorem 2) */
 static int setup_thm2_scale(SetupWork* w) {
-  int st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, w->slot[SL_D], w->slot[SL_L], w->slot[SL_T1]);  /* W L */
-  if (!st) st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, w->slot[SL_T1], w->slot[SL_D], w->slot[SL_T2]); /* W L W */
-  if (!st) st = setup_moment(w, w->slot[SL_T2], w->slot[SL_M]);
-  if (!st) st = setup_chol(w, w->slot[SL_D], "W");
-  if (!st) st = setup_trsm(w, CUBLAS_SIDE_LEFT, w->ptr[1]);
-  if (!st) st = setup_trsm(w, CUBLAS_SIDE_RIGHT, w->ptr[1]);  /* C^{-1} E C^{-T} */
-  if (!st) st = setup_eig(w, w->slot[SL_M], 0, w->h_vec);
+  int st = setup_det1_excess(w, "W", w->h_vec);
   if (!st) st = h2d(w->be, w->vec, w->h_vec, (size_t)w->nb * sizeof(double));
   if (st) return st;
   CU_TRY(detcgd_k_setup_scale(w->slot[SL_D], w->nb, w->m, w->vec, 1.0, NULL, 0, w->slot[SL_D], SW_GRID(w), SW_STREAM(w)));
@@ -1042,21 +1049,14 @@ static int setup_thm2_scale(SetupWork* w) {
 /* cert[t]: the certificate of D's block t, and C = D's Cholesky factor */
 static int setup_certificate(SetupWork* w, double* cert) {
   double** S = w->slot;
-  int st = setup_chol(w, S[SL_D], "D");
-  if (st) return st;
-  if (w->job->det2) { /* lambda_max(D E[T L T]) = lambda_max(C^T E C) */
-    st = setup_moment(w, S[SL_L], S[SL_M]);
-    if (!st) st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, S[SL_M], S[SL_C], S[SL_T1]);
-    if (!st) st = setup_gemm(w, CUBLAS_OP_T, CUBLAS_OP_N, S[SL_C], S[SL_T1], S[SL_T2]);
-    return st ? st : setup_eig(w, S[SL_T2], 0, cert);
-  }
-  /* lambda_max(D^{-1} E[S D L D S]) = lambda_max(C^{-1} E C^{-T}) */
-  st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, S[SL_D], S[SL_L], S[SL_T1]);
-  if (!st) st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, S[SL_T1], S[SL_D], S[SL_T2]);
-  if (!st) st = setup_moment(w, S[SL_T2], S[SL_M]);
-  if (!st) st = setup_trsm(w, CUBLAS_SIDE_LEFT, w->ptr[1]);
-  if (!st) st = setup_trsm(w, CUBLAS_SIDE_RIGHT, w->ptr[1]);
-  return st ? st : setup_eig(w, S[SL_M], 0, cert);
+  int st;
+  if (!w->job->det2) return setup_det1_excess(w, "D", cert);
+  /* lambda_max(D E[T L T]) = lambda_max(C^T E C) */
+  st = setup_chol(w, S[SL_D], "D");
+  if (!st) st = setup_moment(w, S[SL_L], S[SL_M]);
+  if (!st) st = setup_gemm(w, CUBLAS_OP_N, CUBLAS_OP_N, S[SL_M], S[SL_C], S[SL_T1]);
+  if (!st) st = setup_gemm(w, CUBLAS_OP_T, CUBLAS_OP_N, S[SL_C], S[SL_T1], S[SL_T2]);
+  return st ? st : setup_eig(w, S[SL_T2], 0, cert);
 }
 
 /* D = round32(E shrink_t) for every block t, E the exact D, and the rounded blocks' certificates */

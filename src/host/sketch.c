@@ -149,13 +149,10 @@ double dc_sketch_moment_weight(const DcSketchSpec* sp, int i, int r, int c) {
 /* E[S A S] entry by entry (every backend's setup uses the same weights). */
 void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, double* out) {
   int m = sp->layers[i].m, r, c;
-  double diag = dc_sketch_moment_weight(sp, i, 0, 0), off = m > 1 ? dc_sketch_moment_weight(sp, i, 0, 1) : 0.0;
-  int per_row = sp->layers[i].kind == DC_SK_IMPORTANCE1;
+  double off = m > 1 ? dc_sketch_moment_weight(sp, i, 0, 1) : 0.0;
   for (c = 0; c < m; ++c)
-    for (r = 0; r < m; ++r) {
-      double w = r != c ? off : per_row ? dc_sketch_moment_weight(sp, i, r, r) : diag;
-      out[r + (int64_t)c * m] = w * A[r + (int64_t)c * m];
-    }
+    for (r = 0; r < m; ++r)
+      out[r + (int64_t)c * m] = (r != c ? off : dc_sketch_moment_weight(sp, i, r, r)) * A[r + (int64_t)c * m];
 }
 
 /* E[(S-I)A(S-I)] = E[SAS] - 2A + A = E[SAS] - A, since E[S] = I. */

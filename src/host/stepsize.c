@@ -17,7 +17,6 @@
 #include "linalg.h"
 #include "stepsize.h"
 
-
 /* What the per-block functions below read (dc_for_each_block runs them on every core). */
 typedef struct BlockCtx {
   const DetcgdProblem* p;
