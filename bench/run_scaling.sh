@@ -3,7 +3,8 @@
 #  1. quad-nc, det-CGD2 rand-k with k = b/8 and the det-CGD2 optimum, A and D stored as floats and
 #     G_{K,D} over the trace points (configuration L of DESIGN.md), d from 1e4 to 1e8 and b in
 #     {32, 64, 128}: microseconds per iteration, the bytes one iteration moves, GB/s and % of
-#     $COPY_GBPS (the measured copy bandwidth, from detcgd_bench_kernels), device bytes held.
+#     $COPY_GBPS (the measured copy bandwidth, from detcgd_bench_kernels), and the device and host memory the
+#     run held at its peak (the summary's device_bytes_peak: the solver's arena; host_bytes_peak: peak RSS).
 #     An iteration reads A once (gradient) and the k kept rows of each D_i: 4 d b (1 + 1/8) bytes,
 #     plus 48 d for the vectors.  Sizes whose A and D on the device (8 d b bytes) exceed $MEM_GB, or
 #     whose host memory exceeds $HOST_GB, are skipped and listed: A in double (8 d b) on the CUDA
@@ -33,7 +34,7 @@ DIMS="1e4 1e5 1e6 1e7 1e8"; CLIENTS="1 10 100 1000"
 [ "$SMOKE" = 1 ] && { DIMS="1e4 1e5"; CLIENTS="1 10"; }
 summary_str() { grep "\"$1\"" "$2" | head -1 | sed 's/.*: "\([^"]*\)".*/\1/'; }
 HOST_PER_DB=$([ "$BACKEND" = cuda ] && echo 8 || echo 16) # host bytes per d b: A, and D where the host builds it
-echo "b,d,layers,us_per_iter,bytes_per_iter,GBps,pct_of_copy,device_bytes,setup_s,setup_on" > $OUT/scaling_quad.csv
+echo "b,d,layers,us_per_iter,bytes_per_iter,GBps,pct_of_copy,device_bytes_peak,host_bytes_peak,setup_s,setup_on" > $OUT/scaling_quad.csv
 for b in 32 64 128; do
   for dexp in $DIMS; do
     d=$(awk -v d="$dexp" 'BEGIN {printf "%d", d}')
@@ -55,9 +56,10 @@ for b in 32 64 128; do
     fi
     per=$(summary_num per_iter $OUT/scal.json); setup=$(summary_num setup $OUT/scal.json)
     on=$(summary_str stepsize_built_on $OUT/scal.json)
-    awk -v b=$b -v d=$d -v l=$l -v t="$per" -v c="$COPY_GBPS" -v h="$held" -v s="$setup" -v on="$on" 'BEGIN {
+    dev=$(summary_num device_bytes_peak $OUT/scal.json); hostb=$(summary_num host_bytes_peak $OUT/scal.json)
+    awk -v b=$b -v d=$d -v l=$l -v t="$per" -v c="$COPY_GBPS" -v dev="$dev" -v hb="$hostb" -v s="$setup" -v on="$on" 'BEGIN {
       bytes = 4 * d * b * (1 + 1 / 8) + 8 * 6 * d; g = bytes / t / 1e9;
-      printf "%d,%d,%d,%.2f,%.0f,%.1f,%.1f,%.0f,%.2f,%s\n", b, d, l, t * 1e6, bytes, g, (c > 0 ? 100 * g / c : 0), h, s, on }' >> $OUT/scaling_quad.csv
+      printf "%d,%d,%d,%.2f,%.0f,%.1f,%.1f,%.0f,%.0f,%.2f,%s\n", b, d, l, t * 1e6, bytes, g, (c > 0 ? 100 * g / c : 0), dev, hb, s, on }' >> $OUT/scaling_quad.csv
   done
 done
 
@@ -82,16 +84,20 @@ import matplotlib.pyplot as plt
 out = sys.argv[1]
 rows = list(csv.DictReader(open(f"{out}/scaling_quad.csv")))
 cl = list(csv.DictReader(open(f"{out}/scaling_clients.csv")))
-fig, ax = plt.subplots(1, 3, figsize=(15, 4.2))
+fig, ax = plt.subplots(1, 4, figsize=(20, 4.2))
 for b in sorted({r["b"] for r in rows}, key=int):
     rs = [r for r in rows if r["b"] == b]
-    ax[0].loglog([int(r["d"]) for r in rs], [float(r["us_per_iter"]) for r in rs], "o-", label=f"b = {b}")
-    ax[1].semilogx([int(r["d"]) for r in rs], [float(r["GBps"]) for r in rs], "o-", label=f"b = {b}")
+    ds = [int(r["d"]) for r in rs]
+    ax[0].loglog(ds, [float(r["us_per_iter"]) for r in rs], "o-", label=f"b = {b}")
+    ax[1].semilogx(ds, [float(r["GBps"]) for r in rs], "o-", label=f"b = {b}")
+    ax[2].loglog(ds, [max(float(r["device_bytes_peak"]), 1.0) / 1e9 for r in rs], "o-", label=f"device, b = {b}")
+    ax[2].loglog(ds, [float(r["host_bytes_peak"]) / 1e9 for r in rs], "x--", label=f"host, b = {b}")
 ax[0].set(xlabel="d", ylabel="µs per iteration", title="quad-nc det-CGD2 rand-(b/8)")
 ax[1].set(xlabel="d", ylabel="GB/s (bytes counted by hand)", title="achieved bandwidth")
-ax[2].loglog([int(r["clients"]) for r in cl], [float(r["us_per_iter"]) for r in cl], "o-")
-ax[2].set(xlabel="clients n", ylabel="µs per iteration", title="w8a D-det-CGD1 rand-1")
-for a in ax[:2]:
+ax[2].set(xlabel="d", ylabel="GB at the peak", title="memory held (device: the solver's arena)")
+ax[3].loglog([int(r["clients"]) for r in cl], [float(r["us_per_iter"]) for r in cl], "o-")
+ax[3].set(xlabel="clients n", ylabel="µs per iteration", title="w8a D-det-CGD1 rand-1")
+for a in ax[:3]:
     a.legend()
 fig.tight_layout()
 fig.savefig(f"{out}/scaling.png", dpi=110)

@@ -303,6 +303,8 @@ typedef struct DetcgdResult {
   const char* backend;    ///< name of the backend that ran
   const char* stepsize_setup; ///< where D, its certificate and log det were computed: "host" or the backend's name
   int64_t replay_launches;///< launches of recorded iterations (CUDA graphs on the CUDA backend); 0 with graphs off
+  int64_t device_bytes_peak; ///< device memory the solver held at its peak (its arena's chunks); 0 on the CPU backend
+  int64_t host_bytes_peak;   ///< peak resident memory of the process so far (the host's data, D where the host builds it)
   /* distributed runs (NaN otherwise) */
   double lambda_d;        ///< lambda_D of Theorem 3 (or its Algorithm 2 analogue)
   double delta_inf;       ///< Delta^inf = f^inf - (1/n) sum_c f_c^inf (estimates, clamped at 0)

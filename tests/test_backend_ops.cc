@@ -83,6 +83,23 @@ TEST_P(Ops, VectorOpsAndReductions) {
   }
 }
 
+// A request the device cannot meet fails with a message naming it, the bytes needed and the bytes free, and
+// leaves the backend working (the arena records nothing for it).
+TEST(CudaMemory, RunningOutNamesTheBytesNeededAndFreeAndLeavesTheBackendWorking) {
+  SKIP_WITHOUT_DEVICE(DETCGD_BACKEND_CUDA);
+  Be b(DETCGD_BACKEND_CUDA);
+  DcVec* huge = nullptr;
+  ASSERT_EQ(b.o()->vec_create(&b.be, (int64_t)1 << 47, &huge), DETCGD_ERR_ALLOC);
+  EXPECT_EQ(huge, nullptr);
+  std::string msg = detcgd_last_error();
+  for (const char* part : {"vector", "1125899906842624 bytes needed", "bytes free of", "this solver holds"})
+    EXPECT_NE(msg.find(part), std::string::npos) << msg;
+  DcVec* v = b.vec({1.0, 2.0, 3.0});
+  ASSERT_EQ(b.o()->vec_fill(&b.be, v, 4.0), DETCGD_OK);
+  EXPECT_EQ(b.get(v, 3), std::vector<double>({4.0, 4.0, 4.0}));
+  b.o()->vec_destroy(&b.be, &v);
+}
+
 // Layouts exercising tiles: 1, 31, 32 + 33, 5 + 1025, 100 x 64 (dense); 10^6 diagonal / scalar.
 struct LayoutCase { std::vector<int> sizes; int kind; };
 

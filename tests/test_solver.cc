@@ -189,10 +189,30 @@ TEST_P(Solver, SummaryJsonCarriesTheoryAndResult) {
   ASSERT_EQ(r.status, DETCGD_OK);
   std::string j = read_file(path);
   for (const char* key : {"\"git_commit\"", "\"certificate\"", "\"det_factor\"", "\"theorem1_bound\"", "\"G_KD\"",
-                          "\"f_inf_source\": \"GD estimate\"", "\"seed\": 42", "\"backend\"", "\"iterate\""})
+                          "\"f_inf_source\": \"GD estimate\"", "\"seed\": 42", "\"backend\"", "\"iterate\"",
+                          "\"device_bytes_peak\"", "\"host_bytes_peak\""})
     EXPECT_NE(j.find(key), std::string::npos) << key;
   EXPECT_GT(r.r.f_initial, r.r.f_inf);
   EXPECT_GE(r.r.f_final, r.r.f_inf - 1e-9);  // GD from the same x0 found f^inf
+  detcgd_problem_destroy(&p);
+}
+
+// The peaks cover what the run must hold: A and the dense D (8 bytes an entry each) on the device for CUDA,
+// on the host (the process's peak) for the CPU, which holds no device memory.
+TEST_P(Solver, ReportsItsMemoryPeaks) {
+  DetcgdProblem* p = make_quad("1000x64", 0.1);
+  DetcgdSettings s = settings();
+  s.method = DETCGD_METHOD_DET2;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.sketch.k = 8;
+  s.stepsize.kind = DETCGD_STEP_DET2_OPT;
+  s.term.max_iter = 5;
+  RunOutcome r = run_solver(p, s);
+  ASSERT_EQ(r.status, DETCGD_OK) << detcgd_last_error();
+  const int64_t a_bytes = 1000LL * 64 * 64 * 8;
+  EXPECT_GE(r.r.host_bytes_peak, a_bytes);
+  if (GetParam() == DETCGD_BACKEND_CPU) EXPECT_EQ(r.r.device_bytes_peak, 0);
+  else EXPECT_GE(r.r.device_bytes_peak, 2 * a_bytes);
   detcgd_problem_destroy(&p);
 }
 

@@ -43,6 +43,7 @@ int detcgd_cuda_device_count(void) { return 0; }
 #endif
 
 int dc_backend_open(DcBackend* be, int kind) {
+  int st;
   be->state = NULL;
   be->ops = &dc_backend_cpu_ops;
   if (kind == DETCGD_BACKEND_CUDA || (kind == DETCGD_BACKEND_AUTO && detcgd_cuda_device_count() > 0)) {
@@ -54,7 +55,9 @@ int dc_backend_open(DcBackend* be, int kind) {
     return dc_fail(DETCGD_ERR_NO_DEVICE, "backend: cuda requested but detcgd was built without CUDA");
 #endif
   }
-  return be->ops->open(be);
+  st = be->ops->open(be);
+  if (st != DETCGD_OK) dc_backend_close(be); /* what the failed open set up */
+  return st;
 }
 
 void dc_backend_close(DcBackend* be) {

@@ -191,6 +191,9 @@ typedef struct DcBackendOps {
    * scaled down alone); cert[i] = block i's certificate, logdet[i] = log det D_i of the D stored. */
   int (*stepsize_setup)(DcBackend* be, const DcProbData* P, const DcSetupJob* job, DcBlocks** D, double* cert,
                         double* logdet);
+
+  /* ---- memory (NULL: host memory only) ---- bytes of device memory held at the peak since open */
+  int64_t (*device_bytes_peak)(const DcBackend* be);
 } DcBackendOps;
 
 struct DcBackend {

@@ -695,5 +695,6 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_replay_create, cpu_replay_destroy, cpu_replay_run,
   cpu_sync, cpu_range,
   cpu_mc_moments,
-  NULL /* stepsize_setup: the host's LAPACK path of stepsize.c is the reference */
+  NULL, /* stepsize_setup: the host's LAPACK path of stepsize.c is the reference */
+  NULL  /* device_bytes_peak: no device memory */
 };

@@ -12,12 +12,14 @@
 #include <cublas_v2.h>
 #include <cusolverDn.h>
 #include <nvtx3/nvToolsExt.h>
+#include "arena.h"
 #include "backend.h"
 #include "client_rows.h"
 #include "kernels.h"
 #include "stepsize.h"
 
 typedef struct CudaState {
+  DcArena arena;       /* owns: every device allocation of the solver */
   cudaStream_t stream;
   int grid_cap;        /* 32 blocks per SM */
   double* d_partials;  /* owns: DC_K_RED_MAX partial sums of every reduction (one stream: one at a time) */
@@ -79,21 +81,40 @@ static int cuda_fail(cudaError_t e, const char* call, const char* file, int line
     if (cu_e_ != cudaSuccess) return cuda_fail(cu_e_, #call, __FILE__, __LINE__); \
   } while (0)
 
-/* cudaMalloc that names the bytes needed and free when the device is full. */
-static int dev_alloc(void** p, size_t bytes, const char* what) {
-  cudaError_t e = cudaMalloc(p, bytes ? bytes : 8);
-  if (e != cudaSuccess) {
+#define DEV_MIN_CHUNK ((size_t)32 << 20) /* the arena asks cudaMalloc for at least this much at a time */
+
+/* The arena's chunks (arena.h): cudaMalloc and cudaFree. */
+static void* chunk_alloc(void* ctx, size_t bytes) {
+  void* p = NULL;
+  (void)ctx;
+  if (cudaMalloc(&p, bytes) != cudaSuccess) { cudaGetLastError(); return NULL; }
+  return p;
+}
+
+static void chunk_release(void* ctx, void* p) {
+  (void)ctx;
+  cudaFree(p);
+}
+
+/* Device memory from the solver's arena; when the device is full the error names what, the bytes needed, the
+ * bytes free and the bytes the solver already holds. */
+static int dev_alloc(DcBackend* be, void** p, size_t bytes, const char* what) {
+  const DcArena* a = &ST(be)->arena;
+  if (dc_arena_alloc(&ST(be)->arena, bytes, p) != DETCGD_OK) {
     size_t free_b = 0, total_b = 0;
-    cudaGetLastError();
     cudaMemGetInfo(&free_b, &total_b);
-    *p = NULL;
-    return dc_fail(DETCGD_ERR_ALLOC, "CUDA: cannot allocate %s: %zu bytes needed, %zu bytes free of %zu",
-                   what, bytes, free_b, total_b);
+    cudaGetLastError();
+    return dc_fail(DETCGD_ERR_ALLOC, "CUDA: cannot allocate %s: %zu bytes needed, %zu bytes free of %zu "
+                   "(this solver holds %zu)", what, bytes, free_b, total_b, a->held);
   }
   return DETCGD_OK;
 }
 
-static void dev_free(void* p) { if (p) cudaFree(p); }
+/* Back to the arena (NULL, or after close: nothing).  All device work runs on the solver's one stream, so space
+ * released here and handed out again is used in stream order: no synchronisation needed. */
+static void dev_free(DcBackend* be, void* p) {
+  if (p && be->state) dc_arena_free(&ST(be)->arena, p);
+}
 
 /* host -> device copy on the solver's stream, completed before returning */
 static int h2d(DcBackend* be, void* dst, const void* src, size_t bytes) {
@@ -112,7 +133,7 @@ static int d2h(DcBackend* be, void* dst, const void* src, size_t bytes) {
 
 /* device copy of an array (NULL-safe for n = 0) */
 static int upload_new(DcBackend* be, void** d, const void* h, size_t bytes, const char* what) {
-  int st = dev_alloc(d, bytes, what);
+  int st = dev_alloc(be, d, bytes, what);
   return st ? st : h2d(be, *d, h, bytes);
 }
 
@@ -121,7 +142,7 @@ static int upload_new(DcBackend* be, void** d, const void* h, size_t bytes, cons
 static int upload_float_new(DcBackend* be, void** d, const double* h, int64_t n, const char* what) {
   float* buf = (float*)dc_calloc((size_t)(n < DC_FLOAT_CHUNK ? n : DC_FLOAT_CHUNK) + 1, sizeof(float));
   int64_t e0, e;
-  int st = buf ? dev_alloc(d, (size_t)n * sizeof(float), what) : DETCGD_ERR_ALLOC;
+  int st = buf ? dev_alloc(be, d, (size_t)n * sizeof(float), what) : DETCGD_ERR_ALLOC;
   for (e0 = 0; st == DETCGD_OK && e0 < n; e0 += DC_FLOAT_CHUNK) {
     int64_t len = n - e0 < DC_FLOAT_CHUNK ? n - e0 : DC_FLOAT_CHUNK;
     for (e = 0; e < len; ++e) buf[e] = (float)h[e0 + e];
@@ -143,9 +164,8 @@ int dc_cuda_device_count(void) {
 static void cuda_close(DcBackend* be) {
   CudaState* s = ST(be);
   if (!s) return;
-  dev_free(s->d_partials);
-  dev_free(s->d_scalars);
-  dev_free(s->d_iter);
+  if (s->stream) cudaStreamSynchronize(s->stream);
+  dc_arena_destroy(&s->arena); /* the scratch scalars and anything not destroyed before */
   if (s->stream) cudaStreamDestroy(s->stream);
   free(s);
   be->state = NULL;
@@ -154,16 +174,20 @@ static void cuda_close(DcBackend* be) {
 static int cuda_open(DcBackend* be) {
   CudaState* s = (CudaState*)dc_calloc(1, sizeof(CudaState));
   int sms = 0, st;
+  DcArenaProvider device = {chunk_alloc, chunk_release, NULL};
   if (!s) return DETCGD_ERR_ALLOC;
   be->state = s;
+  dc_arena_init(&s->arena, device, DEV_MIN_CHUNK);
   CU_TRY(cudaSetDevice(0));
   CU_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   s->grid_cap = 32 * (sms > 0 ? sms : 1);
   CU_TRY(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
-  if ((st = dev_alloc((void**)&s->d_partials, DC_K_RED_MAX * sizeof(double), "reduction scratch"))) return st;
-  if ((st = dev_alloc((void**)&s->d_iter, sizeof(uint32_t), "iteration counter"))) return st;
-  return dev_alloc((void**)&s->d_scalars, 4 * sizeof(double), "scalars");
+  if ((st = dev_alloc(be, (void**)&s->d_partials, DC_K_RED_MAX * sizeof(double), "reduction scratch"))) return st;
+  if ((st = dev_alloc(be, (void**)&s->d_iter, sizeof(uint32_t), "iteration counter"))) return st;
+  return dev_alloc(be, (void**)&s->d_scalars, 4 * sizeof(double), "scalars");
 }
+
+static int64_t cuda_device_bytes_peak(const DcBackend* be) { return (int64_t)ST(be)->arena.peak_held; }
 
 /* ==== Layouts ==== */
 
@@ -196,15 +220,14 @@ static int cuda_vec_create(DcBackend* be, int64_t n, DcVec** v) {
   *v = (DcVec*)dc_calloc(1, sizeof(DcVec));
   if (!*v) return DETCGD_ERR_ALLOC;
   (*v)->n = n;
-  if ((st = dev_alloc((void**)&(*v)->d, (size_t)n * sizeof(double), "vector"))) { free(*v); *v = NULL; return st; }
+  if ((st = dev_alloc(be, (void**)&(*v)->d, (size_t)n * sizeof(double), "vector"))) { free(*v); *v = NULL; return st; }
   CU_TRY(cudaMemsetAsync((*v)->d, 0, (size_t)n * sizeof(double), ST(be)->stream));
   return DETCGD_OK;
 }
 
 static void cuda_vec_destroy(DcBackend* be, DcVec** v) {
-  (void)be;
   if (!v || !*v) return;
-  dev_free((*v)->d);
+  dev_free(be, (*v)->d);
   free(*v);
   *v = NULL;
 }
@@ -245,10 +268,9 @@ static int cuda_metric_set(DcBackend* be, DcVec* m, int slot, double v) {
 /* ==== Block-diagonal matrices ==== */
 
 static void cuda_blocks_destroy(DcBackend* be, DcBlocks** B) {
-  (void)be;
   if (!B || !*B) return;
-  dev_free((void*)(*B)->B.data);
-  dev_free((*B)->lay.mem);
+  dev_free(be, (void*)(*B)->B.data);
+  dev_free(be, (*B)->lay.mem);
   free(*B);
   *B = NULL;
 }
@@ -307,12 +329,11 @@ static int cuda_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, Dc
 
 static void cuda_sketch_destroy(DcBackend* be, DcSketch** S) {
   DcDevSketch* d;
-  (void)be;
   if (!S || !*S) return;
   d = &(*S)->S;
-  dev_free((void*)d->layers); dev_free((void*)d->aux); dev_free((void*)d->cap_off); dev_free(d->idx);
-  dev_free(d->scale); dev_free(d->count); dev_free((void*)d->index_bits); dev_free(d->mark); dev_free(d->tally);
-  dev_free((*S)->lay.mem);
+  dev_free(be, (void*)d->layers); dev_free(be, (void*)d->aux); dev_free(be, (void*)d->cap_off); dev_free(be, d->idx);
+  dev_free(be, d->scale); dev_free(be, d->count); dev_free(be, (void*)d->index_bits); dev_free(be, d->mark); dev_free(be, d->tally);
+  dev_free(be, (*S)->lay.mem);
   free(*S);
   *S = NULL;
 }
@@ -337,11 +358,11 @@ static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, DcSketch** 
   if (!st && sp->aux) st = upload_new(be, (void**)&d->aux, sp->aux, (size_t)sp->aux_len * sizeof(double), "sketch probabilities");
   if (!st) st = upload_new(be, (void**)&d->cap_off, sp->cap_off, (size_t)(n + 1) * sizeof(int64_t), "sketch offsets");
   if (!st) st = upload_new(be, (void**)&d->index_bits, bits, (size_t)n * sizeof(int), "index bits");
-  if (!st) st = dev_alloc((void**)&d->idx, (size_t)cap * sizeof(int), "sketch indices");
-  if (!st) st = dev_alloc((void**)&d->scale, (size_t)cap * sizeof(double), "sketch scales");
-  if (!st) st = dev_alloc((void**)&d->count, (size_t)n * sizeof(int), "sketch counts");
-  if (!st) st = dev_alloc((void**)&d->mark, (size_t)lay->dim, "sketch membership table");
-  if (!st) st = dev_alloc((void**)&d->tally, 2 * sizeof(unsigned long long), "sketch tally");
+  if (!st) st = dev_alloc(be, (void**)&d->idx, (size_t)cap * sizeof(int), "sketch indices");
+  if (!st) st = dev_alloc(be, (void**)&d->scale, (size_t)cap * sizeof(double), "sketch scales");
+  if (!st) st = dev_alloc(be, (void**)&d->count, (size_t)n * sizeof(int), "sketch counts");
+  if (!st) st = dev_alloc(be, (void**)&d->mark, (size_t)lay->dim, "sketch membership table");
+  if (!st) st = dev_alloc(be, (void**)&d->tally, 2 * sizeof(unsigned long long), "sketch tally");
   free(bits);
   if (!st) {
     cudaError_t e = cudaMemsetAsync(d->mark, 0, (size_t)lay->dim, ST(be)->stream);
@@ -403,9 +424,9 @@ static int cuda_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec*
 
 /* ==== Problems ==== */
 
-static void logreg_free(DevLogreg* lr) {
+static void logreg_free(DcBackend* be, DevLogreg* lr) {
   int i;
-  for (i = 0; i < (int)(sizeof lr->mem / sizeof lr->mem[0]); ++i) dev_free(lr->mem[i]);
+  for (i = 0; i < (int)(sizeof lr->mem / sizeof lr->mem[0]); ++i) dev_free(be, lr->mem[i]);
   free(lr->h_row_off);
   free(lr->h_seg_off);
   free(lr->h_piece_off);
@@ -447,7 +468,7 @@ static int segments_upload(DcBackend* be, int n, int64_t d, const DcClientRows* 
   if (!st) st = upload_new(be, &lr->mem[14], S.lo, (size_t)ns * sizeof(int64_t), "CSC segment starts");
   if (!st) st = upload_new(be, &lr->mem[15], S.hi, (size_t)ns * sizeof(int64_t), "CSC segment ends");
   if (!st) st = upload_new(be, &lr->mem[16], S.piece_off, (size_t)(ns + 1) * sizeof(int64_t), "CSC piece offsets");
-  if (!st) st = dev_alloc(&lr->mem[17], (size_t)S.piece_off[ns] * sizeof(double), "CSC piece sums");
+  if (!st) st = dev_alloc(be, &lr->mem[17], (size_t)S.piece_off[ns] * sizeof(double), "CSC piece sums");
   if (!st) {
     P->seg_off = (const int64_t*)lr->mem[12];
     P->seg_t = (const int64_t*)lr->mem[13];
@@ -471,7 +492,7 @@ static int row_pieces_upload(DcBackend* be, int n, int64_t d, const int64_t* row
   if (!off) return DETCGD_ERR_ALLOC;
   for (c = 0; c < n; ++c) off[c + 1] = off[c] + (row_off[c + 1] - row_off[c] + DC_K_ROW_PIECE - 1) / DC_K_ROW_PIECE;
   st = upload_new(be, &lr->mem[18], off, (size_t)(n + 1) * sizeof(int64_t), "dense row piece offsets");
-  if (!st) st = dev_alloc(&lr->mem[17], (size_t)off[n] * (size_t)d * sizeof(double), "dense row piece sums");
+  if (!st) st = dev_alloc(be, &lr->mem[17], (size_t)off[n] * (size_t)d * sizeof(double), "dense row piece sums");
   if (st) { free(off); return st; }
   lr->P.row_piece_off = (const int64_t*)lr->mem[18];
   lr->P.partial = (double*)lr->mem[17];
@@ -507,9 +528,9 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
     if (!st) st = upload_new(be, &lr->mem[7], H.cval, (size_t)nnz * sizeof(double), "CSC values");
     if (!st && nnz > 0) st = segments_upload(be, n, d, &H, lr);
   }
-  if (!st) st = dev_alloc(&lr->mem[8], (size_t)nrows * sizeof(double), "row weights");
-  if (!st) st = dev_alloc(&lr->mem[9], (size_t)nrows * sizeof(double), "row losses");
-  if (!st) st = dev_alloc(&lr->mem[10], (size_t)d * sizeof(double), "regulariser terms");
+  if (!st) st = dev_alloc(be, &lr->mem[8], (size_t)nrows * sizeof(double), "row weights");
+  if (!st) st = dev_alloc(be, &lr->mem[9], (size_t)nrows * sizeof(double), "row losses");
+  if (!st) st = dev_alloc(be, &lr->mem[10], (size_t)d * sizeof(double), "regulariser terms");
   if (!st) {
     P->row_off = (const int64_t*)lr->mem[0];
     P->rowptr = (const int64_t*)lr->mem[1];
@@ -527,7 +548,7 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
     H.row_off = NULL;
   }
   dc_client_rows_free(&H);
-  if (st) logreg_free(lr);
+  if (st) logreg_free(be, lr);
   return st;
 }
 
@@ -560,11 +581,10 @@ static int logreg_losses(DcBackend* be, const DevLogreg* lr, double lambda, int 
 
 static void cuda_problem_destroy(DcBackend* be, DcProbData** P) {
   DcProbData* p;
-  (void)be;
   if (!P || !*P) return;
   p = *P;
-  logreg_free(&p->lr);
-  dev_free((void*)p->A.data); dev_free(p->d_c); dev_free(p->lay.mem);
+  logreg_free(be, &p->lr);
+  dev_free(be, (void*)p->A.data); dev_free(be, p->d_c); dev_free(be, p->lay.mem);
   free(p);
   *P = NULL;
 }
@@ -613,12 +633,11 @@ static int cuda_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S,
 
 static void cuda_clients_destroy(DcBackend* be, DcClients** C) {
   DcClients* c;
-  (void)be;
   if (!C || !*C) return;
   c = *C;
-  logreg_free(&c->lr);
-  dev_free(c->d_G); dev_free(c->d_M); dev_free(c->d_fc); dev_free(c->d_scale); dev_free(c->d_idx);
-  dev_free(c->d_count); dev_free(c->d_mark);
+  logreg_free(be, &c->lr);
+  dev_free(be, c->d_G); dev_free(be, c->d_M); dev_free(be, c->d_fc); dev_free(be, c->d_scale); dev_free(be, c->d_idx);
+  dev_free(be, c->d_count); dev_free(be, c->d_mark);
   free(c);
   *C = NULL;
 }
@@ -645,13 +664,13 @@ static int cuda_clients_create(DcBackend* be, int n, const DcHostProblem* hosts,
   c->chunk = clients_chunk(n, dim, cap, lay->nblocks);
   k = c->chunk;
   st = logreg_upload(be, n, hosts, &c->lr);
-  if (!st) st = dev_alloc((void**)&c->d_G, (size_t)(k * dim) * sizeof(double), "client gradients");
-  if (!st) st = dev_alloc((void**)&c->d_M, (size_t)(k * dim) * sizeof(double), "client messages");
-  if (!st) st = dev_alloc((void**)&c->d_fc, (size_t)k * sizeof(double), "client losses");
-  if (!st) st = dev_alloc((void**)&c->d_idx, (size_t)(k * cap) * sizeof(int), "client sketch indices");
-  if (!st) st = dev_alloc((void**)&c->d_scale, (size_t)(k * cap) * sizeof(double), "client sketch scales");
-  if (!st) st = dev_alloc((void**)&c->d_count, (size_t)(k * lay->nblocks) * sizeof(int), "client sketch counts");
-  if (!st) st = dev_alloc((void**)&c->d_mark, (size_t)(k * dim), "client membership tables");
+  if (!st) st = dev_alloc(be, (void**)&c->d_G, (size_t)(k * dim) * sizeof(double), "client gradients");
+  if (!st) st = dev_alloc(be, (void**)&c->d_M, (size_t)(k * dim) * sizeof(double), "client messages");
+  if (!st) st = dev_alloc(be, (void**)&c->d_fc, (size_t)k * sizeof(double), "client losses");
+  if (!st) st = dev_alloc(be, (void**)&c->d_idx, (size_t)(k * cap) * sizeof(int), "client sketch indices");
+  if (!st) st = dev_alloc(be, (void**)&c->d_scale, (size_t)(k * cap) * sizeof(double), "client sketch scales");
+  if (!st) st = dev_alloc(be, (void**)&c->d_count, (size_t)(k * lay->nblocks) * sizeof(int), "client sketch counts");
+  if (!st) st = dev_alloc(be, (void**)&c->d_mark, (size_t)(k * dim), "client membership tables");
   if (!st) {
     cudaError_t e = cudaMemsetAsync(c->d_mark, 0, (size_t)(k * dim), ST(be)->stream);
     if (e != cudaSuccess) st = cuda_fail(e, "cudaMemsetAsync", __FILE__, __LINE__);
@@ -859,11 +878,11 @@ static int cuda_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double
   if (parts < 1) parts = 1;
   st = cuda_sketch_create(be, spec, &S);
   if (!st) st = upload_new(be, &d_A, A, (size_t)mm * sizeof(double), "Monte Carlo matrices");
-  if (!st) st = dev_alloc(&psum, (size_t)(parts * mm) * sizeof(double), "Monte Carlo sums");
-  if (!st) st = dev_alloc(&psq, (size_t)(parts * mm) * sizeof(double), "Monte Carlo squares");
-  if (!st) st = dev_alloc(&marks, (size_t)(parts * lay->dim), "membership tables");
-  if (!st) st = dev_alloc(&d_mean, (size_t)mm * sizeof(double), "mean");
-  if (!st) st = dev_alloc(&d_se, (size_t)mm * sizeof(double), "standard errors");
+  if (!st) st = dev_alloc(be, &psum, (size_t)(parts * mm) * sizeof(double), "Monte Carlo sums");
+  if (!st) st = dev_alloc(be, &psq, (size_t)(parts * mm) * sizeof(double), "Monte Carlo squares");
+  if (!st) st = dev_alloc(be, &marks, (size_t)(parts * lay->dim), "membership tables");
+  if (!st) st = dev_alloc(be, &d_mean, (size_t)mm * sizeof(double), "mean");
+  if (!st) st = dev_alloc(be, &d_se, (size_t)mm * sizeof(double), "standard errors");
   if (!st) {
     cudaError_t e = detcgd_k_mc_moments(S->lay.L, S->S, cap, (const double*)d_A, mm, nsamples, seed, (int)parts,
                                         (double*)psum, (double*)psq, (unsigned char*)marks, (double*)d_mean,
@@ -873,7 +892,7 @@ static int cuda_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double
   if (!st) st = d2h(be, mean, d_mean, (size_t)mm * sizeof(double));
   if (!st) st = d2h(be, std_err, d_se, (size_t)mm * sizeof(double));
   cuda_sketch_destroy(be, &S);
-  dev_free(d_A); dev_free(psum); dev_free(psq); dev_free(marks); dev_free(d_mean); dev_free(d_se);
+  dev_free(be, d_A); dev_free(be, psum); dev_free(be, psq); dev_free(be, marks); dev_free(be, d_mean); dev_free(be, d_se);
   return st;
 }
 
@@ -982,9 +1001,9 @@ static int setup_eig(SetupWork* w, double* X, int vectors, double* top) {
   CS_TRY(cusolverDnXsyevBatched_bufferSize(w->solver, w->params, jobz, CUBLAS_FILL_MODE_LOWER, w->m, CUDA_R_64F, X,
                                            w->m, CUDA_R_64F, w->w, CUDA_R_64F, &dev_b, &host_b, w->nb));
   if (dev_b > w->eig_dev_bytes) {
-    dev_free(w->eig_dev);
+    dev_free(w->be, w->eig_dev);
     w->eig_dev_bytes = 0;
-    if ((st = dev_alloc(&w->eig_dev, dev_b, "eigensolver workspace")) != DETCGD_OK) return st;
+    if ((st = dev_alloc(w->be, &w->eig_dev, dev_b, "eigensolver workspace")) != DETCGD_OK) return st;
     w->eig_dev_bytes = dev_b;
   }
   if (host_b > w->eig_host_bytes) {
@@ -1143,8 +1162,8 @@ static void setup_work_free(SetupWork* w) {
   if (w->blas) cublasDestroy(w->blas);
   if (w->params) cusolverDnDestroyParams(w->params);
   if (w->solver) cusolverDnDestroy(w->solver);
-  dev_free(w->mem);
-  dev_free(w->eig_dev);
+  dev_free(w->be, w->mem);
+  dev_free(w->be, w->eig_dev);
   free(w->eig_host); free(w->h_off); free(w->h_diag); free(w->h_vec); free(w->h_info);
 }
 
@@ -1170,7 +1189,7 @@ static int setup_work_init(SetupWork* w, DcBackend* be, const DcSetupJob* job) {
   nbw = SETUP_NB_MAX * (int64_t)lay->max_size; /* entries of w and diag */
   bytes = (size_t)w->slot_entries * SL_COUNT * sizeof(double) + 3 * SETUP_NB_MAX * sizeof(double*) +
           2 * (size_t)nbw * sizeof(double) + 2 * SETUP_NB_MAX * sizeof(double) + SETUP_NB_MAX * sizeof(int);
-  if ((st = dev_alloc(&w->mem, bytes, "stepsize setup scratch")) != DETCGD_OK) return st;
+  if ((st = dev_alloc(w->be, &w->mem, bytes, "stepsize setup scratch")) != DETCGD_OK) return st;
   p = (unsigned char*)w->mem;
   for (k = 0; k < SL_COUNT; ++k, p += w->slot_entries * sizeof(double)) w->slot[k] = (double*)p;
   for (k = 0; k < 3; ++k, p += SETUP_NB_MAX * sizeof(double*)) w->ptr[k] = (double**)p;
@@ -1195,7 +1214,7 @@ static int setup_blocks_alloc(DcBackend* be, const DcLayout* lay, int f32, DcBlo
   (*D)->B.kind = DC_BLOCKS_DENSE;
   (*D)->B.f32 = f32;
   st = layout_create(be, lay, &(*D)->lay);
-  if (!st) st = dev_alloc((void**)&(*D)->B.data, (size_t)n * (f32 ? sizeof(float) : sizeof(double)), "stepsize matrix D");
+  if (!st) st = dev_alloc(be, (void**)&(*D)->B.data, (size_t)n * (f32 ? sizeof(float) : sizeof(double)), "stepsize matrix D");
   if (st) cuda_blocks_destroy(be, D);
   return st;
 }
@@ -1241,8 +1260,9 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_sync, cuda_range,
   cuda_mc_moments,
 #if DETCGD_HAVE_SYEV_BATCHED
-  cuda_stepsize_setup
+  cuda_stepsize_setup,
 #else
-  NULL /* no batched symmetric eigensolver in this cuSOLVER: the host builds D */
+  NULL, /* no batched symmetric eigensolver in this cuSOLVER: the host builds D */
 #endif
+  cuda_device_bytes_peak
 };

@@ -147,6 +147,12 @@ static int check_dist_settings(const DetcgdSettings* c) {
   return DETCGD_OK;
 }
 
+/* Peak device (the backend's) and host memory so far. */
+static void note_memory(DetcgdSolver* s) {
+  s->result.device_bytes_peak = s->be.ops->device_bytes_peak ? s->be.ops->device_bytes_peak(&s->be) : 0;
+  s->result.host_bytes_peak = dc_host_bytes_peak();
+}
+
 int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettings* set) {
   DetcgdSolver* s;
   int st;
@@ -186,6 +192,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
     DC_TRY(estimate_f_inf(s));
   }
   s->result.time_setup = dc_wall_time() - t0 - s->result.time_finf;
+  note_memory(s);
   return DETCGD_OK;
 fail:
   detcgd_destroy(out);
@@ -493,7 +500,7 @@ static int replay_iterations(DetcgdSolver* s, int64_t k, int64_t n) {
   return st;
 }
 
-/* f(x^K), ||grad f(x^K)||^2 and the bits of the last draws. */
+/* f(x^K), ||grad f(x^K)||^2, the bits of the last draws and the memory peaks. */
 static int finish(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int st = s->dist ? dc_dist_full_gradient(s, 1) : o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, M_F);
@@ -502,6 +509,7 @@ static int finish(DetcgdSolver* s) {
   s->result.f_final = read_metric(s, M_F) / (s->dist ? s->nclients : 1);
   s->result.grad_norm2_final = read_metric(s, M_G2);
   s->result.bits_down = s->dist ? s->result.iterations * s->nclients * s->problem->layout.dim * 64 : 0;
+  note_memory(s);
   if (s->S) return o->sketch_tally(&s->be, s->S, &s->result.coords_sent, &s->result.bits_up);
   s->result.coords_sent = s->result.iterations * s->problem->layout.dim;
   s->result.bits_up = s->result.coords_sent * s->settings.comm.value_bits;
@@ -614,11 +622,14 @@ int detcgd_run(DetcgdSolver* s) {
     s->result.theorem3_bound = dc_theorem3_bound(&s->dtheory, s->result.det_factor, s->nclients, s->result.iterations,
                                                  s->result.f_initial - s->result.f_inf, s->result.delta_inf);
   if (s->settings.output.progress && isatty(2)) fputs("\r\033[K", stderr);
-  if (s->settings.output.verbose >= 1)
+  if (s->settings.output.verbose >= 1) {
     dc_log(DETCGD_LOG_INFO, "Summary: %s after %lld iterations | f %.10g | G_KD %.6e | Theorem %s bound %.6e | %.3f s\n",
            detcgd_termination_str(s->result.termination), (long long)s->result.iterations, s->result.f_final,
            s->result.g_kd, s->dist ? "3" : "1", s->dist ? s->result.theorem3_bound : s->result.theorem1_bound,
            s->result.time_iterate);
+    dc_log(DETCGD_LOG_INFO, "Memory peak: host %.3g GB, device %.3g GB\n", 1e-9 * (double)s->result.host_bytes_peak,
+           1e-9 * (double)s->result.device_bytes_peak);
+  }
   st = write_summary(s);
 fail:
   if (st != DETCGD_OK && st != DETCGD_ERR_CUDA && L.count > 0) dc_trace_drain(s, &L, 1, &stop); /* keep what arrived */

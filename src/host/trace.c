@@ -185,7 +185,9 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   json_int(f, "coords_sent", r->coords_sent, 1);
   json_int(f, "bits_up", r->bits_up, 1);
   json_int(f, "bits_down", r->bits_down, 1);
-  json_int(f, "replay_launches", r->replay_launches, 0);
+  json_int(f, "replay_launches", r->replay_launches, 1);
+  json_int(f, "device_bytes_peak", r->device_bytes_peak, 1);
+  json_int(f, "host_bytes_peak", r->host_bytes_peak, 0);
   fprintf(f, "  },\n  \"time_s\": {\n");
   json_num(f, "setup", r->time_setup, 1);
   json_num(f, "f_inf", r->time_finf, 1);
