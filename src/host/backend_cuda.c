@@ -204,6 +204,7 @@ static int layout_create(DcBackend* be, const DcLayout* lay, DevLayoutMem* out) 
   if (st == DETCGD_OK) {
     unsigned char* d = (unsigned char*)out->mem;
     out->L.nblocks = n;
+    out->L.width = n > 0 && lay->dim == (int64_t)n * lay->size[0] && lay->max_size == lay->size[0] ? lay->size[0] : 0;
     out->L.dim = lay->dim;
     out->L.voff = (const int64_t*)d;
     out->L.moff = (const int64_t*)(d + i64);
@@ -350,6 +351,9 @@ static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, DcSketch** 
   d = &(*out)->S;
   for (i = 0; i < n; ++i) bits[i] = dc_index_bits(lay->size[i]);
   d->cap = cap;
+  d->cap_width = n > 0 ? (int)(sp->cap_off[1] - sp->cap_off[0]) : 0;
+  for (i = 1; i < n && d->cap_width > 0; ++i)
+    if (sp->cap_off[i + 1] - sp->cap_off[i] != d->cap_width) d->cap_width = 0;
   d->value_bits = sp->value_bits;
   d->send_indices = sp->send_indices;
   d->layer_flag_bits = sp->layer_flag_bits;

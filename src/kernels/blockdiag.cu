@@ -20,7 +20,7 @@
 static __global__ void apply_diag_kernel(DcDevLayout L, int kind, const double* __restrict__ B,
                                          const double* __restrict__ x, double alpha, double* __restrict__ y) {
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
-    int i = kind == 0 ? dc_find_block(L.voff, L.nblocks, j) : 0;
+    int i = kind == 0 ? dc_layer_of(L, j) : 0;
     double b = kind == 0 ? B[i] : B[j];
     y[j] += alpha * b * x[j];
   }
@@ -31,7 +31,7 @@ template <typename T>
 static __global__ void apply_dense_kernel(const T* __restrict__ B, DcDevLayout L, const double* __restrict__ x,
                                           double alpha, double* __restrict__ y) {
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
-    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
+    int i = dc_layer_of(L, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
     const T* Bi = B + L.moff[i];
     const double* xi = x + L.voff[i];
     double acc = y[j];
@@ -56,7 +56,7 @@ extern "C" cudaError_t detcgd_k_bd_apply(DcDevLayout L, DcDevBlocks B, const dou
 static __global__ void cols_diag_kernel(DcDevLayout L, int kind, const double* __restrict__ B, DcDevSketch S,
                                         const double* __restrict__ x, double alpha, double* __restrict__ y) {
   for (int64_t g = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; g < S.cap; g += (int64_t)blockDim.x * gridDim.x) {
-    int i = dc_find_block(S.cap_off, L.nblocks, g);
+    int i = dc_slot_layer(S, L.nblocks, g);
     if (g - S.cap_off[i] >= S.count[i]) continue;
     {
       int j = S.idx[g];
@@ -71,7 +71,7 @@ template <typename T>
 static __global__ void cols_dense_kernel(const T* __restrict__ B, DcDevLayout L, DcDevSketch S,
                                          const double* __restrict__ x, double alpha, double* __restrict__ y) {
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
-    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], n = S.count[i], r = (int)(j - L.voff[i]), q;
+    int i = dc_layer_of(L, j), m = L.size[i], n = S.count[i], r = (int)(j - L.voff[i]), q;
     if (n == 0) continue; /* nothing kept in layer i (a dropped Bern-q layer): y_j stays, unread */
     const T* Bi = B + L.moff[i];
     const double* xi = x + L.voff[i];
@@ -101,7 +101,7 @@ static __global__ void rows_kernel(DcDevLayout L, DcDevBlocks B, DcDevSketch S,
   int lane = threadIdx.x & 31;
   int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
   for (int64_t g = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); g < S.cap; g += warps) {
-    int i = dc_find_block(S.cap_off, L.nblocks, g);
+    int i = dc_slot_layer(S, L.nblocks, g);
     if (g - S.cap_off[i] >= S.count[i]) continue;
     {
       int j = S.idx[g];
@@ -126,7 +126,7 @@ static __global__ void quadform_kernel(const T* __restrict__ B, DcDevLayout L, i
                                        double* __restrict__ partials) {
   double v = 0.0;
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
-    int i = kind == 1 ? 0 : dc_find_block(L.voff, L.nblocks, j), c;
+    int i = kind == 1 ? 0 : dc_layer_of(L, j), c;
     double s = 0.0;
     if (kind == 2) {
       int m = L.size[i], r = (int)(j - L.voff[i]);

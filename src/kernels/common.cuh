@@ -44,6 +44,16 @@ __device__ __forceinline__ int dc_find_block(const int64_t* off, int n, int64_t 
   return lo;
 }
 
+/* Layer i of row j: j / width for equal widths (no search: layouts of 10^6 layers), else the search on voff. */
+__device__ __forceinline__ int dc_layer_of(const DcDevLayout& L, int64_t j) {
+  return L.width > 0 ? (int)(j / L.width) : dc_find_block(L.voff, L.nblocks, j);
+}
+
+/* Layer i of draw slot g, likewise on cap_off. */
+__device__ __forceinline__ int dc_slot_layer(const DcDevSketch& S, int nblocks, int64_t g) {
+  return S.cap_width > 0 ? (int)(g / S.cap_width) : dc_find_block(S.cap_off, nblocks, g);
+}
+
 /* Entry (r, r) of block i for the scalar (0) and diagonal (1) kinds. */
 __device__ __forceinline__ double dc_diag_entry(int kind, const double* B, const int64_t* voff, int i, int r) {
   return kind == 0 ? B[i] : B[voff[i] + r];

@@ -24,6 +24,7 @@ extern "C" {
 /* Device copy of a layer layout: row j of the whole is row j - voff_i of layer i. */
 typedef struct DcDevLayout {
   int nblocks;
+  int width;               /* the common d_i when all are equal (row j is then in layer j / width), else 0 */
   int64_t dim;
   const int* size;         /* d_i */
   const int64_t* voff;     /* nblocks + 1 */
@@ -44,6 +45,7 @@ typedef struct DcDevSketch {
   const double* aux;
   const int64_t* cap_off;  /* nblocks + 1 */
   int64_t cap;             /* cap_off[nblocks] */
+  int cap_width;           /* the common cap_off[i+1] - cap_off[i] when all are equal, else 0 */
   int* idx;
   double* scale;
   int* count;

@@ -158,7 +158,7 @@ static __global__ void quad_grad_kernel(const T* __restrict__ A, DcDevLayout L, 
                                         double* __restrict__ g, double* __restrict__ partials) {
   double f = 0.0;
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
-    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
+    int i = dc_layer_of(L, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
     const T* Ai = A + L.moff[i];
     const double* xi = x + L.voff[i];
     const double* ci = cen + L.voff[i];
@@ -188,7 +188,7 @@ static __global__ void quad_step_kernel(const T* __restrict__ A, DcDevLayout L, 
                                         const double* __restrict__ vals, double alpha, const double* __restrict__ x,
                                         double lambda, double* __restrict__ q, double* __restrict__ g) {
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
-    int i = dc_find_block(L.voff, L.nblocks, j), m = L.size[i], r = (int)(j - L.voff[i]), t;
+    int i = dc_layer_of(L, j), m = L.size[i], r = (int)(j - L.voff[i]), t;
     const T* Ai = A + L.moff[i];
     int64_t o = S.cap_off[i];
     double acc = q[j], tt = 1.0 + x[j] * x[j];

@@ -53,7 +53,7 @@ static __global__ void compress_kernel(DcDevLayout L, DcDevBlocks B, DcDevSketch
   int64_t cc = blockIdx.y, warps = (int64_t)gridDim.x * (blockDim.x >> 5);
   const double* x = X + cc * L.dim;
   for (int64_t g = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); g < S.cap; g += warps) {
-    int i = dc_find_block(S.cap_off, L.nblocks, g);
+    int i = dc_slot_layer(S, L.nblocks, g);
     if (g - S.cap_off[i] >= S.count[cc * L.nblocks + i]) continue;
     {
       int j = S.idx[cc * S.cap + g];
@@ -77,7 +77,7 @@ extern "C" cudaError_t detcgd_k_sketch_compress(DcDevLayout L, DcDevBlocks B, Dc
 static __global__ void accumulate_kernel(DcDevLayout L, DcDevSketch S, const double* __restrict__ vals, double alpha,
                                          double* __restrict__ y) {
   for (int64_t g = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; g < S.cap; g += (int64_t)blockDim.x * gridDim.x) {
-    int i = dc_find_block(S.cap_off, L.nblocks, g);
+    int i = dc_slot_layer(S, L.nblocks, g);
     if (g - S.cap_off[i] < S.count[i]) y[L.voff[i] + S.idx[g]] += alpha * vals[g];
   }
 }
