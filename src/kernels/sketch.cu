@@ -5,12 +5,28 @@
  */
 #include "common.cuh"
 
-/* tally += sum_i n_i (value_bits + [indices] ceil(log2 d_i)) + flags; integer atomics are exact */
-__device__ __forceinline__ void tally_layer(DcDevSketch S, int i, int n) {
-  unsigned long long bits = (unsigned long long)n * (S.value_bits + (S.send_indices ? S.index_bits[i] : 0)) +
-                            (unsigned long long)S.layer_flag_bits;
-  atomicAdd(&S.tally[0], (unsigned long long)n);
-  atomicAdd(&S.tally[1], bits);
+/* Bits of n kept coordinates of layer i: n (value_bits + [indices] ceil(log2 d_i)) + the layer's flag bits */
+__device__ __forceinline__ unsigned long long layer_bits(const DcDevSketch& S, int i, int n) {
+  return (unsigned long long)n * (S.value_bits + (S.send_indices ? S.index_bits[i] : 0)) +
+         (unsigned long long)S.layer_flag_bits;
+}
+
+/* tally += the block's (coords, bits): summed over each warp by shuffles, then over the warps by thread 0, one
+ * pair of atomics per block (not per layer: 10^6 layers on one address would serialise).  Integer sums: exact
+ * in any order.  Every thread of the block calls it. */
+__device__ void tally_add_block(unsigned long long* tally, unsigned long long coords, unsigned long long bits) {
+  __shared__ unsigned long long part[2][32];
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
+  for (int off = 16; off > 0; off >>= 1) {
+    coords += __shfl_down_sync(0xffffffffu, coords, off);
+    bits += __shfl_down_sync(0xffffffffu, bits, off);
+  }
+  if (lane == 0) { part[0][warp] = coords; part[1][warp] = bits; }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    for (int w = 1; w < nwarps; ++w) { coords += part[0][w]; bits += part[1][w]; }
+    if (coords || bits) { atomicAdd(&tally[0], coords); atomicAdd(&tally[1], bits); }
+  }
 }
 
 /* thread per layer i, block row cc: the draw of (seed, iter (+ *iter_base), client c0 + cc, layer i) into
@@ -18,6 +34,7 @@ __device__ __forceinline__ void tally_layer(DcDevSketch S, int i, int n) {
 static __global__ void sample_kernel(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter,
                                      const uint32_t* iter_base, uint32_t c0) {
   int64_t cc = blockIdx.y;
+  unsigned long long coords = 0, bits = 0;
   if (iter_base) iter += *iter_base;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < L.nblocks; i += blockDim.x * gridDim.x) {
     const DcSketchLayer* layer = &S.layers[i];
@@ -25,12 +42,19 @@ static __global__ void sample_kernel(DcDevLayout L, DcDevSketch S, uint64_t seed
     unsigned char* mark = layer->k > 32 ? S.mark + cc * L.dim + L.voff[i] : NULL;
     int n = dc_draw_layer(layer, S.aux, seed, iter, c0 + (uint32_t)cc, (uint32_t)i, S.idx + slot, S.scale + slot, mark);
     S.count[cc * L.nblocks + i] = n;
-    tally_layer(S, i, n);
+    coords += (unsigned long long)n;
+    bits += layer_bits(S, i, n);
   }
+  tally_add_block(S.tally, coords, bits);
 }
 
 static __global__ void tally_kernel(DcDevLayout L, DcDevSketch S) {
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < L.nblocks; i += blockDim.x * gridDim.x) tally_layer(S, i, S.count[i]);
+  unsigned long long coords = 0, bits = 0;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < L.nblocks; i += blockDim.x * gridDim.x) {
+    coords += (unsigned long long)S.count[i];
+    bits += layer_bits(S, i, S.count[i]);
+  }
+  tally_add_block(S.tally, coords, bits);
 }
 
 extern "C" cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, uint32_t iter,
