@@ -11,6 +11,8 @@
 # STAGES (default "build test sanitize kernels e2e scaling") picks stages, so that a check that
 # would pass the 600 s limit of one call can be split over calls on the warm machine (the build
 # folder stays), e.g. STAGES="build test" then STAGES="sanitize kernels" then STAGES="e2e scaling".
+# A test case that hangs fails alone after 120 s; each compute-sanitizer tool is cut at SAN_TIMEOUT seconds
+# (default 200; rc 124 in the summary), so one stage cannot take a whole call.
 # The D-full and L-full configurations (DESIGN sizes: minutes of data generation on the host) are left to further
 # calls on the warm machine, one each:  CONFIGS_MATCH='^D-full$' bash bench/run_gpu.sh build-device/detcgd
 # and CONFIGS_MATCH='^L-full$' bash bench/run_gpu.sh build-device/detcgd
@@ -48,7 +50,7 @@ fi
 
 if stage test; then
 echo "== tests" | tee -a "$OUT/log.txt"
-ctest --test-dir build-device --output-on-failure > "$OUT/ctest.txt" 2>&1; test_rc=$?
+ctest --test-dir build-device --output-on-failure --timeout 120 > "$OUT/ctest.txt" 2>&1; test_rc=$? # a hung case fails alone
 grep -E "tests passed|Failed|\(Skipped\)" "$OUT/ctest.txt" | tail -15 | tee -a "$OUT/log.txt"
 fi
 
@@ -57,7 +59,7 @@ echo "== compute-sanitizer (CUDA tests)" | tee -a "$OUT/log.txt"
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 san=""
 for tool in memcheck racecheck; do
-  "$SAN" --tool $tool --error-exitcode 9 build-device/tests/detcgd_tests \
+  timeout ${SAN_TIMEOUT:-200} "$SAN" --tool $tool --error-exitcode 9 build-device/tests/detcgd_tests \
     --gtest_filter='*/cuda:CudaVsCpu.*' > "$OUT/sanitizer-$tool.txt" 2>&1
   rc=$?; san="$san $tool=$rc"
   tail -3 "$OUT/sanitizer-$tool.txt" | tee -a "$OUT/log.txt"
