@@ -92,7 +92,6 @@ typedef struct DcBackendOps {
   int (*vec_copy)(DcBackend* be, DcVec* dst, const DcVec* src);     /* dst <- src */
   int (*axpy)(DcBackend* be, double a, const DcVec* x, DcVec* y);   /* y <- y + a x */
   int (*dot)(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int slot); /* m[slot] = x.y */
-  int (*metric_add)(DcBackend* be, DcVec* m, int dst, int src);     /* m[dst] += m[src] */
   int (*metric_set)(DcBackend* be, DcVec* m, int slot, double v);   /* m[slot] = v */
   int (*vec_fill)(DcBackend* be, DcVec* v, double a);               /* v = a */
 
@@ -107,8 +106,9 @@ typedef struct DcBackendOps {
   /* y_i <- y_i + alpha T_i B_i x_i, computing only the kept rows of B_i */
   int (*bd_apply_rows)(DcBackend* be, const DcBlocks* B, const DcSketch* T, const DcVec* x,
                        double alpha, DcVec* y);
-  /* m[slot] = x^T B x = sum_i x_i^T B_i x_i */
-  int (*bd_quadform)(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot);
+  /* m[slot] = x^T B x = sum_i x_i^T B_i x_i, and m[sum_slot] += m[slot] when sum_slot >= 0 (a running sum such
+   * as G_{K,D}'s in the same op: on the GPU no launch of its own) */
+  int (*bd_quadform)(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot);
 
   /* ---- sketches ---- */
   int (*sketch_create)(DcBackend* be, const DcSketchSpec* spec, DcSketch** S);

@@ -89,12 +89,6 @@ static int cpu_dot(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int 
   return DETCGD_OK;
 }
 
-static int cpu_metric_add(DcBackend* be, DcVec* m, int dst, int src) {
-  (void)be;
-  m->data[dst] += m->data[src];
-  return DETCGD_OK;
-}
-
 static int cpu_metric_set(DcBackend* be, DcVec* m, int slot, double v) {
   (void)be;
   m->data[slot] = v;
@@ -238,7 +232,7 @@ static int cpu_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* T
 }
 
 /* m[slot] = sum_i x_i^T B_i x_i */
-static int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot) {
+static int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot) {
   const DcLayout* lay = B->h.layout;
   double total = 0.0;
   int i, r, c;
@@ -253,6 +247,7 @@ static int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcV
     for (c = 0; c < w; ++c) total += xi[c] * col_dot(B, lay->moff[i] + (int64_t)c * w, w, xi);
   }
   m->data[slot] = total;
+  if (sum_slot >= 0) m->data[sum_slot] += total;
   return DETCGD_OK;
 }
 
@@ -684,7 +679,7 @@ static int cpu_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double*
 const DcBackendOps dc_backend_cpu_ops = {
   "cpu", cpu_open, cpu_close,
   cpu_vec_create, cpu_vec_destroy, cpu_vec_upload, cpu_vec_download, cpu_vec_copy,
-  cpu_axpy, cpu_dot, cpu_metric_add, cpu_metric_set, cpu_vec_fill,
+  cpu_axpy, cpu_dot, cpu_metric_set, cpu_vec_fill,
   cpu_blocks_create, cpu_blocks_destroy, cpu_bd_apply, cpu_bd_apply_cols, cpu_bd_apply_rows,
   cpu_bd_quadform,
   cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,

@@ -256,13 +256,8 @@ static int cuda_dot(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int
   return DETCGD_OK;
 }
 
-static int cuda_metric_add(DcBackend* be, DcVec* m, int dst, int src) {
-  CU_TRY(detcgd_k_metric(m->d, dst, src, 0.0, 1, ST(be)->stream));
-  return DETCGD_OK;
-}
-
 static int cuda_metric_set(DcBackend* be, DcVec* m, int slot, double v) {
-  CU_TRY(detcgd_k_metric(m->d, slot, -1, v, 0, ST(be)->stream));
+  CU_TRY(detcgd_k_metric_set(m->d, slot, v, ST(be)->stream));
   return DETCGD_OK;
 }
 
@@ -321,8 +316,9 @@ static int cuda_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* 
   return DETCGD_OK;
 }
 
-static int cuda_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot) {
-  CU_TRY(detcgd_k_bd_quadform(B->lay.L, B->B, x->d, ST(be)->d_partials, m->d + slot, ST(be)->grid_cap, ST(be)->stream));
+static int cuda_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot) {
+  CU_TRY(detcgd_k_bd_quadform(B->lay.L, B->B, x->d, ST(be)->d_partials, m->d + slot, sum_slot >= 0 ? m->d + sum_slot : NULL,
+                              ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
 
@@ -1252,7 +1248,7 @@ static int cuda_stepsize_setup(DcBackend* be, const DcProbData* P, const DcSetup
 const DcBackendOps dc_backend_cuda_ops = {
   "cuda", cuda_open, cuda_close,
   cuda_vec_create, cuda_vec_destroy, cuda_vec_upload, cuda_vec_download, cuda_vec_copy,
-  cuda_axpy, cuda_dot, cuda_metric_add, cuda_metric_set, cuda_vec_fill,
+  cuda_axpy, cuda_dot, cuda_metric_set, cuda_vec_fill,
   cuda_blocks_create, cuda_blocks_destroy, cuda_bd_apply, cuda_bd_apply_cols, cuda_bd_apply_rows,
   cuda_bd_quadform,
   cuda_sketch_create, cuda_sketch_destroy, cuda_sketch_sample, cuda_sketch_read, cuda_sketch_load,

@@ -337,8 +337,7 @@ int dc_gradient_metrics(DetcgdSolver* s, int is_trace) {
   int st;
   if (!is_trace && s->settings.output.gkd_points == DETCGD_GKD_TRACE) return DETCGD_OK;
   dc_phase_begin(s, PH_METRICS);
-  st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD);
-  if (st == DETCGD_OK) st = o->metric_add(&s->be, s->metrics, M_GDSUM, M_GD);
+  st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD, M_GDSUM);
   return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
 }
 

@@ -120,10 +120,11 @@ extern "C" cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, DcDevBlocks B, DcDe
 
 /* ---- x^T B x ---- */
 
-/* partials[b] = thread block b's share of sum_j x_j (B x)_j: dense rows (B_i x_i)_r, or b_j x_j (scalar / diagonal) */
+/* thread block b's share of sum_j x_j (B x)_j (dense rows (B_i x_i)_r, or b_j x_j for scalar / diagonal B) into
+ * partials[b], or for a one-block grid into out[0] (acc[0] += it) */
 template <typename T>
 static __global__ void quadform_kernel(const T* __restrict__ B, DcDevLayout L, int kind, const double* __restrict__ x,
-                                       double* __restrict__ partials) {
+                                       double* __restrict__ partials, double* out, double* acc) {
   double v = 0.0;
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
     int i = kind == 1 ? 0 : dc_layer_of(L, j), c;
@@ -139,15 +140,15 @@ static __global__ void quadform_kernel(const T* __restrict__ B, DcDevLayout L, i
     v += x[j] * s;
   }
   v = dc_block_sum(v);
-  if (threadIdx.x == 0) partials[blockIdx.x] = v;
+  dc_block_result(v, partials, out, acc);
 }
 
 extern "C" cudaError_t detcgd_k_bd_quadform(DcDevLayout L, DcDevBlocks B, const double* x, double* partials,
-                                            double* out, int grid_cap, cudaStream_t s) {
+                                            double* out, double* acc, int grid_cap, cudaStream_t s) {
   int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
   cudaError_t e;
-  if (B.kind == 2) DC_LAUNCH_DENSE(quadform_kernel, grid, DC_K_THREADS, s, B, L, 2, x, partials);
-  else quadform_kernel<double><<<grid, DC_K_THREADS, 0, s>>>((const double*)B.data, L, B.kind, x, partials);
+  if (B.kind == 2) DC_LAUNCH_DENSE(quadform_kernel, grid, DC_K_THREADS, s, B, L, 2, x, partials, out, acc);
+  else quadform_kernel<double><<<grid, DC_K_THREADS, 0, s>>>((const double*)B.data, L, B.kind, x, partials, out, acc);
   e = cudaGetLastError();
-  return e != cudaSuccess ? e : detcgd_k_sum(grid, partials, out, s);
+  return e != cudaSuccess || grid == 1 ? e : detcgd_k_sum(grid, partials, out, acc, s);
 }

@@ -28,6 +28,15 @@ __device__ __forceinline__ double dc_block_sum(double v) {
   return v;
 }
 
+/* Thread 0 of block b stores its sum v: to partials[b] when there are several blocks (a second pass sums them), to
+ * out[0] (and acc[0] += v) when the grid has one block and no second pass follows. */
+__device__ __forceinline__ void dc_block_result(double v, double* partials, double* out, double* acc) {
+  if (threadIdx.x != 0) return;
+  if (gridDim.x > 1) { partials[blockIdx.x] = v; return; }
+  if (out) out[0] = v;
+  if (acc) acc[0] += v;
+}
+
 /* Sum of v over the warp, valid in lane 0. */
 __device__ __forceinline__ double dc_warp_sum(double v) {
   for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);

@@ -89,17 +89,18 @@ typedef struct DcDevLogreg {
 cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s);
 /* y += a x */
 cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int grid_cap, cudaStream_t s);
-/* out[0] = sum_i x_i y_i (y may be NULL: sum_i x_i); partials holds DC_K_RED_MAX doubles */
+/* out[0] = sum_i x_i y_i (y may be NULL: sum_i x_i); partials holds DC_K_RED_MAX doubles.  Reductions whose
+ * first pass has one thread block write out from it (no second launch: small problems are launch-bound). */
 cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y, double* partials, double* out,
                          int grid_cap, cudaStream_t s);
 /* y_j += alpha sum_c X[c n + j] over c = 0..nc-1 in order: the same bits as nc calls of axpy */
 cudaError_t detcgd_k_colsum(int64_t n, int nc, const double* X, double alpha, double* y, int grid_cap, cudaStream_t s);
 /* out[0] = (add ? out[0] : 0) + v_0 + ... + v_{n-1}, left to right */
 cudaError_t detcgd_k_sum_seq(int n, const double* v, double* out, int add, cudaStream_t s);
-/* out[0] = sum of n partials in a fixed order */
-cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStream_t s);
-/* m[dst] = (add ? m[dst] : 0) + m[src] (src >= 0) or v (src < 0) */
-cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s);
+/* out[0] = sum of n partials in a fixed order, and acc[0] += out[0] unless acc is NULL */
+cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, double* acc, cudaStream_t s);
+/* m[slot] = v */
+cudaError_t detcgd_k_metric_set(double* m, int slot, double v, cudaStream_t s);
 /* c[0] = (add ? c[0] : 0) + v: the iteration counter of a replayed graph */
 cudaError_t detcgd_k_counter(uint32_t* c, uint32_t v, int add, cudaStream_t s);
 
@@ -110,9 +111,9 @@ cudaError_t detcgd_k_bd_apply_cols(DcDevLayout L, DcDevBlocks B, DcDevSketch S, 
                                    double* y, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_bd_apply_rows(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* x, double alpha,
                                    double* y, int grid_cap, cudaStream_t s);
-/* out[0] = x^T B x; partials holds DC_K_RED_MAX doubles */
+/* out[0] = x^T B x, and acc[0] += out[0] unless acc is NULL; partials holds DC_K_RED_MAX doubles */
 cudaError_t detcgd_k_bd_quadform(DcDevLayout L, DcDevBlocks B, const double* x, double* partials, double* out,
-                                 int grid_cap, cudaStream_t s);
+                                 double* acc, int grid_cap, cudaStream_t s);
 
 /* ---- sketches (sketch.cu) ----
  * Batched over nc clients c0..c0+nc-1: client slice cc of the draw arrays is idx, scale + cc cap,

@@ -151,11 +151,12 @@ extern "C" cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, d
 }
 
 /* row j = voff_i + r per thread: q_j = sum_c (A_i)_rc (x_c - c_c) (stored when q != NULL), g_j = q_j + reg'(x_j);
- * partials[b] = thread block b's share of f = sum_j 1/2 (x_j - c_j) q_j + lam x_j^2 / (1 + x_j^2) */
+ * thread block b's share of f = sum_j 1/2 (x_j - c_j) q_j + lam x_j^2 / (1 + x_j^2) into partials[b], or for a
+ * one-block grid into f[0] (f NULL: nowhere) */
 template <typename T>
 static __global__ void quad_grad_kernel(const T* __restrict__ A, DcDevLayout L, const double* __restrict__ cen,
                                         const double* __restrict__ x, double lambda, double* __restrict__ q,
-                                        double* __restrict__ g, double* __restrict__ partials) {
+                                        double* __restrict__ g, double* __restrict__ partials, double* fout) {
   double f = 0.0;
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < L.dim; j += (int64_t)blockDim.x * gridDim.x) {
     int i = dc_layer_of(L, j), m = L.size[i], r = (int)(j - L.voff[i]), c;
@@ -169,16 +170,16 @@ static __global__ void quad_grad_kernel(const T* __restrict__ A, DcDevLayout L, 
     g[j] = acc + 2.0 * lambda * x[j] / (tt * tt);
   }
   f = dc_block_sum(f);
-  if (threadIdx.x == 0) partials[blockIdx.x] = f;
+  dc_block_result(f, partials, fout, NULL);
 }
 
 extern "C" cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const double* c, const double* x, double lambda,
                                           double* q, double* g, double* partials, double* f, int grid_cap, cudaStream_t s) {
   int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
   cudaError_t e;
-  DC_LAUNCH_DENSE(quad_grad_kernel, grid, DC_K_THREADS, s, A, L, c, x, lambda, q, g, partials);
+  DC_LAUNCH_DENSE(quad_grad_kernel, grid, DC_K_THREADS, s, A, L, c, x, lambda, q, g, partials, f);
   e = cudaGetLastError();
-  return e != cudaSuccess || !f ? e : detcgd_k_sum(grid, partials, f, s);
+  return e != cudaSuccess || !f || grid == 1 ? e : detcgd_k_sum(grid, partials, f, NULL, s);
 }
 
 /* row j = voff_i + r per thread: q_j += sum_t (A_i)_{r, j_t} (alpha v_t) over layer i's kept j_t in slot

@@ -31,29 +31,28 @@ static __global__ void sum_seq_kernel(int n, const double* __restrict__ v, doubl
   out[0] = acc;
 }
 
-/* partials[b] = sum over block b's grid-stride share of x_i y_i (or x_i) */
+/* block b's grid-stride share of sum x_i y_i (or x_i): partials[b], or out[0] for a one-block grid */
 static __global__ void dot_partials_kernel(int64_t n, const double* __restrict__ x, const double* __restrict__ y,
-                                           double* __restrict__ partials) {
+                                           double* __restrict__ partials, double* out) {
   double v = 0.0;
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x)
     v += y ? x[i] * y[i] : x[i];
   v = dc_block_sum(v);
-  if (threadIdx.x == 0) partials[blockIdx.x] = v;
+  dc_block_result(v, partials, out, NULL);
 }
 
-/* out = sum_b partials[b], one block, fixed order */
-static __global__ void sum_kernel(int64_t n, const double* __restrict__ partials, double* __restrict__ out) {
+/* out = sum_b partials[b], one block, fixed order; acc += out unless acc is NULL */
+static __global__ void sum_kernel(int64_t n, const double* __restrict__ partials, double* out, double* acc) {
   double v = 0.0;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) v += partials[i];
   v = dc_block_sum(v);
-  if (threadIdx.x == 0) out[0] = v;
+  if (threadIdx.x == 0) {
+    out[0] = v;
+    if (acc) acc[0] += v;
+  }
 }
 
-/* m[dst] = (add ? m[dst] : 0) + (src >= 0 ? m[src] : v) */
-static __global__ void metric_kernel(double* m, int dst, int src, double v, int add) {
-  double val = src >= 0 ? m[src] : v;
-  m[dst] = add ? m[dst] + val : val;
-}
+static __global__ void metric_set_kernel(double* m, int slot, double v) { m[slot] = v; }
 
 static __global__ void counter_kernel(uint32_t* c, uint32_t v, int add) { c[0] = add ? c[0] + v : v; }
 
@@ -81,21 +80,21 @@ extern "C" cudaError_t detcgd_k_sum_seq(int n, const double* v, double* out, int
   return cudaGetLastError();
 }
 
-extern "C" cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, cudaStream_t s) {
-  sum_kernel<<<1, DC_K_THREADS, 0, s>>>(n, partials, out);
+extern "C" cudaError_t detcgd_k_sum(int64_t n, const double* partials, double* out, double* acc, cudaStream_t s) {
+  sum_kernel<<<1, DC_K_THREADS, 0, s>>>(n, partials, out, acc);
   return cudaGetLastError();
 }
 
 extern "C" cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y, double* partials, double* out,
                                     int grid_cap, cudaStream_t s) {
   int grid = dc_grid(n, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
-  dot_partials_kernel<<<grid, DC_K_THREADS, 0, s>>>(n, x, y, partials);
+  dot_partials_kernel<<<grid, DC_K_THREADS, 0, s>>>(n, x, y, partials, out);
   cudaError_t e = cudaGetLastError();
-  return e != cudaSuccess ? e : detcgd_k_sum(grid, partials, out, s);
+  return e != cudaSuccess || grid == 1 ? e : detcgd_k_sum(grid, partials, out, NULL, s);
 }
 
-extern "C" cudaError_t detcgd_k_metric(double* m, int dst, int src, double v, int add, cudaStream_t s) {
-  metric_kernel<<<1, 1, 0, s>>>(m, dst, src, v, add);
+extern "C" cudaError_t detcgd_k_metric_set(double* m, int slot, double v, cudaStream_t s) {
+  metric_set_kernel<<<1, 1, 0, s>>>(m, slot, v);
   return cudaGetLastError();
 }
 
