@@ -679,8 +679,8 @@ static int cuda_clients_create(DcBackend* be, int n, const DcHostProblem* hosts,
   return st;
 }
 
-/* Messages of clients c0..c0+nc-1 (gradients in G) added to y in client order, via M zero but
- * at the kept coordinates: y_j + 0.0 leaves y_j as it is, so the bits equal per-client accumulation. */
+/* Messages of clients c0..c0+nc-1 (gradients in G) added to y in client order (y first zeroed for c0 = 0), via M
+ * zero but at the kept coordinates: y_j + 0.0 leaves y_j as it is, so the bits equal per-client accumulation. */
 static int clients_messages(DcBackend* be, DcClients* C, int c0, int nc, const DcBlocks* B, DcSketch* S,
                             uint64_t seed, uint32_t iter, int round32, DcVec* y) {
   CudaState* s = ST(be);
@@ -695,7 +695,7 @@ static int clients_messages(DcBackend* be, DcClients* C, int c0, int nc, const D
   CU_TRY(cudaMemsetAsync(C->d_M, 0, (size_t)((int64_t)nc * dim) * sizeof(double), s->stream));
   CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), slices, C->d_G, nc, round32, 1, C->d_M,
                                   s->grid_cap, s->stream));
-  CU_TRY(detcgd_k_colsum(dim, nc, C->d_M, 1.0, y->d, s->grid_cap, s->stream));
+  CU_TRY(detcgd_k_colsum(dim, nc, C->d_M, 1.0, c0 == 0, y->d, s->grid_cap, s->stream));
   return DETCGD_OK;
 }
 
@@ -703,13 +703,11 @@ static int cuda_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec
                               const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y) {
   CudaState* s = ST(be);
   int c0, st;
-  CU_TRY(detcgd_k_fill(g->d, g->n, 0.0, s->grid_cap, s->stream));
-  if (nsend > 0) CU_TRY(detcgd_k_fill(y->d, y->n, 0.0, s->grid_cap, s->stream));
   for (c0 = 0; c0 < C->n; c0 += C->chunk) {
     int nc = C->n - c0 < C->chunk ? C->n - c0 : C->chunk, nm = nsend - c0 < nc ? nsend - c0 : nc;
     if ((st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, C->d_G))) return st;
     if (fslot >= 0 && (st = logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, C->d_fc))) return st;
-    CU_TRY(detcgd_k_colsum(g->n, nc, C->d_G, 1.0 / C->n, g->d, s->grid_cap, s->stream));
+    CU_TRY(detcgd_k_colsum(g->n, nc, C->d_G, 1.0 / C->n, c0 == 0, g->d, s->grid_cap, s->stream));
     if (fslot >= 0) CU_TRY(detcgd_k_sum_seq(nc, C->d_fc, m->d + fslot, c0 > 0, s->stream));
     if (nm > 0 && (st = clients_messages(be, C, c0, nm, B, S, seed, iter, round32, y))) return st;
   }

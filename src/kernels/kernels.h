@@ -93,8 +93,10 @@ cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int g
  * first pass has one thread block write out from it (no second launch: small problems are launch-bound). */
 cudaError_t detcgd_k_dot(int64_t n, const double* x, const double* y, double* partials, double* out,
                          int grid_cap, cudaStream_t s);
-/* y_j += alpha sum_c X[c n + j] over c = 0..nc-1 in order: the same bits as nc calls of axpy */
-cudaError_t detcgd_k_colsum(int64_t n, int nc, const double* X, double alpha, double* y, int grid_cap, cudaStream_t s);
+/* y_j = (fresh ? 0 : y_j) + alpha X[0 n + j] + ... + alpha X[(nc-1) n + j] in order: the same bits as filling y
+ * with zeros (fresh) and nc calls of axpy */
+cudaError_t detcgd_k_colsum(int64_t n, int nc, const double* X, double alpha, int fresh, double* y, int grid_cap,
+                            cudaStream_t s);
 /* out[0] = (add ? out[0] : 0) + v_0 + ... + v_{n-1}, left to right */
 cudaError_t detcgd_k_sum_seq(int n, const double* v, double* out, int add, cudaStream_t s);
 /* out[0] = sum of n partials in a fixed order, and acc[0] += out[0] unless acc is NULL */

@@ -15,10 +15,12 @@ static __global__ void axpy_kernel(int64_t n, double a, const double* __restrict
     y[i] += a * x[i];
 }
 
-/* y_j += alpha X_cj for c = 0..nc-1 in order (X row-major nc x n): the same bits as nc axpys */
-static __global__ void colsum_kernel(int64_t n, int nc, const double* __restrict__ X, double alpha, double* __restrict__ y) {
+/* y_j = (fresh ? 0 : y_j) + alpha X_cj for c = 0..nc-1 in order (X row-major nc x n): the same bits as a fill
+ * (fresh) and nc axpys */
+static __global__ void colsum_kernel(int64_t n, int nc, const double* __restrict__ X, double alpha, int fresh,
+                                     double* __restrict__ y) {
   for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < n; j += (int64_t)blockDim.x * gridDim.x) {
-    double acc = y[j];
+    double acc = fresh ? 0.0 : y[j];
     for (int c = 0; c < nc; ++c) acc += alpha * X[(int64_t)c * n + j];
     y[j] = acc;
   }
@@ -68,10 +70,11 @@ extern "C" cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, doubl
   return cudaGetLastError();
 }
 
-extern "C" cudaError_t detcgd_k_colsum(int64_t n, int nc, const double* X, double alpha, double* y, int grid_cap,
-                                       cudaStream_t s) {
-  if (n <= 0 || nc <= 0) return cudaSuccess;
-  colsum_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, nc, X, alpha, y);
+extern "C" cudaError_t detcgd_k_colsum(int64_t n, int nc, const double* X, double alpha, int fresh, double* y,
+                                       int grid_cap, cudaStream_t s) {
+  if (n <= 0) return cudaSuccess;
+  if (nc <= 0) return fresh ? detcgd_k_fill(y, n, 0.0, grid_cap, s) : cudaSuccess;
+  colsum_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, nc, X, alpha, fresh, y);
   return cudaGetLastError();
 }
 
