@@ -99,8 +99,8 @@ static void chunk_release(void* ctx, void* p) {
 /* Device memory from the solver's arena; when the device is full the error names what, the bytes needed, the
  * bytes free and the bytes the solver already holds. */
 static int dev_alloc(DcBackend* be, void** p, size_t bytes, const char* what) {
-  const DcArena* a = &ST(be)->arena;
-  if (dc_arena_alloc(&ST(be)->arena, bytes, p) != DETCGD_OK) {
+  DcArena* a = &ST(be)->arena;
+  if (dc_arena_alloc(a, bytes, p) != DETCGD_OK) {
     size_t free_b = 0, total_b = 0;
     cudaMemGetInfo(&free_b, &total_b);
     cudaGetLastError();
@@ -191,6 +191,16 @@ static int64_t cuda_device_bytes_peak(const DcBackend* be) { return (int64_t)ST(
 
 /* ==== Layouts ==== */
 
+/* off[i+1] - off[i] when it is the same for every i < n, else 0: the kernels then find the layer of an entry by
+ * one division instead of a search (DcDevLayout.width, DcDevSketch.cap_width). */
+static int uniform_step(const int64_t* off, int n) {
+  int64_t w = n > 0 ? off[1] - off[0] : 0;
+  int i;
+  for (i = 1; i < n && w > 0; ++i)
+    if (off[i + 1] - off[i] != w) return 0;
+  return w > INT32_MAX ? 0 : (int)w;
+}
+
 /* voff, moff and size of lay in one device allocation */
 static int layout_create(DcBackend* be, const DcLayout* lay, DevLayoutMem* out) {
   int n = lay->nblocks, st;
@@ -204,7 +214,7 @@ static int layout_create(DcBackend* be, const DcLayout* lay, DevLayoutMem* out) 
   if (st == DETCGD_OK) {
     unsigned char* d = (unsigned char*)out->mem;
     out->L.nblocks = n;
-    out->L.width = n > 0 && lay->dim == (int64_t)n * lay->size[0] && lay->max_size == lay->size[0] ? lay->size[0] : 0;
+    out->L.width = uniform_step(lay->voff, n);
     out->L.dim = lay->dim;
     out->L.voff = (const int64_t*)d;
     out->L.moff = (const int64_t*)(d + i64);
@@ -347,9 +357,7 @@ static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, DcSketch** 
   d = &(*out)->S;
   for (i = 0; i < n; ++i) bits[i] = dc_index_bits(lay->size[i]);
   d->cap = cap;
-  d->cap_width = n > 0 ? (int)(sp->cap_off[1] - sp->cap_off[0]) : 0;
-  for (i = 1; i < n && d->cap_width > 0; ++i)
-    if (sp->cap_off[i + 1] - sp->cap_off[i] != d->cap_width) d->cap_width = 0;
+  d->cap_width = uniform_step(sp->cap_off, n);
   d->value_bits = sp->value_bits;
   d->send_indices = sp->send_indices;
   d->layer_flag_bits = sp->layer_flag_bits;
