@@ -26,7 +26,8 @@ if ls .carry/debs/*.deb >/dev/null 2>&1; then
   for f in .carry/debs/*.deb; do dpkg -x "$f" $PREFIX; done
 fi
 export LD_LIBRARY_PATH=$LIB:$LIB/lapack:$LIB/blas:${LD_LIBRARY_PATH:-}
-CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DDETCGD_ENABLE_MPI=OFF)
+CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 -DDETCGD_ENABLE_MPI=OFF
+            -DDETCGD_CUDA_EMU=OFF) # the real device runs the CUDA cases; the emulation is for machines without one
 if [ -f $LIB/lapack/liblapack.so.3 ]; then
   CMAKE_ARGS+=("-DDETCGD_LAPACK_LIBRARIES=$LIB/lapack/liblapack.so.3;$LIB/blas/libblas.so.3"
                -DPKG_CONFIG_EXECUTABLE=/nonexistent -DINIH_INCLUDE_DIR=$PREFIX/usr/include

@@ -608,14 +608,16 @@ TEST_F(CudaVsCpu, StepsizeSetupOnTheDeviceMatchesTheHost) {
     DetcgdSettings s = quiet_settings();
     s.method = c.method;
     s.sketch.kind = c.sketch;
-    s.sketch.k = 3;
+    std::string k_list;  // rand-k keeps min(3, d_i)
+    for (int i = 0; i < p->layout.nblocks; ++i) k_list += (i ? "," : "") + std::to_string(std::min(3, p->layout.size[i]));
+    snprintf(s.sketch.k_list, sizeof s.sketch.k_list, "%s", k_list.c_str());
     s.sketch.p = 0.4;
     s.stepsize.kind = c.stepsize;
     s.stepsize.weight = c.weight;
     s.stepsize.precision = c.precision;
     s.stepsize.scale = 0.9;
     DcSketchSpec sp;
-    ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK) << what;
+    ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK) << what << ": " << detcgd_last_error();
     Be gpu(DETCGD_BACKEND_CUDA);
     DcProbData* P = nullptr;
     DcBlocks *Dg = nullptr, *Dh = nullptr;

@@ -63,6 +63,7 @@ struct OneLayer {
     spec.cap_off = (int64_t*)calloc(2, sizeof(int64_t));
     spec.layers[0] = {kind, m, k, prob, 0};
     if (!p.empty()) {
+      spec.aux_len = 2 * m;
       spec.aux = (double*)calloc(2 * m, sizeof(double));
       double acc = 0;
       for (int j = 0; j < m; ++j) { spec.aux[j] = p[j]; acc += p[j]; spec.aux[m + j] = acc; }
