@@ -19,6 +19,8 @@ extern "C" {
 void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
             const double* A, const int* lda, const double* B, const int* ldb, const double* beta, double* C,
             const int* ldc, size_t, size_t);
+void dgemv_(const char* ta, const int* m, const int* n, const double* alpha, const double* A, const int* lda,
+            const double* x, const int* incx, const double* beta, double* y, const int* incy, size_t);
 void dtrsm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,
             const double* alpha, const double* A, const int* lda, double* B, const int* ldb, size_t, size_t, size_t,
             size_t);
@@ -85,6 +87,27 @@ cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
     char cta = op_char(ta), ctb = op_char(tb);
     for (int t = 0; t < batch; ++t)
       dgemm_(&cta, &ctb, &m, &n, &k, &a, A + t * strideA, &lda, B + t * strideB, &ldb, &b, C + t * strideC, &ldc, 1, 1);
+  });
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+/* y_b = alpha op(A_b) x_b + beta y_b, X_b = X + b strideX */
+cublasStatus_t cublasDgemvStridedBatched(cublasHandle_t h, cublasOperation_t ta, int m, int n, const double* alpha,
+                                         const double* A, int lda, long long strideA, const double* x, int incx,
+                                         long long stridex, const double* beta, double* y, int incy, long long stridey,
+                                         int batch) {
+  int64_t nx = ta == CUBLAS_OP_N ? n : m, ny = ta == CUBLAS_OP_N ? m : n;
+  double a = *alpha, b = *beta;
+  if (m < 0 || n < 0 || batch < 0 || lda < (m > 1 ? m : 1) || incx <= 0 || incy <= 0) return CUBLAS_STATUS_INVALID_VALUE;
+  for (int t = 0; t < batch; ++t) {
+    require_device(A + t * strideA, matrix_bytes(m, n, lda), "cublasDgemvStridedBatched: A");
+    require_device(x + t * stridex, matrix_bytes(1, nx, incx), "cublasDgemvStridedBatched: x");
+    require_device(y + t * stridey, matrix_bytes(1, ny, incy), "cublasDgemvStridedBatched: y");
+  }
+  enqueue(h->stream, [=]() {
+    char ct = op_char(ta);
+    for (int t = 0; t < batch; ++t)
+      dgemv_(&ct, &m, &n, &a, A + t * strideA, &lda, x + t * stridex, &incx, &b, y + t * stridey, &incy, 1);
   });
   return CUBLAS_STATUS_SUCCESS;
 }

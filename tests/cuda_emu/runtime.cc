@@ -455,8 +455,9 @@ cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : fail(
 
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
   if (device != 0) return fail(cudaErrorInvalidDevice);
-  if (attr != cudaDevAttrMultiProcessorCount) return fail(cudaErrorInvalidValue);
-  *value = (int)env_size("DETCGD_EMU_SMS", 2);
+  if (attr == cudaDevAttrMultiProcessorCount) *value = (int)env_size("DETCGD_EMU_SMS", 2);
+  else if (attr == cudaDevAttrL2CacheSize) *value = 4 << 20;
+  else return fail(cudaErrorInvalidValue);
   return cudaSuccess;
 }
 
@@ -570,6 +571,13 @@ cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t s) 
   enqueue(s, [dst, value, bytes]() { memset(dst, value, bytes); });
   return cudaSuccess;
 }
+
+cudaError_t cudaMemset(void* dst, int value, size_t bytes) {
+  if (cudaError_t e = capture_forbids("cudaMemset")) return e;
+  return cudaMemsetAsync(dst, value, bytes, 0);
+}
+
+cudaError_t cudaDeviceSynchronize(void) { return capture_forbids("cudaDeviceSynchronize"); }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int flags) {
   (void)flags;
