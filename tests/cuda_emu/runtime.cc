@@ -11,7 +11,8 @@
  *   - during a stream capture, allocation, freeing, synchronisation and copies with pageable host memory
  *     fail with cudaErrorStreamCaptureUnsupported and invalidate the capture;
  *   - __syncthreads must be reached by every thread of the block and a full-mask shuffle by every lane of
- *     the warp, else the run stops with the kernel's state (on a GPU: a hang or undefined results).
+ *     the warp, else the run stops with the kernel's state (on a GPU: a hang or undefined results);
+ *   - the threads of a block run in increasing and decreasing order by turns (see run_block).
  * One host thread calls CUDA at a time (as the backend does).  Settings (environment): DETCGD_EMU_DEVICE_MB
  * (device memory, default 1024), DETCGD_EMU_SMS (multiprocessors, default 2: grid caps of 64 blocks, so the
  * grid-stride loops go round), DETCGD_EMU_VERBOSE (name the call that invalidated a capture).
@@ -306,15 +307,23 @@ bool release_waiting() {
   return true;
 }
 
+/* Runs one block.  Threads run in increasing order in even-numbered block runs and in decreasing order in odd ones
+ * (a device promises neither), so shared memory read before the __syncthreads that should order it after its
+ * write is caught whichever thread writes: a reader runs before the writer in one of the two. */
 void run_block(const std::function<void()>& body) {
+  static unsigned long long runs = 0;
+  bool reverse = (runs++ & 1) != 0;
   blk.body = &body;
   for (unsigned z = 0, t = 0; z < blockDim.z; ++z)
     for (unsigned y = 0; y < blockDim.y; ++y)
       for (unsigned x = 0; x < blockDim.x; ++x, ++t) start_thread(&blk.threads[t], uint3{x, y, z});
   memset(blk.warp_generation, 0, sizeof blk.warp_generation);
+  memset(blk.dynamic_shared.data(), 0xff, blk.dynamic_shared.size());
   do {
-    for (int t = 0; t < blk.nthreads; ++t)
-      if (blk.threads[t].state == RUNNABLE) resume(&blk.threads[t]);
+    for (int k = 0; k < blk.nthreads; ++k) {
+      Fiber* f = &blk.threads[reverse ? blk.nthreads - 1 - k : k];
+      if (f->state == RUNNABLE) resume(f);
+    }
   } while (release_waiting());
 }
 
@@ -325,7 +334,7 @@ void run_grid(dim3 grid, dim3 block, size_t shared_bytes, const std::function<vo
   blockDim = block;
   blk.nthreads = (int)(block.x * block.y * block.z);
   if ((int)blk.threads.size() < blk.nthreads) blk.threads.resize((size_t)blk.nthreads);
-  blk.dynamic_shared.assign(shared_bytes + 16, 0xff);
+  blk.dynamic_shared.resize(shared_bytes + 16);
   for (unsigned z = 0; z < grid.z; ++z)
     for (unsigned y = 0; y < grid.y; ++y)
       for (unsigned x = 0; x < grid.x; ++x) {

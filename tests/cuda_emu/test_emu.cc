@@ -34,6 +34,15 @@ void half_warp_shuffle_kernel(double* out) {
 
 void noop_kernel() {}
 
+// Thread 0 publishes a value in shared memory that every thread reads, with or without the __syncthreads
+// that orders the write before the reads.
+void publish_kernel(int with_sync, int* out) {
+  __shared__ int value;
+  if (threadIdx.x == 0) value = (int)blockIdx.x + 1;
+  if (with_sync) __syncthreads();
+  out[blockIdx.x * blockDim.x + threadIdx.x] = value;
+}
+
 struct Device {
   template <typename T>
   T* alloc(size_t n) {
@@ -61,6 +70,22 @@ TEST(CudaEmu, BlockSumsWithShufflesAndSyncthreadsAreExact) {
   }
   cudaFree(dx);
   cudaFree(dout);
+}
+
+TEST(CudaEmu, AMissingSyncthreadsShowsInTheResults) {
+  const int blocks = 4, threads = 64;
+  int* d = Device().alloc<int>(blocks * threads);
+  std::vector<int> h(blocks * threads);
+  for (int with_sync : {1, 0}) {
+    dc_emu::launch(publish_kernel, blocks, threads)(with_sync, d);
+    ASSERT_EQ(cudaMemcpyAsync(h.data(), d, h.size() * sizeof(int), cudaMemcpyDeviceToHost, 0), cudaSuccess);
+    int right = 0;
+    for (int b = 0; b < blocks; ++b)
+      for (int t = 0; t < threads; ++t) right += h[b * threads + t] == b + 1;
+    if (with_sync) EXPECT_EQ(right, blocks * threads);
+    else EXPECT_LT(right, blocks * threads) << "threads ran in one order only: the race went unseen";
+  }
+  cudaFree(d);
 }
 
 TEST(CudaEmu, InvalidLaunchConfigurationsAreTheLaunchesErrors) {
