@@ -3,7 +3,11 @@
 #ifndef DETCGD_TEST_UTIL_H
 #define DETCGD_TEST_UTIL_H
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -69,9 +73,38 @@ inline DetcgdProblem* quad_with_indefinite_block(DetcgdSettings* s) {
   return p;
 }
 
-inline std::string temp_path(const std::string& name) {
-  return testing::TempDir() + "detcgd_" + name;
+// Temporary files live in a directory of their own per test process, removed when it exits: two test
+// processes running at once (ctest -j, two build trees) never share a file.  A forked child (a death test)
+// that exits leaves the directory to its parent.  Plain storage: the exit handler runs after static
+// destructors registered later.
+inline char test_temp_dir_name[4096];
+inline pid_t test_temp_dir_owner;
+
+inline void remove_test_temp_dir() {
+  if (getpid() != test_temp_dir_owner) return;
+  if (DIR* d = opendir(test_temp_dir_name)) {
+    while (struct dirent* e = readdir(d))
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+        unlink((std::string(test_temp_dir_name) + "/" + e->d_name).c_str());
+    closedir(d);
+  }
+  rmdir(test_temp_dir_name);
 }
+
+inline std::string test_temp_dir() {
+  if (!test_temp_dir_name[0]) {
+    snprintf(test_temp_dir_name, sizeof test_temp_dir_name, "%sdetcgd_test_XXXXXX", testing::TempDir().c_str());
+    if (!mkdtemp(test_temp_dir_name)) {
+      perror(test_temp_dir_name);
+      abort();
+    }
+    test_temp_dir_owner = getpid();
+    atexit(remove_test_temp_dir);
+  }
+  return std::string(test_temp_dir_name) + "/";
+}
+
+inline std::string temp_path(const std::string& name) { return test_temp_dir() + name; }
 
 inline std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
