@@ -6,7 +6,7 @@
  * block reductions, shuffles, graph capture, the cuBLAS / cuSOLVER calls -- is tested where no GPU is.
  * A launch runs its blocks one after another; the threads of a block are fibers (runtime.cc) that switch at
  * __syncthreads and at warp shuffles, so shared memory is one static array per block at a time.
- * What it cannot show: speed, races between blocks, device math-library rounding.
+ * What it cannot show: speed, races between blocks running at the same time, device math-library rounding.
  */
 #ifndef DETCGD_CUDA_EMU_DEVICE_H
 #define DETCGD_CUDA_EMU_DEVICE_H
@@ -41,6 +41,9 @@ void submit(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream, std
 void sync_block();
 uint64_t shfl_down(unsigned mask, uint64_t bits, unsigned delta, int width);
 void* dynamic_shared();
+/* Fills a __shared__ variable with 0xff bytes the first time a thread of the running block declares it (the
+ * translation calls it after each declaration): a block starts with shared memory it has not written. */
+void fresh_shared(void* variable, size_t bytes);
 
 /* k<<<grid, block, shared, stream>>>(args): the arguments converted to the kernel's parameter types and copied,
  * as a launch copies them. */

@@ -12,7 +12,9 @@
  *     fail with cudaErrorStreamCaptureUnsupported and invalidate the capture;
  *   - __syncthreads must be reached by every thread of the block and a full-mask shuffle by every lane of
  *     the warp, else the run stops with the kernel's state (on a GPU: a hang or undefined results);
- *   - the threads of a block run in increasing and decreasing order by turns (see run_block).
+ *   - shared memory holds 0xff bytes when a block starts, not what the previous block left there;
+ *   - the threads of a block run in increasing and decreasing order by turns (see run_block), and so do the
+ *     blocks of a grid from one launch to the next (see run_grid).
  * One host thread calls CUDA at a time (as the backend does).  Settings (environment): DETCGD_EMU_DEVICE_MB
  * (device memory, default 1024), DETCGD_EMU_SMS (multiprocessors, default 2: grid caps of 64 blocks, so the
  * grid-stride loops go round), DETCGD_EMU_VERBOSE (name the call that invalidated a capture).
@@ -192,6 +194,8 @@ struct Block {
   uint64_t exchange[2][32][32];  /* shuffle values: [generation parity][warp][lane] */
   unsigned warp_generation[32];
   std::vector<unsigned char> dynamic_shared;
+  std::map<void*, unsigned long long> static_shared_fill; /* __shared__ variable -> block run that filled it */
+  unsigned long long run = 0;                              /* block runs so far */
   bool running = false;
 #ifdef DC_EMU_ASAN
   void* fake_stack = nullptr;
@@ -311,8 +315,7 @@ bool release_waiting() {
  * (a device promises neither), so shared memory read before the __syncthreads that should order it after its
  * write is caught whichever thread writes: a reader runs before the writer in one of the two. */
 void run_block(const std::function<void()>& body) {
-  static unsigned long long runs = 0;
-  bool reverse = (runs++ & 1) != 0;
+  bool reverse = (blk.run++ & 1) != 0;
   blk.body = &body;
   for (unsigned z = 0, t = 0; z < blockDim.z; ++z)
     for (unsigned y = 0; y < blockDim.y; ++y)
@@ -327,7 +330,12 @@ void run_block(const std::function<void()>& body) {
   } while (release_waiting());
 }
 
+/* Runs a grid, its blocks one after another: in increasing order in even-numbered launches, decreasing in odd ones
+ * (a device promises no order), so a kernel whose blocks read what other blocks of the same launch write gives
+ * different results from one launch to the next, which the tests of bit-identical replay see. */
 void run_grid(dim3 grid, dim3 block, size_t shared_bytes, const std::function<void()>& body) {
+  static unsigned long long launches = 0;
+  bool reverse = (launches++ & 1) != 0;
   if (blk.running) fatal("a kernel launched from inside a kernel");
   blk.running = true;
   gridDim = grid;
@@ -335,12 +343,12 @@ void run_grid(dim3 grid, dim3 block, size_t shared_bytes, const std::function<vo
   blk.nthreads = (int)(block.x * block.y * block.z);
   if ((int)blk.threads.size() < blk.nthreads) blk.threads.resize((size_t)blk.nthreads);
   blk.dynamic_shared.resize(shared_bytes + 16);
-  for (unsigned z = 0; z < grid.z; ++z)
-    for (unsigned y = 0; y < grid.y; ++y)
-      for (unsigned x = 0; x < grid.x; ++x) {
-        blockIdx = uint3{x, y, z};
-        run_block(body);
-      }
+  unsigned long long nblocks = (unsigned long long)grid.x * grid.y * grid.z;
+  for (unsigned long long k = 0; k < nblocks; ++k) {
+    unsigned long long b = reverse ? nblocks - 1 - k : k;
+    blockIdx = uint3{(unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y), (unsigned)(b / grid.x / grid.y)};
+    run_block(body);
+  }
   blk.running = false;
 }
 
@@ -380,6 +388,13 @@ uint64_t shfl_down(unsigned mask, uint64_t bits, unsigned delta, int width) {
 
 void* dynamic_shared() {
   return (void*)(((uintptr_t)blk.dynamic_shared.data() + 15) & ~(uintptr_t)15);
+}
+
+void fresh_shared(void* variable, size_t bytes) {
+  unsigned long long& filled = blk.static_shared_fill[variable];
+  if (filled == blk.run) return;
+  filled = blk.run;
+  memset(variable, 0xff, bytes);
 }
 
 /* ---- a fault in device work names where it happened ---- */

@@ -4,6 +4,8 @@
 #include <vector>
 #include "device.h"
 
+extern "C" void probe_stale_shared(int* out, int blocks);  // probe.cu
+
 namespace {
 
 // out[blockIdx.x] = sum of x over the block's threads: shuffles within each warp, __syncthreads, warp 0 sums.
@@ -41,6 +43,12 @@ void publish_kernel(int with_sync, int* out) {
   if (threadIdx.x == 0) value = (int)blockIdx.x + 1;
   if (with_sync) __syncthreads();
   out[blockIdx.x * blockDim.x + threadIdx.x] = value;
+}
+
+// Block b adds one to what block b - 1 left: a dependence between blocks of one launch that no device orders.
+void chain_kernel(int* out) {
+  unsigned b = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
+  if (threadIdx.x == 0) out[b] = (b == 0 ? 0 : out[b - 1]) + 1;
 }
 
 struct Device {
@@ -85,6 +93,37 @@ TEST(CudaEmu, AMissingSyncthreadsShowsInTheResults) {
     if (with_sync) EXPECT_EQ(right, blocks * threads);
     else EXPECT_LT(right, blocks * threads) << "threads ran in one order only: the race went unseen";
   }
+  cudaFree(d);
+}
+
+TEST(CudaEmu, BlocksRunOnceEachInAnOrderThatChangesFromLaunchToLaunch) {
+  const dim3 grid(3, 2, 2);
+  const int blocks = 12;
+  int* d = Device().alloc<int>(blocks);
+  std::vector<int> first(blocks), second(blocks);
+  for (std::vector<int>* h : {&first, &second}) {
+    ASSERT_EQ(cudaMemsetAsync(d, 0, blocks * sizeof(int), 0), cudaSuccess);
+    dc_emu::launch(chain_kernel, grid, 32)(d);
+    ASSERT_EQ(cudaMemcpyAsync(h->data(), d, blocks * sizeof(int), cudaMemcpyDeviceToHost, 0), cudaSuccess);
+  }
+  // In increasing order block b sees b, in decreasing order it sees nothing (0): every block ran exactly once.
+  std::vector<int>& increasing = first[blocks - 1] == blocks ? first : second;
+  std::vector<int>& decreasing = first[blocks - 1] == blocks ? second : first;
+  for (int b = 0; b < blocks; ++b) {
+    EXPECT_EQ(increasing[b], b + 1) << "block " << b;
+    EXPECT_EQ(decreasing[b], 1) << "block " << b;
+  }
+  cudaFree(d);
+}
+
+TEST(CudaEmu, EveryBlockStartsWithSharedMemoryItHasNotWritten) {
+  const int blocks = 3;
+  int* d = Device().alloc<int>(blocks);
+  std::vector<int> h(blocks);
+  probe_stale_shared(d, blocks);  // block 0 writes 7 to a __shared__ int, every block reads it
+  ASSERT_EQ(cudaMemcpyAsync(h.data(), d, blocks * sizeof(int), cudaMemcpyDeviceToHost, 0), cudaSuccess);
+  EXPECT_EQ(h[0], 7);
+  for (int b = 1; b < blocks; ++b) EXPECT_EQ(h[b], -1) << "block " << b << " saw another block's shared memory";
   cudaFree(d);
 }
 
