@@ -75,18 +75,26 @@ static int parse_line(char* line, const char* name, int64_t lineno, DcLibsvm* d,
   return DETCGD_OK;
 }
 
-/* Maps the (at most two) distinct labels to -1 (smaller) and +1 (larger). */
+/* The label of the row just read is one of at most two distinct labels so far (seen[0..*nseen)). */
+static int check_label(double lab, double seen[2], int* nseen, const char* name, int64_t lineno) {
+  if (*nseen > 0 && lab == seen[0]) return DETCGD_OK;
+  if (*nseen > 1 && lab == seen[1]) return DETCGD_OK;
+  if (*nseen == 2)
+    return dc_fail(DETCGD_ERR_PARSE, "%s:%lld: a third label %g (binary labels only: %g and %g seen before)", name,
+                   (long long)lineno, lab, seen[0], seen[1]);
+  seen[(*nseen)++] = lab;
+  return DETCGD_OK;
+}
+
+/* Maps the (at most two, checked while reading) distinct labels to -1 (smaller) and +1 (larger). */
 static int map_labels(DcLibsvm* d, const char* name) {
-  double lo = 0, hi = 0;
+  double lo, hi;
   int64_t j;
   if (d->nrows == 0) return dc_fail(DETCGD_ERR_PARSE, "%s: no data rows", name);
   lo = hi = d->label[0];
   for (j = 1; j < d->nrows; ++j) {
-    double v = d->label[j];
-    if (v != lo && v != hi) {
-      if (lo != hi) return dc_fail(DETCGD_ERR_PARSE, "%s: row %lld has a third label %g (binary labels only: %g and %g seen before)", name, (long long)j + 1, v, lo, hi);
-      if (v < lo) lo = v; else hi = v;
-    }
+    if (d->label[j] < lo) lo = d->label[j];
+    if (d->label[j] > hi) hi = d->label[j];
   }
   if (lo == hi) {
     dc_log(DETCGD_LOG_WARN, "%s: every row has label %g; mapped to %s\n", name, lo, lo > 0 ? "+1" : "-1");
@@ -102,6 +110,8 @@ int dc_libsvm_parse(const char* buf, size_t len, const char* name, DcLibsvm* d) 
   Growth g = {0, 0, 0};
   int64_t rowptr_cap = 0, lineno = 0;
   size_t pos = 0, linecap = 256;
+  double labels_seen[2];
+  int nlabels = 0;
   char* line = (char*)malloc(linecap);
   int st = DETCGD_OK;
   memset(d, 0, sizeof *d);
@@ -123,9 +133,12 @@ int dc_libsvm_parse(const char* buf, size_t len, const char* name, DcLibsvm* d) 
     if (memchr(line, '\0', n)) st = dc_fail(DETCGD_ERR_PARSE, "%s:%lld: NUL byte in line", name, (long long)lineno);
     else st = grow((void**)&d->rowptr, &rowptr_cap, d->nrows + 2, sizeof(int64_t));
     if (st == DETCGD_OK) {
+      int64_t rows_before = d->nrows;
       d->rowptr[d->nrows] = d->nnz;
       st = parse_line(line, name, lineno, d, &g);
       d->rowptr[d->nrows] = d->nnz;
+      if (st == DETCGD_OK && d->nrows > rows_before)
+        st = check_label(d->label[rows_before], labels_seen, &nlabels, name, lineno);
     }
     pos = e + 1;
   }
