@@ -5,8 +5,9 @@
  *
  * Stricter than a device where a bug would otherwise pass unseen:
  *   - device memory is mapped readable only while device work runs (a kernel, a copy, a library call), so
- *     host code that dereferences a device pointer faults; a guard page follows every allocation's pages,
- *     and new memory holds 0xff bytes (NaN doubles), as cudaMalloc gives no zeros;
+ *     host code that dereferences a device pointer faults; every allocation ends less than 256 bytes before a
+ *     guard page (under ASan its ends are poisoned to the byte), and new memory holds 0xff bytes (NaN
+ *     doubles), as cudaMalloc gives no zeros;
  *   - copies and memsets must lie inside one allocation on the device side, with the direction their kind says;
  *   - during a stream capture, allocation, freeing, synchronisation and copies with pageable host memory
  *     fail with cudaErrorStreamCaptureUnsupported and invalidate the capture;
@@ -34,6 +35,7 @@
 #include "emu.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define DC_EMU_ASAN 1
 #endif
@@ -72,7 +74,8 @@ cudaError_t fail(cudaError_t e) {
 
 /* ---- device memory: mapped, guarded, readable only during device work ---- */
 
-struct Allocation { size_t bytes, mapped; void* map_base; size_t map_bytes; };
+/* bytes at the allocation's address, inside `mapped` bytes from the page-aligned `region`, inside the mapping */
+struct Allocation { size_t bytes; char* region; size_t mapped; void* map_base; size_t map_bytes; };
 const size_t kHuge = (size_t)2 << 20; /* transparent huge pages: mprotect of a 32 MiB chunk touches 16 entries */
 std::map<uintptr_t, Allocation> allocations; /* by base address */
 std::map<uintptr_t, size_t> pinned; /* cudaMallocHost: base -> bytes */
@@ -83,7 +86,7 @@ size_t capacity() { return env_size("DETCGD_EMU_DEVICE_MB", 1024) << 20; }
 
 void protect_all(int prot) {
   for (auto& a : allocations)
-    if (mprotect((void*)a.first, a.second.mapped, prot) != 0) fatal("mprotect failed");
+    if (mprotect(a.second.region, a.second.mapped, prot) != 0) fatal("mprotect failed");
 }
 
 }  // namespace
@@ -505,27 +508,36 @@ const char* cudaGetErrorString(cudaError_t e) {
   }
 }
 
+/* The allocation ends less than 256 bytes before a guard page (its start aligned to 256 bytes, as cudaMalloc's), so
+ * reading or writing past its end faults; under ASan the bytes around it are poisoned too, so the first byte past
+ * either end is reported. */
 cudaError_t cudaMalloc(void** p, size_t bytes) {
-  size_t mapped, map_bytes;
+  size_t span, mapped, map_bytes;
   void* map_base;
-  char* base;
+  char *region, *base;
   *p = nullptr;
   if (cudaError_t e = capture_forbids("cudaMalloc")) return e;
   if (bytes == 0) return cudaSuccess;
   if (bytes > capacity() - device_used) return fail(cudaErrorMemoryAllocation);
-  mapped = bytes >= kHuge ? (bytes + kHuge - 1) / kHuge * kHuge : (bytes + page - 1) / page * page;
-  map_bytes = mapped + (bytes >= kHuge ? kHuge : 0) + page;
+  span = (bytes + 255) / 256 * 256;
+  mapped = span >= kHuge ? (span + kHuge - 1) / kHuge * kHuge : (span + page - 1) / page * page;
+  map_bytes = mapped + (span >= kHuge ? kHuge : 0) + page;
   map_base = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (map_base == MAP_FAILED) return fail(cudaErrorMemoryAllocation);
-  base = (char*)map_base;
-  if (bytes >= kHuge) {
-    base = (char*)(((uintptr_t)map_base + kHuge - 1) & ~(uintptr_t)(kHuge - 1));
-    madvise(base, mapped, MADV_HUGEPAGE);
+  region = (char*)map_base;
+  if (span >= kHuge) {
+    region = (char*)(((uintptr_t)map_base + kHuge - 1) & ~(uintptr_t)(kHuge - 1));
+    madvise(region, mapped, MADV_HUGEPAGE);
   }
+  base = region + (mapped - span);
   memset(base, 0xff, bytes); /* cudaMalloc gives no zeros: uninitialised doubles read as NaN */
-  mprotect(base + mapped, page, PROT_NONE); /* the guard page */
-  if (device_depth == 0) mprotect(base, mapped, PROT_NONE);
-  allocations[(uintptr_t)base] = Allocation{bytes, mapped, map_base, map_bytes};
+#ifdef DC_EMU_ASAN
+  ASAN_POISON_MEMORY_REGION(region, (size_t)(base - region));
+  ASAN_POISON_MEMORY_REGION(base + bytes, span - bytes);
+#endif
+  mprotect(region + mapped, page, PROT_NONE); /* the guard page */
+  if (device_depth == 0) mprotect(region, mapped, PROT_NONE);
+  allocations[(uintptr_t)base] = Allocation{bytes, region, mapped, map_base, map_bytes};
   device_used += bytes;
   *p = base;
   return cudaSuccess;
@@ -536,6 +548,9 @@ cudaError_t cudaFree(void* p) {
   if (!p) return cudaSuccess;
   auto it = allocations.find((uintptr_t)p);
   if (it == allocations.end()) return fail(cudaErrorInvalidValue);
+#ifdef DC_EMU_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(it->second.region, it->second.mapped); /* the addresses may be mapped again */
+#endif
   munmap(it->second.map_base, it->second.map_bytes);
   device_used -= it->second.bytes;
   allocations.erase(it);

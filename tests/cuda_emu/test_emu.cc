@@ -36,6 +36,9 @@ void half_warp_shuffle_kernel(double* out) {
 
 void noop_kernel() {}
 
+// Thread t copies x[t + shift] to out[t].
+void shifted_copy_kernel(const double* x, int shift, double* out) { out[threadIdx.x] = x[threadIdx.x + shift]; }
+
 // Thread 0 publishes a value in shared memory that every thread reads, with or without the __syncthreads
 // that orders the write before the reads.
 void publish_kernel(int with_sync, int* out) {
@@ -201,6 +204,15 @@ TEST_F(CudaEmuDeathTest, TheHostCannotReadDeviceMemory) {
   double* d = Device().alloc<double>(1);
   EXPECT_DEATH({ volatile double v = d[0]; (void)v; }, "");
   cudaFree(d);
+}
+
+TEST_F(CudaEmuDeathTest, AKernelReadingPastTheEndOfAnAllocationStops) {
+  double *x = Device().alloc<double>(256), *out = Device().alloc<double>(64);
+  dc_emu::launch(shifted_copy_kernel, 1, 64)(x, 192, out);  // the last 64 elements: fine
+  ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+  EXPECT_DEATH(dc_emu::launch(shifted_copy_kernel, 1, 64)(x, 193, out), "");  // one past the end
+  cudaFree(x);
+  cudaFree(out);
 }
 
 TEST_F(CudaEmuDeathTest, ACopyOutsideAnAllocationOrOfTheWrongKindStops) {
