@@ -60,7 +60,7 @@ echo "== compute-sanitizer (CUDA tests)" | tee -a "$OUT/log.txt"
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 san=""
 for tool in memcheck racecheck; do
-  timeout ${SAN_TIMEOUT:-200} "$SAN" --tool $tool --error-exitcode 9 build-device/tests/detcgd_tests \
+  DETCGD_NO_ARENA=1 timeout ${SAN_TIMEOUT:-200} "$SAN" --tool $tool --error-exitcode 9 build-device/tests/detcgd_tests \
     --gtest_filter='*/cuda:CudaVsCpu.*' > "$OUT/sanitizer-$tool.txt" 2>&1
   rc=$?; san="$san $tool=$rc"
   tail -3 "$OUT/sanitizer-$tool.txt" | tee -a "$OUT/log.txt"

@@ -81,12 +81,14 @@ static int cuda_fail(cudaError_t e, const char* call, const char* file, int line
     if (cu_e_ != cudaSuccess) return cuda_fail(cu_e_, #call, __FILE__, __LINE__); \
   } while (0)
 
-/* The arena asks cudaMalloc for at least this much at a time.  The tests on the CUDA emulation build with 1: every
- * buffer is then an allocation of its own, fresh (NaN) and bounded, so a kernel reading past a buffer's end or
- * reading what was never written shows. */
-#ifndef DETCGD_DEVICE_MIN_CHUNK
-#define DETCGD_DEVICE_MIN_CHUNK ((size_t)32 << 20)
-#endif
+#define DEV_MIN_CHUNK ((size_t)32 << 20) /* the arena asks cudaMalloc for at least this much at a time */
+
+/* DETCGD_NO_ARENA=1 in the environment: every buffer a cudaMalloc of its own, as compute-sanitizer (and the CUDA
+ * emulation's guard pages) check bounds per allocation; a kernel reading past a buffer's end then shows there. */
+static size_t dev_min_chunk(void) {
+  const char* v = getenv("DETCGD_NO_ARENA");
+  return v && strcmp(v, "1") == 0 ? 1 : DEV_MIN_CHUNK;
+}
 
 /* The arena's chunks (arena.h): cudaMalloc and cudaFree. */
 static void* chunk_alloc(void* ctx, size_t bytes) {
@@ -182,7 +184,7 @@ static int cuda_open(DcBackend* be) {
   DcArenaProvider device = {chunk_alloc, chunk_release, NULL};
   if (!s) return DETCGD_ERR_ALLOC;
   be->state = s;
-  dc_arena_init(&s->arena, device, DETCGD_DEVICE_MIN_CHUNK);
+  dc_arena_init(&s->arena, device, dev_min_chunk());
   CU_TRY(cudaSetDevice(0));
   CU_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   s->grid_cap = 32 * (sms > 0 ? sms : 1);
