@@ -46,25 +46,36 @@ size_t matrix_bytes(int64_t rows, int64_t cols, int64_t ld) {
 /* the device bytes syevBatched asks for: one n x n matrix per batch entry */
 size_t syev_device_bytes(int64_t n, int64_t batch) { return (size_t)(n * n * batch) * sizeof(double); }
 
+/* Library handles (cuBLAS, cuSOLVER) hold their stream: created, given a stream, destroyed; `ok` is the success
+ * status. */
+template <typename Context, typename Status>
+Status create_handle(Context** h, Status ok) {
+  *h = new Context();
+  return ok;
+}
+
+template <typename Context, typename Status>
+Status destroy_handle(Context* h, Status ok) {
+  delete h;
+  return ok;
+}
+
+template <typename Context, typename Status>
+Status set_handle_stream(Context* h, cudaStream_t s, Status ok) {
+  h->stream = s;
+  return ok;
+}
+
 }  // namespace
 
 extern "C" {
 
 /* ---- cuBLAS ---- */
 
-cublasStatus_t cublasCreate_v2(cublasHandle_t* h) {
-  *h = new cublasContext();
-  return CUBLAS_STATUS_SUCCESS;
-}
-
-cublasStatus_t cublasDestroy_v2(cublasHandle_t h) {
-  delete h;
-  return CUBLAS_STATUS_SUCCESS;
-}
-
+cublasStatus_t cublasCreate_v2(cublasHandle_t* h) { return create_handle(h, CUBLAS_STATUS_SUCCESS); }
+cublasStatus_t cublasDestroy_v2(cublasHandle_t h) { return destroy_handle(h, CUBLAS_STATUS_SUCCESS); }
 cublasStatus_t cublasSetStream_v2(cublasHandle_t h, cudaStream_t s) {
-  h->stream = s;
-  return CUBLAS_STATUS_SUCCESS;
+  return set_handle_stream(h, s, CUBLAS_STATUS_SUCCESS);
 }
 
 /* C_b = alpha op(A_b) op(B_b) + beta C_b, X_b = X + b strideX (alpha, beta on the host) */
@@ -136,30 +147,14 @@ cublasStatus_t cublasDtrsmBatched(cublasHandle_t h, cublasSideMode_t side, cubla
 
 /* ---- cuSOLVER ---- */
 
-cusolverStatus_t cusolverDnCreate(cusolverDnHandle_t* h) {
-  *h = new cusolverDnContext();
-  return CUSOLVER_STATUS_SUCCESS;
-}
-
-cusolverStatus_t cusolverDnDestroy(cusolverDnHandle_t h) {
-  delete h;
-  return CUSOLVER_STATUS_SUCCESS;
-}
-
+cusolverStatus_t cusolverDnCreate(cusolverDnHandle_t* h) { return create_handle(h, CUSOLVER_STATUS_SUCCESS); }
+cusolverStatus_t cusolverDnDestroy(cusolverDnHandle_t h) { return destroy_handle(h, CUSOLVER_STATUS_SUCCESS); }
 cusolverStatus_t cusolverDnSetStream(cusolverDnHandle_t h, cudaStream_t s) {
-  h->stream = s;
-  return CUSOLVER_STATUS_SUCCESS;
+  return set_handle_stream(h, s, CUSOLVER_STATUS_SUCCESS);
 }
 
-cusolverStatus_t cusolverDnCreateParams(cusolverDnParams_t* p) {
-  *p = new cusolverDnParams();
-  return CUSOLVER_STATUS_SUCCESS;
-}
-
-cusolverStatus_t cusolverDnDestroyParams(cusolverDnParams_t p) {
-  delete p;
-  return CUSOLVER_STATUS_SUCCESS;
-}
+cusolverStatus_t cusolverDnCreateParams(cusolverDnParams_t* p) { return create_handle(p, CUSOLVER_STATUS_SUCCESS); }
+cusolverStatus_t cusolverDnDestroyParams(cusolverDnParams_t p) { return destroy_handle(p, CUSOLVER_STATUS_SUCCESS); }
 
 /* A_b = its Cholesky factor in the `uplo` triangle; info[b] = 0, or i > 0 when the leading minor i is not
  * positive definite */
