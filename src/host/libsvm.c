@@ -86,16 +86,13 @@ static int check_label(double lab, double seen[2], int* nseen, const char* name,
   return DETCGD_OK;
 }
 
-/* Maps the (at most two, checked while reading) distinct labels to -1 (smaller) and +1 (larger). */
-static int map_labels(DcLibsvm* d, const char* name) {
+/* Maps the labels (the nseen <= 2 distinct ones read, in seen) to -1 (smaller) and +1 (larger). */
+static int map_labels(DcLibsvm* d, const char* name, const double seen[2], int nseen) {
   double lo, hi;
   int64_t j;
-  if (d->nrows == 0) return dc_fail(DETCGD_ERR_PARSE, "%s: no data rows", name);
-  lo = hi = d->label[0];
-  for (j = 1; j < d->nrows; ++j) {
-    if (d->label[j] < lo) lo = d->label[j];
-    if (d->label[j] > hi) hi = d->label[j];
-  }
+  if (nseen == 0) return dc_fail(DETCGD_ERR_PARSE, "%s: no data rows", name);
+  lo = nseen == 2 ? fmin(seen[0], seen[1]) : seen[0];
+  hi = nseen == 2 ? fmax(seen[0], seen[1]) : seen[0];
   if (lo == hi) {
     dc_log(DETCGD_LOG_WARN, "%s: every row has label %g; mapped to %s\n", name, lo, lo > 0 ? "+1" : "-1");
     if (lo > 0) lo = -INFINITY; else hi = INFINITY;
@@ -143,7 +140,7 @@ int dc_libsvm_parse(const char* buf, size_t len, const char* name, DcLibsvm* d) 
     pos = e + 1;
   }
   free(line);
-  if (st == DETCGD_OK) st = map_labels(d, name);
+  if (st == DETCGD_OK) st = map_labels(d, name, labels_seen, nlabels);
   if (st != DETCGD_OK) dc_libsvm_free(d);
   return st;
 }

@@ -199,6 +199,7 @@ struct Block {
   std::vector<unsigned char> dynamic_shared;
   std::map<void*, unsigned long long> static_shared_fill; /* __shared__ variable -> block run that filled it */
   unsigned long long run = 0;                              /* block runs so far */
+  unsigned long long launches = 0;                         /* grids run so far */
   bool running = false;
 #ifdef DC_EMU_ASAN
   void* fake_stack = nullptr;
@@ -337,8 +338,7 @@ void run_block(const std::function<void()>& body) {
  * (a device promises no order), so a kernel whose blocks read what other blocks of the same launch write gives
  * different results from one launch to the next, which the tests of bit-identical replay see. */
 void run_grid(dim3 grid, dim3 block, size_t shared_bytes, const std::function<void()>& body) {
-  static unsigned long long launches = 0;
-  bool reverse = (launches++ & 1) != 0;
+  bool reverse = (blk.launches++ & 1) != 0;
   if (blk.running) fatal("a kernel launched from inside a kernel");
   blk.running = true;
   gridDim = grid;
