@@ -27,7 +27,7 @@
 #include "backend.h"
 #include "bench_timing.h"
 #include "problem.h"
-#include "sketch.h"
+#include "compressor.h"
 #include "stepsize.h"
 
 typedef struct Opts { const char* backend; double bytes; int repeats; const char* out; } Opts;

@@ -7,7 +7,7 @@
 extern "C" {
 #include "backend.h"
 #include "problem.h"
-#include "sketch.h"
+#include "compressor.h"
 #include "stepsize.h"
 }
 

@@ -8,7 +8,7 @@ extern "C" {
 #include "backend.h"
 #include "philox.h"
 #include "problem.h"
-#include "sketch.h"
+#include "compressor.h"
 }
 
 TEST(Philox, KnownAnswersRandom123) {

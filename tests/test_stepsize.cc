@@ -5,7 +5,7 @@
 #include "test_util.h"
 extern "C" {
 #include "linalg.h"
-#include "sketch.h"
+#include "compressor.h"
 #include "stepsize.h"
 }
 

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "compressor.h"
 #include "internal.h"
 
 /* ==== Names ==== */
 
 static const char* const METHOD_NAMES[] = {"gd", "det-cgd1", "det-cgd2"};
-static const char* const SKETCH_NAMES[] = {"identity", "rand-k", "rand-1", "importance-1", "bernoulli", "bern-q"};
 static const char* const STEP_NAMES[] = {"gd", "cgd", "cgd-mat", "det2-opt", "thm2", "user", "cor1", "dcgd-kr"};
 static const char* const SPLIT_NAMES[] = {"contiguous", "shuffled", "label-skew"};
 static const char* const MODE_NAMES[] = {"sim", "mpi"};
@@ -28,7 +28,7 @@ static const char* const SETUP_NAMES[] = {"auto", "host"};
 
 static const char* name_of(const char* const* names, int n, int v) { return v >= 0 && v < n ? names[v] : "?"; }
 const char* detcgd_method_name(int m) { return name_of(METHOD_NAMES, COUNT(METHOD_NAMES), m); }
-const char* detcgd_sketch_name(int k) { return name_of(SKETCH_NAMES, COUNT(SKETCH_NAMES), k); }
+const char* detcgd_sketch_name(int k) { return dc_compressor_type(k) ? dc_compressor_type(k)->name : "?"; }
 const char* detcgd_stepsize_name(int k) { return name_of(STEP_NAMES, COUNT(STEP_NAMES), k); }
 const char* detcgd_weight_name(int w) { return name_of(WEIGHT_NAMES, COUNT(WEIGHT_NAMES), w); }
 const char* detcgd_precision_name(int p) { return name_of(PRECISION_NAMES, COUNT(PRECISION_NAMES), p); }
@@ -46,6 +46,14 @@ static int parse_enum(const char* key, const char* v, const char* const* names, 
     strncat(list, names[i], sizeof list - strlen(list) - 1);
     if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
   }
+  return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, list);
+}
+
+static int parse_compressor(const char* key, const char* v, int* out) {
+  const DcCompressorType* t = dc_compressor_find(v);
+  char list[256];
+  if (t) { *out = t->kind; return DETCGD_OK; }
+  dc_compressor_list(list, sizeof list);
   return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, list);
 }
 
@@ -191,7 +199,7 @@ void detcgd_settings_default(DetcgdSettings* s) {
 int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!s || !key || !value) return dc_fail(DETCGD_ERR_ARG, "detcgd_settings_set: NULL argument");
   if (!strcmp(key, "method")) return parse_enum(key, value, METHOD_NAMES, COUNT(METHOD_NAMES), &s->method);
-  if (!strcmp(key, "sketch")) return parse_enum(key, value, SKETCH_NAMES, COUNT(SKETCH_NAMES), &s->sketch.kind);
+  if (!strcmp(key, "sketch")) return parse_compressor(key, value, &s->sketch.kind);
   if (!strcmp(key, "k")) return parse_int(key, value, 0, 1000000000, &s->sketch.k);
   if (!strcmp(key, "k-ratio")) return parse_double(key, value, &s->sketch.k_ratio);
   if (!strcmp(key, "k-list")) return STR(s->sketch.k_list);
@@ -236,18 +244,13 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   return dc_fail(DETCGD_ERR_ARG, "unknown option \"%s\"", key);
 }
 
-static int in_unit(double v) { return v > 0.0 && v <= 1.0; }
 
 int detcgd_settings_validate(const DetcgdSettings* s) {
+  int st;
   if (!s) return dc_fail(DETCGD_ERR_ARG, "settings: NULL");
   if (s->method < 0 || s->method >= COUNT(METHOD_NAMES)) return dc_fail(DETCGD_ERR_ARG, "method: unknown value %d", s->method);
-  if (s->sketch.kind < 0 || s->sketch.kind >= COUNT(SKETCH_NAMES)) return dc_fail(DETCGD_ERR_ARG, "sketch: unknown value %d", s->sketch.kind);
-  if (s->sketch.kind == DETCGD_SKETCH_RANDK && s->sketch.k_list[0] == '\0' && !(s->sketch.k_ratio > 0) && s->sketch.k < 1)
-    return dc_fail(DETCGD_ERR_ARG, "k: must be >= 1 (got %d)", s->sketch.k);
+  if ((st = dc_compressor_validate(&s->sketch)) != DETCGD_OK) return st;
   if (!(s->sketch.k_ratio >= 0.0 && s->sketch.k_ratio <= 1.0)) return dc_fail(DETCGD_ERR_ARG, "k-ratio: must be in [0, 1] (got %g)", s->sketch.k_ratio);
-  if (s->sketch.kind == DETCGD_SKETCH_BERNOULLI && !in_unit(s->sketch.p)) return dc_fail(DETCGD_ERR_ARG, "p: must be in (0, 1] (got %g)", s->sketch.p);
-  if (s->sketch.kind == DETCGD_SKETCH_BERNQ && s->sketch.q_list[0] == '\0' && !in_unit(s->sketch.q))
-    return dc_fail(DETCGD_ERR_ARG, "q: must be in (0, 1] (got %g)", s->sketch.q);
   if (s->sketch.importance < 0 || s->sketch.importance >= COUNT(IMP_NAMES)) return dc_fail(DETCGD_ERR_ARG, "importance: unknown value %d", s->sketch.importance);
   if (s->stepsize.kind < 0 || s->stepsize.kind >= COUNT(STEP_NAMES)) return dc_fail(DETCGD_ERR_ARG, "stepsize: unknown value %d", s->stepsize.kind);
   if (s->stepsize.weight < 0 || s->stepsize.weight >= COUNT(WEIGHT_NAMES)) return dc_fail(DETCGD_ERR_ARG, "weight: unknown value %d", s->stepsize.weight);

@@ -29,13 +29,6 @@ static int build_sketch(DetcgdSolver* s) {
   return dc_sketch_spec_build(&s->sketch_spec, &c->sketch, &c->comm, s->problem);
 }
 
-static double expected_coords(const DcSketchSpec* sp) {
-  double n = 0.0;
-  int i;
-  for (i = 0; i < sp->layout->nblocks; ++i) n += dc_sketch_expected_count(sp, i);
-  return n;
-}
-
 /* x = x0 / sqrt(d) * ones (the paper's starting point) */
 static int upload_x0(DetcgdSolver* s) {
   int64_t d = s->problem->layout.dim, j;
@@ -109,7 +102,7 @@ static int allocate_state(DetcgdSolver* s) {
   if ((st = o->sketch_create(&s->be, &s->sketch_spec, &s->S))) return st;
   /* worth it when a step moves at most half the coordinates on average (else A is read in full anyway) */
   s->sparse_steps = s->settings.sparse_steps && s->problem->spec.kind == DETCGD_PROBLEM_QUAD_NC &&
-                    s->settings.method == DETCGD_METHOD_DET2 && 2.0 * expected_coords(&s->sketch_spec) <= (double)d;
+                    s->settings.method == DETCGD_METHOD_DET2 && 2.0 * dc_sketch_expected_coords(&s->sketch_spec) <= (double)d;
   if (!s->sparse_steps) return DETCGD_OK;
   if ((st = o->vec_create(&s->be, d, &s->q))) return st;
   return o->vec_create(&s->be, s->sketch_spec.cap_off[s->sketch_spec.layout->nblocks], &s->vals);
@@ -184,7 +177,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   s->result.certificate = s->step.certificate;
   s->result.log_det = s->step.log_det;
   s->result.det_factor = s->step.det_factor;
-  s->result.coords_per_iter = expected_coords(&s->sketch_spec) * (s->dist ? s->nclients : 1);
+  s->result.coords_per_iter = dc_sketch_expected_coords(&s->sketch_spec) * (s->dist ? s->nclients : 1);
   if (s->dist) {
     s->result.lambda_d = s->dtheory.lambda_d;
     s->result.k_lower_bound = s->dtheory.k_lower_bound;
@@ -691,7 +684,7 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
     t->certificate = step.certificate;
     t->log_det = step.log_det;
     t->det_factor = step.det_factor;
-    t->coords_per_iter = expected_coords(&sp);
+    t->coords_per_iter = dc_sketch_expected_coords(&sp);
     t->comm_factor = t->det_factor * t->coords_per_iter;
     t->bits_per_iter = dc_sketch_expected_bits(&sp);
     dc_stepsize_free(&step);

@@ -8,7 +8,7 @@
 #include "backend.h"
 #include "dist.h"
 #include "problem.h"
-#include "sketch.h"
+#include "compressor.h"
 #include "stepsize.h"
 #include "trace.h"
 #include "transport.h"

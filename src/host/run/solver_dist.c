@@ -158,44 +158,17 @@ static int take(Reader* r, void* out, int64_t bytes) {
   return DETCGD_OK;
 }
 
-/* Is count n possible for this layer's sketch? */
-static int count_ok(const DcSketchLayer* L, int n) {
-  switch (L->kind) {
-    case DC_SK_RANDK: case DC_SK_RAND1: return n == L->k;
-    case DC_SK_IMPORTANCE1: return n == 1;
-    case DC_SK_BERNQ: return n == 0 || n == L->m;
-    case DC_SK_BERNOULLI: return n >= 0 && n <= L->m;
-    default: return n == L->m;
-  }
-}
-
-/* The scale a kept coordinate j of layer L carries. */
-static double scale_of(const DcSketchSpec* sp, const DcSketchLayer* L, int j) {
-  switch (L->kind) {
-    case DC_SK_RANDK: case DC_SK_RAND1: return (double)L->m / L->k;
-    case DC_SK_IMPORTANCE1: return 1.0 / sp->aux[L->aux_off + j];
-    case DC_SK_BERNOULLI: case DC_SK_BERNQ: return 1.0 / L->prob;
-    default: return 1.0;
-  }
-}
-
 /* Counts and indices of client r->client from the message; checked and loaded into s->S. */
 static int read_draw(DetcgdSolver* s, Reader* r) {
-  unsigned char* seen = s->seen;
   const DcSketchSpec* sp = &s->sketch_spec;
-  int i, t;
+  int i;
   if (take(r, s->draw.count, (int64_t)sp->layout->nblocks * (int64_t)sizeof(int))) return DETCGD_ERR_PARSE;
   for (i = 0; i < sp->layout->nblocks; ++i) {
-    int m = sp->layout->size[i], *idx = s->draw.idx + sp->cap_off[i];
-    if (!count_ok(&sp->layers[i], s->draw.count[i])) return bad_message(r, "impossible count of kept coordinates");
-    if (take(r, idx, (int64_t)s->draw.count[i] * (int64_t)sizeof(int))) return DETCGD_ERR_PARSE;
-    for (t = 0; t < s->draw.count[i]; ++t) {
-      if (idx[t] < 0 || idx[t] >= m) return bad_message(r, "index out of range");
-      if (seen[idx[t]]) return bad_message(r, "repeated index");
-      seen[idx[t]] = 1;
-      s->draw.scale[sp->cap_off[i] + t] = scale_of(sp, &sp->layers[i], idx[t]);
-    }
-    for (t = 0; t < s->draw.count[i]; ++t) seen[idx[t]] = 0;
+    int *idx = s->draw.idx + sp->cap_off[i], count = s->draw.count[i];
+    const char* why;
+    if (count < 0 || count > sp->cap_off[i + 1] - sp->cap_off[i]) return bad_message(r, "impossible count of kept coordinates");
+    if (take(r, idx, (int64_t)count * (int64_t)sizeof(int))) return DETCGD_ERR_PARSE;
+    if ((why = dc_sketch_check_draw(sp, i, idx, count, s->seen, s->draw.scale + sp->cap_off[i]))) return bad_message(r, why);
   }
   return s->be.ops->sketch_load(&s->be, s->S, &s->draw);
 }

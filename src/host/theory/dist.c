@@ -194,27 +194,6 @@ static int lbar_in_w(const DetcgdProblem* p, const DcHostBlocks* W, double* out)
   return st;
 }
 
-/* omega = max_i lambda_max(E[(S_i - I)^2]) */
-static int compression_omega(const DcSketchSpec* sk, double* out) {
-  const DcLayout* lay = sk->layout;
-  size_t mm = (size_t)lay->max_size * lay->max_size;
-  double *I = (double*)dc_calloc(mm, sizeof(double)), *V = (double*)dc_calloc(mm, sizeof(double));
-  int i, r, st = DETCGD_OK;
-  if (!I || !V) { free(I); free(V); return DETCGD_ERR_ALLOC; }
-  *out = 0.0;
-  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
-    int m = lay->size[i];
-    double lm;
-    memset(I, 0, mm * sizeof(double));
-    for (r = 0; r < m; ++r) I[r + (int64_t)r * m] = 1.0;
-    dc_sketch_variance(sk, i, I, V);
-    st = dc_lambda_max(V, m, &lm);
-    if (lm > *out) *out = lm;
-  }
-  free(I); free(V);
-  return st;
-}
-
 static double min3(const double* g, int* which) {
   int i;
   *which = 0;
@@ -258,7 +237,7 @@ static int kr_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p,
     if ((rc = dc_gram_lambda_max(&p->client_host[c], 1, lay, NULL, DC_RTOL_CONSTANT, &lc)) != DETCGD_OK) return rc;
     if (lc > Lmax) Lmax = lc;
   }
-  if ((rc = compression_omega(sk, &th->omega)) != DETCGD_OK) return rc;
+  th->omega = dc_sketch_omega(sk);
   th->gamma[0] = 1.0 / L;
   th->gamma[1] = th->omega > 0 ? sqrt(n / (th->omega * L * Lmax * K)) : INFINITY;
   th->gamma[2] = (th->omega > 0 && in->delta_inf > 0)

@@ -7,7 +7,7 @@
 #define DETCGD_DIST_H
 
 #include "problem.h"
-#include "sketch.h"
+#include "compressor.h"
 #include "stepsize.h"
 
 /* Reorders the rows by spec.split and cuts them into spec.clients contiguous shares. */

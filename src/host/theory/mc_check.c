@@ -10,7 +10,7 @@
 #include <string.h>
 #include "linalg.h"
 #include "problem.h"
-#include "sketch.h"
+#include "compressor.h"
 #include "stepsize.h"
 
 /* Every layer's matrix, its Monte Carlo moment and standard errors (blocks at moff[i]). */

@@ -5,7 +5,7 @@
 #define DETCGD_STEPSIZE_H
 
 #include "problem.h"
-#include "sketch.h"
+#include "compressor.h"
 
 #define DC_CERT_TOL 1e-9     /* relative slack for rounding in a certificate of exactly 1 */
 #define DC_ROUND_ATTEMPTS 8  /* stepsize-precision fp32: most roundings of one block (or D) */

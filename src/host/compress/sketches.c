@@ -1,0 +1,189 @@
+/*
+ * sketches.c -- the six linear, unbiased, data-free sketches S (E[S] = I) as compressor types:
+ *
+ *   identity      S = I                                   omega = 0
+ *   rand-k        k of m coordinates, scale m/k           omega = m/k - 1
+ *   rand-1        rand-k with k = 1                       omega = m - 1
+ *   importance-1  one coordinate j w.p. p_j, scale 1/p_j  omega = max_j 1/p_j - 1
+ *   bernoulli     each coordinate w.p. p, scale 1/p       omega = 1/p - 1
+ *   bern-q        the whole layer w.p. q, scale 1/q       omega = 1/q - 1
+ *
+ * omega_i = lambda_max(E[(S_i - I)^2]): E[(S - I)^2] = E[S I S] - I is diagonal for each of them, with the
+ * moment weights' diagonal less one.  The draws themselves are in sketch_draw.h (shared with the kernels).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compressor.h"
+#include "problem.h"
+
+static int in_unit(double v) { return v > 0.0 && v <= 1.0; }
+static int no_check(const DetcgdSketchSettings* s) { (void)s; return DETCGD_OK; }
+static int whole_layer(const DcSketchLayer* L, int n) { return n == L->m; }
+
+/* ---- identity ---- */
+
+static int identity_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
+  (void)sp; (void)s; (void)p;
+  return DETCGD_OK;
+}
+static double identity_count(const DcSketchSpec* sp, int i) { return sp->layers[i].m; }
+static double identity_moment(const DcSketchSpec* sp, int i, int r, int c) { (void)sp; (void)i; (void)r; (void)c; return 1.0; }
+static double identity_omega(const DcSketchSpec* sp, int i) { (void)sp; (void)i; return 0.0; }
+static double identity_scale(const DcSketchSpec* sp, int i, int j) { (void)sp; (void)i; (void)j; return 1.0; }
+
+const DcCompressorType dc_compressor_identity = {
+    "identity", DC_SK_IDENTITY, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE, 0, no_check, identity_layers,
+    identity_count, identity_moment, identity_omega, NULL, whole_layer, identity_scale};
+
+/* ---- rand-k and rand-1 ---- */
+
+static int randk_check(const DetcgdSketchSettings* s) {
+  if (s->k_list[0] == '\0' && !(s->k_ratio > 0) && s->k < 1) return dc_fail(DETCGD_ERR_ARG, "k: must be >= 1 (got %d)", s->k);
+  return DETCGD_OK;
+}
+
+/* k_i from k-list, k-ratio or k (1 for rand-1); must satisfy 1 <= k_i <= d_i. */
+static int randk_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
+  const int nl = sp->layout->nblocks;
+  double* klist = NULL;
+  int nk = 0, i, st = dc_parse_doubles(s->kind == DETCGD_SKETCH_RAND1 ? "" : s->k_list, &klist, &nk, "k-list");
+  (void)p;
+  if (st == DETCGD_OK && nk > 0 && nk != nl) st = dc_fail(DETCGD_ERR_ARG, "k-list: %d entries for %d layers", nk, nl);
+  for (i = 0; i < nl && st == DETCGD_OK; ++i) {
+    DcSketchLayer* L = &sp->layers[i];
+    if (s->kind == DETCGD_SKETCH_RAND1) L->k = 1;
+    else if (nk > 0) L->k = (int)klist[i];
+    else if (s->k_ratio > 0) L->k = (int)ceil(s->k_ratio * L->m);
+    else L->k = s->k;
+    if (nk > 0 && klist[i] != floor(klist[i]))
+      st = dc_fail(DETCGD_ERR_ARG, "k-list: entry %d (%g) is not an integer", i, klist[i]);
+    else if (L->k < 1 || L->k > L->m)
+      st = dc_fail(DETCGD_ERR_ARG, "k: layer %d has width %d, so k must be in [1, %d] (got %d)", i, L->m, L->m, L->k);
+  }
+  free(klist);
+  return st;
+}
+
+static double randk_count(const DcSketchSpec* sp, int i) { return sp->layers[i].k; }
+
+/* diagonal m/k, off-diagonal (m/k)(k-1)/(m-1) */
+static double randk_moment(const DcSketchSpec* sp, int i, int r, int c) {
+  const DcSketchLayer* L = &sp->layers[i];
+  double a = (double)L->m / L->k;
+  if (L->m == 1) return 1.0; /* S = 1 */
+  return r == c ? a : a * (L->k - 1) / (double)(L->m - 1);
+}
+
+static double randk_omega(const DcSketchSpec* sp, int i) { return sp->layers[i].m == 1 ? 0.0 : randk_moment(sp, i, 0, 0) - 1.0; }
+static int randk_count_ok(const DcSketchLayer* L, int n) { return n == L->k; }
+static double randk_scale(const DcSketchSpec* sp, int i, int j) { (void)j; return (double)sp->layers[i].m / sp->layers[i].k; }
+
+const DcCompressorType dc_compressor_randk = {
+    "rand-k", DC_SK_RANDK, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, randk_check, randk_layers,
+    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale};
+const DcCompressorType dc_compressor_rand1 = {
+    "rand-1", DC_SK_RAND1, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, no_check, randk_layers,
+    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale};
+
+/* ---- importance rand-1: p_j proportional to (L_i)_jj (or uniform), with its CDF in aux ---- */
+
+static int importance_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
+  const DcLayout* lay = sp->layout;
+  int i, j;
+  double* Li = (double*)dc_calloc((size_t)lay->max_size * (size_t)lay->max_size + 1, sizeof(double));
+  sp->aux_len = 2 * lay->dim;
+  sp->aux = (double*)dc_calloc((size_t)sp->aux_len, sizeof(double));
+  if (!sp->aux || !Li) { free(Li); return DETCGD_ERR_ALLOC; }
+  for (i = 0; i < lay->nblocks; ++i) {
+    int m = lay->size[i];
+    double total = 0.0, acc = 0.0;
+    double* prob = sp->aux + 2 * lay->voff[i];
+    if (s->importance != DETCGD_IMP_UNIFORM) dc_problem_L_get(p, i, Li);
+    for (j = 0; j < m; ++j) {
+      prob[j] = s->importance == DETCGD_IMP_UNIFORM ? 1.0 : Li[j + (int64_t)j * m];
+      total += prob[j];
+    }
+    for (j = 0; j < m; ++j) {
+      prob[j] /= total;
+      acc += prob[j];
+      prob[m + j] = acc;
+    }
+    prob[2 * m - 1] = 1.0; /* the CDF ends exactly at 1 */
+    sp->layers[i].aux_off = 2 * lay->voff[i];
+  }
+  free(Li);
+  return DETCGD_OK;
+}
+
+static double one_coordinate(const DcSketchSpec* sp, int i) { (void)sp; (void)i; return 1.0; }
+static double importance_scale(const DcSketchSpec* sp, int i, int j) { return 1.0 / sp->aux[sp->layers[i].aux_off + j]; }
+/* 1/p_r on the diagonal, 0 off it */
+static double importance_moment(const DcSketchSpec* sp, int i, int r, int c) { return r == c ? importance_scale(sp, i, r) : 0.0; }
+
+static double importance_omega(const DcSketchSpec* sp, int i) {
+  double w = 0.0;
+  int j;
+  for (j = 0; j < sp->layers[i].m; ++j) if (importance_scale(sp, i, j) - 1.0 > w) w = importance_scale(sp, i, j) - 1.0;
+  return w;
+}
+static int importance_count_ok(const DcSketchLayer* L, int n) { (void)L; return n == 1; }
+
+const DcCompressorType dc_compressor_importance1 = {
+    "importance-1", DC_SK_IMPORTANCE1, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0,
+    no_check, importance_layers, one_coordinate, importance_moment, importance_omega, NULL,
+    importance_count_ok, importance_scale};
+
+/* ---- coordinate Bernoulli and layer Bernoulli (Bern-q) ---- */
+
+static int bernoulli_check(const DetcgdSketchSettings* s) {
+  if (!in_unit(s->p)) return dc_fail(DETCGD_ERR_ARG, "p: must be in (0, 1] (got %g)", s->p);
+  return DETCGD_OK;
+}
+
+static int bernoulli_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
+  int i;
+  (void)p;
+  for (i = 0; i < sp->layout->nblocks; ++i) sp->layers[i].prob = s->p;
+  return DETCGD_OK;
+}
+
+static double prob_count(const DcSketchSpec* sp, int i) { return sp->layers[i].prob * sp->layers[i].m; }
+static double prob_scale(const DcSketchSpec* sp, int i, int j) { (void)j; return 1.0 / sp->layers[i].prob; }
+static double prob_omega(const DcSketchSpec* sp, int i) { return prob_scale(sp, i, 0) - 1.0; }
+/* 1/p on the diagonal, 1 off it */
+static double bernoulli_moment(const DcSketchSpec* sp, int i, int r, int c) { return r == c ? prob_scale(sp, i, r) : 1.0; }
+static int bernoulli_count_ok(const DcSketchLayer* L, int n) { return n >= 0 && n <= L->m; }
+
+const DcCompressorType dc_compressor_bernoulli = {
+    "bernoulli", DC_SK_BERNOULLI, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, bernoulli_check,
+    bernoulli_layers, prob_count, bernoulli_moment, prob_omega, NULL, bernoulli_count_ok, prob_scale};
+
+static int bernq_check(const DetcgdSketchSettings* s) {
+  if (s->q_list[0] == '\0' && !in_unit(s->q)) return dc_fail(DETCGD_ERR_ARG, "q: must be in (0, 1] (got %g)", s->q);
+  return DETCGD_OK;
+}
+
+/* q_i from q-list or q, in (0, 1] */
+static int bernq_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
+  const int nl = sp->layout->nblocks;
+  double* qlist = NULL;
+  int nq = 0, i, st = dc_parse_doubles(s->q_list, &qlist, &nq, "q-list");
+  (void)p;
+  if (st == DETCGD_OK && nq > 0 && nq != nl) st = dc_fail(DETCGD_ERR_ARG, "q-list: %d entries for %d layers", nq, nl);
+  for (i = 0; i < nl && st == DETCGD_OK; ++i) {
+    sp->layers[i].prob = nq > 0 ? qlist[i] : s->q;
+    if (!in_unit(sp->layers[i].prob))
+      st = dc_fail(DETCGD_ERR_ARG, "q: layer %d has q = %g, must be in (0, 1]", i, sp->layers[i].prob);
+  }
+  free(qlist);
+  return st;
+}
+
+/* 1/q everywhere */
+static double bernq_moment(const DcSketchSpec* sp, int i, int r, int c) { (void)r; (void)c; return prob_scale(sp, i, 0); }
+static int bernq_count_ok(const DcSketchLayer* L, int n) { return n == 0 || n == L->m; }
+
+const DcCompressorType dc_compressor_bernq = {
+    "bern-q", DC_SK_BERNQ, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE, 1, bernq_check, bernq_layers, prob_count,
+    bernq_moment, prob_omega, NULL, bernq_count_ok, prob_scale};
