@@ -9,10 +9,10 @@
 #include <string.h>
 #include "compressor.h"
 #include "internal.h"
+#include "method.h"
 
 /* ==== Names ==== */
 
-static const char* const METHOD_NAMES[] = {"gd", "det-cgd1", "det-cgd2"};
 static const char* const STEP_NAMES[] = {"gd", "cgd", "cgd-mat", "det2-opt", "thm2", "user", "cor1", "dcgd-kr"};
 static const char* const SPLIT_NAMES[] = {"contiguous", "shuffled", "label-skew"};
 static const char* const MODE_NAMES[] = {"sim", "mpi"};
@@ -27,7 +27,7 @@ static const char* const SETUP_NAMES[] = {"auto", "host"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char* name_of(const char* const* names, int n, int v) { return v >= 0 && v < n ? names[v] : "?"; }
-const char* detcgd_method_name(int m) { return name_of(METHOD_NAMES, COUNT(METHOD_NAMES), m); }
+const char* detcgd_method_name(int m) { return dc_method_type(m) ? dc_method_type(m)->name : "?"; }
 const char* detcgd_sketch_name(int k) { return dc_compressor_type(k) ? dc_compressor_type(k)->name : "?"; }
 const char* detcgd_stepsize_name(int k) { return name_of(STEP_NAMES, COUNT(STEP_NAMES), k); }
 const char* detcgd_weight_name(int w) { return name_of(WEIGHT_NAMES, COUNT(WEIGHT_NAMES), w); }
@@ -46,6 +46,14 @@ static int parse_enum(const char* key, const char* v, const char* const* names, 
     strncat(list, names[i], sizeof list - strlen(list) - 1);
     if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
   }
+  return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, list);
+}
+
+static int parse_method(const char* key, const char* v, int* out) {
+  const DcMethodType* m = dc_method_find(v);
+  char list[256];
+  if (m) { *out = m->id; return DETCGD_OK; }
+  dc_method_list(list, sizeof list);
   return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, list);
 }
 
@@ -198,7 +206,7 @@ void detcgd_settings_default(DetcgdSettings* s) {
 
 int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!s || !key || !value) return dc_fail(DETCGD_ERR_ARG, "detcgd_settings_set: NULL argument");
-  if (!strcmp(key, "method")) return parse_enum(key, value, METHOD_NAMES, COUNT(METHOD_NAMES), &s->method);
+  if (!strcmp(key, "method")) return parse_method(key, value, &s->method);
   if (!strcmp(key, "sketch")) return parse_compressor(key, value, &s->sketch.kind);
   if (!strcmp(key, "k")) return parse_int(key, value, 0, 1000000000, &s->sketch.k);
   if (!strcmp(key, "k-ratio")) return parse_double(key, value, &s->sketch.k_ratio);
@@ -248,8 +256,11 @@ int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
 int detcgd_settings_validate(const DetcgdSettings* s) {
   int st;
   if (!s) return dc_fail(DETCGD_ERR_ARG, "settings: NULL");
-  if (s->method < 0 || s->method >= COUNT(METHOD_NAMES)) return dc_fail(DETCGD_ERR_ARG, "method: unknown value %d", s->method);
+  if (!dc_method_type(s->method)) return dc_fail(DETCGD_ERR_ARG, "method: unknown value %d", s->method);
   if ((st = dc_compressor_validate(&s->sketch)) != DETCGD_OK) return st;
+  if (!(dc_method_type(s->method)->step_flags & DC_STEP_NO_SKETCH) &&
+      (st = dc_method_check_compressor(dc_method_type(s->method), dc_compressor_type(s->sketch.kind))) != DETCGD_OK)
+    return st;
   if (!(s->sketch.k_ratio >= 0.0 && s->sketch.k_ratio <= 1.0)) return dc_fail(DETCGD_ERR_ARG, "k-ratio: must be in [0, 1] (got %g)", s->sketch.k_ratio);
   if (s->sketch.importance < 0 || s->sketch.importance >= COUNT(IMP_NAMES)) return dc_fail(DETCGD_ERR_ARG, "importance: unknown value %d", s->sketch.importance);
   if (s->stepsize.kind < 0 || s->stepsize.kind >= COUNT(STEP_NAMES)) return dc_fail(DETCGD_ERR_ARG, "stepsize: unknown value %d", s->stepsize.kind);

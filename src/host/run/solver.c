@@ -24,9 +24,7 @@ static const char* const TABLE_HEADER[] = {"iter", "f", "||g||^2", "G_KD", "bits
 
 static int build_sketch(DetcgdSolver* s) {
   const DetcgdSettings* c = &s->settings;
-  if (c->method == DETCGD_METHOD_GD || c->sketch.kind == DETCGD_SKETCH_IDENTITY)
-    return dc_sketch_spec_identity(&s->sketch_spec, &s->problem->layout, &c->comm);
-  return dc_sketch_spec_build(&s->sketch_spec, &c->sketch, &c->comm, s->problem);
+  return dc_method_sketch_spec(&s->sketch_spec, s->method, c, s->problem);
 }
 
 /* x = x0 / sqrt(d) * ones (the paper's starting point) */
@@ -102,7 +100,7 @@ static int allocate_state(DetcgdSolver* s) {
   if ((st = o->sketch_create(&s->be, &s->sketch_spec, &s->S))) return st;
   /* worth it when a step moves at most half the coordinates on average (else A is read in full anyway) */
   s->sparse_steps = s->settings.sparse_steps && s->problem->spec.kind == DETCGD_PROBLEM_QUAD_NC &&
-                    s->settings.method == DETCGD_METHOD_DET2 && 2.0 * dc_sketch_expected_coords(&s->sketch_spec) <= (double)d;
+                    (s->method->step_flags & DC_STEP_KEPT_ROWS) && 2.0 * dc_sketch_expected_coords(&s->sketch_spec) <= (double)d;
   if (!s->sparse_steps) return DETCGD_OK;
   if ((st = o->vec_create(&s->be, d, &s->q))) return st;
   return o->vec_create(&s->be, s->sketch_spec.cap_off[s->sketch_spec.layout->nblocks], &s->vals);
@@ -132,8 +130,8 @@ static int build_dist_stepsize(DetcgdSolver* s) {
 }
 
 static int check_dist_settings(const DetcgdSettings* c) {
-  if (c->method == DETCGD_METHOD_GD)
-    return dc_fail(DETCGD_ERR_ARG, "method: distributed runs use det-cgd1 (Algorithm 1, also DCGD) or det-cgd2 (Algorithm 2)");
+  const DcMethodType* m = dc_method_type(c->method);
+  if (!m->server) return dc_fail(DETCGD_ERR_ARG, "method: %s has no distributed form (clients > 0)", m->name);
   if (c->stepsize.kind != DETCGD_STEP_COR1 && c->stepsize.kind != DETCGD_STEP_DCGD_KR)
     return dc_fail(DETCGD_ERR_ARG, "stepsize: distributed runs use cor1 (Corollary 1) or dcgd-kr (scalar DCGD), not %s",
                    detcgd_stepsize_name(c->stepsize.kind));
@@ -161,6 +159,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   *out = s;
   s->settings = *set;
   s->problem = p;
+  s->method = dc_method_type(set->method);
   s->dist = p->nclients > 0;
   s->nclients = p->nclients;
   s->result.lambda_d = s->result.delta_inf = s->result.k_lower_bound = s->result.theorem3_bound = NAN;
@@ -310,6 +309,7 @@ static int sparse_step(DetcgdSolver* s) {
 /* One update x <- x - D S g (det-CGD1), x - T D g (det-CGD2) or x - D g (S = I), S drawn for `iter`. */
 static int update(DetcgdSolver* s, uint32_t iter) {
   const DcBackendOps* o = s->be.ops;
+  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->g, NULL, 1};
   int st = DETCGD_OK;
   if (s->S) {
     dc_phase_begin(s, PH_SKETCH);
@@ -319,9 +319,7 @@ static int update(DetcgdSolver* s, uint32_t iter) {
   }
   dc_phase_begin(s, PH_APPLY);
   if (s->sparse_steps) return sparse_step(s);
-  if (!s->S) st = o->bd_apply(&s->be, s->D, s->g, -1.0, s->x);
-  else if (s->settings.method == DETCGD_METHOD_DET1) st = o->bd_apply_cols(&s->be, s->D, s->S, s->g, -1.0, s->x);
-  else st = o->bd_apply_rows(&s->be, s->D, s->S, s->g, -1.0, s->x);
+  st = s->method->step(&it);
   return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
 }
 
@@ -675,9 +673,7 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
   if (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR) return dist_theory(p, set, t);
   c = *set;
   c.stepsize.force = 1; /* report the certificate even when it exceeds 1 */
-  st = (c.method == DETCGD_METHOD_GD || c.sketch.kind == DETCGD_SKETCH_IDENTITY)
-           ? dc_sketch_spec_identity(&sp, &p->layout, &c.comm)
-           : dc_sketch_spec_build(&sp, &c.sketch, &c.comm, p);
+  st = dc_method_sketch_spec(&sp, dc_method_type(c.method), &c, p);
   if (st != DETCGD_OK) return st;
   st = dc_stepsize_build(&step, p, &c, &sp, NULL, NULL, NULL);
   if (st == DETCGD_OK) {

@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "dist.h"
+#include "method.h"
 #include "problem.h"
 #include "compressor.h"
 #include "stepsize.h"
@@ -22,6 +23,7 @@ typedef enum DcPhase { PH_GRAD = 0, PH_METRICS, PH_SKETCH, PH_APPLY, PH_COMM, PH
 struct DetcgdSolver {
   DetcgdSettings settings;
   const DetcgdProblem* problem; /* borrowed: must outlive the solver */
+  const DcMethodType* method;
   DcBackend be;
   int be_open;
   DcSketchSpec sketch_spec;     /* owns */
@@ -30,7 +32,8 @@ struct DetcgdSolver {
   DcSketch* S;                  /* owns (NULL for the identity sketch on a single node) */
   DcProbData* P;                /* owns: the whole problem (single node) */
   DcVec *x, *g, *metrics;       /* owns: iterate, full gradient, scalars */
-  int sparse_steps;             /* quad-nc det-CGD2 with a sketch keeping at most half the coordinates: x moves
+  int sparse_steps;             /* quad-nc, a method moving the kept coordinates only (DC_STEP_KEPT_ROWS) and a sketch
+                                 * keeping at most half the coordinates: x moves
                                  * in the kept ones only, so g follows from q += A Delta x (A's kept columns);
                                  * q is refreshed at trace points */
   DcVec* q;                     /* owns with sparse_steps: q = A (x - c) */

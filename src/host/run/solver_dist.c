@@ -100,10 +100,11 @@ int dc_dist_full_gradient(DetcgdSolver* s, int with_f) {
 /* Client c's message values from its gradient in s->gc (drawn with counters (seed, k, c)). */
 static int client_message(DetcgdSolver* s, int c, int64_t k) {
   const DcBackendOps* o = s->be.ops;
+  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->gc, s->agg, s->nclients};
   int st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)k, (uint32_t)c);
   if (st != DETCGD_OK) return st;
-  return o->sketch_compress(&s->be, s->settings.method == DETCGD_METHOD_DET2 ? s->D : NULL, s->S, s->gc,
-                            s->settings.comm.value_bits == 32, s->vals);
+  return o->sketch_compress(&s->be, s->method->message_matrix(&it), s->S, s->gc, s->settings.comm.value_bits == 32,
+                            s->vals);
 }
 
 static int msg_append(DetcgdSolver* s, const void* data, int64_t bytes) {
@@ -264,22 +265,21 @@ static int client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
 /* Server: g and, at trace points, f from every client; a = the sum of its own clients' messages. */
 static int server_round(DetcgdSolver* s, int64_t k, int is_trace) {
   const DcBackendOps* o = s->be.ops;
+  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->g, s->agg, s->nclients};
   int st;
   dc_phase_begin(s, PH_GRAD);
   st = o->clients_round(&s->be, s->C, s->x, s->g, s->metrics, is_trace ? M_F : -1, s->tr.last_client,
-                        s->settings.method == DETCGD_METHOD_DET2 ? s->D : NULL, s->S, s->settings.seed, (uint32_t)k,
+                        s->method->message_matrix(&it), s->S, s->settings.seed, (uint32_t)k,
                         s->settings.comm.value_bits == 32, s->agg);
   return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
 }
 
-/* Server: x+ = x - D a / n (Alg. 1) or x - a / n (Alg. 2). */
+/* Server: x+ from a = sum_c m_c, by the method. */
 static int server_update(DetcgdSolver* s) {
-  const DcBackendOps* o = s->be.ops;
-  double inv_n = 1.0 / s->nclients;
+  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->g, s->agg, s->nclients};
   int st;
   dc_phase_begin(s, PH_APPLY);
-  st = s->settings.method == DETCGD_METHOD_DET1 ? o->bd_apply(&s->be, s->D, s->agg, -inv_n, s->x)
-                                                : o->axpy(&s->be, -inv_n, s->agg, s->x);
+  st = s->method->server(&it);
   return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
 }
 

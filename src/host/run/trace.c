@@ -6,6 +6,7 @@
 #include <string.h>
 #include "internal.h"
 #include "dist.h"
+#include "method.h"
 #include "trace.h"
 
 #ifndef DETCGD_GIT_COMMIT
@@ -132,7 +133,7 @@ static void write_distributed(FILE* f, const DcSummaryInfo* s) {
                        : s->problem->split == DETCGD_SPLIT_LABEL_SKEW ? "label-skew" : "contiguous", 1);
   json_str(f, "mode", s->settings->dist.mode == DETCGD_DIST_MPI ? "mpi" : "sim", 1);
   json_int(f, "ranks", s->nranks, 1);
-  json_str(f, "algorithm", s->settings->method == DETCGD_METHOD_DET2 ? "2 (D-det-CGD2)" : "1 (D-det-CGD1 / DCGD)", 1);
+  json_str(f, "algorithm", dc_method_type(s->settings->method)->algorithm, 1);
   json_num(f, "epsilon2", s->settings->dist.epsilon2, 1);
   json_num(f, "lambda_W", t->lambda_w, 1);
   json_num(f, "lambda_D", t->lambda_d, 1);
@@ -161,7 +162,7 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   write_config(f, s);
   fprintf(f, "  \"theory\": {\n");
   json_num(f, "certificate", r->certificate, 1);
-  json_str(f, "certificate_condition", s->settings->method == DETCGD_METHOD_DET2 ? "(8)" : "(7)", 1);
+  json_str(f, "certificate_condition", dc_method_type(s->settings->method)->condition == 8 ? "(8)" : "(7)", 1);
   json_num(f, "log_det_D", r->log_det, 1);
   json_str(f, "stepsize_built_on", r->stepsize_setup ? r->stepsize_setup : "", 1);
   json_num(f, "det_factor", r->det_factor, 1);

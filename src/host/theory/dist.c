@@ -29,6 +29,7 @@
 #include "gram.h"
 #include "linalg.h"
 #include "philox.h"
+#include "method.h"
 
 /* ==== Clients ==== */
 
@@ -134,7 +135,7 @@ typedef struct VarianceCtx {
   const double* Lb;
   const DcSketchSpec* sk;
   const DcHostBlocks* W;
-  int method;
+  int after_d; /* Algorithm 2: the sketch acts after D (condition (8)) */
   double* Vh;
 } VarianceCtx;
 
@@ -148,7 +149,7 @@ static int variance_sqrt_block(void* ctx, int i, double** w, double* unused) {
   int m = lay->size[i];
   (void)unused;
   dc_blocks_get_dense(v->W, i, Wi);
-  if (v->method == DETCGD_METHOD_DET2) {
+  if (v->after_d) {
     dc_sketch_variance(v->sk, i, Li, b);  /* Var(Lbar_ii) */
     dc_matmul(Wi, b, m, a);
     dc_matmul(a, Wi, m, b);               /* W Var W */
@@ -174,9 +175,9 @@ static int max_client_eig(const DetcgdProblem* p, const double* Vh, double* out)
 
 /* lambda_D = max_c lambda_max(L_c^{1/2} V L_c^{1/2}) for V built from W (dist.c's header). */
 static int lambda_of(const DetcgdProblem* p, const double* Lb, const DcSketchSpec* sk, const DcHostBlocks* W,
-                     int method, double* out) {
+                     int after_d, double* out) {
   double* Vh = (double*)dc_calloc((size_t)p->layout.moff[p->layout.nblocks], sizeof(double));
-  VarianceCtx ctx = {p, Lb, sk, W, method, Vh};
+  VarianceCtx ctx = {p, Lb, sk, W, after_d, Vh};
   int st = Vh ? dc_for_each_block(p->layout.nblocks, p->layout.max_size, 3, variance_sqrt_block, &ctx, NULL)
               : DETCGD_ERR_ALLOC;
   if (st == DETCGD_OK) st = max_client_eig(p, Vh, out);
@@ -211,7 +212,7 @@ static int cor1_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* 
   int rc;
   if ((rc = dc_blocks_alloc(&st->D, lay, DC_BLOCKS_DENSE)) != DETCGD_OK) return rc;
   if ((rc = weight_blocks(p, Lb, s->stepsize.weight, &st->D)) != DETCGD_OK) return rc;
-  rc = lambda_of(p, Lb, sk, &st->D, s->method, &th->lambda_w);
+  rc = lambda_of(p, Lb, sk, &st->D, dc_method_type(s->method)->condition == 8, &th->lambda_w);
   if (rc == DETCGD_OK) rc = lbar_in_w(p, &st->D, &lbw);
   if (rc == DETCGD_OK) rc = dc_log_det(&st->D, &logdet_w);
   if (rc != DETCGD_OK) return rc;
@@ -258,7 +259,7 @@ static int applied_lambda_d(const DetcgdProblem* p, const double* Lb, const DcSk
     th->lambda_d = D->data[0] * D->data[0] * th->lambda_w;
     return DETCGD_OK;
   }
-  return lambda_of(p, Lb, sk, D, s->method, &th->lambda_d);
+  return lambda_of(p, Lb, sk, D, dc_method_type(s->method)->condition == 8, &th->lambda_d);
 }
 
 typedef struct DistContext {

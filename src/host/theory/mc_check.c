@@ -12,6 +12,7 @@
 #include "problem.h"
 #include "compressor.h"
 #include "stepsize.h"
+#include "method.h"
 
 /* Every layer's matrix, its Monte Carlo moment and standard errors (blocks at moff[i]). */
 typedef struct McLayers {
@@ -92,15 +93,14 @@ int detcgd_theory_mc(const DetcgdProblem* p, const DetcgdSettings* set, int64_t 
   if ((rc = detcgd_settings_validate(set)) != DETCGD_OK) return rc;
   c = *set;
   c.stepsize.force = 1;
-  rc = (c.method == DETCGD_METHOD_GD || c.sketch.kind == DETCGD_SKETCH_IDENTITY)
-           ? dc_sketch_spec_identity(&sp, &p->layout, &c.comm) : dc_sketch_spec_build(&sp, &c.sketch, &c.comm, p);
+  rc = dc_method_sketch_spec(&sp, dc_method_type(c.method), &c, p);
   if (rc != DETCGD_OK) return rc;
   if ((rc = dc_stepsize_build(&st, p, &c, &sp, NULL, NULL, NULL)) != DETCGD_OK) { dc_sketch_spec_free(&sp); return rc; }
   memset(&layers, 0, sizeof layers);
   layers.p = p;
   layers.sp = &sp;
   layers.st = &st;
-  layers.det2 = c.method == DETCGD_METHOD_DET2;
+  layers.det2 = dc_method_type(c.method)->condition == 8;
   out->certificate = st.certificate;
   out->certificate_mc = out->max_z = 0.0;
   rc = dc_backend_open(&be, c.backend);

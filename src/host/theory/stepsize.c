@@ -16,6 +16,7 @@
 #include <string.h>
 #include "linalg.h"
 #include "stepsize.h"
+#include "method.h"
 
 /* What the per-block functions below read (dc_for_each_block runs them on every core). */
 typedef struct BlockCtx {
@@ -323,10 +324,13 @@ int dc_stepsize_round_float(DcHostBlocks* D, DcExcessFn excess, void* ctx) {
   return st;
 }
 
-/* The certificate of (7) (GD, det-CGD1) or (8) (det-CGD2) for D. */
+/* Does the method's stepsize satisfy (8), D E[T L T] D <= D (sketch after D), rather than (7)? */
+static int condition_8(const DetcgdSettings* s) { return dc_method_type(s->method)->condition == 8; }
+
+/* The certificate of (7) (sketch before D: GD, det-CGD1) or (8) (after D: det-CGD2) for D. */
 static int certificate(const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk, const DcHostBlocks* D,
                        double* out) {
-  return s->method == DETCGD_METHOD_DET2 ? dc_certificate_det2(p, sk, D, out) : dc_certificate_det1(p, sk, D, out);
+  return condition_8(s) ? dc_certificate_det2(p, sk, D, out) : dc_certificate_det1(p, sk, D, out);
 }
 
 /* The certificate of block i alone, with scratch w[0..4]. */
@@ -349,7 +353,7 @@ static int round_float_block(void* ctx, int i, double** w, double* cert) {
 /* D rounded to float block by block, and its certificate. */
 static int round_float_certified(const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
                                  DcHostBlocks* D, double* cert) {
-  BlockCtx c = {p, sk, D, D, s->method == DETCGD_METHOD_DET2};
+  BlockCtx c = {p, sk, D, D, condition_8(s)};
   int st = max_over_blocks(&c, 6, round_float_block, cert);
   if (st == DETCGD_OK) D->store32 = 1;
   return st;
@@ -389,7 +393,7 @@ static int backend_formula(const DcBackend* be, const DetcgdProblem* p, const De
 static int build_on_backend(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
                             DcBackend* be, const DcProbData* P, int formula, DcBlocks** dev) {
   const DcLayout* lay = &p->layout;
-  DcSetupJob job = {formula, s->method == DETCGD_METHOD_DET2, s->stepsize.scale, s->stepsize.precision == DETCGD_PREC_FP32, sk};
+  DcSetupJob job = {formula, condition_8(s), s->stepsize.scale, s->stepsize.precision == DETCGD_PREC_FP32, sk};
   double* cert = (double*)dc_calloc((size_t)lay->nblocks + 1, sizeof(double));
   double* logdet = (double*)dc_calloc((size_t)lay->nblocks + 1, sizeof(double));
   int st = cert && logdet ? be->ops->stepsize_setup(be, P, &job, dev, cert, logdet) : DETCGD_ERR_ALLOC;
@@ -422,7 +426,7 @@ int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSetti
     if (formula >= 0) be->ops->blocks_destroy(be, dev);
     dc_stepsize_free(out);
     return dc_fail(DETCGD_ERR_CERT, "stepsize: condition (%s) fails, certificate %.6g > 1 (use force = 1 to run anyway)",
-                   s->method == DETCGD_METHOD_DET2 ? "8" : "7", c);
+                   condition_8(s) ? "8" : "7", c);
   }
   return DETCGD_OK;
 }

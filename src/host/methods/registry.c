@@ -1,0 +1,45 @@
+/*
+ * registry.c -- every method, in DetcgdMethod order, and the check of a method's needs against its
+ * compressor.
+ */
+#include <string.h>
+#include "method.h"
+#include "problem.h"
+
+static const DcMethodType* const METHODS[] = {&dc_method_gd, &dc_method_det_cgd1, &dc_method_det_cgd2};
+#define NMETHODS ((int)(sizeof METHODS / sizeof METHODS[0]))
+
+const DcMethodType* dc_method_type(int id) { return id >= 0 && id < NMETHODS ? METHODS[id] : NULL; }
+
+const DcMethodType* dc_method_find(const char* name) {
+  int i;
+  for (i = 0; i < NMETHODS; ++i)
+    if (strcmp(METHODS[i]->name, name) == 0) return METHODS[i];
+  return NULL;
+}
+
+void dc_method_list(char* out, size_t n) {
+  int i;
+  if (n == 0) return;
+  out[0] = '\0';
+  for (i = 0; i < NMETHODS; ++i) {
+    strncat(out, METHODS[i]->name, n - strlen(out) - 1);
+    if (i + 1 < NMETHODS) strncat(out, ", ", n - strlen(out) - 1);
+  }
+}
+
+int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdSettings* s, const DetcgdProblem* p) {
+  if ((m->step_flags & DC_STEP_NO_SKETCH) || s->sketch.kind == DETCGD_SKETCH_IDENTITY)
+    return dc_sketch_spec_identity(sp, &p->layout, &s->comm);
+  return dc_sketch_spec_build(sp, &s->sketch, &s->comm, p);
+}
+
+int dc_method_check_compressor(const DcMethodType* m, const DcCompressorType* t) {
+  if ((m->needs & DC_NEEDS_LINEAR) && !(t->flags & DC_CF_LINEAR))
+    return dc_fail(DETCGD_ERR_ARG, "sketch: %s needs a linear sketch S (its stepsize theory is E[S L S]); %s is not linear",
+                   m->name, t->name);
+  if ((m->needs & DC_NEEDS_UNBIASED) && t->cls != DC_CC_UNBIASED)
+    return dc_fail(DETCGD_ERR_ARG, "sketch: %s needs an unbiased compressor (E[C(x)] = x); %s is %s", m->name, t->name,
+                   dc_compress_class_name(t->cls));
+  return DETCGD_OK;
+}
