@@ -25,15 +25,8 @@ const DcCompressorType* dc_compressor_find(const char* name) {
   return NULL;
 }
 
-void dc_compressor_list(char* out, size_t n) {
-  int i;
-  if (n == 0) return;
-  out[0] = '\0';
-  for (i = 0; i < NTYPES; ++i) {
-    strncat(out, TYPES[i]->name, n - strlen(out) - 1);
-    if (i + 1 < NTYPES) strncat(out, ", ", n - strlen(out) - 1);
-  }
-}
+static const char* type_name(int i) { return TYPES[i]->name; }
+void dc_compressor_list(char* out, size_t n) { dc_join_names(out, n, NTYPES, type_name); }
 
 const char* dc_compress_class_name(int cls) {
   return cls == DC_CC_UNBIASED ? "unbiased" : cls == DC_CC_CONTRACTIVE ? "contractive" : "biased";

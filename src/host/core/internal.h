@@ -50,6 +50,8 @@ int dc_layout_init(DcLayout* lay, int nblocks, const int* sizes);
 void dc_layout_free(DcLayout* lay);
 /* Parses "64,32,32" / "16x64" / mixes ("2x8,4"); n = 0 for "".  *sizes is malloc'ed. */
 int dc_parse_layers(const char* spec, int** sizes, int* n, const char* option);
+/* name(0) .. name(count - 1) joined by ", " into out[0..n) (truncated to fit). */
+void dc_join_names(char* out, size_t n, int count, const char* (*name)(int i));
 /* Parses "a,b,c" into n doubles (n = 0 for ""). */
 int dc_parse_doubles(const char* spec, double** out, int* n, const char* option);
 

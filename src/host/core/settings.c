@@ -49,20 +49,22 @@ static int parse_enum(const char* key, const char* v, const char* const* names, 
   return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, list);
 }
 
+/* A method or compressor by name, from its registry; an unknown one is named with the list. */
+static int parse_registered(const char* key, const char* v, int found, int id, void (*list)(char*, size_t), int* out) {
+  char names[256];
+  if (found) { *out = id; return DETCGD_OK; }
+  list(names, sizeof names);
+  return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, names);
+}
+
 static int parse_method(const char* key, const char* v, int* out) {
   const DcMethodType* m = dc_method_find(v);
-  char list[256];
-  if (m) { *out = m->id; return DETCGD_OK; }
-  dc_method_list(list, sizeof list);
-  return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, list);
+  return parse_registered(key, v, m != NULL, m ? m->id : 0, dc_method_list, out);
 }
 
 static int parse_compressor(const char* key, const char* v, int* out) {
   const DcCompressorType* t = dc_compressor_find(v);
-  char list[256];
-  if (t) { *out = t->kind; return DETCGD_OK; }
-  dc_compressor_list(list, sizeof list);
-  return dc_fail(DETCGD_ERR_ARG, "%s: unknown value \"%s\" (one of: %s)", key, v, list);
+  return parse_registered(key, v, t != NULL, t ? t->kind : 0, dc_compressor_list, out);
 }
 
 static int parse_i64(const char* key, const char* v, int64_t lo, int64_t hi, int64_t* out) {

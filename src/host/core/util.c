@@ -338,3 +338,13 @@ int64_t dc_blocks_block_entries(const DcHostBlocks* B, int i, int64_t* first) {
     default: *first = lay->moff[i]; return (int64_t)lay->size[i] * lay->size[i];
   }
 }
+
+void dc_join_names(char* out, size_t n, int count, const char* (*name)(int i)) {
+  int i;
+  if (n == 0) return;
+  out[0] = '\0';
+  for (i = 0; i < count; ++i) {
+    strncat(out, name(i), n - strlen(out) - 1);
+    if (i + 1 < count) strncat(out, ", ", n - strlen(out) - 1);
+  }
+}

@@ -18,15 +18,8 @@ const DcMethodType* dc_method_find(const char* name) {
   return NULL;
 }
 
-void dc_method_list(char* out, size_t n) {
-  int i;
-  if (n == 0) return;
-  out[0] = '\0';
-  for (i = 0; i < NMETHODS; ++i) {
-    strncat(out, METHODS[i]->name, n - strlen(out) - 1);
-    if (i + 1 < NMETHODS) strncat(out, ", ", n - strlen(out) - 1);
-  }
-}
+static const char* method_name(int i) { return METHODS[i]->name; }
+void dc_method_list(char* out, size_t n) { dc_join_names(out, n, NMETHODS, method_name); }
 
 int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdSettings* s, const DetcgdProblem* p) {
   if ((m->step_flags & DC_STEP_NO_SKETCH) || s->sketch.kind == DETCGD_SKETCH_IDENTITY)
