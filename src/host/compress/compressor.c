@@ -116,8 +116,7 @@ void dc_sketch_variance(const DcSketchSpec* sp, int i, const double* A, double* 
 double dc_sketch_omega(const DcSketchSpec* sp) {
   double w = 0.0;
   int i;
-  for (i = 0; i < sp->layout->nblocks; ++i)
-    if (type_of(sp)->omega(sp, i) > w) w = type_of(sp)->omega(sp, i);
+  for (i = 0; i < sp->layout->nblocks; ++i) w = fmax(w, type_of(sp)->omega(sp, i));
   return w;
 }
 

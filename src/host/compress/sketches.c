@@ -13,7 +13,6 @@
  */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 #include "compressor.h"
 #include "problem.h"
 
