@@ -261,6 +261,21 @@ void detcgd_settings_default(DetcgdSettings* s);
 int detcgd_settings_validate(const DetcgdSettings* s);
 /* key = value setter: "method", "sketch", "k", "stepsize", "weight", "iters", ... */
 int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value);
+/* ==== Options: one table of every key, problem and settings alike ==== */
+
+/* The commands that read an option (detcgd_option_unread). */
+enum { DETCGD_CMD_RUN = 1, DETCGD_CMD_THEORY = 2, DETCGD_CMD_EXPERIMENT = 4 };
+/* key = value for any option (the CLI's --key value, config files): the problem's or the settings' field;
+ * an error names the key and says what is wrong (unknown key, bad value, out of range). */
+int detcgd_set(DetcgdProblemSpec* p, DetcgdSettings* s, const char* key, const char* value);
+/* NULL when a `command` (DETCGD_CMD_*) with this configuration reads `key`; else why it would be ignored
+ * ("read with sketch rand-k", "read by stepsize user", ...; valid until the next call).  With s NULL only the
+ * command is asked (for commands that run several configurations). */
+const char* detcgd_option_unread(const DetcgdProblemSpec* p, const DetcgdSettings* s, const char* key, int command);
+/* The configuration as config-file lines "key = value\n" (every option, or only those that differ from the
+ * defaults when changed_only) into buf[0..n); returns the length of the whole text (>= n: truncated). */
+size_t detcgd_config_format(const DetcgdProblemSpec* p, const DetcgdSettings* s, int changed_only, char* buf, size_t n);
+
 /* Names accepted by the setters, for --help. */
 const char* detcgd_method_name(int method);
 const char* detcgd_sketch_name(int kind);
@@ -269,6 +284,9 @@ const char* detcgd_precision_name(int precision);
 const char* detcgd_weight_name(int weight);
 const char* detcgd_gkd_points_name(int points);
 const char* detcgd_setup_place_name(int place);
+const char* detcgd_split_name(int split);
+const char* detcgd_problem_kind_name(int kind);
+const char* detcgd_dist_mode_name(int mode);
 
 /* ==== Solver ==== */
 

@@ -2,7 +2,7 @@
 # MPI mode against the simulated mode: 4 ranks (oversubscribed) must produce the
 # same trace as one process, bit for bit, for several sketches and both
 # algorithms; a corrupt message and a dead rank must end every rank with an
-# error, never a hang.   usage: mpi_check.sh DETCGD DATA_DIR [OPTIONS]  (OPTIONS added to every run, e.g.
+# error, never a hang (the weight is the default, diag-inv).   usage: mpi_check.sh DETCGD DATA_DIR [OPTIONS]  (OPTIONS added to every run, e.g.
 # "--backend cuda": every rank and the simulation on the CUDA backend)
 set -uo pipefail
 DETCGD=$1; DATA=$2/a1a; EXTRA=${3:-}
@@ -11,7 +11,7 @@ command -v mpirun >/dev/null || { echo "skip: no mpirun"; exit 77; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 MPIRUN="mpirun --oversubscribe -np 4"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-BASE="run --data $DATA --lambda 0.1 --clients 20 --iters 120 --trace-every 10 --verbose 0 --progress 0 --f-inf-iters 100 --weight diag-inv $EXTRA"
+BASE="run --data $DATA --lambda 0.1 --clients 20 --iters 120 --trace-every 10 --verbose 0 --progress 0 --f-inf-iters 100 $EXTRA"
 fail=0
 for cfg in "--method det-cgd1 --sketch rand-1 --stepsize cor1" \
            "--method det-cgd2 --sketch rand-k --k 4 --stepsize cor1" \

@@ -259,7 +259,7 @@ TEST_P(Solver, Fp32StepsizeRunTracksTheFp64Run) {
   for (size_t j = 0; j < r64.x.size(); ++j) ASSERT_NEAR(r32.x[j], r64.x[j], 1e-5 * (1 + std::fabs(r64.x[j]))) << j;
   EXPECT_NEAR(r32.r.g_kd, r64.r.g_kd, 1e-5 * r64.r.g_kd);
   EXPECT_LE(r32.r.certificate, 1.0);
-  EXPECT_NE(read_file(path).find("\"d_precision\": \"fp32\""), std::string::npos);
+  EXPECT_NE(read_file(path).find("\"stepsize-precision\": \"fp32\""), std::string::npos);
   detcgd_problem_destroy(&p);
 }
 
@@ -294,7 +294,7 @@ TEST_P(Solver, GkdOverTracePointsAveragesTheRowsAndLeavesTheIteratesAlone) {
   }
   EXPECT_NE(ra.back()[4], rb.back()[4]);
   EXPECT_NEAR(b.r.g_kd, rb.back()[4], 1e-12 * b.r.g_kd);
-  EXPECT_NE(read_file(js).find("\"gkd_points\": \"trace\""), std::string::npos);
+  EXPECT_NE(read_file(js).find("\"gkd\": \"trace\""), std::string::npos);
   detcgd_problem_destroy(&p);
 }
 

@@ -108,8 +108,18 @@ TEST(Synthetic, SameSeedSameRowsForAnyThreadCountOtherSeedOtherRows) {
 
 TEST(Synthetic, SettingsErrorsNameTheOption) {
   struct Bad { const char* key; const char* value; const char* says; };
-  const Bad bad[] = {{"density", "0", "density"}, {"density", "1.5", "density"}, {"features", "0", "features"},
-                     {"data", "x.svm", "not both"}};
+  // out of range: the setter refuses, naming the option; set in the struct directly, create does
+  for (double density : {0.0, 1.5}) {
+    DetcgdProblemSpec ps = synthetic_spec(100, 10, 0.5);
+    EXPECT_EQ(detcgd_problem_spec_set(&ps, "density", density == 0 ? "0" : "1.5"), DETCGD_ERR_ARG);
+    EXPECT_NE(std::string(detcgd_last_error()).find("density: "), std::string::npos) << detcgd_last_error();
+    ps.density = density;
+    DetcgdProblem* p = nullptr;
+    EXPECT_EQ(detcgd_problem_create(&p, &ps), DETCGD_ERR_ARG);
+    EXPECT_NE(std::string(detcgd_last_error()).find("density: "), std::string::npos) << detcgd_last_error();
+  }
+  // in range, but not with the other options
+  const Bad bad[] = {{"features", "0", "features"}, {"data", "x.svm", "not both"}};
   for (const Bad& b : bad) {
     DetcgdProblemSpec ps = synthetic_spec(100, 10, 0.5);
     ASSERT_EQ(detcgd_problem_spec_set(&ps, b.key, b.value), DETCGD_OK);

@@ -11,17 +11,29 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2, EXIT_DATA = 3, EXIT_CE
 
 /* Maps a DetcgdStatus to an exit code. */
 int cli_exit_code(int status);
-/* Routes key = value to the problem spec or the settings; returns a DetcgdStatus. */
-int cli_set(DetcgdProblemSpec* p, DetcgdSettings* s, const char* key, const char* value);
+
+/* The options the user gave, in order: --key value, or key = value of a config file. */
+typedef struct CliAssignment {
+  char* key;
+  char* value;
+  char* origin; /* "--key" or "FILE: key" for messages */
+} CliAssignment;
+typedef struct CliAssignments {
+  CliAssignment* items;
+  int n, cap;
+} CliAssignments;
+/* Applies every assignment to (p, s), then refuses any that `command` (DETCGD_CMD_*) would not read: for
+ * run the configuration decides (a sketch's parameters with another sketch, ...), for commands that run
+ * several configurations the command alone.  Messages name the option; returns an exit code. */
+int cli_apply(const CliAssignments* a, DetcgdProblemSpec* p, DetcgdSettings* s, int command);
 
 typedef struct CliSeries { const char* csv; const char* label; } CliSeries;
 /* PNG with G_{K,D} against iterations (left) and uplink bits (right); gnuplot script beside it. */
 int cli_plot(const char* png, const CliSeries* series, int n, const char* title);
 
-/* Named multi-run experiments (demo, paper-rand1, paper-randt) into out_dir; the experiment's
- * problem and K apply unless the user gave problem options (user_problem) or iters (user_iters). */
-int cli_experiment(const char* name, const char* out_dir, DetcgdProblemSpec* p, DetcgdSettings* s,
-                   int user_problem, int user_iters);
+/* Named multi-run experiments (demo, paper-rand1, ...) into out_dir: the defaults, the experiment's own
+ * problem and K, then the user's options on top (each keeps the others). */
+int cli_experiment(const char* name, const char* out_dir, const CliAssignments* user);
 void cli_experiment_list(void);
 
 #endif /* DETCGD_CLI_H */

@@ -91,12 +91,10 @@ void cli_experiment_list(void) {
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i) printf("  %-12s %s\n", EXPERIMENTS[i].name, EXPERIMENTS[i].what);
 }
 
-/* Problem and iteration defaults of each experiment (the user's options still override). */
-static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSettings* s, int user_problem,
-                                int user_iters) {
+/* Problem and iteration defaults of each experiment (the user's options are applied on top). */
+static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSettings* s) {
   int quad = !strcmp(name, "demo") || !strcmp(name, "bernq-free"), fig1 = !strcmp(name, "paper-fig1");
-  if (!user_iters) s->term.max_iter = quad || fig1 ? 2000 : 3000;
-  if (user_problem) return;
+  s->term.max_iter = quad || fig1 ? 2000 : 3000;
   if (quad) {
     p->kind = DETCGD_PROBLEM_QUAD_NC;
     strcpy(p->layers, strcmp(name, "demo") ? "16x32" : "8x32");
@@ -159,8 +157,12 @@ static void write_table(const char* out_dir, const ExperimentDef* e, const Detcg
   fclose(f);
 }
 
-int cli_experiment(const char* name, const char* out_dir, DetcgdProblemSpec* p, DetcgdSettings* s,
-                   int user_problem, int user_iters) {
+int cli_experiment(const char* name, const char* out_dir, const CliAssignments* user) {
+  static DetcgdProblemSpec problem;
+  static DetcgdSettings settings;
+  DetcgdProblemSpec* p = &problem;
+  DetcgdSettings* s = &settings;
+  static char config[16384];
   const ExperimentDef* e = NULL;
   DetcgdProblem* prob = NULL;
   CliSeries series[16];
@@ -171,10 +173,15 @@ int cli_experiment(const char* name, const char* out_dir, DetcgdProblemSpec* p, 
     if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
   if (!e) { fprintf(stderr, "experiment: unknown name \"%s\"; known:\n", name); cli_experiment_list(); return EXIT_USAGE; }
   if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "experiment: cannot create %s (%s)\n", out_dir, strerror(errno)); return EXIT_DATA; }
-  experiment_defaults(name, p, s, user_problem, user_iters);
+  detcgd_problem_spec_default(p);
+  detcgd_settings_default(s);
+  experiment_defaults(name, p, s);
+  if ((st = cli_apply(user, p, s, DETCGD_CMD_EXPERIMENT)) != EXIT_OK) return st;
   st = detcgd_problem_create(&prob, p);
   if (st != DETCGD_OK) { fprintf(stderr, "experiment: %s\n", detcgd_last_error()); return cli_exit_code(st); }
-  printf("experiment %s: %s -> %s\n", e->name, e->what, out_dir);
+  detcgd_config_format(p, s, 1, config, sizeof config);
+  printf("experiment %s: %s -> %s\nconfiguration (each run then sets its method, sketch, stepsize, weight):\n%s",
+         e->name, e->what, out_dir, config);
   for (i = 0; i < e->nruns && st == DETCGD_OK; ++i) {
     st = run_one(prob, s, &e->runs[i], out_dir, csv[i], sizeof csv[i], &res[i]);
     series[i].csv = csv[i];

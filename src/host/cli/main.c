@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "options.h"
 
 static int mpi_rank = 0, mpi_ranks = 1;
 
@@ -29,38 +30,24 @@ static const char* USAGE =
     "  help         this text\n"
     "\n"
     "options are --key value (or --key=value), or key = value lines in an INI file given\n"
-    "with --config FILE (sections are free-form: [problem], [method], ...).\n"
-    "\n"
-    "problem:   --problem logreg-nc|quad-nc  --data FILE.libsvm  --features D  --lambda L\n"
-    "           --layers \"64,32\"|\"16x64\"  --nlayers N (logreg-nc equal split)\n"
-    "           logreg-nc without a file: --samples N --features D --density R --data-seed S\n"
-    "           (rows of a planted logistic model)\n"
-    "           quad-nc: --spec-min --spec-max --diag-dominance --center-scale --data-seed\n"
-    "           --data-precision fp64|fp32: data rounded to float (CUDA stores quad-nc's A_i and\n"
-    "           logreg rows of density >= 1/3 as floats)\n"
-    "method:    --method gd|det-cgd1|det-cgd2\n"
-    "sketch:    --sketch identity|rand-k|rand-1|importance-1|bernoulli|bern-q\n"
-    "           --k K  --k-ratio R  --k-list \"k1,k2\"  --p P  --q Q  --q-list \"q1,q2\"  --importance lii|uniform\n"
-    "stepsize:  --stepsize gd|cgd|cgd-mat|det2-opt|thm2|user  --weight identity|diag-inv|inv|inv-sqrt\n"
-    "           --stepsize-file F  --stepsize-scale S  --force 0|1  --stepsize-precision fp64|fp32\n"
-    "           --stepsize-setup auto|host (auto: dense D built on the GPU where the backend can)\n"
-    "stopping:  --iters K  --target-g G  --time-limit SECONDS\n"
-    "output:    --trace F.csv  --summary F.json  --trace-every T  --verbose 0|1|2  --progress 0|1  --label TEXT\n"
-    "           --gkd every|trace (G_{K,D} over every iterate, or over the trace points: D read in full there only)\n"
-    "comm:      --value-bits 32|64  --shared-seed 0|1\n"
-    "other:     --backend auto|cpu|cuda  --graphs 0|1  --sparse-steps 0|1  --seed S  --x0 SCALE  --f-inf F\n"
-    "           --f-inf-iters N\n"
-    "restart:   --checkpoint F  --checkpoint-every N  --resume F\n"
-    "profile:   --profile 1  (seconds per phase in the summary; NVTX ranges per phase on CUDA)\n"
-    "clients:   --clients N  --split contiguous|shuffled|label-skew  --mode sim|mpi  --epsilon2 E\n"
-    "           (with clients: --method det-cgd1 = Algorithm 1, det-cgd2 = Algorithm 2;\n"
-    "            --stepsize cor1 --weight W (Corollary 1, D = gamma W) or dcgd-kr (scalar DCGD))\n"
-    "           MPI: mpirun -np R detcgd run --mode mpi ...  (rank 0 is the server)\n"
+    "with --config FILE (sections are free-form: [problem], [method], ...); an option the\n"
+    "command would ignore (a sketch's parameter with another sketch, ...) is refused.\n"
+    "`detcgd help` lists every option with its values and default [in brackets].\n"
     "\n"
     "exit codes: 0 ok, 1 run failed, 2 bad usage or settings, 3 data or i/o error,\n"
     "            4 stepsize fails its condition, 5 stopped on NaN/Inf\n"
-    "\n"
-    "experiments:\n";
+    "\n";
+
+/* Every option of the table, then the command-line-only ones, then the experiments. */
+static void print_options(void) {
+  printf("options:\n");
+  dc_options_help(stdout);
+  printf("command line:\n"
+         "  %-34s %s\n  %-34s %s\n  %-34s %s\n  %-34s %s\n\nexperiments:\n",
+         "--config FILE", "key = value lines (INI)", "--out PATH", "plot: the PNG; experiment: the folder",
+         "--compare LIST", "theory: \"method/sketch/stepsize[/W],...\" rows",
+         "--mc N", "theory: check each stepsize by N Monte Carlo draws per layer");
+}
 
 int cli_exit_code(int st) {
   switch (st) {
@@ -72,42 +59,87 @@ int cli_exit_code(int st) {
   }
 }
 
-int cli_set(DetcgdProblemSpec* p, DetcgdSettings* s, const char* key, const char* value) {
-  return detcgd_is_problem_key(key) ? detcgd_problem_spec_set(p, key, value) : detcgd_settings_set(s, key, value);
-}
-
 /* ==== Options and config files ==== */
 
 typedef struct Options {
-  DetcgdProblemSpec problem;
+  CliAssignments user;    /* problem and settings options, in order */
+  DetcgdProblemSpec problem; /* the defaults with the user's options (run, theory) */
   DetcgdSettings settings;
-  const char* out;        /* --out */
-  const char* compare;    /* --compare */
-  long long mc;           /* --mc N: Monte Carlo check of each stepsize */
+  const char* out;        /* --out (plot, experiment) */
+  const char* compare;    /* --compare (theory) */
+  long long mc;           /* --mc N (theory): Monte Carlo check of each stepsize */
+  const char* cli_keys[4];/* the command-line-only options given, for the command check */
+  int ncli_keys;
   const char* positional[64];
   int npositional;
-  int user_problem, user_iters;
+  const char* config_path;/* the config file being read */
   char error[1200];       /* config-file handler message */
 } Options;
 
-static int apply(Options* o, const char* key, const char* value) {
-  if (detcgd_is_problem_key(key)) o->user_problem = 1;
-  if (!strcmp(key, "iters")) o->user_iters = 1;
-  return cli_set(&o->problem, &o->settings, key, value);
+static char* dup_text(const char* t) {
+  size_t n = strlen(t) + 1;
+  char* c = (char*)malloc(n);
+  if (c) memcpy(c, t, n);
+  return c;
+}
+
+static int remember(CliAssignments* a, const char* key, const char* value, const char* origin) {
+  CliAssignment* it;
+  if (a->n == a->cap) {
+    int cap = a->cap ? 2 * a->cap : 32;
+    CliAssignment* grown = (CliAssignment*)realloc(a->items, (size_t)cap * sizeof *grown);
+    if (!grown) return 0;
+    a->items = grown;
+    a->cap = cap;
+  }
+  it = &a->items[a->n];
+  it->key = dup_text(key);
+  it->value = dup_text(value);
+  it->origin = dup_text(origin);
+  if (!it->key || !it->value || !it->origin) return 0;
+  ++a->n;
+  return 1;
+}
+
+int cli_apply(const CliAssignments* a, DetcgdProblemSpec* p, DetcgdSettings* s, int command) {
+  int i;
+  for (i = 0; i < a->n; ++i)
+    if (detcgd_set(p, s, a->items[i].key, a->items[i].value) != DETCGD_OK) {
+      fprintf(stderr, "detcgd: %s: %s\n", a->items[i].origin, detcgd_last_error());
+      return EXIT_USAGE;
+    }
+  for (i = 0; i < a->n; ++i) {
+    const char* why = detcgd_option_unread(p, command == DETCGD_CMD_RUN ? s : NULL, a->items[i].key, command);
+    if (why) {
+      fprintf(stderr, "detcgd: %s: this %s would ignore it (%s)\n", a->items[i].origin,
+              command == DETCGD_CMD_RUN ? "run" : command == DETCGD_CMD_THEORY ? "theory command" : "experiment", why);
+      return EXIT_USAGE;
+    }
+  }
+  return EXIT_OK;
 }
 
 static int on_config_entry(void* user, const char* section, const char* name, const char* value) {
   Options* o = (Options*)user;
+  char origin[DETCGD_PATH_MAX + 160];
+  DetcgdProblemSpec p;
+  DetcgdSettings s;
   (void)section;
-  if (apply(o, name, value) != DETCGD_OK) {
+  snprintf(origin, sizeof origin, "%s: %s", o->config_path, name);
+  detcgd_problem_spec_default(&p);
+  detcgd_settings_default(&s);
+  if (detcgd_set(&p, &s, name, value) != DETCGD_OK) { /* named with the file's line by the caller */
     snprintf(o->error, sizeof o->error, "%s", detcgd_last_error());
     return 0;
   }
+  if (!remember(&o->user, name, value, origin)) { snprintf(o->error, sizeof o->error, "out of memory"); return 0; }
   return 1;
 }
 
 static int load_config(Options* o, const char* path) {
-  int line = ini_parse(path, on_config_entry, o);
+  int line;
+  o->config_path = path;
+  line = ini_parse(path, on_config_entry, o);
   if (line == -1) { fprintf(stderr, "detcgd: --config: cannot open %s\n", path); return EXIT_DATA; }
   if (line != 0) {
     fprintf(stderr, "detcgd: %s:%d: %s\n", path, line, o->error[0] ? o->error : "syntax error");
@@ -116,14 +148,36 @@ static int load_config(Options* o, const char* path) {
   return EXIT_OK;
 }
 
-/* --key value | --key=value; positional arguments are collected. */
+/* The command-line-only options and the commands that read them. */
+static const struct { const char* key; const char* commands; } CLI_ONLY[] = {
+  {"out", "plot experiment"}, {"compare", "theory"}, {"mc", "theory"}};
+
+static int cli_only_read(const char* key, const char* cmd) {
+  int i;
+  for (i = 0; i < (int)(sizeof CLI_ONLY / sizeof CLI_ONLY[0]); ++i)
+    if (!strcmp(key, CLI_ONLY[i].key)) {
+      const char* at = strstr(CLI_ONLY[i].commands, cmd);
+      size_t n = strlen(cmd);
+      if (!at || (at[n] != '\0' && at[n] != ' ')) {
+        fprintf(stderr, "detcgd: --%s: the %s command would ignore it (read by %s)\n", key, cmd, CLI_ONLY[i].commands);
+        return 0;
+      }
+    }
+  return 1;
+}
+
+/* --key value | --key=value; positional arguments are collected; anything else is refused. */
 static int parse_args(Options* o, int argc, char** argv) {
   int i;
   for (i = 0; i < argc; ++i) {
-    char key[128];
+    char key[128], origin[160];
     const char* a = argv[i];
     const char* value;
     const char* eq;
+    if (a[0] == '-' && a[1] != '-' && a[1] != '\0') {
+      fprintf(stderr, "detcgd: %s: options start with two dashes (--%s)\n", a, a + 1);
+      return EXIT_USAGE;
+    }
     if (strncmp(a, "--", 2) != 0) {
       if (o->npositional == 64) { fprintf(stderr, "detcgd: too many arguments\n"); return EXIT_USAGE; }
       o->positional[o->npositional++] = a;
@@ -135,24 +189,45 @@ static int parse_args(Options* o, int argc, char** argv) {
     if (eq) { memcpy(key, a, (size_t)(eq - a)); key[eq - a] = '\0'; value = eq + 1; }
     else {
       strcpy(key, a);
-      if (!strcmp(key, "help")) { fputs(USAGE, stdout); cli_experiment_list(); exit(EXIT_OK); }
+      if (!strcmp(key, "help")) { fputs(USAGE, stdout); print_options(); cli_experiment_list(); exit(EXIT_OK); }
       if (i + 1 >= argc) { fprintf(stderr, "detcgd: option --%s needs a value\n", key); return EXIT_USAGE; }
       value = argv[++i];
     }
     if (!strcmp(key, "config")) { int rc = load_config(o, value); if (rc) return rc; continue; }
-    if (!strcmp(key, "out")) { o->out = value; continue; }
-    if (!strcmp(key, "compare")) { o->compare = value; continue; }
+    if (!strcmp(key, "out")) { o->out = value; o->cli_keys[o->ncli_keys++ % 4] = "out"; continue; }
+    if (!strcmp(key, "compare")) { o->compare = value; o->cli_keys[o->ncli_keys++ % 4] = "compare"; continue; }
     if (!strcmp(key, "mc")) {
       char* end;
       o->mc = strtoll(value, &end, 10);
       if (*end || o->mc < 2) { fprintf(stderr, "detcgd: --mc: \"%s\" is not a sample count >= 2\n", value); return EXIT_USAGE; }
+      o->cli_keys[o->ncli_keys++ % 4] = "mc";
       continue;
     }
-    if (apply(o, key, value) != DETCGD_OK) {
-      fprintf(stderr, "detcgd: --%s: %s\n", key, detcgd_last_error());
-      return EXIT_USAGE;
+    snprintf(origin, sizeof origin, "--%s", key);
+    {
+      DetcgdProblemSpec p;
+      DetcgdSettings s;
+      detcgd_problem_spec_default(&p);
+      detcgd_settings_default(&s);
+      if (detcgd_set(&p, &s, key, value) != DETCGD_OK) { /* a bad value is named at once */
+        fprintf(stderr, "detcgd: --%s: %s\n", key, detcgd_last_error());
+        return EXIT_USAGE;
+      }
     }
+    if (!remember(&o->user, key, value, origin)) { fprintf(stderr, "detcgd: out of memory\n"); return EXIT_USAGE; }
   }
+  return EXIT_OK;
+}
+
+/* Refuses positional arguments beyond `allowed` and the command-line-only options cmd does not read. */
+static int check_command(const Options* o, const char* cmd, int allowed) {
+  int i;
+  if (o->npositional > allowed) {
+    fprintf(stderr, "detcgd %s: unexpected argument \"%s\" (options are --key value)\n", cmd, o->positional[allowed]);
+    return EXIT_USAGE;
+  }
+  for (i = 0; i < o->ncli_keys && i < 4; ++i)
+    if (!cli_only_read(o->cli_keys[i], cmd)) return EXIT_USAGE;
   return EXIT_OK;
 }
 
@@ -269,23 +344,43 @@ static int cmd_experiment(Options* o) {
     cli_experiment_list();
     return EXIT_USAGE;
   }
-  return cli_experiment(o->positional[0], o->out, &o->problem, &o->settings, o->user_problem, o->user_iters);
+  return cli_experiment(o->positional[0], o->out, &o->user);
 }
+
+/* Command names and what each takes: DETCGD_CMD_* (0: none of the problem's or run's options), positional
+ * arguments allowed. */
+static const struct { const char* name; int command, positional; } COMMANDS[] = {
+  {"run", DETCGD_CMD_RUN, 0}, {"theory", DETCGD_CMD_THEORY, 0}, {"plot", 0, 64}, {"experiment", DETCGD_CMD_EXPERIMENT, 1}};
 
 int main(int argc, char** argv) {
   static Options o;
   const char* cmd;
-  int rc;
+  int rc, c = -1, i;
   if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
+    if (argc >= 2) print_options();
+    else fputs("experiments:\n", stderr);
     cli_experiment_list();
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
   }
   cmd = argv[1];
+  for (i = 0; i < (int)(sizeof COMMANDS / sizeof COMMANDS[0]); ++i)
+    if (!strcmp(cmd, COMMANDS[i].name)) c = i;
+  if (c < 0) {
+    fprintf(stderr, "detcgd: unknown command \"%s\" (run, theory, plot, experiment, help)\n", cmd);
+    return EXIT_USAGE;
+  }
   detcgd_problem_spec_default(&o.problem);
   detcgd_settings_default(&o.settings);
-  rc = parse_args(&o, argc - 2, argv + 2);
-  if (rc != EXIT_OK) return rc;
+  if ((rc = parse_args(&o, argc - 2, argv + 2)) != EXIT_OK) return rc;
+  if ((rc = check_command(&o, cmd, COMMANDS[c].positional)) != EXIT_OK) return rc;
+  if (COMMANDS[c].command == 0 && o.user.n > 0) {
+    fprintf(stderr, "detcgd %s: %s: the %s command reads no problem or run options\n", cmd, o.user.items[0].origin, cmd);
+    return EXIT_USAGE;
+  }
+  if ((COMMANDS[c].command == DETCGD_CMD_RUN || COMMANDS[c].command == DETCGD_CMD_THEORY) &&
+      (rc = cli_apply(&o.user, &o.problem, &o.settings, COMMANDS[c].command)) != EXIT_OK)
+    return rc;
   if (o.settings.dist.mode == DETCGD_DIST_MPI) {
     if (!detcgd_mpi_available()) { fprintf(stderr, "detcgd: --mode mpi: this build has no MPI\n"); return EXIT_USAGE; }
     if (detcgd_mpi_rank(&mpi_rank, &mpi_ranks) != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return EXIT_FAILURE_RUN; }
@@ -295,7 +390,5 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "run")) { rc = cmd_run(&o); detcgd_mpi_finalize(); return rc; }
   if (!strcmp(cmd, "theory")) return cmd_theory(&o);
   if (!strcmp(cmd, "plot")) return cmd_plot(&o);
-  if (!strcmp(cmd, "experiment")) return cmd_experiment(&o);
-  fprintf(stderr, "detcgd: unknown command \"%s\" (run, theory, plot, experiment, help)\n", cmd);
-  return EXIT_USAGE;
+  return cmd_experiment(&o);
 }

@@ -18,6 +18,7 @@
 #define DETCGD_COMPRESSOR_H
 
 #include "backend.h"
+#include "options.h"
 
 typedef enum DcCompressClass { DC_CC_UNBIASED = 0, DC_CC_CONTRACTIVE, DC_CC_BIASED } DcCompressClass;
 
@@ -50,6 +51,7 @@ typedef struct DcCompressorType {
   int (*count_ok)(const DcSketchLayer* L, int n);
   /* the scale a kept coordinate j of layer i carries */
   double (*scale)(const DcSketchSpec* sp, int i, int j);
+  const DcOption* options; /* its own option rows, read only when it is the sketch (NULL: none) */
 } DcCompressorType;
 
 /* The sketches (sketches.c). */

@@ -17,6 +17,33 @@
 #include "problem.h"
 
 static int in_unit(double v) { return v > 0.0 && v <= 1.0; }
+
+/* ---- the compressors' own options ---- */
+
+#define SK(f) DC_SETTINGS_FIELD(sketch.f)
+#define ALL (DETCGD_CMD_RUN | DETCGD_CMD_THEORY | DETCGD_CMD_EXPERIMENT)
+static const char* const IMPORTANCE_NAMES[] = {"lii", "uniform", NULL};
+static const DcOption RANDK_OPTIONS[] = {
+  {"k", "sketch", DC_OPT_INT, SK(k), "1", 0, 1e9, NULL, ALL, 0, NULL, "rand-k: coordinates kept per layer"},
+  {"k-ratio", "sketch", DC_OPT_DOUBLE, SK(k_ratio), "0", 0, 1, NULL, ALL, 0, NULL,
+   "rand-k: k_i = ceil(k-ratio d_i) when > 0"},
+  {"k-list", "sketch", DC_OPT_STRING, SK(k_list), "", 0, 0, NULL, ALL, 0, NULL,
+   "rand-k: \"k_1,k_2,...\", one per layer (overrides k)"},
+  DC_OPTION_END};
+static const DcOption IMPORTANCE_OPTIONS[] = {
+  {"importance", "sketch", DC_OPT_ENUM, SK(importance), "lii", 0, 0, IMPORTANCE_NAMES, ALL, 0, NULL,
+   "importance-1: p_j proportional to (L_i)_jj, or uniform"},
+  DC_OPTION_END};
+static const DcOption BERNOULLI_OPTIONS[] = {
+  {"p", "sketch", DC_OPT_DOUBLE, SK(p), "0.5", 0, 1, NULL, ALL, DC_OPT_LO_OPEN, NULL,
+   "bernoulli: keep probability of every coordinate"},
+  DC_OPTION_END};
+static const DcOption BERNQ_OPTIONS[] = {
+  {"q", "sketch", DC_OPT_DOUBLE, SK(q), "0.5", 0, 1, NULL, ALL, DC_OPT_LO_OPEN, NULL,
+   "bern-q: keep probability of every layer"},
+  {"q-list", "sketch", DC_OPT_STRING, SK(q_list), "", 0, 0, NULL, ALL, 0, NULL,
+   "bern-q: \"q_1,q_2,...\", one per layer (overrides q)"},
+  DC_OPTION_END};
 static int no_check(const DetcgdSketchSettings* s) { (void)s; return DETCGD_OK; }
 static int whole_layer(const DcSketchLayer* L, int n) { return n == L->m; }
 
@@ -33,7 +60,7 @@ static double identity_scale(const DcSketchSpec* sp, int i, int j) { (void)sp; (
 
 const DcCompressorType dc_compressor_identity = {
     "identity", DC_SK_IDENTITY, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE, 0, no_check, identity_layers,
-    identity_count, identity_moment, identity_omega, NULL, whole_layer, identity_scale};
+    identity_count, identity_moment, identity_omega, NULL, whole_layer, identity_scale, NULL};
 
 /* ---- rand-k and rand-1 ---- */
 
@@ -80,10 +107,10 @@ static double randk_scale(const DcSketchSpec* sp, int i, int j) { (void)j; retur
 
 const DcCompressorType dc_compressor_randk = {
     "rand-k", DC_SK_RANDK, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, randk_check, randk_layers,
-    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale};
+    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale, RANDK_OPTIONS};
 const DcCompressorType dc_compressor_rand1 = {
     "rand-1", DC_SK_RAND1, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, no_check, randk_layers,
-    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale};
+    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale, NULL};
 
 /* ---- importance rand-1: p_j proportional to (L_i)_jj (or uniform), with its CDF in aux ---- */
 
@@ -131,14 +158,9 @@ static int importance_count_ok(const DcSketchLayer* L, int n) { (void)L; return 
 const DcCompressorType dc_compressor_importance1 = {
     "importance-1", DC_SK_IMPORTANCE1, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0,
     no_check, importance_layers, one_coordinate, importance_moment, importance_omega, NULL,
-    importance_count_ok, importance_scale};
+    importance_count_ok, importance_scale, IMPORTANCE_OPTIONS};
 
 /* ---- coordinate Bernoulli and layer Bernoulli (Bern-q) ---- */
-
-static int bernoulli_check(const DetcgdSketchSettings* s) {
-  if (!in_unit(s->p)) return dc_fail(DETCGD_ERR_ARG, "p: must be in (0, 1] (got %g)", s->p);
-  return DETCGD_OK;
-}
 
 static int bernoulli_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
   int i;
@@ -155,13 +177,8 @@ static double bernoulli_moment(const DcSketchSpec* sp, int i, int r, int c) { re
 static int bernoulli_count_ok(const DcSketchLayer* L, int n) { return n >= 0 && n <= L->m; }
 
 const DcCompressorType dc_compressor_bernoulli = {
-    "bernoulli", DC_SK_BERNOULLI, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, bernoulli_check,
-    bernoulli_layers, prob_count, bernoulli_moment, prob_omega, NULL, bernoulli_count_ok, prob_scale};
-
-static int bernq_check(const DetcgdSketchSettings* s) {
-  if (s->q_list[0] == '\0' && !in_unit(s->q)) return dc_fail(DETCGD_ERR_ARG, "q: must be in (0, 1] (got %g)", s->q);
-  return DETCGD_OK;
-}
+    "bernoulli", DC_SK_BERNOULLI, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, no_check,
+    bernoulli_layers, prob_count, bernoulli_moment, prob_omega, NULL, bernoulli_count_ok, prob_scale, BERNOULLI_OPTIONS};
 
 /* q_i from q-list or q, in (0, 1] */
 static int bernq_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
@@ -184,5 +201,5 @@ static double bernq_moment(const DcSketchSpec* sp, int i, int r, int c) { (void)
 static int bernq_count_ok(const DcSketchLayer* L, int n) { return n == 0 || n == L->m; }
 
 const DcCompressorType dc_compressor_bernq = {
-    "bern-q", DC_SK_BERNQ, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE, 1, bernq_check, bernq_layers, prob_count,
-    bernq_moment, prob_omega, NULL, bernq_count_ok, prob_scale};
+    "bern-q", DC_SK_BERNQ, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE, 1, no_check, bernq_layers, prob_count,
+    bernq_moment, prob_omega, NULL, bernq_count_ok, prob_scale, BERNQ_OPTIONS};

@@ -52,6 +52,10 @@ void dc_layout_free(DcLayout* lay);
 int dc_parse_layers(const char* spec, int** sizes, int* n, const char* option);
 /* name(0) .. name(count - 1) joined by ", " into out[0..n) (truncated to fit). */
 void dc_join_names(char* out, size_t n, int count, const char* (*name)(int i));
+/* FNV-1a over 64-bit words, the tail byte by byte, continuing from h (start: DC_HASH_START): a fingerprint
+ * of configurations and data, not a cryptographic hash. */
+#define DC_HASH_START 0xcbf29ce484222325ULL
+uint64_t dc_hash64(uint64_t h, const void* data, size_t bytes);
 /* Parses "a,b,c" into n doubles (n = 0 for ""). */
 int dc_parse_doubles(const char* spec, double** out, int* n, const char* option);
 

@@ -348,3 +348,16 @@ void dc_join_names(char* out, size_t n, int count, const char* (*name)(int i)) {
     if (i + 1 < count) strncat(out, ", ", n - strlen(out) - 1);
   }
 }
+
+uint64_t dc_hash64(uint64_t h, const void* data, size_t bytes) {
+  const unsigned char* b = (const unsigned char*)data;
+  const uint64_t prime = 0x100000001b3ULL;
+  size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    uint64_t w;
+    memcpy(&w, b + i, 8);
+    h = (h ^ w) * prime;
+  }
+  for (; i < bytes; ++i) h = (h ^ b[i]) * prime;
+  return h;
+}

@@ -35,6 +35,6 @@ static int det2_server(const DcMethodIterate* it) {
 }
 
 const DcMethodType dc_method_det_cgd1 = {"det-cgd1", DETCGD_METHOD_DET1, DC_NEEDS_LINEAR | DC_NEEDS_UNBIASED, 0, 7,
-                                         "1 (D-det-CGD1 / DCGD)", det1_step, sketch_only, det1_server};
+                                         "1 (D-det-CGD1 / DCGD)", det1_step, sketch_only, det1_server, NULL};
 const DcMethodType dc_method_det_cgd2 = {"det-cgd2", DETCGD_METHOD_DET2, DC_NEEDS_LINEAR | DC_NEEDS_UNBIASED,
-                                         DC_STEP_KEPT_ROWS, 8, "2 (D-det-CGD2)", det2_step, through_d, det2_server};
+                                         DC_STEP_KEPT_ROWS, 8, "2 (D-det-CGD2)", det2_step, through_d, det2_server, NULL};

@@ -53,6 +53,7 @@ typedef struct DcMethodType {
   /* the matrix a client's message goes through (it->D or NULL): m_c = S_c B grad f_c(x) */
   const DcBlocks* (*message_matrix)(const DcMethodIterate* it);
   int (*server)(const DcMethodIterate* it);
+  const DcOption* options; /* its own option rows, read only when it runs (NULL: none) */
 } DcMethodType;
 
 /* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c). */

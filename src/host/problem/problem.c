@@ -20,6 +20,7 @@
 #include "philox.h"
 #include "dist.h"
 #include "gram.h"
+#include "options.h"
 #include "problem.h"
 
 #define DC_DENSE_LAYER_MAX 20000 /* logreg-nc forms the dense blocks L_ii on the host */
@@ -199,40 +200,40 @@ static int quad_create(DetcgdProblem* p) {
 
 /* ==== Public API ==== */
 
+/* Ranges from the option table; here the checks that span several options. */
 static int validate_spec(const DetcgdProblemSpec* s) {
-  if (s->kind != DETCGD_PROBLEM_LOGREG_NC && s->kind != DETCGD_PROBLEM_QUAD_NC)
-    return dc_fail(DETCGD_ERR_ARG, "problem: unknown kind %d (logreg-nc or quad-nc)", s->kind);
-  if (!(s->lambda >= 0.0) || !isfinite(s->lambda)) return dc_fail(DETCGD_ERR_ARG, "lambda: must be >= 0 (got %g)", s->lambda);
-  if (s->features < 0) return dc_fail(DETCGD_ERR_ARG, "features: must be >= 0 (got %d)", s->features);
-  if (s->nlayers < 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: must be >= 0 (got %d)", s->nlayers);
+  int st = dc_options_check(DC_IN_PROBLEM, s, NULL);
+  if (st != DETCGD_OK) return st;
   if (s->kind == DETCGD_PROBLEM_QUAD_NC) {
-    if (!(s->spec_min > 0.0) || !(s->spec_max >= s->spec_min) || !isfinite(s->spec_max))
+    if (!(s->spec_max >= s->spec_min))
       return dc_fail(DETCGD_ERR_ARG, "spec-min/spec-max: need 0 < spec_min <= spec_max (got %g, %g)", s->spec_min, s->spec_max);
-    if (!(s->diag_dominance >= 0.0 && s->diag_dominance <= 1.0))
-      return dc_fail(DETCGD_ERR_ARG, "diag-dominance: must be in [0, 1] (got %g)", s->diag_dominance);
-    if (!(s->center_scale >= 0.0) || !isfinite(s->center_scale))
-      return dc_fail(DETCGD_ERR_ARG, "center-scale: must be >= 0 (got %g)", s->center_scale);
     if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give quad-nc widths with layers");
     if (s->samples != 0 || s->density != 1.0)
       return dc_fail(DETCGD_ERR_ARG, "%s: only for logreg-nc (quad-nc has no rows)", s->samples != 0 ? "samples" : "density");
     if (s->clients != 0) return dc_fail(DETCGD_ERR_ARG, "clients: distributed runs split a dataset; use logreg-nc");
-  }
-  if (s->data_precision != DETCGD_PREC_FP64 && s->data_precision != DETCGD_PREC_FP32)
-    return dc_fail(DETCGD_ERR_ARG, "data-precision: unknown value %d (fp64 or fp32)", s->data_precision);
-  if (s->kind == DETCGD_PROBLEM_LOGREG_NC) {
-    if (s->samples < 0) return dc_fail(DETCGD_ERR_ARG, "samples: must be >= 0 (got %lld)", (long long)s->samples);
+  } else {
     if (s->samples > 0 && s->data_path[0] != '\0')
       return dc_fail(DETCGD_ERR_ARG, "samples: synthetic rows or data = %s, not both", s->data_path);
     if (s->samples == 0 && s->data_path[0] == '\0')
       return dc_fail(DETCGD_ERR_ARG, "data: logreg-nc needs a LIBSVM file (data = PATH) or synthetic rows (samples = N, features = d)");
     if (s->samples > 0 && s->features < 1)
       return dc_fail(DETCGD_ERR_ARG, "features: synthetic rows need features = d >= 1");
-    if (!(s->density > 0.0 && s->density <= 1.0)) return dc_fail(DETCGD_ERR_ARG, "density: must be in (0, 1] (got %g)", s->density);
   }
-  if (s->clients < 0) return dc_fail(DETCGD_ERR_ARG, "clients: must be >= 0 (0 = single node), got %d", s->clients);
-  if (s->split < DETCGD_SPLIT_CONTIGUOUS || s->split > DETCGD_SPLIT_LABEL_SKEW)
-    return dc_fail(DETCGD_ERR_ARG, "split: unknown value %d", s->split);
   return DETCGD_OK;
+}
+
+uint64_t dc_problem_data_hash(const DetcgdProblem* p) {
+  const DcHostProblem* h = &p->host;
+  const DcLayout* lay = &p->layout;
+  uint64_t x = dc_hash64(DC_HASH_START, lay->size, (size_t)lay->nblocks * sizeof(int));
+  if (h->kind == DETCGD_PROBLEM_QUAD_NC) {
+    x = dc_hash64(x, h->A, (size_t)lay->moff[lay->nblocks] * sizeof(double));
+    return dc_hash64(x, h->c, (size_t)lay->dim * sizeof(double));
+  }
+  x = dc_hash64(x, h->rowptr, (size_t)(h->nrows + 1) * sizeof(int64_t));
+  x = dc_hash64(x, h->colidx, (size_t)h->rowptr[h->nrows] * sizeof(int32_t));
+  x = dc_hash64(x, h->val, (size_t)h->rowptr[h->nrows] * sizeof(double));
+  return dc_hash64(x, h->label, (size_t)h->nrows * sizeof(double));
 }
 
 void dc_problem_L_get(const DetcgdProblem* p, int i, double* out) {

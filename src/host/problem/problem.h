@@ -26,6 +26,9 @@ struct DetcgdProblem {
   DcHostProblem* client_host;/* owns: nclients */
 };
 
+/* Fingerprint of the data the problem holds (layer widths, rows and labels or A and c, as stored). */
+uint64_t dc_problem_data_hash(const DetcgdProblem* p);
+
 /* L_i into out (d_i^2 doubles, column-major). */
 void dc_problem_L_get(const DetcgdProblem* p, int i, double* out);
 

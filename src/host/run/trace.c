@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "dist.h"
 #include "method.h"
+#include "options.h"
 #include "trace.h"
 
 #ifndef DETCGD_GIT_COMMIT
@@ -64,61 +65,54 @@ static void json_num(FILE* f, const char* key, double v, int comma) {
 }
 
 /* JSON string with quotes, backslashes and control characters escaped. */
-static void json_str(FILE* f, const char* key, const char* v, int comma) {
+static void json_quoted(FILE* f, const char* v) {
   const char* p;
-  fprintf(f, "    \"%s\": \"", key);
+  fputc('"', f);
   for (p = v; *p; ++p) {
     if (*p == '"' || *p == '\\') fputc('\\', f);
     if ((unsigned char)*p < 0x20) { fprintf(f, "\\u%04x", (unsigned char)*p); continue; }
     fputc(*p, f);
   }
-  fprintf(f, "\"%s\n", comma ? "," : "");
+  fputc('"', f);
+}
+
+static void json_str(FILE* f, const char* key, const char* v, int comma) {
+  fprintf(f, "    \"%s\": ", key);
+  json_quoted(f, v);
+  fprintf(f, "%s\n", comma ? "," : "");
 }
 
 static void json_int(FILE* f, const char* key, long long v, int comma) {
   fprintf(f, "    \"%s\": %lld%s\n", key, v, comma ? "," : "");
 }
 
-/* The whole configuration of the run, enough to repeat it. */
+/* Every option of the table with its effective value (the keys of the command line and config files:
+ * enough to repeat the run), then what the problem and the setup made of them. */
 static void write_config(FILE* f, const DcSummaryInfo* s) {
-  const DetcgdSettings* c = s->settings;
+  DcOptionIter it = {0, 0};
+  const DcOption* o;
+  int first = 1;
   fprintf(f, "  \"config\": {\n");
-  json_str(f, "problem", s->problem->kind == DETCGD_PROBLEM_QUAD_NC ? "quad-nc" : "logreg-nc", 1);
-  json_str(f, "data", s->problem->data_path, 1);
-  json_int(f, "samples", s->problem->samples, 1);
-  json_num(f, "density", s->problem->density, 1);
-  json_str(f, "data_precision", detcgd_precision_name(s->problem->data_precision), 1);
-  json_num(f, "lambda", s->problem->lambda, 1);
-  json_str(f, "layers", s->problem->layers, 1);
-  json_int(f, "nlayers", s->pinfo->nlayers, 1);
+  while ((o = dc_option_next(&it, NULL, NULL, NULL))) {
+    char v[DETCGD_LIST_MAX + 64];
+    dc_option_format(o, s->problem, s->settings, v, sizeof v);
+    fprintf(f, "%s    \"%s\": ", first ? "" : ",\n", o->key);
+    first = 0;
+    if (o->type == DC_OPT_INT || o->type == DC_OPT_I64 || o->type == DC_OPT_U64 || o->type == DC_OPT_BOOL)
+      fputs(v, f);
+    else if (o->type == DC_OPT_DOUBLE) /* NaN (f-inf: estimate) as null */
+      fputs(strcmp(v, "nan") ? v : "null", f);
+    else
+      json_quoted(f, v);
+  }
+  fprintf(f, "\n  },\n  \"derived\": {\n");
   json_int(f, "dim", s->pinfo->dim, 1);
+  json_int(f, "nlayers", s->pinfo->nlayers, 1);
   json_int(f, "nsamples", s->pinfo->nsamples, 1);
   json_num(f, "block_bound_c", s->pinfo->block_bound_c, 1);
-  json_str(f, "method", detcgd_method_name(c->method), 1);
-  json_str(f, "sketch", detcgd_sketch_name(c->sketch.kind), 1);
-  json_int(f, "k", c->sketch.k, 1);
-  json_num(f, "k_ratio", c->sketch.k_ratio, 1);
-  json_str(f, "k_list", c->sketch.k_list, 1);
-  json_num(f, "p", c->sketch.p, 1);
-  json_num(f, "q", c->sketch.q, 1);
-  json_str(f, "q_list", c->sketch.q_list, 1);
-  json_str(f, "stepsize", detcgd_stepsize_name(c->stepsize.kind), 1);
-  json_str(f, "weight", detcgd_weight_name(c->stepsize.weight), 1);
-  json_num(f, "stepsize_scale", c->stepsize.scale, 1);
-  json_int(f, "forced", c->stepsize.force, 1);
   json_str(f, "d_storage", s->d_storage, 1);
-  json_str(f, "d_precision", detcgd_precision_name(c->stepsize.precision), 1);
-  json_str(f, "stepsize_setup", detcgd_setup_place_name(c->stepsize.setup), 1);
-  json_int(f, "max_iter", c->term.max_iter, 1);
-  json_int(f, "trace_every", c->output.trace_every, 1);
-  json_str(f, "gkd_points", detcgd_gkd_points_name(c->output.gkd_points), 1);
-  json_int(f, "graphs", c->graphs, 1);
-  json_int(f, "sparse_steps", s->sparse_steps, 1);
-  json_int(f, "value_bits", c->comm.value_bits, 1);
-  json_int(f, "shared_seed", c->comm.shared_seed, 1);
-  json_num(f, "x0_scale", c->x0, 1);
-  fprintf(f, "    \"seed\": %llu,\n", (unsigned long long)c->seed);
-  fprintf(f, "    \"data_seed\": %llu\n  },\n", (unsigned long long)s->problem->seed);
+  json_int(f, "sparse_steps", s->sparse_steps, 0);
+  fprintf(f, "  },\n");
 }
 
 /* Theorem 3 / Corollary 1 (or scalar DCGD) quantities of a distributed run. */
@@ -158,7 +152,9 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   if (!f) return dc_fail(DETCGD_ERR_IO, "summary: cannot write %s (%s)", path, strerror(errno));
   fprintf(f, "{\n  \"detcgd_version\": \"%s\",\n  \"git_commit\": \"%s\",\n  \"backend\": \"%s\",\n",
           DETCGD_VERSION, DETCGD_GIT_COMMIT, r->backend ? r->backend : "");
-  fprintf(f, "  \"label\": \"%s\",\n", s->settings->output.label);
+  fprintf(f, "  \"label\": ");
+  json_quoted(f, s->settings->output.label);
+  fprintf(f, ",\n");
   write_config(f, s);
   fprintf(f, "  \"theory\": {\n");
   json_num(f, "certificate", r->certificate, 1);

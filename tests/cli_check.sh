@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The command line as a new user meets it: every option from the one table, and nothing silently ignored --
+# unknown keys, one-dash options, stray words, values out of range and options the command would not read
+# end with exit 2 and a message naming them; an experiment keeps its own defaults under a user's override
+# and prints the configuration it runs.   usage: cli_check.sh DETCGD
+set -uo pipefail
+DETCGD=$1
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail=0
+QUAD="--problem quad-nc --layers 2x4 --lambda 0.1 --iters 3 --verbose 0 --progress 0 --f-inf-iters 5"
+
+# expect RC PATTERN ARGS...: exit code RC and PATTERN (grep -E) in stderr+stdout
+expect() {
+  local rc=$1 want=$2; shift 2
+  "$DETCGD" "$@" > "$T/out" 2>&1
+  local got=$?
+  if [ $got -eq "$rc" ] && { [ -z "$want" ] || grep -Eq -- "$want" "$T/out"; }; then echo "ok   $*"
+  else echo "FAIL $* (rc $got, want $rc and /$want/):"; cat "$T/out"; fail=1; fi
+}
+
+# shellcheck disable=SC2086
+{
+expect 0 "" run $QUAD
+expect 2 'unknown option "sketchy"' run $QUAD --sketchy 1
+expect 2 '-iters: options start with two dashes' run $QUAD -iters 5
+expect 2 'unexpected argument "iters=5"' run $QUAD iters=5
+expect 2 'lambda: "x" is not a number' run $QUAD --lambda x
+expect 2 'density: 1.5 is out of range \(0, 1\]' run --samples 10 --features 3 --density 1.5
+expect 2 'trace-every: 0 is out of range \[1, inf\)' run $QUAD --trace-every 0
+expect 2 '--k: this run would ignore it \(read with sketch rand-k\)' run $QUAD --sketch rand-1 --k 3
+expect 2 '--p: this run would ignore it \(read with sketch bernoulli\)' run $QUAD --p 0.3
+expect 2 '--sketch: this run would ignore it \(not read by method gd' run $QUAD --method gd --stepsize gd --sketch rand-k
+expect 2 '--stepsize-file: this run would ignore it \(read by stepsize user\)' run $QUAD --stepsize-file D.txt
+expect 2 '--weight: this run would ignore it \(read by stepsize thm2 and cor1\)' run $QUAD --weight inv
+expect 2 '--mode: this run would ignore it \(read by distributed runs' run $QUAD --mode mpi
+expect 2 '--spec-min: this run would ignore it \(read by problem quad-nc\)' run --samples 10 --features 3 --spec-min 0.1
+expect 2 '--checkpoint-every: this run would ignore it \(read with checkpoint\)' run $QUAD --checkpoint-every 5
+expect 2 '--mc: the run command would ignore it \(read by theory\)' run $QUAD --mc 100
+expect 2 '--trace: this theory command would ignore it \(read by run\)' theory --problem quad-nc --layers 2x4 --trace t.csv
+expect 2 'plot: --lambda: the plot command reads no problem or run options' plot --out p.png a.csv --lambda 1
+expect 0 'rand-k' theory --problem quad-nc --layers 2x4 --k 2 --q 0.5
+printf '[method]\nsketch = rand-1\nk = 3\n' > "$T/c.ini"
+expect 2 "c.ini: k: this run would ignore it \(read with sketch rand-k\)" run $QUAD --config "$T/c.ini"
+printf '[run]\niters = many\n' > "$T/bad.ini"
+expect 2 'bad.ini:2: iters: "many" is not an integer' run $QUAD --config "$T/bad.ini"
+expect 0 '--q-list TEXT' help
+# an experiment keeps its problem under an override and prints what it runs
+expect 0 'problem = quad-nc' experiment demo --out "$T/demo" --iters 3 --lambda 0.2 --verbose 0 --progress 0
+for want in 'layers = 8x32' 'lambda = 0.2' 'iters = 3'; do
+  grep -q "$want" "$T/out" || { echo "FAIL experiment demo: no \"$want\" in its configuration"; cat "$T/out"; fail=1; }
+done
+}
+exit $fail
