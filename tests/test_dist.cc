@@ -331,10 +331,11 @@ TEST_F(Dist, ResumedRunEqualsUninterruptedRun) {
       for (const auto& r : rows) sum += r[3];
       EXPECT_NEAR(rows.back()[4], sum / (double)rows.size(), 1e-12 * sum);
     }
-    // a checkpoint of another run is refused
+    // a checkpoint of another run is refused, naming the option
     s.seed += 1;
     EXPECT_EQ(run(p, s).status, DETCGD_ERR_ARG);
-    EXPECT_NE(std::string(detcgd_last_error()).find("written by another run"), std::string::npos);
+    EXPECT_NE(std::string(detcgd_last_error()).find("was written with seed = 42; this run has seed = 43"), std::string::npos)
+        << detcgd_last_error();
   }
 }
 
@@ -360,6 +361,81 @@ TEST_F(Dist, RecordedIterationsGiveTheBitsOfOpByOpRuns) {
     EXPECT_EQ(replayed.r.bits_up, direct.r.bits_up);
     EXPECT_EQ(replayed.r.f_final, direct.r.f_final);
   }
+}
+
+// Resuming accepts only the run that wrote the checkpoint: any option the iterates depend on, other data
+// under the same file name and a damaged file are refused with a message naming the key or the damage;
+// options that do not change the iterates (iters, outputs) may differ.
+TEST(Resume, AnotherRunOtherDataOrADamagedFileIsRefused) {
+  const std::string data = temp_path("resume_rows.svm"), ck = temp_path("refuse_ck.bin");
+  write_file(data, "1 1:0.5 3:1\n-1 2:1 4:-0.5\n1 1:1 2:0.25\n-1 3:0.75 4:1\n");
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", data.c_str());
+  snprintf(ps.layers, sizeof ps.layers, "2,2");
+  DetcgdProblem* p = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET1;
+  s.sketch.kind = DETCGD_SKETCH_RANDK;
+  s.stepsize.kind = DETCGD_STEP_THM2;
+  s.term.max_iter = 40;
+  s.f_inf = 0.1;
+  snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+  s.output.checkpoint_every = 20;
+  ASSERT_EQ(run(p, s).status, DETCGD_OK) << detcgd_last_error();
+  DetcgdSettings r = s;
+  r.output.checkpoint_path[0] = 0;
+  snprintf(r.output.resume_path, sizeof r.output.resume_path, "%s", ck.c_str());
+  r.term.max_iter = 60;  // longer: allowed
+  EXPECT_EQ(run(p, r).status, DETCGD_OK) << detcgd_last_error();
+  struct Change { const char* key; const char* value; const char* says; };
+  const Change changes[] = {{"k", "2", "with k = 1; this run has k = 2"},
+                            {"weight", "inv", "with weight = diag-inv; this run has weight = inv"},
+                            {"stepsize-scale", "0.5", "with stepsize-scale = 1; this run has stepsize-scale = 0.5"},
+                            {"sketch", "bernoulli", "with sketch = rand-k; this run has sketch = bernoulli"},
+                            {"value-bits", "64", "with value-bits = 32; this run has value-bits = 64"}};
+  for (const Change& c : changes) {
+    DetcgdSettings t = r;
+    ASSERT_EQ(detcgd_settings_set(&t, c.key, c.value), DETCGD_OK);
+    EXPECT_EQ(run(p, t).status, DETCGD_ERR_ARG) << c.key;
+    EXPECT_NE(std::string(detcgd_last_error()).find(c.says), std::string::npos) << detcgd_last_error();
+  }
+  {  // lambda is the problem's
+    DetcgdProblemSpec ps2 = ps;
+    ps2.lambda = 0.25;
+    DetcgdProblem* p2 = nullptr;
+    ASSERT_EQ(detcgd_problem_create(&p2, &ps2), DETCGD_OK);
+    EXPECT_EQ(run(p2, r).status, DETCGD_ERR_ARG);
+    EXPECT_NE(std::string(detcgd_last_error()).find("with lambda = 0.29999999999999999; this run has lambda = 0.25"),
+              std::string::npos) << detcgd_last_error();
+    detcgd_problem_destroy(&p2);
+  }
+  {  // the same file name and size, other values
+    write_file(data, "1 1:0.5 3:1\n-1 2:1 4:-0.5\n1 1:1 2:0.75\n-1 3:0.75 4:1\n");
+    DetcgdProblem* p2 = nullptr;
+    ASSERT_EQ(detcgd_problem_create(&p2, &ps), DETCGD_OK);
+    EXPECT_EQ(run(p2, r).status, DETCGD_ERR_ARG);
+    EXPECT_NE(std::string(detcgd_last_error()).find("written for other data"), std::string::npos) << detcgd_last_error();
+    detcgd_problem_destroy(&p2);
+  }
+  const std::string good = read_file(ck);
+  for (size_t at : {size_t(12), good.size() / 2, good.size() - 20, good.size() - 1}) {  // one flipped bit
+    std::string bad = good;
+    bad[at] ^= 4;
+    write_file(ck, bad);
+    EXPECT_EQ(run(p, r).status, DETCGD_ERR_PARSE) << at;
+    EXPECT_NE(std::string(detcgd_last_error()).find("is damaged (CRC-32"), std::string::npos) << detcgd_last_error();
+  }
+  write_file(ck, good.substr(0, good.size() - 9));
+  EXPECT_EQ(run(p, r).status, DETCGD_ERR_PARSE);
+  EXPECT_NE(std::string(detcgd_last_error()).find("is damaged"), std::string::npos) << detcgd_last_error();
+  write_file(ck, "DCGDCKP2" + good.substr(8));
+  EXPECT_EQ(run(p, r).status, DETCGD_ERR_PARSE);
+  EXPECT_NE(std::string(detcgd_last_error()).find("another format (2)"), std::string::npos) << detcgd_last_error();
+  write_file(ck, good);
+  EXPECT_EQ(run(p, r).status, DETCGD_OK) << detcgd_last_error();
+  detcgd_problem_destroy(&p);
 }
 
 // det-CGD1 (thm2), and det-CGD2 with sparse steps (q refreshed at checkpoints as a resumed run starts);
