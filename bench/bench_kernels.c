@@ -200,7 +200,7 @@ static int bench_width(Bench* B, int b, double bytes) {
   if (!st) { c.kind = 3; st = time_call(B, &c, 5, lb2 * 8 + d * 8, &s); }
   if (!st) report(B, "quadform", b, l, &s, NULL, 0);
   if (!st) st = make_spec(&sk, &lay, 0, k, 1.0);
-  if (!st) st = o->sketch_create(&B->be, &sk, &c.S);
+  if (!st) st = o->sketch_create(&B->be, &sk, 1, &c.S);
   if (!st) st = o->sketch_sample(&B->be, c.S, 1, 0, 0);
   if (!st) { c.kind = 1; st = time_call(B, &c, 5, (double)l * b * k * 8 + (double)l * k * 8 + 2 * d * 8, &s); }
   if (!st) report(B, "cols", b, l, &s, NULL, 0);
@@ -210,7 +210,7 @@ static int bench_width(Bench* B, int b, double bytes) {
   if (!st && b == 64) report(B, "sample", b, l, &s, "coords/s", (double)l * k);
   o->sketch_destroy(&B->be, &c.S);
   if (!st) st = make_spec(&sq, &lay, 1, 0, 0.25);
-  if (!st) st = o->sketch_create(&B->be, &sq, &c.S);
+  if (!st) st = o->sketch_create(&B->be, &sq, 1, &c.S);
   if (!st) st = o->sketch_sample(&B->be, c.S, 1, 0, 0);
   if (!st) {
     double m = (double)kept_layers(B, &sq, c.S);

@@ -8,6 +8,7 @@ extern "C" {
 #include "backend.h"
 #include "problem.h"
 #include "compressor.h"
+#include "round.h"
 #include "stepsize.h"
 }
 
@@ -79,6 +80,40 @@ TEST_P(Ops, VectorOpsAndReductions) {
     b.o()->vec_destroy(&b.be, &dy);
     b.o()->vec_destroy(&b.be, &m);
   }
+}
+
+// rows_sum: y = (fresh ? 0 : y) + alpha (R_0 + ... + R_{nr-1}) into a window of y, with the bits of filling
+// and an axpy per row, the entries outside the window untouched.
+TEST_P(Ops, RowsSumHasTheBitsOfFillAndAnAxpyPerRow) {
+  Be b(GetParam());
+  for (int64_t n : kSizes)
+    for (int nr : {1, 3})
+      for (int fresh : {0, 1}) {
+        auto R = random_vec(n * nr, 7), y0 = random_vec(n + 2, 8);
+        DcVec *dR = b.vec(R), *dy = b.vec(y0), *row = b.vec(std::vector<double>(n, 0)), *ref = b.vec(std::vector<double>(n, 0));
+        ASSERT_EQ(b.o()->rows_sum(&b.be, dR, nr, n, 0.3, fresh, dy, 1), DETCGD_OK);
+        std::vector<double> start(y0.begin() + 1, y0.begin() + 1 + n);
+        if (n) ASSERT_EQ(b.o()->vec_upload(&b.be, ref, start.data()), DETCGD_OK);
+        if (fresh) ASSERT_EQ(b.o()->vec_fill(&b.be, ref, 0.0), DETCGD_OK);
+        for (int r = 0; r < nr; ++r) {
+          std::vector<double> Rr(R.begin() + r * n, R.begin() + (r + 1) * n);
+          if (n) ASSERT_EQ(b.o()->vec_upload(&b.be, row, Rr.data()), DETCGD_OK);
+          ASSERT_EQ(b.o()->axpy(&b.be, 0.3, row, ref), DETCGD_OK);
+        }
+        auto got = b.get(dy, n + 2), want = b.get(ref, n);
+        ASSERT_EQ(got[0], y0[0]) << n;
+        ASSERT_EQ(got[n + 1], y0[n + 1]) << n;
+        ASSERT_EQ(std::vector<double>(got.begin() + 1, got.begin() + 1 + n), want) << "n " << n << ", rows " << nr;
+        for (DcVec* v : {dR, dy, row, ref}) b.o()->vec_destroy(&b.be, &v);
+      }
+  // one value per row: a chunk's losses into a metric slot, left to right
+  DcVec *F = b.vec({0.1, 0.2, 0.3}), *m = b.vec({5, 5, 5});
+  ASSERT_EQ(b.o()->rows_sum(&b.be, F, 3, 1, 1.0, 1, m, 1), DETCGD_OK);
+  EXPECT_EQ(b.get(m, 3), std::vector<double>({5, (0.0 + 0.1 + 0.2) + 0.3, 5}));
+  ASSERT_EQ(b.o()->rows_sum(&b.be, F, 2, 1, 1.0, 0, m, 1), DETCGD_OK);
+  EXPECT_EQ(b.get(m, 3)[1], ((0.0 + 0.1 + 0.2) + 0.3 + 0.1) + 0.2);
+  b.o()->vec_destroy(&b.be, &F);
+  b.o()->vec_destroy(&b.be, &m);
 }
 
 // A request the device cannot meet fails with a message naming it, the bytes needed and the bytes free, and
@@ -165,7 +200,7 @@ TEST_P(BlockOps, ApplyColsRowsQuadformCompressAccumulate) {
     // a rand-k sketch with k_i = ceil(d_i / 3), drawn at (seed 9, iter 4, client 2)
     DcSketchSpec sp = randk_third(lay);
     DcSketch* S = nullptr;
-    ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S), DETCGD_OK);
+    ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, 1, &S), DETCGD_OK);
     ASSERT_EQ(b.o()->sketch_sample(&b.be, S, 9, 4, 2), DETCGD_OK);
     int64_t cap = sp.cap_off[lay.nblocks];
     std::vector<int> idx(cap), cnt(lay.nblocks);
@@ -253,7 +288,7 @@ TEST_P(BlockOps, Fp32DenseStorageGivesTheBitsOfDoubleStorage) {
     ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &B64), DETCGD_OK) << detcgd_last_error();
     DcSketchSpec sp = randk_third(lay);
     DcSketch* S = nullptr;
-    ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S), DETCGD_OK);
+    ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, 1, &S), DETCGD_OK);
     ASSERT_EQ(b.o()->sketch_sample(&b.be, S, 9, 4, 2), DETCGD_OK);
     int64_t d = lay.dim, cap = sp.cap_off[lay.nblocks];
     auto x = random_vec(d, 22), y0 = random_vec(d, 23);
@@ -325,7 +360,7 @@ TEST_P(BlockOps, QuadStepsKeepTheGradientFromTheKeptColumnsOfA) {
       DcSketchSpec sp;
       ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
       DcSketch* S = nullptr;
-      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S), DETCGD_OK);
+      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, 1, &S), DETCGD_OK);
       DcVec *x = b.vec(random_vec(d, 31)), *q = b.vec(std::vector<double>(d, 7)), *g = b.vec(std::vector<double>(d, 7)),
             *g0 = b.vec(std::vector<double>(d, 0)), *m = b.vec({0, 0}),
             *vals = b.vec(std::vector<double>(sp.cap_off[lay.nblocks], 0)), *qf = b.vec(std::vector<double>(d, 0)),
@@ -367,9 +402,73 @@ class ClientOps : public testing::TestWithParam<int> {
   void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }
 };
 
-// clients_round (all clients at once where the backend can) gives the bits of the per-client ops
-// run client after client, for Algorithm 1 (S_c g_c, float values) and Algorithm 2 (T_c D g_c),
-// fixed-size and random-size draws, and a server sending only its first clients' messages.
+// A chunk of clients' draws, messages and their sum (sketch_*_rows) give the bits of the single-draw ops run
+// client after client: layouts of widths 1 to 1025, fixed-size, random-size and whole-layer draws, messages
+// through a dense matrix or not, written fresh or added to what is there.
+TEST_P(ClientOps, SketchRowsHaveTheBitsOfSingleDrawsClientAfterClient) {
+  const std::vector<std::vector<int>> layouts = {{1}, {31}, {32, 33}, {5, 1025}};
+  Be b(GetParam());
+  for (const auto& sizes : layouts) {
+    std::string spec_layers;
+    for (int w : sizes) spec_layers += (spec_layers.empty() ? "" : ",") + std::to_string(w);
+    DetcgdProblem* p = make_quad(spec_layers.c_str(), 0.1, 1.0);  // the layout is what counts here
+    ASSERT_NE(p, nullptr);
+    const DcLayout& lay = p->layout;
+    for (int sketch : {DETCGD_SKETCH_RANDK, DETCGD_SKETCH_BERNOULLI, DETCGD_SKETCH_BERNQ})
+      for (int fresh : {0, 1}) {
+        DetcgdSettings s = quiet_settings(GetParam());
+        s.sketch.kind = sketch;
+        s.sketch.k = 1;
+        s.sketch.p = 0.3;
+        s.sketch.q = 0.6;
+        DcSketchSpec sp;
+        ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK) << detcgd_last_error();
+        const int nc = 3, c0 = 2;
+        int64_t d = lay.dim, cap = sp.cap_off[lay.nblocks], len = b.o()->message_row_len(&b.be, &sp);
+        DcHostBlocks H;
+        ASSERT_EQ(dc_blocks_alloc(&H, &lay, DC_BLOCKS_DENSE), DETCGD_OK);
+        fill_random(H, 31);
+        DcBlocks* D = nullptr;
+        ASSERT_EQ(b.o()->blocks_create(&b.be, &H, &D), DETCGD_OK);
+        DcSketch *rows = nullptr, *one = nullptr;
+        ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, nc, &rows), DETCGD_OK);
+        ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, 1, &one), DETCGD_OK);
+        auto X = random_vec(nc * d, 32), y0 = random_vec(d, 33);
+        for (const DcBlocks* B : {(const DcBlocks*)nullptr, (const DcBlocks*)D}) {
+          DcVec *dX = b.vec(X), *M = b.vec(std::vector<double>(nc * len, 0)), *y1 = b.vec(y0), *y2 = b.vec(y0),
+                *x = b.vec(std::vector<double>(d, 0)), *vals = b.vec(std::vector<double>(cap, 0));
+          ASSERT_EQ(b.o()->sketch_sample_rows(&b.be, rows, 9, 4, c0, nc), DETCGD_OK);
+          ASSERT_EQ(b.o()->sketch_compress_rows(&b.be, B, rows, dX, nc, 1, M), DETCGD_OK);
+          ASSERT_EQ(b.o()->sketch_accumulate_rows(&b.be, rows, M, nc, 0.5, fresh, y1), DETCGD_OK);
+          if (fresh) ASSERT_EQ(b.o()->vec_fill(&b.be, y2, 0.0), DETCGD_OK);
+          for (int r = 0; r < nc; ++r) {
+            std::vector<double> Xr(X.begin() + r * d, X.begin() + (r + 1) * d);
+            ASSERT_EQ(b.o()->vec_upload(&b.be, x, Xr.data()), DETCGD_OK);
+            ASSERT_EQ(b.o()->sketch_sample(&b.be, one, 9, 4, c0 + r), DETCGD_OK);
+            ASSERT_EQ(b.o()->sketch_compress(&b.be, B, one, x, 1, vals), DETCGD_OK);
+            ASSERT_EQ(b.o()->sketch_accumulate(&b.be, one, vals, 0.5, y2), DETCGD_OK);
+          }
+          EXPECT_EQ(b.get(y1, d), b.get(y2, d)) << "sketch " << sketch << ", d " << d << ", B " << (B != nullptr);
+          for (DcVec* v : {dX, M, y1, y2, x, vals}) b.o()->vec_destroy(&b.be, &v);
+        }
+        int64_t c1, b1, c2, b2;
+        ASSERT_EQ(b.o()->sketch_tally(&b.be, rows, &c1, &b1), DETCGD_OK);
+        ASSERT_EQ(b.o()->sketch_tally(&b.be, one, &c2, &b2), DETCGD_OK);
+        EXPECT_EQ(c1, c2);
+        EXPECT_EQ(b1, b2);
+        b.o()->sketch_destroy(&b.be, &rows);
+        b.o()->sketch_destroy(&b.be, &one);
+        b.o()->blocks_destroy(&b.be, &D);
+        dc_blocks_free(&H);
+        dc_sketch_spec_free(&sp);
+      }
+    detcgd_problem_destroy(&p);
+  }
+}
+
+// The round over every client (run/round.c, a chunk at a time: the backend's chunk, 3 and 1) gives the bits of
+// the per-client ops run client after client, for Algorithm 1 (S_c g_c, float values) and Algorithm 2
+// (T_c D g_c), fixed-size and random-size draws, and a server sending only its first clients' messages.
 TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
   DetcgdProblemSpec ps;
   detcgd_problem_spec_default(&ps);
@@ -389,7 +488,8 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
   std::vector<DcProbData*> Pc(p->nclients);
   for (int c = 0; c < p->nclients; ++c) ASSERT_EQ(b.o()->problem_create(&b.be, &p->client_host[c], &Pc[c]), DETCGD_OK);
   for (int sketch : {DETCGD_SKETCH_RANDK, DETCGD_SKETCH_BERNOULLI})
-    for (int alg2 = 0; alg2 < 2; ++alg2) {
+    for (int alg2 = 0; alg2 < 2; ++alg2)
+      for (int chunk : {0, 3, 1}) {
       DetcgdSettings s = quiet_settings(GetParam());
       s.sketch.kind = sketch;
       s.sketch.k = 5;
@@ -397,18 +497,17 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
       DcSketchSpec sp;
       ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
       int64_t d = lay.dim, cap = sp.cap_off[lay.nblocks];
-      DcClients* C = nullptr;
-      DcSketch *S1 = nullptr, *S2 = nullptr;
-      ASSERT_EQ(b.o()->clients_create(&b.be, p->nclients, p->client_host, &sp, &C), DETCGD_OK) << detcgd_last_error();
-      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S1), DETCGD_OK);
-      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, &S2), DETCGD_OK);
+      DcRound R;
+      DcSketch* S2 = nullptr;
+      ASSERT_EQ(dc_round_open(&R, &b.be, p->nclients, p->client_host, &sp), DETCGD_OK) << detcgd_last_error();
+      if (chunk > 0 && chunk < R.chunk) R.chunk = chunk;  // a smaller chunk fits the scratch
+      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, 1, &S2), DETCGD_OK);
       DcVec *x = b.vec(random_vec(d, 12)), *g1 = b.vec(std::vector<double>(d, 9)), *y1 = b.vec(std::vector<double>(d, 9)),
             *m1 = b.vec({0, 0}), *g2 = b.vec(std::vector<double>(d, 0)), *y2 = b.vec(std::vector<double>(d, 0)),
             *m2 = b.vec({0, 0}), *gc = b.vec(std::vector<double>(d, 0)), *vals = b.vec(std::vector<double>(cap, 0));
       const DcBlocks* B = alg2 ? D : nullptr;
       const int nsend = 4, round32 = !alg2;
-      ASSERT_EQ(b.o()->clients_round(&b.be, C, x, g1, m1, 1, nsend, B, S1, 5, 17, round32, y1), DETCGD_OK)
-          << detcgd_last_error();
+      ASSERT_EQ(dc_round_run(&R, x, g1, m1, 1, nsend, B, 5, 17, round32, y1), DETCGD_OK) << detcgd_last_error();
       double f = 0;
       for (int c = 0; c < p->nclients; ++c) {
         ASSERT_EQ(b.o()->problem_grad(&b.be, Pc[c], x, gc, m2, 0), DETCGD_OK);
@@ -419,22 +518,23 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
         ASSERT_EQ(b.o()->sketch_compress(&b.be, B, S2, gc, round32, vals), DETCGD_OK);
         ASSERT_EQ(b.o()->sketch_accumulate(&b.be, S2, vals, 1.0, y2), DETCGD_OK);
       }
-      EXPECT_EQ(b.get(g1, d), b.get(g2, d)) << "gradient, sketch " << sketch << ", alg " << 1 + alg2;
-      EXPECT_EQ(b.get(y1, d), b.get(y2, d)) << "messages, sketch " << sketch << ", alg " << 1 + alg2;
+      SCOPED_TRACE("sketch " + std::to_string(sketch) + ", alg " + std::to_string(1 + alg2) + ", chunk " +
+                   std::to_string(R.chunk));
+      EXPECT_EQ(b.get(g1, d), b.get(g2, d)) << "gradient";
+      EXPECT_EQ(b.get(y1, d), b.get(y2, d)) << "messages";
       EXPECT_EQ(b.get(m1, 2)[1], f);
       double nonzero = 0;
       for (double v : b.get(y1, d)) nonzero += v != 0;
       EXPECT_GT(nonzero, 0);
       int64_t c1, b1, c2, b2;
-      ASSERT_EQ(b.o()->sketch_tally(&b.be, S1, &c1, &b1), DETCGD_OK);
+      ASSERT_EQ(b.o()->sketch_tally(&b.be, R.S, &c1, &b1), DETCGD_OK);
       ASSERT_EQ(b.o()->sketch_tally(&b.be, S2, &c2, &b2), DETCGD_OK);
       EXPECT_EQ(c1, c2);
       EXPECT_EQ(b1, b2);
       if (sketch == DETCGD_SKETCH_RANDK) EXPECT_EQ(c1, nsend * 5 * lay.nblocks);
       for (DcVec* v : {x, g1, y1, m1, g2, y2, m2, gc, vals}) b.o()->vec_destroy(&b.be, &v);
-      b.o()->sketch_destroy(&b.be, &S1);
       b.o()->sketch_destroy(&b.be, &S2);
-      b.o()->clients_destroy(&b.be, &C);
+      dc_round_close(&R);
       dc_sketch_spec_free(&sp);
     }
   for (DcProbData*& P : Pc) b.o()->problem_destroy(&b.be, &P);
@@ -467,8 +567,8 @@ TEST_F(CudaVsCpu, EverySketchDrawsTheSameIndices) {
     DcSketchSpec sp;
     ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
     DcSketch *a = nullptr, *g = nullptr;
-    ASSERT_EQ(cpu.o()->sketch_create(&cpu.be, &sp, &a), DETCGD_OK);
-    ASSERT_EQ(gpu.o()->sketch_create(&gpu.be, &sp, &g), DETCGD_OK);
+    ASSERT_EQ(cpu.o()->sketch_create(&cpu.be, &sp, 1, &a), DETCGD_OK);
+    ASSERT_EQ(gpu.o()->sketch_create(&gpu.be, &sp, 1, &g), DETCGD_OK);
     int64_t cap = sp.cap_off[sp.layout->nblocks];
     int nb = sp.layout->nblocks;
     for (uint32_t it = 0; it < 20; ++it) {

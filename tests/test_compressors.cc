@@ -99,7 +99,7 @@ TEST_P(Compressors, BackendDrawsAreUnbiasedWithTheStatedVarianceBitsAndChecks) {
   DcBackend be{};
   ASSERT_EQ(dc_backend_open(&be, s.backend), DETCGD_OK) << detcgd_last_error();
   DcSketch* S = nullptr;
-  ASSERT_EQ(be.ops->sketch_create(&be, &sp, &S), DETCGD_OK);
+  ASSERT_EQ(be.ops->sketch_create(&be, &sp, 1, &S), DETCGD_OK);
   const DcLayout& lay = p->layout;
   const int64_t d = lay.dim, cap = sp.cap_off[lay.nblocks];
   const int N = 4000;

@@ -80,12 +80,14 @@ TEST_P(BackendTable, NoRequiredOpIsMissing) {
   const void* required[] = {
       (void*)o->open, (void*)o->close, (void*)o->vec_create, (void*)o->vec_destroy, (void*)o->vec_upload,
       (void*)o->vec_download, (void*)o->vec_copy, (void*)o->axpy, (void*)o->dot, (void*)o->metric_set,
-      (void*)o->vec_fill, (void*)o->blocks_create, (void*)o->blocks_destroy, (void*)o->bd_apply,
+      (void*)o->vec_fill, (void*)o->rows_sum, (void*)o->blocks_create, (void*)o->blocks_destroy, (void*)o->bd_apply,
       (void*)o->bd_apply_cols, (void*)o->bd_apply_rows, (void*)o->bd_quadform, (void*)o->sketch_create,
       (void*)o->sketch_destroy, (void*)o->sketch_sample, (void*)o->sketch_read, (void*)o->sketch_load,
       (void*)o->sketch_tally, (void*)o->sketch_set_tally, (void*)o->sketch_compress, (void*)o->sketch_accumulate,
-      (void*)o->problem_create, (void*)o->problem_destroy, (void*)o->problem_grad, (void*)o->quad_residual,
-      (void*)o->quad_step, (void*)o->clients_create, (void*)o->clients_destroy, (void*)o->clients_round,
+      (void*)o->sketch_sample_rows, (void*)o->sketch_compress_rows, (void*)o->sketch_accumulate_rows,
+      (void*)o->message_row_len, (void*)o->problem_create, (void*)o->problem_destroy, (void*)o->problem_grad, (void*)o->quad_residual,
+      (void*)o->quad_step, (void*)o->clients_create, (void*)o->clients_destroy, (void*)o->clients_chunk,
+      (void*)o->clients_grad,
       (void*)o->ring_create, (void*)o->ring_destroy, (void*)o->ring_put, (void*)o->ring_get,
       (void*)o->replay_create, (void*)o->replay_destroy, (void*)o->replay_run, (void*)o->sync, (void*)o->range,
       (void*)o->mc_moments};

@@ -308,7 +308,7 @@ TEST(Sampling, BitTallyIsExact) {
   DcBackend be;
   ASSERT_EQ(dc_backend_open(&be, DETCGD_BACKEND_CPU), DETCGD_OK);
   DcSketch* S = nullptr;
-  ASSERT_EQ(be.ops->sketch_create(&be, &sp, &S), DETCGD_OK);
+  ASSERT_EQ(be.ops->sketch_create(&be, &sp, 1, &S), DETCGD_OK);
   for (int it = 0; it < 7; ++it) ASSERT_EQ(be.ops->sketch_sample(&be, S, 1, it, 0), DETCGD_OK);
   int64_t coords, bits;
   be.ops->sketch_tally(&be, S, &coords, &bits);
@@ -323,7 +323,7 @@ TEST(Sampling, BitTallyIsExact) {
   s.comm.shared_seed = 1;
   s.comm.value_bits = 64;
   ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
-  ASSERT_EQ(be.ops->sketch_create(&be, &sp, &S), DETCGD_OK);
+  ASSERT_EQ(be.ops->sketch_create(&be, &sp, 1, &S), DETCGD_OK);
   int64_t want_bits = 0, want_coords = 0;
   std::vector<int> idx(sp.cap_off[3]), cnt(3);
   std::vector<double> sc(sp.cap_off[3]);

@@ -94,6 +94,9 @@ typedef struct DcBackendOps {
   int (*dot)(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int slot); /* m[slot] = x.y */
   int (*metric_set)(DcBackend* be, DcVec* m, int slot, double v);   /* m[slot] = v */
   int (*vec_fill)(DcBackend* be, DcVec* v, double a);               /* v = a */
+  /* R holds nr rows of n values (row r at r n): y[yoff .. yoff + n) = (fresh ? 0 : y) + alpha R_0 + ... +
+   * alpha R_{nr-1}, row after row (the bits of filling with zeros and nr axpys) */
+  int (*rows_sum)(DcBackend* be, const DcVec* R, int nr, int64_t n, double alpha, int fresh, DcVec* y, int64_t yoff);
 
   /* ---- block-diagonal matrices B = Diag(B_1..B_l) ---- */
   int (*blocks_create)(DcBackend* be, const DcHostBlocks* h, DcBlocks** B);
@@ -110,8 +113,8 @@ typedef struct DcBackendOps {
    * as G_{K,D}'s in the same op: on the GPU no launch of its own) */
   int (*bd_quadform)(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot);
 
-  /* ---- sketches ---- */
-  int (*sketch_create)(DcBackend* be, const DcSketchSpec* spec, DcSketch** S);
+  /* ---- sketches: room for `rows` draws (a chunk of clients); the single-draw ops use row 0 ---- */
+  int (*sketch_create)(DcBackend* be, const DcSketchSpec* spec, int rows, DcSketch** S);
   void (*sketch_destroy)(DcBackend* be, DcSketch** S);
   /* Draws S^k for (seed, iter, client) and adds its coordinates and bits to the tally. */
   int (*sketch_sample)(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t client);
@@ -126,6 +129,18 @@ typedef struct DcBackendOps {
                          int round32, DcVec* vals);
   /* y_{j_t} += alpha v_t for every kept coordinate, in slot order */
   int (*sketch_accumulate)(DcBackend* be, const DcSketch* S, const DcVec* vals, double alpha, DcVec* y);
+  /* A chunk of nc clients c0..c0+nc-1 at once, row r for client c0 + r, with the bits of the single-draw ops
+   * run client after client:
+   *   sample_rows    row r drawn for (seed, iter, c0 + r), every draw counted in S's tally;
+   *   compress_rows  message row r of M from X's row r (dim values each): as sketch_compress, stored as this
+   *                  backend lays messages out (message_row_len values per row);
+   *   accumulate_rows  y = (fresh ? 0 : y) + alpha sum_r C_r, the kept coordinates of row after row. */
+  int (*sketch_sample_rows)(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t c0, int nc);
+  int (*sketch_compress_rows)(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, int nc, int round32,
+                              DcVec* M);
+  int (*sketch_accumulate_rows)(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
+                                DcVec* y);
+  int64_t (*message_row_len)(const DcBackend* be, const DcSketchSpec* spec);
 
   /* ---- problems ---- */
   int (*problem_create)(DcBackend* be, const DcHostProblem* h, DcProbData** P);
@@ -142,17 +157,14 @@ typedef struct DcBackendOps {
   int (*quad_step)(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha,
                    const DcVec* x, DcVec* q, DcVec* g);
 
-  /* ---- n clients simulated in one process (Algorithms 1 and 2) ---- */
+  /* ---- n clients' data, simulated in one process, evaluated a chunk at a time ---- */
   int (*clients_create)(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C);
   void (*clients_destroy)(DcBackend* be, DcClients** C);
-  /* One round over clients c = 0..n-1 in order, all clients at once where the backend can:
-   *   g = (1/n) sum_c grad f_c(x);  m[fslot] = sum_c f_c(x) if fslot >= 0;
-   *   y = sum_{c < nsend} m_c, m_c drawn with (seed, iter, c) and counted in S's tally:
-   *   m_c = S_c grad f_c(x) (B NULL, Alg. 1) or T_c B grad f_c(x) (Alg. 2), float-rounded when round32.
-   * The same bits as the per-client ops (problem_grad, axpy, sketch_sample, sketch_compress,
-   * sketch_accumulate) run client after client; y, B and S are unused when nsend = 0. */
-  int (*clients_round)(DcBackend* be, DcClients* C, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend,
-                       const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y);
+  /* the most clients one clients_grad takes (what the backend's scratch per chunk allows) */
+  int (*clients_chunk)(const DcBackend* be, const DcClients* C);
+  /* G's row r = grad f_{c0+r}(x) (dim values), and F[r] = f_{c0+r}(x) unless F is NULL; with F the chunk of
+   * c0 = 0 comes first for each x (the regulariser's sum, the same for every client, is taken there). */
+  int (*clients_grad)(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, DcVec* G, DcVec* F);
 
   /* ---- trace snapshots: a ring of `slots` host copies of the metrics and a sketch tally ---- */
   int (*ring_create)(DcBackend* be, int slots, int64_t nmetrics, DcRing** R);

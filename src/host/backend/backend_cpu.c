@@ -16,18 +16,18 @@ struct DcBlocks {
 };
 struct DcSketch {
   const DcSketchSpec* spec; /* borrowed */
-  int* idx;                 /* owns: cap_off[l] kept local indices */
-  double* scale;            /* owns: cap_off[l] scales */
-  int* count;               /* owns: kept per layer */
+  int rows;                 /* draws it holds; the arrays below are row after row, row 0 the current draw */
+  int* idx;                 /* owns: cap_off[l] kept local indices per row */
+  double* scale;            /* owns: cap_off[l] scales per row */
+  int* count;               /* owns: kept per layer, l per row */
   int* index_bits;          /* owns: ceil(log2 d_i) per layer */
   unsigned char* mark;      /* owns: membership table for Floyd (max d_i) */
   int64_t tally_coords, tally_bits;
 };
 struct DcProbData { DcHostProblem h; /* arrays borrowed from the DetcgdProblem */ };
 struct DcClients {
-  int n;
+  int n, chunk;
   const DcHostProblem* hosts; /* borrowed: n */
-  DcVec *gc, *vals;           /* owns: one client's gradient and message values */
 };
 
 /* ==== Vectors ==== */
@@ -99,6 +99,19 @@ static int cpu_vec_fill(DcBackend* be, DcVec* v, double a) {
   int64_t i;
   (void)be;
   for (i = 0; i < v->n; ++i) v->data[i] = a;
+  return DETCGD_OK;
+}
+
+static int cpu_rows_sum(DcBackend* be, const DcVec* R, int nr, int64_t n, double alpha, int fresh, DcVec* y, int64_t yoff) {
+  double* out = y->data + yoff;
+  int64_t j;
+  int r;
+  (void)be;
+  if (fresh) for (j = 0; j < n; ++j) out[j] = 0.0;
+  for (r = 0; r < nr; ++r) {
+    const double* row = R->data + (int64_t)r * n;
+    for (j = 0; j < n; ++j) out[j] += alpha * row[j];
+  }
   return DETCGD_OK;
 }
 
@@ -264,16 +277,17 @@ static void cpu_sketch_destroy(DcBackend* be, DcSketch** S) {
   *S = NULL;
 }
 
-static int cpu_sketch_create(DcBackend* be, const DcSketchSpec* spec, DcSketch** S) {
+static int cpu_sketch_create(DcBackend* be, const DcSketchSpec* spec, int rows, DcSketch** S) {
   const DcLayout* lay = spec->layout;
-  int64_t cap = spec->cap_off[lay->nblocks];
+  int64_t cap = spec->cap_off[lay->nblocks] * rows;
   int i;
   *S = (DcSketch*)dc_calloc(1, sizeof(DcSketch));
   if (!*S) return DETCGD_ERR_ALLOC;
   (*S)->spec = spec;
+  (*S)->rows = rows;
   (*S)->idx = (int*)dc_calloc((size_t)(cap > 0 ? cap : 1), sizeof(int));
   (*S)->scale = (double*)dc_calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
-  (*S)->count = (int*)dc_calloc((size_t)lay->nblocks, sizeof(int));
+  (*S)->count = (int*)dc_calloc((size_t)lay->nblocks * (size_t)rows, sizeof(int));
   (*S)->index_bits = (int*)dc_calloc((size_t)lay->nblocks, sizeof(int));
   (*S)->mark = (unsigned char*)dc_calloc((size_t)lay->max_size, 1);
   if (!(*S)->idx || !(*S)->scale || !(*S)->count || !(*S)->index_bits || !(*S)->mark) {
@@ -284,20 +298,44 @@ static int cpu_sketch_create(DcBackend* be, const DcSketchSpec* spec, DcSketch**
   return DETCGD_OK;
 }
 
-/* Draws every layer; bits += sum_i n_i (value_bits + [indices] ceil(log2 d_i)) + flags. */
-static int cpu_sketch_sample(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter,
-                             uint32_t client) {
+/* Row r of the sketch's arrays. */
+typedef struct DrawRow { int* idx; double* scale; int* count; } DrawRow;
+
+static DrawRow draw_row(const DcSketch* S, int r) {
   const DcSketchSpec* sp = S->spec;
+  DrawRow d;
+  int64_t cap = sp->cap_off[sp->layout->nblocks];
+  d.idx = S->idx + r * cap;
+  d.scale = S->scale + r * cap;
+  d.count = S->count + (int64_t)r * sp->layout->nblocks;
+  return d;
+}
+
+/* Draws every layer into row r; bits += sum_i n_i (value_bits + [indices] ceil(log2 d_i)) + flags. */
+static void sample_row(DcSketch* S, int r, uint64_t seed, uint32_t iter, uint32_t client) {
+  const DcSketchSpec* sp = S->spec;
+  DrawRow d = draw_row(S, r);
   int i;
-  (void)be;
   for (i = 0; i < sp->layout->nblocks; ++i) {
     const DcSketchLayer* L = &sp->layers[i];
     unsigned char* mark = L->k > 32 ? S->mark : NULL;
-    int n = dc_draw_layer(L, sp->aux, seed, iter, client, (uint32_t)i, S->idx + sp->cap_off[i],
-                          S->scale + sp->cap_off[i], mark);
-    S->count[i] = n;
+    int n = dc_draw_layer(L, sp->aux, seed, iter, client, (uint32_t)i, d.idx + sp->cap_off[i], d.scale + sp->cap_off[i],
+                          mark);
+    d.count[i] = n;
     tally_layer(S, i, n);
   }
+}
+
+static int cpu_sketch_sample(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t client) {
+  (void)be;
+  sample_row(S, 0, seed, iter, client);
+  return DETCGD_OK;
+}
+
+static int cpu_sketch_sample_rows(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t c0, int nc) {
+  int r;
+  (void)be;
+  for (r = 0; r < nc; ++r) sample_row(S, r, seed, iter, c0 + (uint32_t)r);
   return DETCGD_OK;
 }
 
@@ -346,37 +384,68 @@ static int cpu_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int6
   return DETCGD_OK;
 }
 
-/* v_t = s_t (B x)_{j_t} or s_t x_{j_t}, packed at cap_off[i] */
-static int cpu_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
-                               int round32, DcVec* vals) {
+/* v_t = s_t (B x)_{j_t} or s_t x_{j_t} of draw d, packed at cap_off[i] */
+static void compress_row(const DcBlocks* B, const DcSketch* S, DrawRow d, const double* x, int round32, double* vals) {
   const DcLayout* lay = S->spec->layout;
   int i, t;
-  (void)be;
   for (i = 0; i < lay->nblocks; ++i) {
     int64_t o = S->spec->cap_off[i];
-    const double* xi = x->data + lay->voff[i];
+    const double* xi = x + lay->voff[i];
     int m = lay->size[i];
-    for (t = 0; t < S->count[i]; ++t) {
-      int r = S->idx[o + t];
+    for (t = 0; t < d.count[i]; ++t) {
+      int r = d.idx[o + t];
       double v = xi[r];
       if (B && B->h.kind != DC_BLOCKS_DENSE) v = block_entry(&B->h, i, r, r) * xi[r];
       else if (B) v = col_dot(B, lay->moff[i] + (int64_t)r * m, m, xi); /* row r = column r (symmetric) */
-      v *= S->scale[o + t];
-      vals->data[o + t] = round32 ? (double)(float)v : v;
+      v *= d.scale[o + t];
+      vals[o + t] = round32 ? (double)(float)v : v;
     }
   }
+}
+
+/* y_{j_t} += alpha v_t over draw d */
+static void accumulate_row(const DcSketch* S, DrawRow d, const double* vals, double alpha, double* y) {
+  const DcLayout* lay = S->spec->layout;
+  int i, t;
+  for (i = 0; i < lay->nblocks; ++i) {
+    int64_t o = S->spec->cap_off[i];
+    for (t = 0; t < d.count[i]; ++t) y[lay->voff[i] + d.idx[o + t]] += alpha * vals[o + t];
+  }
+}
+
+static int cpu_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
+                               int round32, DcVec* vals) {
+  (void)be;
+  compress_row(B, S, draw_row(S, 0), x->data, round32, vals->data);
   return DETCGD_OK;
 }
 
-/* y_{j_t} += alpha v_t */
 static int cpu_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec* vals, double alpha, DcVec* y) {
-  const DcLayout* lay = S->spec->layout;
-  int i, t;
   (void)be;
-  for (i = 0; i < lay->nblocks; ++i) {
-    int64_t o = S->spec->cap_off[i];
-    for (t = 0; t < S->count[i]; ++t) y->data[lay->voff[i] + S->idx[o + t]] += alpha * vals->data[o + t];
-  }
+  accumulate_row(S, draw_row(S, 0), vals->data, alpha, y->data);
+  return DETCGD_OK;
+}
+
+/* messages packed by layer, cap_off[l] values per row */
+static int64_t cpu_message_row_len(const DcBackend* be, const DcSketchSpec* spec) {
+  (void)be;
+  return spec->cap_off[spec->layout->nblocks];
+}
+
+static int cpu_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, int nc,
+                                    int round32, DcVec* M) {
+  int64_t len = cpu_message_row_len(be, S->spec), dim = S->spec->layout->dim;
+  int r;
+  for (r = 0; r < nc; ++r) compress_row(B, S, draw_row(S, r), X->data + r * dim, round32, M->data + r * len);
+  return DETCGD_OK;
+}
+
+static int cpu_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
+                                      DcVec* y) {
+  int64_t len = cpu_message_row_len(be, S->spec);
+  int r;
+  if (fresh) cpu_vec_fill(be, y, 0.0);
+  for (r = 0; r < nc; ++r) accumulate_row(S, draw_row(S, r), M->data + r * len, alpha, y->data);
   return DETCGD_OK;
 }
 
@@ -507,43 +576,40 @@ static int cpu_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, 
   return DETCGD_OK;
 }
 
-/* ==== Clients: one after the other, through the per-client ops ==== */
+/* ==== Clients: a chunk at a time, one after the other ==== */
 
 static void cpu_clients_destroy(DcBackend* be, DcClients** C) {
+  (void)be;
   if (!C || !*C) return;
-  cpu_vec_destroy(be, &(*C)->gc);
-  cpu_vec_destroy(be, &(*C)->vals);
   free(*C);
   *C = NULL;
 }
 
+/* A chunk's gradients and messages within 1 MiB, so that they stay in cache between the ops of a round. */
 static int cpu_clients_create(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C) {
-  int st;
+  int64_t per = 8 * (spec->layout->dim + spec->cap_off[spec->layout->nblocks]) + 8, chunk = ((int64_t)1 << 20) / per;
+  (void)be;
   *C = (DcClients*)dc_calloc(1, sizeof(DcClients));
   if (!*C) return DETCGD_ERR_ALLOC;
   (*C)->n = n;
+  (*C)->chunk = chunk < 1 ? 1 : chunk > n ? n : (int)chunk;
   (*C)->hosts = hosts;
-  st = cpu_vec_create(be, spec->layout->dim, &(*C)->gc);
-  if (st == DETCGD_OK) st = cpu_vec_create(be, spec->cap_off[spec->layout->nblocks], &(*C)->vals);
-  if (st != DETCGD_OK) cpu_clients_destroy(be, C);
-  return st;
+  return DETCGD_OK;
 }
 
-static int cpu_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend,
-                             const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y) {
-  double f = 0.0;
-  int c;
-  cpu_vec_fill(be, g, 0.0);
-  if (nsend > 0) cpu_vec_fill(be, y, 0.0);
-  for (c = 0; c < C->n; ++c) {
-    f += dc_host_problem_grad(&C->hosts[c], x->data, C->gc->data);
-    cpu_axpy(be, 1.0 / C->n, C->gc, g);
-    if (c >= nsend) continue;
-    cpu_sketch_sample(be, S, seed, iter, (uint32_t)c);
-    cpu_sketch_compress(be, B, S, C->gc, round32, C->vals);
-    cpu_sketch_accumulate(be, S, C->vals, 1.0, y);
+static int cpu_clients_chunk(const DcBackend* be, const DcClients* C) {
+  (void)be;
+  return C->chunk;
+}
+
+static int cpu_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, DcVec* G, DcVec* F) {
+  int64_t dim = C->hosts[0].layout->dim;
+  int r;
+  (void)be;
+  for (r = 0; r < nc; ++r) {
+    double f = dc_host_problem_grad(&C->hosts[c0 + r], x->data, G->data + r * dim);
+    if (F) F->data[r] = f;
   }
-  if (fslot >= 0) m->data[fslot] = f;
   return DETCGD_OK;
 }
 
@@ -679,13 +745,14 @@ static int cpu_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double*
 const DcBackendOps dc_backend_cpu_ops = {
   "cpu", cpu_open, cpu_close,
   cpu_vec_create, cpu_vec_destroy, cpu_vec_upload, cpu_vec_download, cpu_vec_copy,
-  cpu_axpy, cpu_dot, cpu_metric_set, cpu_vec_fill,
+  cpu_axpy, cpu_dot, cpu_metric_set, cpu_vec_fill, cpu_rows_sum,
   cpu_blocks_create, cpu_blocks_destroy, cpu_bd_apply, cpu_bd_apply_cols, cpu_bd_apply_rows,
   cpu_bd_quadform,
   cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,
   cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,
+  cpu_sketch_sample_rows, cpu_sketch_compress_rows, cpu_sketch_accumulate_rows, cpu_message_row_len,
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad, cpu_quad_residual, cpu_quad_step,
-  cpu_clients_create, cpu_clients_destroy, cpu_clients_round,
+  cpu_clients_create, cpu_clients_destroy, cpu_clients_chunk, cpu_clients_grad,
   cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,
   cpu_replay_create, cpu_replay_destroy, cpu_replay_run,
   cpu_sync, cpu_range,

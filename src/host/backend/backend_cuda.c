@@ -62,9 +62,6 @@ struct DcClients {
   int n, chunk;
   double lambda;
   DevLogreg lr;
-  double *d_G, *d_M, *d_fc, *d_scale; /* owns */
-  int *d_idx, *d_count;               /* owns */
-  unsigned char* d_mark;              /* owns: chunk x dim, zero between draws */
 };
 
 #define ST(be) ((CudaState*)(be)->state)
@@ -263,6 +260,15 @@ static int cuda_vec_fill(DcBackend* be, DcVec* v, double a) {
   return DETCGD_OK;
 }
 
+/* one value per row (a chunk's losses) summed left to right, otherwise column by column */
+static int cuda_rows_sum(DcBackend* be, const DcVec* R, int nr, int64_t n, double alpha, int fresh, DcVec* y,
+                         int64_t yoff) {
+  CudaState* s = ST(be);
+  if (n == 1 && alpha == 1.0) CU_TRY(detcgd_k_sum_seq(nr, R->d, y->d + yoff, !fresh, s->stream));
+  else CU_TRY(detcgd_k_colsum(n, nr, R->d, alpha, fresh, y->d + yoff, s->grid_cap, s->stream));
+  return DETCGD_OK;
+}
+
 static int cuda_axpy(DcBackend* be, double a, const DcVec* x, DcVec* y) {
   CU_TRY(detcgd_k_axpy(x->n, a, x->d, y->d, ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
@@ -352,10 +358,11 @@ static void cuda_sketch_destroy(DcBackend* be, DcSketch** S) {
   *S = NULL;
 }
 
-static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, DcSketch** out) {
+/* `rows` draws: row r's slice of idx, scale at r cap, of count at r nblocks, of mark at r dim */
+static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, int rows, DcSketch** out) {
   const DcLayout* lay = sp->layout;
   int n = lay->nblocks, i, st;
-  int64_t cap = sp->cap_off[n];
+  int64_t cap = sp->cap_off[n], dim = lay->dim * rows;
   int* bits = (int*)dc_calloc((size_t)n, sizeof(int));
   DcDevSketch* d;
   *out = (DcSketch*)dc_calloc(1, sizeof(DcSketch));
@@ -373,16 +380,16 @@ static int cuda_sketch_create(DcBackend* be, const DcSketchSpec* sp, DcSketch** 
   if (!st && sp->aux) st = upload_new(be, (void**)&d->aux, sp->aux, (size_t)sp->aux_len * sizeof(double), "sketch probabilities");
   if (!st) st = upload_new(be, (void**)&d->cap_off, sp->cap_off, (size_t)(n + 1) * sizeof(int64_t), "sketch offsets");
   if (!st) st = upload_new(be, (void**)&d->index_bits, bits, (size_t)n * sizeof(int), "index bits");
-  if (!st) st = dev_alloc(be, (void**)&d->idx, (size_t)cap * sizeof(int), "sketch indices");
-  if (!st) st = dev_alloc(be, (void**)&d->scale, (size_t)cap * sizeof(double), "sketch scales");
-  if (!st) st = dev_alloc(be, (void**)&d->count, (size_t)n * sizeof(int), "sketch counts");
-  if (!st) st = dev_alloc(be, (void**)&d->mark, (size_t)lay->dim, "sketch membership table");
+  if (!st) st = dev_alloc(be, (void**)&d->idx, (size_t)(cap * rows) * sizeof(int), "sketch indices");
+  if (!st) st = dev_alloc(be, (void**)&d->scale, (size_t)(cap * rows) * sizeof(double), "sketch scales");
+  if (!st) st = dev_alloc(be, (void**)&d->count, (size_t)n * (size_t)rows * sizeof(int), "sketch counts");
+  if (!st) st = dev_alloc(be, (void**)&d->mark, (size_t)dim, "sketch membership tables");
   if (!st) st = dev_alloc(be, (void**)&d->tally, 2 * sizeof(unsigned long long), "sketch tally");
   free(bits);
   if (!st) {
-    cudaError_t e = cudaMemsetAsync(d->mark, 0, (size_t)lay->dim, ST(be)->stream);
+    cudaError_t e = cudaMemsetAsync(d->mark, 0, (size_t)dim, ST(be)->stream);
     if (e == cudaSuccess) e = cudaMemsetAsync(d->tally, 0, 2 * sizeof(unsigned long long), ST(be)->stream);
-    if (e == cudaSuccess) e = cudaMemsetAsync(d->count, 0, (size_t)n * sizeof(int), ST(be)->stream);
+    if (e == cudaSuccess) e = cudaMemsetAsync(d->count, 0, (size_t)n * (size_t)rows * sizeof(int), ST(be)->stream);
     if (e != cudaSuccess) st = cuda_fail(e, "cudaMemsetAsync", __FILE__, __LINE__);
   }
   if (st) cuda_sketch_destroy(be, out);
@@ -434,6 +441,33 @@ static int cuda_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch
 
 static int cuda_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec* vals, double alpha, DcVec* y) {
   CU_TRY(detcgd_k_sketch_accumulate(S->lay.L, S->S, vals->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
+  return DETCGD_OK;
+}
+
+static int cuda_sketch_sample_rows(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t c0, int nc) {
+  CudaState* s = ST(be);
+  CU_TRY(detcgd_k_sketch_sample(S->lay.L, S->S, seed, iter, s->capturing ? s->d_iter : NULL, c0, nc, s->stream));
+  return DETCGD_OK;
+}
+
+/* message rows scattered: row r is dim values, zero but at its kept coordinates, so that summing the rows
+ * column by column (y_j + 0.0 leaves y_j as it is) gives the bits of accumulating the kept values row by row */
+static int64_t cuda_message_row_len(const DcBackend* be, const DcSketchSpec* spec) {
+  (void)be;
+  return spec->layout->dim;
+}
+
+static int cuda_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, int nc,
+                                     int round32, DcVec* M) {
+  CudaState* s = ST(be);
+  CU_TRY(cudaMemsetAsync(M->d, 0, (size_t)(nc * S->spec->layout->dim) * sizeof(double), s->stream));
+  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), S->S, X->d, nc, round32, 1, M->d, s->grid_cap, s->stream));
+  return DETCGD_OK;
+}
+
+static int cuda_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
+                                       DcVec* y) {
+  CU_TRY(detcgd_k_colsum(S->spec->layout->dim, nc, M->d, alpha, fresh, y->d, ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
 
@@ -647,17 +681,14 @@ static int cuda_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S,
 /* ==== Clients: `chunk` clients per launch ==== */
 
 static void cuda_clients_destroy(DcBackend* be, DcClients** C) {
-  DcClients* c;
   if (!C || !*C) return;
-  c = *C;
-  logreg_free(be, &c->lr);
-  dev_free(be, c->d_G); dev_free(be, c->d_M); dev_free(be, c->d_fc); dev_free(be, c->d_scale); dev_free(be, c->d_idx);
-  dev_free(be, c->d_count); dev_free(be, c->d_mark);
-  free(c);
+  logreg_free(be, &(*C)->lr);
+  free(*C);
   *C = NULL;
 }
 
-/* Scratch of one chunk of clients: at most 256 MiB, and at most 65535 clients (a grid's y extent). */
+/* A round's scratch per chunk of clients (gradients and messages, draws and membership tables, losses): at most
+ * 256 MiB, and at most 65535 clients (a grid's y extent). */
 static int clients_chunk(int n, int64_t dim, int64_t cap, int nblocks) {
   int64_t per = 17 * dim + 12 * cap + 4 * (int64_t)nblocks + 8, chunk = ((int64_t)256 << 20) / (per > 0 ? per : 1);
   if (chunk > n) chunk = n;
@@ -667,66 +698,27 @@ static int clients_chunk(int n, int64_t dim, int64_t cap, int nblocks) {
 
 static int cuda_clients_create(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C) {
   const DcLayout* lay = spec->layout;
-  int64_t dim = lay->dim, cap = spec->cap_off[lay->nblocks], k;
   int st;
-  DcClients* c;
   if (hosts[0].kind != DETCGD_PROBLEM_LOGREG_NC)
     return dc_fail(DETCGD_ERR_ARG, "clients (cuda): only logreg-nc problems are split over clients");
-  *C = c = (DcClients*)dc_calloc(1, sizeof(DcClients));
-  if (!c) return DETCGD_ERR_ALLOC;
-  c->n = n;
-  c->lambda = hosts[0].lambda;
-  c->chunk = clients_chunk(n, dim, cap, lay->nblocks);
-  k = c->chunk;
-  st = logreg_upload(be, n, hosts, &c->lr);
-  if (!st) st = dev_alloc(be, (void**)&c->d_G, (size_t)(k * dim) * sizeof(double), "client gradients");
-  if (!st) st = dev_alloc(be, (void**)&c->d_M, (size_t)(k * dim) * sizeof(double), "client messages");
-  if (!st) st = dev_alloc(be, (void**)&c->d_fc, (size_t)k * sizeof(double), "client losses");
-  if (!st) st = dev_alloc(be, (void**)&c->d_idx, (size_t)(k * cap) * sizeof(int), "client sketch indices");
-  if (!st) st = dev_alloc(be, (void**)&c->d_scale, (size_t)(k * cap) * sizeof(double), "client sketch scales");
-  if (!st) st = dev_alloc(be, (void**)&c->d_count, (size_t)(k * lay->nblocks) * sizeof(int), "client sketch counts");
-  if (!st) st = dev_alloc(be, (void**)&c->d_mark, (size_t)(k * dim), "client membership tables");
-  if (!st) {
-    cudaError_t e = cudaMemsetAsync(c->d_mark, 0, (size_t)(k * dim), ST(be)->stream);
-    if (e != cudaSuccess) st = cuda_fail(e, "cudaMemsetAsync", __FILE__, __LINE__);
-  }
+  *C = (DcClients*)dc_calloc(1, sizeof(DcClients));
+  if (!*C) return DETCGD_ERR_ALLOC;
+  (*C)->n = n;
+  (*C)->lambda = hosts[0].lambda;
+  (*C)->chunk = clients_chunk(n, lay->dim, spec->cap_off[lay->nblocks], lay->nblocks);
+  st = logreg_upload(be, n, hosts, &(*C)->lr);
   if (st) cuda_clients_destroy(be, C);
   return st;
 }
 
-/* Messages of clients c0..c0+nc-1 (gradients in G) added to y in client order (y first zeroed for c0 = 0), via M
- * zero but at the kept coordinates: y_j + 0.0 leaves y_j as it is, so the bits equal per-client accumulation. */
-static int clients_messages(DcBackend* be, DcClients* C, int c0, int nc, const DcBlocks* B, DcSketch* S,
-                            uint64_t seed, uint32_t iter, int round32, DcVec* y) {
-  CudaState* s = ST(be);
-  DcDevSketch slices = S->S;
-  int64_t dim = y->n;
-  slices.idx = C->d_idx;
-  slices.scale = C->d_scale;
-  slices.count = C->d_count;
-  slices.mark = C->d_mark;
-  CU_TRY(detcgd_k_sketch_sample(S->lay.L, slices, seed, iter, s->capturing ? s->d_iter : NULL, (uint32_t)c0, nc,
-                                s->stream));
-  CU_TRY(cudaMemsetAsync(C->d_M, 0, (size_t)((int64_t)nc * dim) * sizeof(double), s->stream));
-  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), slices, C->d_G, nc, round32, 1, C->d_M,
-                                  s->grid_cap, s->stream));
-  CU_TRY(detcgd_k_colsum(dim, nc, C->d_M, 1.0, c0 == 0, y->d, s->grid_cap, s->stream));
-  return DETCGD_OK;
+static int cuda_clients_chunk(const DcBackend* be, const DcClients* C) {
+  (void)be;
+  return C->chunk;
 }
 
-static int cuda_clients_round(DcBackend* be, DcClients* C, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend,
-                              const DcBlocks* B, DcSketch* S, uint64_t seed, uint32_t iter, int round32, DcVec* y) {
-  CudaState* s = ST(be);
-  int c0, st;
-  for (c0 = 0; c0 < C->n; c0 += C->chunk) {
-    int nc = C->n - c0 < C->chunk ? C->n - c0 : C->chunk, nm = nsend - c0 < nc ? nsend - c0 : nc;
-    if ((st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, C->d_G))) return st;
-    if (fslot >= 0 && (st = logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, C->d_fc))) return st;
-    CU_TRY(detcgd_k_colsum(g->n, nc, C->d_G, 1.0 / C->n, c0 == 0, g->d, s->grid_cap, s->stream));
-    if (fslot >= 0) CU_TRY(detcgd_k_sum_seq(nc, C->d_fc, m->d + fslot, c0 > 0, s->stream));
-    if (nm > 0 && (st = clients_messages(be, C, c0, nm, B, S, seed, iter, round32, y))) return st;
-  }
-  return DETCGD_OK;
+static int cuda_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, DcVec* G, DcVec* F) {
+  int st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, G->d);
+  return st || !F ? st : logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, F->d);
 }
 
 /* ==== Trace snapshots: asynchronous copies into pinned host memory, an event per slot ==== */
@@ -889,7 +881,7 @@ static int cuda_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double
   if (parts > 256) parts = 256; /* parts x mm <= 2^27 sums of each kind */
   if (parts > nsamples) parts = nsamples;
   if (parts < 1) parts = 1;
-  st = cuda_sketch_create(be, spec, &S);
+  st = cuda_sketch_create(be, spec, 1, &S);
   if (!st) st = upload_new(be, &d_A, A, (size_t)mm * sizeof(double), "Monte Carlo matrices");
   if (!st) st = dev_alloc(be, &psum, (size_t)(parts * mm) * sizeof(double), "Monte Carlo sums");
   if (!st) st = dev_alloc(be, &psq, (size_t)(parts * mm) * sizeof(double), "Monte Carlo squares");
@@ -1261,13 +1253,14 @@ static int cuda_stepsize_setup(DcBackend* be, const DcProbData* P, const DcSetup
 const DcBackendOps dc_backend_cuda_ops = {
   "cuda", cuda_open, cuda_close,
   cuda_vec_create, cuda_vec_destroy, cuda_vec_upload, cuda_vec_download, cuda_vec_copy,
-  cuda_axpy, cuda_dot, cuda_metric_set, cuda_vec_fill,
+  cuda_axpy, cuda_dot, cuda_metric_set, cuda_vec_fill, cuda_rows_sum,
   cuda_blocks_create, cuda_blocks_destroy, cuda_bd_apply, cuda_bd_apply_cols, cuda_bd_apply_rows,
   cuda_bd_quadform,
   cuda_sketch_create, cuda_sketch_destroy, cuda_sketch_sample, cuda_sketch_read, cuda_sketch_load,
   cuda_sketch_tally, cuda_sketch_set_tally, cuda_sketch_compress, cuda_sketch_accumulate,
+  cuda_sketch_sample_rows, cuda_sketch_compress_rows, cuda_sketch_accumulate_rows, cuda_message_row_len,
   cuda_problem_create, cuda_problem_destroy, cuda_problem_grad, cuda_quad_residual, cuda_quad_step,
-  cuda_clients_create, cuda_clients_destroy, cuda_clients_round,
+  cuda_clients_create, cuda_clients_destroy, cuda_clients_chunk, cuda_clients_grad,
   cuda_ring_create, cuda_ring_destroy, cuda_ring_put, cuda_ring_get,
   cuda_replay_create, cuda_replay_destroy, cuda_replay_run,
   cuda_sync, cuda_range,

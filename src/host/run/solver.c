@@ -97,7 +97,7 @@ static int allocate_state(DetcgdSolver* s) {
   if (s->dist) return dc_dist_setup(s);
   if ((st = o->problem_create(&s->be, &s->problem->host, &s->P))) return st;
   if (s->sketch_spec.kind == DC_SK_IDENTITY) return DETCGD_OK;
-  if ((st = o->sketch_create(&s->be, &s->sketch_spec, &s->S))) return st;
+  if ((st = o->sketch_create(&s->be, &s->sketch_spec, 1, &s->S))) return st;
   /* worth it when a step moves at most half the coordinates on average (else A is read in full anyway) */
   s->sparse_steps = s->settings.sparse_steps && s->problem->spec.kind == DETCGD_PROBLEM_QUAD_NC &&
                     (s->method->step_flags & DC_STEP_KEPT_ROWS) && 2.0 * dc_sketch_expected_coords(&s->sketch_spec) <= (double)d;

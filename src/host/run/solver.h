@@ -9,6 +9,7 @@
 #include "dist.h"
 #include "method.h"
 #include "problem.h"
+#include "round.h"
 #include "compressor.h"
 #include "stepsize.h"
 #include "trace.h"
@@ -29,7 +30,7 @@ struct DetcgdSolver {
   DcSketchSpec sketch_spec;     /* owns */
   DcStepsize step;              /* owns */
   DcBlocks* D;                  /* owns */
-  DcSketch* S;                  /* owns (NULL for the identity sketch on a single node) */
+  DcSketch* S;                  /* owns (NULL for the identity sketch on a single node); distributed: round.S */
   DcProbData* P;                /* owns: the whole problem (single node) */
   DcVec *x, *g, *metrics;       /* owns: iterate, full gradient, scalars */
   int sparse_steps;             /* quad-nc, a method moving the kept coordinates only (DC_STEP_KEPT_ROWS) and a sketch
@@ -41,7 +42,7 @@ struct DetcgdSolver {
   int dist;                     /* 1 when problem has clients */
   int nclients;
   DcProbData** Pc;              /* owns: per client, set only for a client rank's own clients */
-  DcClients* C;                 /* owns: every client, for rounds over all of them */
+  DcRound round;                /* owns: every client, for rounds over all of them; S is its sketch */
   DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, message values (single node:
                                  * the values of a sparse step) */
   DcTransport tr;               /* owns */

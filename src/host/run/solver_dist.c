@@ -8,8 +8,8 @@
  *
  * Both modes run the same arithmetic in the same order (clients 0..n-1, kept
  * coordinates in draw order), so they produce the same trajectory bit for bit.
- * Rank 0 evaluates every client in one backend round (clients_round: all
- * clients' gradients and its own clients' messages at once); a client rank
+ * Rank 0 evaluates every client in one round (round.c: all clients'
+ * gradients and its own clients' messages, a chunk at a time); a client rank
  * evaluates its clients one by one to pack their messages.
  * A message carries, per client: its id, then unless the seed is shared the
  * per-layer counts and the kept indices, then the values (float32 when
@@ -64,10 +64,11 @@ int dc_dist_setup(DetcgdSolver* s) {
   if (s->tr.rank != 0) /* a client rank evaluates its clients one by one; rank 0 has them all in C */
     for (c = s->tr.first_client; c < s->tr.last_client; ++c)
       if ((st = o->problem_create(&s->be, &s->problem->client_host[c], &s->Pc[c])) != DETCGD_OK) return st;
-  if ((st = o->clients_create(&s->be, s->nclients, s->problem->client_host, &s->sketch_spec, &s->C)) != DETCGD_OK)
+  if ((st = dc_round_open(&s->round, &s->be, s->nclients, s->problem->client_host, &s->sketch_spec)) != DETCGD_OK)
     return st;
+  s->S = s->round.S;
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
-      (st = o->vec_create(&s->be, cap, &s->vals)) || (st = o->sketch_create(&s->be, &s->sketch_spec, &s->S)))
+      (st = o->vec_create(&s->be, cap, &s->vals)))
     return st;
   return estimate_client_f_inf(s);
 }
@@ -78,7 +79,8 @@ void dc_dist_free(DetcgdSolver* s) {
   if (s->Pc) for (c = 0; c < s->nclients; ++c) o->problem_destroy(&s->be, &s->Pc[c]);
   free(s->Pc);
   s->Pc = NULL;
-  o->clients_destroy(&s->be, &s->C);
+  if (s->S == s->round.S) s->S = NULL;
+  dc_round_close(&s->round);
   o->vec_destroy(&s->be, &s->gc);
   o->vec_destroy(&s->be, &s->agg);
   o->vec_destroy(&s->be, &s->vals);
@@ -92,7 +94,7 @@ void dc_dist_free(DetcgdSolver* s) {
 }
 
 int dc_dist_full_gradient(DetcgdSolver* s, int with_f) {
-  return s->be.ops->clients_round(&s->be, s->C, s->x, s->g, s->metrics, with_f ? M_F : -1, 0, NULL, NULL, 0, 0, 0, NULL);
+  return dc_round_run(&s->round, s->x, s->g, s->metrics, with_f ? M_F : -1, 0, NULL, 0, 0, 0, NULL);
 }
 
 /* ==== Messages ==== */
@@ -264,13 +266,12 @@ static int client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
 
 /* Server: g and, at trace points, f from every client; a = the sum of its own clients' messages. */
 static int server_round(DetcgdSolver* s, int64_t k, int is_trace) {
-  const DcBackendOps* o = s->be.ops;
   DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->g, s->agg, s->nclients};
   int st;
   dc_phase_begin(s, PH_GRAD);
-  st = o->clients_round(&s->be, s->C, s->x, s->g, s->metrics, is_trace ? M_F : -1, s->tr.last_client,
-                        s->method->message_matrix(&it), s->S, s->settings.seed, (uint32_t)k,
-                        s->settings.comm.value_bits == 32, s->agg);
+  st = dc_round_run(&s->round, s->x, s->g, s->metrics, is_trace ? M_F : -1, s->tr.last_client,
+                    s->method->message_matrix(&it), s->settings.seed, (uint32_t)k, s->settings.comm.value_bits == 32,
+                    s->agg);
   return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
 }
 
