@@ -25,6 +25,22 @@ for cfg in "--method det-cgd1 --sketch rand-1 --stepsize cor1" \
   if diff <(cut -d, -f1-8 "$T/sim.csv") <(cut -d, -f1-8 "$T/mpi.csv") >/dev/null; then echo "ok   mpi == sim: $cfg"
   else echo "FAIL mpi != sim: $cfg"; fail=1; fi
 done
+# the method table's rows with clients (tests/method_table.txt), on their planted logistic rows
+TABLE_BASE="run --samples 240 --features 24 --layers 3x8 --lambda 0.1 --iters 60 --trace-every 7 --seed 5 --f-inf-iters 50 --verbose 0 --progress 0 $EXTRA"
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  name=${line%%:*}; opts=""
+  for kv in ${line#*:}; do opts="$opts --${kv%%=*} ${kv#*=}"; done
+  case "$opts" in *--clients*) ;; *) continue ;; esac
+  clients=$(echo "$opts" | sed 's/.*--clients \([0-9]*\).*/\1/'); ranks=$((clients < 4 ? clients : 4))
+  # shellcheck disable=SC2086
+  $DETCGD $TABLE_BASE $opts --trace "$T/sim.csv" < /dev/null || { echo "FAIL sim: table row $name"; fail=1; continue; }
+  # shellcheck disable=SC2086
+  timeout 120 mpirun --oversubscribe -np $ranks $DETCGD $TABLE_BASE $opts --mode mpi --trace "$T/mpi.csv" < /dev/null ||
+    { echo "FAIL mpi run: table row $name"; fail=1; continue; }
+  if diff <(cut -d, -f1-8 "$T/sim.csv") <(cut -d, -f1-8 "$T/mpi.csv") >/dev/null; then echo "ok   mpi == sim: table row $name"
+  else echo "FAIL mpi != sim: table row $name"; fail=1; fi
+done < "$(dirname "$0")/method_table.txt"
 for fault in "1:30:garbage|malformed message from rank 1" "2:30:die|injected fault: rank 2 dies"; do
   spec=${fault%%|*}; want=${fault#*|}
   # shellcheck disable=SC2086

@@ -10,7 +10,7 @@
  *   server    x^{k+1} from agg.
  *
  * Adding a method: a file in methods/ with its type table, its entry in registry.c, one row in the
- * method test table (tests/golden/cases.txt for now: the traces it must keep).
+ * method test table (tests/method_table.txt: every check of tests/test_method_table.cc runs it).
  */
 #ifndef DETCGD_METHOD_H
 #define DETCGD_METHOD_H

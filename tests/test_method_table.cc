@@ -1,0 +1,250 @@
+// The method test table (the optax way): every row of tests/method_table.txt -- a method, a compressor and
+// their options -- through the same checks.  A new method or compressor adds rows there, not a test file.
+//
+//   Converges                 single node: f(x^K) <= 5% of f(x^0) on a quadratic whose minimum 0 is planted;
+//                             with clients: f and ||grad f||^2 below their starting values
+//   ReducesToGdWithIdentity   the row with the identity compressor runs GD with the row's D (single node:
+//                             the same bits as method gd with that stepsize)
+//   SameSeedSameTrace         the same seed gives the same trace; another seed another one (random sketches)
+//   ReplayEqualsOpByOp        the iterations between trace rows as recorded launches = op by op
+//   ResumedEqualsUninterrupted  a run stopped after a checkpoint and resumed = the uninterrupted run
+//   ExactBits                 the uplink bits are the kept coordinates' values and indices and the layer flags,
+//                             and a fixed-size compressor keeps its stated number every iteration
+//   CudaEqualsCpu             the CUDA backend (on the emulation) follows the CPU's trace to rounding
+// Simulation = MPI for the rows with clients: tests/mpi_check.sh reads the same table.
+#include <algorithm>
+#include <cmath>
+#include "test_util.h"
+extern "C" {
+#include "compressor.h"
+}
+
+namespace {
+
+struct Row {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> options;
+  std::string get(const std::string& key, const std::string& dflt = "") const {
+    std::string v = dflt;
+    for (const auto& kv : options)
+      if (kv.first == key) v = kv.second;
+    return v;
+  }
+  bool distributed() const { return !get("clients").empty(); }
+};
+
+std::vector<Row> read_rows() {
+  std::vector<Row> rows;
+  std::stringstream file(read_file(DETCGD_METHOD_TABLE));
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t colon = line.find(':');
+    Row r;
+    r.name = line.substr(0, colon);
+    std::stringstream words(line.substr(colon + 1));
+    std::string w;
+    while (words >> w) r.options.emplace_back(w.substr(0, w.find('=')), w.substr(w.find('=') + 1));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+struct RowRun {
+  int status = DETCGD_ERR_INTERNAL;
+  DetcgdResult r{};
+  std::string trace;                  // without the time column
+  std::vector<std::vector<double>> numbers;
+};
+
+// The row's problem and settings (with the table's defaults), then `extra`, run on `backend`.
+RowRun run_row(const Row& row, int backend, const std::vector<std::pair<std::string, std::string>>& extra = {},
+            const std::string& tag = "") {
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  DetcgdSettings s = quiet_settings(backend);
+  s.f_inf = NAN;
+  std::vector<std::pair<std::string, std::string>> opts = {{"iters", "300"}, {"trace-every", "7"}, {"seed", "5"},
+                                                           {"f-inf-iters", "50"}};
+  if (row.distributed())
+    opts.insert(opts.end(), {{"samples", "240"}, {"features", "24"}, {"layers", "3x8"}, {"lambda", "0.1"}});
+  else
+    opts.insert(opts.end(), {{"problem", "quad-nc"}, {"layers", "4x8"}, {"lambda", "0"}, {"spec-min", "0.2"}});
+  opts.insert(opts.end(), row.options.begin(), row.options.end());
+  opts.insert(opts.end(), extra.begin(), extra.end());
+  RowRun out;
+  for (const auto& kv : opts)
+    if (detcgd_set(&ps, &s, kv.first.c_str(), kv.second.c_str()) != DETCGD_OK) {
+      ADD_FAILURE() << row.name << ": " << kv.first << " = " << kv.second << ": " << detcgd_last_error();
+      return out;
+    }
+  const std::string path = temp_path("table_" + row.name + tag + (backend == DETCGD_BACKEND_CUDA ? ".cuda" : "") + ".csv");
+  if (s.output.resume_path[0] == '\0') std::remove(path.c_str());
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", path.c_str());
+  DetcgdProblem* p = nullptr;
+  if ((out.status = detcgd_problem_create(&p, &ps)) != DETCGD_OK) return out;
+  DetcgdSolver* solver = nullptr;
+  out.status = detcgd_create(&solver, p, &s);
+  if (out.status == DETCGD_OK) out.status = detcgd_run(solver);
+  if (solver) detcgd_get_result(solver, &out.r);
+  detcgd_destroy(&solver);
+  detcgd_problem_destroy(&p);
+  out.trace = trace_without_time(path);
+  out.numbers = trace_numbers(path);
+  return out;
+}
+
+// The row with the identity compressor (its own compressor options dropped).
+Row with_identity(const Row& row) {
+  Row r = row;
+  r.options.clear();
+  const DcCompressorType* t = dc_compressor_find(row.get("sketch", "rand-1").c_str());
+  for (const auto& kv : row.options) {
+    bool own = false;
+    for (const DcOption* o = t && t->options ? t->options : nullptr; o && o->key; ++o) own |= kv.first == o->key;
+    if (!own && kv.first != "sketch") r.options.push_back(kv);
+  }
+  r.options.emplace_back("sketch", "identity");
+  return r;
+}
+
+bool random_compressor(const Row& row) {
+  const std::string k = row.get("method") == "gd" ? "identity" : row.get("sketch", "rand-1");
+  return k != "identity";
+}
+
+class MethodTable : public testing::TestWithParam<Row> {};
+
+TEST_P(MethodTable, Converges) {
+  const Row& row = GetParam();
+  RowRun a = run_row(row, DETCGD_BACKEND_CPU);
+  ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_GE(a.numbers.size(), 2u);
+  if (!row.distributed()) {
+    EXPECT_LE(a.r.f_final, 0.05 * a.r.f_initial) << "f(x^0) = " << a.r.f_initial;
+  } else {
+    EXPECT_LT(a.r.f_final, a.r.f_initial);
+    EXPECT_LT(a.r.grad_norm2_final, a.numbers.front()[1]);
+  }
+  EXPECT_TRUE(std::isfinite(a.r.g_kd));
+}
+
+TEST_P(MethodTable, ReducesToGdWithIdentity) {
+  const Row& row = GetParam();
+  Row id = with_identity(row);
+  if (row.distributed()) {
+    // Algorithms 1 and 2 are GD with D, x - D (1/n) sum_c grad f_c(x) and x - (1/n) sum_c D grad f_c(x):
+    // with D = gamma I of scalar DCGD (the same gamma for both; Corollary 1's gamma differs between them)
+    // and 64-bit messages they agree to rounding
+    const std::vector<std::pair<std::string, std::string>> gd = {{"stepsize", "dcgd-kr"}, {"value-bits", "64"}};
+    id.options.erase(std::remove_if(id.options.begin(), id.options.end(),
+                                    [](const std::pair<std::string, std::string>& kv) { return kv.first == "weight"; }),
+                     id.options.end());
+    RowRun a = run_row(id, DETCGD_BACKEND_CPU, gd, "_id");
+    ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+    Row other = id;
+    for (auto& kv : other.options)
+      if (kv.first == "method") kv.second = kv.second == "det-cgd1" ? "det-cgd2" : "det-cgd1";
+    RowRun b = run_row(other, DETCGD_BACKEND_CPU, gd, "_id2");
+    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(a.numbers.size(), b.numbers.size());
+    for (size_t i = 0; i < a.numbers.size(); ++i)
+      for (int c : {1, 2, 4})  // to rounding, on the scale of the first row (the gradient goes to 0)
+        EXPECT_NEAR(a.numbers[i][c], b.numbers[i][c], 1e-12 * std::fabs(b.numbers[0][c])) << "row " << i << ", column " << c;
+    return;
+  }
+  RowRun a = run_row(id, DETCGD_BACKEND_CPU, {}, "_id");
+  ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+  Row gd = id;  // GD with the same D (its own certificate condition may sit at 1: forced)
+  for (auto& kv : gd.options)
+    if (kv.first == "method") kv.second = "gd";
+  gd.options.erase(std::remove_if(gd.options.begin(), gd.options.end(),
+                                  [](const std::pair<std::string, std::string>& kv) {
+                                    return kv.first == "sketch" || kv.first == "sparse-steps";
+                                  }),
+                   gd.options.end());
+  gd.options.emplace_back("force", "1");
+  RowRun b = run_row(gd, DETCGD_BACKEND_CPU, {}, "_gd");
+  ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(a.trace, b.trace);
+  EXPECT_EQ(a.r.f_final, b.r.f_final);
+}
+
+TEST_P(MethodTable, SameSeedSameTrace) {
+  const Row& row = GetParam();
+  RowRun a = run_row(row, DETCGD_BACKEND_CPU), b = run_row(row, DETCGD_BACKEND_CPU, {}, "_again");
+  ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(b.status, DETCGD_OK);
+  EXPECT_EQ(a.trace, b.trace);
+  if (!random_compressor(row)) return;
+  RowRun c = run_row(row, DETCGD_BACKEND_CPU, {{"seed", "6"}}, "_seed6");
+  ASSERT_EQ(c.status, DETCGD_OK);
+  EXPECT_NE(a.trace, c.trace);
+}
+
+TEST_P(MethodTable, ReplayEqualsOpByOp) {
+  const Row& row = GetParam();
+  RowRun a = run_row(row, DETCGD_BACKEND_CPU, {{"graphs", "1"}}), b = run_row(row, DETCGD_BACKEND_CPU, {{"graphs", "0"}}, "_op");
+  ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(b.status, DETCGD_OK);
+  EXPECT_GT(a.r.replay_launches, 0);
+  EXPECT_EQ(b.r.replay_launches, 0);
+  EXPECT_EQ(a.trace, b.trace);
+  EXPECT_EQ(a.r.bits_up, b.r.bits_up);
+}
+
+TEST_P(MethodTable, ResumedEqualsUninterrupted) {
+  const Row& row = GetParam();
+  const std::string ck = temp_path("table_" + row.name + ".ck");
+  RowRun full = run_row(row, DETCGD_BACKEND_CPU);
+  ASSERT_EQ(full.status, DETCGD_OK) << detcgd_last_error();
+  RowRun died = run_row(row, DETCGD_BACKEND_CPU, {{"checkpoint", ck}, {"checkpoint-every", "100"}, {"fault", "0:230:die"}},
+                     "_part");
+  ASSERT_EQ(died.status, DETCGD_ERR_INTERNAL) << "the injected fault at iteration 230";
+  RowRun resumed = run_row(row, DETCGD_BACKEND_CPU, {{"resume", ck}}, "_part");
+  ASSERT_EQ(resumed.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(full.trace, resumed.trace);
+  EXPECT_EQ(full.r.g_kd, resumed.r.g_kd);
+  EXPECT_EQ(full.r.bits_up, resumed.r.bits_up);
+}
+
+TEST_P(MethodTable, ExactBits) {
+  const Row& row = GetParam();
+  RowRun a = run_row(row, DETCGD_BACKEND_CPU);
+  ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+  const std::string name = row.get("method") == "gd" ? "identity" : row.get("sketch", "rand-1");
+  const DcCompressorType* t = dc_compressor_find(name.c_str());
+  ASSERT_NE(t, nullptr);
+  const int64_t K = a.r.iterations, senders = row.distributed() ? std::stoi(row.get("clients")) : 1, layers = 4 - row.distributed();
+  const int64_t value_bits = 32, index_bits = 3;  // every table layer has 8 coordinates
+  const bool indices = (t->flags & DC_CF_INDICES) && row.get("shared-seed", "0") == "0";
+  EXPECT_EQ(a.r.bits_up, a.r.coords_sent * (value_bits + (indices ? index_bits : 0)) + K * senders * layers * t->layer_flag_bits);
+  if (name == "identity" || name == "rand-k" || name == "rand-1" || name == "importance-1")  // a fixed number kept
+    EXPECT_EQ((double)a.r.coords_sent, (double)K * a.r.coords_per_iter);
+}
+
+TEST_P(MethodTable, CudaEqualsCpu) {
+  SKIP_WITHOUT_DEVICE(DETCGD_BACKEND_CUDA);
+  const Row& row = GetParam();
+  RowRun c = run_row(row, DETCGD_BACKEND_CPU), g = run_row(row, DETCGD_BACKEND_CUDA);
+  ASSERT_EQ(c.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(g.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(c.numbers.size(), g.numbers.size());
+  for (size_t i = 0; i < c.numbers.size(); ++i) {
+    for (int col : {1, 2, 3, 4})  // to rounding, on the scale of the first row
+      EXPECT_NEAR(g.numbers[i][col], c.numbers[i][col], 1e-10 * std::fabs(c.numbers[0][col])) << "row " << i << ", column " << col;
+    EXPECT_EQ(g.numbers[i][5], c.numbers[i][5]) << "coordinates, row " << i;
+    EXPECT_EQ(g.numbers[i][6], c.numbers[i][6]) << "bits, row " << i;
+  }
+}
+
+std::string row_name(const testing::TestParamInfo<Row>& info) {
+  std::string n = info.param.name;
+  for (char& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, MethodTable, testing::ValuesIn(read_rows()), row_name);
+
+}  // namespace
