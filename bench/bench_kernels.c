@@ -75,9 +75,9 @@ typedef struct Call {
 
 static int call_once(DcBackend* be, const Call* c, uint32_t iter) {
   switch (c->kind) {
-    case 0: return c->o->bd_apply(be, c->D, c->x, 1e-3, c->y);
-    case 1: return c->o->bd_apply_cols(be, c->D, c->S, c->x, 1e-3, c->y);
-    case 2: return c->o->bd_apply_rows(be, c->D, c->S, c->x, 1e-3, c->y);
+    case 0: return c->o->bd_apply(be, c->D, DC_SEL_FULL, NULL, c->x, 1e-3, c->y);
+    case 1: return c->o->bd_apply(be, c->D, DC_SEL_COLS, c->S, c->x, 1e-3, c->y);
+    case 2: return c->o->bd_apply(be, c->D, DC_SEL_ROWS, c->S, c->x, 1e-3, c->y);
     case 3: return c->o->bd_quadform(be, c->D, c->x, c->m, 0, -1);
     default: return c->o->sketch_sample(be, c->S, 1, iter, 0);
   }

@@ -116,6 +116,54 @@ TEST_P(Ops, RowsSumHasTheBitsOfFillAndAnAxpyPerRow) {
   b.o()->vec_destroy(&b.be, &m);
 }
 
+// axpby and the elementwise maps, with constant scalars and scalars read from a metric slot on the backend
+// (c m[slot]^power): the bits of the plain formulas, at every size, on every backend.
+TEST_P(Ops, AxpbyAndMapsWithScalarsOnTheBackend) {
+  Be b(GetParam());
+  DcVec* m = b.vec({0.0, 4.0, 2.25, 0.5});
+  auto value = [](DcScalar s, const std::vector<double>& mh) {
+    if (!s.m) return s.c;
+    double v = mh[s.slot];
+    return s.power == 1.0 ? s.c * v : s.power == -1.0 ? s.c / v : s.power == 0.5 ? s.c * std::sqrt(v) : s.c / std::sqrt(v);
+  };
+  const std::vector<double> mh = {0.0, 4.0, 2.25, 0.5};
+  const DcScalar scalars[] = {{0.5, nullptr, 0, 1}, {-1.5, nullptr, 0, 1}, {2.0, m, 1, -0.5}, {0.2, m, 2, 0.5},
+                              {3.0, m, 3, 1.0}, {1.0, m, 3, -1.0}, {0.0, nullptr, 0, 1}};
+  for (int64_t n : kSizes) {
+    auto x = random_vec(n, 40), y = random_vec(n, 41);
+    for (int64_t i = 0; i < n; i += 7) x[i] = i % 2 ? 0.0 : (i % 3 ? 0.3 : -0.3);  // zeros and +-t exactly
+    DcVec* dx = b.vec(x);
+    for (const DcScalar& a : scalars)
+      for (const DcScalar& c : scalars) {
+        DcVec* dy = b.vec(y);
+        ASSERT_EQ(b.o()->axpby(&b.be, a, dx, c, dy), DETCGD_OK);
+        std::vector<double> want(n);
+        const double av = value(a, mh), cv = value(c, mh);
+        for (int64_t i = 0; i < n; ++i) want[i] = !c.m && c.c == 0.0 ? av * x[i] : av * x[i] + cv * y[i];
+        ASSERT_EQ(b.get(dy, n), want) << "axpby, n " << n;
+        b.o()->vec_destroy(&b.be, &dy);
+      }
+    for (int map : {DC_MAP_SIGN, DC_MAP_SOFT_THRESHOLD, DC_MAP_CLIP, DC_MAP_SCALE})
+      for (const DcScalar& t : {DcScalar{0.3, nullptr, 0, 1}, DcScalar{0.2, m, 2, 0.5}}) {
+        DcVec* dy = b.vec(std::vector<double>(n, 7.0));
+        ASSERT_EQ(b.o()->vec_map(&b.be, map, dx, t, dy), DETCGD_OK);
+        const double tv = value(t, mh);
+        std::vector<double> want(n);
+        for (int64_t i = 0; i < n; ++i) {
+          const double v = x[i];
+          want[i] = map == DC_MAP_SIGN ? (v > 0 ? 1.0 : v < 0 ? -1.0 : v)
+                    : map == DC_MAP_SOFT_THRESHOLD ? (v > tv ? v - tv : v < -tv ? v + tv : 0.0)
+                    : map == DC_MAP_CLIP ? (v > tv ? tv : v < -tv ? -tv : v) : tv * v;
+        }
+        ASSERT_EQ(b.get(dy, n), want) << "map " << map << ", n " << n;
+        ASSERT_EQ(b.o()->vec_map(&b.be, map, dy, t, dy), DETCGD_OK);  // in place
+        b.o()->vec_destroy(&b.be, &dy);
+      }
+    b.o()->vec_destroy(&b.be, &dx);
+  }
+  b.o()->vec_destroy(&b.be, &m);
+}
+
 // A request the device cannot meet fails with a message naming it, the bytes needed and the bytes free, and
 // leaves the backend working (the arena records nothing for it).
 TEST(CudaMemory, RunningOutNamesTheBytesNeededAndFreeAndLeavesTheBackendWorking) {
@@ -242,16 +290,16 @@ TEST_P(BlockOps, ApplyColsRowsQuadformCompressAccumulate) {
     for (int64_t j = 0; j < lay.dim; ++j) { scale_cols[j] += std::fabs(y0[j]); scale_rows[j] += std::fabs(y0[j]); }
     DcVec *dx = b.vec(x), *dy = b.vec(y0), *dc = b.vec(y0), *dr = b.vec(y0), *m = b.vec({0, 0, 0.25}), *dv = b.vec(std::vector<double>(cap, 0)),
           *da = b.vec(std::vector<double>(lay.dim, 0));
-    ASSERT_EQ(b.o()->bd_apply(&b.be, B, dx, -0.5, dy), DETCGD_OK);
-    ASSERT_EQ(b.o()->bd_apply_cols(&b.be, B, S, dx, -0.5, dc), DETCGD_OK);
-    ASSERT_EQ(b.o()->bd_apply_rows(&b.be, B, S, dx, -0.5, dr), DETCGD_OK);
+    ASSERT_EQ(b.o()->bd_apply(&b.be, B, DC_SEL_FULL, nullptr, dx, -0.5, dy), DETCGD_OK);
+    ASSERT_EQ(b.o()->bd_apply(&b.be, B, DC_SEL_COLS, S, dx, -0.5, dc), DETCGD_OK);
+    ASSERT_EQ(b.o()->bd_apply(&b.be, B, DC_SEL_ROWS, S, dx, -0.5, dr), DETCGD_OK);
     ASSERT_EQ(b.o()->bd_quadform(&b.be, B, dx, m, 1, 2), DETCGD_OK);  // and the running sum m[2] += m[1]
     ASSERT_EQ(b.o()->bd_quadform(&b.be, B, dx, m, 1, 2), DETCGD_OK);
     ASSERT_EQ(b.o()->sketch_compress(&b.be, B, S, dx, 0, dv), DETCGD_OK);
     ASSERT_EQ(b.o()->sketch_accumulate(&b.be, S, dv, 2.0, da), DETCGD_OK);
     expect_close(b.get(dy, lay.dim), full, scale_full, "bd_apply");
-    expect_close(b.get(dc, lay.dim), cols, scale_cols, "bd_apply_cols");
-    expect_close(b.get(dr, lay.dim), rows, scale_rows, "bd_apply_rows");
+    expect_close(b.get(dc, lay.dim), cols, scale_cols, "bd_apply COLS");
+    expect_close(b.get(dr, lay.dim), rows, scale_rows, "bd_apply ROWS");
     auto mq = b.get(m, 3);
     expect_close({mq[1]}, {quad}, {quad_scale}, "bd_quadform");
     EXPECT_EQ(mq[2], (0.25 + mq[1]) + mq[1]) << "bd_quadform's running sum";
@@ -296,9 +344,9 @@ TEST_P(BlockOps, Fp32DenseStorageGivesTheBitsOfDoubleStorage) {
     const DcBlocks* Bs[2] = {B64, B32};
     for (int w = 0; w < 2; ++w) {
       DcVec *dx = b.vec(x), *dy = b.vec(y0), *dc = b.vec(y0), *dr = b.vec(y0), *m = b.vec({0}), *dv = b.vec(std::vector<double>(cap, 0));
-      ASSERT_EQ(b.o()->bd_apply(&b.be, Bs[w], dx, -0.5, dy), DETCGD_OK);
-      ASSERT_EQ(b.o()->bd_apply_cols(&b.be, Bs[w], S, dx, -0.5, dc), DETCGD_OK);
-      ASSERT_EQ(b.o()->bd_apply_rows(&b.be, Bs[w], S, dx, -0.5, dr), DETCGD_OK);
+      ASSERT_EQ(b.o()->bd_apply(&b.be, Bs[w], DC_SEL_FULL, nullptr, dx, -0.5, dy), DETCGD_OK);
+      ASSERT_EQ(b.o()->bd_apply(&b.be, Bs[w], DC_SEL_COLS, S, dx, -0.5, dc), DETCGD_OK);
+      ASSERT_EQ(b.o()->bd_apply(&b.be, Bs[w], DC_SEL_ROWS, S, dx, -0.5, dr), DETCGD_OK);
       ASSERT_EQ(b.o()->bd_quadform(&b.be, Bs[w], dx, m, 0, -1), DETCGD_OK);
       ASSERT_EQ(b.o()->sketch_compress(&b.be, Bs[w], S, dx, 0, dv), DETCGD_OK);
       out[w][0] = b.get(dy, d);
@@ -308,7 +356,7 @@ TEST_P(BlockOps, Fp32DenseStorageGivesTheBitsOfDoubleStorage) {
       out[w][4] = b.get(dv, cap);
       for (DcVec* v : {dx, dy, dc, dr, m, dv}) b.o()->vec_destroy(&b.be, &v);
     }
-    const char* ops[5] = {"bd_apply", "bd_apply_cols", "bd_apply_rows", "bd_quadform", "sketch_compress"};
+    const char* ops[5] = {"bd_apply FULL", "bd_apply COLS", "bd_apply ROWS", "bd_quadform", "sketch_compress"};
     for (int op = 0; op < 5; ++op) EXPECT_EQ(out[0][op], out[1][op]) << ops[op] << ", layers " << sizes.size();
     EXPECT_NE(out[0][0], y0);
     b.o()->blocks_destroy(&b.be, &B32);
@@ -322,7 +370,7 @@ TEST_P(BlockOps, Fp32DenseStorageGivesTheBitsOfDoubleStorage) {
     std::vector<double> e0(d, 0.0);
     e0[0] = 1.0;
     DcVec *de = b.vec(e0), *dy = b.vec(std::vector<double>(d, 0.0));
-    ASSERT_EQ(b.o()->bd_apply(&b.be, B32, de, 1.0, dy), DETCGD_OK);
+    ASSERT_EQ(b.o()->bd_apply(&b.be, B32, DC_SEL_FULL, nullptr, de, 1.0, dy), DETCGD_OK);
     EXPECT_EQ(b.get(dy, d)[0], (double)0.1f);
     EXPECT_NE((double)0.1f, 0.1);
     for (DcVec* v : {de, dy}) b.o()->vec_destroy(&b.be, &v);
@@ -737,8 +785,8 @@ TEST_F(CudaVsCpu, StepsizeSetupOnTheDeviceMatchesTheHost) {
     int64_t d = p->layout.dim;
     std::vector<double> x = random_vec(d, 5), zero(d, 0.0);
     DcVec *xv = gpu.vec(x), *yg = gpu.vec(zero), *yh = gpu.vec(zero);
-    ASSERT_EQ(gpu.o()->bd_apply(&gpu.be, Dg, xv, 1.0, yg), DETCGD_OK);
-    ASSERT_EQ(gpu.o()->bd_apply(&gpu.be, Dh, xv, 1.0, yh), DETCGD_OK);
+    ASSERT_EQ(gpu.o()->bd_apply(&gpu.be, Dg, DC_SEL_FULL, nullptr, xv, 1.0, yg), DETCGD_OK);
+    ASSERT_EQ(gpu.o()->bd_apply(&gpu.be, Dh, DC_SEL_FULL, nullptr, xv, 1.0, yh), DETCGD_OK);
     std::vector<double> a = gpu.get(yg, d), b = gpu.get(yh, d);
     double ymax = 0;
     for (double v : b) ymax = std::max(ymax, std::fabs(v));

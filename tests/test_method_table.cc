@@ -33,6 +33,8 @@ struct Row {
   bool distributed() const { return !get("clients").empty(); }
 };
 
+void PrintTo(const Row& r, std::ostream* os) { *os << r.name; }
+
 std::vector<Row> read_rows() {
   std::vector<Row> rows;
   std::stringstream file(read_file(DETCGD_METHOD_TABLE));

@@ -80,8 +80,9 @@ TEST_P(BackendTable, NoRequiredOpIsMissing) {
   const void* required[] = {
       (void*)o->open, (void*)o->close, (void*)o->vec_create, (void*)o->vec_destroy, (void*)o->vec_upload,
       (void*)o->vec_download, (void*)o->vec_copy, (void*)o->axpy, (void*)o->dot, (void*)o->metric_set,
-      (void*)o->vec_fill, (void*)o->rows_sum, (void*)o->blocks_create, (void*)o->blocks_destroy, (void*)o->bd_apply,
-      (void*)o->bd_apply_cols, (void*)o->bd_apply_rows, (void*)o->bd_quadform, (void*)o->sketch_create,
+      (void*)o->vec_fill, (void*)o->rows_sum, (void*)o->axpby, (void*)o->vec_map,
+      (void*)o->blocks_create, (void*)o->blocks_destroy, (void*)o->bd_apply,
+      (void*)o->bd_quadform, (void*)o->sketch_create,
       (void*)o->sketch_destroy, (void*)o->sketch_sample, (void*)o->sketch_read, (void*)o->sketch_load,
       (void*)o->sketch_tally, (void*)o->sketch_set_tally, (void*)o->sketch_compress, (void*)o->sketch_accumulate,
       (void*)o->sketch_sample_rows, (void*)o->sketch_compress_rows, (void*)o->sketch_accumulate_rows,

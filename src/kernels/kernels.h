@@ -86,6 +86,17 @@ typedef struct DcDevLogreg {
 } DcDevLogreg;
 
 /* ---- vectors and reductions (vector.cu) ---- */
+/* a scalar: c, or c v[0]^power (power 1, -1, 0.5, -0.5) read on the device (the backend's DcScalar) */
+typedef struct DcDevScalar {
+  double c;
+  const double* v;
+  double power;
+} DcDevScalar;
+/* y = a x + b y (b constant 0: y = a x) */
+cudaError_t detcgd_k_axpby(int64_t n, DcDevScalar a, const double* x, DcDevScalar b, double* y, int grid_cap,
+                           cudaStream_t s);
+/* y = map(x) with the scalar t: map 0 sign, 1 soft-threshold, 2 clip, 3 scale (the backend's DcMap) */
+cudaError_t detcgd_k_map(int64_t n, int map, const double* x, DcDevScalar t, double* y, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s);
 /* y += a x */
 cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int grid_cap, cudaStream_t s);

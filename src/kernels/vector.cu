@@ -1,6 +1,6 @@
 /*
- * vector.cu -- fill, axpy, column sums in client order, deterministic two-pass reductions,
- * metric slots.
+ * vector.cu -- fill, axpy, axpby and elementwise maps with device scalars, column sums in client order,
+ * deterministic two-pass reductions, metric slots.
  */
 #include "common.cuh"
 
@@ -13,6 +13,41 @@ static __global__ void fill_kernel(double* __restrict__ v, int64_t n, double a) 
 static __global__ void axpy_kernel(int64_t n, double a, const double* __restrict__ x, double* __restrict__ y) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x)
     y[i] += a * x[i];
+}
+
+/* The scalar's value (the CPU backend's scalar_value: the same bits). */
+static __device__ double scalar_value(DcDevScalar s) {
+  double v;
+  if (!s.v) return s.c;
+  v = s.v[0];
+  if (s.power == 1.0) return s.c * v;
+  if (s.power == -1.0) return s.c / v;
+  return s.power == 0.5 ? s.c * sqrt(v) : s.c / sqrt(v);
+}
+
+/* y_i = a x_i + b y_i, or a x_i when b is the constant 0 */
+static __global__ void axpby_kernel(int64_t n, DcDevScalar a, const double* __restrict__ x, DcDevScalar b,
+                                    double* __restrict__ y) {
+  const double av = scalar_value(a), bv = scalar_value(b);
+  const int no_b = !b.v && b.c == 0.0;
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x)
+    y[i] = no_b ? av * x[i] : av * x[i] + bv * y[i];
+}
+
+/* sign, soft-threshold, clip, scale (the CPU backend's map_value) */
+static __device__ double map_value(int map, double x, double t) {
+  switch (map) {
+    case 0: return x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x;
+    case 1: return x > t ? x - t : x < -t ? x + t : 0.0 * x;
+    case 2: return x > t ? t : x < -t ? -t : x;
+    default: return t * x;
+  }
+}
+
+static __global__ void map_kernel(int64_t n, int map, const double* x, DcDevScalar t, double* y) {
+  const double tv = scalar_value(t);
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)blockDim.x * gridDim.x)
+    y[i] = map_value(map, x[i], tv);
 }
 
 /* y_j = (fresh ? 0 : y_j) + alpha X_cj for c = 0..nc-1 in order (X row-major nc x n): the same bits as a fill
@@ -67,6 +102,20 @@ extern "C" cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_ca
 extern "C" cudaError_t detcgd_k_axpy(int64_t n, double a, const double* x, double* y, int grid_cap, cudaStream_t s) {
   if (n <= 0) return cudaSuccess;
   axpy_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, a, x, y);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_axpby(int64_t n, DcDevScalar a, const double* x, DcDevScalar b, double* y,
+                                      int grid_cap, cudaStream_t s) {
+  if (n <= 0) return cudaSuccess;
+  axpby_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, a, x, b, y);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t detcgd_k_map(int64_t n, int map, const double* x, DcDevScalar t, double* y, int grid_cap,
+                                    cudaStream_t s) {
+  if (n <= 0) return cudaSuccess;
+  map_kernel<<<dc_grid(n, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(n, map, x, t, y);
   return cudaGetLastError();
 }
 

@@ -79,6 +79,26 @@ typedef struct DcSetupJob {
   const DcSketchSpec* spec;  /* borrowed: E[S A S]_rc = w_rc A_rc (dc_sketch_moment_weight) */
 } DcSetupJob;
 
+/* A scalar of the vector ops: c, or c times a value the backend holds, m[slot]^power (power 1, -1, 0.5 or -0.5),
+ * read where it is (no copy to the host: a normalised step x - gamma g / ||g|| stays on the device). */
+typedef struct DcScalar {
+  double c;
+  const DcVec* m; /* NULL: the scalar is c */
+  int slot;
+  double power;
+} DcScalar;
+
+/* Elementwise maps of vec_map, with its scalar t: */
+typedef enum DcMap {
+  DC_MAP_SIGN = 0,       /* sign(x): 1, -1, or 0 at 0 */
+  DC_MAP_SOFT_THRESHOLD, /* sign(x) max(|x| - t, 0)  (the prox of t ||.||_1) */
+  DC_MAP_CLIP,           /* max(-t, min(t, x)) */
+  DC_MAP_SCALE           /* t x */
+} DcMap;
+
+/* The part of a block-diagonal matrix a product reads. */
+typedef enum DcSelect { DC_SEL_FULL = 0, DC_SEL_COLS, DC_SEL_ROWS } DcSelect;
+
 typedef struct DcBackendOps {
   const char* name;
   int (*open)(DcBackend* be);
@@ -97,18 +117,18 @@ typedef struct DcBackendOps {
   /* R holds nr rows of n values (row r at r n): y[yoff .. yoff + n) = (fresh ? 0 : y) + alpha R_0 + ... +
    * alpha R_{nr-1}, row after row (the bits of filling with zeros and nr axpys) */
   int (*rows_sum)(DcBackend* be, const DcVec* R, int nr, int64_t n, double alpha, int fresh, DcVec* y, int64_t yoff);
+  /* y = a x + b y (b = 0 as a constant: y = a x, whatever y held) */
+  int (*axpby)(DcBackend* be, DcScalar a, const DcVec* x, DcScalar b, DcVec* y);
+  /* y = map(x) elementwise (DcMap; y may be x) */
+  int (*vec_map)(DcBackend* be, int map, const DcVec* x, DcScalar t, DcVec* y);
 
   /* ---- block-diagonal matrices B = Diag(B_1..B_l) ---- */
   int (*blocks_create)(DcBackend* be, const DcHostBlocks* h, DcBlocks** B);
   void (*blocks_destroy)(DcBackend* be, DcBlocks** B);
-  /* y_i <- y_i + alpha B_i x_i for every block i */
-  int (*bd_apply)(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y);
-  /* y_i <- y_i + alpha B_i S_i x_i, reading only the kept columns of B_i */
-  int (*bd_apply_cols)(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
-                       double alpha, DcVec* y);
-  /* y_i <- y_i + alpha T_i B_i x_i, computing only the kept rows of B_i */
-  int (*bd_apply_rows)(DcBackend* be, const DcBlocks* B, const DcSketch* T, const DcVec* x,
-                       double alpha, DcVec* y);
+  /* y_i <- y_i + alpha P_i x_i for every block i, with P_i (DcSelect) B_i, B_i S_i reading only the kept
+   * columns of B_i, or T_i B_i computing only its kept rows; S is the sketch's current draw (NULL with FULL) */
+  int (*bd_apply)(DcBackend* be, const DcBlocks* B, int sel, const DcSketch* S, const DcVec* x, double alpha,
+                  DcVec* y);
   /* m[slot] = x^T B x = sum_i x_i^T B_i x_i, and m[sum_slot] += m[slot] when sum_slot >= 0 (a running sum such
    * as G_{K,D}'s in the same op: on the GPU no launch of its own) */
   int (*bd_quadform)(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot);

@@ -6,6 +6,7 @@
  * Straight loops over blocks, in a fixed order, so results are deterministic
  * and readable.  This is the oracle the CUDA backend is tested against.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend_cpu.h"
@@ -92,6 +93,42 @@ static int cpu_rows_sum(DcBackend* be, const DcVec* R, int nr, int64_t n, double
     const double* row = R->data + (int64_t)r * n;
     for (j = 0; j < n; ++j) out[j] += alpha * row[j];
   }
+  return DETCGD_OK;
+}
+
+/* The scalar's value (cuda_vectors' kernels compute it the same way: the same bits). */
+static double scalar_value(DcScalar s) {
+  double v;
+  if (!s.m) return s.c;
+  v = s.m->data[s.slot];
+  if (s.power == 1.0) return s.c * v;
+  if (s.power == -1.0) return s.c / v;
+  return s.power == 0.5 ? s.c * sqrt(v) : s.c / sqrt(v);
+}
+
+static int cpu_axpby(DcBackend* be, DcScalar a, const DcVec* x, DcScalar b, DcVec* y) {
+  double av = scalar_value(a), bv = scalar_value(b);
+  int64_t j;
+  (void)be;
+  if (!b.m && b.c == 0.0) for (j = 0; j < y->n; ++j) y->data[j] = av * x->data[j];
+  else for (j = 0; j < y->n; ++j) y->data[j] = av * x->data[j] + bv * y->data[j];
+  return DETCGD_OK;
+}
+
+static double map_value(int map, double x, double t) {
+  switch (map) {
+    case DC_MAP_SIGN: return x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x;
+    case DC_MAP_SOFT_THRESHOLD: return x > t ? x - t : x < -t ? x + t : 0.0 * x;
+    case DC_MAP_CLIP: return x > t ? t : x < -t ? -t : x;
+    default: return t * x;
+  }
+}
+
+static int cpu_vec_map(DcBackend* be, int map, const DcVec* x, DcScalar t, DcVec* y) {
+  double tv = scalar_value(t);
+  int64_t j;
+  (void)be;
+  for (j = 0; j < y->n; ++j) y->data[j] = map_value(map, x->data[j], tv);
   return DETCGD_OK;
 }
 
@@ -182,8 +219,8 @@ static void cpu_range(DcBackend* be, const char* name) { (void)be; (void)name; }
 const DcBackendOps dc_backend_cpu_ops = {
   "cpu", cpu_open, cpu_close,
   cpu_vec_create, cpu_vec_destroy, cpu_vec_upload, cpu_vec_download, cpu_vec_copy,
-  cpu_axpy, cpu_dot, cpu_metric_set, cpu_vec_fill, cpu_rows_sum,
-  cpu_blocks_create, cpu_blocks_destroy, cpu_bd_apply, cpu_bd_apply_cols, cpu_bd_apply_rows,
+  cpu_axpy, cpu_dot, cpu_metric_set, cpu_vec_fill, cpu_rows_sum, cpu_axpby, cpu_vec_map,
+  cpu_blocks_create, cpu_blocks_destroy, cpu_bd_apply,
   cpu_bd_quadform,
   cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,
   cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,

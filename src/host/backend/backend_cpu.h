@@ -36,9 +36,7 @@ void cpu_blocks_destroy(DcBackend* be, DcBlocks** B);
 int cpu_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B);
 double cpu_col_dot(const DcBlocks* B, int64_t off, int m, const double* x);
 double cpu_block_entry(const DcHostBlocks* B, int i, int r, int c);
-int cpu_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y);
-int cpu_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y);
-int cpu_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* T, const DcVec* x, double alpha, DcVec* y);
+int cpu_bd_apply(DcBackend* be, const DcBlocks* B, int sel, const DcSketch* S, const DcVec* x, double alpha, DcVec* y);
 int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot);
 
 /* ---- cpu_sketches.c ---- */

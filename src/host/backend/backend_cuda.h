@@ -91,15 +91,15 @@ int cuda_vec_copy(DcBackend* be, DcVec* dst, const DcVec* src);
 int cuda_vec_fill(DcBackend* be, DcVec* v, double a);
 int cuda_rows_sum(DcBackend* be, const DcVec* R, int nr, int64_t n, double alpha, int fresh, DcVec* y, int64_t yoff);
 int cuda_axpy(DcBackend* be, double a, const DcVec* x, DcVec* y);
+int cuda_axpby(DcBackend* be, DcScalar a, const DcVec* x, DcScalar b, DcVec* y);
+int cuda_vec_map(DcBackend* be, int map, const DcVec* x, DcScalar t, DcVec* y);
 int cuda_dot(DcBackend* be, const DcVec* x, const DcVec* y, DcVec* m, int slot);
 int cuda_metric_set(DcBackend* be, DcVec* m, int slot, double v);
 void cuda_blocks_destroy(DcBackend* be, DcBlocks** B);
 int blocks_upload(DcBackend* be, const double* h, int64_t n, int kind, int store32, DcDevBlocks* B, const char* what);
 int cuda_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B);
 DcDevBlocks dev_blocks(const DcBlocks* B);
-int cuda_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y);
-int cuda_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y);
-int cuda_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y);
+int cuda_bd_apply(DcBackend* be, const DcBlocks* B, int sel, const DcSketch* S, const DcVec* x, double alpha, DcVec* y);
 int cuda_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot);
 
 /* ---- cuda_sketches.c ---- */

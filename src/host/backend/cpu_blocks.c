@@ -71,10 +71,9 @@ double cpu_block_entry(const DcHostBlocks* B, int i, int r, int c) {
 }
 
 /* y_i += alpha B_i x_i (column by column) */
-int cpu_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y) {
+static int apply_full(const DcBlocks* B, const DcVec* x, double alpha, DcVec* y) {
   const DcLayout* lay = B->h.layout;
   int i, r, c;
-  (void)be;
   for (i = 0; i < lay->nblocks; ++i) {
     const double* xi = x->data + lay->voff[i];
     double* yi = y->data + lay->voff[i];
@@ -89,11 +88,9 @@ int cpu_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha,
 }
 
 /* y_i += alpha B_i S_i x_i: only the kept columns c of B_i, scaled by s_c x_c */
-int cpu_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
-                             double alpha, DcVec* y) {
+static int apply_cols(const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y) {
   const DcLayout* lay = B->h.layout;
   int i, t;
-  (void)be;
   for (i = 0; i < lay->nblocks; ++i) {
     const int* idx = S->idx + S->spec->cap_off[i];
     const double* sc = S->scale + S->spec->cap_off[i];
@@ -114,11 +111,9 @@ int cpu_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const
 }
 
 /* y_i += alpha T_i B_i x_i: only the kept rows r; row r of a symmetric B_i is its column r */
-int cpu_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* T, const DcVec* x,
-                             double alpha, DcVec* y) {
+static int apply_rows(const DcBlocks* B, const DcSketch* T, const DcVec* x, double alpha, DcVec* y) {
   const DcLayout* lay = B->h.layout;
   int i, t;
-  (void)be;
   for (i = 0; i < lay->nblocks; ++i) {
     const int* idx = T->idx + T->spec->cap_off[i];
     const double* sc = T->scale + T->spec->cap_off[i];
@@ -136,6 +131,12 @@ int cpu_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* T, const
 }
 
 /* m[slot] = sum_i x_i^T B_i x_i */
+int cpu_bd_apply(DcBackend* be, const DcBlocks* B, int sel, const DcSketch* S, const DcVec* x, double alpha, DcVec* y) {
+  (void)be;
+  if (sel == DC_SEL_COLS) return apply_cols(B, S, x, alpha, y);
+  return sel == DC_SEL_ROWS ? apply_rows(B, S, x, alpha, y) : apply_full(B, x, alpha, y);
+}
+
 int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot) {
   const DcLayout* lay = B->h.layout;
   double total = 0.0;

@@ -60,6 +60,24 @@ int cuda_metric_set(DcBackend* be, DcVec* m, int slot, double v) {
   return DETCGD_OK;
 }
 
+static DcDevScalar dev_scalar(DcScalar s) {
+  DcDevScalar d;
+  d.c = s.c;
+  d.v = s.m ? s.m->d + s.slot : NULL;
+  d.power = s.power;
+  return d;
+}
+
+int cuda_axpby(DcBackend* be, DcScalar a, const DcVec* x, DcScalar b, DcVec* y) {
+  CU_TRY(detcgd_k_axpby(y->n, dev_scalar(a), x->d, dev_scalar(b), y->d, ST(be)->grid_cap, ST(be)->stream));
+  return DETCGD_OK;
+}
+
+int cuda_vec_map(DcBackend* be, int map, const DcVec* x, DcScalar t, DcVec* y) {
+  CU_TRY(detcgd_k_map(y->n, map, x->d, dev_scalar(t), y->d, ST(be)->grid_cap, ST(be)->stream));
+  return DETCGD_OK;
+}
+
 /* ==== Block-diagonal matrices ==== */
 
 void cuda_blocks_destroy(DcBackend* be, DcBlocks** B) {
@@ -100,18 +118,11 @@ DcDevBlocks dev_blocks(const DcBlocks* B) {
   return B ? B->B : none;
 }
 
-int cuda_bd_apply(DcBackend* be, const DcBlocks* B, const DcVec* x, double alpha, DcVec* y) {
-  CU_TRY(detcgd_k_bd_apply(B->lay.L, B->B, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
-  return DETCGD_OK;
-}
-
-int cuda_bd_apply_cols(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y) {
-  CU_TRY(detcgd_k_bd_apply_cols(B->lay.L, B->B, S->S, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
-  return DETCGD_OK;
-}
-
-int cuda_bd_apply_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, double alpha, DcVec* y) {
-  CU_TRY(detcgd_k_bd_apply_rows(B->lay.L, B->B, S->S, x->d, alpha, y->d, ST(be)->grid_cap, ST(be)->stream));
+int cuda_bd_apply(DcBackend* be, const DcBlocks* B, int sel, const DcSketch* S, const DcVec* x, double alpha, DcVec* y) {
+  CudaState* s = ST(be);
+  if (sel == DC_SEL_COLS) CU_TRY(detcgd_k_bd_apply_cols(B->lay.L, B->B, S->S, x->d, alpha, y->d, s->grid_cap, s->stream));
+  else if (sel == DC_SEL_ROWS) CU_TRY(detcgd_k_bd_apply_rows(B->lay.L, B->B, S->S, x->d, alpha, y->d, s->grid_cap, s->stream));
+  else CU_TRY(detcgd_k_bd_apply(B->lay.L, B->B, x->d, alpha, y->d, s->grid_cap, s->stream));
   return DETCGD_OK;
 }
 

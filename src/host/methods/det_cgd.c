@@ -11,12 +11,12 @@
 
 static int det1_step(const DcMethodIterate* it) {
   const DcBackendOps* o = it->be->ops;
-  return it->S ? o->bd_apply_cols(it->be, it->D, it->S, it->g, -1.0, it->x) : o->bd_apply(it->be, it->D, it->g, -1.0, it->x);
+  return o->bd_apply(it->be, it->D, it->S ? DC_SEL_COLS : DC_SEL_FULL, it->S, it->g, -1.0, it->x);
 }
 
 static int det2_step(const DcMethodIterate* it) {
   const DcBackendOps* o = it->be->ops;
-  return it->S ? o->bd_apply_rows(it->be, it->D, it->S, it->g, -1.0, it->x) : o->bd_apply(it->be, it->D, it->g, -1.0, it->x);
+  return o->bd_apply(it->be, it->D, it->S ? DC_SEL_ROWS : DC_SEL_FULL, it->S, it->g, -1.0, it->x);
 }
 
 static const DcBlocks* sketch_only(const DcMethodIterate* it) { (void)it; return NULL; }
@@ -25,7 +25,7 @@ static const DcBlocks* through_d(const DcMethodIterate* it) { return it->D; }
 /* x+ = x - D agg / n */
 static int det1_server(const DcMethodIterate* it) {
   double inv_n = 1.0 / it->nclients;
-  return it->be->ops->bd_apply(it->be, it->D, it->agg, -inv_n, it->x);
+  return it->be->ops->bd_apply(it->be, it->D, DC_SEL_FULL, NULL, it->agg, -inv_n, it->x);
 }
 
 /* x+ = x - agg / n (the messages already went through D) */

@@ -6,6 +6,6 @@
  */
 #include "method.h"
 
-static int gd_step(const DcMethodIterate* it) { return it->be->ops->bd_apply(it->be, it->D, it->g, -1.0, it->x); }
+static int gd_step(const DcMethodIterate* it) { return it->be->ops->bd_apply(it->be, it->D, DC_SEL_FULL, NULL, it->g, -1.0, it->x); }
 
 const DcMethodType dc_method_gd = {"gd", DETCGD_METHOD_GD, 0, DC_STEP_NO_SKETCH, 7, NULL, gd_step, NULL, NULL, NULL};

@@ -59,7 +59,7 @@ int dc_gd_estimate(DetcgdSolver* s, const DcProbData* P, double step, double* f,
     int last = k == s->settings.f_inf_iters;
     if (!P) DC_TRY(dc_dist_full_gradient(s, last));
     else DC_TRY(o->problem_grad(&s->be, P, s->x, s->g, s->metrics, last ? M_F : -1));
-    if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, s->g, -1.0, s->x));
+    if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, DC_SEL_FULL, NULL, s->g, -1.0, s->x));
   }
   DC_TRY(o->dot(&s->be, s->g, s->g, s->metrics, M_G2));
   *f = read_metric(s, M_F) / (P ? 1 : s->nclients);
@@ -293,7 +293,7 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->time = time - L->t0;
 }
 
-/* x <- x - T D g as v = (T D g)_kept and x_kept -= v (the bits of bd_apply_rows), then g = grad f(x) from
+/* x <- x - T D g as v = (T D g)_kept and x_kept -= v (the bits of bd_apply with DC_SEL_ROWS), then g = grad f(x) from
  * q += A (-v): the gradient reads A's kept columns only (phase: apply, then grad). */
 static int sparse_step(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
