@@ -450,9 +450,10 @@ class ClientOps : public testing::TestWithParam<int> {
   void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }
 };
 
-// A chunk of clients' draws, messages and their sum (sketch_*_rows) give the bits of the single-draw ops run
-// client after client: layouts of widths 1 to 1025, fixed-size, random-size and whole-layer draws, messages
-// through a dense matrix or not, written fresh or added to what is there.
+// A chunk of clients' draws, messages and their sum or rows (sketch_*_rows) give the bits of the single-draw
+// ops run client after client: layouts of widths 1 to 1025, fixed-size, random-size and whole-layer draws,
+// messages through a dense matrix or not, of X or of X less a shift H, summed or kept per row, written fresh
+// or added to what is there.
 TEST_P(ClientOps, SketchRowsHaveTheBitsOfSingleDrawsClientAfterClient) {
   const std::vector<std::vector<int>> layouts = {{1}, {31}, {32, 33}, {5, 1025}};
   Be b(GetParam());
@@ -481,24 +482,44 @@ TEST_P(ClientOps, SketchRowsHaveTheBitsOfSingleDrawsClientAfterClient) {
         DcSketch *rows = nullptr, *one = nullptr;
         ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, nc, &rows), DETCGD_OK);
         ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, 1, &one), DETCGD_OK);
-        auto X = random_vec(nc * d, 32), y0 = random_vec(d, 33);
-        for (const DcBlocks* B : {(const DcBlocks*)nullptr, (const DcBlocks*)D}) {
-          DcVec *dX = b.vec(X), *M = b.vec(std::vector<double>(nc * len, 0)), *y1 = b.vec(y0), *y2 = b.vec(y0),
-                *x = b.vec(std::vector<double>(d, 0)), *vals = b.vec(std::vector<double>(cap, 0));
-          ASSERT_EQ(b.o()->sketch_sample_rows(&b.be, rows, 9, 4, c0, nc), DETCGD_OK);
-          ASSERT_EQ(b.o()->sketch_compress_rows(&b.be, B, rows, dX, nc, 1, M), DETCGD_OK);
-          ASSERT_EQ(b.o()->sketch_accumulate_rows(&b.be, rows, M, nc, 0.5, fresh, y1), DETCGD_OK);
-          if (fresh) ASSERT_EQ(b.o()->vec_fill(&b.be, y2, 0.0), DETCGD_OK);
-          for (int r = 0; r < nc; ++r) {
-            std::vector<double> Xr(X.begin() + r * d, X.begin() + (r + 1) * d);
-            ASSERT_EQ(b.o()->vec_upload(&b.be, x, Xr.data()), DETCGD_OK);
-            ASSERT_EQ(b.o()->sketch_sample(&b.be, one, 9, 4, c0 + r), DETCGD_OK);
-            ASSERT_EQ(b.o()->sketch_compress(&b.be, B, one, x, 1, vals), DETCGD_OK);
-            ASSERT_EQ(b.o()->sketch_accumulate(&b.be, one, vals, 0.5, y2), DETCGD_OK);
-          }
-          EXPECT_EQ(b.get(y1, d), b.get(y2, d)) << "sketch " << sketch << ", d " << d << ", B " << (B != nullptr);
-          for (DcVec* v : {dX, M, y1, y2, x, vals}) b.o()->vec_destroy(&b.be, &v);
-        }
+        auto X = random_vec(nc * d, 32), Hs = random_vec(nc * d, 34), y0 = random_vec(nc * d, 33);
+        for (const DcBlocks* B : {(const DcBlocks*)nullptr, (const DcBlocks*)D})
+          for (int shift = 0; shift < 2; ++shift)
+            for (int per_row = 0; per_row < 2; ++per_row) {
+              SCOPED_TRACE("sketch " + std::to_string(sketch) + ", d " + std::to_string(d) + ", B " +
+                           std::to_string(B != nullptr) + ", shift " + std::to_string(shift) + ", per row " +
+                           std::to_string(per_row) + ", fresh " + std::to_string(fresh));
+              const int64_t ny = per_row ? nc * d : d;
+              std::vector<double> ystart(y0.begin(), y0.begin() + ny);
+              DcVec *dX = b.vec(X), *dH = b.vec(Hs), *M = b.vec(std::vector<double>(nc * len, 0)), *y1 = b.vec(ystart),
+                    *x = b.vec(std::vector<double>(d, 0)), *vals = b.vec(std::vector<double>(cap, 0));
+              ASSERT_EQ(b.o()->sketch_sample_rows(&b.be, rows, 9, 4, c0, nc), DETCGD_OK);
+              ASSERT_EQ(b.o()->sketch_compress_rows(&b.be, B, rows, dX, shift ? dH : nullptr, nc, 1, M), DETCGD_OK);
+              ASSERT_EQ(b.o()->sketch_accumulate_rows(&b.be, rows, M, nc, 0.5, fresh, per_row, y1), DETCGD_OK);
+              // the same client after client: x = X_r - H_r formed on the host, one draw, one message
+              std::vector<double> want(ny, 0.0);
+              DcVec* y2 = b.vec(fresh ? std::vector<double>(d, 0.0) : std::vector<double>(y0.begin(), y0.begin() + d));
+              for (int r = 0; r < nc; ++r) {
+                std::vector<double> xr(X.begin() + r * d, X.begin() + (r + 1) * d);
+                if (shift) for (int64_t j = 0; j < d; ++j) xr[j] -= Hs[r * d + j];
+                ASSERT_EQ(b.o()->vec_upload(&b.be, x, xr.data()), DETCGD_OK);
+                ASSERT_EQ(b.o()->sketch_sample(&b.be, one, 9, 4, c0 + r), DETCGD_OK);
+                ASSERT_EQ(b.o()->sketch_compress(&b.be, B, one, x, 1, vals), DETCGD_OK);
+                if (per_row && r > 0) {  // row r's own start
+                  std::vector<double> yr = fresh ? std::vector<double>(d, 0.0)
+                                                 : std::vector<double>(y0.begin() + r * d, y0.begin() + (r + 1) * d);
+                  ASSERT_EQ(b.o()->vec_upload(&b.be, y2, yr.data()), DETCGD_OK);
+                }
+                ASSERT_EQ(b.o()->sketch_accumulate(&b.be, one, vals, 0.5, y2), DETCGD_OK);
+                if (per_row) {
+                  auto got = b.get(y2, d);
+                  std::copy(got.begin(), got.end(), want.begin() + r * d);
+                }
+              }
+              if (!per_row) want = b.get(y2, d);
+              EXPECT_EQ(b.get(y1, ny), want);
+              for (DcVec* v : {dX, dH, M, y1, y2, x, vals}) b.o()->vec_destroy(&b.be, &v);
+            }
         int64_t c1, b1, c2, b2;
         ASSERT_EQ(b.o()->sketch_tally(&b.be, rows, &c1, &b1), DETCGD_OK);
         ASSERT_EQ(b.o()->sketch_tally(&b.be, one, &c2, &b2), DETCGD_OK);

@@ -76,6 +76,15 @@ __device__ __forceinline__ double dc_warp_dot(const T* __restrict__ col, const d
   return dc_warp_sum(v);
 }
 
+/* sum_c col_c (x_c - h_c), as dc_warp_dot */
+template <typename T>
+__device__ __forceinline__ double dc_warp_dot_shifted(const T* __restrict__ col, const double* __restrict__ x,
+                                                      const double* __restrict__ h, int m, int lane) {
+  double v = 0.0;
+  for (int c = lane; c < m; c += 32) v += (double)col[c] * (x[c] - h[c]);
+  return dc_warp_sum(v);
+}
+
 /* (B_i x_i)_j for a kept row j of layer i, computed by a whole warp (valid in lane 0):
  * column j of a symmetric dense B_i read with consecutive lanes, or b_j x_j. */
 __device__ __forceinline__ double dc_kept_row(const DcDevLayout& L, DcDevBlocks B, int i, int j,
@@ -84,6 +93,17 @@ __device__ __forceinline__ double dc_kept_row(const DcDevLayout& L, DcDevBlocks 
   int64_t off = L.moff[i] + (int64_t)j * m;
   if (B.kind != 2) return dc_diag_entry(B.kind, (const double*)B.data, L.voff, i, j) * xi[j];
   return B.f32 ? dc_warp_dot((const float*)B.data + off, xi, m, lane) : dc_warp_dot((const double*)B.data + off, xi, m, lane);
+}
+
+/* (B_i (x_i - h_i))_j, as dc_kept_row */
+__device__ __forceinline__ double dc_kept_row_shifted(const DcDevLayout& L, DcDevBlocks B, int i, int j,
+                                                      const double* __restrict__ xi, const double* __restrict__ hi,
+                                                      int lane) {
+  int m = L.size[i];
+  int64_t off = L.moff[i] + (int64_t)j * m;
+  if (B.kind != 2) return dc_diag_entry(B.kind, (const double*)B.data, L.voff, i, j) * (xi[j] - hi[j]);
+  return B.f32 ? dc_warp_dot_shifted((const float*)B.data + off, xi, hi, m, lane)
+               : dc_warp_dot_shifted((const double*)B.data + off, xi, hi, m, lane);
 }
 
 /* Launches kernel<float> or kernel<double> on the dense data of B (its first argument). */

@@ -136,10 +136,11 @@ cudaError_t detcgd_k_sketch_sample(DcDevLayout L, DcDevSketch S, uint64_t seed, 
                                    const uint32_t* iter_base, uint32_t c0, int nc, cudaStream_t s);
 /* adds the current counts to the tally (after a host load) */
 cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaStream_t s);
-/* message values of slice cc from x = X + cc dim: s_t (B x)_{j_t} (B.data != NULL) or s_t x_{j_t}, float-rounded
- * when round32; at out + cc cap + t, or scattered to out + cc dim + voff_i + j_t (out zero elsewhere) */
-cudaError_t detcgd_k_sketch_compress(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* X, int nc,
-                                     int round32, int scatter, double* out, int grid_cap, cudaStream_t s);
+/* message values of slice cc from x = X + cc dim less h = H + cc dim (H NULL: none): s_t (B (x - h))_{j_t}
+ * (B.data != NULL) or s_t (x - h)_{j_t}, float-rounded when round32; at out + cc cap + t, or scattered to
+ * out + cc dim + voff_i + j_t (out zero elsewhere) */
+cudaError_t detcgd_k_sketch_compress(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* X, const double* H,
+                                     int nc, int round32, int scatter, double* out, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, const double* vals, double alpha, double* y,
                                        int grid_cap, cudaStream_t s);
 /* Monte Carlo E[S_i A_i S_i] of every layer in one launch (S: the layers, aux; cap_max: most kept coordinates

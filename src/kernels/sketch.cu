@@ -71,17 +71,21 @@ extern "C" cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaS
 
 /* one warp per kept slot g of client slice cc (block row): v = s_g (B_i x_i)_j (kept row j) or s_g x_j,
  * x = X + cc dim; float-rounded when round32; out[cc cap + g] = v, or out[cc dim + voff_i + j] = v (scatter) */
-static __global__ void compress_kernel(DcDevLayout L, DcDevBlocks B, DcDevSketch S,
-                                       const double* __restrict__ X, int round32, int scatter, double* __restrict__ out) {
+static __global__ void compress_kernel(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* __restrict__ X,
+                                       const double* __restrict__ H, int round32, int scatter,
+                                       double* __restrict__ out) {
   int lane = threadIdx.x & 31;
   int64_t cc = blockIdx.y, warps = (int64_t)gridDim.x * (blockDim.x >> 5);
   const double* x = X + cc * L.dim;
+  const double* h = H ? H + cc * L.dim : NULL;
   for (int64_t g = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); g < S.cap; g += warps) {
     int i = dc_slot_layer(S, L.nblocks, g);
     if (g - S.cap_off[i] >= S.count[cc * L.nblocks + i]) continue;
     {
       int j = S.idx[cc * S.cap + g];
-      double v = B.data ? dc_kept_row(L, B, i, j, x + L.voff[i], lane) : x[L.voff[i] + j];
+      double v;
+      if (!h) v = B.data ? dc_kept_row(L, B, i, j, x + L.voff[i], lane) : x[L.voff[i] + j];
+      else v = B.data ? dc_kept_row_shifted(L, B, i, j, x + L.voff[i], h + L.voff[i], lane) : x[L.voff[i] + j] - h[L.voff[i] + j];
       v *= S.scale[cc * S.cap + g];
       if (lane == 0) out[scatter ? cc * L.dim + L.voff[i] + j : cc * S.cap + g] = round32 ? (double)(float)v : v;
     }
@@ -89,10 +93,10 @@ static __global__ void compress_kernel(DcDevLayout L, DcDevBlocks B, DcDevSketch
 }
 
 extern "C" cudaError_t detcgd_k_sketch_compress(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* X,
-                                                int nc, int round32, int scatter, double* out, int grid_cap,
-                                                cudaStream_t s) {
+                                                const double* H, int nc, int round32, int scatter, double* out,
+                                                int grid_cap, cudaStream_t s) {
   if (S.cap == 0 || nc <= 0) return cudaSuccess;
-  compress_kernel<<<dim3(dc_grid(S.cap * 32, DC_K_THREADS, grid_cap), nc), DC_K_THREADS, 0, s>>>(L, B, S, X, round32,
+  compress_kernel<<<dim3(dc_grid(S.cap * 32, DC_K_THREADS, grid_cap), nc), DC_K_THREADS, 0, s>>>(L, B, S, X, H, round32,
                                                                                                   scatter, out);
   return cudaGetLastError();
 }

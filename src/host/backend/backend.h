@@ -152,14 +152,16 @@ typedef struct DcBackendOps {
   /* A chunk of nc clients c0..c0+nc-1 at once, row r for client c0 + r, with the bits of the single-draw ops
    * run client after client:
    *   sample_rows    row r drawn for (seed, iter, c0 + r), every draw counted in S's tally;
-   *   compress_rows  message row r of M from X's row r (dim values each): as sketch_compress, stored as this
-   *                  backend lays messages out (message_row_len values per row);
-   *   accumulate_rows  y = (fresh ? 0 : y) + alpha sum_r C_r, the kept coordinates of row after row. */
+   *   compress_rows  message row r of M from X_r - H_r (dim values each; H NULL: X_r), C_r = S_r B (X_r - H_r)
+   *                  (B NULL: S_r (X_r - H_r)) as sketch_compress writes it, stored as this backend lays
+   *                  messages out (message_row_len values per row);
+   *   accumulate_rows  y = (fresh ? 0 : y) + alpha sum_r C_r, the kept coordinates of row after row; or, per_row,
+   *                  y's row r (dim values) = (fresh ? 0 : y_r) + alpha C_r. */
   int (*sketch_sample_rows)(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t c0, int nc);
-  int (*sketch_compress_rows)(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, int nc, int round32,
-                              DcVec* M);
+  int (*sketch_compress_rows)(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, const DcVec* H,
+                              int nc, int round32, DcVec* M);
   int (*sketch_accumulate_rows)(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
-                                DcVec* y);
+                                int per_row, DcVec* y);
   int64_t (*message_row_len)(const DcBackend* be, const DcSketchSpec* spec);
 
   /* ---- problems ---- */

@@ -35,6 +35,7 @@ int cpu_vec_fill(DcBackend* be, DcVec* v, double a);
 void cpu_blocks_destroy(DcBackend* be, DcBlocks** B);
 int cpu_blocks_create(DcBackend* be, const DcHostBlocks* h, DcBlocks** B);
 double cpu_col_dot(const DcBlocks* B, int64_t off, int m, const double* x);
+double cpu_col_dot_shifted(const DcBlocks* B, int64_t off, int m, const double* x, const double* h);
 double cpu_block_entry(const DcHostBlocks* B, int i, int r, int c);
 int cpu_bd_apply(DcBackend* be, const DcBlocks* B, int sel, const DcSketch* S, const DcVec* x, double alpha, DcVec* y);
 int cpu_bd_quadform(DcBackend* be, const DcBlocks* B, const DcVec* x, DcVec* m, int slot, int sum_slot);
@@ -51,8 +52,10 @@ int cpu_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int64_t bit
 int cpu_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, int round32, DcVec* vals);
 int cpu_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec* vals, double alpha, DcVec* y);
 int64_t cpu_message_row_len(const DcBackend* be, const DcSketchSpec* spec);
-int cpu_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, int nc, int round32, DcVec* M);
-int cpu_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh, DcVec* y);
+int cpu_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, const DcVec* H, int nc,
+                             int round32, DcVec* M);
+int cpu_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
+                               int per_row, DcVec* y);
 int cpu_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double* A, int64_t nsamples, uint64_t seed, double* mean, double* std_err);
 
 /* ---- cpu_problems.c ---- */

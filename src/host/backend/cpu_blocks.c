@@ -49,6 +49,20 @@ static void col_axpy(const DcBlocks* B, int64_t off, int m, double v, double* y)
 }
 
 /* sum_r col_r x_r, in order, for column `off` of a dense matrix */
+/* sum_r B[off + r] (x_r - h_r) */
+double cpu_col_dot_shifted(const DcBlocks* B, int64_t off, int m, const double* x, const double* h) {
+  double s = 0.0;
+  int r;
+  if (B->f32) {
+    const float* col = B->f32 + off;
+    for (r = 0; r < m; ++r) s += (double)col[r] * (x[r] - h[r]);
+  } else {
+    const double* col = B->h.data + off;
+    for (r = 0; r < m; ++r) s += col[r] * (x[r] - h[r]);
+  }
+  return s;
+}
+
 double cpu_col_dot(const DcBlocks* B, int64_t off, int m, const double* x) {
   double s = 0.0;
   int r;

@@ -128,17 +128,19 @@ int cpu_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int64_t bit
 }
 
 /* v_t = s_t (B x)_{j_t} or s_t x_{j_t} of draw d, packed at cap_off[i] */
-static void compress_row(const DcBlocks* B, const DcSketch* S, DrawRow d, const double* x, int round32, double* vals) {
+static void compress_row(const DcBlocks* B, const DcSketch* S, DrawRow d, const double* x, const double* h, int round32,
+                         double* vals) {
   const DcLayout* lay = S->spec->layout;
   int i, t;
   for (i = 0; i < lay->nblocks; ++i) {
     int64_t o = S->spec->cap_off[i];
-    const double* xi = x + lay->voff[i];
+    const double *xi = x + lay->voff[i], *hi = h ? h + lay->voff[i] : NULL;
     int m = lay->size[i];
     for (t = 0; t < d.count[i]; ++t) {
       int r = d.idx[o + t];
-      double v = xi[r];
-      if (B && B->h.kind != DC_BLOCKS_DENSE) v = cpu_block_entry(&B->h, i, r, r) * xi[r];
+      double v = hi ? xi[r] - hi[r] : xi[r];
+      if (B && B->h.kind != DC_BLOCKS_DENSE) v = cpu_block_entry(&B->h, i, r, r) * v;
+      else if (B && hi) v = cpu_col_dot_shifted(B, lay->moff[i] + (int64_t)r * m, m, xi, hi);
       else if (B) v = cpu_col_dot(B, lay->moff[i] + (int64_t)r * m, m, xi); /* row r = column r (symmetric) */
       v *= d.scale[o + t];
       vals[o + t] = round32 ? (double)(float)v : v;
@@ -159,7 +161,7 @@ static void accumulate_row(const DcSketch* S, DrawRow d, const double* vals, dou
 int cpu_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x,
                                int round32, DcVec* vals) {
   (void)be;
-  compress_row(B, S, draw_row(S, 0), x->data, round32, vals->data);
+  compress_row(B, S, draw_row(S, 0), x->data, NULL, round32, vals->data);
   return DETCGD_OK;
 }
 
@@ -175,20 +177,23 @@ int64_t cpu_message_row_len(const DcBackend* be, const DcSketchSpec* spec) {
   return spec->cap_off[spec->layout->nblocks];
 }
 
-int cpu_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, int nc,
-                                    int round32, DcVec* M) {
+int cpu_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, const DcVec* H, int nc,
+                             int round32, DcVec* M) {
   int64_t len = cpu_message_row_len(be, S->spec), dim = S->spec->layout->dim;
   int r;
-  for (r = 0; r < nc; ++r) compress_row(B, S, draw_row(S, r), X->data + r * dim, round32, M->data + r * len);
+  for (r = 0; r < nc; ++r)
+    compress_row(B, S, draw_row(S, r), X->data + r * dim, H ? H->data + r * dim : NULL, round32, M->data + r * len);
   return DETCGD_OK;
 }
 
 int cpu_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
-                                      DcVec* y) {
-  int64_t len = cpu_message_row_len(be, S->spec);
+                               int per_row, DcVec* y) {
+  int64_t len = cpu_message_row_len(be, S->spec), dim = S->spec->layout->dim, j;
   int r;
-  if (fresh) cpu_vec_fill(be, y, 0.0);
-  for (r = 0; r < nc; ++r) accumulate_row(S, draw_row(S, r), M->data + r * len, alpha, y->data);
+  if (fresh && !per_row) cpu_vec_fill(be, y, 0.0);
+  if (fresh && per_row) for (j = 0; j < nc * dim; ++j) y->data[j] = 0.0;
+  for (r = 0; r < nc; ++r)
+    accumulate_row(S, draw_row(S, r), M->data + r * len, alpha, y->data + (per_row ? r * dim : 0));
   return DETCGD_OK;
 }
 

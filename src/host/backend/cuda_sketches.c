@@ -94,7 +94,7 @@ int cuda_sketch_set_tally(DcBackend* be, DcSketch* S, int64_t coords, int64_t bi
 }
 
 int cuda_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* x, int round32, DcVec* vals) {
-  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), S->S, x->d, 1, round32, 0, vals->d,
+  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), S->S, x->d, NULL, 1, round32, 0, vals->d,
                                   ST(be)->grid_cap, ST(be)->stream));
   return DETCGD_OK;
 }
@@ -117,17 +117,26 @@ int64_t cuda_message_row_len(const DcBackend* be, const DcSketchSpec* spec) {
   return spec->layout->dim;
 }
 
-int cuda_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, int nc,
-                                     int round32, DcVec* M) {
+int cuda_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, const DcVec* H,
+                              int nc, int round32, DcVec* M) {
   CudaState* s = ST(be);
   CU_TRY(cudaMemsetAsync(M->d, 0, (size_t)(nc * S->spec->layout->dim) * sizeof(double), s->stream));
-  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), S->S, X->d, nc, round32, 1, M->d, s->grid_cap, s->stream));
+  CU_TRY(detcgd_k_sketch_compress(S->lay.L, dev_blocks(B), S->S, X->d, H ? H->d : NULL, nc, round32, 1, M->d,
+                                  s->grid_cap, s->stream));
   return DETCGD_OK;
 }
 
+/* summed: column sums of the scattered rows; per row: the rows themselves added (a fill first when fresh) */
 int cuda_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
-                                       DcVec* y) {
-  CU_TRY(detcgd_k_colsum(S->spec->layout->dim, nc, M->d, alpha, fresh, y->d, ST(be)->grid_cap, ST(be)->stream));
+                                int per_row, DcVec* y) {
+  CudaState* s = ST(be);
+  int64_t n = nc * S->spec->layout->dim;
+  if (!per_row) {
+    CU_TRY(detcgd_k_colsum(S->spec->layout->dim, nc, M->d, alpha, fresh, y->d, s->grid_cap, s->stream));
+    return DETCGD_OK;
+  }
+  if (fresh) CU_TRY(detcgd_k_fill(y->d, n, 0.0, s->grid_cap, s->stream));
+  CU_TRY(detcgd_k_axpy(n, alpha, M->d, y->d, s->grid_cap, s->stream));
   return DETCGD_OK;
 }
 

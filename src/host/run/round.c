@@ -52,8 +52,8 @@ int dc_round_run(DcRound* r, const DcVec* x, DcVec* g, DcVec* m, int fslot, int 
     if (st == DETCGD_OK && fslot >= 0) st = o->rows_sum(be, r->F, nc, 1, 1.0, fresh, m, fslot);
     if (st != DETCGD_OK || send <= 0) continue;
     st = o->sketch_sample_rows(be, r->S, seed, iter, (uint32_t)c0, send);
-    if (st == DETCGD_OK) st = o->sketch_compress_rows(be, B, r->S, r->G, send, round32, r->M);
-    if (st == DETCGD_OK) st = o->sketch_accumulate_rows(be, r->S, r->M, send, 1.0, fresh, agg);
+    if (st == DETCGD_OK) st = o->sketch_compress_rows(be, B, r->S, r->G, NULL, send, round32, r->M);
+    if (st == DETCGD_OK) st = o->sketch_accumulate_rows(be, r->S, r->M, send, 1.0, fresh, 0, agg);
   }
   return st;
 }
