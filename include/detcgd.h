@@ -51,13 +51,21 @@ typedef enum DetcgdTermination {
   DETCGD_TERM_MAX_ITER,  /* K iterations done */
   DETCGD_TERM_TARGET_G,  /* G_{K,D} <= target at a trace point */
   DETCGD_TERM_TIME,      /* time limit reached */
-  DETCGD_TERM_NONFINITE  /* NaN/Inf found at a trace point; trace kept */
+  DETCGD_TERM_NONFINITE, /* NaN/Inf found at a trace point; trace kept */
+  DETCGD_TERM_INTERRUPTED /* detcgd_request_stop (a signal): stopped after an iteration, summary and checkpoint written */
 } DetcgdTermination;
 
 const char* detcgd_status_str(int status);
 const char* detcgd_termination_str(int term);
 /* Message of the last failed call on this thread ("" if none). */
 const char* detcgd_last_error(void);
+
+/* Asks every run of this process to stop after its current iteration (termination "interrupted": the trace,
+ * the summary and, with a checkpoint path, a checkpoint a resumed run continues from are written).  Safe to
+ * call from a signal handler.  The request stays until detcgd_clear_stop(): later runs stop at once. */
+void detcgd_request_stop(void);
+void detcgd_clear_stop(void);
+int detcgd_stop_requested(void);
 
 /* ==== Logging ==== */
 

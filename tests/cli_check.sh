@@ -49,5 +49,31 @@ expect 0 'problem = quad-nc' experiment demo --out "$T/demo" --iters 3 --lambda 
 for want in 'layers = 8x32' 'lambda = 0.2' 'iters = 3'; do
   grep -q "$want" "$T/out" || { echo "FAIL experiment demo: no \"$want\" in its configuration"; cat "$T/out"; fail=1; }
 done
+# data through a pipe
+"$DETCGD" run --data /dev/stdin --lambda 0.1 --iters 5 --verbose 0 --progress 0 --f-inf-iters 5 \
+  < "$(dirname "$0")/../data/tiny/quirks.svm" > "$T/out" 2>&1 && echo "ok   run --data /dev/stdin < file" ||
+  { echo "FAIL run --data /dev/stdin"; cat "$T/out"; fail=1; }
+expect 3 'is a directory, not a LIBSVM file' run --data "$T" --lambda 0.1
+expect 2 'trace: .* is the data file' run --data "$(dirname "$0")/../data/tiny/quirks.svm" --trace "$(dirname "$0")/../data/tiny/quirks.svm"
+# Ctrl-C: the run stops after an iteration, writes its trace, summary and a checkpoint, exits 130; resumed,
+# it gives the uninterrupted run's trace
+LONG="--problem quad-nc --layers 8x32 --lambda 0.1 --trace-every 100 --verbose 0 --progress 0 --f-inf 0"
+"$DETCGD" run $LONG --iters 100000000 --trace "$T/i.csv" --summary "$T/i.json" --checkpoint "$T/i.ck" \
+  --checkpoint-every 1000000000 > "$T/out" 2>&1 &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+K=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['result']; print(r['iterations'] if r['termination'] == 'interrupted' else -1)" "$T/i.json" 2>/dev/null || echo -1)
+if [ $rc -eq 130 ] && [ "$K" -gt 0 ] && [ -s "$T/i.ck" ] && grep -q "interrupted after $K iterations; written: the trace the summary the checkpoint" "$T/out"; then
+  echo "ok   SIGINT: exit 130 after $K iterations, summary and checkpoint written"
+  "$DETCGD" run $LONG --iters $((K + 500)) --resume "$T/i.ck" --trace "$T/i.csv" > "$T/out" 2>&1 || { echo "FAIL resume"; cat "$T/out"; fail=1; }
+  "$DETCGD" run $LONG --iters $((K + 500)) --trace "$T/full.csv" > "$T/out" 2>&1 || { echo "FAIL uninterrupted run"; fail=1; }
+  if diff <(cut -d, -f1-8 "$T/i.csv") <(cut -d, -f1-8 "$T/full.csv") > /dev/null; then echo "ok   interrupted + resumed = uninterrupted"
+  else echo "FAIL interrupted + resumed != uninterrupted"; fail=1; fi
+else
+  echo "FAIL SIGINT (rc $rc, iterations $K)"; cat "$T/out"; fail=1
+fi
 }
 exit $fail

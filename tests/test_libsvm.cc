@@ -1,6 +1,9 @@
 // The LIBSVM reader: every quirk of DESIGN.md, malformed lines with file:line,
 // and the real datasets in ../shared when they are present.
 #include <sys/stat.h>
+#include <zlib.h>
+#include <fstream>
+#include <thread>
 #include "test_util.h"
 extern "C" {
 #include "libsvm.h"
@@ -81,6 +84,45 @@ TEST(Libsvm, EmptyFileAndMissingFile) {
 static bool shared_data(const char* name) {
   struct stat st;
   return stat((std::string(DETCGD_SHARED_DATA) + "/" + name).c_str(), &st) == 0;
+}
+
+// The file is read as a stream: gzip through zlib, a FIFO as its writer writes it; a directory or a device
+// is turned away with a message naming it.
+TEST(Libsvm, GzipFifoAndDirectory) {
+  const std::string text = read_file(DETCGD_TEST_DATA "/quirks.svm"), gz = temp_path("quirks.svm.gz");
+  gzFile f = gzopen(gz.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(gzwrite(f, text.data(), (unsigned)text.size()), (int)text.size());
+  gzclose(f);
+  DcLibsvm plain, packed;
+  ASSERT_EQ(dc_libsvm_read(DETCGD_TEST_DATA "/quirks.svm", &plain), DETCGD_OK);
+  ASSERT_EQ(dc_libsvm_read(gz.c_str(), &packed), DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(packed.nrows, plain.nrows);
+  EXPECT_EQ(std::vector<double>(packed.val, packed.val + packed.nnz), std::vector<double>(plain.val, plain.val + plain.nnz));
+  dc_libsvm_free(&packed);
+  const std::string fifo = temp_path("rows.fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    std::ofstream w(fifo, std::ios::binary);
+    for (size_t at = 0; at < text.size(); at += 7) w << text.substr(at, 7) << std::flush;  // in pieces
+  });
+  DcLibsvm piped;
+  int st = dc_libsvm_read(fifo.c_str(), &piped);
+  writer.join();
+  ASSERT_EQ(st, DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(piped.nrows, plain.nrows);
+  EXPECT_EQ(piped.nnz, plain.nnz);
+  dc_libsvm_free(&piped);
+  dc_libsvm_free(&plain);
+  DcLibsvm d;
+  EXPECT_EQ(dc_libsvm_read(DETCGD_TEST_DATA, &d), DETCGD_ERR_IO);
+  EXPECT_NE(std::string(detcgd_last_error()).find("is a directory, not a LIBSVM file"), std::string::npos)
+      << detcgd_last_error();
+  const std::string bad = temp_path("bad.svm.gz");
+  write_file(bad, std::string("\x1f\x8b\x08\x00garbage", 12));
+  EXPECT_NE(dc_libsvm_read(bad.c_str(), &d), DETCGD_OK);
+  EXPECT_NE(std::string(detcgd_last_error()).find("bad.svm.gz"), std::string::npos) << detcgd_last_error();
 }
 
 TEST(Libsvm, RealDatasetsMatchSourcesTable) {

@@ -409,3 +409,63 @@ TEST(LogregNc, GradientMatchesFiniteDifferencesAndSmoothnessBoundHolds) {
   }
   detcgd_problem_destroy(&p);
 }
+
+// No output overwrites an input or another output: the message names both.
+TEST(Outputs, AnOutputOverAnInputOrAnotherOutputIsRefused) {
+  const std::string data = temp_path("outputs_rows.svm"), link = temp_path("outputs_link.svm");
+  write_file(data, "1 1:0.5 2:1\n-1 1:1 2:-0.5\n1 2:0.25\n");
+  std::remove(link.c_str());
+  ASSERT_EQ(symlink(data.c_str(), link.c_str()), 0);
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", data.c_str());
+  DetcgdProblem* p = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  struct Case { const char *trace, *summary, *says; };
+  const std::string t = temp_path("outputs_t.csv");
+  const Case cases[] = {{data.c_str(), "", "trace: "}, {link.c_str(), "", "is the data file"},
+                        {t.c_str(), t.c_str(), "summary: " }, {"", data.c_str(), "summary: "}};
+  for (const Case& c : cases) {
+    DetcgdSettings s = quiet_settings();
+    s.term.max_iter = 3;
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", c.trace);
+    snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", c.summary);
+    DetcgdSolver* solver = nullptr;
+    EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_ARG) << c.trace << " " << c.summary;
+    EXPECT_NE(std::string(detcgd_last_error()).find(c.says), std::string::npos) << detcgd_last_error();
+    detcgd_destroy(&solver);
+  }
+  EXPECT_EQ(read_file(data), "1 1:0.5 2:1\n-1 1:1 2:-0.5\n1 2:0.25\n");  // untouched
+  detcgd_problem_destroy(&p);
+}
+
+// A stop request (what the CLI's SIGINT / SIGTERM handler makes) ends a run after its current iteration with
+// termination "interrupted" and stays until cleared.
+TEST(Interrupt, AStopRequestEndsTheRunAfterAnIteration) {
+  DetcgdProblem* p = make_quad("4,4", 0.1);
+  DetcgdSettings s = quiet_settings();
+  s.term.max_iter = 1000;
+  detcgd_request_stop();
+  for (int run = 0; run < 2; ++run) {  // the request stays: the next run stops at once too
+    DetcgdSolver* solver = nullptr;
+    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+    DetcgdResult r;
+    detcgd_get_result(solver, &r);
+    EXPECT_EQ(r.termination, DETCGD_TERM_INTERRUPTED);
+    EXPECT_EQ(r.iterations, 1);
+    EXPECT_STREQ(detcgd_termination_str(r.termination), "interrupted");
+    detcgd_destroy(&solver);
+  }
+  detcgd_clear_stop();
+  EXPECT_FALSE(detcgd_stop_requested());
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK);
+  ASSERT_EQ(detcgd_run(solver), DETCGD_OK);
+  DetcgdResult r;
+  detcgd_get_result(solver, &r);
+  EXPECT_EQ(r.termination, DETCGD_TERM_MAX_ITER);
+  EXPECT_EQ(r.iterations, 1000);
+  detcgd_destroy(&solver);
+  detcgd_problem_destroy(&p);
+}

@@ -30,6 +30,7 @@ const char* detcgd_termination_str(int t) {
     case DETCGD_TERM_TARGET_G: return "target_g";
     case DETCGD_TERM_TIME: return "time_limit";
     case DETCGD_TERM_NONFINITE: return "nonfinite";
+    case DETCGD_TERM_INTERRUPTED: return "interrupted";
     default: return "unknown";
   }
 }

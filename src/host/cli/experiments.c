@@ -16,6 +16,7 @@
  *                communication complexity (Table 1 rows 9 and 12)
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -142,15 +143,15 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   return st;
 }
 
-/* The comparison table as out_dir/summary.csv. */
-static void write_table(const char* out_dir, const ExperimentDef* e, const DetcgdResult* res) {
+/* The comparison table of the first n runs as out_dir/summary.csv. */
+static void write_table(const char* out_dir, const ExperimentDef* e, const DetcgdResult* res, int n) {
   char path[DETCGD_PATH_MAX];
   FILE* f;
   int i;
   snprintf(path, sizeof path, "%s/summary.csv", out_dir);
   if (!(f = fopen(path, "w"))) { fprintf(stderr, "experiment: cannot write %s\n", path); return; }
   fprintf(f, "run,certificate,det_factor,coords_per_iter,G_KD,f_final,bits_up,iterations,seconds\n");
-  for (i = 0; i < e->nruns; ++i)
+  for (i = 0; i < n; ++i)
     fprintf(f, "%s,%.10g,%.10g,%.10g,%.10g,%.12g,%lld,%lld,%.6f\n", e->runs[i].label, res[i].certificate,
             res[i].det_factor, res[i].coords_per_iter, res[i].g_kd, res[i].f_final, (long long)res[i].bits_up,
             (long long)res[i].iterations, res[i].time_iterate);
@@ -168,7 +169,7 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   CliSeries series[16];
   char csv[16][DETCGD_PATH_MAX], png[DETCGD_PATH_MAX];
   DetcgdResult res[16];
-  int i, st = DETCGD_OK;
+  int i, n, st = DETCGD_OK;
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
     if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
   if (!e) { fprintf(stderr, "experiment: unknown name \"%s\"; known:\n", name); cli_experiment_list(); return EXIT_USAGE; }
@@ -182,7 +183,7 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   detcgd_config_format(p, s, 1, config, sizeof config);
   printf("experiment %s: %s -> %s\nconfiguration (each run then sets its method, sketch, stepsize, weight):\n%s",
          e->name, e->what, out_dir, config);
-  for (i = 0; i < e->nruns && st == DETCGD_OK; ++i) {
+  for (i = 0; i < e->nruns && st == DETCGD_OK && !detcgd_stop_requested(); ++i) {
     st = run_one(prob, s, &e->runs[i], out_dir, csv[i], sizeof csv[i], &res[i]);
     series[i].csv = csv[i];
     series[i].label = e->runs[i].label;
@@ -190,13 +191,15 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   }
   detcgd_problem_destroy(&prob);
   if (st != DETCGD_OK) return cli_exit_code(st);
+  n = i; /* fewer than e->nruns when interrupted: the table and the plot of the runs there are */
+  if (n < e->nruns) printf("\nexperiment interrupted: %d of %d runs (the last one stopped early)\n", n, e->nruns);
   printf("\n%-26s %12s %14s %12s %14s %14s\n", "run", "certificate", "det(D)^(-1/d)", "coords/it", "G_KD", "bits_up");
-  for (i = 0; i < e->nruns; ++i)
+  for (i = 0; i < n; ++i)
     printf("%-26s %12.6f %14.6g %12.4g %14.6e %14lld\n", e->runs[i].label, res[i].certificate, res[i].det_factor,
            res[i].coords_per_iter, res[i].g_kd, (long long)res[i].bits_up);
-  write_table(out_dir, e, res);
+  write_table(out_dir, e, res, n);
   snprintf(png, sizeof png, "%s/plot.png", out_dir);
-  st = cli_plot(png, series, e->nruns, e->name);
-  if (st == EXIT_OK) printf("plot: %s\n", png);
-  return st;
+  st = n > 0 ? cli_plot(png, series, n, e->name) : EXIT_OK;
+  if (st == EXIT_OK && n > 0) printf("plot: %s\n", png);
+  return st == EXIT_OK && detcgd_stop_requested() ? 128 + SIGINT : st;
 }

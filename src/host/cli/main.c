@@ -35,7 +35,8 @@ static const char* USAGE =
     "`detcgd help` lists every option with its values and default [in brackets].\n"
     "\n"
     "exit codes: 0 ok, 1 run failed, 2 bad usage or settings, 3 data or i/o error,\n"
-    "            4 stepsize fails its condition, 5 stopped on NaN/Inf\n"
+    "            4 stepsize fails its condition, 5 stopped on NaN/Inf, 130/143 interrupted by\n"
+    "            Ctrl-C/SIGTERM (after an iteration: trace, summary and --checkpoint written)\n"
     "\n";
 
 /* Every option of the table, then the command-line-only ones, then the experiments. */
@@ -243,9 +244,25 @@ static void fail_everywhere(int st) {
   if (mpi_ranks > 1) detcgd_mpi_abort(cli_exit_code(st));
 }
 
-/* Ranks killed by the launcher after another rank failed say so. */
+/* Ctrl-C or SIGTERM (outside MPI): the run stops after its current iteration and writes its summary (and a
+ * checkpoint when asked); a second signal ends the process at once. */
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop_signal(int sig) {
+  static const char msg[] = "\ndetcgd: stopping after this iteration (again to quit at once)\n";
+  ssize_t n;
+  if (stop_signal) _exit(128 + sig);
+  stop_signal = sig;
+  detcgd_request_stop();
+  n = write(2, msg, sizeof msg - 1);
+  (void)n;
+}
+
+/* Ranks ended by the launcher say so: Open MPI's mpirun turns a Ctrl-C into SIGTERM to every rank, as it does
+ * when a rank fails, so a rank cannot tell the two apart. */
 static void on_terminate(int sig) {
-  static const char msg[] = "detcgd: this rank was stopped because another rank failed (see its message)\n";
+  static const char msg[] =
+      "detcgd: this rank was stopped by the MPI launcher: Ctrl-C, or another rank failed (see its message)\n";
   ssize_t n = write(2, msg, sizeof msg - 1);
   (void)n;
   _exit(128 + sig);
@@ -263,6 +280,18 @@ static int cmd_run(Options* o) {
   detcgd_destroy(&s);
   detcgd_problem_destroy(&p);
   if (st != DETCGD_OK) return cli_exit_code(st);
+  if (r.termination == DETCGD_TERM_INTERRUPTED) {
+    if (mpi_ranks > 1 && mpi_rank != 0)
+      fprintf(stderr, "detcgd rank %d: interrupted after %lld iterations (rank 0 writes the summary)\n", mpi_rank,
+              (long long)r.iterations);
+    else
+      fprintf(stderr, "detcgd: interrupted after %lld iterations%s%s%s%s\n", (long long)r.iterations,
+              o->settings.output.trace_path[0] || o->settings.output.summary_path[0] || o->settings.output.checkpoint_path[0]
+                  ? "; written:" : "",
+              o->settings.output.trace_path[0] ? " the trace" : "", o->settings.output.summary_path[0] ? " the summary" : "",
+              o->settings.output.checkpoint_path[0] ? " the checkpoint (--resume it to go on)" : "");
+    return 128 + (stop_signal ? stop_signal : SIGINT);
+  }
   return r.termination == DETCGD_TERM_NONFINITE ? EXIT_NONFINITE : EXIT_OK;
 }
 
@@ -381,11 +410,14 @@ int main(int argc, char** argv) {
   if ((COMMANDS[c].command == DETCGD_CMD_RUN || COMMANDS[c].command == DETCGD_CMD_THEORY) &&
       (rc = cli_apply(&o.user, &o.problem, &o.settings, COMMANDS[c].command)) != EXIT_OK)
     return rc;
+  signal(SIGINT, on_stop_signal);
   if (o.settings.dist.mode == DETCGD_DIST_MPI) {
     if (!detcgd_mpi_available()) { fprintf(stderr, "detcgd: --mode mpi: this build has no MPI\n"); return EXIT_USAGE; }
     if (detcgd_mpi_rank(&mpi_rank, &mpi_ranks) != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return EXIT_FAILURE_RUN; }
-    signal(SIGTERM, on_terminate);
+    signal(SIGTERM, on_terminate); /* under MPI the launcher's SIGTERM: a Ctrl-C or another rank's failure */
     if (mpi_rank != 0) o.settings.output.progress = 0;
+  } else {
+    signal(SIGTERM, on_stop_signal);
   }
   if (!strcmp(cmd, "run")) { rc = cmd_run(&o); detcgd_mpi_finalize(); return rc; }
   if (!strcmp(cmd, "theory")) return cmd_theory(&o);

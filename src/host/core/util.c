@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,3 +362,11 @@ uint64_t dc_hash64(uint64_t h, const void* data, size_t bytes) {
   for (; i < bytes; ++i) h = (h ^ b[i]) * prime;
   return h;
 }
+
+/* ==== Stop requests (signal handlers) ==== */
+
+static volatile sig_atomic_t stop_requested;
+
+void detcgd_request_stop(void) { stop_requested = 1; }
+void detcgd_clear_stop(void) { stop_requested = 0; }
+int detcgd_stop_requested(void) { return stop_requested != 0; }

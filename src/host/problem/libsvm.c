@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
 #include "internal.h"
 #include "libsvm.h"
 
@@ -145,24 +147,46 @@ int dc_libsvm_parse(const char* buf, size_t len, const char* name, DcLibsvm* d) 
   return st;
 }
 
+/* The whole file read as a stream (zlib: gzip or plain bytes; pipes and FIFOs too), after a stat that turns
+ * away directories and other non-files with a message naming them. */
 int dc_libsvm_read(const char* path, DcLibsvm* out) {
-  FILE* f = fopen(path, "rb");
-  char* buf;
-  long n;
-  size_t got;
-  int st;
+  struct stat sb;
+  gzFile f;
+  char* buf = NULL;
+  size_t len = 0, cap = 0;
+  int n, st;
   memset(out, 0, sizeof *out);
-  if (!f) return dc_fail(DETCGD_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return dc_fail(DETCGD_ERR_IO, "%s: cannot determine the file size", path);
+  if (stat(path, &sb) != 0) return dc_fail(DETCGD_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+  if (S_ISDIR(sb.st_mode)) return dc_fail(DETCGD_ERR_IO, "%s: is a directory, not a LIBSVM file", path);
+  if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) && !S_ISCHR(sb.st_mode))
+    return dc_fail(DETCGD_ERR_IO, "%s: not a file, a pipe or a FIFO", path);
+  if (!(f = gzopen(path, "rb"))) return dc_fail(DETCGD_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+  do {
+    if (cap - len < 65536) {
+      size_t grown_cap = cap ? 2 * cap : 1 << 20;
+      char* grown = (char*)realloc(buf, grown_cap + 1);
+      if (!grown) {
+        free(buf);
+        gzclose(f);
+        return dc_fail(DETCGD_ERR_ALLOC, "%s: out of memory reading it (%zu bytes so far)", path, len);
+      }
+      buf = grown;
+      cap = grown_cap;
+    }
+    n = gzread(f, buf + len, (unsigned)(cap - len < 1u << 30 ? cap - len : 1u << 30));
+    if (n > 0) len += (size_t)n;
+  } while (n > 0);
+  if (n < 0) {
+    int code;
+    const char* why = gzerror(f, &code);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", code == Z_ERRNO ? strerror(errno) : why);
+    free(buf);
+    gzclose(f);
+    return dc_fail(DETCGD_ERR_IO, "%s: cannot read (%s)", path, msg);
   }
-  buf = (char*)malloc((size_t)n + 1);
-  if (!buf) { fclose(f); return dc_fail(DETCGD_ERR_ALLOC, "%s: out of memory (%ld bytes)", path, n); }
-  got = fread(buf, 1, (size_t)n, f);
-  fclose(f);
-  if (got != (size_t)n) { free(buf); return dc_fail(DETCGD_ERR_IO, "%s: short read", path); }
-  st = dc_libsvm_parse(buf, (size_t)n, path, out);
+  gzclose(f);
+  st = dc_libsvm_parse(buf ? buf : "", len, path, out);
   free(buf);
   return st;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "solver.h"
 
@@ -144,6 +145,32 @@ static void note_memory(DetcgdSolver* s) {
   s->result.host_bytes_peak = dc_host_bytes_peak();
 }
 
+/* Is the file at a (when it exists) the file at b? */
+static int same_file(const char* a, const char* b) {
+  struct stat sa, sb;
+  if (!a[0] || !b[0]) return 0;
+  if (!strcmp(a, b)) return 1;
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* No output may overwrite an input (the data, a stepsize file, the checkpoint resumed from) or another output. */
+static int check_outputs(const DetcgdProblem* p, const DetcgdSettings* c) {
+  const char* outs[3][2] = {{"trace", c->output.trace_path}, {"summary", c->output.summary_path},
+                            {"checkpoint", c->output.checkpoint_path}};
+  const char* ins[3][2] = {{"data", p->spec.data_path}, {"stepsize-file", c->stepsize.file}, {"resume", c->output.resume_path}};
+  int i, j;
+  for (i = 0; i < 3; ++i) {
+    for (j = 0; j < 3; ++j)
+      if (same_file(outs[i][1], ins[j][1]) && !(i == 2 && j == 2)) /* a run may checkpoint where it resumed from */
+        return dc_fail(DETCGD_ERR_ARG, "%s: %s is the %s file; writing it would overwrite an input", outs[i][0],
+                       outs[i][1], ins[j][0]);
+    for (j = 0; j < i; ++j)
+      if (same_file(outs[i][1], outs[j][1]))
+        return dc_fail(DETCGD_ERR_ARG, "%s: %s is also the %s file", outs[i][0], outs[i][1], outs[j][0]);
+  }
+  return DETCGD_OK;
+}
+
 int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettings* set) {
   DetcgdSolver* s;
   int st;
@@ -151,6 +178,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   if (!out || !p || !set) return dc_fail(DETCGD_ERR_ARG, "detcgd_create: NULL argument");
   *out = NULL;
   if ((st = detcgd_settings_validate(set)) != DETCGD_OK) return st;
+  if ((st = check_outputs(p, set)) != DETCGD_OK) return st;
   if (p->nclients > 0 && (st = check_dist_settings(set)) != DETCGD_OK) return st;
   if (p->nclients == 0 && (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR))
     return dc_fail(DETCGD_ERR_ARG, "clients: stepsize %s is for distributed runs; set clients >= 1", detcgd_stepsize_name(set->stepsize.kind));
@@ -428,14 +456,14 @@ int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind) {
 }
 
 /* Single node, iteration k: metrics of x^k, its trace row, then x^{k+1}. */
-static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
+static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop) {
   int st;
   if (!is_trace) return plain_iteration(s, (uint32_t)k);
   st = gradient_and_metrics(s, 1);
   if (st == DETCGD_OK) st = dc_trace_point(s, L, k, stop);
   if (st != DETCGD_OK || *stop) return st;
   st = update(s, (uint32_t)k);
-  if (timed_out) { s->result.termination = DETCGD_TERM_TIME; *stop = 1; }
+  if (finish_as) { s->result.termination = finish_as; *stop = 1; }
   return st;
 }
 
@@ -466,8 +494,8 @@ static void record_replays(DetcgdSolver* s) {
   }
 }
 
-/* Plain iterations from k (not a trace point) up to the next trace or checkpoint iteration; with a time
- * limit at most one launch, so that the clock is read at least every DC_REPLAY_UNROLL iterations. */
+/* Plain iterations from k (not a trace point) up to the next trace or checkpoint iteration, at most one launch:
+ * the clock and stop requests are read at least every DC_REPLAY_UNROLL iterations. */
 static int64_t plain_run_length(const DetcgdSolver* s, int64_t k) {
   const DetcgdOutputSettings* out = &s->settings.output;
   int64_t end = s->settings.term.max_iter - 1, next = (k / out->trace_every + 1) * out->trace_every;
@@ -476,7 +504,7 @@ static int64_t plain_run_length(const DetcgdSolver* s, int64_t k) {
     next = (k / out->checkpoint_every + 1) * out->checkpoint_every;
     if (next < end) end = next;
   }
-  if (s->settings.term.time_limit > 0 && end - k > s->replay_unroll) end = k + s->replay_unroll;
+  if (end - k > s->replay_unroll) end = k + s->replay_unroll;
   return end - k;
 }
 
@@ -571,7 +599,9 @@ int detcgd_run(DetcgdSolver* s) {
   record_replays(s);
   for (k = k0; k < K && !stop; ++k) {
     int timed_out = root && s->settings.term.time_limit > 0 && dc_wall_time() - L.t0 >= s->settings.term.time_limit;
+    int interrupted = root && detcgd_stop_requested();
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
+    int finish_as = timed_out ? DETCGD_TERM_TIME : interrupted ? DETCGD_TERM_INTERRUPTED : 0;
     if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0) {
       dc_phase_begin(s, PH_TRACE);
       st = dc_trace_drain(s, &L, 1, &stop); /* the trace holds every row before k (distributed: already) */
@@ -584,7 +614,7 @@ int detcgd_run(DetcgdSolver* s) {
       st = dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);
       goto fail;
     }
-    if (s->replay && !is_trace) {
+    if (s->replay && !is_trace && !finish_as) {
       int64_t n = plain_run_length(s, k);
       DC_TRY(replay_iterations(s, k, n));
       k += n - 1;
@@ -592,10 +622,13 @@ int detcgd_run(DetcgdSolver* s) {
       continue;
     }
     s->result.iterations = k + 1; /* iterates 0..k seen */
-    if (s->dist) DC_TRY(dc_dist_iteration(s, &L, k, is_trace, timed_out, &stop));
-    else DC_TRY(single_iteration(s, &L, k, is_trace, timed_out, &stop));
+    if (s->dist) DC_TRY(dc_dist_iteration(s, &L, k, is_trace, finish_as, &stop));
+    else DC_TRY(single_iteration(s, &L, k, is_trace, finish_as, &stop));
   }
   DC_TRY(dc_trace_drain(s, &L, 1, &stop));
+  /* interrupted after iteration k: the state at k + 1, as the checkpoint of iteration k + 1 would hold it */
+  if (root && s->result.termination == DETCGD_TERM_INTERRUPTED && s->settings.output.checkpoint_path[0])
+    DC_TRY(dc_checkpoint_write(s, s->result.iterations, dc_wall_time() - L.t0));
   s->result.time_iterate = dc_wall_time() - L.t0;
   s->result.time_grad = s->phase_time[PH_GRAD];
   s->result.time_metrics = s->phase_time[PH_METRICS];

@@ -112,7 +112,8 @@ int dc_dist_setup(DetcgdSolver* s);
 void dc_dist_free(DetcgdSolver* s);
 /* g = (1/n) sum_c grad f_c(x) and metrics[M_F] = sum_c f_c(x) (if with_f). */
 int dc_dist_full_gradient(DetcgdSolver* s, int with_f);
-int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop);
+/* finish_as: 0, or the termination (time limit, interrupted) the run stops with after iteration k */
+int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop);
 /* One rank simulating every client, an iteration without a trace row (sketches drawn for `iter`): the body
  * of a replay, backend ops only. */
 int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter);

@@ -290,7 +290,7 @@ int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter) {
   return st == DETCGD_OK ? server_update(s) : st;
 }
 
-int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int timed_out, int* stop) {
+int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop) {
   const DcBackendOps* o = s->be.ops;
   int st;
   if (s->tr.rank != 0) return client_rank_iteration(s, k, stop);
@@ -304,7 +304,7 @@ int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int t
   if (st == DETCGD_OK) st = dc_phase_end(s, PH_COMM);
   if (st == DETCGD_OK && !*stop) {
     st = server_update(s);
-    if (timed_out) { s->result.termination = DETCGD_TERM_TIME; *stop = 1; }
+    if (finish_as) { s->result.termination = finish_as; *stop = 1; }
   }
   dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = broadcast_x(s, stop);
