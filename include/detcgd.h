@@ -284,6 +284,12 @@ const char* detcgd_option_unread(const DetcgdProblemSpec* p, const DetcgdSetting
  * defaults when changed_only) into buf[0..n); returns the length of the whole text (>= n: truncated). */
 size_t detcgd_config_format(const DetcgdProblemSpec* p, const DetcgdSettings* s, int changed_only, char* buf, size_t n);
 
+/* The configuration a run's summary JSON records (`detcgd run --replay`): each(ctx, key, value) for every option
+ * of its "config", in order, as the text detcgd_set reads back to the same bits (this run's outputs, its
+ * resume point and an injected fault left out); stops at the first error of each.  An unreadable summary
+ * is an error naming the file and the byte. */
+int detcgd_summary_config(const char* path, int (*each)(void* ctx, const char* key, const char* value), void* ctx);
+
 /* Names accepted by the setters, for --help. */
 const char* detcgd_method_name(int method);
 const char* detcgd_sketch_name(int kind);

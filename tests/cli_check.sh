@@ -49,6 +49,16 @@ expect 0 'problem = quad-nc' experiment demo --out "$T/demo" --iters 3 --lambda 
 for want in 'layers = 8x32' 'lambda = 0.2' 'iters = 3'; do
   grep -q "$want" "$T/out" || { echo "FAIL experiment demo: no \"$want\" in its configuration"; cat "$T/out"; fail=1; }
 done
+# --replay SUMMARY: the run again, bit for bit; later options override it; its outputs are not reused
+"$DETCGD" run $QUAD --sketch rand-k --k 2 --seed 7 --trace "$T/r1.csv" --summary "$T/r1.json" > /dev/null 2>&1
+"$DETCGD" run --replay "$T/r1.json" --trace "$T/r2.csv" > "$T/out" 2>&1 &&
+  diff <(cut -d, -f1-8 "$T/r1.csv") <(cut -d, -f1-8 "$T/r2.csv") > /dev/null && [ -s "$T/r1.json" ] &&
+  echo "ok   run --replay SUMMARY repeats the run" || { echo "FAIL run --replay"; cat "$T/out"; fail=1; }
+"$DETCGD" run --replay "$T/r1.json" --seed 8 --trace "$T/r3.csv" > /dev/null 2>&1
+if diff <(cut -d, -f1-8 "$T/r1.csv") <(cut -d, -f1-8 "$T/r3.csv") > /dev/null; then echo "FAIL --replay then --seed 8: the same trace"; fail=1
+else echo "ok   run --replay SUMMARY --seed 8 overrides the seed"; fi
+expect 2 '--replay: the theory command would ignore it' theory --replay "$T/r1.json"
+expect 3 'not a detcgd summary' run --replay "$(dirname "$0")/../data/tiny/quirks.svm"
 # data through a pipe
 "$DETCGD" run --data /dev/stdin --lambda 0.1 --iters 5 --verbose 0 --progress 0 --f-inf-iters 5 \
   < "$(dirname "$0")/../data/tiny/quirks.svm" > "$T/out" 2>&1 && echo "ok   run --data /dev/stdin < file" ||

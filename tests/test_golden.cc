@@ -11,29 +11,11 @@
 
 namespace {
 
-struct GoldenCase {
-  std::string name;
-  std::vector<std::pair<std::string, std::string>> options;
-};
-
-std::vector<GoldenCase> read_cases() {
-  std::vector<GoldenCase> cases;
-  std::stringstream file(read_file(DETCGD_GOLDEN_DIR "/cases.txt"));
-  std::string line;
-  while (std::getline(file, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t colon = line.find(':');
-    GoldenCase c;
-    c.name = line.substr(0, colon);
-    c.options = {{"iters", "40"}, {"trace-every", "3"}, {"seed", "11"}, {"f-inf-iters", "30"}};
-    std::stringstream words(line.substr(colon + 1));
-    std::string w;
-    while (words >> w) {
-      size_t eq = w.find('=');
-      c.options.emplace_back(w.substr(0, eq), w.substr(eq + 1));
-    }
-    cases.push_back(c);
-  }
+// The cases with the defaults every case gets unless it sets them.
+std::vector<CaseLine> read_cases() {
+  std::vector<CaseLine> cases = read_case_lines(DETCGD_GOLDEN_DIR "/cases.txt");
+  for (CaseLine& c : cases)
+    c.options.insert(c.options.begin(), {{"iters", "40"}, {"trace-every", "3"}, {"seed", "11"}, {"f-inf-iters", "30"}});
   return cases;
 }
 
@@ -62,9 +44,9 @@ TEST_P(Golden, TracesMatchTheRecordedOnes) {
 #endif
   const bool record = getenv("DETCGD_RECORD_GOLDEN") != nullptr;
   const std::string suffix = backend == DETCGD_BACKEND_CUDA ? ".cuda.csv" : ".csv";
-  std::vector<GoldenCase> cases = read_cases();
+  std::vector<CaseLine> cases = read_cases();
   ASSERT_GE(cases.size(), 10u);
-  for (const GoldenCase& c : cases) {
+  for (const CaseLine& c : cases) {
     SCOPED_TRACE(c.name);
     DetcgdProblemSpec ps;
     DetcgdSettings s = quiet_settings(backend);

@@ -21,9 +21,7 @@ extern "C" {
 
 namespace {
 
-struct Row {
-  std::string name;
-  std::vector<std::pair<std::string, std::string>> options;
+struct Row : CaseLine {
   std::string get(const std::string& key, const std::string& dflt = "") const {
     std::string v = dflt;
     for (const auto& kv : options)
@@ -37,18 +35,7 @@ void PrintTo(const Row& r, std::ostream* os) { *os << r.name; }
 
 std::vector<Row> read_rows() {
   std::vector<Row> rows;
-  std::stringstream file(read_file(DETCGD_METHOD_TABLE));
-  std::string line;
-  while (std::getline(file, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t colon = line.find(':');
-    Row r;
-    r.name = line.substr(0, colon);
-    std::stringstream words(line.substr(colon + 1));
-    std::string w;
-    while (words >> w) r.options.emplace_back(w.substr(0, w.find('=')), w.substr(w.find('=') + 1));
-    rows.push_back(r);
-  }
+  for (const CaseLine& c : read_case_lines(DETCGD_METHOD_TABLE)) rows.push_back(Row{c});
   return rows;
 }
 

@@ -469,3 +469,64 @@ TEST(Interrupt, AStopRequestEndsTheRunAfterAnIteration) {
   detcgd_destroy(&solver);
   detcgd_problem_destroy(&p);
 }
+
+// The summary's config repeats the run: read back (detcgd_summary_config) it sets every option to the same
+// bits, and the run it describes gives the same trace; its output files and a fault are not replayed.
+TEST(Replay, TheSummaryConfigRepeatsTheRunBitForBit) {
+  DetcgdProblemSpec ps;
+  DetcgdSettings s = quiet_settings();
+  detcgd_problem_spec_default(&ps);
+  const std::string t1 = temp_path("replay1.csv"), t2 = temp_path("replay2.csv"), js = temp_path("replay1.json");
+  const std::vector<std::pair<const char*, const char*>> opts = {
+      {"problem", "quad-nc"}, {"layers", "3x8,5"}, {"lambda", "0.30000000000000004"}, {"spec-min", "0.05"},
+      {"method", "det-cgd1"}, {"sketch", "bernoulli"}, {"p", "0.35"}, {"stepsize", "thm2"}, {"weight", "inv-sqrt"},
+      {"seed", "18446744073709551615"}, {"iters", "200"}, {"trace-every", "9"}, {"label", "a \"quoted\" label\\"},
+      {"f-inf", "nan"}, {"f-inf-iters", "40"}, {"value-bits", "64"}};
+  for (const auto& kv : opts) ASSERT_EQ(detcgd_set(&ps, &s, kv.first, kv.second), DETCGD_OK) << kv.first;
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", t1.c_str());
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", js.c_str());
+  auto run_it = [](const DetcgdProblemSpec& p_spec, const DetcgdSettings& set) {
+    DetcgdProblem* p = nullptr;
+    EXPECT_EQ(detcgd_problem_create(&p, &p_spec), DETCGD_OK) << detcgd_last_error();
+    DetcgdSolver* solver = nullptr;
+    EXPECT_EQ(detcgd_create(&solver, p, &set), DETCGD_OK) << detcgd_last_error();
+    EXPECT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+    detcgd_destroy(&solver);
+    detcgd_problem_destroy(&p);
+  };
+  run_it(ps, s);
+  struct Back { DetcgdProblemSpec p; DetcgdSettings s; std::vector<std::string> keys; } back;
+  detcgd_problem_spec_default(&back.p);
+  detcgd_settings_default(&back.s);
+  auto each = [](void* ctx, const char* key, const char* value) {
+    Back* b = (Back*)ctx;
+    b->keys.push_back(key);
+    return detcgd_set(&b->p, &b->s, key, value);
+  };
+  ASSERT_EQ(detcgd_summary_config(js.c_str(), each, &back), DETCGD_OK) << detcgd_last_error();
+  for (const std::string& k : back.keys) EXPECT_TRUE(k != "trace" && k != "summary" && k != "fault") << k;
+  EXPECT_EQ(std::string(back.s.output.trace_path), "");
+  snprintf(back.s.output.trace_path, sizeof back.s.output.trace_path, "%s", t2.c_str());
+  char a[16384], b[16384];
+  DetcgdSettings s_no_outputs = s;
+  s_no_outputs.output.summary_path[0] = '\0';
+  snprintf(s_no_outputs.output.trace_path, sizeof s_no_outputs.output.trace_path, "%s", t2.c_str());
+  detcgd_config_format(&ps, &s_no_outputs, 0, a, sizeof a);
+  detcgd_config_format(&back.p, &back.s, 0, b, sizeof b);
+  EXPECT_STREQ(a, b);
+  run_it(back.p, back.s);
+  EXPECT_EQ(trace_without_time(t1), trace_without_time(t2));
+  // a damaged summary is named with the byte
+  write_file(js, "{\"config\": {\"lambda\": 0.1,}");
+  EXPECT_EQ(detcgd_summary_config(js.c_str(), each, &back), DETCGD_ERR_PARSE);
+  EXPECT_NE(std::string(detcgd_last_error()).find("not a detcgd summary at byte"), std::string::npos) << detcgd_last_error();
+  write_file(js, "{\"a\": " + std::string(100, '[') + std::string(100, ']') + ", \"config\": {}}");
+  EXPECT_EQ(detcgd_summary_config(js.c_str(), each, &back), DETCGD_ERR_PARSE);
+  EXPECT_NE(std::string(detcgd_last_error()).find("nested too deeply"), std::string::npos) << detcgd_last_error();
+  write_file(js, "{\"config\": {\"label\": \"\\u12");  // ends inside an escape
+  EXPECT_EQ(detcgd_summary_config(js.c_str(), each, &back), DETCGD_ERR_PARSE);
+  EXPECT_NE(std::string(detcgd_last_error()).find("a bad \\u escape"), std::string::npos) << detcgd_last_error();
+  write_file(js, "{\"config\": {\"lambda\": 0.1, \"no-such\": 1}}");
+  EXPECT_EQ(detcgd_summary_config(js.c_str(), each, &back), DETCGD_ERR_PARSE);
+  EXPECT_NE(std::string(detcgd_last_error()).find("\"no-such\" is no option"), std::string::npos) << detcgd_last_error();
+}

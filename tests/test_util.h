@@ -138,6 +138,29 @@ inline std::vector<std::vector<double>> trace_numbers(const std::string& path) {
   return rows;
 }
 
+// The "NAME: key=value ..." lines of a case file (golden traces, the method table); '#' lines and blank lines
+// are skipped.
+struct CaseLine {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> options;
+};
+inline std::vector<CaseLine> read_case_lines(const std::string& path) {
+  std::vector<CaseLine> cases;
+  std::stringstream file(read_file(path));
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t colon = line.find(':');
+    CaseLine c;
+    c.name = line.substr(0, colon);
+    std::stringstream words(line.substr(colon + 1));
+    std::string w;
+    while (words >> w) c.options.emplace_back(w.substr(0, w.find('=')), w.substr(w.find('=') + 1));
+    cases.push_back(c);
+  }
+  return cases;
+}
+
 inline void write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   f << text;

@@ -17,6 +17,7 @@ typedef struct CliAssignment {
   char* key;
   char* value;
   char* origin; /* "--key" or "FILE: key" for messages */
+  int replayed; /* from a summary's whole configuration (--replay): not checked for options left unread */
 } CliAssignment;
 typedef struct CliAssignments {
   CliAssignment* items;

@@ -44,10 +44,12 @@ static void print_options(void) {
   printf("options:\n");
   dc_options_help(stdout);
   printf("command line:\n"
-         "  %-34s %s\n  %-34s %s\n  %-34s %s\n  %-34s %s\n\nexperiments:\n",
+         "  %-34s %s\n  %-34s %s\n  %-34s %s\n  %-34s %s\n",
          "--config FILE", "key = value lines (INI)", "--out PATH", "plot: the PNG; experiment: the folder",
          "--compare LIST", "theory: \"method/sketch/stepsize[/W],...\" rows",
          "--mc N", "theory: check each stepsize by N Monte Carlo draws per layer");
+  printf("  %-34s %s\n\nexperiments:\n", "--replay SUMMARY.json",
+         "run: the configuration a summary records (not its output files); later options override it");
 }
 
 int cli_exit_code(int st) {
@@ -69,7 +71,7 @@ typedef struct Options {
   const char* out;        /* --out (plot, experiment) */
   const char* compare;    /* --compare (theory) */
   long long mc;           /* --mc N (theory): Monte Carlo check of each stepsize */
-  const char* cli_keys[4];/* the command-line-only options given, for the command check */
+  const char* cli_keys[8];/* the command-line-only options given, for the command check */
   int ncli_keys;
   const char* positional[64];
   int npositional;
@@ -84,7 +86,7 @@ static char* dup_text(const char* t) {
   return c;
 }
 
-static int remember(CliAssignments* a, const char* key, const char* value, const char* origin) {
+static int remember(CliAssignments* a, const char* key, const char* value, const char* origin, int replayed) {
   CliAssignment* it;
   if (a->n == a->cap) {
     int cap = a->cap ? 2 * a->cap : 32;
@@ -97,6 +99,7 @@ static int remember(CliAssignments* a, const char* key, const char* value, const
   it->key = dup_text(key);
   it->value = dup_text(value);
   it->origin = dup_text(origin);
+  it->replayed = replayed;
   if (!it->key || !it->value || !it->origin) return 0;
   ++a->n;
   return 1;
@@ -110,7 +113,7 @@ int cli_apply(const CliAssignments* a, DetcgdProblemSpec* p, DetcgdSettings* s, 
       return EXIT_USAGE;
     }
   for (i = 0; i < a->n; ++i) {
-    const char* why = detcgd_option_unread(p, command == DETCGD_CMD_RUN ? s : NULL, a->items[i].key, command);
+    const char* why = a->items[i].replayed ? NULL : detcgd_option_unread(p, command == DETCGD_CMD_RUN ? s : NULL, a->items[i].key, command);
     if (why) {
       fprintf(stderr, "detcgd: %s: this %s would ignore it (%s)\n", a->items[i].origin,
               command == DETCGD_CMD_RUN ? "run" : command == DETCGD_CMD_THEORY ? "theory command" : "experiment", why);
@@ -133,8 +136,16 @@ static int on_config_entry(void* user, const char* section, const char* name, co
     snprintf(o->error, sizeof o->error, "%s", detcgd_last_error());
     return 0;
   }
-  if (!remember(&o->user, name, value, origin)) { snprintf(o->error, sizeof o->error, "out of memory"); return 0; }
+  if (!remember(&o->user, name, value, origin, 0)) { snprintf(o->error, sizeof o->error, "out of memory"); return 0; }
   return 1;
+}
+
+/* --replay FILE: the configuration its summary records, as if given at this point of the command line */
+static int on_replay_entry(void* user, const char* key, const char* value) {
+  Options* o = (Options*)user;
+  char origin[DETCGD_PATH_MAX + 160];
+  snprintf(origin, sizeof origin, "%s: %s", o->config_path, key);
+  return remember(&o->user, key, value, origin, 1) ? DETCGD_OK : DETCGD_ERR_ALLOC;
 }
 
 static int load_config(Options* o, const char* path) {
@@ -151,7 +162,7 @@ static int load_config(Options* o, const char* path) {
 
 /* The command-line-only options and the commands that read them. */
 static const struct { const char* key; const char* commands; } CLI_ONLY[] = {
-  {"out", "plot experiment"}, {"compare", "theory"}, {"mc", "theory"}};
+  {"out", "plot experiment"}, {"compare", "theory"}, {"mc", "theory"}, {"replay", "run"}};
 
 static int cli_only_read(const char* key, const char* cmd) {
   int i;
@@ -195,13 +206,23 @@ static int parse_args(Options* o, int argc, char** argv) {
       value = argv[++i];
     }
     if (!strcmp(key, "config")) { int rc = load_config(o, value); if (rc) return rc; continue; }
-    if (!strcmp(key, "out")) { o->out = value; o->cli_keys[o->ncli_keys++ % 4] = "out"; continue; }
-    if (!strcmp(key, "compare")) { o->compare = value; o->cli_keys[o->ncli_keys++ % 4] = "compare"; continue; }
+    if (!strcmp(key, "replay")) {
+      int st;
+      o->config_path = value;
+      o->cli_keys[o->ncli_keys++ % 8] = "replay";
+      if ((st = detcgd_summary_config(value, on_replay_entry, o)) != DETCGD_OK) {
+        fprintf(stderr, "detcgd: --replay: %s\n", detcgd_last_error());
+        return cli_exit_code(st);
+      }
+      continue;
+    }
+    if (!strcmp(key, "out")) { o->out = value; o->cli_keys[o->ncli_keys++ % 8] = "out"; continue; }
+    if (!strcmp(key, "compare")) { o->compare = value; o->cli_keys[o->ncli_keys++ % 8] = "compare"; continue; }
     if (!strcmp(key, "mc")) {
       char* end;
       o->mc = strtoll(value, &end, 10);
       if (*end || o->mc < 2) { fprintf(stderr, "detcgd: --mc: \"%s\" is not a sample count >= 2\n", value); return EXIT_USAGE; }
-      o->cli_keys[o->ncli_keys++ % 4] = "mc";
+      o->cli_keys[o->ncli_keys++ % 8] = "mc";
       continue;
     }
     snprintf(origin, sizeof origin, "--%s", key);
@@ -215,7 +236,7 @@ static int parse_args(Options* o, int argc, char** argv) {
         return EXIT_USAGE;
       }
     }
-    if (!remember(&o->user, key, value, origin)) { fprintf(stderr, "detcgd: out of memory\n"); return EXIT_USAGE; }
+    if (!remember(&o->user, key, value, origin, 0)) { fprintf(stderr, "detcgd: out of memory\n"); return EXIT_USAGE; }
   }
   return EXIT_OK;
 }
@@ -227,7 +248,7 @@ static int check_command(const Options* o, const char* cmd, int allowed) {
     fprintf(stderr, "detcgd %s: unexpected argument \"%s\" (options are --key value)\n", cmd, o->positional[allowed]);
     return EXIT_USAGE;
   }
-  for (i = 0; i < o->ncli_keys && i < 4; ++i)
+  for (i = 0; i < o->ncli_keys && i < 8; ++i)
     if (!cli_only_read(o->cli_keys[i], cmd)) return EXIT_USAGE;
   return EXIT_OK;
 }

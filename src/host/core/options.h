@@ -34,7 +34,9 @@ enum {
   DC_OPT_NO_STATE = 1u << 0, /* does not change the iterates (outputs, stopping, placement): a resumed run may
                               * differ in it, and a checkpoint does not record it */
   DC_OPT_LO_OPEN = 1u << 1,  /* numbers: v > lo (else v >= lo) */
-  DC_OPT_NAN_OK = 1u << 2    /* doubles: NaN allowed (meaning "estimate") */
+  DC_OPT_NAN_OK = 1u << 2,   /* doubles: NaN allowed (meaning "estimate") */
+  DC_OPT_NOT_REPLAYED = 1u << 3 /* a replay of the summary leaves it out: this run's output files, its resume
+                                 * point, the fault injected */
 };
 
 /* NULL when the configuration reads the option, else a phrase saying when it is read ("read with sketch
