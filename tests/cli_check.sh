@@ -43,6 +43,15 @@ printf '[method]\nsketch = rand-1\nk = 3\n' > "$T/c.ini"
 expect 2 "c.ini: k: this run would ignore it \(read with sketch rand-k\)" run $QUAD --config "$T/c.ini"
 printf '[run]\niters = many\n' > "$T/bad.ini"
 expect 2 'bad.ini:2: iters: "many" is not an integer' run $QUAD --config "$T/bad.ini"
+# config lines of any length: a long comment is not split into settings, a long value is read whole
+{ printf '; %s iters = 7\n' "$(head -c 3000 /dev/zero | tr '\0' x)"; printf '[problem]\nproblem = quad-nc\n'
+  printf 'layers = %s1\n' "$(for i in $(seq 400); do printf '1,'; done)"; printf 'lambda = 0.1 ; a comment\niters = 3\n'; } > "$T/long.ini"
+"$DETCGD" run --config "$T/long.ini" --verbose 0 --progress 0 --f-inf 0 --summary "$T/long.json" > "$T/out" 2>&1 &&
+  python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['config']; sys.exit(not (c['iters'] == 3 and c['layers'].count('1') == 401 and c['lambda'] == 0.1))" "$T/long.json" &&
+  echo "ok   config lines of 3000 and 800 characters" || { echo "FAIL long config lines"; cat "$T/out"; fail=1; }
+printf '[run]\niters 5\n' > "$T/noeq.ini"
+expect 2 'noeq.ini:2: syntax error' run $QUAD --config "$T/noeq.ini"
+expect 0 '' run --config "$(dirname "$0")/../data/configs/quad-det1-randk.ini" --verbose 0 --progress 0 --iters 5 --f-inf 0
 expect 0 '--q-list TEXT' help
 # an experiment keeps its problem under an override and prints what it runs
 expect 0 'problem = quad-nc' experiment demo --out "$T/demo" --iters 3 --lambda 0.2 --verbose 0 --progress 0

@@ -1,11 +1,11 @@
-/* libFuzzer target: config text through the INI parser, the option table's setter and unread check, then
+/* libFuzzer target: config text through the config-file reader (cli/config_file.c), the option table's setter and unread check, then
  * the validators; the configuration formatted as "key = value" lines and set again from them must give the
  * same text.  Nothing may crash or
  * hang. */
-#include <ini.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "config_file.h"
 #include "detcgd.h"
 
 typedef struct Target { DetcgdProblemSpec p; DetcgdSettings s; } Target;
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   text[size] = '\0';
   detcgd_problem_spec_default(&t.p);
   detcgd_settings_default(&t.s);
-  ini_parse_string(text, on_entry, &t);
+  cli_config_parse_string(text, on_entry, &t);
   detcgd_settings_validate(&t.s);
   free(text);
   if (detcgd_config_format(&t.p, &t.s, 1, text_a, sizeof text_a) >= sizeof text_a) return 0;

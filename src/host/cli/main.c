@@ -6,13 +6,13 @@
  *   detcgd plot       --out FILE.png TRACE.csv[=LABEL] ...
  *   detcgd experiment NAME --out DIR [--KEY VALUE ...]
  */
-#include <ini.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "config_file.h"
 #include "options.h"
 
 static int mpi_rank = 0, mpi_ranks = 1;
@@ -151,7 +151,7 @@ static int on_replay_entry(void* user, const char* key, const char* value) {
 static int load_config(Options* o, const char* path) {
   int line;
   o->config_path = path;
-  line = ini_parse(path, on_config_entry, o);
+  line = cli_config_parse_file(path, on_config_entry, o);
   if (line == -1) { fprintf(stderr, "detcgd: --config: cannot open %s\n", path); return EXIT_DATA; }
   if (line != 0) {
     fprintf(stderr, "detcgd: %s:%d: %s\n", path, line, o->error[0] ? o->error : "syntax error");
