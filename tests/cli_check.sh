@@ -4,7 +4,7 @@
 # end with exit 2 and a message naming them; an experiment keeps its own defaults under a user's override
 # and prints the configuration it runs.   usage: cli_check.sh DETCGD
 set -uo pipefail
-DETCGD=$1
+DETCGD=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # absolute: some cases run from another folder
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fail=0
 QUAD="--problem quad-nc --layers 2x4 --lambda 0.1 --iters 3 --verbose 0 --progress 0 --f-inf-iters 5"
@@ -68,6 +68,12 @@ if diff <(cut -d, -f1-8 "$T/r1.csv") <(cut -d, -f1-8 "$T/r3.csv") > /dev/null; t
 else echo "ok   run --replay SUMMARY --seed 8 overrides the seed"; fi
 expect 2 '--replay: the theory command would ignore it' theory --replay "$T/r1.json"
 expect 3 'not a detcgd summary' run --replay "$(dirname "$0")/../data/tiny/quirks.svm"
+# a paper experiment from another folder finds ../shared beside the repository through the program's path
+if [ -f "$(dirname "$0")/../../shared/data/libsvm/a1a" ]; then
+  (cd "$T" && "$DETCGD" experiment paper-rand1 --out "$T/pr1" --iters 3 --f-inf-iters 3 --verbose 0 --progress 0) > "$T/out" 2>&1 &&
+    [ -s "$T/pr1/summary.csv" ] && echo "ok   experiment paper-rand1 from another folder" ||
+    { echo "FAIL experiment paper-rand1 from another folder"; cat "$T/out"; fail=1; }
+fi
 # data through a pipe
 "$DETCGD" run --data /dev/stdin --lambda 0.1 --iters 5 --verbose 0 --progress 0 --f-inf-iters 5 \
   < "$(dirname "$0")/../data/tiny/quirks.svm" > "$T/out" 2>&1 && echo "ok   run --data /dev/stdin < file" ||

@@ -245,6 +245,10 @@ TEST_F(Dist, DcgdStepsizeIsTheKhaledRichtarikMinimum) {
   // g2^2 omega L L_max K = n  and  g3 4 L L_max omega Delta = n eps^2
   const double LLmaxOmega = 20.0 / (g2 * g2 * 200);
   if (o.r.delta_inf > 0) EXPECT_NEAR(g3 * 4 * LLmaxOmega * o.r.delta_inf, 20 * 1e-4, 1e-9);
+  // the summary names the scalar quantities for what they are (not Corollary 1's lambda_W, lambda_D)
+  EXPECT_NEAR(num("\"omega_L_Lmax\""), LLmaxOmega, 1e-9 * LLmaxOmega);
+  EXPECT_NEAR(num("\"gamma2_omega_L_Lmax\""), gamma * gamma * LLmaxOmega, 1e-9 * gamma * gamma * LLmaxOmega);
+  EXPECT_EQ(j.find("\"lambda_W\""), std::string::npos);
   EXPECT_EQ(o.r.coords_per_iter, 20 * 10);
 }
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 
 typedef struct RunDef {
@@ -92,6 +93,24 @@ void cli_experiment_list(void) {
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i) printf("  %-12s %s\n", EXPERIMENTS[i].name, EXPERIMENTS[i].what);
 }
 
+/* The shared a1a: ../shared beside the repository, found from the working directory (the repository root) or
+ * else from the program's own path (build/detcgd in the repository), so that experiments run from anywhere. */
+static void shared_a1a(char* out, size_t cap) {
+  static const char* const rel = "../shared/data/libsvm/a1a";
+  char exe[DETCGD_PATH_MAX];
+  ssize_t n;
+  snprintf(out, cap, "%s", rel);
+  if (access(rel, R_OK) == 0 || (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0) return;
+  exe[n] = '\0';
+  if (strrchr(exe, '/')) *strrchr(exe, '/') = '\0';  /* .../repo/build */
+  if (strrchr(exe, '/')) *strrchr(exe, '/') = '\0';  /* .../repo */
+  {
+    char path[2 * DETCGD_PATH_MAX];
+    size_t len = (size_t)snprintf(path, sizeof path, "%s/%s", exe, rel);
+    if (len < cap && access(path, R_OK) == 0) memcpy(out, path, len + 1); /* else the error names the usual path */
+  }
+}
+
 /* Problem and iteration defaults of each experiment (the user's options are applied on top). */
 static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSettings* s) {
   int quad = !strcmp(name, "demo") || !strcmp(name, "bernq-free"), fig1 = !strcmp(name, "paper-fig1");
@@ -105,7 +124,7 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
   p->kind = DETCGD_PROBLEM_LOGREG_NC;
   p->lambda = fig1 ? 0.1 : 0.3;
   p->clients = fig1 ? 100 : 0;
-  strcpy(p->data_path, "../shared/data/libsvm/a1a");
+  shared_a1a(p->data_path, sizeof p->data_path);
 }
 
 /* file-system-friendly name from a label */

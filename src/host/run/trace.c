@@ -129,8 +129,9 @@ static void write_distributed(FILE* f, const DcSummaryInfo* s) {
   json_int(f, "ranks", s->nranks, 1);
   json_str(f, "algorithm", dc_method_type(s->settings->method)->algorithm, 1);
   json_num(f, "epsilon2", s->settings->dist.epsilon2, 1);
-  json_num(f, "lambda_W", t->lambda_w, 1);
-  json_num(f, "lambda_D", t->lambda_d, 1);
+  /* named for what they hold: Corollary 1's lambda_W, lambda_D; scalar DCGD's omega L L_max and gamma^2 times it */
+  json_num(f, kr ? "omega_L_Lmax" : "lambda_W", t->lambda_w, 1);
+  json_num(f, kr ? "gamma2_omega_L_Lmax" : "lambda_D", t->lambda_d, 1);
   json_num(f, "omega", kr ? t->omega : NAN, 1);
   json_num(f, "gamma_bound_1", t->gamma[0], 1);
   json_num(f, "gamma_bound_2", t->gamma[1], 1);
