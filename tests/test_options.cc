@@ -77,7 +77,7 @@ TEST(Options, FormattedValuesParseBackToTheSameBits) {
   c.set("sketch", "bern-q");
   c.set("q", "0.1");
   c.set("method", "det-cgd1");
-  c.set("label", "a \"quoted\" label");
+  c.set("label", "a \"quoted\" label, caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");  // UTF-8 of 2, 3 and 4 bytes
   c.set("f-inf", "-0.125");
   for (const DcOption* o : all_rows()) {
     Config back;
@@ -120,7 +120,9 @@ TEST(Options, ValuesOutOfTheirRangeAreRefusedNamingTheKey) {
                      {"split", "random", "split: unknown value \"random\" (one of: contiguous, shuffled, label-skew)"},
                      {"sketch", "top-k", "sketch: unknown value \"top-k\" (one of: identity, rand-k"},
                      {"label", long_label.c_str(), "label: value longer than 127 characters"},
-                     {"label", "two\nlines", "label: a control character (code 10) in the value"}};
+                     {"label", "two\nlines", "label: a control character (code 10) in the value"},
+                     {"label", "caf\xe9", "label: byte 4 of the value is not UTF-8"},
+                     {"data", "a\xc3", "data: byte 2 of the value is not UTF-8"}};
   for (const Bad& b : bad) {
     Config c;
     EXPECT_EQ(detcgd_set(&c.p, &c.s, b.key, b.value), DETCGD_ERR_ARG) << b.key;

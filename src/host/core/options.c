@@ -366,6 +366,17 @@ static int parse_integer(const DcOption* o, const char* v, int64_t* out) {
   return DETCGD_OK;
 }
 
+/* Length of the valid UTF-8 sequence at s (0: not valid): what JSON readers of the summary accept. */
+static int utf8_length(const unsigned char* s) {
+  int n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0, i;
+  if (n == 0 || (n == 2 && s[0] < 0xC2) || (n == 4 && s[0] > 0xF4)) return 0;
+  for (i = 1; i < n; ++i)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))) return 0; /* overlong, surrogates */
+  if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))) return 0;
+  return n;
+}
+
 static int parse_bool(const DcOption* o, const char* v, int* out) {
   if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on")) { *out = 1; return DETCGD_OK; }
   if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")) { *out = 0; return DETCGD_OK; }
@@ -410,9 +421,13 @@ int dc_option_set(const DcOption* o, DetcgdProblemSpec* p, DetcgdSettings* s, co
     case DC_OPT_STRING: {
       const char* c;
       if (strlen(v) >= o->size) return dc_fail(DETCGD_ERR_ARG, "%s: value longer than %zu characters", o->key, o->size - 1);
-      for (c = v; *c; ++c) /* a value is one line of a config file, a checkpoint's configuration, a summary */
+      for (c = v; *c;) { /* a value is one line of a config file, a checkpoint's configuration, a summary (UTF-8) */
+        int n = utf8_length((const unsigned char*)c);
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
           return dc_fail(DETCGD_ERR_ARG, "%s: a control character (code %d) in the value", o->key, (unsigned char)*c);
+        if (!n) return dc_fail(DETCGD_ERR_ARG, "%s: byte %d of the value is not UTF-8", o->key, (int)(c - v) + 1);
+        c += n;
+      }
       strcpy((char*)f, v);
       return DETCGD_OK;
     }
