@@ -190,7 +190,7 @@ TEST_P(Solver, SummaryJsonCarriesTheoryAndResult) {
   std::string j = read_file(path);
   for (const char* key : {"\"git_commit\"", "\"certificate\"", "\"det_factor\"", "\"theorem1_bound\"", "\"G_KD\"",
                           "\"f_inf_source\": \"GD estimate\"", "\"seed\": 42", "\"backend\"", "\"iterate\"",
-                          "\"device_bytes_peak\"", "\"host_bytes_peak\""})
+                          "\"device_bytes_peak\"", "\"host_bytes_peak\"", "\"final_iterate\": "})
     EXPECT_NE(j.find(key), std::string::npos) << key;
   EXPECT_GT(r.r.f_initial, r.r.f_inf);
   EXPECT_GE(r.r.f_final, r.r.f_inf - 1e-9);  // GD from the same x0 found f^inf

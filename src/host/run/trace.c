@@ -176,6 +176,8 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   fprintf(f, "  \"result\": {\n");
   json_str(f, "termination", detcgd_termination_str(r->termination), 1);
   json_int(f, "iterations", r->iterations, 1);
+  /* f_final and grad_norm2_final are of x^K, after the last step; the trace's last row is of x^{K-1} */
+  json_int(f, "final_iterate", r->iterations, 1);
   json_num(f, "f_initial", r->f_initial, 1);
   json_num(f, "f_final", r->f_final, 1);
   json_num(f, "grad_norm2_final", r->grad_norm2_final, 1);
