@@ -23,53 +23,51 @@
 #include <unistd.h>
 #include "cli.h"
 
+/* A run of an experiment: its label and the options it sets on top of the experiment's (key=value ...). */
 typedef struct RunDef {
   const char* label;
-  int method, sketch, k, stepsize, weight;
-  double q; /* Bern-q (0: the settings' q) */
+  const char* options;
 } RunDef;
 
-enum { M_GD = DETCGD_METHOD_GD, M1 = DETCGD_METHOD_DET1, M2 = DETCGD_METHOD_DET2 };
-
 static const RunDef DEMO_RUNS[] = {
-  {"GD", M_GD, DETCGD_SKETCH_IDENTITY, 0, DETCGD_STEP_GD, 0, 0},
-  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0, 0},
-  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0, 0},
-  {"det-CGD1 diag-inv", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
-  {"det-CGD1 inv-sqrt", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT, 0},
-  {"det-CGD2 opt", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0, 0},
+  {"GD", "method=gd stepsize=gd"},
+  {"standard CGD", "method=det-cgd1 sketch=rand-1 stepsize=cgd"},
+  {"CGD-mat", "method=det-cgd1 sketch=rand-1 stepsize=cgd-mat"},
+  {"det-CGD1 diag-inv", "method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=diag-inv"},
+  {"det-CGD1 inv-sqrt", "method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=inv-sqrt"},
+  {"det-CGD2 opt", "method=det-cgd2 sketch=rand-1 stepsize=det2-opt"},
 };
 
 static const RunDef PAPER_RAND1_RUNS[] = {
-  {"standard CGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_SCALAR, 0, 0},
-  {"CGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_CGD_MAT, 0, 0},
-  {"det-CGD1 diag-inv(L)/d", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
-  {"det-CGD2 diag-inv(L)/d", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DET2_OPT, 0, 0},
-  {"det-CGD1 W=L^-1", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV, 0},
-  {"det-CGD1 W=L^-1/2", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_THM2, DETCGD_W_INV_SQRT, 0},
+  {"standard CGD", "method=det-cgd1 sketch=rand-1 stepsize=cgd"},
+  {"CGD-mat", "method=det-cgd1 sketch=rand-1 stepsize=cgd-mat"},
+  {"det-CGD1 diag-inv(L)/d", "method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=diag-inv"},
+  {"det-CGD2 diag-inv(L)/d", "method=det-cgd2 sketch=rand-1 stepsize=det2-opt"},
+  {"det-CGD1 W=L^-1", "method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=inv"},
+  {"det-CGD1 W=L^-1/2", "method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=inv-sqrt"},
 };
 
 static const RunDef PAPER_FIG1_RUNS[] = {
-  {"standard DCGD", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_DCGD_KR, 0, 0},
-  {"DCGD-mat", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_COR1, DETCGD_W_IDENTITY, 0},
-  {"D-det-CGD1", M1, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_COR1, DETCGD_W_DIAG_INV, 0},
-  {"D-det-CGD2", M2, DETCGD_SKETCH_RAND1, 1, DETCGD_STEP_COR1, DETCGD_W_DIAG_INV, 0},
+  {"standard DCGD", "method=det-cgd1 sketch=rand-1 stepsize=dcgd-kr"},
+  {"DCGD-mat", "method=det-cgd1 sketch=rand-1 stepsize=cor1 weight=identity"},
+  {"D-det-CGD1", "method=det-cgd1 sketch=rand-1 stepsize=cor1 weight=diag-inv"},
+  {"D-det-CGD2", "method=det-cgd2 sketch=rand-1 stepsize=cor1 weight=diag-inv"},
 };
 
 static const RunDef BERNQ_RUNS[] = {
-  {"det-CGD2 no compression", M2, DETCGD_SKETCH_IDENTITY, 0, DETCGD_STEP_DET2_OPT, 0, 0},
-  {"det-CGD2 Bern-q 0.5", M2, DETCGD_SKETCH_BERNQ, 0, DETCGD_STEP_DET2_OPT, 0, 0.5},
-  {"det-CGD2 Bern-q 0.25", M2, DETCGD_SKETCH_BERNQ, 0, DETCGD_STEP_DET2_OPT, 0, 0.25},
-  {"det-CGD2 Bern-q 0.1", M2, DETCGD_SKETCH_BERNQ, 0, DETCGD_STEP_DET2_OPT, 0, 0.1},
+  {"det-CGD2 no compression", "method=det-cgd2 sketch=identity stepsize=det2-opt"},
+  {"det-CGD2 Bern-q 0.5", "method=det-cgd2 sketch=bern-q q=0.5 stepsize=det2-opt"},
+  {"det-CGD2 Bern-q 0.25", "method=det-cgd2 sketch=bern-q q=0.25 stepsize=det2-opt"},
+  {"det-CGD2 Bern-q 0.1", "method=det-cgd2 sketch=bern-q q=0.1 stepsize=det2-opt"},
 };
 
 static const RunDef PAPER_RANDT_RUNS[] = {
-  {"det-CGD1 rand-30", M1, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
-  {"det-CGD2 rand-30", M2, DETCGD_SKETCH_RANDK, 30, DETCGD_STEP_DET2_OPT, 0, 0},
-  {"det-CGD1 rand-60", M1, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
-  {"det-CGD2 rand-60", M2, DETCGD_SKETCH_RANDK, 60, DETCGD_STEP_DET2_OPT, 0, 0},
-  {"det-CGD1 rand-90", M1, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_THM2, DETCGD_W_DIAG_INV, 0},
-  {"det-CGD2 rand-90", M2, DETCGD_SKETCH_RANDK, 90, DETCGD_STEP_DET2_OPT, 0, 0},
+  {"det-CGD1 rand-30", "method=det-cgd1 sketch=rand-k k=30 stepsize=thm2 weight=diag-inv"},
+  {"det-CGD2 rand-30", "method=det-cgd2 sketch=rand-k k=30 stepsize=det2-opt"},
+  {"det-CGD1 rand-60", "method=det-cgd1 sketch=rand-k k=60 stepsize=thm2 weight=diag-inv"},
+  {"det-CGD2 rand-60", "method=det-cgd2 sketch=rand-k k=60 stepsize=det2-opt"},
+  {"det-CGD1 rand-90", "method=det-cgd1 sketch=rand-k k=90 stepsize=thm2 weight=diag-inv"},
+  {"det-CGD2 rand-90", "method=det-cgd2 sketch=rand-k k=90 stepsize=det2-opt"},
 };
 
 typedef struct ExperimentDef {
@@ -137,6 +135,21 @@ static void slug(const char* label, char* out, size_t cap) {
   out[n] = '\0';
 }
 
+/* The run's own options on top of the experiment's settings. */
+static int apply_run_options(DetcgdSettings* s, const RunDef* r) {
+  DetcgdProblemSpec unused;
+  char text[256], *save = NULL, *kv;
+  int st = DETCGD_OK;
+  detcgd_problem_spec_default(&unused);
+  snprintf(text, sizeof text, "%s", r->options);
+  for (kv = strtok_r(text, " ", &save); kv && st == DETCGD_OK; kv = strtok_r(NULL, " ", &save)) {
+    char* eq = strchr(kv, '=');
+    if (eq) *eq = '\0';
+    st = detcgd_set(&unused, s, kv, eq ? eq + 1 : ""); /* a key without a value: its setter says what is wrong */
+  }
+  return st;
+}
+
 static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir,
                    char* csv, size_t cap, DetcgdResult* res) {
   DetcgdSettings s = *base;
@@ -144,12 +157,10 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   char name[128];
   int st;
   slug(r->label, name, sizeof name);
-  s.method = r->method;
-  s.sketch.kind = r->sketch;
-  if (r->k > 0) s.sketch.k = r->k;
-  s.stepsize.kind = r->stepsize;
-  s.stepsize.weight = r->weight;
-  if (r->q > 0) s.sketch.q = r->q;
+  if ((st = apply_run_options(&s, r)) != DETCGD_OK) {
+    fprintf(stderr, "experiment: run \"%s\": %s\n", r->label, detcgd_last_error());
+    return st;
+  }
   snprintf(s.output.label, sizeof s.output.label, "%s", r->label);
   snprintf(csv, cap, "%s/%s.csv", dir, name);
   snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", csv);
