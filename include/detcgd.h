@@ -243,7 +243,8 @@ typedef enum DetcgdDistMode { DETCGD_DIST_SIM = 0, DETCGD_DIST_MPI } DetcgdDistM
 typedef struct DetcgdDistSettings {
   int mode;           ///< DetcgdDistMode: all clients simulated in this process, or one MPI rank per client block; default SIM
   double epsilon2;    ///< eps^2 of Corollary 1 / the DCGD stepsize; default 1e-4
-  char fault[64];     ///< testing aid: "RANK:ITER:die" (the run fails at ITER) or "RANK:ITER:garbage" (MPI: a corrupt message); default ""
+  double rank_timeout; ///< MPI: seconds a rank waits for another's message or broadcast before it ends the job; 0 = forever; default 600
+  char fault[64];     ///< testing aid: "RANK:ITER:die" (the run fails at ITER), "RANK:ITER:garbage" (MPI: a corrupt message) or "RANK:ITER:pause" (MPI: the rank stops answering); default ""
 } DetcgdDistSettings;
 
 typedef struct DetcgdSettings {

@@ -41,10 +41,14 @@ while IFS= read -r line; do
   if diff <(cut -d, -f1-8 "$T/sim.csv") <(cut -d, -f1-8 "$T/mpi.csv") >/dev/null; then echo "ok   mpi == sim: table row $name"
   else echo "FAIL mpi != sim: table row $name"; fail=1; fi
 done < "$(dirname "$0")/method_table.txt"
-for fault in "1:30:garbage|malformed message from rank 1" "2:30:die|injected fault: rank 2 dies"; do
+# a corrupt message, a dead rank and a rank that stops answering (paused: the others wait rank-timeout) end
+# every rank with an error
+for fault in "1:30:garbage|malformed message from rank 1" "2:30:die|injected fault: rank 2 dies" \
+             "1:30:pause|heard nothing from rank"; do
   spec=${fault%%|*}; want=${fault#*|}
   # shellcheck disable=SC2086
-  timeout 120 $MPIRUN $DETCGD $BASE --method det-cgd2 --sketch rand-1 --stepsize cor1 --mode mpi --fault "$spec" > "$T/out" 2>&1
+  timeout 120 $MPIRUN $DETCGD $BASE --method det-cgd2 --sketch rand-1 --stepsize cor1 --mode mpi --fault "$spec" \
+    --rank-timeout 3 > "$T/out" 2>&1
   rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "$want" "$T/out" && grep -q "another rank failed" "$T/out"; then
     echo "ok   fault $spec ends every rank (rc $rc)"

@@ -75,9 +75,10 @@ void detcgd_mpi_abort(int code) { (void)code; }
 void detcgd_mpi_finalize(void) {}
 #endif
 
-int dc_transport_open(DcTransport* t, int mode, int nclients) {
+int dc_transport_open(DcTransport* t, int mode, int nclients, double timeout) {
   memset(t, 0, sizeof *t);
   t->nranks = 1;
+  t->timeout = timeout;
   t->last_client = nclients;
   if (mode != DETCGD_DIST_MPI) return DETCGD_OK;
 #ifdef DETCGD_WITH_MPI

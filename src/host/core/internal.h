@@ -33,6 +33,7 @@ void dc_log(int level, const char* fmt, ...)
 
 void* dc_calloc(size_t n, size_t size); /* calloc that records DETCGD_ERR_ALLOC on failure */
 double dc_wall_time(void);              /* monotonic seconds */
+void dc_sleep(double seconds);
 int64_t dc_host_bytes_peak(void);       /* peak resident memory of the process (getrusage) */
 
 /* ==== Layer layout ==== */

@@ -79,6 +79,11 @@ static const char* distributed(const DetcgdProblemSpec* p, const DetcgdSettings*
   (void)s;
   return has_clients(p) ? NULL : "read by distributed runs (clients > 0)";
 }
+static const char* mpi_mode(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  if (!has_clients(p)) return "read by distributed runs (clients > 0)";
+  return s->dist.mode == DETCGD_DIST_MPI ? NULL : "read with mode mpi";
+}
+
 static const char* sketched(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
   return dc_method_type(s->method) && (dc_method_type(s->method)->step_flags & DC_STEP_NO_SKETCH)
@@ -195,8 +200,10 @@ static const DcOption RUN_ROWS[] = {
    "every client simulated here, or MPI: mpirun -np R detcgd run --mode mpi ... (rank 0 is the server)"},
   {"epsilon2", "clients", DC_OPT_DOUBLE, S(dist.epsilon2), "1e-4", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, distributed,
    "eps^2 of Corollary 1 and of the DCGD stepsize"},
+  {"rank-timeout", "clients", DC_OPT_DOUBLE, S(dist.rank_timeout), "600", 0, DBL_MAX, NULL, RUNS, DC_OPT_NO_STATE,
+   mpi_mode, "MPI: seconds a rank waits for another rank's message or broadcast before it ends the job (0 = forever)"},
   {"fault", "clients", DC_OPT_STRING, S(dist.fault), "", 0, 0, NULL, DETCGD_CMD_RUN, DC_OPT_NO_STATE | DC_OPT_NOT_REPLAYED, distributed,
-   "testing aid: RANK:ITER:die or RANK:ITER:garbage"},
+   "testing aid: RANK:ITER:die, RANK:ITER:garbage or RANK:ITER:pause"},
   {"backend", "other", DC_OPT_ENUM, S(backend), "auto", 0, 0, BACKEND_NAMES, ALL, 0, NULL,
    "auto = CUDA when compiled in and a device is present"},
   {"graphs", "other", DC_OPT_BOOL, S(graphs), "1", 0, 0, NULL, RUNS, DC_OPT_NO_STATE, NULL,

@@ -370,3 +370,10 @@ static volatile sig_atomic_t stop_requested;
 void detcgd_request_stop(void) { stop_requested = 1; }
 void detcgd_clear_stop(void) { stop_requested = 0; }
 int detcgd_stop_requested(void) { return stop_requested != 0; }
+
+void dc_sleep(double seconds) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)seconds;
+  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+  nanosleep(&ts, NULL);
+}

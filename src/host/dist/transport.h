@@ -14,7 +14,8 @@ typedef struct DcTransport DcTransport;
 struct DcTransport {
   int rank, nranks;
   int first_client, last_client;
-  void* state; /* owns: MPI buffers */
+  double timeout; /* seconds recv and bcast wait for another rank (0: forever) */
+  void* state;    /* owns: MPI buffers */
   /* bytes from this rank to rank 0 */
   int (*send)(DcTransport* t, const void* buf, int64_t bytes);
   /* at rank 0: the next message of rank `from`; *buf stays valid until the next recv */
@@ -24,8 +25,9 @@ struct DcTransport {
   void (*close)(DcTransport* t);
 };
 
-/* mode: DetcgdDistMode; nclients clients are cut into contiguous blocks over the ranks. */
-int dc_transport_open(DcTransport* t, int mode, int nclients);
+/* mode: DetcgdDistMode; nclients clients are cut into contiguous blocks over the ranks; a rank that waits
+ * over `timeout` seconds (0: forever) for another ends with an error naming it. */
+int dc_transport_open(DcTransport* t, int mode, int nclients, double timeout);
 void dc_transport_close(DcTransport* t);
 
 /* The MPI implementation (transport_mpi.c, built when MPI is found). */

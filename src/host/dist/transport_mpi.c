@@ -1,8 +1,9 @@
 /*
  * transport_mpi.c -- distributed runs over MPI: point-to-point messages of
  * packed client payloads to rank 0 and a broadcast of x back.  Errors are
- * returned (MPI_ERRORS_RETURN), never left to hang: the caller ends every rank
- * with detcgd_mpi_abort.
+ * returned (MPI_ERRORS_RETURN), never left to hang: receives and broadcasts poll
+ * with a deadline (rank-timeout), and the caller ends every rank with
+ * detcgd_mpi_abort.
  */
 #include <mpi.h>
 #include <stdlib.h>
@@ -40,10 +41,32 @@ static int mpi_send(DcTransport* t, const void* buf, int64_t bytes) {
   return rc == MPI_SUCCESS ? DETCGD_OK : mpi_fail(rc, "MPI_Send to rank 0");
 }
 
+/* Waits for the request (MPI_Test in a loop, the clock read every few thousand polls) at most t->timeout s. */
+static int wait_for(DcTransport* t, MPI_Request* req, const char* what, int other) {
+  double t0 = dc_wall_time();
+  long polls = 0;
+  for (;;) {
+    int done = 0, rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return mpi_fail(rc, what);
+    if (done) return DETCGD_OK;
+    if (++polls % 4096 == 0 && t->timeout > 0 && dc_wall_time() - t0 > t->timeout)
+      return dc_fail(DETCGD_ERR_IO, "MPI: rank %d heard nothing from rank %d for %g s (%s): it is paused or gone; "
+                     "ending the job (rank-timeout)", t->rank, other, t->timeout, what);
+  }
+}
+
 static int mpi_recv(DcTransport* t, int from, const void** buf, int64_t* bytes) {
   MpiState* ms = (MpiState*)t->state;
   MPI_Status status;
-  int n = 0, rc = MPI_Probe(from, 7, MPI_COMM_WORLD, &status);
+  double t0 = dc_wall_time();
+  long polls = 0;
+  int n = 0, found = 0, rc;
+  do { /* MPI_Probe, with a deadline */
+    rc = MPI_Iprobe(from, 7, MPI_COMM_WORLD, &found, &status);
+    if (rc == MPI_SUCCESS && !found && ++polls % 4096 == 0 && t->timeout > 0 && dc_wall_time() - t0 > t->timeout)
+      return dc_fail(DETCGD_ERR_IO, "MPI: rank 0 heard nothing from rank %d for %g s (its message): it is paused or "
+                     "gone; ending the job (rank-timeout)", from, t->timeout);
+  } while (rc == MPI_SUCCESS && !found);
   if (rc == MPI_SUCCESS) rc = MPI_Get_count(&status, MPI_BYTE, &n);
   if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Probe");
   if (n > ms->rcap) {
@@ -61,10 +84,10 @@ static int mpi_recv(DcTransport* t, int from, const void** buf, int64_t* bytes) 
 
 static int mpi_bcast(DcTransport* t, void* buf, int64_t bytes) {
   int rc;
-  (void)t;
   if (bytes > 0x7fffffff) return dc_fail(DETCGD_ERR_ARG, "MPI: broadcast of %lld bytes exceeds 2 GiB", (long long)bytes);
-  rc = MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
-  return rc == MPI_SUCCESS ? DETCGD_OK : mpi_fail(rc, "MPI_Bcast");
+  MPI_Request req;
+  rc = MPI_Ibcast(buf, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD, &req);
+  return rc == MPI_SUCCESS ? wait_for(t, &req, "the broadcast of x", 0) : mpi_fail(rc, "MPI_Ibcast");
 }
 
 static void mpi_close(DcTransport* t) {

@@ -51,7 +51,8 @@ int dc_dist_setup(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t cap = s->sketch_spec.cap_off[s->problem->layout.nblocks], d = s->problem->layout.dim;
   int c, st;
-  if ((st = dc_transport_open(&s->tr, s->settings.dist.mode, s->nclients)) != DETCGD_OK) return st;
+  if ((st = dc_transport_open(&s->tr, s->settings.dist.mode, s->nclients, s->settings.dist.rank_timeout)) != DETCGD_OK)
+    return st;
   s->Pc = (DcProbData**)dc_calloc((size_t)s->nclients, sizeof(DcProbData*));
   s->draw.idx = (int*)dc_calloc((size_t)cap, sizeof(int));
   s->draw.scale = (double*)dc_calloc((size_t)cap, sizeof(double));
@@ -258,6 +259,7 @@ static int client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
     if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
   }
   if (st == DETCGD_OK && dc_fault_here(s, k, "garbage") && s->msg_len >= 8) s->msg_len -= 3; /* a truncated message */
+  while (dc_fault_here(s, k, "pause")) dc_sleep(1.0); /* a rank that stops answering, until the job ends it */
   dc_phase_begin(s, PH_COMM);
   if (st == DETCGD_OK) st = s->tr.send(&s->tr, s->msg, s->msg_len);
   if (st == DETCGD_OK) st = broadcast_x(s, stop);
