@@ -342,7 +342,7 @@ static int cmd_theory(Options* o) {
   DetcgdProblem* p = NULL;
   DetcgdProblemInfo info;
   char list[4096], *save = NULL, *item;
-  int row = 0, st = detcgd_problem_create(&p, &o->problem);
+  int row = 0, exact_thm2 = 0, st = detcgd_problem_create(&p, &o->problem);
   if (st != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return cli_exit_code(st); }
   detcgd_problem_info(p, &info);
   snprintf(list, sizeof list, "%s", o->compare ? o->compare : o->problem.clients > 0 ? FIGURE1 : TABLE1);
@@ -360,6 +360,8 @@ static int cmd_theory(Options* o) {
       detcgd_problem_destroy(&p);
       return EXIT_USAGE;
     }
+    exact_thm2 |= s.sketch.kind == DETCGD_SKETCH_RANDK && s.stepsize.kind == DETCGD_STEP_THM2 &&
+                  (s.sketch.k > 1 || s.sketch.k_ratio > 0 || s.sketch.k_list[0]);
     st = detcgd_theory(p, &s, &t);
     if (st != DETCGD_OK) { printf("%3d %-42s  (%s)\n", ++row, name, detcgd_last_error()); continue; }
     printf("%3d %-42s %12.6f %14.6g %12.6g %14.6g %12.6g", ++row, name, t.certificate, t.det_factor,
@@ -371,6 +373,9 @@ static int cmd_theory(Options* o) {
     }
     printf("\n");
   }
+  if (exact_thm2)
+    printf("note: rand-k rows with thm2 show Theorem 2's exact factor; Table 1 of the paper states d/k for them,\n"
+           "      which equals it only for k = 1\n");
   detcgd_problem_destroy(&p);
   return EXIT_OK;
 }

@@ -10,9 +10,9 @@
 static void plot_panel(FILE* f, const CliSeries* s, int n, int xcol, const char* xlabel) {
   int i;
   fprintf(f, "set xlabel '%s'\nset ylabel 'G_{K,D}'\nplot ", xlabel);
-  for (i = 0; i < n; ++i)
-    fprintf(f, "'%s' using %d:5 skip 1 with lines lw 2 title '%s' noenhanced%s", s[i].csv, xcol, s[i].label,
-            i + 1 < n ? ", \\\n     " : "\n");
+  for (i = 0; i < n; ++i) /* the 8 colours, then dashed, then dotted: every series its own line */
+    fprintf(f, "'%s' using %d:5 skip 1 with lines lw 2 lc %d dt %d title '%s' noenhanced%s", s[i].csv, xcol, i % 8 + 1,
+            i / 8 % 3 + 1, s[i].label, i + 1 < n ? ", \\\n     " : "\n");
 }
 
 int cli_plot(const char* png, const CliSeries* series, int n, const char* title) {
