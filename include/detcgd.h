@@ -240,9 +240,16 @@ typedef struct DetcgdCommSettings {
 
 typedef enum DetcgdDistMode { DETCGD_DIST_SIM = 0, DETCGD_DIST_MPI } DetcgdDistMode;
 
+/* Delta^inf = f^inf - (1/n) sum_c f_c^inf of Corollary 1 (and of scalar DCGD's stepsize). */
+typedef enum DetcgdDeltaInf {
+  DETCGD_DELTA_ESTIMATE = 0, /* f^inf less the mean of the clients' GD estimates f_c^inf (clamped at 0) */
+  DETCGD_DELTA_CERTIFIED     /* f^inf itself: every f_c >= 0, so an upper bound (a smaller, safe gamma) */
+} DetcgdDeltaInf;
+
 typedef struct DetcgdDistSettings {
   int mode;           ///< DetcgdDistMode: all clients simulated in this process, or one MPI rank per client block; default SIM
   double epsilon2;    ///< eps^2 of Corollary 1 / the DCGD stepsize; default 1e-4
+  int delta_inf;      ///< DetcgdDeltaInf: how Delta^inf is obtained; default ESTIMATE
   double rank_timeout; ///< MPI: seconds a rank waits for another's message or broadcast before it ends the job; 0 = forever; default 600
   char fault[64];     ///< testing aid: "RANK:ITER:die" (the run fails at ITER), "RANK:ITER:garbage" (MPI: a corrupt message) or "RANK:ITER:pause" (MPI: the rank stops answering); default ""
 } DetcgdDistSettings;

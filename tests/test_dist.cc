@@ -227,6 +227,29 @@ TEST_F(Dist, LambdaWMatchesAnIndependentComputation) {
   EXPECT_NEAR(got, lw, 1e-8 * lw);
 }
 
+// delta-inf certified: Delta^inf is f^inf (every logistic f_c >= 0, so f_c^inf >= 0 and Delta^inf <= f^inf), no
+// f_c^inf is estimated, and the step is no larger than with the estimate (gamma's third bound shrinks).
+TEST_F(Dist, CertifiedDeltaInfIsFInfAndGivesNoLargerStep) {
+  for (int stepsize : {DETCGD_STEP_COR1, DETCGD_STEP_DCGD_KR}) {
+    DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, stepsize);
+    s.term.max_iter = 5;
+    Out est = run(p, s);
+    s.dist.delta_inf = DETCGD_DELTA_CERTIFIED;
+    std::string path = temp_path("certified.json");
+    snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", path.c_str());
+    Out cert = run(p, s);
+    ASSERT_EQ(est.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(cert.status, DETCGD_OK) << detcgd_last_error();
+    EXPECT_EQ(cert.r.delta_inf, cert.r.f_inf);
+    EXPECT_GE(cert.r.delta_inf, est.r.delta_inf);
+    EXPECT_GE(cert.r.det_factor, est.r.det_factor * (1 - 1e-12));  // det(D)^(-1/d): a smaller or equal gamma
+    EXPECT_LE(cert.r.time_finf, est.r.time_finf);
+    const std::string j = read_file(path);
+    EXPECT_NE(j.find("\"delta_inf_source\": \"certified"), std::string::npos);
+    EXPECT_NE(j.find("\"f_c_inf_mean\": null"), std::string::npos);
+  }
+}
+
 TEST_F(Dist, DcgdStepsizeIsTheKhaledRichtarikMinimum) {
   DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, DETCGD_STEP_DCGD_KR);
   s.sketch.kind = DETCGD_SKETCH_RANDK;

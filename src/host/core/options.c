@@ -24,6 +24,7 @@ static const char* const SETUP_NAMES[] = {"auto", "host", NULL};
 static const char* const GKD_NAMES[] = {"every", "trace", NULL};
 static const char* const BACKEND_NAMES[] = {"auto", "cpu", "cuda", NULL};
 static const char* const MODE_NAMES[] = {"sim", "mpi", NULL};
+static const char* const DELTA_NAMES[] = {"estimate", "certified", NULL};
 
 static int count_names(const char* const* names) {
   int n = 0;
@@ -200,6 +201,8 @@ static const DcOption RUN_ROWS[] = {
    "every client simulated here, or MPI: mpirun -np R detcgd run --mode mpi ... (rank 0 is the server)"},
   {"epsilon2", "clients", DC_OPT_DOUBLE, S(dist.epsilon2), "1e-4", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, distributed,
    "eps^2 of Corollary 1 and of the DCGD stepsize"},
+  {"delta-inf", "clients", DC_OPT_ENUM, S(dist.delta_inf), "estimate", 0, 0, DELTA_NAMES, ALL, 0, distributed,
+   "Delta^inf: f^inf less the clients' GD estimates f_c^inf, or certified f^inf (f_c >= 0: an upper bound)"},
   {"rank-timeout", "clients", DC_OPT_DOUBLE, S(dist.rank_timeout), "600", 0, DBL_MAX, NULL, RUNS, DC_OPT_NO_STATE,
    mpi_mode, "MPI: seconds a rank waits for another rank's message or broadcast before it ends the job (0 = forever)"},
   {"fault", "clients", DC_OPT_STRING, S(dist.fault), "", 0, 0, NULL, DETCGD_CMD_RUN, DC_OPT_NO_STATE | DC_OPT_NOT_REPLAYED, distributed,

@@ -124,8 +124,12 @@ static int build_dist_stepsize(DetcgdSolver* s) {
   if (st == DETCGD_OK) st = f_at_x0(s, &f0);
   if (st != DETCGD_OK) return st;
   in.f0_gap = f0 - s->result.f_inf;
-  in.delta_inf = s->result.f_inf - s->fc_inf_mean;
-  if (in.delta_inf < 0) in.delta_inf = 0; /* Delta^inf >= 0 in theory; estimates can cross */
+  if (s->settings.dist.delta_inf == DETCGD_DELTA_CERTIFIED) {
+    in.delta_inf = s->result.f_inf; /* f_c >= 0 for logreg-nc: f_c^inf >= 0, so Delta^inf <= f^inf */
+  } else {
+    in.delta_inf = s->result.f_inf - s->fc_inf_mean;
+    if (in.delta_inf < 0) in.delta_inf = 0; /* Delta^inf >= 0 in theory; estimates can cross */
+  }
   s->result.delta_inf = in.delta_inf;
   return dc_dist_stepsize(&s->step, &s->dtheory, s->problem, &s->settings, &s->sketch_spec, &in);
 }

@@ -71,6 +71,10 @@ int dc_dist_setup(DetcgdSolver* s) {
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
       (st = o->vec_create(&s->be, cap, &s->vals)))
     return st;
+  if (s->settings.dist.delta_inf == DETCGD_DELTA_CERTIFIED) { /* Delta^inf <= f^inf needs no f_c^inf */
+    s->fc_inf_mean = NAN;
+    return DETCGD_OK;
+  }
   return estimate_client_f_inf(s);
 }
 

@@ -138,6 +138,8 @@ static void write_distributed(FILE* f, const DcSummaryInfo* s) {
   json_num(f, "gamma_bound_3", t->gamma[2], 1);
   json_str(f, "gamma_active", kr ? names_kr[t->active] : names_cor1[t->active], 1);
   json_num(f, "delta_inf", s->result->delta_inf, 1);
+  json_str(f, "delta_inf_source", s->settings->dist.delta_inf == DETCGD_DELTA_CERTIFIED
+                                      ? "certified: f^inf (every f_c >= 0)" : "estimate: f^inf - mean of GD f_c^inf", 1);
   json_num(f, "f_c_inf_mean", s->fc_inf_mean, 1);
   json_num(f, "K_lower_bound", t->k_lower_bound, 1);
   json_num(f, "theorem3_bound", s->result->theorem3_bound, 0);
