@@ -530,3 +530,45 @@ TEST(Replay, TheSummaryConfigRepeatsTheRunBitForBit) {
   EXPECT_EQ(detcgd_summary_config(js.c_str(), each, &back), DETCGD_ERR_PARSE);
   EXPECT_NE(std::string(detcgd_last_error()).find("\"no-such\" is no option"), std::string::npos) << detcgd_last_error();
 }
+
+// lambda = 0 with a feature that never occurs: L is singular. The methods and stepsizes that do not invert it
+// run; the ones that do are refused with a sentence naming the block and what to use instead.
+TEST(LambdaZero, StepsizesThatDoNotInvertLRunTheOthersSaySo) {
+  const std::string data = temp_path("lambda0.svm");
+  write_file(data, "1 1:1 3:1\n-1 1:0.5 3:-1\n1 1:-1 3:0.25\n");
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  snprintf(ps.data_path, sizeof ps.data_path, "%s", data.c_str());
+  ps.features = 3;  // feature 2 never occurs
+  ps.lambda = 0;
+  DetcgdProblem* p = nullptr;
+  ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  struct Case { const char* options; const char* says; };
+  const Case cases[] = {{"method=gd stepsize=gd", nullptr},
+                        {"method=det-cgd1 sketch=rand-1 stepsize=cgd-mat", nullptr},
+                        {"method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=identity", nullptr},
+                        {"method=det-cgd2 sketch=rand-1 stepsize=det2-opt", "det2-opt inverts L_0, which is singular"},
+                        {"method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=inv", "thm2 inverts L_0"},
+                        {"method=det-cgd1 sketch=rand-1 stepsize=thm2 weight=diag-inv", "whose entry 1 is 0"}};
+  for (const Case& c : cases) {
+    DetcgdSettings s = quiet_settings();
+    s.term.max_iter = 20;
+    std::stringstream words(c.options);
+    std::string w;
+    while (words >> w) ASSERT_EQ(detcgd_settings_set(&s, w.substr(0, w.find('=')).c_str(), w.substr(w.find('=') + 1).c_str()), DETCGD_OK);
+    DetcgdSolver* solver = nullptr;
+    int st = detcgd_create(&solver, p, &s);
+    if (!c.says) {
+      ASSERT_EQ(st, DETCGD_OK) << c.options << ": " << detcgd_last_error();
+      ASSERT_EQ(detcgd_run(solver), DETCGD_OK);
+      DetcgdResult r;
+      detcgd_get_result(solver, &r);
+      EXPECT_LT(r.f_final, r.f_initial) << c.options;
+    } else {
+      EXPECT_EQ(st, DETCGD_ERR_NUMERIC) << c.options;
+      EXPECT_NE(std::string(detcgd_last_error()).find(c.says), std::string::npos) << detcgd_last_error();
+    }
+    detcgd_destroy(&solver);
+  }
+  detcgd_problem_destroy(&p);
+}

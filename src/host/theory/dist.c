@@ -296,7 +296,7 @@ int dc_dist_stepsize(DcStepsize* st, DcDistTheory* th, const DetcgdProblem* p, c
   memset(th, 0, sizeof *th);
   if (p->nclients < 1)
     return dc_fail(DETCGD_ERR_ARG, "clients: stepsize %s is for distributed runs; set clients >= 1", detcgd_stepsize_name(s->stepsize.kind));
-  if ((rc = lbar_blocks(p, &Lb)) != DETCGD_OK) return rc;
+  if ((rc = dc_stepsize_check_invertible(p, s)) != DETCGD_OK || (rc = lbar_blocks(p, &Lb)) != DETCGD_OK) return rc;
   rc = s->stepsize.kind == DETCGD_STEP_COR1 ? cor1_stepsize(st, th, p, s, sk, in, Lb) : kr_stepsize(st, th, p, s, sk, in);
   if (rc == DETCGD_OK) {
     int64_t e, n = dc_blocks_count(&st->D);

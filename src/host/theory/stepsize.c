@@ -410,10 +410,38 @@ static int build_on_backend(DcStepsize* out, const DetcgdProblem* p, const Detcg
   return st;
 }
 
+int dc_stepsize_check_invertible(const DetcgdProblem* p, const DetcgdSettings* s) {
+  const DcLayout* lay = &p->layout;
+  const int k = s->stepsize.kind, w = s->stepsize.weight, weighted = k == DETCGD_STEP_THM2 || k == DETCGD_STEP_COR1;
+  const int diag = weighted && w == DETCGD_W_DIAG_INV;
+  const int inverts = k == DETCGD_STEP_DET2_OPT || (weighted && (w == DETCGD_W_INV || w == DETCGD_W_INV_SQRT));
+  double* Li;
+  int i, r, st = DETCGD_OK;
+  if (p->spec.lambda > 0 || (!diag && !inverts)) return DETCGD_OK; /* L = ... + 2 lambda I is positive definite */
+  if (!(Li = (double*)dc_calloc((size_t)lay->max_size * (size_t)lay->max_size + 1, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
+    int m = lay->size[i];
+    double logdet;
+    dc_problem_L_get(p, i, Li);
+    for (r = 0; diag && r < m && st == DETCGD_OK; ++r)
+      if (!(Li[r + (int64_t)r * m] > 0))
+        st = dc_fail(DETCGD_ERR_NUMERIC, "stepsize: %s with weight diag-inv divides by diag(L_%d), whose entry %d is 0 "
+                     "(a feature that never occurs, with lambda = 0): use lambda > 0 or weight identity",
+                     detcgd_stepsize_name(k), i, r);
+    if (st == DETCGD_OK && inverts && dc_chol_logdet(Li, m, &logdet) != DETCGD_OK)
+      st = dc_fail(DETCGD_ERR_NUMERIC, "stepsize: %s inverts L_%d, which is singular (a feature that never occurs, with "
+                   "lambda = 0): use lambda > 0, or gd, cgd, cgd-mat, or weight identity or diag-inv",
+                   detcgd_stepsize_name(k), i);
+  }
+  free(Li);
+  return st;
+}
+
 int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
                       DcBackend* be, const DcProbData* P, DcBlocks** dev) {
   int formula = backend_formula(be, p, s), st;
   memset(out, 0, sizeof *out);
+  if ((st = dc_stepsize_check_invertible(p, s)) != DETCGD_OK) return st;
   st = formula >= 0 ? build_on_backend(out, p, s, sk, be, P, formula, dev) : build_on_host(out, p, s, sk);
   if (st != DETCGD_OK) {
     if (formula >= 0) be->ops->blocks_destroy(be, dev);

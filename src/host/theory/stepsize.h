@@ -21,6 +21,10 @@ typedef struct DcStepsize {
 /* D for (method, stepsize settings, sketch) on p; refuses an infeasible D unless forced.  With a backend
  * (be, its problem data P; else NULL) whose stepsize_setup covers the case and stepsize-setup auto, the
  * backend builds D into *dev (st->D then has no data); otherwise the host does and *dev stays NULL. */
+/* The weights and stepsizes that invert L_i (det2-opt; thm2 / cor1 with inv or inv-sqrt) need it positive
+ * definite, diag-inv a positive diagonal: with lambda = 0 a feature that never occurs breaks that; an error
+ * names the block and what to use instead. */
+int dc_stepsize_check_invertible(const DetcgdProblem* p, const DetcgdSettings* s);
 int dc_stepsize_build(DcStepsize* st, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
                       DcBackend* be, const DcProbData* P, DcBlocks** dev);
 void dc_stepsize_free(DcStepsize* st);
