@@ -114,6 +114,9 @@ void dc_dist_free(DetcgdSolver* s);
 int dc_dist_full_gradient(DetcgdSolver* s, int with_f);
 /* finish_as: 0, or the termination (time limit, interrupted) the run stops with after iteration k */
 int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop);
+/* Server: the message of rank `from` (of nranks) at iteration k -- its clients' ids, draws and values, each
+ * field checked -- added into s->agg; an error names the rank, the client and what is wrong. */
+int dc_dist_absorb_rank(DetcgdSolver* s, const void* bytes, int64_t len, int from, int nranks, int64_t k);
 /* One rank simulating every client, an iteration without a trace row (sketches drawn for `iter`): the body
  * of a replay, backend ops only. */
 int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter);

@@ -209,21 +209,31 @@ static int absorb_message(DetcgdSolver* s, Reader* r) {
 }
 
 /* Server: every other rank's clients, in rank (= client) order. */
+int dc_dist_absorb_rank(DetcgdSolver* s, const void* bytes, int64_t len, int from, int nranks, int64_t k) {
+  Reader r;
+  int c, st = DETCGD_OK;
+  r.p = (const unsigned char*)bytes;
+  r.left = len;
+  r.rank = from;
+  r.iter = k;
+  r.client = -1; /* trailing bytes of a rank with no clients */
+  for (c = (int)((int64_t)s->nclients * from / nranks); c < (int)((int64_t)s->nclients * (from + 1) / nranks) && st == DETCGD_OK;
+       ++c) {
+    r.client = c;
+    st = absorb_message(s, &r);
+  }
+  if (st == DETCGD_OK && r.left != 0) st = bad_message(&r, "trailing bytes");
+  return st;
+}
+
 static int receive_messages(DetcgdSolver* s, int64_t k) {
   DcTransport* t = &s->tr;
   int from, st = DETCGD_OK;
   for (from = 1; from < t->nranks && st == DETCGD_OK; ++from) {
-    Reader r;
-    int c;
-    r.rank = from;
-    r.iter = k;
-    st = t->recv(t, from, (const void**)&r.p, &r.left);
-    for (c = (int)((int64_t)s->nclients * from / t->nranks);
-         c < (int)((int64_t)s->nclients * (from + 1) / t->nranks) && st == DETCGD_OK; ++c) {
-      r.client = c;
-      st = absorb_message(s, &r);
-    }
-    if (st == DETCGD_OK && r.left != 0) st = bad_message(&r, "trailing bytes");
+    const void* bytes = NULL;
+    int64_t len = 0;
+    st = t->recv(t, from, &bytes, &len);
+    if (st == DETCGD_OK) st = dc_dist_absorb_rank(s, bytes, len, from, t->nranks, k);
   }
   return st;
 }
