@@ -6,8 +6,9 @@
  *   paper-rand1  a1a, lambda 0.3, K 3000, rand-1: the single-node curves of the
  *                paper's public script (standard CGD, CGD-mat, det-CGD1/2 with
  *                diag^{-1}(L)/d, det-CGD1 with L^{-1} and L^{-1/2})
- *   paper-randt  a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): det-CGD1 at
- *                its own Theorem-2 stepsize (W = diag^{-1}(L)) and det-CGD2 at (12)
+ *   paper-randt  a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): the script's
+ *                standard CGD and CGD-mat, det-CGD1 at its own Theorem-2 stepsize
+ *                (W = diag^{-1}(L)) and det-CGD2 at (12)
  *   paper-fig1   a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 = 1e-4, rand-1: standard
  *                DCGD (Khaled-Richtarik), DCGD-mat (Corollary 1, W = I), D-det-CGD1 and
  *                D-det-CGD2 (Corollary 1, W = diag^{-1}(Lbar)) -- the theory, not the
