@@ -43,26 +43,32 @@ static int parse_line(char* line, char* section, size_t cap, CliConfigEntry each
   return each(user, section, trim(s), trim(sep + 1));
 }
 
-int cli_config_parse_string(const char* text, CliConfigEntry each, void* user) {
+/* Every line of text (modified in place: each line ends at its own NUL). */
+static int parse_in_place(char* text, CliConfigEntry each, void* user) {
   char section[256] = "";
-  const char* p = text;
+  char* p = text;
   int lineno = 0;
   if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3; /* BOM */
   while (*p) {
-    const char* eol = strchr(p, '\n');
-    size_t n = eol ? (size_t)(eol - p) : strlen(p);
-    char* line = (char*)malloc(n + 1);
-    int ok;
+    char* eol = strchr(p, '\n');
     ++lineno;
-    if (!line) return lineno;
-    memcpy(line, p, n);
-    line[n] = '\0';
-    ok = parse_line(line, section, sizeof section, each, user);
-    free(line);
-    if (!ok) return lineno;
-    p += n + (eol ? 1 : 0);
+    if (eol) *eol = '\0';
+    if (!parse_line(p, section, sizeof section, each, user)) return lineno;
+    if (!eol) break;
+    p = eol + 1;
   }
   return 0;
+}
+
+int cli_config_parse_string(const char* text, CliConfigEntry each, void* user) {
+  size_t n = strlen(text);
+  char* copy = (char*)malloc(n + 1);
+  int st;
+  if (!copy) return 1;
+  memcpy(copy, text, n + 1);
+  st = parse_in_place(copy, each, user);
+  free(copy);
+  return st;
 }
 
 int cli_config_parse_file(const char* path, CliConfigEntry each, void* user) {
@@ -84,7 +90,7 @@ int cli_config_parse_file(const char* path, CliConfigEntry each, void* user) {
   fclose(f);
   text[len] = '\0';
   if (strlen(text) != len) { free(text); return 1; } /* a NUL byte: not a text file */
-  st = cli_config_parse_string(text, each, user);
+  st = parse_in_place(text, each, user);
   free(text);
   return st;
 }

@@ -178,7 +178,8 @@ static int cli_only_read(const char* key, const char* cmd) {
   return 1;
 }
 
-/* --key value | --key=value; positional arguments are collected; anything else is refused. */
+/* --key value | --key=value; positional arguments are collected; anything else is refused.  The values are
+ * checked when they are applied (cli_apply); a config file's are checked here, for its line number. */
 static int parse_args(Options* o, int argc, char** argv) {
   int i;
   for (i = 0; i < argc; ++i) {
@@ -226,16 +227,6 @@ static int parse_args(Options* o, int argc, char** argv) {
       continue;
     }
     snprintf(origin, sizeof origin, "--%s", key);
-    {
-      DetcgdProblemSpec p;
-      DetcgdSettings s;
-      detcgd_problem_spec_default(&p);
-      detcgd_settings_default(&s);
-      if (detcgd_set(&p, &s, key, value) != DETCGD_OK) { /* a bad value is named at once */
-        fprintf(stderr, "detcgd: --%s: %s\n", key, detcgd_last_error());
-        return EXIT_USAGE;
-      }
-    }
     if (!remember(&o->user, key, value, origin, 0)) { fprintf(stderr, "detcgd: out of memory\n"); return EXIT_USAGE; }
   }
   return EXIT_OK;

@@ -502,6 +502,11 @@ int dc_options_check(int in, const DetcgdProblemSpec* p, const DetcgdSettings* s
   return DETCGD_OK;
 }
 
+size_t dc_option_append_line(const DcOption* o, const char* value, char* out, size_t n, size_t len) {
+  int w = snprintf(len < n ? out + len : NULL, len < n ? n - len : 0, "%s = %s\n", o->key, value);
+  return w > 0 ? len + (size_t)w : len;
+}
+
 size_t dc_options_state_text(const DetcgdProblemSpec* p, const DetcgdSettings* s, char* out, size_t n) {
   DcOptionIter it = {0, 0};
   const DcOption* o;
@@ -509,11 +514,9 @@ size_t dc_options_state_text(const DetcgdProblemSpec* p, const DetcgdSettings* s
   if (n > 0) out[0] = '\0';
   while ((o = dc_option_next(&it, NULL, NULL, NULL))) {
     char v[DETCGD_LIST_MAX + 64];
-    int w;
     if ((o->flags & DC_OPT_NO_STATE) || dc_option_unread(o, p, s, DETCGD_CMD_RUN)) continue;
     dc_option_format(o, p, s, v, sizeof v);
-    w = snprintf(len < n ? out + len : NULL, len < n ? n - len : 0, "%s = %s\n", o->key, v);
-    if (w > 0) len += (size_t)w;
+    len = dc_option_append_line(o, v, out, n, len);
   }
   return len;
 }

@@ -81,6 +81,8 @@ const char* dc_option_unread(const DcOption* o, const DetcgdProblemSpec* p, cons
 void dc_options_default(int in, DetcgdProblemSpec* p, DetcgdSettings* s);
 /* The range of every row of struct `in` that the configuration reads; an error names the first key out of it. */
 int dc_options_check(int in, const DetcgdProblemSpec* p, const DetcgdSettings* s);
+/* Appends "key = value\n" at out + len (within out[0..n)); returns the length of the whole text so far. */
+size_t dc_option_append_line(const DcOption* o, const char* value, char* out, size_t n, size_t len);
 /* The options the iterates depend on, as config-file lines "key = value\n" (the rows a run of this
  * configuration reads, without DC_OPT_NO_STATE) into out[0..n); returns the whole length. */
 size_t dc_options_state_text(const DetcgdProblemSpec* p, const DetcgdSettings* s, char* out, size_t n);

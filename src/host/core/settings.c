@@ -47,12 +47,9 @@ size_t detcgd_config_format(const DetcgdProblemSpec* p, const DetcgdSettings* s,
   if (n > 0) buf[0] = '\0';
   while ((o = dc_option_next(&it, NULL, NULL, NULL))) {
     char v[DETCGD_LIST_MAX + 64], v0[DETCGD_LIST_MAX + 64];
-    int w;
     dc_option_format(o, p, s, v, sizeof v);
     dc_option_format(o, &p0, &s0, v0, sizeof v0);
-    if (changed_only && !strcmp(v, v0)) continue;
-    w = snprintf(len < n ? buf + len : NULL, len < n ? n - len : 0, "%s = %s\n", o->key, v);
-    if (w > 0) len += (size_t)w;
+    if (!changed_only || strcmp(v, v0)) len = dc_option_append_line(o, v, buf, n, len);
   }
   return len;
 }

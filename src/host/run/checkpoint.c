@@ -68,6 +68,15 @@ static int config_text(const DetcgdSolver* s, char* out, size_t cap, int32_t* le
   return DETCGD_OK;
 }
 
+/* The data's fingerprint, taken once per solver (a pass over all of the data). */
+static uint64_t data_hash(DetcgdSolver* s) {
+  if (!s->data_hashed) {
+    s->data_hash = dc_problem_data_hash(s->problem);
+    s->data_hashed = 1;
+  }
+  return s->data_hash;
+}
+
 /* Appends bytes to a growing buffer. */
 typedef struct Buf { unsigned char* p; size_t len, cap; } Buf;
 
@@ -109,7 +118,7 @@ int dc_checkpoint_write(DetcgdSolver* s, int64_t k, double elapsed) {
   int st, i, ok;
   if (!config) return DETCGD_ERR_ALLOC;
   memset(&h, 0, sizeof h);
-  h.data_hash = dc_problem_data_hash(s->problem);
+  h.data_hash = data_hash(s);
   h.k = k;
   h.rank = s->tr.rank;
   h.nranks = s->tr.nranks;
@@ -215,7 +224,7 @@ static int take(Cursor* c, void* out, size_t n) {
 }
 
 /* Does the checkpoint belong to this run?  Its configuration and data against this run's. */
-static int check_run(const DetcgdSolver* s, const CheckpointHeader* h, const char* written, const char* path) {
+static int check_run(DetcgdSolver* s, const CheckpointHeader* h, const char* written, const char* path) {
   char* mine = (char*)dc_calloc(CONFIG_MAX, 1);
   char key[128], then[DETCGD_LIST_MAX + 64], now[DETCGD_LIST_MAX + 64];
   int32_t len = 0;
@@ -228,7 +237,7 @@ static int check_run(const DetcgdSolver* s, const CheckpointHeader* h, const cha
                  then[0] ? then : "(not set)", key, now[0] ? now : "(not set)");
   free(mine);
   if (st != DETCGD_OK) return st;
-  if (h->data_hash != dc_problem_data_hash(s->problem))
+  if (h->data_hash != data_hash(s))
     return dc_fail(DETCGD_ERR_ARG, "resume: %s was written for other data: the same options, but the data's "
                    "fingerprint differs (another file's contents under the same name?)", path);
   if (h->k < 0 || h->k > s->settings.term.max_iter)
