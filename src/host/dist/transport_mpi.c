@@ -41,15 +41,30 @@ static int mpi_send(DcTransport* t, const void* buf, int64_t bytes) {
   return rc == MPI_SUCCESS ? DETCGD_OK : mpi_fail(rc, "MPI_Send to rank 0");
 }
 
-/* Waits for the request (MPI_Test in a loop, the clock read every few thousand polls) at most t->timeout s. */
+/* The wait of one receive or broadcast: it spins for its first millisecond, then sleeps 20 us between polls so
+   that waiting ranks leave the cores to the busy one (a job with more ranks than cores); 1 once past the deadline. */
+typedef struct Wait { double t0, now; long polls; } Wait;
+
+static Wait wait_start(void) {
+  Wait w = {0, 0, 0};
+  w.t0 = w.now = dc_wall_time();
+  return w;
+}
+
+static int past_deadline(const DcTransport* t, Wait* w) {
+  if (w->now - w->t0 > 1e-3) dc_sleep(20e-6);
+  if (++w->polls % 256 == 0 || w->now - w->t0 > 1e-3) w->now = dc_wall_time();
+  return t->timeout > 0 && w->now - w->t0 > t->timeout;
+}
+
+/* Waits for the request (MPI_Test in a loop) at most t->timeout s. */
 static int wait_for(DcTransport* t, MPI_Request* req, const char* what, int other) {
-  double t0 = dc_wall_time();
-  long polls = 0;
+  Wait w = wait_start();
   for (;;) {
     int done = 0, rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS) return mpi_fail(rc, what);
     if (done) return DETCGD_OK;
-    if (++polls % 4096 == 0 && t->timeout > 0 && dc_wall_time() - t0 > t->timeout)
+    if (past_deadline(t, &w))
       return dc_fail(DETCGD_ERR_IO, "MPI: rank %d heard nothing from rank %d for %g s (%s): it is paused or gone; "
                      "ending the job (rank-timeout)", t->rank, other, t->timeout, what);
   }
@@ -58,12 +73,11 @@ static int wait_for(DcTransport* t, MPI_Request* req, const char* what, int othe
 static int mpi_recv(DcTransport* t, int from, const void** buf, int64_t* bytes) {
   MpiState* ms = (MpiState*)t->state;
   MPI_Status status;
-  double t0 = dc_wall_time();
-  long polls = 0;
+  Wait w = wait_start();
   int n = 0, found = 0, rc;
   do { /* MPI_Probe, with a deadline */
     rc = MPI_Iprobe(from, 7, MPI_COMM_WORLD, &found, &status);
-    if (rc == MPI_SUCCESS && !found && ++polls % 4096 == 0 && t->timeout > 0 && dc_wall_time() - t0 > t->timeout)
+    if (rc == MPI_SUCCESS && !found && past_deadline(t, &w))
       return dc_fail(DETCGD_ERR_IO, "MPI: rank 0 heard nothing from rank %d for %g s (its message): it is paused or "
                      "gone; ending the job (rank-timeout)", from, t->timeout);
   } while (rc == MPI_SUCCESS && !found);
