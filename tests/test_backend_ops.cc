@@ -8,6 +8,7 @@ extern "C" {
 #include "backend.h"
 #include "problem.h"
 #include "compressor.h"
+#include "method.h"
 #include "round.h"
 #include "stepsize.h"
 }
@@ -535,9 +536,9 @@ TEST_P(ClientOps, SketchRowsHaveTheBitsOfSingleDrawsClientAfterClient) {
   }
 }
 
-// The round over every client (run/round.c, a chunk at a time: the backend's chunk, 3 and 1) gives the bits of
-// the per-client ops run client after client, for Algorithm 1 (S_c g_c, float values) and Algorithm 2
-// (T_c D g_c), fixed-size and random-size draws, and a server sending only its first clients' messages.
+// The round over every client (run/round.c, a chunk at a time: the backend's chunk, 3 and 1, the messages made
+// by the method's client op and summed by its absorb) gives the bits of the per-client ops run client after
+// client, for Algorithm 1 (S_c g_c, float values) and Algorithm 2 (T_c D g_c), fixed-size and random-size draws, and a server sending only its first clients' messages.
 TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
   DetcgdProblemSpec ps;
   detcgd_problem_spec_default(&ps);
@@ -568,7 +569,10 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
       int64_t d = lay.dim, cap = sp.cap_off[lay.nblocks];
       DcRound R;
       DcSketch* S2 = nullptr;
-      ASSERT_EQ(dc_round_open(&R, &b.be, p->nclients, p->client_host, &sp), DETCGD_OK) << detcgd_last_error();
+      DcPhases ph = {&b.be, 0, 0, {0}};
+      const DcMethodType* method = alg2 ? &dc_method_det_cgd2 : &dc_method_det_cgd1;
+      ASSERT_EQ(dc_round_open_clients(&R, &b.be, method, &ph, p->nclients, p->client_host, &sp), DETCGD_OK)
+          << detcgd_last_error();
       if (chunk > 0 && chunk < R.chunk) R.chunk = chunk;  // a smaller chunk fits the scratch
       ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, 1, &S2), DETCGD_OK);
       DcVec *x = b.vec(random_vec(d, 12)), *g1 = b.vec(std::vector<double>(d, 9)), *y1 = b.vec(std::vector<double>(d, 9)),
@@ -576,7 +580,8 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
             *m2 = b.vec({0, 0}), *gc = b.vec(std::vector<double>(d, 0)), *vals = b.vec(std::vector<double>(cap, 0));
       const DcBlocks* B = alg2 ? D : nullptr;
       const int nsend = 4, round32 = !alg2;
-      ASSERT_EQ(dc_round_run(&R, x, g1, m1, 1, nsend, B, 5, 17, round32, y1), DETCGD_OK) << detcgd_last_error();
+      dc_round_bind(&R, D, x, g1, y1, m1, 5, round32);
+      ASSERT_EQ(dc_round_run(&R, 17, 1, nsend), DETCGD_OK) << detcgd_last_error();
       double f = 0;
       for (int c = 0; c < p->nclients; ++c) {
         ASSERT_EQ(b.o()->problem_grad(&b.be, Pc[c], x, gc, m2, 0), DETCGD_OK);

@@ -1,11 +1,15 @@
 /*
  * gd.c -- gradient descent with a matrix stepsize:  x+ = x - D grad f(x).
  *
- * No compression (S = I whatever the compressor setting); D = I / lambda_max(L) with stepsize gd, or any
- * D satisfying condition (7) with S = I, i.e. D L D <= D.  Single node only.
+ * No compression (S = I whatever the compressor setting): the message is the gradient itself.  D = I /
+ * lambda_max(L) with stepsize gd, or any D satisfying condition (7) with S = I, i.e. D L D <= D.  Single node
+ * only (no distributed algorithm or stepsize of its own).
  */
 #include "method.h"
 
-static int gd_step(const DcMethodIterate* it) { return it->be->ops->bd_apply(it->be, it->D, DC_SEL_FULL, NULL, it->g, -1.0, it->x); }
+static int gradient(DcRound* r) { return dc_round_compress(r, NULL); }
+static int sum_gradients(DcRound* r) { return dc_round_absorb(r); }
+static int step_through_d(DcRound* r) { return dc_round_step(r, r->D, -1.0); }
 
-const DcMethodType dc_method_gd = {"gd", DETCGD_METHOD_GD, 0, DC_STEP_NO_SKETCH, 7, NULL, gd_step, NULL, NULL, NULL};
+const DcMethodType dc_method_gd = {"gd", DETCGD_METHOD_GD, 0, DC_STEP_NO_SKETCH, 7, NULL, gradient, sum_gradients,
+                                   step_through_d, NULL};

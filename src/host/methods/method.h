@@ -1,13 +1,13 @@
 /*
- * method.h -- the method interface: one type table per method, written against backend ops only.
+ * method.h -- the method interface: one type table per method, written against the round's building blocks
+ * and backend ops only.
  *
- * The loop (run/) draws the sketch of iteration k, calls the method's ops and names no method; the
- * theory (theory/) reads the condition a method's stepsize must satisfy from its type.  Single node:
- *   step      x^{k+1} from x^k, g = grad f(x^k) and the draw S^k.
- * n clients (Algorithms 1 and 2 of det-CGD; NULL: the method has no distributed form):
- *   message   client c's message values from its gradient and its draw S_c^k (B: the matrix the message
- *             is taken through, NULL for S_c g_c), summed by the round into agg = sum_c m_c;
- *   server    x^{k+1} from agg.
+ * Every run is rounds (run/round.h): the clients' gradients at x^k, then the method's
+ *   client    the messages of a chunk of clients from their gradients (dc_round_compress: m_c = S_c B g_c);
+ *   absorb    the server folds them into its aggregate (dc_round_absorb: agg += m_c, in client order);
+ *   server    x^{k+1} from the aggregate (dc_round_step: x + alpha P (1/n) sum_c m_c).
+ * A single node is one client, the server itself: the same ops, the message read in place.  The theory
+ * (theory/) reads the condition a method's stepsize must satisfy from its type.
  *
  * Adding a method: a file in methods/ with its type table, its entry in registry.c, one row in the
  * method test table (tests/method_table.txt: every check of tests/test_method_table.cc runs it).
@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "compressor.h"
+#include "round.h"
 
 /* What a method needs of its compressor, checked before anything is allocated. */
 enum {
@@ -31,28 +32,16 @@ enum {
                                 * writes: with quad-nc the gradient can follow from A's kept columns */
 };
 
-/* The state a method's ops read and write. */
-typedef struct DcMethodIterate {
-  DcBackend* be;
-  const DcBlocks* D; /* the matrix stepsize */
-  DcSketch* S;       /* this iteration's draw (NULL: S = I) */
-  DcVec* x;          /* iterate */
-  const DcVec* g;    /* single node: grad f(x^k) */
-  const DcVec* agg;  /* n clients: sum_c m_c */
-  int nclients;
-} DcMethodIterate;
-
 typedef struct DcMethodType {
   const char* name;        /* --method value */
   int id;                  /* DetcgdMethod */
   unsigned needs;          /* DC_NEEDS_* */
   unsigned step_flags;     /* DC_STEP_* */
   int condition;           /* the stepsize condition of the paper: 7 (x - D S g) or 8 (x - T D g) */
-  const char* algorithm;   /* the distributed algorithm, for the summary (NULL: none) */
-  int (*step)(const DcMethodIterate* it);
-  /* the matrix a client's message goes through (it->D or NULL): m_c = S_c B grad f_c(x) */
-  const DcBlocks* (*message_matrix)(const DcMethodIterate* it);
-  int (*server)(const DcMethodIterate* it);
+  const char* algorithm;   /* the distributed algorithm, for the summary (NULL: the method runs on a single node only) */
+  int (*client)(DcRound* r);
+  int (*absorb)(DcRound* r);
+  int (*server)(DcRound* r);
   const DcOption* options; /* its own option rows, read only when it runs (NULL: none) */
 } DcMethodType;
 

@@ -51,11 +51,11 @@ static int state_vectors(DetcgdSolver* s, StateVec* out) {
   x.n = q.n = g.n = d;
   x.v = s->x;
   m.v = s->metrics;
-  q.v = s->q;
+  q.v = s->round.q;
   g.v = s->g;
   out[n++] = x;
   out[n++] = m;
-  if (s->sparse_steps) { out[n++] = q; out[n++] = g; }
+  if (s->round.sparse) { out[n++] = q; out[n++] = g; }
   return n;
 }
 

@@ -1,59 +1,208 @@
 /*
- * round.c -- one round over the simulated clients (round.h): per chunk of clients c0 .. c0 + nc - 1,
+ * round.c -- one round of any method (round.h).  Summed, per chunk of clients c0 .. c0 + nc - 1:
  *
  *   G = their gradients, F = their losses          clients_grad
  *   g (+)= (1/n) sum_rows G,  m[fslot] (+)= sum F    rows_sum, in client order
- *   draws, messages of the ones that send            sketch_sample_rows, sketch_compress_rows
- *   agg (+)= sum_rows M                              sketch_accumulate_rows, in client order
+ *   their messages                                 the method's client op (sample_rows, compress_rows)
+ *   agg (+)= their messages                        the method's absorb op (accumulate_rows, in client order)
  *
- * the first chunk writing the sums, the later ones adding to them.
+ * the first chunk writing the sums, the later ones adding to them; then the method's server op.
  */
 #include <string.h>
+#include "method.h"
 #include "round.h"
 
-int dc_round_open(DcRound* r, DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec) {
-  const DcBackendOps* o = be->ops;
-  int64_t dim = spec->layout->dim;
-  int st;
+static int open_common(DcRound* r, DcBackend* be, const DcMethodType* m, DcPhases* ph, int delivery, int n,
+                       const DcSketchSpec* spec) {
   memset(r, 0, sizeof *r);
   r->be = be;
+  r->method = m;
+  r->phases = ph;
+  r->delivery = delivery;
   r->n = n;
-  r->dim = dim;
-  if ((st = o->clients_create(be, n, hosts, spec, &r->C)) != DETCGD_OK) return st;
+  r->chunk = 1;
+  r->dim = spec->layout->dim;
+  return DETCGD_OK;
+}
+
+int dc_round_open_in_place(DcRound* r, DcBackend* be, const DcMethodType* m, DcPhases* ph, const DcHostProblem* host,
+                           const DcSketchSpec* spec, int sparse) {
+  const DcBackendOps* o = be->ops;
+  int st = open_common(r, be, m, ph, DC_DELIVER_IN_PLACE, 1, spec);
+  if (st || (st = o->problem_create(be, host, &r->P))) return st;
+  if (spec->kind != DC_SK_IDENTITY && (st = o->sketch_create(be, spec, 1, &r->S))) return st;
+  r->sparse = sparse && r->S;
+  if (!r->sparse) return DETCGD_OK;
+  if ((st = o->vec_create(be, r->dim, &r->q))) return st;
+  return o->vec_create(be, spec->cap_off[spec->layout->nblocks], &r->vals);
+}
+
+int dc_round_open_clients(DcRound* r, DcBackend* be, const DcMethodType* m, DcPhases* ph, int n,
+                          const DcHostProblem* hosts, const DcSketchSpec* spec) {
+  const DcBackendOps* o = be->ops;
+  int st = open_common(r, be, m, ph, DC_DELIVER_SUMMED, n, spec);
+  if (st || (st = o->clients_create(be, n, hosts, spec, &r->C))) return st;
   r->chunk = o->clients_chunk(be, r->C);
-  if ((st = o->sketch_create(be, spec, r->chunk, &r->S)) || (st = o->vec_create(be, r->chunk * dim, &r->G)) ||
+  if ((st = o->sketch_create(be, spec, r->chunk, &r->S)) || (st = o->vec_create(be, r->chunk * r->dim, &r->G)) ||
       (st = o->vec_create(be, r->chunk, &r->F)) ||
       (st = o->vec_create(be, r->chunk * o->message_row_len(be, spec), &r->M)))
     return st;
   return DETCGD_OK;
 }
 
+void dc_round_bind(DcRound* r, const DcBlocks* D, DcVec* x, DcVec* g, DcVec* agg, DcVec* metrics, uint64_t seed,
+                   int round32) {
+  r->D = D;
+  r->x = x;
+  r->g = g;
+  r->agg = agg;
+  r->metrics = metrics;
+  r->seed = seed;
+  r->round32 = round32;
+}
+
 void dc_round_close(DcRound* r) {
   const DcBackendOps* o;
   if (!r->be) return;
   o = r->be->ops;
+  o->problem_destroy(r->be, &r->P);
   o->clients_destroy(r->be, &r->C);
   o->sketch_destroy(r->be, &r->S);
+  o->vec_destroy(r->be, &r->q);
+  o->vec_destroy(r->be, &r->vals);
   o->vec_destroy(r->be, &r->G);
   o->vec_destroy(r->be, &r->F);
   o->vec_destroy(r->be, &r->M);
   r->be = NULL;
 }
 
-int dc_round_run(DcRound* r, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend, const DcBlocks* B, uint64_t seed,
-                 uint32_t iter, int round32, DcVec* agg) {
+/* ==== Gradients ==== */
+
+/* The gradients (and losses) of clients c0 .. c0 + nc - 1 into G (F), added into g (m[fslot]). */
+static int chunk_gradients(DcRound* r, int c0, int nc, int fslot) {
   const DcBackendOps* o = r->be->ops;
-  DcBackend* be = r->be;
+  int fresh = c0 == 0;
+  int st = o->clients_grad(r->be, r->C, c0, nc, r->x, r->G, fslot >= 0 ? r->F : NULL);
+  if (st == DETCGD_OK) st = o->rows_sum(r->be, r->G, nc, r->dim, 1.0 / r->n, fresh, r->g, 0);
+  if (st == DETCGD_OK && fslot >= 0) st = o->rows_sum(r->be, r->F, nc, 1, 1.0, fresh, r->metrics, fslot);
+  return st;
+}
+
+int dc_round_gradient(DcRound* r, int fslot) {
   int c0, st = DETCGD_OK;
+  if (r->delivery == DC_DELIVER_IN_PLACE) return r->be->ops->problem_grad(r->be, r->P, r->x, r->g, r->metrics, fslot);
+  for (c0 = 0; c0 < r->n && st == DETCGD_OK; c0 += r->chunk)
+    st = chunk_gradients(r, c0, r->n - c0 < r->chunk ? r->n - c0 : r->chunk, fslot);
+  return st;
+}
+
+/* ==== A round ==== */
+
+/* The method's client and absorb ops on clients c0 .. c0 + nc - 1. */
+static int chunk_messages(DcRound* r, int c0, int nc, int single, const DcVec* G, DcVec* M, int absorb) {
+  int st;
+  r->at.c0 = c0;
+  r->at.nc = nc;
+  r->at.fresh = c0 == 0;
+  r->at.single = single;
+  r->at.G = G;
+  r->at.M = M;
+  dc_phase_begin(r->phases, PH_SKETCH);
+  st = r->method->client(r);
+  if (st == DETCGD_OK && absorb) st = r->method->absorb(r);
+  return st == DETCGD_OK ? dc_phase_end(r->phases, PH_SKETCH) : st;
+}
+
+int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend) {
+  const DcBackendOps* o = r->be->ops;
+  int c0, st = DETCGD_OK;
+  r->iter = iter;
+  if (r->delivery == DC_DELIVER_IN_PLACE) {
+    dc_phase_begin(r->phases, PH_GRAD);
+    if (!r->sparse) st = o->problem_grad(r->be, r->P, r->x, r->g, r->metrics, fslot);
+    else if (fslot >= 0) st = o->quad_residual(r->be, r->P, r->x, r->q, r->g, r->metrics, fslot);
+    return st == DETCGD_OK ? dc_phase_end(r->phases, PH_GRAD) : st;
+  }
   for (c0 = 0; c0 < r->n && st == DETCGD_OK; c0 += r->chunk) {
-    int nc = r->n - c0 < r->chunk ? r->n - c0 : r->chunk, send = nsend - c0 < nc ? nsend - c0 : nc, fresh = c0 == 0;
-    st = o->clients_grad(be, r->C, c0, nc, x, r->G, fslot >= 0 ? r->F : NULL);
-    if (st == DETCGD_OK) st = o->rows_sum(be, r->G, nc, r->dim, 1.0 / r->n, fresh, g, 0);
-    if (st == DETCGD_OK && fslot >= 0) st = o->rows_sum(be, r->F, nc, 1, 1.0, fresh, m, fslot);
-    if (st != DETCGD_OK || send <= 0) continue;
-    st = o->sketch_sample_rows(be, r->S, seed, iter, (uint32_t)c0, send);
-    if (st == DETCGD_OK) st = o->sketch_compress_rows(be, B, r->S, r->G, NULL, send, round32, r->M);
-    if (st == DETCGD_OK) st = o->sketch_accumulate_rows(be, r->S, r->M, send, 1.0, fresh, 0, agg);
+    int nc = r->n - c0 < r->chunk ? r->n - c0 : r->chunk, send = nsend - c0 < nc ? nsend - c0 : nc;
+    dc_phase_begin(r->phases, PH_GRAD);
+    st = chunk_gradients(r, c0, nc, fslot);
+    if (st == DETCGD_OK) st = dc_phase_end(r->phases, PH_GRAD);
+    if (st == DETCGD_OK && send > 0) st = chunk_messages(r, c0, send, 0, r->G, r->M, 1);
   }
   return st;
+}
+
+int dc_round_serve(DcRound* r) {
+  int st = DETCGD_OK;
+  if (r->delivery == DC_DELIVER_IN_PLACE) st = chunk_messages(r, 0, 1, 0, r->g, NULL, 1);
+  if (st != DETCGD_OK) return st;
+  dc_phase_begin(r->phases, PH_APPLY);
+  st = r->method->server(r);
+  return st == DETCGD_OK ? dc_phase_end(r->phases, PH_APPLY) : st;
+}
+
+int dc_round_client_message(DcRound* r, int c, const DcVec* G, DcVec* M) { return chunk_messages(r, c, 1, 1, G, M, 0); }
+
+int dc_round_absorb_received(DcRound* r, int c, DcVec* M) {
+  r->at.c0 = c;
+  r->at.nc = 1;
+  r->at.fresh = 0;
+  r->at.single = 1;
+  r->at.G = NULL;
+  r->at.M = M;
+  return r->method->absorb(r);
+}
+
+/* ==== The methods' building blocks ==== */
+
+int dc_round_compress(DcRound* r, const DcBlocks* B) {
+  const DcBackendOps* o = r->be->ops;
+  const DcRoundChunk* a = &r->at;
+  int st;
+  r->B = B;
+  if (!r->S) return DETCGD_OK; /* in place with the identity: m = B g */
+  if (!a->M) return o->sketch_sample(r->be, r->S, r->seed, r->iter, 0);
+  if (a->single) {
+    st = o->sketch_sample(r->be, r->S, r->seed, r->iter, (uint32_t)a->c0);
+    return st == DETCGD_OK ? o->sketch_compress(r->be, B, r->S, a->G, r->round32, a->M) : st;
+  }
+  st = o->sketch_sample_rows(r->be, r->S, r->seed, r->iter, (uint32_t)a->c0, a->nc);
+  return st == DETCGD_OK ? o->sketch_compress_rows(r->be, B, r->S, a->G, NULL, a->nc, r->round32, a->M) : st;
+}
+
+int dc_round_absorb(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  const DcRoundChunk* a = &r->at;
+  if (!a->M) return DETCGD_OK;
+  if (a->single) return o->sketch_accumulate(r->be, r->S, a->M, 1.0, r->agg);
+  return o->sketch_accumulate_rows(r->be, r->S, a->M, a->nc, 1.0, a->fresh, 0, r->agg);
+}
+
+/* In place, sparse: v = (S D g)_kept, x_kept += alpha v (the bits of bd_apply with DC_SEL_ROWS), then
+ * g = grad f(x) from q += alpha A[:, kept] v: the gradient reads A's kept columns only (phase: apply, then grad). */
+static int sparse_step(DcRound* r, double alpha) {
+  const DcBackendOps* o = r->be->ops;
+  int st = o->sketch_compress(r->be, r->D, r->S, r->g, 0, r->vals);
+  if (st == DETCGD_OK) st = o->sketch_accumulate(r->be, r->S, r->vals, alpha, r->x);
+  if (st == DETCGD_OK) st = dc_phase_end(r->phases, PH_APPLY);
+  if (st != DETCGD_OK) return st;
+  dc_phase_begin(r->phases, PH_GRAD);
+  st = o->quad_step(r->be, r->P, r->S, r->vals, alpha, r->x, r->q, r->g);
+  if (st == DETCGD_OK) st = dc_phase_end(r->phases, PH_GRAD);
+  dc_phase_begin(r->phases, PH_APPLY); /* closed by dc_round_serve */
+  return st;
+}
+
+int dc_round_step(DcRound* r, const DcBlocks* P, double alpha) {
+  const DcBackendOps* o = r->be->ops;
+  if (r->delivery == DC_DELIVER_SUMMED) {
+    double a = alpha / r->n;
+    return P ? o->bd_apply(r->be, P, DC_SEL_FULL, NULL, r->agg, a, r->x) : o->axpy(r->be, a, r->agg, r->x);
+  }
+  if (!P == !r->B) /* P S B g with both matrices, or S g with neither, is not one product: no method asks for it */
+    return dc_fail(DETCGD_ERR_INTERNAL, "round: an in-place step P S B g needs exactly one of P and B");
+  if (!r->S) return o->bd_apply(r->be, P ? P : r->B, DC_SEL_FULL, NULL, r->g, alpha, r->x);
+  if (r->sparse && r->B == r->D) return sparse_step(r, alpha);
+  return o->bd_apply(r->be, P ? P : r->B, P ? DC_SEL_COLS : DC_SEL_ROWS, r->S, r->g, alpha, r->x);
 }

@@ -1,32 +1,93 @@
 /*
- * round.h -- one round over the clients this rank simulates, a chunk of clients at a time, composed from
- * method-free backend ops (clients_grad, rows_sum, sketch_*_rows): the simulated mode's server and the MPI
- * server's own clients.
+ * round.h -- one round of any method: the clients' gradients at x, their messages (the method's client op),
+ * folded into the server's aggregate (absorb), then x^{k+1} (server).  A single node is a round with one
+ * client holding the whole problem and no downlink; the simulated clients and the MPI server's own ones are
+ * evaluated a chunk at a time with method-free backend ops (clients_grad, rows_sum, sketch_*_rows).
+ *
+ * How the messages reach the server:
+ *   in place  one client, the server itself (a single node): m = S B g is never materialised; the server's
+ *             step reads it in (S, g), x + alpha P S B g as one bd_apply (kept columns or kept rows of D);
+ *   summed    a chunk's messages M (a row per client) are summed in client order into agg, and the server
+ *             steps x + (alpha / n) P agg; an MPI client rank makes one client's message at a time
+ *             (dc_round_client_message) and rank 0 absorbs the received ones (dc_round_absorb_received).
  */
 #ifndef DETCGD_ROUND_H
 #define DETCGD_ROUND_H
 
 #include "backend.h"
+#include "phase.h"
+
+struct DcMethodType;
+
+typedef enum DcDelivery { DC_DELIVER_IN_PLACE = 0, DC_DELIVER_SUMMED } DcDelivery;
+
+/* The clients a method's ops act on: c0 .. c0 + nc - 1, their draws, gradients and messages.  single: one
+ * client's draw (row 0), gradient and values as the single-draw ops lay them out; M is NULL in place. */
+typedef struct DcRoundChunk {
+  int c0, nc, fresh, single;
+  const DcVec* G;
+  DcVec* M;
+} DcRoundChunk;
 
 typedef struct DcRound {
-  DcBackend* be;    /* borrowed */
-  DcClients* C;     /* owns: the clients' data on the backend */
-  DcSketch* S;      /* owns: a chunk's draws, row r for client c0 + r (row 0: the single-draw ops' draw) */
-  DcVec *G, *F, *M; /* owns: a chunk's gradients (dim each), losses, messages (message_row_len each) */
+  DcBackend* be;                     /* borrowed */
+  const struct DcMethodType* method; /* borrowed */
+  DcPhases* phases;                  /* borrowed */
+  int delivery;                      /* DcDelivery */
+  int n;                             /* the run's clients: the 1/n of the mean */
+  int chunk;                         /* the most clients one chunk holds */
   int64_t dim;
-  int n, chunk;
+  DcSketch* S;       /* owns: the draws, row r for client c0 + r (in place: NULL for the identity) */
+  /* in place */
+  DcProbData* P;     /* owns: the whole problem */
+  int sparse;        /* sparse steps: the server moves x in the kept coordinates only and g follows from
+                      * q += A Delta x (quad-nc, a method stepping on kept rows, a sketch keeping few) */
+  DcVec *q, *vals;   /* owns with sparse: q = A (x - c), a step's values */
+  /* summed */
+  DcClients* C;      /* owns: the clients' data */
+  DcVec *G, *F, *M;  /* owns: a chunk's gradients (dim each), losses, messages (message_row_len each) */
+  /* the run's state (borrowed) and this round's */
+  const DcBlocks* D; /* the matrix stepsize */
+  DcVec *x, *g, *agg, *metrics;
+  uint64_t seed;
+  int round32;       /* messages' values rounded to float (value-bits 32) */
+  uint32_t iter;
+  DcRoundChunk at;   /* the chunk the method's ops act on */
+  const DcBlocks* B; /* the matrix the messages went through (dc_round_compress) */
 } DcRound;
 
-/* The round over n clients (hosts[0..n)) with sketches of spec. */
-int dc_round_open(DcRound* r, DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec);
+/* A single node: hosts[0] is the whole problem; sparse as above. */
+int dc_round_open_in_place(DcRound* r, DcBackend* be, const struct DcMethodType* m, DcPhases* ph,
+                           const DcHostProblem* host, const DcSketchSpec* spec, int sparse);
+/* n clients (hosts[0..n)), summed. */
+int dc_round_open_clients(DcRound* r, DcBackend* be, const struct DcMethodType* m, DcPhases* ph, int n,
+                          const DcHostProblem* hosts, const DcSketchSpec* spec);
+/* The run's vectors the round reads and writes (agg: summed only). */
+void dc_round_bind(DcRound* r, const DcBlocks* D, DcVec* x, DcVec* g, DcVec* agg, DcVec* metrics, uint64_t seed,
+                   int round32);
 void dc_round_close(DcRound* r);
 
-/* Clients c = 0..n-1 in order, a chunk at a time:
- *   g = (1/n) sum_c grad f_c(x);   m[fslot] = sum_c f_c(x) when fslot >= 0;
- *   agg = sum_{c < nsend} m_c,  m_c = S_c B grad f_c(x) (B NULL: S_c grad f_c(x)), drawn with (seed, iter, c),
- *   float-rounded when round32 and counted in r->S's tally; agg and B are not read when nsend = 0.
- * The bits of problem_grad, axpy, sketch_sample, sketch_compress and sketch_accumulate run client after client. */
-int dc_round_run(DcRound* r, const DcVec* x, DcVec* g, DcVec* m, int fslot, int nsend, const DcBlocks* B, uint64_t seed,
-                 uint32_t iter, int round32, DcVec* agg);
+/* g = grad f(x) = (1/n) sum_c grad f_c(x), and m[fslot] = sum_c f_c(x) when fslot >= 0; no message. */
+int dc_round_gradient(DcRound* r, int fslot);
+/* Iteration iter's round up to the server: g and m[fslot] as dc_round_gradient (in place with sparse
+ * steps g is already there, and fslot >= 0 refreshes q); summed, the messages of clients c < nsend drawn
+ * with (seed, iter, c) and summed into agg.  In place the draw waits for dc_round_serve: after the trace
+ * row, whose tally is the one before iteration iter's draw. */
+int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend);
+/* The server's step: x^{k+1} (in place, the message first). */
+int dc_round_serve(DcRound* r);
+
+/* An MPI client rank: client c's message from its gradient G into M (one client, the single-draw ops). */
+int dc_round_client_message(DcRound* r, int c, const DcVec* G, DcVec* M);
+/* Rank 0: client c's received message (its draw in r->S, values M) folded into agg. */
+int dc_round_absorb_received(DcRound* r, int c, DcVec* M);
+
+/* ---- for the methods' ops ---- */
+/* The chunk's messages m_c = S_c B g_c (B NULL: S_c g_c), drawn with (seed, iter, c). */
+int dc_round_compress(DcRound* r, const DcBlocks* B);
+/* agg += the chunk's messages, in client order (in place: nothing to add). */
+int dc_round_absorb(DcRound* r);
+/* x += alpha P (1/n) sum_c m_c (P NULL: the identity), m_c = S_c B g_c as dc_round_compress made them. */
+int dc_round_step(DcRound* r, const DcBlocks* P, double alpha);
 
 #endif /* DETCGD_ROUND_H */

@@ -1,15 +1,14 @@
 /*
- * solver.c -- the single-node solver: setup (sketch, stepsize, certificate,
- * f^inf) and the iteration loop, written only against backend ops.
+ * solver.c -- the solver: setup (sketch, stepsize, certificate, f^inf) and the
+ * iteration loop, written only against rounds (round.h) and backend ops.
  *
- *   GD        x+ = x - D grad f(x),        D = I / lambda_max(L)
- *   det-CGD1  x+ = x - D S^k grad f(x)     (kept columns of D)
- *   det-CGD2  x+ = x - T^k D grad f(x)     (kept rows of D)
- *
- * Every iteration adds ||grad f(x^k)||^2_D to a running sum kept by the
- * backend; f, ||grad f||^2 and the tallies are read only at trace points.
- * With clients (problem spec clients > 0) the iteration is Algorithm 1 or 2
- * (solver_dist.c); the loop, traces, checkpoints and summaries are shared.
+ * An iteration is a round of the method: the clients' gradients at x^k (a
+ * single node: one client, the whole problem), the metrics of x^k, its trace
+ * row, then the method's messages and server step to x^{k+1}.  Every
+ * iteration adds ||grad f(x^k)||^2_D to a running sum kept by the backend;
+ * f, ||grad f||^2 and the tallies are read only at trace points.  Over MPI
+ * (solver_dist.c) rank 0 also receives the other ranks' messages and
+ * broadcasts x^{k+1}.
  */
 #include <math.h>
 #include <stdio.h>
@@ -58,7 +57,7 @@ int dc_gd_estimate(DetcgdSolver* s, const DcProbData* P, double step, double* f,
   DC_TRY(upload_x0(s));
   for (k = 0; k <= s->settings.f_inf_iters; ++k) {
     int last = k == s->settings.f_inf_iters;
-    if (!P) DC_TRY(dc_dist_full_gradient(s, last));
+    if (!P) DC_TRY(dc_round_gradient(&s->round, last ? M_F : -1));
     else DC_TRY(o->problem_grad(&s->be, P, s->x, s->g, s->metrics, last ? M_F : -1));
     if (!last) DC_TRY(o->bd_apply(&s->be, Dgd, DC_SEL_FULL, NULL, s->g, -1.0, s->x));
   }
@@ -71,8 +70,7 @@ fail:
   return st;
 }
 
-/* f^inf: given, or the value of GD with D = I/lambda_max(L) from x0 (monotone).
- * Distributed: GD on f = (1/n) sum_c f_c with the same step. */
+/* f^inf: given, or the value of GD with D = I/lambda_max(L) from x0 (monotone): on f = (1/n) sum_c f_c. */
 static int estimate_f_inf(DetcgdSolver* s) {
   double t0 = dc_wall_time();
   int st;
@@ -81,38 +79,41 @@ static int estimate_f_inf(DetcgdSolver* s) {
     s->f_inf_source = "given";
     return DETCGD_OK;
   }
-  st = dc_gd_estimate(s, s->dist ? NULL : s->P, 1.0 / s->problem->lmax, &s->result.f_inf, &s->f_inf_gd_grad_norm2);
+  st = dc_gd_estimate(s, NULL, 1.0 / s->problem->lmax, &s->result.f_inf, &s->f_inf_gd_grad_norm2);
   s->f_inf_gd_iters = s->settings.f_inf_iters;
   s->f_inf_source = "GD estimate";
   s->result.time_finf += dc_wall_time() - t0;
   return st;
 }
 
+/* x, g, the metrics, the transport and the rounds: one client in place, or the clients summed. */
 static int allocate_state(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t d = s->problem->layout.dim;
-  int st;
+  int st, sparse;
   if ((st = o->vec_create(&s->be, d, &s->x)) || (st = o->vec_create(&s->be, d, &s->g)) ||
       (st = o->vec_create(&s->be, M_COUNT, &s->metrics)))
     return st;
-  if (s->dist) return dc_dist_setup(s);
-  if ((st = o->problem_create(&s->be, &s->problem->host, &s->P))) return st;
-  if (s->sketch_spec.kind == DC_SK_IDENTITY) return DETCGD_OK;
-  if ((st = o->sketch_create(&s->be, &s->sketch_spec, 1, &s->S))) return st;
+  if (s->dist) {
+    st = dc_dist_setup(s);
+    dc_round_bind(&s->round, NULL, s->x, s->g, s->agg, s->metrics, s->settings.seed, s->settings.comm.value_bits == 32);
+    return st;
+  }
+  if ((st = dc_transport_open(&s->tr, DETCGD_DIST_SIM, 1, 0)) != DETCGD_OK) return st;
   /* worth it when a step moves at most half the coordinates on average (else A is read in full anyway) */
-  s->sparse_steps = s->settings.sparse_steps && s->problem->spec.kind == DETCGD_PROBLEM_QUAD_NC &&
-                    (s->method->step_flags & DC_STEP_KEPT_ROWS) && 2.0 * dc_sketch_expected_coords(&s->sketch_spec) <= (double)d;
-  if (!s->sparse_steps) return DETCGD_OK;
-  if ((st = o->vec_create(&s->be, d, &s->q))) return st;
-  return o->vec_create(&s->be, s->sketch_spec.cap_off[s->sketch_spec.layout->nblocks], &s->vals);
+  sparse = s->settings.sparse_steps && s->problem->spec.kind == DETCGD_PROBLEM_QUAD_NC &&
+           (s->method->step_flags & DC_STEP_KEPT_ROWS) && 2.0 * dc_sketch_expected_coords(&s->sketch_spec) <= (double)d;
+  st = dc_round_open_in_place(&s->round, &s->be, s->method, &s->phases, &s->problem->host, &s->sketch_spec, sparse);
+  s->S = s->round.S;
+  dc_round_bind(&s->round, NULL, s->x, s->g, NULL, s->metrics, s->settings.seed, 0);
+  return st;
 }
 
 /* f(x0) for the distributed bounds (on the backend). */
 static int f_at_x0(DetcgdSolver* s, double* f0) {
   int st = upload_x0(s);
-  if (st == DETCGD_OK) st = s->dist ? dc_dist_full_gradient(s, 1)
-                                    : s->be.ops->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, M_F);
-  *f0 = read_metric(s, M_F) / (s->dist ? s->nclients : 1);
+  if (st == DETCGD_OK) st = dc_round_gradient(&s->round, M_F);
+  *f0 = read_metric(s, M_F) / s->nclients;
   return st;
 }
 
@@ -136,7 +137,7 @@ static int build_dist_stepsize(DetcgdSolver* s) {
 
 static int check_dist_settings(const DetcgdSettings* c) {
   const DcMethodType* m = dc_method_type(c->method);
-  if (!m->server) return dc_fail(DETCGD_ERR_ARG, "method: %s has no distributed form (clients > 0)", m->name);
+  if (!m->algorithm) return dc_fail(DETCGD_ERR_ARG, "method: %s has no distributed form (clients > 0)", m->name);
   if (c->stepsize.kind != DETCGD_STEP_COR1 && c->stepsize.kind != DETCGD_STEP_DCGD_KR)
     return dc_fail(DETCGD_ERR_ARG, "stepsize: distributed runs use cor1 (Corollary 1) or dcgd-kr (scalar DCGD), not %s",
                    detcgd_stepsize_name(c->stepsize.kind));
@@ -193,22 +194,25 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   s->problem = p;
   s->method = dc_method_type(set->method);
   s->dist = p->nclients > 0;
-  s->nclients = p->nclients;
+  s->nclients = s->dist ? p->nclients : 1;
   s->result.lambda_d = s->result.delta_inf = s->result.k_lower_bound = s->result.theorem3_bound = NAN;
   DC_TRY(dc_backend_open(&s->be, set->backend));
   s->be_open = 1;
+  s->phases.be = &s->be;
+  s->phases.profile = set->output.profile;
   s->result.backend = s->be.ops->name;
   DC_TRY(build_sketch(s));
   DC_TRY(allocate_state(s));
   if (s->dist) DC_TRY(build_dist_stepsize(s));
-  else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec, &s->be, s->P, &s->D));
+  else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec, &s->be, s->round.P, &s->D));
   if (!s->D) DC_TRY(s->be.ops->blocks_create(&s->be, &s->step.D, &s->D));
+  s->round.D = s->D;
   dc_blocks_free(&s->step.D); /* the backend holds D now; its kind stays for the summary */
   s->result.stepsize_setup = s->step.built_on ? s->step.built_on : "host";
   s->result.certificate = s->step.certificate;
   s->result.log_det = s->step.log_det;
   s->result.det_factor = s->step.det_factor;
-  s->result.coords_per_iter = dc_sketch_expected_coords(&s->sketch_spec) * (s->dist ? s->nclients : 1);
+  s->result.coords_per_iter = dc_sketch_expected_coords(&s->sketch_spec) * s->nclients;
   if (s->dist) {
     s->result.lambda_d = s->dtheory.lambda_d;
     s->result.k_lower_bound = s->dtheory.k_lower_bound;
@@ -230,13 +234,12 @@ void detcgd_destroy(DetcgdSolver** ps) {
   if (s->be_open) {
     const DcBackendOps* o = s->be.ops;
     dc_dist_free(s);
+    dc_round_close(&s->round);
+    dc_transport_close(&s->tr);
     o->vec_destroy(&s->be, &s->x);
     o->vec_destroy(&s->be, &s->g);
     o->vec_destroy(&s->be, &s->metrics);
-    o->vec_destroy(&s->be, &s->q);
     o->blocks_destroy(&s->be, &s->D);
-    o->sketch_destroy(&s->be, &s->S);
-    o->problem_destroy(&s->be, &s->P);
     dc_backend_close(&s->be);
   }
   dc_sketch_spec_free(&s->sketch_spec);
@@ -283,25 +286,9 @@ static void print_progress(const DetcgdSolver* s, const DcTraceRow* r, double* l
 
 /* ==== The loop ==== */
 
-static const char* const PHASE_NAMES[PH_COUNT] = {"gradient", "metrics", "sketch", "apply", "communication", "trace"};
-
-void dc_phase_begin(DetcgdSolver* s, int ph) {
-  s->be.ops->range(&s->be, PHASE_NAMES[ph]);
-  if (s->settings.output.profile) s->phase_t0 = dc_wall_time();
-}
-
-int dc_phase_end(DetcgdSolver* s, int ph) {
-  int st = DETCGD_OK;
-  if (s->settings.output.profile) {
-    st = s->be.ops->sync(&s->be);
-    s->phase_time[ph] += dc_wall_time() - s->phase_t0;
-  }
-  s->be.ops->range(&s->be, NULL);
-  return st;
-}
-
-/* The host keeps the uplink tally (distributed runs, identity sketch), or the sketch on the backend does. */
-static int tally_on_host(const DetcgdSolver* s) { return s->dist || !s->S; }
+/* The host keeps the uplink tally (summed rounds: the messages received too; the identity in place), or the
+ * sketch on the backend does. */
+static int tally_on_host(const DetcgdSolver* s) { return s->round.delivery == DC_DELIVER_SUMMED || !s->S; }
 
 /* Terms summed in G_{K,D} at the row of iterate k: every k' <= k, or (gkd = trace) the trace points up to
  * k: the grid 0, t, 2t, ... and k itself when it is off the grid (the last row, or a timed-out one). */
@@ -315,7 +302,7 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
                      const int64_t* tally, double time, DcTraceRow* r) {
   int64_t k = p->iter;
   r->iter = k;
-  r->f = m[M_F] / (s->dist ? s->nclients : 1);
+  r->f = m[M_F] / s->nclients;
   r->grad_norm2 = m[M_G2];
   r->grad_norm2_d = m[M_GD] * s->step.det_factor;
   r->g_kd = m[M_GDSUM] / gkd_terms(s, k) * s->step.det_factor;
@@ -325,65 +312,30 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->time = time - L->t0;
 }
 
-/* x <- x - T D g as v = (T D g)_kept and x_kept -= v (the bits of bd_apply with DC_SEL_ROWS), then g = grad f(x) from
- * q += A (-v): the gradient reads A's kept columns only (phase: apply, then grad). */
-static int sparse_step(DetcgdSolver* s) {
-  const DcBackendOps* o = s->be.ops;
-  int st = o->sketch_compress(&s->be, s->D, s->S, s->g, 0, s->vals);
-  if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, -1.0, s->x);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_APPLY);
-  if (st != DETCGD_OK) return st;
-  dc_phase_begin(s, PH_GRAD);
-  st = o->quad_step(&s->be, s->P, s->S, s->vals, -1.0, s->x, s->q, s->g);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
-}
-
-/* One update x <- x - D S g (det-CGD1), x - T D g (det-CGD2) or x - D g (S = I), S drawn for `iter`. */
-static int update(DetcgdSolver* s, uint32_t iter) {
-  const DcBackendOps* o = s->be.ops;
-  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->g, NULL, 1};
-  int st = DETCGD_OK;
-  if (s->S) {
-    dc_phase_begin(s, PH_SKETCH);
-    st = o->sketch_sample(&s->be, s->S, s->settings.seed, iter, 0);
-    if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
-    if (st != DETCGD_OK) return st;
-  }
-  dc_phase_begin(s, PH_APPLY);
-  if (s->sparse_steps) return sparse_step(s);
-  st = s->method->step(&it);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
-}
-
 int dc_gradient_metrics(DetcgdSolver* s, int is_trace) {
   const DcBackendOps* o = s->be.ops;
   int st;
   if (!is_trace && s->settings.output.gkd_points == DETCGD_GKD_TRACE) return DETCGD_OK;
-  dc_phase_begin(s, PH_METRICS);
+  dc_phase_begin(&s->phases, PH_METRICS);
   st = o->bd_quadform(&s->be, s->D, s->g, s->metrics, M_GD, M_GDSUM);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_METRICS) : st;
+  return st == DETCGD_OK ? dc_phase_end(&s->phases, PH_METRICS) : st;
 }
 
-/* g = grad f(x^k) (and m[M_F] = f(x^k) at trace points), then its metrics.  With sparse steps g is already
- * there between trace points, and a trace point refreshes q. */
-static int gradient_and_metrics(DetcgdSolver* s, int is_trace) {
-  const DcBackendOps* o = s->be.ops;
-  int st = DETCGD_OK;
-  dc_phase_begin(s, PH_GRAD);
-  if (!s->sparse_steps) st = o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, is_trace ? M_F : -1);
-  else if (is_trace) st = o->quad_residual(&s->be, s->P, s->x, s->q, s->g, s->metrics, M_F);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
-  return st == DETCGD_OK ? dc_gradient_metrics(s, is_trace) : st;
+/* Iteration k without a trace row at rank 0: the round up to the server, the metrics of x^k, the other ranks'
+ * messages, x^{k+1}, and x^{k+1} and the stop flag to every rank. */
+static int untraced_iteration(DetcgdSolver* s, int64_t k, int finish_as, int* stop) {
+  int st = dc_round_run(&s->round, (uint32_t)k, -1, s->tr.last_client);
+  if (st == DETCGD_OK) st = dc_gradient_metrics(s, 0);
+  if (st == DETCGD_OK) st = dc_dist_receive(s, k);
+  if (st == DETCGD_OK) st = dc_round_serve(&s->round);
+  if (finish_as) { s->result.termination = finish_as; *stop = 1; }
+  return st == DETCGD_OK ? dc_dist_broadcast_x(s, stop) : st;
 }
 
-/* An iteration without a trace row: metrics of x^k, then x^{k+1} with sketches drawn for `iter` (the body
- * of a replay: backend ops only). */
+/* The body of a replay on one rank (sketches drawn for `iter`; backend ops only). */
 static int plain_iteration(void* ctx, uint32_t iter) {
-  DetcgdSolver* s = (DetcgdSolver*)ctx;
-  int st;
-  if (s->dist) return dc_dist_plain_iteration(s, iter);
-  st = gradient_and_metrics(s, 0);
-  return st == DETCGD_OK ? update(s, iter) : st;
+  int stop = 0;
+  return untraced_iteration((DetcgdSolver*)ctx, iter, 0, &stop);
 }
 
 /* Writes and prints row r; *row_stop when the run ends there (non-finite values, target G reached). */
@@ -433,12 +385,12 @@ int dc_trace_drain(DetcgdSolver* s, DcLoop* L, int wait, int* stop) {
 int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   int slot = (L->head + L->count) % DC_RING_SLOTS, st;
   DcPendingRow* p = &L->pending[slot];
-  dc_phase_begin(s, PH_TRACE);
+  dc_phase_begin(&s->phases, PH_TRACE);
   p->iter = k;
-  if (s->dist) {
+  if (s->S && tally_on_host(s)) {
     p->coords = s->row_coords;
     p->bits = s->row_bits;
-  } else if (!s->S) { /* identity: every coordinate, values only */
+  } else if (!s->S) { /* identity in place: every coordinate, values only */
     p->coords = k * s->problem->layout.dim;
     p->bits = p->coords * s->settings.comm.value_bits;
   }
@@ -448,7 +400,7 @@ int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
     ++L->count;
     st = dc_trace_drain(s, L, s->dist || s->settings.term.target_g > 0, stop);
   }
-  return st == DETCGD_OK ? dc_phase_end(s, PH_TRACE) : st;
+  return st == DETCGD_OK ? dc_phase_end(&s->phases, PH_TRACE) : st;
 }
 
 int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind) {
@@ -459,16 +411,26 @@ int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind) {
   return rank == s->tr.rank && iter == k && strcmp(what, kind) == 0;
 }
 
-/* Single node, iteration k: metrics of x^k, its trace row, then x^{k+1}. */
-static int single_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop) {
-  int st;
-  if (!is_trace) return plain_iteration(s, (uint32_t)k);
-  st = gradient_and_metrics(s, 1);
+/* Iteration k with a trace row at rank 0: the round up to the server, the metrics of x^k and its row, the other
+ * ranks' messages, then (unless the row stopped the run) x^{k+1}, and x^{k+1} and the stop flag to every rank. */
+static int traced_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int finish_as, int* stop) {
+  const DcBackendOps* o = s->be.ops;
+  int st = DETCGD_OK;
+  if (s->S && tally_on_host(s)) st = o->sketch_tally(&s->be, s->S, &s->row_coords, &s->row_bits);
+  if (st == DETCGD_OK) st = dc_round_run(&s->round, (uint32_t)k, M_F, s->tr.last_client);
+  if (st == DETCGD_OK) st = dc_gradient_metrics(s, 1);
   if (st == DETCGD_OK) st = dc_trace_point(s, L, k, stop);
-  if (st != DETCGD_OK || *stop) return st;
-  st = update(s, (uint32_t)k);
-  if (finish_as) { s->result.termination = finish_as; *stop = 1; }
-  return st;
+  if (st == DETCGD_OK) st = dc_dist_receive(s, k);
+  if (st == DETCGD_OK && !*stop) {
+    st = dc_round_serve(&s->round);
+    if (finish_as) { s->result.termination = finish_as; *stop = 1; }
+  }
+  return st == DETCGD_OK ? dc_dist_broadcast_x(s, stop) : st;
+}
+
+static int iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop) {
+  if (s->tr.rank != 0) return dc_dist_client_rank_iteration(s, k, stop);
+  return is_trace ? traced_iteration(s, L, k, finish_as, stop) : untraced_iteration(s, k, finish_as, stop);
 }
 
 /* ---- Replays: the iterations between trace points as recorded launches (CUDA graphs) ---- */
@@ -525,10 +487,10 @@ static int replay_iterations(DetcgdSolver* s, int64_t k, int64_t n) {
 /* f(x^K), ||grad f(x^K)||^2, the bits of the last draws and the memory peaks. */
 static int finish(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
-  int st = s->dist ? dc_dist_full_gradient(s, 1) : o->problem_grad(&s->be, s->P, s->x, s->g, s->metrics, M_F);
+  int st = dc_round_gradient(&s->round, M_F);
   if (st == DETCGD_OK) st = o->dot(&s->be, s->g, s->g, s->metrics, M_G2);
   if (st != DETCGD_OK) return st;
-  s->result.f_final = read_metric(s, M_F) / (s->dist ? s->nclients : 1);
+  s->result.f_final = read_metric(s, M_F) / s->nclients;
   s->result.grad_norm2_final = read_metric(s, M_G2);
   s->result.bits_down = s->dist ? s->result.iterations * s->nclients * s->problem->layout.dim * 64 : 0;
   note_memory(s);
@@ -554,7 +516,7 @@ static int write_summary(const DetcgdSolver* s) {
   info.certified_bound = s->result.iterations > 0
       ? 2.0 * s->result.f_initial * s->result.det_factor / (double)s->result.iterations : NAN;
   info.d_storage = kinds[s->step.D.kind];
-  info.sparse_steps = s->sparse_steps;
+  info.sparse_steps = s->round.sparse;
   if (s->dist) {
     info.dist = &s->dtheory;
     info.nranks = s->tr.nranks;
@@ -582,8 +544,8 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
     if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path);
   }
   /* sparse steps carry g and q from one iteration to the next: start them at x0 (a checkpoint holds them) */
-  if (st == DETCGD_OK && s->sparse_steps && !s->settings.output.resume_path[0])
-    st = s->be.ops->quad_residual(&s->be, s->P, s->x, s->q, s->g, s->metrics, -1);
+  if (st == DETCGD_OK && s->round.sparse && !s->settings.output.resume_path[0])
+    st = s->be.ops->quad_residual(&s->be, s->round.P, s->x, s->round.q, s->g, s->metrics, -1);
   L->t0 = dc_wall_time() - before;
   return st;
 }
@@ -607,10 +569,10 @@ int detcgd_run(DetcgdSolver* s) {
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
     int finish_as = timed_out ? DETCGD_TERM_TIME : interrupted ? DETCGD_TERM_INTERRUPTED : 0;
     if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0) {
-      dc_phase_begin(s, PH_TRACE);
+      dc_phase_begin(&s->phases, PH_TRACE);
       st = dc_trace_drain(s, &L, 1, &stop); /* the trace holds every row before k (distributed: already) */
       if (st == DETCGD_OK && !stop) st = dc_checkpoint_write(s, k, dc_wall_time() - L.t0);
-      if (st == DETCGD_OK) st = dc_phase_end(s, PH_TRACE);
+      if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_TRACE);
       if (st != DETCGD_OK) goto fail;
       if (stop) break;
     }
@@ -626,20 +588,19 @@ int detcgd_run(DetcgdSolver* s) {
       continue;
     }
     s->result.iterations = k + 1; /* iterates 0..k seen */
-    if (s->dist) DC_TRY(dc_dist_iteration(s, &L, k, is_trace, finish_as, &stop));
-    else DC_TRY(single_iteration(s, &L, k, is_trace, finish_as, &stop));
+    DC_TRY(iteration(s, &L, k, is_trace, finish_as, &stop));
   }
   DC_TRY(dc_trace_drain(s, &L, 1, &stop));
   /* interrupted after iteration k: the state at k + 1, as the checkpoint of iteration k + 1 would hold it */
   if (root && s->result.termination == DETCGD_TERM_INTERRUPTED && s->settings.output.checkpoint_path[0])
     DC_TRY(dc_checkpoint_write(s, s->result.iterations, dc_wall_time() - L.t0));
   s->result.time_iterate = dc_wall_time() - L.t0;
-  s->result.time_grad = s->phase_time[PH_GRAD];
-  s->result.time_metrics = s->phase_time[PH_METRICS];
-  s->result.time_sketch = s->phase_time[PH_SKETCH];
-  s->result.time_apply = s->phase_time[PH_APPLY];
-  s->result.time_comm = s->phase_time[PH_COMM];
-  s->result.time_trace = s->phase_time[PH_TRACE];
+  s->result.time_grad = s->phases.time[PH_GRAD];
+  s->result.time_metrics = s->phases.time[PH_METRICS];
+  s->result.time_sketch = s->phases.time[PH_SKETCH];
+  s->result.time_apply = s->phases.time[PH_APPLY];
+  s->result.time_comm = s->phases.time[PH_COMM];
+  s->result.time_trace = s->phases.time[PH_TRACE];
   if (!root) goto fail; /* clients only: no metrics, no summary */
   DC_TRY(finish(s));
   if (s->result.iterations == 0) s->result.f_initial = s->result.f_final;

@@ -9,6 +9,7 @@
 #include "dist.h"
 #include "method.h"
 #include "problem.h"
+#include "phase.h"
 #include "round.h"
 #include "compressor.h"
 #include "stepsize.h"
@@ -17,9 +18,6 @@
 
 /* Slots of the metrics vector. */
 enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_COUNT };
-
-/* Phases of an iteration, timed with profile = 1 and marked as NVTX ranges. */
-typedef enum DcPhase { PH_GRAD = 0, PH_METRICS, PH_SKETCH, PH_APPLY, PH_COMM, PH_TRACE, PH_COUNT } DcPhase;
 
 struct DetcgdSolver {
   DetcgdSettings settings;
@@ -30,22 +28,15 @@ struct DetcgdSolver {
   DcSketchSpec sketch_spec;     /* owns */
   DcStepsize step;              /* owns */
   DcBlocks* D;                  /* owns */
-  DcSketch* S;                  /* owns (NULL for the identity sketch on a single node); distributed: round.S */
-  DcProbData* P;                /* owns: the whole problem (single node) */
+  DcRound round;                /* owns: the rounds (a single node: one client in place; n clients: summed) */
+  DcSketch* S;                  /* round.S: the draws, whose tally the trace reads (NULL: the identity in place) */
   DcVec *x, *g, *metrics;       /* owns: iterate, full gradient, scalars */
-  int sparse_steps;             /* quad-nc, a method moving the kept coordinates only (DC_STEP_KEPT_ROWS) and a sketch
-                                 * keeping at most half the coordinates: x moves
-                                 * in the kept ones only, so g follows from q += A Delta x (A's kept columns);
-                                 * q is refreshed at trace points */
-  DcVec* q;                     /* owns with sparse_steps: q = A (x - c) */
+  int nclients;                 /* the round's clients (1 on a single node) */
+  DcTransport tr;               /* owns: one rank (a single node, simulated clients) or MPI */
   /* distributed */
-  int dist;                     /* 1 when problem has clients */
-  int nclients;
+  int dist;                     /* 1 when the problem has clients: their theory, and x goes down to them */
   DcProbData** Pc;              /* owns: per client, set only for a client rank's own clients */
-  DcRound round;                /* owns: every client, for rounds over all of them; S is its sketch */
-  DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, message values (single node:
-                                 * the values of a sparse step) */
-  DcTransport tr;               /* owns */
+  DcVec *gc, *agg, *vals;       /* owns: a client's gradient, server aggregate, one message's values */
   DcDistTheory dtheory;
   double fc_inf_mean;           /* (1/n) sum_c f_c^inf estimates */
   unsigned char* msg;           /* owns: this rank's packed messages */
@@ -59,9 +50,7 @@ struct DetcgdSolver {
   uint64_t data_hash;           /* the data's fingerprint for checkpoints, taken at the first one (data_hashed) */
   int data_hashed;
   int replay_unroll;
-  /* phases */
-  double phase_t0;
-  double phase_time[PH_COUNT];
+  DcPhases phases;
   /* results */
   DetcgdResult result;
   const char* f_inf_source;
@@ -91,13 +80,9 @@ typedef struct DcLoop {
 } DcLoop;
 
 /* ---- solver.c ---- */
-/* f after f_inf_iters GD steps D = step I from x0, on one problem P or (P == NULL) the clients' mean;
- * also ||grad f||^2 there (g2 may be NULL).  Uses s->x, s->g and the metrics. */
+/* f after f_inf_iters GD steps D = step I from x0, on one problem P or (P == NULL) the run's (the clients'
+ * mean); also ||grad f||^2 there (g2 may be NULL).  Uses s->x, s->g and the metrics. */
 int dc_gd_estimate(DetcgdSolver* s, const DcProbData* P, double step, double* f, double* g2);
-/* Enters phase ph: an NVTX range, and with profile = 1 a clock. */
-void dc_phase_begin(DetcgdSolver* s, int ph);
-/* Leaves phase ph; with profile = 1 waits for the device and adds the time. */
-int dc_phase_end(DetcgdSolver* s, int ph);
 /* Trace point k (metrics of x^k in place): queues its row; writes the rows that have arrived (all of
  * them, waiting, when a target G is set or in distributed runs) and sets *stop when one says so. */
 int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop);
@@ -112,16 +97,15 @@ int dc_fault_here(const DetcgdSolver* s, int64_t k, const char* kind);
 /* ---- solver_dist.c ---- */
 int dc_dist_setup(DetcgdSolver* s);
 void dc_dist_free(DetcgdSolver* s);
-/* g = (1/n) sum_c grad f_c(x) and metrics[M_F] = sum_c f_c(x) (if with_f). */
-int dc_dist_full_gradient(DetcgdSolver* s, int with_f);
-/* finish_as: 0, or the termination (time limit, interrupted) the run stops with after iteration k */
-int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop);
+/* A client rank's iteration k: its clients' messages to rank 0, then x^{k+1} and the stop flag from it. */
+int dc_dist_client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop);
+/* Rank 0: the other ranks' messages of iteration k, rank by rank, folded into the aggregate. */
+int dc_dist_receive(DetcgdSolver* s, int64_t k);
+/* Rank 0: x and the stop flag to every rank (nothing with one rank). */
+int dc_dist_broadcast_x(DetcgdSolver* s, int* stop);
 /* Server: the message of rank `from` (of nranks) at iteration k -- its clients' ids, draws and values, each
  * field checked -- added into s->agg; an error names the rank, the client and what is wrong. */
 int dc_dist_absorb_rank(DetcgdSolver* s, const void* bytes, int64_t len, int from, int nranks, int64_t k);
-/* One rank simulating every client, an iteration without a trace row (sketches drawn for `iter`): the body
- * of a replay, backend ops only. */
-int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter);
 
 /* ---- checkpoint.c ---- */
 int dc_checkpoint_write(DetcgdSolver* s, int64_t k, double elapsed);

@@ -1,12 +1,8 @@
 /*
- * solver_dist.c -- one iteration of Algorithm 1 (D-det-CGD1) or Algorithm 2
- * (D-det-CGD2) over n clients, simulated in this process or over MPI.
+ * solver_dist.c -- n clients, simulated in this process or over MPI: their setup
+ * (f_c^inf estimates, the transport) and the messages between the ranks.
  *
- *   client c:  message m_c = S_c grad f_c(x)     (Alg. 1)   or  T_c D grad f_c(x)  (Alg. 2)
- *   server:    a = sum_c m_c in client order, then
- *              x+ = x - D (a / n)                (Alg. 1)   or  x+ = x - a / n      (Alg. 2)
- *
- * Both modes run the same arithmetic in the same order (clients 0..n-1, kept
+ * Both modes run the method's ops in the same order (clients 0..n-1, kept
  * coordinates in draw order), so they produce the same trajectory bit for bit.
  * Rank 0 evaluates every client in one round (round.c: all clients'
  * gradients and its own clients' messages, a chunk at a time); a client rank
@@ -65,7 +61,8 @@ int dc_dist_setup(DetcgdSolver* s) {
   if (s->tr.rank != 0) /* a client rank evaluates its clients one by one; rank 0 has them all in C */
     for (c = s->tr.first_client; c < s->tr.last_client; ++c)
       if ((st = o->problem_create(&s->be, &s->problem->client_host[c], &s->Pc[c])) != DETCGD_OK) return st;
-  if ((st = dc_round_open(&s->round, &s->be, s->nclients, s->problem->client_host, &s->sketch_spec)) != DETCGD_OK)
+  if ((st = dc_round_open_clients(&s->round, &s->be, s->method, &s->phases, s->nclients, s->problem->client_host,
+                                  &s->sketch_spec)) != DETCGD_OK)
     return st;
   s->S = s->round.S;
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
@@ -84,8 +81,6 @@ void dc_dist_free(DetcgdSolver* s) {
   if (s->Pc) for (c = 0; c < s->nclients; ++c) o->problem_destroy(&s->be, &s->Pc[c]);
   free(s->Pc);
   s->Pc = NULL;
-  if (s->S == s->round.S) s->S = NULL;
-  dc_round_close(&s->round);
   o->vec_destroy(&s->be, &s->gc);
   o->vec_destroy(&s->be, &s->agg);
   o->vec_destroy(&s->be, &s->vals);
@@ -95,24 +90,9 @@ void dc_dist_free(DetcgdSolver* s) {
   s->h_vals = s->h_x = NULL;
   s->msg = NULL;
   s->seen = NULL;
-  dc_transport_close(&s->tr);
-}
-
-int dc_dist_full_gradient(DetcgdSolver* s, int with_f) {
-  return dc_round_run(&s->round, s->x, s->g, s->metrics, with_f ? M_F : -1, 0, NULL, 0, 0, 0, NULL);
 }
 
 /* ==== Messages ==== */
-
-/* Client c's message values from its gradient in s->gc (drawn with counters (seed, k, c)). */
-static int client_message(DetcgdSolver* s, int c, int64_t k) {
-  const DcBackendOps* o = s->be.ops;
-  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->gc, s->agg, s->nclients};
-  int st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)k, (uint32_t)c);
-  if (st != DETCGD_OK) return st;
-  return o->sketch_compress(&s->be, s->method->message_matrix(&it), s->S, s->gc, s->settings.comm.value_bits == 32,
-                            s->vals);
-}
 
 static int msg_append(DetcgdSolver* s, const void* data, int64_t bytes) {
   if (s->msg_len + bytes > s->msg_cap) {
@@ -204,8 +184,7 @@ static int absorb_message(DetcgdSolver* s, Reader* r) {
       s->h_vals[sp->cap_off[i] + t] = v;
     }
   if (st == DETCGD_OK) st = o->vec_upload(&s->be, s->vals, s->h_vals);
-  if (st == DETCGD_OK) st = o->sketch_accumulate(&s->be, s->S, s->vals, 1.0, s->agg);
-  return st;
+  return st == DETCGD_OK ? dc_round_absorb_received(&s->round, r->client, s->vals) : st;
 }
 
 /* Server: every other rank's clients, in rank (= client) order. */
@@ -226,26 +205,26 @@ int dc_dist_absorb_rank(DetcgdSolver* s, const void* bytes, int64_t len, int fro
   return st;
 }
 
-static int receive_messages(DetcgdSolver* s, int64_t k) {
+int dc_dist_receive(DetcgdSolver* s, int64_t k) {
   DcTransport* t = &s->tr;
   int from, st = DETCGD_OK;
+  if (t->nranks == 1) return DETCGD_OK;
+  dc_phase_begin(&s->phases, PH_COMM);
   for (from = 1; from < t->nranks && st == DETCGD_OK; ++from) {
     const void* bytes = NULL;
     int64_t len = 0;
     st = t->recv(t, from, &bytes, &len);
     if (st == DETCGD_OK) st = dc_dist_absorb_rank(s, bytes, len, from, t->nranks, k);
   }
-  return st;
+  return st == DETCGD_OK ? dc_phase_end(&s->phases, PH_COMM) : st;
 }
 
-/* ==== One iteration ==== */
-
-/* x and the stop flag from rank 0 to every rank. */
-static int broadcast_x(DetcgdSolver* s, int* stop) {
+int dc_dist_broadcast_x(DetcgdSolver* s, int* stop) {
   const DcBackendOps* o = s->be.ops;
   int64_t d = s->problem->layout.dim;
   int st = DETCGD_OK;
   if (s->tr.nranks == 1) return DETCGD_OK;
+  dc_phase_begin(&s->phases, PH_COMM);
   if (s->tr.rank == 0) {
     s->h_x[0] = *stop;
     st = o->vec_download(&s->be, s->x, s->h_x + 1);
@@ -255,74 +234,25 @@ static int broadcast_x(DetcgdSolver* s, int* stop) {
     *stop = s->h_x[0] != 0.0;
     st = o->vec_upload(&s->be, s->x, s->h_x + 1);
   }
-  return st;
+  return st == DETCGD_OK ? dc_phase_end(&s->phases, PH_COMM) : st;
 }
 
-/* A client rank: messages of its clients to rank 0. */
-static int client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
+int dc_dist_client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
   const DcBackendOps* o = s->be.ops;
   int c, st = DETCGD_OK;
   s->msg_len = 0;
+  s->round.iter = (uint32_t)k;
   for (c = s->tr.first_client; c < s->tr.last_client && st == DETCGD_OK; ++c) {
-    dc_phase_begin(s, PH_GRAD);
+    dc_phase_begin(&s->phases, PH_GRAD);
     st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, -1);
-    if (st == DETCGD_OK) st = dc_phase_end(s, PH_GRAD);
-    dc_phase_begin(s, PH_SKETCH);
-    if (st == DETCGD_OK) st = client_message(s, c, k);
+    if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_GRAD);
+    if (st == DETCGD_OK) st = dc_round_client_message(&s->round, c, s->gc, s->vals);
     if (st == DETCGD_OK) st = pack_message(s, c);
-    if (st == DETCGD_OK) st = dc_phase_end(s, PH_SKETCH);
   }
   if (st == DETCGD_OK && dc_fault_here(s, k, "garbage") && s->msg_len >= 8) s->msg_len -= 3; /* a truncated message */
   while (dc_fault_here(s, k, "pause")) dc_sleep(1.0); /* a rank that stops answering, until the job ends it */
-  dc_phase_begin(s, PH_COMM);
+  dc_phase_begin(&s->phases, PH_COMM);
   if (st == DETCGD_OK) st = s->tr.send(&s->tr, s->msg, s->msg_len);
-  if (st == DETCGD_OK) st = broadcast_x(s, stop);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_COMM) : st;
-}
-
-/* Server: g and, at trace points, f from every client; a = the sum of its own clients' messages. */
-static int server_round(DetcgdSolver* s, int64_t k, int is_trace) {
-  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->g, s->agg, s->nclients};
-  int st;
-  dc_phase_begin(s, PH_GRAD);
-  st = dc_round_run(&s->round, s->x, s->g, s->metrics, is_trace ? M_F : -1, s->tr.last_client,
-                    s->method->message_matrix(&it), s->settings.seed, (uint32_t)k, s->settings.comm.value_bits == 32,
-                    s->agg);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_GRAD) : st;
-}
-
-/* Server: x+ from a = sum_c m_c, by the method. */
-static int server_update(DetcgdSolver* s) {
-  DcMethodIterate it = {&s->be, s->D, s->S, s->x, s->g, s->agg, s->nclients};
-  int st;
-  dc_phase_begin(s, PH_APPLY);
-  st = s->method->server(&it);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_APPLY) : st;
-}
-
-int dc_dist_plain_iteration(DetcgdSolver* s, uint32_t iter) {
-  int st = server_round(s, iter, 0);
-  if (st == DETCGD_OK) st = dc_gradient_metrics(s, 0);
-  return st == DETCGD_OK ? server_update(s) : st;
-}
-
-int dc_dist_iteration(DetcgdSolver* s, DcLoop* L, int64_t k, int is_trace, int finish_as, int* stop) {
-  const DcBackendOps* o = s->be.ops;
-  int st;
-  if (s->tr.rank != 0) return client_rank_iteration(s, k, stop);
-  /* the server's own clients, and the metrics of x^k on the full data */
-  st = is_trace ? o->sketch_tally(&s->be, s->S, &s->row_coords, &s->row_bits) : DETCGD_OK;
-  if (st == DETCGD_OK) st = server_round(s, k, is_trace);
-  if (st == DETCGD_OK) st = dc_gradient_metrics(s, is_trace);
-  if (st == DETCGD_OK && is_trace) st = dc_trace_point(s, L, k, stop);
-  dc_phase_begin(s, PH_COMM);
-  if (st == DETCGD_OK) st = receive_messages(s, k);
-  if (st == DETCGD_OK) st = dc_phase_end(s, PH_COMM);
-  if (st == DETCGD_OK && !*stop) {
-    st = server_update(s);
-    if (finish_as) { s->result.termination = finish_as; *stop = 1; }
-  }
-  dc_phase_begin(s, PH_COMM);
-  if (st == DETCGD_OK) st = broadcast_x(s, stop);
-  return st == DETCGD_OK ? dc_phase_end(s, PH_COMM) : st;
+  if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_COMM);
+  return st == DETCGD_OK ? dc_dist_broadcast_x(s, stop) : st;
 }
