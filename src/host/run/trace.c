@@ -2,7 +2,9 @@
  * trace.c -- CSV trace rows and the per-run JSON summary.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 #include "dist.h"
@@ -58,150 +60,162 @@ void dc_trace_close(DcTrace* t) {
   t->f = NULL;
 }
 
-/* JSON number; NaN and Inf become null (JSON has no such numbers). */
-static void json_num(FILE* f, const char* key, double v, int comma) {
-  if (isfinite(v)) fprintf(f, "    \"%s\": %.17g%s\n", key, v, comma ? "," : "");
-  else fprintf(f, "    \"%s\": null%s\n", key, comma ? "," : "");
+/* ==== The summary (json-c: strings escaped, numbers with every digit) ==== */
+
+/* A number; NaN and Inf become null (JSON has no such numbers). */
+static void put_num(json_object* o, const char* key, double v) {
+  json_object_object_add(o, key, isfinite(v) ? json_object_new_double(v) : NULL);
 }
 
-/* JSON string with quotes, backslashes and control characters escaped. */
-static void json_quoted(FILE* f, const char* v) {
-  const char* p;
-  fputc('"', f);
-  for (p = v; *p; ++p) {
-    if (*p == '"' || *p == '\\') fputc('\\', f);
-    if ((unsigned char)*p < 0x20) { fprintf(f, "\\u%04x", (unsigned char)*p); continue; }
-    fputc(*p, f);
+static void put_int(json_object* o, const char* key, long long v) { json_object_object_add(o, key, json_object_new_int64(v)); }
+
+static void put_str(json_object* o, const char* key, const char* v) {
+  json_object_object_add(o, key, json_object_new_string(v ? v : ""));
+}
+
+static json_object* put_obj(json_object* o, const char* key) {
+  json_object* c = json_object_new_object();
+  json_object_object_add(o, key, c);
+  return c;
+}
+
+/* An option's value as the JSON value its text is: numbers keep the text's digits (a 64-bit seed is not
+ * rounded through a double), NaN (f-inf: estimate) is null. */
+static json_object* option_value(const DcOption* o, const char* v) {
+  double x;
+  switch (o->type) {
+    case DC_OPT_INT: case DC_OPT_I64: case DC_OPT_BOOL: return json_object_new_int64(strtoll(v, NULL, 10));
+    case DC_OPT_U64: return json_object_new_uint64(strtoull(v, NULL, 10));
+    case DC_OPT_DOUBLE:
+      x = strtod(v, NULL);
+      return isfinite(x) ? json_object_new_double_s(x, v) : NULL;
+    default: return json_object_new_string(v);
   }
-  fputc('"', f);
-}
-
-static void json_str(FILE* f, const char* key, const char* v, int comma) {
-  fprintf(f, "    \"%s\": ", key);
-  json_quoted(f, v);
-  fprintf(f, "%s\n", comma ? "," : "");
-}
-
-static void json_int(FILE* f, const char* key, long long v, int comma) {
-  fprintf(f, "    \"%s\": %lld%s\n", key, v, comma ? "," : "");
 }
 
 /* Every option of the table with its effective value (the keys of the command line and config files:
  * enough to repeat the run), then what the problem and the setup made of them. */
-static void write_config(FILE* f, const DcSummaryInfo* s) {
+static void put_config(json_object* root, const DcSummaryInfo* s) {
   DcOptionIter it = {0, 0};
   const DcOption* o;
-  int first = 1;
-  fprintf(f, "  \"config\": {\n");
+  json_object *c = put_obj(root, "config"), *d;
   while ((o = dc_option_next(&it, NULL, NULL, NULL))) {
     char v[DETCGD_LIST_MAX + 64];
     dc_option_format(o, s->problem, s->settings, v, sizeof v);
-    fprintf(f, "%s    \"%s\": ", first ? "" : ",\n", o->key);
-    first = 0;
-    if (o->type == DC_OPT_INT || o->type == DC_OPT_I64 || o->type == DC_OPT_U64 || o->type == DC_OPT_BOOL)
-      fputs(v, f);
-    else if (o->type == DC_OPT_DOUBLE) /* NaN (f-inf: estimate) as null */
-      fputs(strcmp(v, "nan") ? v : "null", f);
-    else
-      json_quoted(f, v);
+    json_object_object_add(c, o->key, option_value(o, v));
   }
-  fprintf(f, "\n  },\n  \"derived\": {\n");
-  json_int(f, "dim", s->pinfo->dim, 1);
-  json_int(f, "nlayers", s->pinfo->nlayers, 1);
-  json_int(f, "nsamples", s->pinfo->nsamples, 1);
-  json_num(f, "block_bound_c", s->pinfo->block_bound_c, 1);
-  json_str(f, "d_storage", s->d_storage, 1);
-  json_int(f, "sparse_steps", s->sparse_steps, 0);
-  fprintf(f, "  },\n");
+  d = put_obj(root, "derived");
+  put_int(d, "dim", s->pinfo->dim);
+  put_int(d, "nlayers", s->pinfo->nlayers);
+  put_int(d, "nsamples", s->pinfo->nsamples);
+  put_num(d, "block_bound_c", s->pinfo->block_bound_c);
+  put_str(d, "d_storage", s->d_storage);
+  put_int(d, "sparse_steps", s->sparse_steps);
 }
 
 /* Theorem 3 / Corollary 1 (or scalar DCGD) quantities of a distributed run. */
-static void write_distributed(FILE* f, const DcSummaryInfo* s) {
+static void put_distributed(json_object* root, const DcSummaryInfo* s) {
   const DcDistTheory* t = s->dist;
   const char* names_cor1[] = {"DLD<=D", "lambda_D<=n/K", "lambda_D<=n eps^2 det(D)^(1/d)/(4 Delta_inf)"};
   const char* names_kr[] = {"1/L", "sqrt(n/(omega L L_max K))", "n eps^2/(4 L L_max omega Delta_inf)"};
   int kr = s->settings->stepsize.kind == DETCGD_STEP_DCGD_KR;
-  fprintf(f, "  \"distributed\": {\n");
-  json_int(f, "clients", s->problem->clients, 1);
-  json_str(f, "split", s->problem->split == DETCGD_SPLIT_SHUFFLED ? "shuffled"
-                       : s->problem->split == DETCGD_SPLIT_LABEL_SKEW ? "label-skew" : "contiguous", 1);
-  json_str(f, "mode", s->settings->dist.mode == DETCGD_DIST_MPI ? "mpi" : "sim", 1);
-  json_int(f, "ranks", s->nranks, 1);
-  json_str(f, "algorithm", dc_method_type(s->settings->method)->algorithm, 1);
-  json_num(f, "epsilon2", s->settings->dist.epsilon2, 1);
+  json_object* o = put_obj(root, "distributed");
+  put_int(o, "clients", s->problem->clients);
+  put_str(o, "split", s->problem->split == DETCGD_SPLIT_SHUFFLED ? "shuffled"
+                      : s->problem->split == DETCGD_SPLIT_LABEL_SKEW ? "label-skew" : "contiguous");
+  put_str(o, "mode", s->settings->dist.mode == DETCGD_DIST_MPI ? "mpi" : "sim");
+  put_int(o, "ranks", s->nranks);
+  put_str(o, "algorithm", dc_method_type(s->settings->method)->algorithm);
+  put_num(o, "epsilon2", s->settings->dist.epsilon2);
   /* named for what they hold: Corollary 1's lambda_W, lambda_D; scalar DCGD's omega L L_max and gamma^2 times it */
-  json_num(f, kr ? "omega_L_Lmax" : "lambda_W", t->lambda_w, 1);
-  json_num(f, kr ? "gamma2_omega_L_Lmax" : "lambda_D", t->lambda_d, 1);
-  json_num(f, "omega", kr ? t->omega : NAN, 1);
-  json_num(f, "gamma_bound_1", t->gamma[0], 1);
-  json_num(f, "gamma_bound_2", t->gamma[1], 1);
-  json_num(f, "gamma_bound_3", t->gamma[2], 1);
-  json_str(f, "gamma_active", kr ? names_kr[t->active] : names_cor1[t->active], 1);
-  json_num(f, "delta_inf", s->result->delta_inf, 1);
-  json_str(f, "delta_inf_source", s->settings->dist.delta_inf == DETCGD_DELTA_CERTIFIED
-                                      ? "certified: f^inf (every f_c >= 0)" : "estimate: f^inf - mean of GD f_c^inf", 1);
-  json_num(f, "f_c_inf_mean", s->fc_inf_mean, 1);
-  json_num(f, "K_lower_bound", t->k_lower_bound, 1);
-  json_num(f, "theorem3_bound", s->result->theorem3_bound, 0);
-  fprintf(f, "  },\n");
+  put_num(o, kr ? "omega_L_Lmax" : "lambda_W", t->lambda_w);
+  put_num(o, kr ? "gamma2_omega_L_Lmax" : "lambda_D", t->lambda_d);
+  put_num(o, "omega", kr ? t->omega : NAN);
+  put_num(o, "gamma_bound_1", t->gamma[0]);
+  put_num(o, "gamma_bound_2", t->gamma[1]);
+  put_num(o, "gamma_bound_3", t->gamma[2]);
+  put_str(o, "gamma_active", kr ? names_kr[t->active] : names_cor1[t->active]);
+  put_num(o, "delta_inf", s->result->delta_inf);
+  put_str(o, "delta_inf_source", s->settings->dist.delta_inf == DETCGD_DELTA_CERTIFIED
+                                     ? "certified: f^inf (every f_c >= 0)" : "estimate: f^inf - mean of GD f_c^inf");
+  put_num(o, "f_c_inf_mean", s->fc_inf_mean);
+  put_num(o, "K_lower_bound", t->k_lower_bound);
+  put_num(o, "theorem3_bound", s->result->theorem3_bound);
+}
+
+static void put_theory(json_object* root, const DcSummaryInfo* s) {
+  const DetcgdResult* r = s->result;
+  json_object* o = put_obj(root, "theory");
+  put_num(o, "certificate", r->certificate);
+  put_str(o, "certificate_condition", dc_method_type(s->settings->method)->condition == 8 ? "(8)" : "(7)");
+  put_num(o, "log_det_D", r->log_det);
+  put_str(o, "stepsize_built_on", r->stepsize_setup);
+  put_num(o, "det_factor", r->det_factor);
+  put_num(o, "coords_per_iter", r->coords_per_iter);
+  put_num(o, "comm_factor", r->det_factor * r->coords_per_iter);
+  put_num(o, "f_inf", r->f_inf);
+  put_str(o, "f_inf_source", s->f_inf_source);
+  put_int(o, "f_inf_gd_iters", s->f_inf_gd_iters);
+  put_num(o, "f_inf_gd_grad_norm2", s->f_inf_gd_grad_norm2);
+  put_num(o, "theorem1_bound", r->theorem1_bound);
+  put_num(o, "theorem1_bound_certified", s->certified_bound);
+}
+
+static void put_result(json_object* root, const DetcgdResult* r) {
+  json_object *o = put_obj(root, "result"), *t;
+  put_str(o, "termination", detcgd_termination_str(r->termination));
+  put_int(o, "iterations", r->iterations);
+  /* f_final and grad_norm2_final are of x^K, after the last step; the trace's last row is of x^{K-1} */
+  put_int(o, "final_iterate", r->iterations);
+  put_num(o, "f_initial", r->f_initial);
+  put_num(o, "f_final", r->f_final);
+  put_num(o, "grad_norm2_final", r->grad_norm2_final);
+  put_num(o, "G_KD", r->g_kd);
+  put_int(o, "coords_sent", r->coords_sent);
+  put_int(o, "bits_up", r->bits_up);
+  put_int(o, "bits_down", r->bits_down);
+  put_int(o, "replay_launches", r->replay_launches);
+  put_int(o, "device_bytes_peak", r->device_bytes_peak);
+  put_int(o, "host_bytes_peak", r->host_bytes_peak);
+  t = put_obj(root, "time_s");
+  put_num(t, "setup", r->time_setup);
+  put_num(t, "f_inf", r->time_finf);
+  put_num(t, "iterate", r->time_iterate);
+  put_num(t, "gradient", r->time_grad);
+  put_num(t, "metrics", r->time_metrics);
+  put_num(t, "sketch", r->time_sketch);
+  put_num(t, "apply", r->time_apply);
+  put_num(t, "communication", r->time_comm);
+  put_num(t, "trace", r->time_trace);
+  put_num(t, "per_iter", r->iterations > 0 ? r->time_iterate / (double)r->iterations : 0.0);
 }
 
 /* The summary JSON: versions, config, theory (certificate, det factor, bounds), result, seconds per phase. */
 int dc_summary_write(const char* path, const DcSummaryInfo* s) {
-  const DetcgdResult* r = s->result;
+  json_object* root;
+  const char* text;
   FILE* f;
+  int ok;
   if (!path || !path[0]) return DETCGD_OK;
-  f = fopen(path, "w");
-  if (!f) return dc_fail(DETCGD_ERR_IO, "summary: cannot write %s (%s)", path, strerror(errno));
-  fprintf(f, "{\n  \"detcgd_version\": \"%s\",\n  \"git_commit\": \"%s\",\n  \"backend\": \"%s\",\n",
-          DETCGD_VERSION, DETCGD_GIT_COMMIT, r->backend ? r->backend : "");
-  fprintf(f, "  \"label\": ");
-  json_quoted(f, s->settings->output.label);
-  fprintf(f, ",\n");
-  write_config(f, s);
-  fprintf(f, "  \"theory\": {\n");
-  json_num(f, "certificate", r->certificate, 1);
-  json_str(f, "certificate_condition", dc_method_type(s->settings->method)->condition == 8 ? "(8)" : "(7)", 1);
-  json_num(f, "log_det_D", r->log_det, 1);
-  json_str(f, "stepsize_built_on", r->stepsize_setup ? r->stepsize_setup : "", 1);
-  json_num(f, "det_factor", r->det_factor, 1);
-  json_num(f, "coords_per_iter", r->coords_per_iter, 1);
-  json_num(f, "comm_factor", r->det_factor * r->coords_per_iter, 1);
-  json_num(f, "f_inf", r->f_inf, 1);
-  json_str(f, "f_inf_source", s->f_inf_source, 1);
-  json_int(f, "f_inf_gd_iters", s->f_inf_gd_iters, 1);
-  json_num(f, "f_inf_gd_grad_norm2", s->f_inf_gd_grad_norm2, 1);
-  json_num(f, "theorem1_bound", r->theorem1_bound, 1);
-  json_num(f, "theorem1_bound_certified", s->certified_bound, 0);
-  fprintf(f, "  },\n");
-  if (s->dist) write_distributed(f, s);
-  fprintf(f, "  \"result\": {\n");
-  json_str(f, "termination", detcgd_termination_str(r->termination), 1);
-  json_int(f, "iterations", r->iterations, 1);
-  /* f_final and grad_norm2_final are of x^K, after the last step; the trace's last row is of x^{K-1} */
-  json_int(f, "final_iterate", r->iterations, 1);
-  json_num(f, "f_initial", r->f_initial, 1);
-  json_num(f, "f_final", r->f_final, 1);
-  json_num(f, "grad_norm2_final", r->grad_norm2_final, 1);
-  json_num(f, "G_KD", r->g_kd, 1);
-  json_int(f, "coords_sent", r->coords_sent, 1);
-  json_int(f, "bits_up", r->bits_up, 1);
-  json_int(f, "bits_down", r->bits_down, 1);
-  json_int(f, "replay_launches", r->replay_launches, 1);
-  json_int(f, "device_bytes_peak", r->device_bytes_peak, 1);
-  json_int(f, "host_bytes_peak", r->host_bytes_peak, 0);
-  fprintf(f, "  },\n  \"time_s\": {\n");
-  json_num(f, "setup", r->time_setup, 1);
-  json_num(f, "f_inf", r->time_finf, 1);
-  json_num(f, "iterate", r->time_iterate, 1);
-  json_num(f, "gradient", r->time_grad, 1);
-  json_num(f, "metrics", r->time_metrics, 1);
-  json_num(f, "sketch", r->time_sketch, 1);
-  json_num(f, "apply", r->time_apply, 1);
-  json_num(f, "communication", r->time_comm, 1);
-  json_num(f, "trace", r->time_trace, 1);
-  json_num(f, "per_iter", r->iterations > 0 ? r->time_iterate / (double)r->iterations : 0.0, 0);
-  fprintf(f, "  }\n}\n");
-  if (fclose(f) != 0) return dc_fail(DETCGD_ERR_IO, "summary: write to %s failed", path);
+  root = json_object_new_object();
+  if (!root) return DETCGD_ERR_ALLOC;
+  put_str(root, "detcgd_version", DETCGD_VERSION);
+  put_str(root, "git_commit", DETCGD_GIT_COMMIT);
+  put_str(root, "backend", s->result->backend);
+  put_str(root, "label", s->settings->output.label);
+  put_config(root, s);
+  put_theory(root, s);
+  if (s->dist) put_distributed(root, s);
+  put_result(root, s->result);
+  text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+  f = text ? fopen(path, "w") : NULL;
+  if (!f) {
+    json_object_put(root);
+    return text ? dc_fail(DETCGD_ERR_IO, "summary: cannot write %s (%s)", path, strerror(errno)) : DETCGD_ERR_ALLOC;
+  }
+  ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+  json_object_put(root);
+  if (fclose(f) != 0 || !ok) return dc_fail(DETCGD_ERR_IO, "summary: write to %s failed", path);
   return DETCGD_OK;
 }
