@@ -161,7 +161,9 @@ typedef enum DetcgdStepsizeKind {
   DETCGD_STEP_THM2,      /* D_i = gamma_i W_i, Theorem 2 (det-CGD1) */
   DETCGD_STEP_USER,      /* read from stepsize.file */
   DETCGD_STEP_COR1,      /* distributed: D = gamma W, gamma from Corollary 1 */
-  DETCGD_STEP_DCGD_KR    /* distributed: D = gamma I, scalar DCGD (Khaled & Richtarik 2020) */
+  DETCGD_STEP_DCGD_KR,   /* distributed: D = gamma I, scalar DCGD (Khaled & Richtarik 2020) */
+  DETCGD_STEP_TABLE1     /* D_i = (k_i/d_i) diag^{-1}(L_i) for rand-k: Table 1 row 8's gamma, not Theorem 2's (it
+                          * meets (7) for k = 1 only; the certificate says by how much it misses) */
 } DetcgdStepsizeKind;
 
 typedef enum DetcgdWeight {

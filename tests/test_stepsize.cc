@@ -166,6 +166,33 @@ TEST(Table1General, Row8IsALowerBoundForGeneralL) {
   detcgd_problem_destroy(&p);
 }
 
+// stepsize table1, Table 1 row 8's D = (k/d) diag^{-1}(L): Theorem 2's D for rand-1 (certificate 1); for k > 1
+// the row's closed-form det factor, and (one layer: D_table1 = c D_thm2) the certificate c > 1 of a D that
+// fails (7).  Sketches other than rand-k are refused, naming the stepsize.
+TEST(Table1General, Row8StepIsTheoremTwoForRandOneAndFailsConditionSevenForLargerK) {
+  DetcgdProblem* p = make_quad("8", 0.1, 0.3);
+  Blocks B(p);
+  const int k = 3, m = B.d[0];
+  double logdiag = 0;
+  for (int j = 0; j < m; ++j) logdiag += std::log(B.L[0][j + j * m]);
+  DetcgdTheory one = theory(p, "det-cgd1", "rand-1", "table1");
+  expect_rel(one.certificate, 1.0, "rand-1 certificate");
+  expect_rel(one.det_factor, theory(p, "det-cgd1", "rand-1", "thm2", "diag-inv").det_factor, "rand-1 = Theorem 2");
+  DetcgdTheory t = theory(p, "det-cgd1", "rand-k", "table1", "diag-inv", k);
+  DetcgdTheory thm2 = theory(p, "det-cgd1", "rand-k", "thm2", "diag-inv", k);
+  expect_rel(t.det_factor, std::exp(std::log(double(m) / k) + logdiag / m), "row 8's det factor");
+  expect_rel(t.certificate, thm2.det_factor / t.det_factor, "certificate = (k/d) / Theorem 2's gamma");
+  EXPECT_GT(t.certificate, 1.0 + 1e-6);
+  DetcgdSettings s = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "bernoulli"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "stepsize", "table1"), DETCGD_OK);
+  DetcgdTheory out{};
+  EXPECT_EQ(detcgd_theory(p, &s, &out), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("table1 is Table 1 row 8's gamma = k/d for rand-k"), std::string::npos)
+      << detcgd_last_error();
+  detcgd_problem_destroy(&p);
+}
+
 // Every (method, sketch, stepsize) the library builds satisfies its condition.
 TEST(Certificates, EveryBuiltStepsizeIsFeasible) {
   DetcgdProblem* p = make_quad("5,8,1,3", 0.1, 0.4);

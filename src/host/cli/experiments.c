@@ -8,7 +8,8 @@
  *                diag^{-1}(L)/d, det-CGD1 with L^{-1} and L^{-1/2})
  *   paper-randt  a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): the script's
  *                standard CGD and CGD-mat, det-CGD1 at its own Theorem-2 stepsize
- *                (W = diag^{-1}(L)) and det-CGD2 at (12)
+ *                (W = diag^{-1}(L)), det-CGD2 at (12), and det-CGD1 at Table 1's
+ *                (t/d) diag^{-1}(L), labelled as violating condition (7)
  *   paper-fig1   a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 = 1e-4, rand-1: standard
  *                DCGD (Khaled-Richtarik), DCGD-mat (Corollary 1, W = I), D-det-CGD1 and
  *                D-det-CGD2 (Corollary 1, W = diag^{-1}(Lbar)) -- the theory, not the
@@ -62,20 +63,24 @@ static const RunDef BERNQ_RUNS[] = {
   {"det-CGD2 Bern-q 0.1", "method=det-cgd2 sketch=bern-q q=0.1 stepsize=det2-opt"},
 };
 
-/* the script's baselines (standard CGD, CGD-mat) at each t, and det-CGD1 / det-CGD2 at their theory steps */
+/* the script's baselines (standard CGD, CGD-mat) at each t, det-CGD1 / det-CGD2 at their theory steps, and det-CGD1
+ * at Table 1 row 8's step (t/d) diag^-1(L), the script's infeasible curve: it violates (7) for t > 1 */
 static const RunDef PAPER_RANDT_RUNS[] = {
   {"standard CGD rand-30", "method=det-cgd1 sketch=rand-k k=30 stepsize=cgd"},
   {"CGD-mat rand-30", "method=det-cgd1 sketch=rand-k k=30 stepsize=cgd-mat"},
   {"det-CGD1 rand-30", "method=det-cgd1 sketch=rand-k k=30 stepsize=thm2 weight=diag-inv"},
   {"det-CGD2 rand-30", "method=det-cgd2 sketch=rand-k k=30 stepsize=det2-opt"},
+  {"det-CGD1 rand-30 Table-1 step, violates (7)", "method=det-cgd1 sketch=rand-k k=30 stepsize=table1 force=1"},
   {"standard CGD rand-60", "method=det-cgd1 sketch=rand-k k=60 stepsize=cgd"},
   {"CGD-mat rand-60", "method=det-cgd1 sketch=rand-k k=60 stepsize=cgd-mat"},
   {"det-CGD1 rand-60", "method=det-cgd1 sketch=rand-k k=60 stepsize=thm2 weight=diag-inv"},
   {"det-CGD2 rand-60", "method=det-cgd2 sketch=rand-k k=60 stepsize=det2-opt"},
+  {"det-CGD1 rand-60 Table-1 step, violates (7)", "method=det-cgd1 sketch=rand-k k=60 stepsize=table1 force=1"},
   {"standard CGD rand-90", "method=det-cgd1 sketch=rand-k k=90 stepsize=cgd"},
   {"CGD-mat rand-90", "method=det-cgd1 sketch=rand-k k=90 stepsize=cgd-mat"},
   {"det-CGD1 rand-90", "method=det-cgd1 sketch=rand-k k=90 stepsize=thm2 weight=diag-inv"},
   {"det-CGD2 rand-90", "method=det-cgd2 sketch=rand-k k=90 stepsize=det2-opt"},
+  {"det-CGD1 rand-90 Table-1 step, violates (7)", "method=det-cgd1 sketch=rand-k k=90 stepsize=table1 force=1"},
 };
 
 typedef struct ExperimentDef {
@@ -89,7 +94,7 @@ typedef struct ExperimentDef {
 static const ExperimentDef EXPERIMENTS[] = {
   {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS)},
   {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS)},
-  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12)", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS)},
+  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS)},
   {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS)},
   {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12)", BERNQ_RUNS, NRUNS(BERNQ_RUNS)},
 };
@@ -208,7 +213,7 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   CliSeries series[16];
   char csv[16][DETCGD_PATH_MAX], png[DETCGD_PATH_MAX];
   DetcgdResult res[16];
-  int i, n, st = DETCGD_OK;
+  int i, n, w, st = DETCGD_OK;
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
     if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
   if (!e) { fprintf(stderr, "experiment: unknown name \"%s\"; known:\n", name); cli_experiment_list(); return EXIT_USAGE; }
@@ -232,11 +237,12 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   if (st != DETCGD_OK) return cli_exit_code(st);
   n = i; /* fewer than e->nruns when interrupted: the table and the plot of the runs there are */
   if (n < e->nruns) printf("\nexperiment interrupted: %d of %d runs (the last one stopped early)\n", n, e->nruns);
-  printf("\n%-26s %12s %14s %12s %14s %14s %14s\n", "run", "certificate", "det(D)^(-1/d)", "coords/it", "G_KD",
+  for (i = 0, w = 26; i < n; ++i) w = (int)strlen(e->runs[i].label) > w ? (int)strlen(e->runs[i].label) : w;
+  printf("\n%-*s %12s %14s %12s %14s %14s %14s\n", w, "run", "certificate", "det(D)^(-1/d)", "coords/it", "G_KD",
          "||g(x^K)||^2", "bits_up");
   for (i = 0; i < n; ++i)
-    printf("%-26s %12.6f %14.6g %12.4g %14.6e %14.6e %14lld\n", e->runs[i].label, res[i].certificate, res[i].det_factor,
-           res[i].coords_per_iter, res[i].g_kd, res[i].grad_norm2_final, (long long)res[i].bits_up);
+    printf("%-*s %12.6f %14.6g %12.4g %14.6e %14.6e %14lld\n", w, e->runs[i].label, res[i].certificate,
+           res[i].det_factor, res[i].coords_per_iter, res[i].g_kd, res[i].grad_norm2_final, (long long)res[i].bits_up);
   for (i = 0; i < n; ++i) /* Corollary 1's K against the K run (distributed runs) */
     if (res[i].k_lower_bound == res[i].k_lower_bound && (double)res[i].iterations < res[i].k_lower_bound)
       printf("note: %s ran K = %lld iterations; its theory guarantees eps^2 = %g only from K >= %.3g\n",

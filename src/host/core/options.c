@@ -17,7 +17,7 @@
 
 static const char* const PROBLEM_NAMES[] = {"logreg-nc", "quad-nc", NULL};
 static const char* const SPLIT_NAMES[] = {"contiguous", "shuffled", "label-skew", NULL};
-static const char* const STEP_NAMES[] = {"gd", "cgd", "cgd-mat", "det2-opt", "thm2", "user", "cor1", "dcgd-kr", NULL};
+static const char* const STEP_NAMES[] = {"gd", "cgd", "cgd-mat", "det2-opt", "thm2", "user", "cor1", "dcgd-kr", "table1", NULL};
 static const char* const WEIGHT_NAMES[] = {"identity", "diag-inv", "inv", "inv-sqrt", NULL};
 static const char* const PRECISION_NAMES[] = {"fp64", "fp32", NULL};
 static const char* const SETUP_NAMES[] = {"auto", "host", NULL};
@@ -159,8 +159,8 @@ static const DcOption METHOD_ROWS[] = {
 
 static const DcOption RUN_ROWS[] = {
   {"stepsize", "stepsize", DC_OPT_ENUM, S(stepsize.kind), "det2-opt", 0, 0, STEP_NAMES, ALL, 0, NULL,
-   "D: gd, standard CGD, CGD-mat, det-CGD2's optimum (12), Theorem 2, a file; distributed: cor1 (Corollary 1) or "
-   "dcgd-kr (scalar DCGD)"},
+   "D: gd, standard CGD, CGD-mat, det-CGD2's optimum (12), Theorem 2, a file, Table 1 row 8's (k/d) diag^-1(L) "
+   "for rand-k (meets (7) for k = 1 only); distributed: cor1 (Corollary 1) or dcgd-kr (scalar DCGD)"},
   {"weight", "stepsize", DC_OPT_ENUM, S(stepsize.weight), "diag-inv", 0, 0, WEIGHT_NAMES, ALL, 0, weighted,
    "W of Theorem 2 / Corollary 1 (D = gamma W)"},
   {"stepsize-file", "stepsize", DC_OPT_STRING, S(stepsize.file), "", 0, 0, NULL, ALL, 0, user_stepsize,

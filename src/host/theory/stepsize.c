@@ -133,6 +133,28 @@ static int det2_opt_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, DcH
   return each_block(&c, 2, det2_opt_block, NULL);
 }
 
+/* D_i = (k_i/d_i) diag^{-1}(L_i): the gamma Table 1 (row 8) states for rand-k with W = diag^{-1}(L), which is
+ * Theorem 2's for k = 1 only (for k > 1 it is larger, and (7) fails: the certificate says by how much). */
+static int table1_stepsize(const DetcgdProblem* p, const DcSketchSpec* sk, DcHostBlocks* D) {
+  const DcLayout* lay = &p->layout;
+  double* L = (double*)dc_calloc((size_t)lay->max_size * (size_t)lay->max_size, sizeof(double));
+  int i, r;
+  if (sk->kind != DC_SK_RANDK && sk->kind != DC_SK_RAND1) {
+    free(L);
+    return dc_fail(DETCGD_ERR_ARG, "stepsize: table1 is Table 1 row 8's gamma = k/d for rand-k sketches; this "
+                   "sketch is not rand-k (use thm2)");
+  }
+  if (!L) return DETCGD_ERR_ALLOC;
+  for (i = 0; i < lay->nblocks; ++i) {
+    int m = lay->size[i];
+    dc_problem_L_get(p, i, L);
+    for (r = 0; r < m; ++r)
+      D->data[lay->voff[i] + r] = (double)sk->layers[i].k / m / L[r + (int64_t)r * m];
+  }
+  free(L);
+  return DETCGD_OK;
+}
+
 /* Reads d numbers (diagonal D) or sum d_i^2 numbers (dense blocks, column-major). */
 static int user_stepsize(const DetcgdProblem* p, const char* path, DcHostBlocks* D) {
   const DcLayout* lay = &p->layout;
@@ -255,6 +277,9 @@ static int build_raw(DcStepsize* out, const DetcgdProblem* p, const DetcgdSettin
     case DETCGD_STEP_USER:
       st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_DENSE);
       return st ? st : user_stepsize(p, s->stepsize.file, &out->D);
+    case DETCGD_STEP_TABLE1:
+      st = dc_blocks_alloc(&out->D, lay, DC_BLOCKS_DIAG);
+      return st ? st : table1_stepsize(p, sk, &out->D);
     default:
       return dc_fail(DETCGD_ERR_ARG, "stepsize: %s is for distributed runs (clients >= 1)", detcgd_stepsize_name(s->stepsize.kind));
   }
