@@ -74,6 +74,28 @@ if [ -f "$(dirname "$0")/../../shared/data/libsvm/a1a" ]; then
     [ -s "$T/pr1/summary.csv" ] && echo "ok   experiment paper-rand1 from another folder" ||
     { echo "FAIL experiment paper-rand1 from another folder"; cat "$T/out"; fail=1; }
 fi
+# an experiment over seeds: per run the mean and its min-max band; a deterministic run's band is a line
+expect 2 '--seeds: the run command would ignore it' run $QUAD --seeds 3
+expect 2 '--seeds: "0" is not a seed count in 1..1000' experiment bernq-free --out "$T/bq" --seeds 0
+expect 0 'seeds = 3 per run' experiment bernq-free --out "$T/bq" --seeds 3 --iters 40 --verbose 0 --progress 0
+if python3 - "$T/bq" <<'PY'
+import csv, sys
+d = sys.argv[1]
+def rows(name): return list(csv.DictReader(open(f"{d}/{name}.csv")))
+exact, bern = rows("det-CGD2_no_compression"), rows("det-CGD2_Bern-q_0_25")
+seeds = [rows(f"det-CGD2_Bern-q_0_25_seed{j}") for j in range(3)]
+assert all(r["G_KD_min"] == r["G_KD_max"] for r in exact), "no compression: one curve"
+assert any(float(r["G_KD_min"]) < float(r["G_KD_max"]) for r in bern), "Bern-q: the seeds differ"
+for t, r in enumerate(bern):
+    g = [float(s[t]["G_KD"]) for s in seeds]
+    assert abs(float(r["G_KD_mean"]) - sum(g) / 3) <= 1e-12 * max(g), (t, r, g)
+    assert float(r["G_KD_min"]) == min(g) and float(r["G_KD_max"]) == max(g), (t, r, g)
+    assert abs(float(r["bits_up_mean"]) - sum(float(s[t]["bits_up"]) for s in seeds) / 3) < 1e-6
+table = list(csv.DictReader(open(f"{d}/summary.csv")))
+assert all(r["seeds"] == "3" for r in table)
+PY
+then echo "ok   experiment bernq-free --seeds 3: bands are the seeds' mean, min and max"
+else echo "FAIL experiment bernq-free --seeds 3 bands"; fail=1; fi
 # data through a pipe
 "$DETCGD" run --data /dev/stdin --lambda 0.1 --iters 5 --verbose 0 --progress 0 --f-inf-iters 5 \
   < "$(dirname "$0")/../data/tiny/quirks.svm" > "$T/out" 2>&1 && echo "ok   run --data /dev/stdin < file" ||

@@ -28,13 +28,16 @@ typedef struct CliAssignments {
  * several configurations the command alone.  Messages name the option; returns an exit code. */
 int cli_apply(const CliAssignments* a, DetcgdProblemSpec* p, DetcgdSettings* s, int command);
 
-typedef struct CliSeries { const char* csv; const char* label; } CliSeries;
-/* PNG with G_{K,D} against iterations (left) and uplink bits (right); gnuplot script beside it. */
+/* A curve: a trace, or (band) a seed band of the experiments, columns iter, G mean, G min, G max, mean bits. */
+typedef struct CliSeries { const char* csv; const char* label; int band; } CliSeries;
+/* PNG with G_{K,D} against iterations (left) and uplink bits (right); gnuplot script beside it.  A band is
+ * drawn as its mean with the min-max range shaded. */
 int cli_plot(const char* png, const CliSeries* series, int n, const char* title);
 
 /* Named multi-run experiments (demo, paper-rand1, ...) into out_dir: the defaults, the experiment's own
- * problem and K, then the user's options on top (each keeps the others). */
-int cli_experiment(const char* name, const char* out_dir, const CliAssignments* user);
+ * problem and K, then the user's options on top (each keeps the others).  seeds > 1 (0: the experiment's
+ * own count) runs each over seeds seed .. seed + seeds - 1 and reports the mean with its min-max band. */
+int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user);
 void cli_experiment_list(void);
 
 #endif /* DETCGD_CLI_H */

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,15 +89,16 @@ typedef struct ExperimentDef {
   const char* what;
   const RunDef* runs;
   int nruns;
+  int seeds; /* each run over this many seeds (--seeds overrides): the mean and its min-max band */
 } ExperimentDef;
 
 #define NRUNS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const ExperimentDef EXPERIMENTS[] = {
-  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS)},
-  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS)},
-  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS)},
-  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS)},
-  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12)", BERNQ_RUNS, NRUNS(BERNQ_RUNS)},
+  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS), 1},
+  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS), 1},
+  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS), 1},
+  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS), 1},
+  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20},
 };
 
 void cli_experiment_list(void) {
@@ -163,17 +165,20 @@ static int apply_run_options(DetcgdSettings* s, const RunDef* r) {
   return st;
 }
 
-static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir,
+/* Run r on top of base; seed >= 0: with that seed, its files named _seedN. */
+static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir, int seed,
                    char* csv, size_t cap, DetcgdResult* res) {
   DetcgdSettings s = *base;
   DetcgdSolver* solver = NULL;
-  char name[128];
+  char name[160];
   int st;
   slug(r->label, name, sizeof name);
+  if (seed >= 0) snprintf(name + strlen(name), sizeof name - strlen(name), "_seed%d", seed);
   if ((st = apply_run_options(&s, r)) != DETCGD_OK) {
     fprintf(stderr, "experiment: run \"%s\": %s\n", r->label, detcgd_last_error());
     return st;
   }
+  if (seed >= 0) s.seed = base->seed + (uint64_t)seed;
   snprintf(s.output.label, sizeof s.output.label, "%s", r->label);
   snprintf(csv, cap, "%s/%s.csv", dir, name);
   snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", csv);
@@ -186,23 +191,120 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   return st;
 }
 
+/* A trace's (iter, G_KD, bits_up) rows, appended to *rows (3 doubles each, *n rows). */
+static int read_trace(const char* path, double** rows, int* n) {
+  FILE* f = fopen(path, "r");
+  char line[512];
+  int cap = 0;
+  *rows = NULL;
+  *n = 0;
+  if (!f) return 0;
+  if (!fgets(line, sizeof line, f)) { fclose(f); return 0; } /* the header */
+  while (fgets(line, sizeof line, f)) {
+    long long it, coords, bits;
+    double fv, g2, g2d, gkd;
+    if (sscanf(line, "%lld,%lf,%lf,%lf,%lf,%lld,%lld", &it, &fv, &g2, &g2d, &gkd, &coords, &bits) != 7) break;
+    if (*n == cap) {
+      double* nr = (double*)realloc(*rows, (size_t)(cap = cap ? 2 * cap : 256) * 3 * sizeof(double));
+      if (!nr) break;
+      *rows = nr;
+    }
+    (*rows)[3 * *n] = (double)it;
+    (*rows)[3 * *n + 1] = gkd;
+    (*rows)[3 * *n + 2] = (double)bits;
+    ++*n;
+  }
+  fclose(f);
+  return 1;
+}
+
+/* The band of run r's seeds into dir/<label>.csv (band: iter, G mean, min, max, mean bits, at each row every seed
+ * has); its path in csv.  0 when a trace cannot be read or written. */
+static int write_band(const char* dir, const RunDef* r, char (*seed_csv)[DETCGD_PATH_MAX], int seeds, char* csv,
+                      size_t cap) {
+  double* rows[1000];
+  int nrows[1000], j, t, n = -1, ok = 1;
+  char name[128];
+  FILE* f;
+  for (j = 0; j < seeds; ++j) {
+    ok = read_trace(seed_csv[j], &rows[j], &nrows[j]) && ok;
+    if (n < 0 || nrows[j] < n) n = nrows[j];
+  }
+  slug(r->label, name, sizeof name);
+  snprintf(csv, cap, "%s/%s.csv", dir, name);
+  f = ok ? fopen(csv, "w") : NULL;
+  if (f) {
+    fprintf(f, "iter,G_KD_mean,G_KD_min,G_KD_max,bits_up_mean\n");
+    for (t = 0; t < n; ++t) {
+      double g = 0, lo = rows[0][3 * t + 1], hi = lo, bits = 0;
+      for (j = 0; j < seeds; ++j) {
+        double v = rows[j][3 * t + 1];
+        g += v / seeds;
+        bits += rows[j][3 * t + 2] / seeds;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
+      fprintf(f, "%.0f,%.17g,%.17g,%.17g,%.17g\n", rows[0][3 * t], g, lo, hi, bits);
+    }
+    ok = fclose(f) == 0;
+  }
+  for (j = 0; j < seeds; ++j) free(rows[j]);
+  return f && ok;
+}
+
+/* Run r over seeds base seed .. + seeds - 1 (fewer when interrupted): res holds their mean G_KD, ||g(x^K)||^2,
+ * f(x^K) and bits, and g_range their least and largest G_KD; csv names the band (one seed: the run's trace). */
+static int run_seeds(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir,
+                     int seeds, char* csv, size_t cap, DetcgdResult* res, double g_range[2]) {
+  static char seed_csv[1000][DETCGD_PATH_MAX];
+  DetcgdResult one;
+  double g = 0, g2 = 0, f = 0, bits = 0;
+  int j, st = DETCGD_OK;
+  if (seeds == 1) {
+    st = run_one(prob, base, r, dir, -1, csv, cap, res);
+    g_range[0] = g_range[1] = res->g_kd;
+    return st;
+  }
+  for (j = 0; j < seeds && st == DETCGD_OK && (j == 0 || !detcgd_stop_requested()); ++j) {
+    if ((st = run_one(prob, base, r, dir, j, seed_csv[j], sizeof seed_csv[j], &one)) != DETCGD_OK) return st;
+    if (j == 0) { *res = one; g_range[0] = g_range[1] = one.g_kd; }
+    g += one.g_kd;
+    g2 += one.grad_norm2_final;
+    f += one.f_final;
+    bits += (double)one.bits_up;
+    g_range[0] = one.g_kd < g_range[0] ? one.g_kd : g_range[0];
+    g_range[1] = one.g_kd > g_range[1] ? one.g_kd : g_range[1];
+  }
+  res->g_kd = g / j;
+  res->grad_norm2_final = g2 / j;
+  res->f_final = f / j;
+  res->bits_up = (int64_t)(bits / j + 0.5);
+  if (!write_band(dir, r, seed_csv, j, csv, cap)) {
+    fprintf(stderr, "experiment: run \"%s\": cannot write the band of its %d seeds\n", r->label, j);
+    return DETCGD_ERR_IO;
+  }
+  return DETCGD_OK;
+}
+
 /* The comparison table of the first n runs as out_dir/summary.csv. */
-static void write_table(const char* out_dir, const ExperimentDef* e, const DetcgdResult* res, int n) {
+static void write_table(const char* out_dir, const ExperimentDef* e, const DetcgdResult* res, double (*g_range)[2],
+                        int n, int seeds) {
   char path[DETCGD_PATH_MAX];
   FILE* f;
   int i;
   snprintf(path, sizeof path, "%s/summary.csv", out_dir);
   if (!(f = fopen(path, "w"))) { fprintf(stderr, "experiment: cannot write %s\n", path); return; }
   fprintf(f, "run,certificate,det_factor,coords_per_iter,G_KD,f_final,bits_up,iterations,seconds,grad_norm2_final,"
-             "K_lower_bound\n");
+             "K_lower_bound,seeds,G_KD_min,G_KD_max\n");
   for (i = 0; i < n; ++i)
-    fprintf(f, "%s,%.10g,%.10g,%.10g,%.10g,%.12g,%lld,%lld,%.6f,%.10g,%.6g\n", e->runs[i].label, res[i].certificate,
-            res[i].det_factor, res[i].coords_per_iter, res[i].g_kd, res[i].f_final, (long long)res[i].bits_up,
-            (long long)res[i].iterations, res[i].time_iterate, res[i].grad_norm2_final, res[i].k_lower_bound);
+    fprintf(f, "%s,%.10g,%.10g,%.10g,%.10g,%.12g,%lld,%lld,%.6f,%.10g,%.6g,%d,%.10g,%.10g\n", e->runs[i].label,
+            res[i].certificate, res[i].det_factor, res[i].coords_per_iter, res[i].g_kd, res[i].f_final,
+            (long long)res[i].bits_up, (long long)res[i].iterations, res[i].time_iterate, res[i].grad_norm2_final,
+            res[i].k_lower_bound, seeds, g_range[i][0], g_range[i][1]);
   fclose(f);
 }
 
-int cli_experiment(const char* name, const char* out_dir, const CliAssignments* user) {
+int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user) {
   static DetcgdProblemSpec problem;
   static DetcgdSettings settings;
   DetcgdProblemSpec* p = &problem;
@@ -213,10 +315,12 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   CliSeries series[16];
   char csv[16][DETCGD_PATH_MAX], png[DETCGD_PATH_MAX];
   DetcgdResult res[16];
+  double g_range[16][2];
   int i, n, w, st = DETCGD_OK;
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
     if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
   if (!e) { fprintf(stderr, "experiment: unknown name \"%s\"; known:\n", name); cli_experiment_list(); return EXIT_USAGE; }
+  if (seeds == 0) seeds = e->seeds;
   if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "experiment: cannot create %s (%s)\n", out_dir, strerror(errno)); return EXIT_DATA; }
   detcgd_problem_spec_default(p);
   detcgd_settings_default(s);
@@ -225,12 +329,14 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   st = detcgd_problem_create(&prob, p);
   if (st != DETCGD_OK) { fprintf(stderr, "experiment: %s\n", detcgd_last_error()); return cli_exit_code(st); }
   detcgd_config_format(p, s, 1, config, sizeof config);
-  printf("experiment %s: %s -> %s\nconfiguration (each run then sets its method, sketch, stepsize, weight):\n%s",
-         e->name, e->what, out_dir, config);
+  printf("experiment %s: %s -> %s\nconfiguration (each run then sets its method, sketch, stepsize, weight%s):\n%s",
+         e->name, e->what, out_dir, seeds > 1 ? "; seeds seed, seed + 1, ..." : "", config);
+  if (seeds > 1) printf("seeds = %d per run: the table's G_KD, ||g(x^K)||^2 and bits are means over them\n", seeds);
   for (i = 0; i < e->nruns && st == DETCGD_OK && !detcgd_stop_requested(); ++i) {
-    st = run_one(prob, s, &e->runs[i], out_dir, csv[i], sizeof csv[i], &res[i]);
+    st = run_seeds(prob, s, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i]);
     series[i].csv = csv[i];
     series[i].label = e->runs[i].label;
+    series[i].band = seeds > 1;
     s->f_inf = res[i].f_inf; /* estimate f^inf once, reuse it for every run */
   }
   detcgd_problem_destroy(&prob);
@@ -243,11 +349,13 @@ int cli_experiment(const char* name, const char* out_dir, const CliAssignments* 
   for (i = 0; i < n; ++i)
     printf("%-*s %12.6f %14.6g %12.4g %14.6e %14.6e %14lld\n", w, e->runs[i].label, res[i].certificate,
            res[i].det_factor, res[i].coords_per_iter, res[i].g_kd, res[i].grad_norm2_final, (long long)res[i].bits_up);
+  for (i = 0; i < n && seeds > 1; ++i)
+    printf("%s: G_KD over %d seeds %.6e .. %.6e\n", e->runs[i].label, seeds, g_range[i][0], g_range[i][1]);
   for (i = 0; i < n; ++i) /* Corollary 1's K against the K run (distributed runs) */
     if (res[i].k_lower_bound == res[i].k_lower_bound && (double)res[i].iterations < res[i].k_lower_bound)
       printf("note: %s ran K = %lld iterations; its theory guarantees eps^2 = %g only from K >= %.3g\n",
              e->runs[i].label, (long long)res[i].iterations, s->dist.epsilon2, res[i].k_lower_bound);
-  write_table(out_dir, e, res, n);
+  write_table(out_dir, e, res, g_range, n, seeds);
   snprintf(png, sizeof png, "%s/plot.png", out_dir);
   st = n > 0 ? cli_plot(png, series, n, e->name) : EXIT_OK;
   if (st == EXIT_OK && n > 0) printf("plot: %s\n", png);

@@ -1,18 +1,28 @@
 /*
  * plot.c -- convergence plots through gnuplot: G_{K,D} against iterations
- * and against uplink bits, several runs on one figure.
+ * and against uplink bits, several runs on one figure (a run over seeds as its
+ * mean with the min-max band shaded).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
-static void plot_panel(FILE* f, const CliSeries* s, int n, int xcol, const char* xlabel) {
+/* xbits: the panel against uplink bits (column 7 of a trace, 5 of a band), else against iterations. */
+static void plot_panel(FILE* f, const CliSeries* s, int n, int xbits, const char* xlabel) {
   int i;
   fprintf(f, "set xlabel '%s'\nset ylabel 'G_{K,D}'\nplot ", xlabel);
-  for (i = 0; i < n; ++i) /* the 8 colours, then dashed, then dotted: every series its own line */
-    fprintf(f, "'%s' using %d:5 skip 1 with lines lw 2 lc %d dt %d title '%s' noenhanced%s", s[i].csv, xcol, i % 8 + 1,
-            i / 8 % 3 + 1, s[i].label, i + 1 < n ? ", \\\n     " : "\n");
+  for (i = 0; i < n; ++i) { /* the 8 colours, then dashed, then dotted: every series its own line */
+    int lc = i % 8 + 1, dt = i / 8 % 3 + 1;
+    if (s[i].band)
+      fprintf(f, "'%s' using %d:3:4 skip 1 with filledcurves lc %d fs transparent solid 0.25 notitle, \\\n     "
+                 "'%s' using %d:2 skip 1 with lines lw 2 lc %d dt %d title '%s' noenhanced",
+              s[i].csv, xbits ? 5 : 1, lc, s[i].csv, xbits ? 5 : 1, lc, dt, s[i].label);
+    else
+      fprintf(f, "'%s' using %d:5 skip 1 with lines lw 2 lc %d dt %d title '%s' noenhanced", s[i].csv, xbits ? 7 : 1,
+              lc, dt, s[i].label);
+    fputs(i + 1 < n ? ", \\\n     " : "\n", f);
+  }
 }
 
 int cli_plot(const char* png, const CliSeries* series, int n, const char* title) {
@@ -27,8 +37,8 @@ int cli_plot(const char* png, const CliSeries* series, int n, const char* title)
   fprintf(f, "set terminal pngcairo size 1500,560 enhanced font 'sans,11'\nset output '%s'\n", png);
   fprintf(f, "set datafile separator ','\nset logscale y\nset grid\nset key top right\n");
   fprintf(f, "set multiplot layout 1,2 title '%s'\n", title ? title : "");
-  plot_panel(f, series, n, 1, "iteration k");
-  plot_panel(f, series, n, 7, "uplink bits");
+  plot_panel(f, series, n, 0, "iteration k");
+  plot_panel(f, series, n, 1, "uplink bits");
   fprintf(f, "unset multiplot\n");
   fclose(f);
   snprintf(cmd, sizeof cmd, "gnuplot '%s'", script);
