@@ -465,6 +465,32 @@ TEST(Resume, AnotherRunOtherDataOrADamagedFileIsRefused) {
   detcgd_problem_destroy(&p);
 }
 
+// Corollary 1's and DCGD's gamma depend on K (gamma <= sqrt(n / (K lambda_W))): a resume with other iters would
+// step with another D, so it is refused naming iters; with the same iters it resumes.
+TEST(Resume, WithAStepsizeThatDependsOnKItersMustStay) {
+  DetcgdProblem* p = make_clients(4);
+  if (!p) GTEST_SKIP() << "a1a not present";
+  const std::string ck = temp_path("cor1_ck.bin");
+  for (int stepsize : {DETCGD_STEP_COR1, DETCGD_STEP_DCGD_KR}) {
+    DetcgdSettings s = dist_settings(DETCGD_METHOD_DET1, stepsize);
+    s.f_inf_iters = 20;
+    s.term.max_iter = 40;
+    snprintf(s.output.checkpoint_path, sizeof s.output.checkpoint_path, "%s", ck.c_str());
+    s.output.checkpoint_every = 20;
+    ASSERT_EQ(run(p, s).status, DETCGD_OK) << detcgd_last_error();
+    DetcgdSettings r = s;
+    r.output.checkpoint_path[0] = 0;
+    snprintf(r.output.resume_path, sizeof r.output.resume_path, "%s", ck.c_str());
+    r.term.max_iter = 60;
+    EXPECT_EQ(run(p, r).status, DETCGD_ERR_ARG);
+    EXPECT_NE(std::string(detcgd_last_error()).find("with iters = 40; this run has iters = 60 (with this stepsize K sets D"),
+              std::string::npos) << detcgd_last_error();
+    r.term.max_iter = 40;
+    EXPECT_EQ(run(p, r).status, DETCGD_OK) << detcgd_last_error();
+  }
+  detcgd_problem_destroy(&p);
+}
+
 // det-CGD1 (thm2), and det-CGD2 with sparse steps (q refreshed at checkpoints as a resumed run starts);
 // checkpoints at 100 and 200 fall between trace rows.
 TEST(Resume, SingleNodeResumedRunEqualsUninterruptedRun) {

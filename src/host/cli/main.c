@@ -284,14 +284,20 @@ static void on_stop_signal(int sig) {
   (void)n;
 }
 
-/* Ranks ended by the launcher say so: Open MPI's mpirun turns a Ctrl-C into SIGTERM to every rank, as it does
- * when a rank fails, so a rank cannot tell the two apart. */
+/* Under MPI, the launcher's SIGTERM: Open MPI's mpirun turns a Ctrl-C into SIGTERM to every rank, as it does when
+ * a rank fails, and kills the ranks still there a second later (odls_base_sigkill_timeout 1).  Every rank says
+ * so; rank 0 stops the run after its current iteration and tells the others with x, so that when every rank
+ * is alive (a Ctrl-C) the trace, the summary and the checkpoint are written in that second; a second signal
+ * ends the rank at once. */
+static char terminate_msg[200]; /* written before the handler is installed: it names the rank */
+
 static void on_terminate(int sig) {
-  static const char msg[] =
-      "detcgd: this rank was stopped by the MPI launcher: Ctrl-C, or another rank failed (see its message)\n";
-  ssize_t n = write(2, msg, sizeof msg - 1);
+  ssize_t n;
+  if (stop_signal) _exit(128 + sig);
+  stop_signal = sig;
+  detcgd_request_stop();
+  n = write(2, terminate_msg, strlen(terminate_msg));
   (void)n;
-  _exit(128 + sig);
 }
 
 static int cmd_run(Options* o) {
@@ -446,7 +452,9 @@ int main(int argc, char** argv) {
   if (o.settings.dist.mode == DETCGD_DIST_MPI) {
     if (!detcgd_mpi_available()) { fprintf(stderr, "detcgd: --mode mpi: this build has no MPI\n"); return EXIT_USAGE; }
     if (detcgd_mpi_rank(&mpi_rank, &mpi_ranks) != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return EXIT_FAILURE_RUN; }
-    signal(SIGTERM, on_terminate); /* under MPI the launcher's SIGTERM: a Ctrl-C or another rank's failure */
+    snprintf(terminate_msg, sizeof terminate_msg, "detcgd rank %d: SIGTERM from the MPI launcher (Ctrl-C, or another "
+             "rank failed: see its message); stopping after this iteration\n", mpi_rank);
+    signal(SIGTERM, on_terminate); /* the launcher's SIGTERM: a Ctrl-C or another rank's failure */
     if (mpi_rank != 0) o.settings.output.progress = 0;
   } else {
     signal(SIGTERM, on_stop_signal);

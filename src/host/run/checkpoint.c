@@ -12,7 +12,8 @@
  *   as config-file lines (dc_options_state_text, and the backend that ran), then the named state vectors
  *   {char name[16], int64 n, double v[n]}, then the CRC-32 (zlib) of every byte before it.
  * Resuming refuses a damaged file (checksum), another format, another configuration (naming the first key
- * that differs), other data (the data's fingerprint) and an iteration beyond iters.  Client ranks hold no
+ * that differs; with cor1 and dcgd-kr iters too, which sets their D), other data (the data's fingerprint) and
+ * an iteration beyond iters.  Client ranks hold no
  * state of their own in det-CGD: rank 0's file is the run's (rank and nranks are recorded for methods whose
  * clients keep state).
  */
@@ -59,10 +60,14 @@ static int state_vectors(DetcgdSolver* s, StateVec* out) {
   return n;
 }
 
-/* The configuration the iterates depend on, and the backend that computes them. */
+/* The configuration the iterates depend on, and the backend that computes them; with Corollary 1's and DCGD's
+ * stepsizes also iters (gamma <= sqrt(n / (K ...)): K sets D, so a resume must keep it). */
 static int config_text(const DetcgdSolver* s, char* out, size_t cap, int32_t* len) {
   size_t n = dc_options_state_text(&s->problem->spec, &s->settings, out, cap);
-  int w = n < cap ? snprintf(out + n, cap - n, "backend-used = %s\n", s->be.ops->name) : 0;
+  int k_sets_d = s->settings.stepsize.kind == DETCGD_STEP_COR1 || s->settings.stepsize.kind == DETCGD_STEP_DCGD_KR;
+  int w = n < cap && k_sets_d ? snprintf(out + n, cap - n, "iters = %lld\n", (long long)s->settings.term.max_iter) : 0;
+  if (w >= 0 && n + (size_t)w < cap) n += (size_t)w;
+  w = n < cap ? snprintf(out + n, cap - n, "backend-used = %s\n", s->be.ops->name) : 0;
   if (w < 0 || n + (size_t)w >= cap) return dc_fail(DETCGD_ERR_INTERNAL, "checkpoint: configuration longer than %zu bytes", cap);
   *len = (int32_t)(n + (size_t)w);
   return DETCGD_OK;
@@ -233,8 +238,9 @@ static int check_run(DetcgdSolver* s, const CheckpointHeader* h, const char* wri
   st = config_text(s, mine, CONFIG_MAX, &len);
   if (st == DETCGD_OK && differing_key(written, (size_t)h->config_len, mine, (size_t)len, key, sizeof key, then, now,
                                        sizeof then))
-    st = dc_fail(DETCGD_ERR_ARG, "resume: %s was written with %s = %s; this run has %s = %s", path, key,
-                 then[0] ? then : "(not set)", key, now[0] ? now : "(not set)");
+    st = dc_fail(DETCGD_ERR_ARG, "resume: %s was written with %s = %s; this run has %s = %s%s", path, key,
+                 then[0] ? then : "(not set)", key, now[0] ? now : "(not set)",
+                 strcmp(key, "iters") ? "" : " (with this stepsize K sets D: resume with the same iters)");
   free(mine);
   if (st != DETCGD_OK) return st;
   if (h->data_hash != data_hash(s))

@@ -43,7 +43,7 @@ struct DetcgdSolver {
   int64_t msg_cap, msg_len;
   DcSketchDraw draw;            /* owns: host copy of one draw (pack / unpack) */
   double* h_vals;               /* owns: host copy of message values */
-  double* h_x;                  /* owns: [stop flag, x] broadcast buffer */
+  double* h_x;                  /* owns: [termination or 0, x] broadcast buffer */
   int64_t row_coords, row_bits; /* uplink tally before iteration k's messages (for its trace row) */
   unsigned char* seen;          /* owns: max d_i flags, for repeated indices in a message */
   DcReplay *replay, *replay1;   /* owns during a run: replay_unroll plain iterations, and one */
@@ -101,7 +101,7 @@ void dc_dist_free(DetcgdSolver* s);
 int dc_dist_client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop);
 /* Rank 0: the other ranks' messages of iteration k, rank by rank, folded into the aggregate. */
 int dc_dist_receive(DetcgdSolver* s, int64_t k);
-/* Rank 0: x and the stop flag to every rank (nothing with one rank). */
+/* Rank 0: x and, when the run stops, its termination to every rank (nothing with one rank). */
 int dc_dist_broadcast_x(DetcgdSolver* s, int* stop);
 /* Server: the message of rank `from` (of nranks) at iteration k -- its clients' ids, draws and values, each
  * field checked -- added into s->agg; an error names the rank, the client and what is wrong. */

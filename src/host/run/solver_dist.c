@@ -226,12 +226,13 @@ int dc_dist_broadcast_x(DetcgdSolver* s, int* stop) {
   if (s->tr.nranks == 1) return DETCGD_OK;
   dc_phase_begin(&s->phases, PH_COMM);
   if (s->tr.rank == 0) {
-    s->h_x[0] = *stop;
+    s->h_x[0] = *stop ? s->result.termination : DETCGD_TERM_NONE; /* why the run stops, for every rank's result */
     st = o->vec_download(&s->be, s->x, s->h_x + 1);
   }
   if (st == DETCGD_OK) st = s->tr.bcast(&s->tr, s->h_x, (d + 1) * (int64_t)sizeof(double));
   if (st == DETCGD_OK && s->tr.rank != 0) {
-    *stop = s->h_x[0] != 0.0;
+    *stop = s->h_x[0] != DETCGD_TERM_NONE;
+    if (*stop) s->result.termination = (int)s->h_x[0];
     st = o->vec_upload(&s->be, s->x, s->h_x + 1);
   }
   return st == DETCGD_OK ? dc_phase_end(&s->phases, PH_COMM) : st;
