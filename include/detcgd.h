@@ -192,6 +192,13 @@ typedef enum DetcgdGkdPoints {
   DETCGD_GKD_TRACE      /* the trace points only: an estimate, D read in full only there */
 } DetcgdGkdPoints;
 
+/* Whether the summary holds the l-infinity geometry of Diag(L_i) (detcgd_geometry: an eigen-decomposition per layer). */
+typedef enum DetcgdGeometryReport {
+  DETCGD_GEOMETRY_AUTO = 0, /* when d <= 10^5 */
+  DETCGD_GEOMETRY_ON,
+  DETCGD_GEOMETRY_OFF
+} DetcgdGeometryReport;
+
 typedef enum DetcgdBackendKind { DETCGD_BACKEND_AUTO = 0, DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA } DetcgdBackendKind;
 
 typedef struct DetcgdSketchSettings {
@@ -233,6 +240,7 @@ typedef struct DetcgdOutputSettings {
   char resume_path[DETCGD_PATH_MAX];  ///< resume from this checkpoint (trace rows after it are rewritten); "" = none
   int profile;                        ///< 1 = time every phase (waits for the device after each); default 0
   int gkd_points;                     ///< DetcgdGkdPoints: G_{K,D} over every iterate or the trace points; default EVERY
+  int geometry;                       ///< DetcgdGeometryReport: the summary's l-inf geometry; default AUTO
 } DetcgdOutputSettings;
 
 typedef struct DetcgdCommSettings {
@@ -386,6 +394,27 @@ typedef struct DetcgdMcCheck {
  * Single node only. */
 int detcgd_theory_mc(const DetcgdProblem* p, const DetcgdSettings* s, int64_t nsamples, uint64_t seed,
                      DetcgdMcCheck* out);
+
+/* ==== l-infinity geometry (sign descent against GD) ==== */
+
+/* The geometry of the block-diagonal smoothness bound H = Diag(L_i) the stepsizes use (one layer, or the
+ * whole problem: L_inf adds over the layers, L_2 is their largest).  L_inf = max over v in {-1,1}^d of
+ * v^T H v: exact when H is sign-consistent (H_ij = s_i s_j |H_ij|: then sum_ij |H_ij|) or, for layers of at
+ * most 20, by enumeration; else certified bounds max{lambda_max, tr H, greedy sign vectors} <= L_inf <=
+ * min{sum |H_ij|, d lambda_max}. */
+typedef struct DetcgdGeometry {
+  int64_t dim;
+  double l2;              ///< lambda_max(H)
+  double linf_lo, linf_hi;///< L_inf (equal when exact)
+  int linf_exact;         ///< 1: every layer's L_inf is exact
+  double rho;             ///< diagonal concentration sum |H_ii| / sum |H_ij|
+  double lambda_bar;      ///< average eigenvalue tr H / d
+  double advantage_lo, advantage_hi; ///< d L_2 / L_inf (from linf_hi, linf_lo): sign descent's best-case gain
+  double advantage_bound; ///< rho lambda_max / lambda_bar <= d L_2 / L_inf
+} DetcgdGeometry;
+
+/* Layer i's geometry (0 <= i < nlayers), or with i = -1 the whole problem's. */
+int detcgd_geometry(const DetcgdProblem* p, int layer, DetcgdGeometry* out);
 
 /* ==== Devices ==== */
 

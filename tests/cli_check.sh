@@ -96,6 +96,11 @@ assert all(r["seeds"] == "3" for r in table)
 PY
 then echo "ok   experiment bernq-free --seeds 3: bands are the seeds' mean, min and max"
 else echo "FAIL experiment bernq-free --seeds 3 bands"; fail=1; fi
+# the l-inf geometry: per layer from theory --geometry on, and in the summary unless --geometry off
+expect 0 '    1       24 .* bounds ' theory --problem quad-nc --layers 2x24 --lambda 0.1 --geometry on
+"$DETCGD" run $QUAD --summary "$T/g.json" && "$DETCGD" run $QUAD --summary "$T/g0.json" --geometry off &&
+  python3 -c "import json,sys; g=json.load(open(sys.argv[1]))['geometry']; assert g['Linf_lower'] <= g['Linf_upper'] and g['d_L2_over_Linf_lower'] >= g['rho_lambda_max_over_lambda_bar'] * (1 - 1e-12); assert 'geometry' not in json.load(open(sys.argv[2]))" "$T/g.json" "$T/g0.json" &&
+  echo "ok   summary geometry (and --geometry off leaves it out)" || { echo "FAIL summary geometry"; fail=1; }
 # data through a pipe
 "$DETCGD" run --data /dev/stdin --lambda 0.1 --iters 5 --verbose 0 --progress 0 --f-inf-iters 5 \
   < "$(dirname "$0")/../data/tiny/quirks.svm" > "$T/out" 2>&1 && echo "ok   run --data /dev/stdin < file" ||

@@ -503,6 +503,9 @@ static int finish(DetcgdSolver* s) {
 static int write_summary(const DetcgdSolver* s) {
   DcSummaryInfo info;
   DetcgdProblemInfo pinfo;
+  DetcgdGeometry geometry;
+  int report = s->settings.output.geometry;
+  int st;
   const char* kinds[] = {"scalar", "diagonal", "dense"};
   detcgd_problem_info(s->problem, &pinfo);
   memset(&info, 0, sizeof info);
@@ -517,6 +520,11 @@ static int write_summary(const DetcgdSolver* s) {
       ? 2.0 * s->result.f_initial * s->result.det_factor / (double)s->result.iterations : NAN;
   info.d_storage = kinds[s->step.D.kind];
   info.sparse_steps = s->round.sparse;
+  if (s->settings.output.summary_path[0] &&
+      (report == DETCGD_GEOMETRY_ON || (report == DETCGD_GEOMETRY_AUTO && s->problem->layout.dim <= 100000))) {
+    if ((st = detcgd_geometry(s->problem, -1, &geometry)) != DETCGD_OK) return st;
+    info.geometry = &geometry;
+  }
   if (s->dist) {
     info.dist = &s->dtheory;
     info.nranks = s->tr.nranks;

@@ -143,6 +143,21 @@ static void put_distributed(json_object* root, const DcSummaryInfo* s) {
   put_num(o, "theorem3_bound", s->result->theorem3_bound);
 }
 
+/* Sign descent against GD on Diag(L_i): L_inf exact or bounded, the advantage d L_2 / L_inf and its bound. */
+static void put_geometry(json_object* root, const DetcgdGeometry* g) {
+  json_object* o = put_obj(root, "geometry");
+  put_str(o, "of", "Diag(L_i), the smoothness bound the stepsizes use");
+  put_num(o, "L2", g->l2);
+  put_num(o, "Linf_lower", g->linf_lo);
+  put_num(o, "Linf_upper", g->linf_hi);
+  put_str(o, "Linf", g->linf_exact ? "exact" : "bounds");
+  put_num(o, "rho", g->rho);
+  put_num(o, "lambda_bar", g->lambda_bar);
+  put_num(o, "d_L2_over_Linf_lower", g->advantage_lo);
+  put_num(o, "d_L2_over_Linf_upper", g->advantage_hi);
+  put_num(o, "rho_lambda_max_over_lambda_bar", g->advantage_bound);
+}
+
 static void put_theory(json_object* root, const DcSummaryInfo* s) {
   const DetcgdResult* r = s->result;
   json_object* o = put_obj(root, "theory");
@@ -205,6 +220,7 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   put_str(root, "label", s->settings->output.label);
   put_config(root, s);
   put_theory(root, s);
+  if (s->geometry) put_geometry(root, s->geometry);
   if (s->dist) put_distributed(root, s);
   put_result(root, s->result);
   text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -39,6 +39,7 @@ typedef struct DcSummaryInfo {
   double certified_bound;     /* Theorem 1 with the certified lower bound f^inf >= 0 */
   const char* d_storage;      /* scalar / diagonal / dense */
   int sparse_steps;           /* 1 when the gradient followed the steps (settings sparse_steps and a run that allows it) */
+  const DetcgdGeometry* geometry; /* the problem's l-inf geometry (NULL: not taken) */
   /* distributed runs (dist == NULL otherwise) */
   const struct DcDistTheory* dist;
   int nranks;
