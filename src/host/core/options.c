@@ -210,7 +210,7 @@ static const DcOption RUN_ROWS[] = {
   {"rank-timeout", "clients", DC_OPT_DOUBLE, S(dist.rank_timeout), "600", 0, DBL_MAX, NULL, RUNS, DC_OPT_NO_STATE,
    mpi_mode, "MPI: seconds a rank waits for another rank's message or broadcast before it ends the job (0 = forever)"},
   {"fault", "clients", DC_OPT_STRING, S(dist.fault), "", 0, 0, NULL, DETCGD_CMD_RUN, DC_OPT_NO_STATE | DC_OPT_NOT_REPLAYED, distributed,
-   "testing aid: RANK:ITER:die, RANK:ITER:garbage or RANK:ITER:pause"},
+   "testing aid: RANK:ITER:die, :garbage, :pause, or :ctrl-c (SIGINT to the launcher, this rank's parent)"},
   {"backend", "other", DC_OPT_ENUM, S(backend), "auto", 0, 0, BACKEND_NAMES, ALL, 0, NULL,
    "auto = CUDA when compiled in and a device is present"},
   {"graphs", "other", DC_OPT_BOOL, S(graphs), "1", 0, 0, NULL, RUNS, DC_OPT_NO_STATE, NULL,

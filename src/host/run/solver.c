@@ -11,6 +11,7 @@
  * broadcasts x^{k+1}.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,11 @@ int detcgd_run(DetcgdSolver* s) {
       if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_TRACE);
       if (st != DETCGD_OK) goto fail;
       if (stop) break;
+    }
+    if (dc_fault_here(s, k, "ctrl-c")) { /* SIGINT to the launcher (this rank's parent), as from a terminal; its */
+      int wait;                          /* SIGTERM comes back within 10 s (the run stops at the next iteration) */
+      kill(getppid(), SIGINT);
+      for (wait = 0; wait < 1000 && !detcgd_stop_requested(); ++wait) dc_sleep(0.01);
     }
     if (dc_fault_here(s, k, "die")) {
       st = dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);
