@@ -142,7 +142,13 @@ int detcgd_problem_smoothness_block(const DetcgdProblem* p, int i, double* out);
 
 /* ==== Settings ==== */
 
-typedef enum DetcgdMethod { DETCGD_METHOD_GD = 0, DETCGD_METHOD_DET1, DETCGD_METHOD_DET2 } DetcgdMethod;
+typedef enum DetcgdMethod {
+  DETCGD_METHOD_GD = 0,
+  DETCGD_METHOD_DET1,
+  DETCGD_METHOD_DET2,
+  DETCGD_METHOD_SIGN,       /* sign GD: x - eta sign(grad f(x)) */
+  DETCGD_METHOD_SCALED_SIGN /* l-inf steepest descent: x - (||grad f(x)||_1 / L_inf) sign(grad f(x)) */
+} DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
   DETCGD_SKETCH_IDENTITY = 0, /* S = I */
@@ -280,6 +286,7 @@ typedef struct DetcgdSettings {
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
   int64_t f_inf_iters;             ///< GD iterations for the f^inf estimate; default 2000
+  double sign_step;                ///< sign-gd's eta; 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived); default 0
 } DetcgdSettings;
 
 void detcgd_settings_default(DetcgdSettings* s);

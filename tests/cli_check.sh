@@ -101,6 +101,11 @@ expect 0 '    1       24 .* bounds ' theory --problem quad-nc --layers 2x24 --la
 "$DETCGD" run $QUAD --summary "$T/g.json" && "$DETCGD" run $QUAD --summary "$T/g0.json" --geometry off &&
   python3 -c "import json,sys; g=json.load(open(sys.argv[1]))['geometry']; assert g['Linf_lower'] <= g['Linf_upper'] and g['d_L2_over_Linf_lower'] >= g['rho_lambda_max_over_lambda_bar'] * (1 - 1e-12); assert 'geometry' not in json.load(open(sys.argv[2]))" "$T/g.json" "$T/g0.json" &&
   echo "ok   summary geometry (and --geometry off leaves it out)" || { echo "FAIL summary geometry"; fail=1; }
+# sign methods: no matrix stepsize (its options refused), their own step option, no distributed form
+expect 0 '' run $QUAD --method sign-gd --sign-step 0.01
+expect 2 '--stepsize: this run would ignore it \(not read by a method without a matrix stepsize' run $QUAD --method sign-gd --stepsize thm2
+expect 2 '--sign-step: this run would ignore it \(read by method sign-gd\)' run $QUAD --method scaled-sign-gd --sign-step 0.1
+expect 2 'method: scaled-sign-gd has no distributed form' run --samples 40 --features 6 --clients 2 --method scaled-sign-gd --iters 3
 # data through a pipe
 "$DETCGD" run --data /dev/stdin --lambda 0.1 --iters 5 --verbose 0 --progress 0 --f-inf-iters 5 \
   < "$(dirname "$0")/../data/tiny/quirks.svm" > "$T/out" 2>&1 && echo "ok   run --data /dev/stdin < file" ||

@@ -580,7 +580,7 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
             *m2 = b.vec({0, 0}), *gc = b.vec(std::vector<double>(d, 0)), *vals = b.vec(std::vector<double>(cap, 0));
       const DcBlocks* B = alg2 ? D : nullptr;
       const int nsend = 4, round32 = !alg2;
-      dc_round_bind(&R, D, x, g1, y1, m1, 5, round32);
+      dc_round_bind(&R, D, x, g1, y1, m1, 5, round32 ? 32 : 64);
       ASSERT_EQ(dc_round_run(&R, 17, 1, nsend), DETCGD_OK) << detcgd_last_error();
       double f = 0;
       for (int c = 0; c < p->nclients; ++c) {

@@ -1,6 +1,7 @@
 // Methods as types: the registry, a method's needs against its compressor's class, the distributed form,
 // and every backend's op table (no required op missing).  Each method's traces are kept by the golden
 // traces (tests/golden/cases.txt), its maths by test_solver.cc and test_dist.cc.
+#include <cmath>
 #include "test_util.h"
 extern "C" {
 #include "backend.h"
@@ -12,14 +13,16 @@ namespace {
 TEST(Methods, RegistryRoundTripsEveryMethod) {
   char list[256];
   dc_method_list(list, sizeof list);
-  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2");
+  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd");
   for (int id = 0; dc_method_type(id); ++id) {
     const DcMethodType* m = dc_method_type(id);
     EXPECT_EQ(m->id, id);
     EXPECT_EQ(dc_method_find(m->name), m);
     EXPECT_STREQ(detcgd_method_name(id), m->name);
     EXPECT_TRUE(m->client && m->absorb && m->server) << m->name << ": every round calls all three";
-    EXPECT_TRUE(m->condition == 7 || m->condition == 8) << m->name;
+    if (m->step_flags & DC_STEP_NO_MATRIX) EXPECT_EQ(m->condition, 0) << m->name << ": no matrix, no condition";
+    else EXPECT_TRUE(m->condition == 7 || m->condition == 8) << m->name;
+    EXPECT_EQ(m->state_size > 0, m->create != nullptr) << m->name << ": state is made by create";
     DetcgdSettings s = quiet_settings();
     EXPECT_EQ(detcgd_settings_set(&s, "method", m->name), DETCGD_OK);
     EXPECT_EQ(s.method, id);
@@ -28,7 +31,7 @@ TEST(Methods, RegistryRoundTripsEveryMethod) {
   EXPECT_EQ(dc_method_find("sgd"), nullptr);
   DetcgdSettings s = quiet_settings();
   EXPECT_EQ(detcgd_settings_set(&s, "method", "sgd"), DETCGD_ERR_ARG);
-  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2"), std::string::npos) << detcgd_last_error();
+  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd"), std::string::npos) << detcgd_last_error();
 }
 
 // A compressor that is neither linear nor unbiased (what top-k will be) is refused by det-CGD, naming both.
@@ -98,3 +101,102 @@ TEST_P(BackendTable, NoRequiredOpIsMissing) {
 INSTANTIATE_TEST_SUITE_P(Backends, BackendTable, testing::ValuesIn(available_backends()), backend_name);
 
 }  // namespace
+
+namespace {
+
+// The host's own run of a sign method from x^0 = 1/sqrt(d): f and g at each iterate, and the iterates' ||g||_1.
+struct SignReference { std::vector<double> f, l1; };
+
+SignReference sign_reference(DetcgdProblem* p, bool scaled, double step, int K) {
+  DetcgdProblemInfo info;
+  detcgd_problem_info(p, &info);
+  const int64_t d = info.dim;
+  std::vector<double> x(d, 1.0 / std::sqrt((double)d)), g(d);
+  SignReference r;
+  for (int k = 0; k <= K; ++k) {
+    double f = 0, l1 = 0;
+    EXPECT_EQ(detcgd_problem_eval(p, x.data(), &f, g.data()), DETCGD_OK);
+    for (double v : g) l1 += std::fabs(v);
+    r.f.push_back(f);
+    r.l1.push_back(l1);
+    for (int64_t j = 0; j < d; ++j) x[j] -= (scaled ? l1 * step : step) * (g[j] > 0 ? 1.0 : g[j] < 0 ? -1.0 : 0.0);
+  }
+  return r;
+}
+
+std::vector<double> trace_f(const std::string& path) {
+  std::vector<double> f;
+  for (const auto& row : trace_numbers(path)) f.push_back(row[1]);
+  return f;
+}
+
+DetcgdResult run_sign(DetcgdProblem* p, const char* method, int K, const std::string& trace, double sign_step = 0) {
+  DetcgdSettings s = quiet_settings();
+  EXPECT_EQ(detcgd_settings_set(&s, "method", method), DETCGD_OK);
+  s.term.max_iter = K;
+  s.output.trace_every = 1;
+  s.f_inf = 0.0;  // quad-nc: f >= 0
+  s.sign_step = sign_step;
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", trace.c_str());
+  DetcgdSolver* solver = nullptr;
+  DetcgdResult r{};
+  EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+  detcgd_get_result(solver, &r);
+  detcgd_destroy(&solver);
+  return r;
+}
+
+}  // namespace
+
+// Scaled sign GD, x - (||g||_1 / L_inf) sign(g), follows the host's own run, and decreases f by at least
+// ||g||_1^2 / (2 L_inf) at every iterate -- with L_inf exact (layers of at most 20) and with its certified
+// upper bound (wider layers).  Its bits are d sign bits and one value per iteration.
+TEST(SignMethods, ScaledSignFollowsTheHostAndDecreasesByTheL1Bound) {
+  for (const char* layers : {"6,9,12", "30,25"}) {
+    DetcgdProblem* p = make_quad(layers, 0.1, 0.3);
+    DetcgdGeometry g{};
+    ASSERT_EQ(detcgd_geometry(p, -1, &g), DETCGD_OK);
+    const int K = 60;
+    const std::string path = temp_path(std::string("scaled_sign_") + layers + ".csv");
+    DetcgdResult r = run_sign(p, "scaled-sign-gd", K, path);
+    SignReference ref = sign_reference(p, true, 1.0 / g.linf_hi, K);
+    std::vector<double> f = trace_f(path);
+    ASSERT_EQ(f.size(), (size_t)K);
+    for (int k = 0; k < K; ++k) {
+      EXPECT_NEAR(f[k], ref.f[k], 1e-10 * ref.f[0]) << layers << ", iterate " << k;
+      EXPECT_LE(ref.f[k + 1], ref.f[k] - ref.l1[k] * ref.l1[k] / (2 * g.linf_hi) + 1e-13 * ref.f[0])
+          << layers << ", iterate " << k;
+    }
+    EXPECT_LT(ref.f[K], 0.5 * ref.f[0]);
+    EXPECT_EQ(r.bits_up, (int64_t)K * (g.dim + 32));
+    EXPECT_TRUE(std::isnan(r.certificate)) << "no matrix stepsize, no condition";
+    EXPECT_TRUE(std::isnan(r.theorem1_bound));
+    detcgd_problem_destroy(&p);
+  }
+}
+
+// Sign GD at its theory step eta = sqrt(2 f(x^0) / (L_inf K)) (f^inf = 0) meets (1/K) sum_k ||g_k||_1 <=
+// sqrt(2 L_inf f(x^0) / K); a given sign-step is used as it is.  d bits per iteration.
+TEST(SignMethods, SignGdMeetsItsRateAtTheTheoryStep) {
+  DetcgdProblem* p = make_quad("6,9,12", 0.1, 0.3);
+  DetcgdGeometry g{};
+  ASSERT_EQ(detcgd_geometry(p, -1, &g), DETCGD_OK);
+  const int K = 200;
+  const std::string path = temp_path("sign_gd.csv");
+  DetcgdResult r = run_sign(p, "sign-gd", K, path);
+  double f0 = sign_reference(p, false, 0, 0).f[0], eta = std::sqrt(2 * f0 / (g.linf_hi * K));
+  SignReference ref = sign_reference(p, false, eta, K);
+  std::vector<double> f = trace_f(path);
+  double mean = 0;
+  for (int k = 0; k < K; ++k) {
+    EXPECT_NEAR(f[k], ref.f[k], 1e-10 * ref.f[0]) << "iterate " << k;
+    mean += ref.l1[k] / K;
+  }
+  EXPECT_LE(mean, std::sqrt(2 * g.linf_hi * f0 / K));
+  EXPECT_EQ(r.bits_up, (int64_t)K * g.dim);
+  DetcgdResult given = run_sign(p, "sign-gd", 20, temp_path("sign_gd_given.csv"), 0.01);
+  SignReference ref_given = sign_reference(p, false, 0.01, 20);
+  EXPECT_NEAR(given.f_final, ref_given.f[20], 1e-10 * ref_given.f[0]);
+  detcgd_problem_destroy(&p);
+}

@@ -151,7 +151,7 @@ TEST(Options, OptionsTheConfigurationWouldIgnoreAreNamed) {
       {{{"sketch", "bernoulli"}}, "q-list", "read with sketch bern-q", DETCGD_CMD_RUN},
       {{{"sketch", "importance-1"}}, "importance", nullptr, DETCGD_CMD_RUN},
       {{{"method", "gd"}, {"sketch", "rand-k"}}, "k", "read with sketch rand-k", DETCGD_CMD_RUN},
-      {{{"method", "gd"}}, "sketch", "not read by method gd, which runs with S = I", DETCGD_CMD_RUN},
+      {{{"method", "gd"}}, "sketch", "not read by method gd, which compresses nothing", DETCGD_CMD_RUN},
       {{}, "weight", "read by stepsize thm2 and cor1", DETCGD_CMD_RUN},
       {{{"stepsize", "thm2"}}, "weight", nullptr, DETCGD_CMD_RUN},
       {{}, "stepsize-file", "read by stepsize user", DETCGD_CMD_RUN},

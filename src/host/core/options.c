@@ -87,9 +87,18 @@ static const char* mpi_mode(const DetcgdProblemSpec* p, const DetcgdSettings* s)
 }
 
 static const char* sketched(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  static char why[96];
+  const DcMethodType* m = dc_method_type(s->method);
   (void)p;
-  return dc_method_type(s->method) && (dc_method_type(s->method)->step_flags & DC_STEP_NO_SKETCH)
-             ? "not read by method gd, which runs with S = I" : NULL;
+  if (!m || !(m->step_flags & DC_STEP_NO_SKETCH)) return NULL;
+  snprintf(why, sizeof why, "not read by method %s, which compresses nothing", m->name);
+  return why;
+}
+static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  const DcMethodType* m = dc_method_type(s->method);
+  (void)p;
+  return m && (m->step_flags & DC_STEP_NO_MATRIX) ? "not read by a method without a matrix stepsize (sign methods)"
+                                                  : NULL;
 }
 static const char* weighted(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
@@ -159,20 +168,20 @@ static const DcOption METHOD_ROWS[] = {
   DC_OPTION_END};
 
 static const DcOption RUN_ROWS[] = {
-  {"stepsize", "stepsize", DC_OPT_ENUM, S(stepsize.kind), "det2-opt", 0, 0, STEP_NAMES, ALL, 0, NULL,
+  {"stepsize", "stepsize", DC_OPT_ENUM, S(stepsize.kind), "det2-opt", 0, 0, STEP_NAMES, ALL, 0, matrix_step,
    "D: gd, standard CGD, CGD-mat, det-CGD2's optimum (12), Theorem 2, a file, Table 1 row 8's (k/d) diag^-1(L) "
    "for rand-k (meets (7) for k = 1 only); distributed: cor1 (Corollary 1) or dcgd-kr (scalar DCGD)"},
   {"weight", "stepsize", DC_OPT_ENUM, S(stepsize.weight), "diag-inv", 0, 0, WEIGHT_NAMES, ALL, 0, weighted,
    "W of Theorem 2 / Corollary 1 (D = gamma W)"},
   {"stepsize-file", "stepsize", DC_OPT_STRING, S(stepsize.file), "", 0, 0, NULL, ALL, 0, user_stepsize,
    "stepsize user: d numbers (diagonal) or the dense blocks column-major"},
-  {"stepsize-scale", "stepsize", DC_OPT_DOUBLE, S(stepsize.scale), "1", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, NULL,
+  {"stepsize-scale", "stepsize", DC_OPT_DOUBLE, S(stepsize.scale), "1", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, matrix_step,
    "D times this after it is built"},
-  {"force", "stepsize", DC_OPT_BOOL, S(stepsize.force), "0", 0, 0, NULL, ALL, 0, NULL,
+  {"force", "stepsize", DC_OPT_BOOL, S(stepsize.force), "0", 0, 0, NULL, ALL, 0, matrix_step,
    "run even when the certificate of (7)/(8) exceeds 1"},
-  {"stepsize-precision", "stepsize", DC_OPT_ENUM, S(stepsize.precision), "fp64", 0, 0, PRECISION_NAMES, ALL, 0, NULL,
+  {"stepsize-precision", "stepsize", DC_OPT_ENUM, S(stepsize.precision), "fp64", 0, 0, PRECISION_NAMES, ALL, 0, matrix_step,
    "fp32: D rounded to float (certificates are those of the D applied)"},
-  {"stepsize-setup", "stepsize", DC_OPT_ENUM, S(stepsize.setup), "auto", 0, 0, SETUP_NAMES, ALL, 0, NULL,
+  {"stepsize-setup", "stepsize", DC_OPT_ENUM, S(stepsize.setup), "auto", 0, 0, SETUP_NAMES, ALL, 0, matrix_step,
    "auto: dense D built on the GPU where the backend can; host: LAPACK"},
   {"iters", "stopping", DC_OPT_I64, S(term.max_iter), "1000", 0, I32, NULL, ALL, DC_OPT_NO_STATE, NULL,
    "K iterations"},

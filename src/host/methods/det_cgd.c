@@ -15,9 +15,11 @@ static int sum_messages(DcRound* r) { return dc_round_absorb(r); }
 static int step_through_d(DcRound* r) { return dc_round_step(r, r->D, -1.0); }           /* x - D mean m */
 static int step_by_messages(DcRound* r) { return dc_round_step(r, NULL, -1.0); }         /* x - mean m */
 
-const DcMethodType dc_method_det_cgd1 = {"det-cgd1", DETCGD_METHOD_DET1, DC_NEEDS_LINEAR | DC_NEEDS_UNBIASED, 0, 7,
-                                         "1 (D-det-CGD1 / DCGD)", sketch_of_gradient, sum_messages, step_through_d,
-                                         NULL};
-const DcMethodType dc_method_det_cgd2 = {"det-cgd2", DETCGD_METHOD_DET2, DC_NEEDS_LINEAR | DC_NEEDS_UNBIASED,
-                                         DC_STEP_KEPT_ROWS, 8, "2 (D-det-CGD2)", sketch_of_step, sum_messages,
-                                         step_by_messages, NULL};
+const DcMethodType dc_method_det_cgd1 = {.name = "det-cgd1", .id = DETCGD_METHOD_DET1,
+                                         .needs = DC_NEEDS_LINEAR | DC_NEEDS_UNBIASED, .condition = 7,
+                                         .algorithm = "1 (D-det-CGD1 / DCGD)", .client = sketch_of_gradient,
+                                         .absorb = sum_messages, .server = step_through_d};
+const DcMethodType dc_method_det_cgd2 = {.name = "det-cgd2", .id = DETCGD_METHOD_DET2,
+                                         .needs = DC_NEEDS_LINEAR | DC_NEEDS_UNBIASED, .step_flags = DC_STEP_KEPT_ROWS,
+                                         .condition = 8, .algorithm = "2 (D-det-CGD2)", .client = sketch_of_step,
+                                         .absorb = sum_messages, .server = step_by_messages};

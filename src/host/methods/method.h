@@ -27,10 +27,26 @@ enum {
 
 /* How a step moves x (what the loop may do for it). */
 enum {
-  DC_STEP_NO_SKETCH = 1u << 0, /* runs with S = I whatever the compressor setting (GD) */
+  DC_STEP_NO_SKETCH = 1u << 0, /* runs with S = I whatever the compressor setting (GD, sign methods) */
+  DC_STEP_NO_MATRIX = 1u << 2, /* steps without a matrix stepsize: D = I, so the trace's G_{K,D} is the average
+                                * ||grad f||^2, and the stepsize options are not read (sign methods) */
   DC_STEP_KEPT_ROWS = 1u << 1  /* moves only the kept coordinates, by the values sketch_compress(D, S, g)
                                 * writes: with quad-nc the gradient can follow from A's kept columns */
 };
+
+/* What a method's create op may read: the problem, the settings and f(x^0) - f^inf. */
+typedef struct DcMethodSetup {
+  const DetcgdProblem* problem;
+  const DetcgdSettings* settings;
+  double f0_gap;
+} DcMethodSetup;
+
+/* A number the summary reports of a method (its step and where it comes from). */
+typedef struct DcMethodFact {
+  const char* key;
+  double value;
+  const char* text; /* NULL: value is the fact; else text is (value ignored) */
+} DcMethodFact;
 
 typedef struct DcMethodType {
   const char* name;        /* --method value */
@@ -43,10 +59,19 @@ typedef struct DcMethodType {
   int (*absorb)(DcRound* r);
   int (*server)(DcRound* r);
   const DcOption* options; /* its own option rows, read only when it runs (NULL: none) */
+  /* its state (r->state, state_size bytes, zeroed; 0: none): create fills it once f(x^0) - f^inf is known,
+   * destroy frees what create made (NULL: nothing to do) */
+  size_t state_size;
+  int (*create)(DcRound* r, const DcMethodSetup* m);
+  void (*destroy)(DcRound* r);
+  /* bits of one client's message per round when the method sends no sketch (NULL: d values of value-bits) */
+  int64_t (*message_bits)(const DcRound* r);
+  /* the numbers the summary reports of it, into out[0..cap) (NULL: none); returns how many */
+  int (*facts)(const DcRound* r, DcMethodFact* out, int cap);
 } DcMethodType;
 
-/* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c). */
-extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2;
+/* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD and scaled sign GD (sign.c). */
+extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign;
 
 /* The type of method id (DetcgdMethod; NULL when there is none); by --method name (NULL when unknown). */
 const DcMethodType* dc_method_type(int id);

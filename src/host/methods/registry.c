@@ -6,7 +6,8 @@
 #include "method.h"
 #include "problem.h"
 
-static const DcMethodType* const METHODS[] = {&dc_method_gd, &dc_method_det_cgd1, &dc_method_det_cgd2};
+static const DcMethodType* const METHODS[] = {&dc_method_gd, &dc_method_det_cgd1, &dc_method_det_cgd2, &dc_method_sign,
+                                              &dc_method_scaled_sign};
 #define NMETHODS ((int)(sizeof METHODS / sizeof METHODS[0]))
 
 const DcMethodType* dc_method_type(int id) { return id >= 0 && id < NMETHODS ? METHODS[id] : NULL; }

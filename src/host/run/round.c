@@ -8,6 +8,7 @@
  *
  * the first chunk writing the sums, the later ones adding to them; then the method's server op.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "method.h"
 #include "round.h"
@@ -22,6 +23,7 @@ static int open_common(DcRound* r, DcBackend* be, const DcMethodType* m, DcPhase
   r->n = n;
   r->chunk = 1;
   r->dim = spec->layout->dim;
+  if (m->state_size && !(r->state = dc_calloc(1, m->state_size))) return DETCGD_ERR_ALLOC;
   return DETCGD_OK;
 }
 
@@ -51,20 +53,24 @@ int dc_round_open_clients(DcRound* r, DcBackend* be, const DcMethodType* m, DcPh
 }
 
 void dc_round_bind(DcRound* r, const DcBlocks* D, DcVec* x, DcVec* g, DcVec* agg, DcVec* metrics, uint64_t seed,
-                   int round32) {
+                   int value_bits) {
   r->D = D;
   r->x = x;
   r->g = g;
   r->agg = agg;
   r->metrics = metrics;
   r->seed = seed;
-  r->round32 = round32;
+  r->value_bits = value_bits;
+  r->round32 = value_bits == 32;
 }
 
 void dc_round_close(DcRound* r) {
   const DcBackendOps* o;
   if (!r->be) return;
   o = r->be->ops;
+  if (r->state && r->method->destroy) r->method->destroy(r);
+  free(r->state);
+  r->state = NULL;
   o->problem_destroy(r->be, &r->P);
   o->clients_destroy(r->be, &r->C);
   o->sketch_destroy(r->be, &r->S);

@@ -50,9 +50,11 @@ typedef struct DcRound {
   const DcBlocks* D; /* the matrix stepsize */
   DcVec *x, *g, *agg, *metrics;
   uint64_t seed;
+  int value_bits;    /* bits of a sent value (value-bits) */
   int round32;       /* messages' values rounded to float (value-bits 32) */
   uint32_t iter;
   DcRoundChunk at;   /* the chunk the method's ops act on */
+  void* state;       /* owns: the method's state (its state_size bytes; NULL: none) */
   const DcBlocks* B; /* the matrix the messages went through (dc_round_compress) */
 } DcRound;
 
@@ -64,7 +66,7 @@ int dc_round_open_clients(DcRound* r, DcBackend* be, const struct DcMethodType* 
                           const DcHostProblem* hosts, const DcSketchSpec* spec);
 /* The run's vectors the round reads and writes (agg: summed only). */
 void dc_round_bind(DcRound* r, const DcBlocks* D, DcVec* x, DcVec* g, DcVec* agg, DcVec* metrics, uint64_t seed,
-                   int round32);
+                   int value_bits);
 void dc_round_close(DcRound* r);
 
 /* g = grad f(x) = (1/n) sum_c grad f_c(x), and m[fslot] = sum_c f_c(x) when fslot >= 0; no message. */

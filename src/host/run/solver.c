@@ -97,7 +97,7 @@ static int allocate_state(DetcgdSolver* s) {
     return st;
   if (s->dist) {
     st = dc_dist_setup(s);
-    dc_round_bind(&s->round, NULL, s->x, s->g, s->agg, s->metrics, s->settings.seed, s->settings.comm.value_bits == 32);
+    dc_round_bind(&s->round, NULL, s->x, s->g, s->agg, s->metrics, s->settings.seed, s->settings.comm.value_bits);
     return st;
   }
   if ((st = dc_transport_open(&s->tr, DETCGD_DIST_SIM, 1, 0)) != DETCGD_OK) return st;
@@ -106,7 +106,7 @@ static int allocate_state(DetcgdSolver* s) {
            (s->method->step_flags & DC_STEP_KEPT_ROWS) && 2.0 * dc_sketch_expected_coords(&s->sketch_spec) <= (double)d;
   st = dc_round_open_in_place(&s->round, &s->be, s->method, &s->phases, &s->problem->host, &s->sketch_spec, sparse);
   s->S = s->round.S;
-  dc_round_bind(&s->round, NULL, s->x, s->g, NULL, s->metrics, s->settings.seed, 0);
+  dc_round_bind(&s->round, NULL, s->x, s->g, NULL, s->metrics, s->settings.seed, s->settings.comm.value_bits);
   return st;
 }
 
@@ -134,6 +134,17 @@ static int build_dist_stepsize(DetcgdSolver* s) {
   }
   s->result.delta_inf = in.delta_inf;
   return dc_dist_stepsize(&s->step, &s->dtheory, s->problem, &s->settings, &s->sketch_spec, &in);
+}
+
+/* The method's state, once f(x^0) - f^inf is known. */
+static int create_method(DetcgdSolver* s) {
+  DcMethodSetup m;
+  double f0;
+  int st = f_at_x0(s, &f0);
+  m.problem = s->problem;
+  m.settings = &s->settings;
+  m.f0_gap = f0 - s->result.f_inf;
+  return st == DETCGD_OK ? s->method->create(&s->round, &m) : st;
 }
 
 static int check_dist_settings(const DetcgdSettings* c) {
@@ -205,6 +216,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   DC_TRY(build_sketch(s));
   DC_TRY(allocate_state(s));
   if (s->dist) DC_TRY(build_dist_stepsize(s));
+  else if (s->method->step_flags & DC_STEP_NO_MATRIX) DC_TRY(dc_stepsize_identity(&s->step, p));
   else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec, &s->be, s->round.P, &s->D));
   if (!s->D) DC_TRY(s->be.ops->blocks_create(&s->be, &s->step.D, &s->D));
   s->round.D = s->D;
@@ -220,6 +232,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   } else {
     DC_TRY(estimate_f_inf(s));
   }
+  if (s->method->create) DC_TRY(create_method(s));
   s->result.time_setup = dc_wall_time() - t0 - s->result.time_finf;
   note_memory(s);
   return DETCGD_OK;
@@ -286,6 +299,12 @@ static void print_progress(const DetcgdSolver* s, const DcTraceRow* r, double* l
 }
 
 /* ==== The loop ==== */
+
+/* Bits of one round's messages without a sketch: the method's, or d values of value-bits. */
+static int64_t bits_per_round(const DetcgdSolver* s) {
+  return s->method->message_bits ? s->method->message_bits(&s->round)
+                                 : s->problem->layout.dim * (int64_t)s->settings.comm.value_bits;
+}
 
 /* The host keeps the uplink tally (summed rounds: the messages received too; the identity in place), or the
  * sketch on the backend does. */
@@ -391,9 +410,9 @@ int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   if (s->S && tally_on_host(s)) {
     p->coords = s->row_coords;
     p->bits = s->row_bits;
-  } else if (!s->S) { /* identity in place: every coordinate, values only */
+  } else if (!s->S) { /* identity in place: every coordinate, values only (or the method's message) */
     p->coords = k * s->problem->layout.dim;
-    p->bits = p->coords * s->settings.comm.value_bits;
+    p->bits = k * bits_per_round(s);
   }
   st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
   if (st == DETCGD_OK) st = s->be.ops->ring_put(&s->be, L->ring, slot, s->metrics, tally_on_host(s) ? NULL : s->S);
@@ -497,7 +516,7 @@ static int finish(DetcgdSolver* s) {
   note_memory(s);
   if (s->S) return o->sketch_tally(&s->be, s->S, &s->result.coords_sent, &s->result.bits_up);
   s->result.coords_sent = s->result.iterations * s->problem->layout.dim;
-  s->result.bits_up = s->result.coords_sent * s->settings.comm.value_bits;
+  s->result.bits_up = s->result.iterations * bits_per_round(s);
   return DETCGD_OK;
 }
 
@@ -517,10 +536,11 @@ static int write_summary(const DetcgdSolver* s) {
   info.f_inf_source = s->f_inf_source;
   info.f_inf_gd_iters = s->f_inf_gd_iters;
   info.f_inf_gd_grad_norm2 = s->f_inf_gd_iters ? s->f_inf_gd_grad_norm2 : NAN;
-  info.certified_bound = s->result.iterations > 0
+  info.certified_bound = s->result.iterations > 0 && !(s->method->step_flags & DC_STEP_NO_MATRIX)
       ? 2.0 * s->result.f_initial * s->result.det_factor / (double)s->result.iterations : NAN;
   info.d_storage = kinds[s->step.D.kind];
   info.sparse_steps = s->round.sparse;
+  info.nfacts = s->method->facts ? s->method->facts(&s->round, info.facts, DC_SUMMARY_FACTS) : 0;
   if (s->settings.output.summary_path[0] &&
       (report == DETCGD_GEOMETRY_ON || (report == DETCGD_GEOMETRY_AUTO && s->problem->layout.dim <= 100000))) {
     if ((st = detcgd_geometry(s->problem, -1, &geometry)) != DETCGD_OK) return st;
@@ -618,17 +638,19 @@ int detcgd_run(DetcgdSolver* s) {
   if (!root) goto fail; /* clients only: no metrics, no summary */
   DC_TRY(finish(s));
   if (s->result.iterations == 0) s->result.f_initial = s->result.f_final;
-  s->result.theorem1_bound = s->result.iterations > 0
+  s->result.theorem1_bound = s->result.iterations > 0 && !(s->method->step_flags & DC_STEP_NO_MATRIX) /* det-CGD's */
       ? 2.0 * (s->result.f_initial - s->result.f_inf) * s->result.det_factor / (double)s->result.iterations : NAN;
   if (s->dist)
     s->result.theorem3_bound = dc_theorem3_bound(&s->dtheory, s->result.det_factor, s->nclients, s->result.iterations,
                                                  s->result.f_initial - s->result.f_inf, s->result.delta_inf);
   if (s->settings.output.progress && isatty(2)) fputs("\r\033[K", stderr);
   if (s->settings.output.verbose >= 1) {
-    dc_log(DETCGD_LOG_INFO, "Summary: %s after %lld iterations | f %.10g | G_KD %.6e | Theorem %s bound %.6e | %.3f s\n",
+    double bound = s->dist ? s->result.theorem3_bound : s->result.theorem1_bound;
+    char theorem[64] = "";
+    if (!isnan(bound)) snprintf(theorem, sizeof theorem, " | Theorem %s bound %.6e", s->dist ? "3" : "1", bound);
+    dc_log(DETCGD_LOG_INFO, "Summary: %s after %lld iterations | f %.10g | G_KD %.6e%s | %.3f s\n",
            detcgd_termination_str(s->result.termination), (long long)s->result.iterations, s->result.f_final,
-           s->result.g_kd, s->dist ? "3" : "1", s->dist ? s->result.theorem3_bound : s->result.theorem1_bound,
-           s->result.time_iterate);
+           s->result.g_kd, theorem, s->result.time_iterate);
     dc_log(DETCGD_LOG_INFO, "Memory peak: host %.3g GB, device %.3g GB\n", 1e-9 * (double)s->result.host_bytes_peak,
            1e-9 * (double)s->result.device_bytes_peak);
   }

@@ -158,11 +158,24 @@ static void put_geometry(json_object* root, const DetcgdGeometry* g) {
   put_num(o, "rho_lambda_max_over_lambda_bar", g->advantage_bound);
 }
 
+/* The method's own numbers (its step and where it comes from). */
+static void put_method(json_object* root, const DcSummaryInfo* s) {
+  json_object* o = put_obj(root, "method");
+  int i;
+  put_str(o, "name", dc_method_type(s->settings->method)->name);
+  for (i = 0; i < s->nfacts; ++i) {
+    if (s->facts[i].text) put_str(o, s->facts[i].key, s->facts[i].text);
+    else put_num(o, s->facts[i].key, s->facts[i].value);
+  }
+}
+
 static void put_theory(json_object* root, const DcSummaryInfo* s) {
   const DetcgdResult* r = s->result;
   json_object* o = put_obj(root, "theory");
   put_num(o, "certificate", r->certificate);
-  put_str(o, "certificate_condition", dc_method_type(s->settings->method)->condition == 8 ? "(8)" : "(7)");
+  put_str(o, "certificate_condition", dc_method_type(s->settings->method)->condition == 8   ? "(8)"
+                                      : dc_method_type(s->settings->method)->condition == 7 ? "(7)"
+                                                                                           : "none (no matrix stepsize)");
   put_num(o, "log_det_D", r->log_det);
   put_str(o, "stepsize_built_on", r->stepsize_setup);
   put_num(o, "det_factor", r->det_factor);
@@ -220,6 +233,7 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   put_str(root, "label", s->settings->output.label);
   put_config(root, s);
   put_theory(root, s);
+  if (s->nfacts > 0) put_method(root, s);
   if (s->geometry) put_geometry(root, s->geometry);
   if (s->dist) put_distributed(root, s);
   put_result(root, s->result);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include "detcgd.h"
+#include "method.h"
 
 typedef struct DcTraceRow {
   int64_t iter;          /* k */
@@ -27,6 +28,8 @@ int dc_trace_open_append(DcTrace* t, const char* path);
 int dc_trace_write(DcTrace* t, const DcTraceRow* r);
 void dc_trace_close(DcTrace* t);
 
+#define DC_SUMMARY_FACTS 8
+
 /* Context of a run for the summary. */
 typedef struct DcSummaryInfo {
   const DetcgdSettings* settings;
@@ -40,6 +43,8 @@ typedef struct DcSummaryInfo {
   const char* d_storage;      /* scalar / diagonal / dense */
   int sparse_steps;           /* 1 when the gradient followed the steps (settings sparse_steps and a run that allows it) */
   const DetcgdGeometry* geometry; /* the problem's l-inf geometry (NULL: not taken) */
+  struct DcMethodFact facts[DC_SUMMARY_FACTS]; /* what the method reports of itself (its step, ...) */
+  int nfacts;
   /* distributed runs (dist == NULL otherwise) */
   const struct DcDistTheory* dist;
   int nranks;

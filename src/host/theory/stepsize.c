@@ -484,4 +484,16 @@ int dc_stepsize_build(DcStepsize* out, const DetcgdProblem* p, const DetcgdSetti
   return DETCGD_OK;
 }
 
+int dc_stepsize_identity(DcStepsize* st, const DetcgdProblem* p) {
+  int rc;
+  memset(st, 0, sizeof *st);
+  if ((rc = dc_blocks_alloc(&st->D, &p->layout, DC_BLOCKS_SCALAR)) != DETCGD_OK) return rc;
+  scalar_stepsize(&st->D, 1.0);
+  st->built_on = "host";
+  st->certificate = NAN;
+  st->log_det = 0.0;
+  st->det_factor = 1.0;
+  return DETCGD_OK;
+}
+
 void dc_stepsize_free(DcStepsize* st) { dc_blocks_free(&st->D); }

@@ -28,6 +28,8 @@ int dc_stepsize_check_invertible(const DetcgdProblem* p, const DetcgdSettings* s
 int dc_stepsize_build(DcStepsize* st, const DetcgdProblem* p, const DetcgdSettings* s, const DcSketchSpec* sk,
                       DcBackend* be, const DcProbData* P, DcBlocks** dev);
 void dc_stepsize_free(DcStepsize* st);
+/* D = I for methods without a matrix stepsize (DC_STEP_NO_MATRIX): no condition (certificate NaN), det(D) = 1. */
+int dc_stepsize_identity(DcStepsize* st, const DetcgdProblem* p);
 
 /* lambda_max(D^{-1/2} E[S D L D S] D^{-1/2}) over blocks: condition (7) holds iff <= 1. */
 int dc_certificate_det1(const DetcgdProblem* p, const DcSketchSpec* sk, const DcHostBlocks* D, double* out);

@@ -1,0 +1,117 @@
+/*
+ * sign.c -- sign descent (Balles, Pedregosa, Le Roux; Bernstein et al.; METHODS.md, "Sign descent"), single node.
+ *
+ *   sign-gd         x+ = x - eta sign(grad f(x)),  eta = sqrt(2 (f(x^0) - f^inf) / (L_inf K)) [derived: then
+ *                   (1/K) sum_k ||grad f(x^k)||_1 <= sqrt(2 L_inf (f(x^0) - f^inf) / K)], or --sign-step
+ *   scaled-sign-gd  x+ = x - (||grad f(x)||_1 / L_inf) sign(grad f(x)), the steepest descent step in l-inf:
+ *                   f decreases by at least ||grad f(x)||_1^2 / (2 L_inf) [derived]
+ *
+ * L_inf is the upper end of the l-inf smoothness of Diag(L_i) (theory/geometry.c: exact, or its certified upper
+ * bound), so both guarantees hold.  sign(0) = 0.  The message of a round is sign(g): d bits, plus one value for
+ * ||g||_1 with the scaled step.  ||g||_1 = sign(g) . g stays on the device (the capture rule): the step reads it
+ * there as a scalar.  No distributed form here (majority vote comes with its own messages).
+ */
+#include <math.h>
+#include "method.h"
+#include "options.h"
+
+typedef struct SignState {
+  DcVec* sgn;         /* sign(g) */
+  DcVec* norm1;       /* [||g||_1] */
+  double linf;        /* the L_inf the step uses */
+  int linf_exact;
+  double step;        /* eta (sign-gd) or 1 / L_inf (scaled) */
+  const char* source; /* where the step comes from */
+  double l1_bound;    /* sign-gd at the theory step: (1/K) sum_k ||grad f(x^k)||_1 is at most this (NaN: none) */
+} SignState;
+
+static const DcOption SIGN_OPTIONS[] = {
+  {"sign-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(sign_step), "0", 0, 1e300, NULL,
+   DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, NULL,
+   "sign-gd: eta of x - eta sign(g); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived)"},
+  DC_OPTION_END};
+
+static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
+  SignState* st = (SignState*)r->state;
+  const DcBackendOps* o = r->be->ops;
+  DetcgdGeometry g;
+  int rc = detcgd_geometry(m->problem, -1, &g);
+  if (rc != DETCGD_OK) return rc;
+  if ((rc = o->vec_create(r->be, r->dim, &st->sgn)) || (rc = o->vec_create(r->be, 1, &st->norm1))) return rc;
+  st->linf = g.linf_hi;
+  st->linf_exact = g.linf_exact;
+  st->l1_bound = NAN;
+  if (scaled) {
+    st->step = 1.0 / st->linf;
+    st->source = "1 / L_inf (l-inf steepest descent; derived)";
+  } else if (m->settings->sign_step > 0) {
+    st->step = m->settings->sign_step;
+    st->source = "given (sign-step)";
+  } else {
+    if (!(m->f0_gap > 0)) return dc_fail(DETCGD_ERR_NUMERIC, "sign-gd: f(x0) - f^inf = %g; the theory step needs it "
+                                         "positive (set sign-step, or f-inf below f(x0))", m->f0_gap);
+    st->step = sqrt(2.0 * m->f0_gap / (st->linf * (double)m->settings->term.max_iter));
+    st->source = "sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived)";
+    st->l1_bound = sqrt(2.0 * st->linf * m->f0_gap / (double)m->settings->term.max_iter);
+  }
+  return DETCGD_OK;
+}
+
+static int create_sign(DcRound* r, const DcMethodSetup* m) { return create(r, m, 0); }
+static int create_scaled(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
+
+static void destroy(DcRound* r) {
+  SignState* st = (SignState*)r->state;
+  r->be->ops->vec_destroy(r->be, &st->sgn);
+  r->be->ops->vec_destroy(r->be, &st->norm1);
+}
+
+static int sign_of_gradient(DcRound* r) {
+  SignState* st = (SignState*)r->state;
+  DcScalar none = {0.0, NULL, 0, 1.0};
+  return r->be->ops->vec_map(r->be, DC_MAP_SIGN, r->g, none, st->sgn);
+}
+
+/* sign(g) and ||g||_1 = sign(g) . g */
+static int sign_and_norm(DcRound* r) {
+  SignState* st = (SignState*)r->state;
+  int rc = sign_of_gradient(r);
+  return rc == DETCGD_OK ? r->be->ops->dot(r->be, st->sgn, r->g, st->norm1, 0) : rc;
+}
+
+static int in_place(DcRound* r) { (void)r; return DETCGD_OK; }
+
+static int sign_step(DcRound* r) {
+  SignState* st = (SignState*)r->state;
+  return r->be->ops->axpy(r->be, -st->step, st->sgn, r->x);
+}
+
+static int scaled_step(DcRound* r) { /* x = x - (||g||_1 / L_inf) sign(g), ||g||_1 read where it is */
+  SignState* st = (SignState*)r->state;
+  DcScalar a = {-st->step, st->norm1, 0, 1.0}, one = {1.0, NULL, 0, 1.0};
+  return r->be->ops->axpby(r->be, a, st->sgn, one, r->x);
+}
+
+static int64_t sign_bits(const DcRound* r) { return r->dim; }
+static int64_t scaled_bits(const DcRound* r) { return r->dim + r->value_bits; }
+
+static int facts(const DcRound* r, DcMethodFact* out, int cap) {
+  const SignState* st = (const SignState*)r->state;
+  DcMethodFact f[5] = {{"step", st->step, NULL}, {"step_source", 0, st->source}, {"L_inf", st->linf, NULL},
+                       {"L_inf_is", 0, st->linf_exact ? "exact" : "the certified upper bound"},
+                       {"mean_grad_l1_bound", st->l1_bound, NULL}};
+  int i, n = isnan(st->l1_bound) ? 4 : 5;
+  for (i = 0; i < n && i < cap; ++i) out[i] = f[i];
+  return i;
+}
+
+const DcMethodType dc_method_sign = {.name = "sign-gd", .id = DETCGD_METHOD_SIGN,
+                                     .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX, .client = sign_of_gradient,
+                                     .absorb = in_place, .server = sign_step, .options = SIGN_OPTIONS,
+                                     .state_size = sizeof(SignState), .create = create_sign, .destroy = destroy,
+                                     .message_bits = sign_bits, .facts = facts};
+const DcMethodType dc_method_scaled_sign = {.name = "scaled-sign-gd", .id = DETCGD_METHOD_SCALED_SIGN,
+                                            .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX,
+                                            .client = sign_and_norm, .absorb = in_place, .server = scaled_step,
+                                            .state_size = sizeof(SignState), .create = create_scaled,
+                                            .destroy = destroy, .message_bits = scaled_bits, .facts = facts};
