@@ -29,8 +29,8 @@ for n in sorted(graph):
     if not state.get(n): visit(n, [n])
 
 # run/ names no method: no method enum, no method's name
-methods = re.findall(r'"([a-z0-9-]+)", DETCGD_METHOD_', ''.join(open(files[n]).read() for n in files
-                                                                      if files[n].startswith(os.path.join(host, 'methods'))))
+methods = re.findall(r'\.name = "([a-z0-9-]+)"', ''.join(open(files[n]).read() for n in files
+                                                           if files[n].startswith(os.path.join(host, 'methods'))))
 for n, p in files.items():
     if not p.startswith(os.path.join(host, 'run')): continue
     text = open(p).read()
