@@ -106,6 +106,18 @@ expect 0 '' run $QUAD --method sign-gd --sign-step 0.01
 expect 2 '--stepsize: this run would ignore it \(not read by a method without a matrix stepsize' run $QUAD --method sign-gd --stepsize thm2
 expect 2 '--sign-step: this run would ignore it \(read by method sign-gd\)' run $QUAD --method scaled-sign-gd --sign-step 0.1
 expect 2 'method: scaled-sign-gd has no distributed form' run --samples 40 --features 6 --clients 2 --method scaled-sign-gd --iters 3
+# sign-geometry: a row per problem, the prediction from the geometry, the observed gaps and the plot
+expect 0 'the predicted winner is the observed one on [0-9]+ of [58] problems' experiment sign-geometry --out "$T/sg" --iters 40
+python3 - "$T/sg/summary.csv" <<'PY' && [ -s "$T/sg/plot.png" ] && echo "ok   sign-geometry table and plot" || { echo "FAIL sign-geometry table"; fail=1; }
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) in (5, 8), len(rows)  # the five quadratics, and the three LIBSVM files when ../shared holds them
+for r in rows:
+    assert abs(float(r["predicted"]) - float(r["phi0"]) * float(r["d_L2_over_Linf"])) <= 1e-4 * float(r["predicted"]), r
+    assert abs(float(r["observed"]) - float(r["gap_gd"]) / float(r["gap_scaled_sign"])) <= 1e-4 * float(r["observed"]), r
+    assert float(r["Linf_lower"]) <= float(r["Linf_upper"]) and 0 < float(r["phi0"]) <= 1, r
+    assert r["predicted_winner"] == ("sign" if float(r["predicted"]) > 1 else "gd"), r
+PY
 # data through a pipe
 "$DETCGD" run --data /dev/stdin --lambda 0.1 --iters 5 --verbose 0 --progress 0 --f-inf-iters 5 \
   < "$(dirname "$0")/../data/tiny/quirks.svm" > "$T/out" 2>&1 && echo "ok   run --data /dev/stdin < file" ||

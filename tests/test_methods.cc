@@ -200,3 +200,27 @@ TEST(SignMethods, SignGdMeetsItsRateAtTheTheoryStep) {
   EXPECT_NEAR(given.f_final, ref_given.f[20], 1e-10 * ref_given.f[0]);
   detcgd_problem_destroy(&p);
 }
+
+// GD at D = I / L_2 (stepsize gd) lowers f by at least ||g||_2^2 / (2 L_2) at every iterate: the guarantee the
+// sign-geometry experiment sets scaled sign GD's ||g||_1^2 / (2 L_inf) against.
+TEST(SignMethods, GdDecreasesByTheL2Bound) {
+  DetcgdProblem* p = make_quad("30,25", 0.1, 0.3);
+  DetcgdGeometry g{};
+  ASSERT_EQ(detcgd_geometry(p, -1, &g), DETCGD_OK);
+  DetcgdSettings s = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&s, "method", "gd"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "stepsize", "gd"), DETCGD_OK);
+  s.term.max_iter = 60;
+  s.output.trace_every = 1;
+  const std::string path = temp_path("gd_l2_bound.csv");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", path.c_str());
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(detcgd_run(solver), DETCGD_OK);
+  detcgd_destroy(&solver);
+  std::vector<std::vector<double>> rows = trace_numbers(path);
+  ASSERT_EQ(rows.size(), 60u);
+  for (size_t k = 0; k + 1 < rows.size(); ++k)
+    EXPECT_LE(rows[k + 1][1], rows[k][1] - rows[k][2] / (2 * g.l2) + 1e-13 * rows[0][1]) << "iterate " << k;
+  detcgd_problem_destroy(&p);
+}

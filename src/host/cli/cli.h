@@ -39,5 +39,12 @@ int cli_plot(const char* png, const CliSeries* series, int n, const char* title)
  * own count) runs each over seeds seed .. seed + seeds - 1 and reports the mean with its min-max band. */
 int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user);
 void cli_experiment_list(void);
+/* The shared LIBSVM file (../shared beside the repository, from the working directory or the program's path). */
+void cli_shared_data(const char* file, char* out, size_t cap);
+
+/* Experiment sign-geometry (sign_geometry.c): GD against scaled sign GD on problems that sweep the l-inf
+ * geometry; the predicted winner against the observed one. */
+#define CLI_SIGN_GEOMETRY_WHAT "GD vs scaled sign GD on quadratics sweeping diagonal concentration and lambda_max/lambda_bar, and LIBSVM data: predicted vs observed winner"
+int cli_sign_geometry(const char* out_dir, int seeds, const CliAssignments* user);
 
 #endif /* DETCGD_CLI_H */

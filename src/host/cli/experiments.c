@@ -103,15 +103,14 @@ static const ExperimentDef EXPERIMENTS[] = {
 
 void cli_experiment_list(void) {
   int i;
-  for (i = 0; i < NRUNS(EXPERIMENTS); ++i) printf("  %-12s %s\n", EXPERIMENTS[i].name, EXPERIMENTS[i].what);
+  for (i = 0; i < NRUNS(EXPERIMENTS); ++i) printf("  %-14s %s\n", EXPERIMENTS[i].name, EXPERIMENTS[i].what);
+  printf("  %-14s %s\n", "sign-geometry", CLI_SIGN_GEOMETRY_WHAT);
 }
 
-/* The shared a1a: ../shared beside the repository, found from the working directory (the repository root) or
- * else from the program's own path (build/detcgd in the repository), so that experiments run from anywhere. */
-static void shared_a1a(char* out, size_t cap) {
-  static const char* const rel = "../shared/data/libsvm/a1a";
-  char exe[DETCGD_PATH_MAX];
+void cli_shared_data(const char* file, char* out, size_t cap) {
+  char rel[256], exe[DETCGD_PATH_MAX];
   ssize_t n;
+  snprintf(rel, sizeof rel, "../shared/data/libsvm/%s", file);
   snprintf(out, cap, "%s", rel);
   if (access(rel, R_OK) == 0 || (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0) return;
   exe[n] = '\0';
@@ -137,7 +136,7 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
   p->kind = DETCGD_PROBLEM_LOGREG_NC;
   p->lambda = fig1 ? 0.1 : 0.3;
   p->clients = fig1 ? 100 : 0;
-  shared_a1a(p->data_path, sizeof p->data_path);
+  cli_shared_data("a1a", p->data_path, sizeof p->data_path);
 }
 
 /* file-system-friendly name from a label */
@@ -317,6 +316,7 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   DetcgdResult res[16];
   double g_range[16][2];
   int i, n, w, st = DETCGD_OK;
+  if (!strcmp(name, "sign-geometry")) return cli_sign_geometry(out_dir, seeds, user);
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
     if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
   if (!e) { fprintf(stderr, "experiment: unknown name \"%s\"; known:\n", name); cli_experiment_list(); return EXIT_USAGE; }
