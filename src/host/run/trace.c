@@ -169,13 +169,15 @@ static void put_method(json_object* root, const DcSummaryInfo* s) {
   }
 }
 
+static const char* condition_name(int condition) {
+  return condition == 8 ? "(8)" : condition == 7 ? "(7)" : "none (no matrix stepsize)";
+}
+
 static void put_theory(json_object* root, const DcSummaryInfo* s) {
   const DetcgdResult* r = s->result;
   json_object* o = put_obj(root, "theory");
   put_num(o, "certificate", r->certificate);
-  put_str(o, "certificate_condition", dc_method_type(s->settings->method)->condition == 8   ? "(8)"
-                                      : dc_method_type(s->settings->method)->condition == 7 ? "(7)"
-                                                                                           : "none (no matrix stepsize)");
+  put_str(o, "certificate_condition", condition_name(dc_method_type(s->settings->method)->condition));
   put_num(o, "log_det_D", r->log_det);
   put_str(o, "stepsize_built_on", r->stepsize_setup);
   put_num(o, "det_factor", r->det_factor);
