@@ -457,9 +457,9 @@ TEST(Resume, AnotherRunOtherDataOrADamagedFileIsRefused) {
   write_file(ck, good.substr(0, good.size() - 9));
   EXPECT_EQ(run(p, r).status, DETCGD_ERR_PARSE);
   EXPECT_NE(std::string(detcgd_last_error()).find("is damaged"), std::string::npos) << detcgd_last_error();
-  write_file(ck, "DCGDCKP2" + good.substr(8));
+  write_file(ck, "DCGDCKP3" + good.substr(8));
   EXPECT_EQ(run(p, r).status, DETCGD_ERR_PARSE);
-  EXPECT_NE(std::string(detcgd_last_error()).find("another format (2)"), std::string::npos) << detcgd_last_error();
+  EXPECT_NE(std::string(detcgd_last_error()).find("another format (3)"), std::string::npos) << detcgd_last_error();
   write_file(ck, good);
   EXPECT_EQ(run(p, r).status, DETCGD_OK) << detcgd_last_error();
   detcgd_problem_destroy(&p);

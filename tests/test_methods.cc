@@ -130,6 +130,22 @@ std::vector<double> trace_f(const std::string& path) {
   return f;
 }
 
+// The trace's grad_norm1 column (the ninth).
+std::vector<double> trace_l1(const std::string& path) {
+  std::stringstream ss(read_file(path));
+  std::string line;
+  std::vector<double> out;
+  std::getline(ss, line);
+  EXPECT_NE(line.find(",grad_norm1,time_s"), std::string::npos) << line;
+  while (std::getline(ss, line)) {
+    std::stringstream ls(line);
+    std::string cell;
+    for (int c = 0; c <= 8 && std::getline(ls, cell, ','); ++c)
+      if (c == 8) out.push_back(std::atof(cell.c_str()));
+  }
+  return out;
+}
+
 DetcgdResult run_sign(DetcgdProblem* p, const char* method, int K, const std::string& trace, double sign_step = 0) {
   DetcgdSettings s = quiet_settings();
   EXPECT_EQ(detcgd_settings_set(&s, "method", method), DETCGD_OK);
@@ -161,14 +177,20 @@ TEST(SignMethods, ScaledSignFollowsTheHostAndDecreasesByTheL1Bound) {
     const std::string path = temp_path(std::string("scaled_sign_") + layers + ".csv");
     DetcgdResult r = run_sign(p, "scaled-sign-gd", K, path);
     SignReference ref = sign_reference(p, true, 1.0 / g.linf_hi, K);
-    std::vector<double> f = trace_f(path);
+    std::vector<double> f = trace_f(path), l1 = trace_l1(path);
     ASSERT_EQ(f.size(), (size_t)K);
+    ASSERT_EQ(l1.size(), (size_t)K);
+    double least = INFINITY;
     for (int k = 0; k < K; ++k) {
       EXPECT_NEAR(f[k], ref.f[k], 1e-10 * ref.f[0]) << layers << ", iterate " << k;
+      EXPECT_NEAR(l1[k], ref.l1[k], 1e-9 * ref.l1[0]) << layers << ", ||g||_1 at iterate " << k;
+      least = std::min(least, l1[k]);
       EXPECT_LE(ref.f[k + 1], ref.f[k] - ref.l1[k] * ref.l1[k] / (2 * g.linf_hi) + 1e-13 * ref.f[0])
           << layers << ", iterate " << k;
     }
     EXPECT_LT(ref.f[K], 0.5 * ref.f[0]);
+    EXPECT_EQ(r.grad_norm1_min, least);
+    EXPECT_NEAR(r.grad_norm1_final, ref.l1[K], 1e-9 * ref.l1[0]);
     EXPECT_EQ(r.bits_up, (int64_t)K * (g.dim + 32));
     EXPECT_TRUE(std::isnan(r.certificate)) << "no matrix stepsize, no condition";
     EXPECT_TRUE(std::isnan(r.theorem1_bound));

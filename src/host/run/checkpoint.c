@@ -8,7 +8,7 @@
  * rows from iteration k on, so its trace equals that of an uninterrupted run.
  *
  * File (native byte order), written to PATH.tmp and renamed:
- *   "DCGDCKP3", uint32 format version, then the header below, then the configuration the iterates depend on
+ *   "DCGDCKP4", uint32 format version, then the header below, then the configuration the iterates depend on
  *   as config-file lines (dc_options_state_text, and the backend that ran), then the named state vectors
  *   {char name[16], int64 n, double v[n]}, then the CRC-32 (zlib) of every byte before it.
  * Resuming refuses a damaged file (checksum), another format, another configuration (naming the first key
@@ -25,8 +25,8 @@
 #include "options.h"
 #include "solver.h"
 
-static const char MAGIC[8] = {'D', 'C', 'G', 'D', 'C', 'K', 'P', '3'};
-enum { FORMAT_VERSION = 3, NAME_LEN = 16, CONFIG_MAX = 1 << 16 };
+static const char MAGIC[8] = {'D', 'C', 'G', 'D', 'C', 'K', 'P', '4'};
+enum { FORMAT_VERSION = 4, NAME_LEN = 16, CONFIG_MAX = 1 << 16 }; /* 4: the metrics hold ||g||_1 too */
 
 typedef struct CheckpointHeader {
   uint64_t config_hash, data_hash;

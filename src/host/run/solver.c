@@ -93,7 +93,7 @@ static int allocate_state(DetcgdSolver* s) {
   int64_t d = s->problem->layout.dim;
   int st, sparse;
   if ((st = o->vec_create(&s->be, d, &s->x)) || (st = o->vec_create(&s->be, d, &s->g)) ||
-      (st = o->vec_create(&s->be, M_COUNT, &s->metrics)))
+      (st = o->vec_create(&s->be, d, &s->sign_g)) || (st = o->vec_create(&s->be, M_COUNT, &s->metrics)))
     return st;
   if (s->dist) {
     st = dc_dist_setup(s);
@@ -253,6 +253,7 @@ void detcgd_destroy(DetcgdSolver** ps) {
     o->vec_destroy(&s->be, &s->x);
     o->vec_destroy(&s->be, &s->g);
     o->vec_destroy(&s->be, &s->metrics);
+    o->vec_destroy(&s->be, &s->sign_g);
     o->blocks_destroy(&s->be, &s->D);
     dc_backend_close(&s->be);
   }
@@ -300,6 +301,14 @@ static void print_progress(const DetcgdSolver* s, const DcTraceRow* r, double* l
 
 /* ==== The loop ==== */
 
+/* m[M_G1] = ||g||_1 = sign(g) . g (two ops, at trace points and at the end only). */
+static int norm1(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  DcScalar none = {0.0, NULL, 0, 1.0};
+  int st = o->vec_map(&s->be, DC_MAP_SIGN, s->g, none, s->sign_g);
+  return st == DETCGD_OK ? o->dot(&s->be, s->sign_g, s->g, s->metrics, M_G1) : st;
+}
+
 /* Bits of one round's messages without a sketch: the method's, or d values of value-bits. */
 static int64_t bits_per_round(const DetcgdSolver* s) {
   return s->method->message_bits ? s->method->message_bits(&s->round)
@@ -324,6 +333,7 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->iter = k;
   r->f = m[M_F] / s->nclients;
   r->grad_norm2 = m[M_G2];
+  r->grad_norm1 = m[M_G1];
   r->grad_norm2_d = m[M_GD] * s->step.det_factor;
   r->g_kd = m[M_GDSUM] / gkd_terms(s, k) * s->step.det_factor;
   r->coords = tally_on_host(s) ? p->coords : tally[0];
@@ -368,6 +378,8 @@ static int write_row(DetcgdSolver* s, DcLoop* L, const DcTraceRow* r, int* row_s
   print_progress(s, r, &L->last_progress);
   if (r->iter == 0) s->result.f_initial = r->f;
   s->result.g_kd = r->g_kd;
+  if (!(r->grad_norm2 >= s->result.grad_norm2_min)) s->result.grad_norm2_min = r->grad_norm2; /* NaN: the first row */
+  if (!(r->grad_norm1 >= s->result.grad_norm1_min)) s->result.grad_norm1_min = r->grad_norm1;
   if (!isfinite(r->f) || !isfinite(r->grad_norm2) || !isfinite(r->g_kd)) {
     s->result.termination = DETCGD_TERM_NONFINITE;
     dc_log(DETCGD_LOG_ERROR, "detcgd: non-finite value at iteration %lld (f = %g, ||g||^2 = %g, G = %g); stopping, trace kept\n",
@@ -415,6 +427,7 @@ int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
     p->bits = k * bits_per_round(s);
   }
   st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
+  if (st == DETCGD_OK) st = norm1(s);
   if (st == DETCGD_OK) st = s->be.ops->ring_put(&s->be, L->ring, slot, s->metrics, tally_on_host(s) ? NULL : s->S);
   if (st == DETCGD_OK) {
     ++L->count;
@@ -509,9 +522,11 @@ static int finish(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int st = dc_round_gradient(&s->round, M_F);
   if (st == DETCGD_OK) st = o->dot(&s->be, s->g, s->g, s->metrics, M_G2);
+  if (st == DETCGD_OK) st = norm1(s);
   if (st != DETCGD_OK) return st;
   s->result.f_final = read_metric(s, M_F) / s->nclients;
   s->result.grad_norm2_final = read_metric(s, M_G2);
+  s->result.grad_norm1_final = read_metric(s, M_G1);
   s->result.bits_down = s->dist ? s->result.iterations * s->nclients * s->problem->layout.dim * 64 : 0;
   note_memory(s);
   if (s->S) return o->sketch_tally(&s->be, s->S, &s->result.coords_sent, &s->result.bits_up);
@@ -590,6 +605,7 @@ int detcgd_run(DetcgdSolver* s) {
   if (root && s->settings.output.verbose >= 1) print_banner(s);
   s->result.termination = DETCGD_TERM_MAX_ITER;
   s->result.iterations = k0;
+  s->result.grad_norm2_min = s->result.grad_norm1_min = NAN; /* over the rows this run writes */
   s->result.replay_launches = 0;
   record_replays(s);
   for (k = k0; k < K && !stop; ++k) {

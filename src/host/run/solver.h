@@ -17,7 +17,7 @@
 #include "transport.h"
 
 /* Slots of the metrics vector. */
-enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_COUNT };
+enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_G1, M_COUNT };
 
 struct DetcgdSolver {
   DetcgdSettings settings;
@@ -31,6 +31,7 @@ struct DetcgdSolver {
   DcRound round;                /* owns: the rounds (a single node: one client in place; n clients: summed) */
   DcSketch* S;                  /* round.S: the draws, whose tally the trace reads (NULL: the identity in place) */
   DcVec *x, *g, *metrics;       /* owns: iterate, full gradient, scalars */
+  DcVec* sign_g;                /* owns: sign(g) at trace points, for ||g||_1 = sign(g) . g */
   int nclients;                 /* the round's clients (1 on a single node) */
   DcTransport tr;               /* owns: one rank (a single node, simulated clients) or MPI */
   /* distributed */

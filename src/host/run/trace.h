@@ -14,6 +14,7 @@ typedef struct DcTraceRow {
   double grad_norm2;     /* ||grad f(x^k)||^2 */
   double grad_norm2_d;   /* ||grad f(x^k)||^2_{D / det(D)^{1/d}} */
   double g_kd;           /* (1/(k+1)) sum_{j<=k} ||grad f(x^j)||^2_{D/det(D)^{1/d}} */
+  double grad_norm1;     /* ||grad f(x^k)||_1 */
   int64_t coords;        /* coordinates sent to reach x^k */
   int64_t bits_up;
   int64_t bits_down;
