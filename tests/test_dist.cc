@@ -243,7 +243,6 @@ TEST_F(Dist, CertifiedDeltaInfIsFInfAndGivesNoLargerStep) {
     EXPECT_EQ(cert.r.delta_inf, cert.r.f_inf);
     EXPECT_GE(cert.r.delta_inf, est.r.delta_inf);
     EXPECT_GE(cert.r.det_factor, est.r.det_factor * (1 - 1e-12));  // det(D)^(-1/d): a smaller or equal gamma
-    EXPECT_LE(cert.r.time_finf, est.r.time_finf);
     const std::string j = read_file(path);
     EXPECT_NE(j.find("\"delta_inf_source\": \"certified"), std::string::npos);
     EXPECT_NE(j.find("\"f_c_inf_mean\": null"), std::string::npos);
