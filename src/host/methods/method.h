@@ -64,8 +64,8 @@ typedef struct DcMethodType {
   size_t state_size;
   int (*create)(DcRound* r, const DcMethodSetup* m);
   void (*destroy)(DcRound* r);
-  /* bits of one client's message per round when the method sends no sketch (NULL: d values of value-bits) */
-  int64_t (*message_bits)(const DcRound* r);
+  /* bits of one client's message per round, for d coordinates, when the method sends no sketch (NULL: d values) */
+  int64_t (*message_bits)(int64_t dim, int value_bits);
   /* the numbers the summary reports of it, into out[0..cap) (NULL: none); returns how many */
   int (*facts)(const DcRound* r, DcMethodFact* out, int cap);
 } DcMethodType;

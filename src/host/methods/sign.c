@@ -92,8 +92,8 @@ static int scaled_step(DcRound* r) { /* x = x - (||g||_1 / L_inf) sign(g), ||g||
   return r->be->ops->axpby(r->be, a, st->sgn, one, r->x);
 }
 
-static int64_t sign_bits(const DcRound* r) { return r->dim; }
-static int64_t scaled_bits(const DcRound* r) { return r->dim + r->value_bits; }
+static int64_t sign_bits(int64_t dim, int value_bits) { (void)value_bits; return dim; }
+static int64_t scaled_bits(int64_t dim, int value_bits) { return dim + value_bits; }
 
 static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   const SignState* st = (const SignState*)r->state;

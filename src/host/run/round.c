@@ -60,7 +60,6 @@ void dc_round_bind(DcRound* r, const DcBlocks* D, DcVec* x, DcVec* g, DcVec* agg
   r->agg = agg;
   r->metrics = metrics;
   r->seed = seed;
-  r->value_bits = value_bits;
   r->round32 = value_bits == 32;
 }
 

@@ -50,7 +50,6 @@ typedef struct DcRound {
   const DcBlocks* D; /* the matrix stepsize */
   DcVec *x, *g, *agg, *metrics;
   uint64_t seed;
-  int value_bits;    /* bits of a sent value (value-bits) */
   int round32;       /* messages' values rounded to float (value-bits 32) */
   uint32_t iter;
   DcRoundChunk at;   /* the chunk the method's ops act on */

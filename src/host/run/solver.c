@@ -311,8 +311,9 @@ static int norm1(DetcgdSolver* s) {
 
 /* Bits of one round's messages without a sketch: the method's, or d values of value-bits. */
 static int64_t bits_per_round(const DetcgdSolver* s) {
-  return s->method->message_bits ? s->method->message_bits(&s->round)
-                                 : s->problem->layout.dim * (int64_t)s->settings.comm.value_bits;
+  int64_t d = s->problem->layout.dim;
+  int vb = s->settings.comm.value_bits;
+  return s->method->message_bits ? s->method->message_bits(d, vb) : d * vb;
 }
 
 /* The host keeps the uplink tally (summed rounds: the messages received too; the identity in place), or the
@@ -725,14 +726,17 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
   c.stepsize.force = 1; /* report the certificate even when it exceeds 1 */
   st = dc_method_sketch_spec(&sp, dc_method_type(c.method), &c, p);
   if (st != DETCGD_OK) return st;
-  st = dc_stepsize_build(&step, p, &c, &sp, NULL, NULL, NULL);
+  st = dc_method_type(c.method)->step_flags & DC_STEP_NO_MATRIX ? dc_stepsize_identity(&step, p)
+                                                                 : dc_stepsize_build(&step, p, &c, &sp, NULL, NULL, NULL);
   if (st == DETCGD_OK) {
     t->certificate = step.certificate;
     t->log_det = step.log_det;
     t->det_factor = step.det_factor;
     t->coords_per_iter = dc_sketch_expected_coords(&sp);
     t->comm_factor = t->det_factor * t->coords_per_iter;
-    t->bits_per_iter = dc_sketch_expected_bits(&sp);
+    t->bits_per_iter = dc_method_type(c.method)->message_bits
+                           ? (double)dc_method_type(c.method)->message_bits(p->layout.dim, c.comm.value_bits)
+                           : dc_sketch_expected_bits(&sp);
     dc_stepsize_free(&step);
   }
   dc_sketch_spec_free(&sp);
