@@ -10,6 +10,8 @@
  *   bernq    y += D S x, Bern-q q = 1/4    bytes: m b^2 + 3 m b  (m layers kept)
  *   quadform x^T D x                       bytes: l b^2 + d
  *   cublas   y = D x by cublasDgemvStridedBatched (cuda only), bytes: l b^2 + 2 d
+ * then the sign compressor y = sign(x) (bytes 2 n) and scaled sign GD's step y -= (m[0] / L_inf) sign(x) with the
+ * scalar on the device (bytes 3 n) on vectors of n = bytes / 8 entries,
  * then sketch sampling (rand-k, b = 64), Monte Carlo E[S A S] (b = 64, k = 8) and the stepsize setup
  * (quad-nc, det2-opt under rand-k k = b/8 rounded to float, certificates, log det, D on the backend:
  * LAPACK on every host core for cpu, batched cuSOLVER/cuBLAS for cuda), b in {16, 64, 256} with bytes / 4
@@ -70,7 +72,7 @@ typedef struct Call {
   DcBlocks* D;
   DcSketch* S;
   DcVec *x, *y, *m;
-  int kind; /* 0 dense, 1 cols, 2 rows, 3 quadform, 4 sample */
+  int kind; /* 0 dense, 1 cols, 2 rows, 3 quadform, 4 sample, 5 sign, 6 signstep */
 } Call;
 
 static int call_once(DcBackend* be, const Call* c, uint32_t iter) {
@@ -79,6 +81,14 @@ static int call_once(DcBackend* be, const Call* c, uint32_t iter) {
     case 1: return c->o->bd_apply(be, c->D, DC_SEL_COLS, c->S, c->x, 1e-3, c->y);
     case 2: return c->o->bd_apply(be, c->D, DC_SEL_ROWS, c->S, c->x, 1e-3, c->y);
     case 3: return c->o->bd_quadform(be, c->D, c->x, c->m, 0, -1);
+    case 5: { /* the sign compressor: y = sign(x) */
+      DcScalar none = {0.0, NULL, 0, 1.0};
+      return c->o->vec_map(be, DC_MAP_SIGN, c->x, none, c->y);
+    }
+    case 6: { /* scaled sign GD's step: y = y - (m[0] / L_inf) sign(x), m[0] read on the device */
+      DcScalar a = {-1e-3, c->m, 0, 1.0}, one = {1.0, NULL, 0, 1.0};
+      return c->o->axpby(be, a, c->x, one, c->y);
+    }
     default: return c->o->sketch_sample(be, c->S, 1, iter, 0);
   }
 }
@@ -235,6 +245,35 @@ static int bench_width(Bench* B, int b, double bytes) {
   return st;
 }
 
+/* The sign compressor y = sign(x) and scaled sign GD's step y -= (m[0] / L_inf) sign(x) on vectors of bytes / 8
+ * entries each (far beyond the caches): coordinates per second against the copy bandwidth. */
+static int bench_sign(Bench* B, double bytes) {
+  const DcBackendOps* o = B->be.ops;
+  int64_t n = (int64_t)(bytes / 8), j;
+  uint64_t seed = 99;
+  double* h = (double*)malloc((size_t)n * sizeof(double));
+  Call c;
+  DcBenchStats s;
+  int st = h ? DETCGD_OK : DETCGD_ERR_ALLOC;
+  memset(&c, 0, sizeof c);
+  c.o = o;
+  for (j = 0; j < n && h; ++j) h[j] = lcg_uniform(&seed);
+  if (!st) st = o->vec_create(&B->be, n, &c.x);
+  if (!st) st = o->vec_create(&B->be, n, &c.y);
+  if (!st) st = o->vec_create(&B->be, 1, &c.m);
+  if (!st) st = o->vec_upload(&B->be, c.x, h);
+  if (!st) st = o->metric_set(&B->be, c.m, 0, 2.0);
+  if (!st) { c.kind = 5; st = time_call(B, &c, 5, 2.0 * (double)n * 8, &s); } /* read x, write y */
+  if (!st) report(B, "sign", 0, n, &s, "coords/s", (double)n);
+  if (!st) { c.kind = 6; st = time_call(B, &c, 5, 3.0 * (double)n * 8, &s); } /* read x and y, write y */
+  if (!st) report(B, "signstep", 0, n, &s, "coords/s", (double)n);
+  o->vec_destroy(&B->be, &c.x);
+  o->vec_destroy(&B->be, &c.y);
+  o->vec_destroy(&B->be, &c.m);
+  free(h);
+  return st;
+}
+
 /* E[S_i A_i S_i] of 256 layers of 64 under rand-8 by Monte Carlo, all layers in one pass: layer-samples
  * per second. */
 static int bench_mc(Bench* B, int64_t nsamples) {
@@ -360,6 +399,7 @@ static int bench_backend(const char* name, int kind, const Opts* op, FILE* csv) 
   if (csv) fprintf(csv, "%s,copy,0,0,0,0,0,0,%.2f,100.0\n", name, B.copy_gbps);
   if ((st = dc_backend_open(&B.be, kind)) != DETCGD_OK) { free(B.cpu_flush); return st; }
   for (i = 0; i < 6 && st == DETCGD_OK; ++i) st = bench_width(&B, widths[i], op->bytes);
+  if (st == DETCGD_OK) st = bench_sign(&B, op->bytes);
   if (st == DETCGD_OK) st = bench_mc(&B, kind == DETCGD_BACKEND_CPU ? 2000 : 100000);
   for (i = 0; i < 3 && st == DETCGD_OK; ++i) { /* bytes / 4 block entries: 2^24 (cpu), 2^28 (cuda) by default */
     int b = 16 << (2 * i);

@@ -115,20 +115,26 @@ static int cpu_axpby(DcBackend* be, DcScalar a, const DcVec* x, DcScalar b, DcVe
   return DETCGD_OK;
 }
 
-static double map_value(int map, double x, double t) {
-  switch (map) {
-    case DC_MAP_SIGN: return x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x;
-    case DC_MAP_SOFT_THRESHOLD: return x > t ? x - t : x < -t ? x + t : 0.0 * x;
-    case DC_MAP_CLIP: return x > t ? t : x < -t ? -t : x;
-    default: return t * x;
-  }
-}
-
+/* One loop per map, free of the switch and of branches the data decide (sign of random data mispredicts half
+ * the time), so the compiler turns each into selects on vectors.  sign(0) = 0 and NaN stays NaN. */
 static int cpu_vec_map(DcBackend* be, int map, const DcVec* x, DcScalar t, DcVec* y) {
-  double tv = scalar_value(t);
-  int64_t j;
+  const double* a = x->data;
+  double tv = scalar_value(t), *b = y->data;
+  int64_t j, n = y->n;
   (void)be;
-  for (j = 0; j < y->n; ++j) y->data[j] = map_value(map, x->data[j], tv);
+  switch (map) {
+    case DC_MAP_SIGN:
+      for (j = 0; j < n; ++j) b[j] = a[j] > 0.0 ? 1.0 : a[j] < 0.0 ? -1.0 : a[j];
+      break;
+    case DC_MAP_SOFT_THRESHOLD:
+      for (j = 0; j < n; ++j) b[j] = a[j] > tv ? a[j] - tv : a[j] < -tv ? a[j] + tv : 0.0 * a[j];
+      break;
+    case DC_MAP_CLIP:
+      for (j = 0; j < n; ++j) b[j] = a[j] > tv ? tv : a[j] < -tv ? -tv : a[j];
+      break;
+    default:
+      for (j = 0; j < n; ++j) b[j] = tv * a[j];
+  }
   return DETCGD_OK;
 }
 
