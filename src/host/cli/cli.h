@@ -39,6 +39,8 @@ int cli_plot(const char* png, const CliSeries* series, int n, const char* title)
  * own count) runs each over seeds seed .. seed + seeds - 1 and reports the mean with its min-max band. */
 int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user);
 void cli_experiment_list(void);
+/* A file-system-friendly name from a label: letters, digits and '-' kept, anything else '_'. */
+void cli_slug(const char* label, char* out, size_t cap);
 /* The shared LIBSVM file (../shared beside the repository, from the working directory or the program's path). */
 void cli_shared_data(const char* file, char* out, size_t cap);
 

@@ -139,8 +139,7 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
   cli_shared_data("a1a", p->data_path, sizeof p->data_path);
 }
 
-/* file-system-friendly name from a label */
-static void slug(const char* label, char* out, size_t cap) {
+void cli_slug(const char* label, char* out, size_t cap) {
   size_t i, n = 0;
   for (i = 0; label[i] && n + 1 < cap; ++i) {
     char c = label[i];
@@ -171,7 +170,7 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   DetcgdSolver* solver = NULL;
   char name[160];
   int st;
-  slug(r->label, name, sizeof name);
+  cli_slug(r->label, name, sizeof name);
   if (seed >= 0) snprintf(name + strlen(name), sizeof name - strlen(name), "_seed%d", seed);
   if ((st = apply_run_options(&s, r)) != DETCGD_OK) {
     fprintf(stderr, "experiment: run \"%s\": %s\n", r->label, detcgd_last_error());
@@ -229,7 +228,7 @@ static int write_band(const char* dir, const RunDef* r, char (*seed_csv)[DETCGD_
     ok = read_trace(seed_csv[j], &rows[j], &nrows[j]) && ok;
     if (n < 0 || nrows[j] < n) n = nrows[j];
   }
-  slug(r->label, name, sizeof name);
+  cli_slug(r->label, name, sizeof name);
   snprintf(csv, cap, "%s/%s.csv", dir, name);
   f = ok ? fopen(csv, "w") : NULL;
   if (f) {

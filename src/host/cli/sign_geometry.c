@@ -99,15 +99,6 @@ static int run(const DetcgdProblem* prob, const DetcgdSettings* base, const char
   return st;
 }
 
-static void slug(const char* label, char* out, size_t cap) {
-  size_t i, n = 0;
-  for (i = 0; label[i] && n + 1 < cap; ++i) {
-    char c = label[i];
-    out[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ? c : '_';
-  }
-  out[n] = '\0';
-}
-
 /* One case: the geometry, the prediction, both runs.  A missing LIBSVM file skips the case (*ran = 0). */
 static int run_case(const GeometryCase* c, const CliAssignments* user, const char* dir, Outcome* o, int* ran) {
   DetcgdProblemSpec p;
@@ -120,7 +111,7 @@ static int run_case(const GeometryCase* c, const CliAssignments* user, const cha
   *ran = 0;
   if (st != EXIT_OK) return st;
   if (c->data && fopen(p.data_path, "r") == NULL) return EXIT_OK;
-  slug(c->label, name, sizeof name);
+  cli_slug(c->label, name, sizeof name);
   if ((st = detcgd_problem_create(&prob, &p)) == DETCGD_OK && (st = detcgd_geometry(prob, -1, &o->g)) == DETCGD_OK &&
       (st = density_at_x0(prob, &s, &o->phi0, &o->f0)) == DETCGD_OK && (st = run(prob, &s, "gd", dir, name, &gd)) == DETCGD_OK) {
     s.f_inf = gd.f_inf; /* one f^inf for both */
