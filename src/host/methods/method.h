@@ -34,9 +34,10 @@ enum {
                                 * writes: with quad-nc the gradient can follow from A's kept columns */
 };
 
-/* What a method's create op may read: the problem, the settings and f(x^0) - f^inf. */
+/* What a method's create op may read: the problem, its l-inf geometry, the settings and f(x^0) - f^inf. */
 typedef struct DcMethodSetup {
   const DetcgdProblem* problem;
+  const DetcgdGeometry* geometry;
   const DetcgdSettings* settings;
   double f0_gap;
 } DcMethodSetup;

@@ -34,12 +34,10 @@ static const DcOption SIGN_OPTIONS[] = {
 static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
   SignState* st = (SignState*)r->state;
   const DcBackendOps* o = r->be->ops;
-  DetcgdGeometry g;
-  int rc = detcgd_geometry(m->problem, -1, &g);
-  if (rc != DETCGD_OK) return rc;
+  int rc;
   if ((rc = o->vec_create(r->be, r->dim, &st->sgn)) || (rc = o->vec_create(r->be, 1, &st->norm1))) return rc;
-  st->linf = g.linf_hi;
-  st->linf_exact = g.linf_exact;
+  st->linf = m->geometry->linf_hi;
+  st->linf_exact = m->geometry->linf_exact;
   st->l1_bound = NAN;
   if (scaled) {
     st->step = 1.0 / st->linf;

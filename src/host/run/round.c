@@ -103,15 +103,20 @@ int dc_round_gradient(DcRound* r, int fslot) {
 
 /* ==== A round ==== */
 
-/* The method's client and absorb ops on clients c0 .. c0 + nc - 1. */
-static int chunk_messages(DcRound* r, int c0, int nc, int single, const DcVec* G, DcVec* M, int absorb) {
-  int st;
+/* The chunk the method's ops act on next. */
+static void set_chunk(DcRound* r, int c0, int nc, int fresh, int single, const DcVec* G, DcVec* M) {
   r->at.c0 = c0;
   r->at.nc = nc;
-  r->at.fresh = c0 == 0;
+  r->at.fresh = fresh;
   r->at.single = single;
   r->at.G = G;
   r->at.M = M;
+}
+
+/* The method's client and absorb ops on clients c0 .. c0 + nc - 1. */
+static int chunk_messages(DcRound* r, int c0, int nc, int single, const DcVec* G, DcVec* M, int absorb) {
+  int st;
+  set_chunk(r, c0, nc, c0 == 0, single, G, M);
   dc_phase_begin(r->phases, PH_SKETCH);
   st = r->method->client(r);
   if (st == DETCGD_OK && absorb) st = r->method->absorb(r);
@@ -150,12 +155,7 @@ int dc_round_serve(DcRound* r) {
 int dc_round_client_message(DcRound* r, int c, const DcVec* G, DcVec* M) { return chunk_messages(r, c, 1, 1, G, M, 0); }
 
 int dc_round_absorb_received(DcRound* r, int c, DcVec* M) {
-  r->at.c0 = c;
-  r->at.nc = 1;
-  r->at.fresh = 0;
-  r->at.single = 1;
-  r->at.G = NULL;
-  r->at.M = M;
+  set_chunk(r, c, 1, 0, 1, NULL, M);
   return r->method->absorb(r);
 }
 

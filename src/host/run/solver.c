@@ -136,12 +136,21 @@ static int build_dist_stepsize(DetcgdSolver* s) {
   return dc_dist_stepsize(&s->step, &s->dtheory, s->problem, &s->settings, &s->sketch_spec, &in);
 }
 
+/* The problem's l-inf geometry, taken once per solver (an eigen-decomposition per layer). */
+static int take_geometry(DetcgdSolver* s) {
+  int st = s->geometry_taken ? DETCGD_OK : detcgd_geometry(s->problem, -1, &s->geometry);
+  s->geometry_taken = st == DETCGD_OK;
+  return st;
+}
+
 /* The method's state, once f(x^0) - f^inf is known. */
 static int create_method(DetcgdSolver* s) {
   DcMethodSetup m;
   double f0;
   int st = f_at_x0(s, &f0);
+  if (st == DETCGD_OK) st = take_geometry(s);
   m.problem = s->problem;
+  m.geometry = &s->geometry;
   m.settings = &s->settings;
   m.f0_gap = f0 - s->result.f_inf;
   return st == DETCGD_OK ? s->method->create(&s->round, &m) : st;
@@ -536,10 +545,9 @@ static int finish(DetcgdSolver* s) {
   return DETCGD_OK;
 }
 
-static int write_summary(const DetcgdSolver* s) {
+static int write_summary(DetcgdSolver* s) {
   DcSummaryInfo info;
   DetcgdProblemInfo pinfo;
-  DetcgdGeometry geometry;
   int report = s->settings.output.geometry;
   int st;
   const char* kinds[] = {"scalar", "diagonal", "dense"};
@@ -559,8 +567,8 @@ static int write_summary(const DetcgdSolver* s) {
   info.nfacts = s->method->facts ? s->method->facts(&s->round, info.facts, DC_SUMMARY_FACTS) : 0;
   if (s->settings.output.summary_path[0] &&
       (report == DETCGD_GEOMETRY_ON || (report == DETCGD_GEOMETRY_AUTO && s->problem->layout.dim <= 100000))) {
-    if ((st = detcgd_geometry(s->problem, -1, &geometry)) != DETCGD_OK) return st;
-    info.geometry = &geometry;
+    if ((st = take_geometry(s)) != DETCGD_OK) return st;
+    info.geometry = &s->geometry;
   }
   if (s->dist) {
     info.dist = &s->dtheory;

@@ -48,6 +48,8 @@ struct DetcgdSolver {
   int64_t row_coords, row_bits; /* uplink tally before iteration k's messages (for its trace row) */
   unsigned char* seen;          /* owns: max d_i flags, for repeated indices in a message */
   DcReplay *replay, *replay1;   /* owns during a run: replay_unroll plain iterations, and one */
+  DetcgdGeometry geometry;      /* the problem's l-inf geometry, taken once (geometry_taken) by the method or summary */
+  int geometry_taken;
   uint64_t data_hash;           /* the data's fingerprint for checkpoints, taken at the first one (data_hashed) */
   int data_hashed;
   int replay_unroll;
