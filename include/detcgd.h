@@ -156,7 +156,14 @@ typedef enum DetcgdSketchKind {
   DETCGD_SKETCH_RAND1,        /* rand-k with k = 1 */
   DETCGD_SKETCH_IMPORTANCE1,  /* one coordinate j with prob p_j, scale 1/p_j */
   DETCGD_SKETCH_BERNOULLI,    /* each coordinate independently with prob p, scale 1/p */
-  DETCGD_SKETCH_BERNQ         /* the whole layer i with prob q_i, scale 1/q_i */
+  DETCGD_SKETCH_BERNQ,        /* the whole layer i with prob q_i, scale 1/q_i ("lazy" Bernoulli) */
+  /* compressors of the values (not linear sketches: refused by det-CGD, which needs E[S A S]) */
+  DETCGD_SKETCH_TOPK,         /* the k largest |x_j| of every layer, unscaled; ties to the lower index */
+  DETCGD_SKETCH_RANDK_C,      /* rand-k unscaled, (k/m) rand-k: contractive, alpha = k/m */
+  DETCGD_SKETCH_SIGN,         /* sign(x_j), sign(0) = +1 */
+  DETCGD_SKETCH_SCALED_SIGN,  /* (||x_i||_1 / d_i) sign(x_j) */
+  DETCGD_SKETCH_QSGD,         /* random dithering with s levels of |x_j| / ||x_i||_2 */
+  DETCGD_SKETCH_NATURAL       /* x_j rounded to a power of two, unbiasedly */
 } DetcgdSketchKind;
 
 typedef enum DetcgdStepsizeKind {
@@ -216,6 +223,7 @@ typedef struct DetcgdSketchSettings {
   double q;                     ///< Bern-q: layer keep probability; default 0.5
   char q_list[DETCGD_LIST_MAX]; ///< Bern-q: "q_1,q_2,..." per layer; default ""
   int importance;               ///< importance rand-1 probabilities: DetcgdImportance; default LII
+  int levels;                   ///< QSGD: s, levels of |x_j| / ||x||_2; default 1
 } DetcgdSketchSettings;
 
 typedef struct DetcgdStepsizeSettings {

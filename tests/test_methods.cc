@@ -34,20 +34,26 @@ TEST(Methods, RegistryRoundTripsEveryMethod) {
   EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd"), std::string::npos) << detcgd_last_error();
 }
 
-// A compressor that is neither linear nor unbiased (what top-k will be) is refused by det-CGD, naming both.
+// det-CGD needs a linear, unbiased sketch: the compressors of the values are refused, naming both; every linear
+// sketch is accepted by every method.
 TEST(Methods, NeedsAreCheckedAgainstTheCompressorClass) {
-  DcCompressorType topk_like = dc_compressor_randk;
-  topk_like.name = "top-k";
-  topk_like.cls = DC_CC_CONTRACTIVE;
-  EXPECT_EQ(dc_method_check_compressor(&dc_method_det_cgd1, &topk_like), DETCGD_ERR_ARG);
-  EXPECT_STREQ(detcgd_last_error(), "sketch: det-cgd1 needs an unbiased compressor (E[C(x)] = x); top-k is contractive");
-  topk_like.flags &= ~DC_CF_LINEAR;
-  EXPECT_EQ(dc_method_check_compressor(&dc_method_det_cgd2, &topk_like), DETCGD_ERR_ARG);
+  DcCompressorType contractive_sketch = dc_compressor_randk;
+  contractive_sketch.name = "rand-k-like";
+  contractive_sketch.cls = DC_CC_CONTRACTIVE;
+  EXPECT_EQ(dc_method_check_compressor(&dc_method_det_cgd1, &contractive_sketch), DETCGD_ERR_ARG);
+  EXPECT_STREQ(detcgd_last_error(), "sketch: det-cgd1 needs an unbiased compressor (E[C(x)] = x); rand-k-like is contractive");
+  EXPECT_EQ(dc_method_check_compressor(&dc_method_det_cgd2, &dc_compressor_topk), DETCGD_ERR_ARG);
   EXPECT_NE(std::string(detcgd_last_error()).find("det-cgd2 needs a linear sketch"), std::string::npos);
   EXPECT_NE(std::string(detcgd_last_error()).find("top-k is not linear"), std::string::npos);
+  EXPECT_EQ(dc_method_check_compressor(&dc_method_det_cgd1, &dc_compressor_qsgd), DETCGD_ERR_ARG); /* unbiased, not linear */
   for (int kind = 0; dc_compressor_type(kind); ++kind)
-    for (int id = 0; dc_method_type(id); ++id)
-      EXPECT_EQ(dc_method_check_compressor(dc_method_type(id), dc_compressor_type(kind)), DETCGD_OK);
+    for (int id = 0; dc_method_type(id); ++id) {
+      const DcMethodType* m = dc_method_type(id);
+      const DcCompressorType* t = dc_compressor_type(kind);
+      bool linear = t->flags & DC_CF_LINEAR, det_cgd = m->needs & DC_NEEDS_LINEAR;
+      if (linear || !det_cgd) EXPECT_EQ(dc_method_check_compressor(m, t), DETCGD_OK) << m->name << " " << t->name;
+      else EXPECT_EQ(dc_method_check_compressor(m, t), DETCGD_ERR_ARG) << m->name << " " << t->name;
+    }
 }
 
 TEST(Methods, AMethodWithoutADistributedFormIsRefusedWithClients) {

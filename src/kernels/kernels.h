@@ -141,6 +141,12 @@ cudaError_t detcgd_k_sketch_tally(DcDevLayout L, DcDevSketch S, cudaStream_t s);
  * out + cc dim + voff_i + j_t (out zero elsewhere) */
 cudaError_t detcgd_k_sketch_compress(DcDevLayout L, DcDevBlocks B, DcDevSketch S, const double* X, const double* H,
                                      int nc, int round32, int scatter, double* out, int grid_cap, cudaStream_t s);
+/* The compressors of the values (value_ops.h; the backend op compress_values_rows): one block per layer of a client
+ * row cc < nc, Y + cc dim = C(X + cc dim - (H + cc dim)) dense; draws (seed, iter (+ *iter_base), c0 + cc); every
+ * message adds its values and bits to S.tally. */
+cudaError_t detcgd_k_compress_values(DcDevLayout L, DcDevSketch S, const double* X, const double* H, int nc,
+                                     uint64_t seed, uint32_t iter, const uint32_t* iter_base, uint32_t c0, int round32,
+                                     double* Y, cudaStream_t s);
 cudaError_t detcgd_k_sketch_accumulate(DcDevLayout L, DcDevSketch S, const double* vals, double alpha, double* y,
                                        int grid_cap, cudaStream_t s);
 /* Monte Carlo E[S_i A_i S_i] of every layer in one launch (S: the layers, aux; cap_max: most kept coordinates

@@ -163,6 +163,13 @@ typedef struct DcBackendOps {
   int (*sketch_accumulate_rows)(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
                                 int per_row, DcVec* y);
   int64_t (*message_row_len)(const DcBackend* be, const DcSketchSpec* spec);
+  /* The compressors of the values (value_ops.h) and the identity: Y's row r (dim values) = C(X_r - H_r) layer by
+   * layer for client c0 + r at iteration iter (H NULL: C(X_r)), H's row r at hoff + r dim; dense, 0 where a message
+   * leaves a coordinate out, what travels rounded to float when round32 (values; QSGD's and scaled sign's norms).
+   * S (sketch_create of the compressor, rows >= nc) keeps rand-k-c's draws, and its tally counts every message's
+   * values and exact bits. */
+  int (*compress_values_rows)(DcBackend* be, DcSketch* S, const DcVec* X, const DcVec* H, int64_t hoff, int nc,
+                              uint64_t seed, uint32_t iter, uint32_t c0, int round32, DcVec* Y);
 
   /* ---- problems ---- */
   int (*problem_create)(DcBackend* be, const DcHostProblem* h, DcProbData** P);

@@ -231,6 +231,7 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_sketch_create, cpu_sketch_destroy, cpu_sketch_sample, cpu_sketch_read, cpu_sketch_load,
   cpu_sketch_tally, cpu_sketch_set_tally, cpu_sketch_compress, cpu_sketch_accumulate,
   cpu_sketch_sample_rows, cpu_sketch_compress_rows, cpu_sketch_accumulate_rows, cpu_message_row_len,
+  cpu_compress_values_rows,
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad, cpu_quad_residual, cpu_quad_step,
   cpu_clients_create, cpu_clients_destroy, cpu_clients_chunk, cpu_clients_grad,
   cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,

@@ -56,6 +56,8 @@ int cpu_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S
                              int round32, DcVec* M);
 int cpu_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,
                                int per_row, DcVec* y);
+int cpu_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const DcVec* H, int64_t hoff, int nc,
+                             uint64_t seed, uint32_t iter, uint32_t c0, int round32, DcVec* Y);
 int cpu_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double* A, int64_t nsamples, uint64_t seed, double* mean, double* std_err);
 
 /* ---- cpu_problems.c ---- */

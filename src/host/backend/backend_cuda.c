@@ -180,6 +180,7 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_sketch_create, cuda_sketch_destroy, cuda_sketch_sample, cuda_sketch_read, cuda_sketch_load,
   cuda_sketch_tally, cuda_sketch_set_tally, cuda_sketch_compress, cuda_sketch_accumulate,
   cuda_sketch_sample_rows, cuda_sketch_compress_rows, cuda_sketch_accumulate_rows, cuda_message_row_len,
+  cuda_compress_values_rows,
   cuda_problem_create, cuda_problem_destroy, cuda_problem_grad, cuda_quad_residual, cuda_quad_step,
   cuda_clients_create, cuda_clients_destroy, cuda_clients_chunk, cuda_clients_grad,
   cuda_ring_create, cuda_ring_destroy, cuda_ring_put, cuda_ring_get,

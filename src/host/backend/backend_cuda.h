@@ -114,6 +114,8 @@ int cuda_sketch_compress(DcBackend* be, const DcBlocks* B, const DcSketch* S, co
 int cuda_sketch_accumulate(DcBackend* be, const DcSketch* S, const DcVec* vals, double alpha, DcVec* y);
 int cuda_sketch_sample_rows(DcBackend* be, DcSketch* S, uint64_t seed, uint32_t iter, uint32_t c0, int nc);
 int64_t cuda_message_row_len(const DcBackend* be, const DcSketchSpec* spec);
+int cuda_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const DcVec* H, int64_t hoff, int nc,
+                              uint64_t seed, uint32_t iter, uint32_t c0, int round32, DcVec* Y);
 int cuda_sketch_compress_rows(DcBackend* be, const DcBlocks* B, const DcSketch* S, const DcVec* X, const DcVec* H,
                               int nc, int round32, DcVec* M);
 int cuda_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M, int nc, double alpha, int fresh,

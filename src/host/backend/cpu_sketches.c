@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend_cpu.h"
+#include "value_ops.h"
 
 /* ==== Sketches ==== */
 
@@ -194,6 +195,92 @@ int cpu_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M,
   if (fresh && per_row) for (j = 0; j < nc * dim; ++j) y->data[j] = 0.0;
   for (r = 0; r < nc; ++r)
     accumulate_row(S, draw_row(S, r), M->data + r * len, alpha, y->data + (per_row ? r * dim : 0));
+  return DETCGD_OK;
+}
+
+/* ==== Compressors of the values (value_ops.h) ==== */
+
+static double as_sent(double v, int round32) { return round32 ? (double)(float)v : v; }
+
+/* top-k of v (m values) into y: the radix select of value_ops.h, then every key above the prefix and the first
+ * `need` equal to it */
+static void topk_layer(const double* v, int m, int k, int round32, double* y) {
+  uint64_t prefix = 0, mask = 0;
+  int need = k, equal = m, shift, j, taken = 0;
+  for (shift = 56; shift >= 0 && equal != need; shift -= 8) {
+    unsigned int hist[256] = {0};
+    int d;
+    for (j = 0; j < m; ++j) {
+      uint64_t key = dc_abs_key(v[j]);
+      if ((key & mask) == prefix) ++hist[(key >> shift) & 255u];
+    }
+    d = dc_radix_pick(hist, &need);
+    prefix |= (uint64_t)d << shift;
+    mask |= (uint64_t)255 << shift;
+    equal = (int)hist[d];
+  }
+  for (j = 0; j < m; ++j) {
+    uint64_t km = dc_abs_key(v[j]) & mask;
+    int keep = km > prefix || (km == prefix && taken++ < need);
+    y[j] = keep ? as_sent(v[j], round32) : 0.0;
+  }
+}
+
+/* C(v) of layer i for client `client` into y (dense); the draw of rand-k-c into row r of S */
+static void values_layer(DcSketch* S, int r, int i, const double* v, uint64_t seed, uint32_t iter, uint32_t client,
+                         int round32, double* y) {
+  const DcSketchSpec* sp = S->spec;
+  const DcSketchLayer* L = &sp->layers[i];
+  int m = L->m, j;
+  double norm = 0.0, scale;
+  switch (L->kind) {
+    case DC_SK_TOPK: topk_layer(v, m, L->k, round32, y); break;
+    case DC_SK_RANDK_C: {
+      DrawRow d = draw_row(S, r);
+      int* idx = d.idx + sp->cap_off[i];
+      d.count[i] = dc_draw_randk(L, seed, iter, client, (uint32_t)i, idx, d.scale + sp->cap_off[i],
+                                 L->k > 32 ? S->mark : NULL);
+      for (j = 0; j < m; ++j) y[j] = 0.0;
+      for (j = 0; j < L->k; ++j) y[idx[j]] = as_sent(v[idx[j]], round32);
+      break;
+    }
+    case DC_SK_SIGN: for (j = 0; j < m; ++j) y[j] = dc_sign_bit(v[j]); break;
+    case DC_SK_SCALED_SIGN:
+      for (j = 0; j < m; ++j) norm += fabs(v[j]);
+      scale = as_sent(norm / m, round32);
+      for (j = 0; j < m; ++j) y[j] = scale * dc_sign_bit(v[j]);
+      break;
+    case DC_SK_QSGD:
+      for (j = 0; j < m; ++j) norm += v[j] * v[j];
+      norm = as_sent(sqrt(norm), round32);
+      for (j = 0; j < m; ++j) y[j] = dc_qsgd_value(v[j], norm, L->levels, dc_value_uniform(seed, iter, client, (uint32_t)i, j));
+      break;
+    case DC_SK_NATURAL:
+      for (j = 0; j < m; ++j) y[j] = dc_natural_value(as_sent(v[j], round32), dc_value_uniform(seed, iter, client, (uint32_t)i, j));
+      break;
+    default: for (j = 0; j < m; ++j) y[j] = as_sent(v[j], round32); /* identity */
+  }
+  S->tally_coords += L->kind == DC_SK_IDENTITY ? m : dc_value_layer_count(L);
+  S->tally_bits += L->kind == DC_SK_IDENTITY ? (int64_t)m * sp->value_bits
+                                             : dc_value_layer_bits(L, sp->value_bits, sp->send_indices, S->index_bits[i]);
+}
+
+int cpu_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const DcVec* H, int64_t hoff, int nc,
+                             uint64_t seed, uint32_t iter, uint32_t c0, int round32, DcVec* Y) {
+  const DcLayout* lay = S->spec->layout;
+  int64_t dim = lay->dim;
+  double* v = (double*)dc_calloc((size_t)(lay->max_size > 0 ? lay->max_size : 1), sizeof(double));
+  int r, i, j;
+  (void)be;
+  if (!v) return DETCGD_ERR_ALLOC;
+  for (r = 0; r < nc; ++r)
+    for (i = 0; i < lay->nblocks; ++i) {
+      const double* x = X->data + r * dim + lay->voff[i];
+      const double* h = H ? H->data + hoff + r * dim + lay->voff[i] : NULL;
+      for (j = 0; j < lay->size[i]; ++j) v[j] = h ? x[j] - h[j] : x[j];
+      values_layer(S, r, i, v, seed, iter, c0 + (uint32_t)r, round32, Y->data + r * dim + lay->voff[i]);
+    }
+  free(v);
   return DETCGD_OK;
 }
 

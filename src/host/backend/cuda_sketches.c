@@ -140,6 +140,16 @@ int cuda_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M
   return DETCGD_OK;
 }
 
+/* ==== Compressors of the values: one block per layer and client row ==== */
+
+int cuda_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const DcVec* H, int64_t hoff, int nc,
+                              uint64_t seed, uint32_t iter, uint32_t c0, int round32, DcVec* Y) {
+  CudaState* s = ST(be);
+  CU_TRY(detcgd_k_compress_values(S->lay.L, S->S, X->d, H ? H->d + hoff : NULL, nc, seed, iter,
+                                  s->capturing ? s->d_iter : NULL, c0, round32, Y->d, s->stream));
+  return DETCGD_OK;
+}
+
 /* ==== Monte Carlo: every layer in one launch ==== */
 
 int cuda_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double* A, int64_t nsamples, uint64_t seed,

@@ -13,7 +13,10 @@
 
 static const DcCompressorType* const TYPES[] = {&dc_compressor_identity,    &dc_compressor_randk,
                                                 &dc_compressor_rand1,       &dc_compressor_importance1,
-                                                &dc_compressor_bernoulli,   &dc_compressor_bernq};
+                                                &dc_compressor_bernoulli,   &dc_compressor_bernq,
+                                                &dc_compressor_topk,        &dc_compressor_randk_c,
+                                                &dc_compressor_sign,        &dc_compressor_scaled_sign,
+                                                &dc_compressor_qsgd,        &dc_compressor_natural};
 #define NTYPES ((int)(sizeof TYPES / sizeof TYPES[0]))
 
 const DcCompressorType* dc_compressor_type(int kind) { return kind >= 0 && kind < NTYPES ? TYPES[kind] : NULL; }
@@ -116,8 +119,18 @@ void dc_sketch_variance(const DcSketchSpec* sp, int i, const double* A, double* 
 double dc_sketch_omega(const DcSketchSpec* sp) {
   double w = 0.0;
   int i;
+  if (!type_of(sp)->omega) return NAN;
   for (i = 0; i < sp->layout->nblocks; ++i) w = fmax(w, type_of(sp)->omega(sp, i));
   return w;
+}
+
+double dc_sketch_alpha(const DcSketchSpec* sp) {
+  double a = 1.0;
+  int i;
+  if (sp->kind == DC_SK_IDENTITY) return 1.0;
+  if (!type_of(sp)->alpha) return NAN;
+  for (i = 0; i < sp->layout->nblocks; ++i) a = fmin(a, type_of(sp)->alpha(sp, i));
+  return a;
 }
 
 /* ==== Communication ==== */
@@ -136,7 +149,8 @@ double dc_sketch_expected_bits(const DcSketchSpec* sp) {
   double bits = 0.0;
   int i;
   for (i = 0; i < sp->layout->nblocks; ++i)
-    bits += dc_sketch_expected_count(sp, i) *
+    if (type_of(sp)->bits) bits += (double)type_of(sp)->bits(sp, i);
+    else bits += dc_sketch_expected_count(sp, i) *
                 (sp->value_bits + (sp->send_indices ? dc_index_bits(sp->layout->size[i]) : 0)) +
             sp->layer_flag_bits;
   return bits;
@@ -147,6 +161,7 @@ const char* dc_sketch_check_draw(const DcSketchSpec* sp, int i, const int* idx, 
   const DcCompressorType* t = type_of(sp);
   const char* why = NULL;
   int m = sp->layers[i].m, n;
+  if (!t->count_ok) return "a message of the values (no draw to check)";
   if (!t->count_ok(&sp->layers[i], count)) return "impossible count of kept coordinates";
   for (n = 0; n < count; ++n) {
     if (idx[n] < 0 || idx[n] >= m) { why = "index out of range"; break; }

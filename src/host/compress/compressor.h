@@ -25,8 +25,10 @@ typedef enum DcCompressClass { DC_CC_UNBIASED = 0, DC_CC_CONTRACTIVE, DC_CC_BIAS
 enum {
   DC_CF_LINEAR = 1u << 0,    /* C(x) = S x: E[S A S] closed forms (det-CGD's theory) */
   DC_CF_DATA_FREE = 1u << 1, /* which coordinates are kept does not depend on x */
-  DC_CF_INDICES = 1u << 2    /* a message names its kept coordinates (ceil(log2 d_i) bits each, unless the
+  DC_CF_INDICES = 1u << 2,   /* a message names its kept coordinates (ceil(log2 d_i) bits each, unless the
                               * server shares the seed and draws them itself) */
+  DC_CF_VALUES = 1u << 3     /* a compressor of the values (values.c): the backend's values op makes the message,
+                              * with exact bits that do not depend on x (value_ops.h) */
 };
 
 typedef struct DcCompressorType {
@@ -51,12 +53,21 @@ typedef struct DcCompressorType {
   int (*count_ok)(const DcSketchLayer* L, int n);
   /* the scale a kept coordinate j of layer i carries */
   double (*scale)(const DcSketchSpec* sp, int i, int j);
-  const DcOption* options; /* its own option rows, read only when it is the sketch (NULL: none) */
+  const DcOption* options; /* its own option rows, read only when it is the sketch (NULL: none); types sharing
+                            * one table (the k of rand-k, rand-k-c, top-k) all read it */
+  /* values: exact bits of one message of layer i (NULL: a sketch, whose bits follow from the kept count) */
+  int64_t (*bits)(const DcSketchSpec* sp, int i);
 } DcCompressorType;
 
-/* The sketches (sketches.c). */
+/* The sketches (sketches.c) and the compressors of the values (values.c). */
 extern const DcCompressorType dc_compressor_identity, dc_compressor_randk, dc_compressor_rand1,
     dc_compressor_importance1, dc_compressor_bernoulli, dc_compressor_bernq;
+extern const DcCompressorType dc_compressor_topk, dc_compressor_randk_c, dc_compressor_sign, dc_compressor_scaled_sign,
+    dc_compressor_qsgd, dc_compressor_natural;
+/* What every compressor keeping k coordinates of a layer shares: its option rows, their check, the k_i. */
+extern const DcOption dc_compressor_k_options[];
+int dc_compressor_k_check(const DetcgdSketchSettings* s);
+int dc_compressor_k_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p);
 
 /* The type of kind DC_SK_* (NULL when there is none); by --sketch name (NULL when unknown). */
 const DcCompressorType* dc_compressor_type(int kind);
@@ -86,12 +97,14 @@ double dc_sketch_moment_weight(const DcSketchSpec* sp, int i, int r, int c);
 void dc_sketch_second_moment(const DcSketchSpec* sp, int i, const double* A, double* out);
 /* out = E[(S_i - I) A (S_i - I)] = E[S_i A S_i] - A. */
 void dc_sketch_variance(const DcSketchSpec* sp, int i, const double* A, double* out);
-/* omega = max_i omega_i (0 for the identity). */
+/* omega = max_i omega_i (0 for the identity; NaN when the compressor is not unbiased). */
 double dc_sketch_omega(const DcSketchSpec* sp);
+/* alpha = min_i alpha_i of a contractive compressor (1 for the identity; NaN when it is not contractive). */
+double dc_sketch_alpha(const DcSketchSpec* sp);
 /* Expected kept coordinates of layer i per draw; of the whole sketch. */
 double dc_sketch_expected_count(const DcSketchSpec* sp, int i);
 double dc_sketch_expected_coords(const DcSketchSpec* sp);
-/* Expected uplink bits of one draw of the whole sketch. */
+/* Expected uplink bits of one draw of the whole sketch (values: the exact bits of one message). */
 double dc_sketch_expected_bits(const DcSketchSpec* sp);
 
 /* A received draw of layer i (count entries of idx, local indices): NULL when one draw could have kept

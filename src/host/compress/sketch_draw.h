@@ -22,21 +22,28 @@
 
 /* Sketch kinds, numerically equal to DetcgdSketchKind. */
 enum { DC_SK_IDENTITY = 0, DC_SK_RANDK = 1, DC_SK_RAND1 = 2, DC_SK_IMPORTANCE1 = 3,
-       DC_SK_BERNOULLI = 4, DC_SK_BERNQ = 5 };
+       DC_SK_BERNOULLI = 4, DC_SK_BERNQ = 5,
+       /* compressors of the values (compress/value_ops.h): no draw of their own, the values op makes the message */
+       DC_SK_TOPK = 6, DC_SK_RANDK_C = 7, DC_SK_SIGN = 8, DC_SK_SCALED_SIGN = 9, DC_SK_QSGD = 10, DC_SK_NATURAL = 11 };
+
+/* Is kind one of the compressors of the values? */
+#define DC_SK_IS_VALUES(kind) ((kind) >= DC_SK_TOPK)
 
 /* Parameters of one layer's sketch. */
 typedef struct DcSketchLayer {
   int kind;        /* DC_SK_* */
   int m;           /* layer width d_i */
-  int k;           /* rand-k: coordinates kept (1 for rand-1) */
+  int k;           /* rand-k, rand-k-c, top-k: coordinates kept (1 for rand-1) */
   double prob;     /* Bernoulli: p; Bern-q: q */
   int64_t aux_off; /* importance: p_j at aux[aux_off + j], CDF at aux[aux_off + m + j] */
+  int levels;      /* QSGD: s, the levels of |x_j| / ||x||_2 */
 } DcSketchLayer;
 
 /* Largest number of coordinates one draw of this layer can keep. */
 DETCGD_HD int dc_sketch_layer_capacity(const DcSketchLayer* L) {
-  if (L->kind == DC_SK_RANDK || L->kind == DC_SK_RAND1) return L->k;
+  if (L->kind == DC_SK_RANDK || L->kind == DC_SK_RAND1 || L->kind == DC_SK_RANDK_C) return L->k;
   if (L->kind == DC_SK_IMPORTANCE1) return 1;
+  if (DC_SK_IS_VALUES(L->kind)) return 0; /* the values op writes the message itself */
   return L->m;
 }
 

@@ -23,12 +23,13 @@ static int in_unit(double v) { return v > 0.0 && v <= 1.0; }
 #define SK(f) DC_SETTINGS_FIELD(sketch.f)
 #define ALL (DETCGD_CMD_RUN | DETCGD_CMD_THEORY | DETCGD_CMD_EXPERIMENT)
 static const char* const IMPORTANCE_NAMES[] = {"lii", "uniform", NULL};
-static const DcOption RANDK_OPTIONS[] = {
-  {"k", "sketch", DC_OPT_INT, SK(k), "1", 0, 1e9, NULL, ALL, 0, NULL, "rand-k: coordinates kept per layer"},
+/* read by every compressor keeping k coordinates of a layer (rand-k, rand-k-c, top-k) */
+const DcOption dc_compressor_k_options[] = {
+  {"k", "sketch", DC_OPT_INT, SK(k), "1", 0, 1e9, NULL, ALL, 0, NULL, "rand-k, rand-k-c, top-k: coordinates kept per layer"},
   {"k-ratio", "sketch", DC_OPT_DOUBLE, SK(k_ratio), "0", 0, 1, NULL, ALL, 0, NULL,
-   "rand-k: k_i = ceil(k-ratio d_i) when > 0"},
+   "rand-k, rand-k-c, top-k: k_i = ceil(k-ratio d_i) when > 0"},
   {"k-list", "sketch", DC_OPT_STRING, SK(k_list), "", 0, 0, NULL, ALL, 0, NULL,
-   "rand-k: \"k_1,k_2,...\", one per layer (overrides k)"},
+   "rand-k, rand-k-c, top-k: \"k_1,k_2,...\", one per layer (overrides k)"},
   DC_OPTION_END};
 static const DcOption IMPORTANCE_OPTIONS[] = {
   {"importance", "sketch", DC_OPT_ENUM, SK(importance), "lii", 0, 0, IMPORTANCE_NAMES, ALL, 0, NULL,
@@ -58,19 +59,20 @@ static double identity_moment(const DcSketchSpec* sp, int i, int r, int c) { (vo
 static double identity_omega(const DcSketchSpec* sp, int i) { (void)sp; (void)i; return 0.0; }
 static double identity_scale(const DcSketchSpec* sp, int i, int j) { (void)sp; (void)i; (void)j; return 1.0; }
 
-const DcCompressorType dc_compressor_identity = {
-    "identity", DC_SK_IDENTITY, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE, 0, no_check, identity_layers,
-    identity_count, identity_moment, identity_omega, NULL, whole_layer, identity_scale, NULL};
+const DcCompressorType dc_compressor_identity = {.name = "identity", .kind = DC_SK_IDENTITY, .cls = DC_CC_UNBIASED,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE, .validate = no_check, .layers = identity_layers,
+    .expected_count = identity_count, .moment = identity_moment, .omega = identity_omega, .count_ok = whole_layer,
+    .scale = identity_scale};
 
 /* ---- rand-k and rand-1 ---- */
 
-static int randk_check(const DetcgdSketchSettings* s) {
+int dc_compressor_k_check(const DetcgdSketchSettings* s) {
   if (s->k_list[0] == '\0' && !(s->k_ratio > 0) && s->k < 1) return dc_fail(DETCGD_ERR_ARG, "k: must be >= 1 (got %d)", s->k);
   return DETCGD_OK;
 }
 
-/* k_i from k-list, k-ratio or k (1 for rand-1); must satisfy 1 <= k_i <= d_i. */
-static int randk_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
+/* k_i from k-list, k-ratio or k (1 for rand-1); must satisfy 1 <= k_i <= d_i (every compressor keeping k). */
+int dc_compressor_k_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
   const int nl = sp->layout->nblocks;
   double* klist = NULL;
   int nk = 0, i, st = dc_parse_doubles(s->kind == DETCGD_SKETCH_RAND1 ? "" : s->k_list, &klist, &nk, "k-list");
@@ -85,7 +87,8 @@ static int randk_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const D
     if (nk > 0 && klist[i] != floor(klist[i]))
       st = dc_fail(DETCGD_ERR_ARG, "k-list: entry %d (%g) is not an integer", i, klist[i]);
     else if (L->k < 1 || L->k > L->m)
-      st = dc_fail(DETCGD_ERR_ARG, "k: layer %d has width %d, so k must be in [1, %d] (got %d)", i, L->m, L->m, L->k);
+      st = dc_fail(DETCGD_ERR_ARG, "k: layer %d has width %d, so k of %s must be in [1, %d] (got %d)", i, L->m,
+                   detcgd_sketch_name(s->kind), L->m, L->k);
   }
   free(klist);
   return st;
@@ -105,12 +108,14 @@ static double randk_omega(const DcSketchSpec* sp, int i) { return sp->layers[i].
 static int randk_count_ok(const DcSketchLayer* L, int n) { return n == L->k; }
 static double randk_scale(const DcSketchSpec* sp, int i, int j) { (void)j; return (double)sp->layers[i].m / sp->layers[i].k; }
 
-const DcCompressorType dc_compressor_randk = {
-    "rand-k", DC_SK_RANDK, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, randk_check, randk_layers,
-    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale, RANDK_OPTIONS};
-const DcCompressorType dc_compressor_rand1 = {
-    "rand-1", DC_SK_RAND1, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, no_check, randk_layers,
-    randk_count, randk_moment, randk_omega, NULL, randk_count_ok, randk_scale, NULL};
+const DcCompressorType dc_compressor_randk = {.name = "rand-k", .kind = DC_SK_RANDK, .cls = DC_CC_UNBIASED,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = dc_compressor_k_check,
+    .layers = dc_compressor_k_layers, .expected_count = randk_count, .moment = randk_moment, .omega = randk_omega,
+    .count_ok = randk_count_ok, .scale = randk_scale, .options = dc_compressor_k_options};
+const DcCompressorType dc_compressor_rand1 = {.name = "rand-1", .kind = DC_SK_RAND1, .cls = DC_CC_UNBIASED,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = no_check, .layers = dc_compressor_k_layers,
+    .expected_count = randk_count, .moment = randk_moment, .omega = randk_omega, .count_ok = randk_count_ok,
+    .scale = randk_scale};
 
 /* ---- importance rand-1: p_j proportional to (L_i)_jj (or uniform), with its CDF in aux ---- */
 
@@ -155,10 +160,11 @@ static double importance_omega(const DcSketchSpec* sp, int i) {
 }
 static int importance_count_ok(const DcSketchLayer* L, int n) { (void)L; return n == 1; }
 
-const DcCompressorType dc_compressor_importance1 = {
-    "importance-1", DC_SK_IMPORTANCE1, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0,
-    no_check, importance_layers, one_coordinate, importance_moment, importance_omega, NULL,
-    importance_count_ok, importance_scale, IMPORTANCE_OPTIONS};
+const DcCompressorType dc_compressor_importance1 = {.name = "importance-1", .kind = DC_SK_IMPORTANCE1,
+    .cls = DC_CC_UNBIASED, .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = no_check,
+    .layers = importance_layers, .expected_count = one_coordinate, .moment = importance_moment,
+    .omega = importance_omega, .count_ok = importance_count_ok, .scale = importance_scale,
+    .options = IMPORTANCE_OPTIONS};
 
 /* ---- coordinate Bernoulli and layer Bernoulli (Bern-q) ---- */
 
@@ -176,9 +182,10 @@ static double prob_omega(const DcSketchSpec* sp, int i) { return prob_scale(sp, 
 static double bernoulli_moment(const DcSketchSpec* sp, int i, int r, int c) { return r == c ? prob_scale(sp, i, r) : 1.0; }
 static int bernoulli_count_ok(const DcSketchLayer* L, int n) { return n >= 0 && n <= L->m; }
 
-const DcCompressorType dc_compressor_bernoulli = {
-    "bernoulli", DC_SK_BERNOULLI, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, 0, no_check,
-    bernoulli_layers, prob_count, bernoulli_moment, prob_omega, NULL, bernoulli_count_ok, prob_scale, BERNOULLI_OPTIONS};
+const DcCompressorType dc_compressor_bernoulli = {.name = "bernoulli", .kind = DC_SK_BERNOULLI, .cls = DC_CC_UNBIASED,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = no_check, .layers = bernoulli_layers,
+    .expected_count = prob_count, .moment = bernoulli_moment, .omega = prob_omega, .count_ok = bernoulli_count_ok,
+    .scale = prob_scale, .options = BERNOULLI_OPTIONS};
 
 /* q_i from q-list or q, in (0, 1] */
 static int bernq_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const DetcgdProblem* p) {
@@ -200,6 +207,7 @@ static int bernq_layers(DcSketchSpec* sp, const DetcgdSketchSettings* s, const D
 static double bernq_moment(const DcSketchSpec* sp, int i, int r, int c) { (void)r; (void)c; return prob_scale(sp, i, 0); }
 static int bernq_count_ok(const DcSketchLayer* L, int n) { return n == 0 || n == L->m; }
 
-const DcCompressorType dc_compressor_bernq = {
-    "bern-q", DC_SK_BERNQ, DC_CC_UNBIASED, DC_CF_LINEAR | DC_CF_DATA_FREE, 1, no_check, bernq_layers, prob_count,
-    bernq_moment, prob_omega, NULL, bernq_count_ok, prob_scale, BERNQ_OPTIONS};
+const DcCompressorType dc_compressor_bernq = {.name = "bern-q", .kind = DC_SK_BERNQ, .cls = DC_CC_UNBIASED,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE, .layer_flag_bits = 1, .validate = no_check, .layers = bernq_layers,
+    .expected_count = prob_count, .moment = bernq_moment, .omega = prob_omega, .count_ok = bernq_count_ok,
+    .scale = prob_scale, .options = BERNQ_OPTIONS};

@@ -249,6 +249,29 @@ static const DcOption RUN_ROWS[] = {
 
 static char why_buf[160];
 
+/* Does a compressor before type t own t's option rows (one table read by several, walked once)? */
+static int shared_earlier(int t) {
+  int u;
+  for (u = 0; u < t; ++u)
+    if (dc_compressor_type(u)->options == dc_compressor_type(t)->options) return 1;
+  return 0;
+}
+
+/* The compressors reading option table `rows`, "a, b or c". */
+static const char* readers_of(const DcOption* rows) {
+  static char names[96];
+  int t, n = 0, len = 0;
+  for (t = 0; dc_compressor_type(t); ++t) n += dc_compressor_type(t)->options == rows;
+  names[0] = '\0';
+  for (t = 0; dc_compressor_type(t) && len < (int)sizeof names; ++t)
+    if (dc_compressor_type(t)->options == rows) {
+      --n;
+      len += snprintf(names + len, sizeof names - (size_t)len, "%s%s", dc_compressor_type(t)->name,
+                      n > 1 ? ", " : n == 1 ? " or " : "");
+    }
+  return names;
+}
+
 /* Part 0: the problem's rows, 1: method and sketch, 2: the compressors', 3: the methods', 4: the run's. */
 const DcOption* dc_option_next(DcOptionIter* it, const DetcgdProblemSpec* p, const DetcgdSettings* s,
                                const char** owner_unread) {
@@ -270,12 +293,13 @@ const DcOption* dc_option_next(DcOptionIter* it, const DetcgdProblemSpec* p, con
       rows = ct ? ct->options : mt->options;
       owner = ct ? ct->name : mt->name;
       owner_id = t;
-      if (!rows || !rows[r].key) { it->i = (t + 1) * 64; continue; }
+      if (!rows || !rows[r].key || (ct && shared_earlier(t))) { it->i = (t + 1) * 64; continue; }
       ++it->i;
       if (owner_unread) {
         *owner_unread = NULL;
-        if (s && ct && (s->sketch.kind != owner_id || sketched(p, s))) {
-          snprintf(why_buf, sizeof why_buf, "read with sketch %s", owner);
+        if (s && ct && (!dc_compressor_type(s->sketch.kind) || dc_compressor_type(s->sketch.kind)->options != rows ||
+                        sketched(p, s))) {
+          snprintf(why_buf, sizeof why_buf, "read with sketch %s", readers_of(rows));
           *owner_unread = why_buf;
         } else if (s && mt && s->method != owner_id) {
           snprintf(why_buf, sizeof why_buf, "read by method %s", owner);

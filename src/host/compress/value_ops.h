@@ -1,0 +1,90 @@
+/*
+ * value_ops.h -- what the compressors of the values (compress/values.c) do to one coordinate, and the exact bits
+ * of a layer's message; compiled into the CPU backend and the CUDA kernels (DETCGD_HD), so both backends make the
+ * same choices from the same Philox draws.  Coordinate j of layer `layer` draws u_j from the counters
+ * (slot j, layer, client, iter), as the Bernoulli sketch does.
+ *
+ *   top-k        the k largest |x_j| of the layer, unscaled; ties to the lower index.  Ranked by the bits of |x_j|
+ *                as an unsigned integer (monotone for doubles >= 0; NaN ranks above infinity).
+ *   rand-k-c     k uniform coordinates (rand-k's draw), unscaled: (k/m) rand-k.
+ *   sign         sign(x_j), with sign(0) = +1: one bit per coordinate is exactly what travels.
+ *   scaled sign  (||x||_1 / m) sign(x_j), sign(0) = +1 as above.
+ *   QSGD         ||x||_2 sign(x_j) xi_j / s, xi_j = floor(s |x_j| / ||x||_2) + [u_j < the fraction]; 0 when x = 0.
+ *   natural      sign(t) 2^a or 2^(a+1) for 2^a <= |t| < 2^(a+1), up with probability |t| / 2^a - 1 (unbiased).
+ */
+#ifndef DETCGD_VALUE_OPS_H
+#define DETCGD_VALUE_OPS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "sketch_draw.h"
+
+/* The rank of |v| as an integer: u < w iff |v| < |w| for non-NaN v, w. */
+DETCGD_HD uint64_t dc_abs_key(double v) {
+  double a = fabs(v);
+  uint64_t k;
+  memcpy(&k, &a, sizeof k);
+  return k;
+}
+
+/* Top-k's radix select, one 8-bit digit of the keys a pass at a time (from the top): hist counts the digits of the
+ * candidates (keys equal to the prefix chosen so far).  Returns the digit holding the need-th largest candidate and
+ * lowers *need by the candidates above it.  After the passes (or once the candidates left are exactly *need), the
+ * message keeps every key above the prefix and the first *need candidates by index. */
+DETCGD_HD int dc_radix_pick(const unsigned int* hist, int* need) {
+  int d;
+  for (d = 255; d > 0 && (int64_t)hist[d] < *need; --d) *need -= (int)hist[d];
+  return d;
+}
+
+/* The uniform u_j of coordinate j of a layer's message. */
+DETCGD_HD double dc_value_uniform(uint64_t seed, uint32_t iter, uint32_t client, uint32_t layer, int j) {
+  return dc_uniform53(dc_philox_draw(seed, iter, client, layer, (uint32_t)j));
+}
+
+/* sign with sign(0) = +1 */
+DETCGD_HD double dc_sign_bit(double v) { return v < 0 ? -1.0 : 1.0; }
+
+/* QSGD of v in a layer of l2 norm `norm` with s levels, from u */
+DETCGD_HD double dc_qsgd_value(double v, double norm, int s, double u) {
+  double r, lo;
+  if (!(norm > 0)) return 0.0;
+  r = (double)s * fabs(v) / norm;
+  lo = floor(r);
+  return copysign(norm * (lo + (u < r - lo ? 1.0 : 0.0)) / (double)s, v);
+}
+
+/* Natural compression of v from u (0, infinities and NaN unchanged) */
+DETCGD_HD double dc_natural_value(double v, double u) {
+  double t = fabs(v), lo;
+  int e;
+  if (t == 0.0 || !isfinite(t)) return v;
+  frexp(t, &e); /* t = f 2^e, f in [0.5, 1): 2^(e-1) <= t < 2^e */
+  lo = ldexp(1.0, e - 1);
+  return copysign(u < t / lo - 1.0 ? 2.0 * lo : lo, v); /* t / lo - 1 is exact */
+}
+
+/* Values a layer's message carries (its "coordinates sent"). */
+DETCGD_HD int dc_value_layer_count(const DcSketchLayer* L) {
+  return L->kind == DC_SK_TOPK || L->kind == DC_SK_RANDK_C ? L->k : L->m;
+}
+
+/* Exact bits of one message of layer L: values of value_bits, indices of index_bits (top-k always; rand-k-c unless
+ * the seed is shared), sign bits, QSGD levels, natural exponents (8 bits of fp32, 11 of fp64) and norms. */
+DETCGD_HD int64_t dc_value_layer_bits(const DcSketchLayer* L, int value_bits, int send_indices, int index_bits) {
+  int64_t m = L->m, level_bits = 0;
+  switch (L->kind) {
+    case DC_SK_TOPK: return (int64_t)L->k * (value_bits + index_bits);
+    case DC_SK_RANDK_C: return (int64_t)L->k * (value_bits + (send_indices ? index_bits : 0));
+    case DC_SK_SIGN: return m;
+    case DC_SK_SCALED_SIGN: return m + value_bits;
+    case DC_SK_QSGD:
+      while (((int64_t)1 << level_bits) < (int64_t)L->levels + 1) ++level_bits;
+      return value_bits + m * (1 + level_bits);
+    case DC_SK_NATURAL: return m * (value_bits == 32 ? 9 : 12);
+    default: return 0;
+  }
+}
+
+#endif /* DETCGD_VALUE_OPS_H */
