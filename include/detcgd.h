@@ -147,7 +147,9 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_DET1,
   DETCGD_METHOD_DET2,
   DETCGD_METHOD_SIGN,       /* sign GD: x - eta sign(grad f(x)) */
-  DETCGD_METHOD_SCALED_SIGN /* l-inf steepest descent: x - (||grad f(x)||_1 / L_inf) sign(grad f(x)) */
+  DETCGD_METHOD_SCALED_SIGN, /* l-inf steepest descent: x - (||grad f(x)||_1 / L_inf) sign(grad f(x)) */
+  DETCGD_METHOD_EF21,        /* EF21 (Richtarik, Sokolov, Fatkhullin): x - gamma g, g_c += C(grad f_c - g_c) */
+  DETCGD_METHOD_EF21_NORM    /* normalized EF21 (Khirirat et al.): x - gamma_k g / ||g|| */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -211,6 +213,12 @@ typedef enum DetcgdGeometryReport {
   DETCGD_GEOMETRY_ON,
   DETCGD_GEOMETRY_OFF
 } DetcgdGeometryReport;
+
+/* The error-feedback methods' start: what the clients' estimates g_c^0 are. */
+typedef enum DetcgdEfInit {
+  DETCGD_EF_INIT_COMPRESSED = 0, /* g_c^{-1} = 0: round 0 sends C(grad f_c(x^0)) like any round (the paper's suggestion) */
+  DETCGD_EF_INIT_GRADIENT        /* g_c^0 = grad f_c(x^0), sent in full before round 0 (the official code), counted */
+} DetcgdEfInit;
 
 typedef enum DetcgdBackendKind { DETCGD_BACKEND_AUTO = 0, DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA } DetcgdBackendKind;
 
@@ -295,6 +303,9 @@ typedef struct DetcgdSettings {
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
   int64_t f_inf_iters;             ///< GD iterations for the f^inf estimate; default 2000
   double sign_step;                ///< sign-gd's eta; 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived); default 0
+  double ef_step;                  ///< ef21's gamma; 0 = 1 / (L + L~ sqrt(beta / theta)) (paper); default 0
+  double ef_gamma0;                ///< ef21-norm's gamma_0 of gamma_0 / sqrt(K + 1); default 1
+  int ef_init;                     ///< DetcgdEfInit: the clients' g_c^0; default COMPRESSED
 } DetcgdSettings;
 
 void detcgd_settings_default(DetcgdSettings* s);
@@ -396,6 +407,8 @@ typedef struct DetcgdTheory {
   double coords_per_iter; ///< expected coordinates sent per iteration
   double comm_factor;     ///< det_factor * coords_per_iter
   double bits_per_iter;   ///< expected uplink bits per iteration (all clients)
+  double step;            ///< a method without a matrix stepsize (sign, EF21): its scalar step; else NaN
+  const char* step_source; ///< where that step comes from (paper, derived, given); NULL with a matrix stepsize
 } DetcgdTheory;
 
 /* Builds the stepsize of s for p (no iteration, no f^inf) and returns its factors. */

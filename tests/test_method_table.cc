@@ -101,7 +101,9 @@ Row with_identity(const Row& row) {
   return r;
 }
 
-bool random_compressor(const Row& row) { return row.compresses() && row.get("sketch", "rand-1") != "identity"; }
+bool random_compressor(const Row& row) {
+  return row.compresses() && (dc_compressor_find(row.get("sketch", "rand-1").c_str())->flags & DC_CF_RANDOM);
+}
 
 class MethodTable : public testing::TestWithParam<Row> {};
 
@@ -121,8 +123,30 @@ TEST_P(MethodTable, Converges) {
 
 TEST_P(MethodTable, ReducesToGdWithIdentity) {
   const Row& row = GetParam();
-  if (!row.matrix_step()) GTEST_SKIP() << row.name << ": a sign method is no GD with a compressor (test_methods.cc: "
-                                          "its own reference run and decrease bounds)";
+  if (row.get("method") == "ef21" && !row.distributed()) {
+    // EF21 with the identity is GD with gamma = 1 / L (quad-nc: L = the largest block's lambda_max, GD's own
+    // step), to rounding: g^k = g^{k-1} + (grad f - g^{k-1}) is grad f rounded
+    Row id = with_identity(row), gd = id;
+    for (auto& kv : gd.options)
+      if (kv.first == "method") kv.second = "gd";
+    gd.options.erase(std::remove_if(gd.options.begin(), gd.options.end(),
+                                    [](const std::pair<std::string, std::string>& kv) {
+                                      return kv.first == "sketch" || kv.first.rfind("ef-", 0) == 0;
+                                    }),
+                     gd.options.end());
+    gd.options.emplace_back("stepsize", "gd");
+    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_id"),
+           b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_gd");
+    ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(a.numbers.size(), b.numbers.size());
+    for (size_t i = 0; i < a.numbers.size(); ++i)
+      for (int c : {1, 2, 3})
+        EXPECT_NEAR(a.numbers[i][c], b.numbers[i][c], 1e-12 * std::fabs(b.numbers[0][c])) << "row " << i << ", column " << c;
+    return;
+  }
+  if (!row.matrix_step()) GTEST_SKIP() << row.name << ": no GD with a compressor (sign methods: their own reference "
+                                          "run and decrease bounds; ef21-norm normalises; test_methods.cc)";
   Row id = with_identity(row);
   if (row.distributed()) {
     // Algorithms 1 and 2 are GD with D, x - D (1/n) sum_c grad f_c(x) and x - (1/n) sum_c D grad f_c(x):
@@ -216,8 +240,16 @@ TEST_P(MethodTable, ExactBits) {
   const DcCompressorType* t = dc_compressor_find(name.c_str());
   ASSERT_NE(t, nullptr);
   const bool indices = (t->flags & DC_CF_INDICES) && row.get("shared-seed", "0") == "0";
-  EXPECT_EQ(a.r.bits_up, a.r.coords_sent * (value_bits + (indices ? index_bits : 0)) + K * senders * layers * t->layer_flag_bits);
-  if (name == "identity" || name == "rand-k" || name == "rand-1" || name == "importance-1")  // a fixed number kept
+  const bool full_start = row.get("ef-init") == "gradient";  // every client's d values before round 0, no indices
+  const int64_t start = full_start ? senders * 8 * layers : 0;
+  EXPECT_EQ(a.r.bits_up, (a.r.coords_sent - start) * (value_bits + (indices ? index_bits : 0)) + start * value_bits +
+                             K * senders * layers * t->layer_flag_bits);
+  if (full_start) {
+    EXPECT_EQ((double)(a.r.coords_sent - start), (double)K * a.r.coords_per_iter);
+    return;
+  }
+  if (name == "identity" || name == "rand-k" || name == "rand-1" || name == "importance-1" || name == "top-k" ||
+      name == "rand-k-c")  // a fixed number kept
     EXPECT_EQ((double)a.r.coords_sent, (double)K * a.r.coords_per_iter);
 }
 

@@ -6,6 +6,7 @@
 extern "C" {
 #include "backend.h"
 #include "method.h"
+#include "solver.h"
 }
 
 namespace {
@@ -13,7 +14,7 @@ namespace {
 TEST(Methods, RegistryRoundTripsEveryMethod) {
   char list[256];
   dc_method_list(list, sizeof list);
-  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd");
+  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm");
   for (int id = 0; dc_method_type(id); ++id) {
     const DcMethodType* m = dc_method_type(id);
     EXPECT_EQ(m->id, id);
@@ -31,11 +32,11 @@ TEST(Methods, RegistryRoundTripsEveryMethod) {
   EXPECT_EQ(dc_method_find("sgd"), nullptr);
   DetcgdSettings s = quiet_settings();
   EXPECT_EQ(detcgd_settings_set(&s, "method", "sgd"), DETCGD_ERR_ARG);
-  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd"), std::string::npos) << detcgd_last_error();
+  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm"), std::string::npos) << detcgd_last_error();
 }
 
-// det-CGD needs a linear, unbiased sketch: the compressors of the values are refused, naming both; every linear
-// sketch is accepted by every method.
+// det-CGD needs a linear, unbiased sketch: the compressors of the values are refused, naming both; EF21 needs a
+// contractive compressor (or the identity): the unbiased scaled rand-k is refused with what to use instead.
 TEST(Methods, NeedsAreCheckedAgainstTheCompressorClass) {
   DcCompressorType contractive_sketch = dc_compressor_randk;
   contractive_sketch.name = "rand-k-like";
@@ -46,13 +47,18 @@ TEST(Methods, NeedsAreCheckedAgainstTheCompressorClass) {
   EXPECT_NE(std::string(detcgd_last_error()).find("det-cgd2 needs a linear sketch"), std::string::npos);
   EXPECT_NE(std::string(detcgd_last_error()).find("top-k is not linear"), std::string::npos);
   EXPECT_EQ(dc_method_check_compressor(&dc_method_det_cgd1, &dc_compressor_qsgd), DETCGD_ERR_ARG); /* unbiased, not linear */
+  EXPECT_EQ(dc_method_check_compressor(&dc_method_ef21, &dc_compressor_randk), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("use rand-k-c (unscaled) or top-k"), std::string::npos);
+  EXPECT_EQ(dc_method_check_compressor(&dc_method_ef21_norm, &dc_compressor_sign), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("sign is biased"), std::string::npos);
   for (int kind = 0; dc_compressor_type(kind); ++kind)
     for (int id = 0; dc_method_type(id); ++id) {
       const DcMethodType* m = dc_method_type(id);
       const DcCompressorType* t = dc_compressor_type(kind);
-      bool linear = t->flags & DC_CF_LINEAR, det_cgd = m->needs & DC_NEEDS_LINEAR;
-      if (linear || !det_cgd) EXPECT_EQ(dc_method_check_compressor(m, t), DETCGD_OK) << m->name << " " << t->name;
-      else EXPECT_EQ(dc_method_check_compressor(m, t), DETCGD_ERR_ARG) << m->name << " " << t->name;
+      bool ok = (!(m->needs & DC_NEEDS_LINEAR) || (t->flags & DC_CF_LINEAR)) &&
+                (!(m->needs & DC_NEEDS_UNBIASED) || t->cls == DC_CC_UNBIASED) &&
+                (!(m->needs & DC_NEEDS_CONTRACTIVE) || t->cls == DC_CC_CONTRACTIVE || t->kind == DC_SK_IDENTITY);
+      EXPECT_EQ(dc_method_check_compressor(m, t), ok ? DETCGD_OK : DETCGD_ERR_ARG) << m->name << " " << t->name;
     }
 }
 
@@ -93,7 +99,7 @@ TEST_P(BackendTable, NoRequiredOpIsMissing) {
       (void*)o->sketch_destroy, (void*)o->sketch_sample, (void*)o->sketch_read, (void*)o->sketch_load,
       (void*)o->sketch_tally, (void*)o->sketch_set_tally, (void*)o->sketch_compress, (void*)o->sketch_accumulate,
       (void*)o->sketch_sample_rows, (void*)o->sketch_compress_rows, (void*)o->sketch_accumulate_rows,
-      (void*)o->message_row_len, (void*)o->problem_create, (void*)o->problem_destroy, (void*)o->problem_grad, (void*)o->quad_residual,
+      (void*)o->message_row_len, (void*)o->compress_values_rows, (void*)o->problem_create, (void*)o->problem_destroy, (void*)o->problem_grad, (void*)o->quad_residual,
       (void*)o->quad_step, (void*)o->clients_create, (void*)o->clients_destroy, (void*)o->clients_chunk,
       (void*)o->clients_grad,
       (void*)o->ring_create, (void*)o->ring_destroy, (void*)o->ring_put, (void*)o->ring_get,
@@ -252,3 +258,145 @@ TEST(SignMethods, GdDecreasesByTheL2Bound) {
     EXPECT_LE(rows[k + 1][1], rows[k][1] - rows[k][2] / (2 * g.l2) + 1e-13 * rows[0][1]) << "iterate " << k;
   detcgd_problem_destroy(&p);
 }
+
+// ---- error feedback (ef21.c) ----
+
+namespace {
+
+DetcgdProblem* logistic_clients(int clients) {
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  ps.samples = 240;
+  ps.features = 24;
+  ps.clients = clients;
+  ps.lambda = 0.1;
+  snprintf(ps.layers, sizeof ps.layers, "3x8");
+  DetcgdProblem* p = nullptr;
+  EXPECT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  return p;
+}
+
+std::vector<double> download(DetcgdSolver* s, const DcVec* v, int64_t n) {
+  std::vector<double> h(n);
+  EXPECT_EQ(s->be.ops->vec_download(&s->be, v, h.data()), DETCGD_OK);
+  return h;
+}
+
+double fact(DetcgdSolver* s, const char* key) {
+  DcMethodFact f[DC_SUMMARY_FACTS];
+  int n = s->method->facts(&s->round, f, DC_SUMMARY_FACTS);
+  for (int i = 0; i < n; ++i)
+    if (!strcmp(f[i].key, key)) return f[i].value;
+  ADD_FAILURE() << "no fact " << key;
+  return NAN;
+}
+
+}  // namespace
+
+// The server's g is the mean of the clients' g_c after every round (both are state, checkpointed), and EF21's
+// step is 1 / (L + L~ sqrt(beta / theta)) from top-k's alpha = k / m, with L <= L~ (L of the mean <= the mean L_c).
+TEST(Ef21, ServerEstimateIsTheClientsMeanAndTheStepIsThePapers) {
+  DetcgdProblem* p = logistic_clients(4);
+  DetcgdSettings s = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "k", "2"), DETCGD_OK);
+  s.term.max_iter = 40;
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+  DcStateVec v[4];
+  ASSERT_EQ(solver->method->state(&solver->round, v, 4), 2);
+  const int64_t d = 24;
+  auto gc = download(solver, v[0].v, 4 * d), g = download(solver, v[1].v, d);
+  for (int64_t j = 0; j < d; ++j) {
+    double mean = 0, scale = 0;
+    for (int c = 0; c < 4; ++c) { mean += gc[c * d + j] / 4; scale += std::fabs(gc[c * d + j]); }
+    EXPECT_NEAR(g[j], mean, 1e-14 * (1 + scale)) << j;
+  }
+  double alpha = 2.0 / 8, theta = 1 - std::sqrt(1 - alpha), beta = (1 - alpha) / theta;
+  EXPECT_DOUBLE_EQ(fact(solver, "alpha"), alpha);
+  EXPECT_LE(fact(solver, "L"), fact(solver, "L_tilde"));
+  EXPECT_DOUBLE_EQ(fact(solver, "step"), 1 / (fact(solver, "L") + fact(solver, "L_tilde") * std::sqrt(beta / theta)));
+  detcgd_destroy(&solver);
+  detcgd_problem_destroy(&p);
+}
+
+// ||EF21||: every step moves x by gamma_0 / sqrt(K + 1) exactly (the normalised g); with g = 0 it does not move.
+TEST(Ef21, NormalizedStepsHaveLengthGammaK) {
+  DetcgdProblem* p = make_quad("4x8", 0.1, 0.3);
+  for (int iters : {1, 2}) {
+    DetcgdSettings s = quiet_settings();
+    ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21-norm"), DETCGD_OK);
+    ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+    ASSERT_EQ(detcgd_settings_set(&s, "ef-gamma0", "0.3"), DETCGD_OK);
+    s.term.max_iter = iters;
+    DetcgdSolver* solver = nullptr;
+    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+    std::vector<double> x(32);
+    ASSERT_EQ(detcgd_get_x(solver, x.data()), DETCGD_OK);
+    double dist = 0;
+    for (double v : x) dist += std::pow(v - 1 / std::sqrt(32.0), 2);
+    if (iters == 1) EXPECT_NEAR(std::sqrt(dist), 0.3 / std::sqrt(2.0), 1e-14);
+    else EXPECT_LE(std::sqrt(dist), 2 * 0.3 / std::sqrt(3.0) + 1e-14);  // two steps of 0.3 / sqrt(3)
+    detcgd_destroy(&solver);
+  }
+  detcgd_problem_destroy(&p);
+  // g = 0: y = a g / ||g|| + y leaves y as it is (the scalar of a negative power of 0 is 0)
+  DcBackend be{};
+  ASSERT_EQ(dc_backend_open(&be, DETCGD_BACKEND_CPU), DETCGD_OK);
+  DcVec *zero = nullptr, *m = nullptr, *y = nullptr;
+  ASSERT_EQ(be.ops->vec_create(&be, 3, &zero), DETCGD_OK);
+  ASSERT_EQ(be.ops->vec_create(&be, 1, &m), DETCGD_OK);
+  ASSERT_EQ(be.ops->vec_create(&be, 3, &y), DETCGD_OK);
+  ASSERT_EQ(be.ops->vec_fill(&be, y, 2.0), DETCGD_OK);
+  DcScalar a = {-0.5, m, 0, -0.5}, one = {1.0, nullptr, 0, 1.0};
+  ASSERT_EQ(be.ops->axpby(&be, a, zero, one, y), DETCGD_OK);
+  std::vector<double> h(3);
+  ASSERT_EQ(be.ops->vec_download(&be, y, h.data()), DETCGD_OK);
+  EXPECT_EQ(h, std::vector<double>({2.0, 2.0, 2.0}));
+  be.ops->vec_destroy(&be, &zero);
+  be.ops->vec_destroy(&be, &m);
+  be.ops->vec_destroy(&be, &y);
+  dc_backend_close(&be);
+}
+
+// The start: with ef-init gradient the clients' d values are counted before round 0, and the iterates are
+// those of the official code (x^1 = x^0 - gamma grad f(x^0)); compressed starts from C(grad f(x^0)).
+TEST(Ef21, GradientStartIsCountedAndStepsWithTheFullGradient) {
+  DetcgdProblem* p = logistic_clients(3);
+  std::vector<double> x1[2];
+  int64_t bits[2];
+  for (int init = 0; init < 2; ++init) {
+    DetcgdSettings s = quiet_settings();
+    ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21"), DETCGD_OK);
+    ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+    ASSERT_EQ(detcgd_settings_set(&s, "ef-init", init ? "gradient" : "compressed"), DETCGD_OK);
+    ASSERT_EQ(detcgd_settings_set(&s, "ef-step", "0.5"), DETCGD_OK);
+    s.term.max_iter = 1;
+    DetcgdSolver* solver = nullptr;
+    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+    x1[init].resize(24);
+    ASSERT_EQ(detcgd_get_x(solver, x1[init].data()), DETCGD_OK);
+    bits[init] = solver->result.bits_up;
+    detcgd_destroy(&solver);
+  }
+  EXPECT_EQ(bits[0], 3 * 3 * (32 + 3));                 // round 0: top-1 of each of 3 layers, 3 clients
+  EXPECT_EQ(bits[1], 3 * 24 * 32 + 3 * 3 * (32 + 3));   // the full start, then round 0's C(0)
+  // x^1 = x^0 - 0.5 grad f(x^0) with the gradient start: GD's first step
+  DetcgdSettings s = quiet_settings();
+  s.method = DETCGD_METHOD_DET1;
+  s.sketch.kind = DETCGD_SKETCH_IDENTITY;
+  s.stepsize.kind = DETCGD_STEP_DCGD_KR;
+  DetcgdSolver* gd = nullptr;
+  ASSERT_EQ(detcgd_create(&gd, p, &s), DETCGD_OK) << detcgd_last_error();
+  DcVec* g = gd->g;
+  ASSERT_EQ(dc_round_gradient(&gd->round, -1), DETCGD_OK);  // at x^0 (create leaves x at x^0)
+  auto grad = download(gd, g, 24);
+  for (int j = 0; j < 24; ++j) EXPECT_NEAR(x1[1][j], 1 / std::sqrt(24.0) - 0.5 * grad[j], 1e-15) << j;
+  detcgd_destroy(&gd);
+  detcgd_problem_destroy(&p);
+}
+

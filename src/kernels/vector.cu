@@ -21,6 +21,7 @@ static __device__ double scalar_value(DcDevScalar s) {
   if (!s.v) return s.c;
   v = s.v[0];
   if (s.power == 1.0) return s.c * v;
+  if (v == 0.0) return 0.0; /* a negative power of 0: the step of a normalised zero vector is 0 */
   if (s.power == -1.0) return s.c / v;
   return s.power == 0.5 ? s.c * sqrt(v) : s.c / sqrt(v);
 }

@@ -79,8 +79,9 @@ typedef struct DcSetupJob {
   const DcSketchSpec* spec;  /* borrowed: E[S A S]_rc = w_rc A_rc (dc_sketch_moment_weight) */
 } DcSetupJob;
 
-/* A scalar of the vector ops: c, or c times a value the backend holds, m[slot]^power (power 1, -1, 0.5 or -0.5),
- * read where it is (no copy to the host: a normalised step x - gamma g / ||g|| stays on the device). */
+/* A scalar of the vector ops: c, or c times a value the backend holds, m[slot]^power (power 1, -1, 0.5 or -0.5;
+ * a negative power of 0 gives 0), read where it is (no copy to the host: a normalised step x - gamma g / ||g||
+ * stays on the device, and is 0 when g = 0). */
 typedef struct DcScalar {
   double c;
   const DcVec* m; /* NULL: the scalar is c */

@@ -102,6 +102,7 @@ static double scalar_value(DcScalar s) {
   if (!s.m) return s.c;
   v = s.m->data[s.slot];
   if (s.power == 1.0) return s.c * v;
+  if (v == 0.0) return 0.0; /* a negative power of 0: the step of a normalised zero vector is 0 */
   if (s.power == -1.0) return s.c / v;
   return s.power == 0.5 ? s.c * sqrt(v) : s.c / sqrt(v);
 }

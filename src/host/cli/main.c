@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "config_file.h"
+#include "method.h"
 #include "options.h"
 
 static int mpi_rank = 0, mpi_ranks = 1;
@@ -373,6 +374,7 @@ static int apply_choice(DetcgdSettings* s, char* item) {
   int i;
   for (i = 0; tok && i < 4; ++i, tok = strtok_r(NULL, "/", &save))
     if (detcgd_settings_set(s, keys[i], tok) != DETCGD_OK) return DETCGD_ERR_ARG;
+  if (i == 2 && (dc_method_type(s->method)->step_flags & DC_STEP_NO_MATRIX)) return DETCGD_OK; /* method/sketch */
   return i >= 3 ? DETCGD_OK : DETCGD_ERR_ARG;
 }
 
@@ -404,6 +406,7 @@ static int cmd_theory(Options* o) {
     if (st != DETCGD_OK) { printf("%3d %-42s  (%s)\n", ++row, name, detcgd_last_error()); continue; }
     printf("%3d %-42s %12.6f %14.6g %12.6g %14.6g %12.6g", ++row, name, t.certificate, t.det_factor,
            t.coords_per_iter, t.comm_factor, t.bits_per_iter);
+    if (t.step_source) printf("  step %.6g: %s", t.step, t.step_source);
     if (o->mc > 0 && o->problem.clients == 0) {
       DetcgdMcCheck mc;
       if (detcgd_theory_mc(p, &s, o->mc, s.seed, &mc) == DETCGD_OK) printf("  MC: certificate %.6f, max |z| %.2f", mc.certificate_mc, mc.max_z);

@@ -27,8 +27,9 @@ enum {
   DC_CF_DATA_FREE = 1u << 1, /* which coordinates are kept does not depend on x */
   DC_CF_INDICES = 1u << 2,   /* a message names its kept coordinates (ceil(log2 d_i) bits each, unless the
                               * server shares the seed and draws them itself) */
-  DC_CF_VALUES = 1u << 3     /* a compressor of the values (values.c): the backend's values op makes the message,
+  DC_CF_VALUES = 1u << 3,    /* a compressor of the values (values.c): the backend's values op makes the message,
                               * with exact bits that do not depend on x (value_ops.h) */
+  DC_CF_RANDOM = 1u << 4     /* draws from the seed (another seed, another message) */
 };
 
 typedef struct DcCompressorType {

@@ -109,11 +109,11 @@ static int randk_count_ok(const DcSketchLayer* L, int n) { return n == L->k; }
 static double randk_scale(const DcSketchSpec* sp, int i, int j) { (void)j; return (double)sp->layers[i].m / sp->layers[i].k; }
 
 const DcCompressorType dc_compressor_randk = {.name = "rand-k", .kind = DC_SK_RANDK, .cls = DC_CC_UNBIASED,
-    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = dc_compressor_k_check,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES | DC_CF_RANDOM, .validate = dc_compressor_k_check,
     .layers = dc_compressor_k_layers, .expected_count = randk_count, .moment = randk_moment, .omega = randk_omega,
     .count_ok = randk_count_ok, .scale = randk_scale, .options = dc_compressor_k_options};
 const DcCompressorType dc_compressor_rand1 = {.name = "rand-1", .kind = DC_SK_RAND1, .cls = DC_CC_UNBIASED,
-    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = no_check, .layers = dc_compressor_k_layers,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES | DC_CF_RANDOM, .validate = no_check, .layers = dc_compressor_k_layers,
     .expected_count = randk_count, .moment = randk_moment, .omega = randk_omega, .count_ok = randk_count_ok,
     .scale = randk_scale};
 
@@ -161,7 +161,7 @@ static double importance_omega(const DcSketchSpec* sp, int i) {
 static int importance_count_ok(const DcSketchLayer* L, int n) { (void)L; return n == 1; }
 
 const DcCompressorType dc_compressor_importance1 = {.name = "importance-1", .kind = DC_SK_IMPORTANCE1,
-    .cls = DC_CC_UNBIASED, .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = no_check,
+    .cls = DC_CC_UNBIASED, .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES | DC_CF_RANDOM, .validate = no_check,
     .layers = importance_layers, .expected_count = one_coordinate, .moment = importance_moment,
     .omega = importance_omega, .count_ok = importance_count_ok, .scale = importance_scale,
     .options = IMPORTANCE_OPTIONS};
@@ -183,7 +183,7 @@ static double bernoulli_moment(const DcSketchSpec* sp, int i, int r, int c) { re
 static int bernoulli_count_ok(const DcSketchLayer* L, int n) { return n >= 0 && n <= L->m; }
 
 const DcCompressorType dc_compressor_bernoulli = {.name = "bernoulli", .kind = DC_SK_BERNOULLI, .cls = DC_CC_UNBIASED,
-    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = no_check, .layers = bernoulli_layers,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_INDICES | DC_CF_RANDOM, .validate = no_check, .layers = bernoulli_layers,
     .expected_count = prob_count, .moment = bernoulli_moment, .omega = prob_omega, .count_ok = bernoulli_count_ok,
     .scale = prob_scale, .options = BERNOULLI_OPTIONS};
 
@@ -208,6 +208,6 @@ static double bernq_moment(const DcSketchSpec* sp, int i, int r, int c) { (void)
 static int bernq_count_ok(const DcSketchLayer* L, int n) { return n == 0 || n == L->m; }
 
 const DcCompressorType dc_compressor_bernq = {.name = "bern-q", .kind = DC_SK_BERNQ, .cls = DC_CC_UNBIASED,
-    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE, .layer_flag_bits = 1, .validate = no_check, .layers = bernq_layers,
+    .flags = DC_CF_LINEAR | DC_CF_DATA_FREE | DC_CF_RANDOM, .layer_flag_bits = 1, .validate = no_check, .layers = bernq_layers,
     .expected_count = prob_count, .moment = bernq_moment, .omega = prob_omega, .count_ok = bernq_count_ok,
     .scale = prob_scale, .options = BERNQ_OPTIONS};

@@ -46,7 +46,7 @@ const DcCompressorType dc_compressor_topk = {
     .alpha = k_over_m, .options = dc_compressor_k_options, .bits = values_bits};
 const DcCompressorType dc_compressor_randk_c = {
     .name = "rand-k-c", .kind = DC_SK_RANDK_C, .cls = DC_CC_CONTRACTIVE,
-    .flags = DC_CF_VALUES | DC_CF_DATA_FREE | DC_CF_INDICES, .validate = dc_compressor_k_check,
+    .flags = DC_CF_VALUES | DC_CF_DATA_FREE | DC_CF_INDICES | DC_CF_RANDOM, .validate = dc_compressor_k_check,
     .layers = dc_compressor_k_layers, .expected_count = values_count, .alpha = k_over_m,
     .options = dc_compressor_k_options, .bits = values_bits};
 
@@ -79,9 +79,9 @@ static double qsgd_omega(const DcSketchSpec* sp, int i) {
 static double natural_omega(const DcSketchSpec* sp, int i) { (void)sp; (void)i; return 0.125; }
 
 const DcCompressorType dc_compressor_qsgd = {
-    .name = "qsgd", .kind = DC_SK_QSGD, .cls = DC_CC_UNBIASED, .flags = DC_CF_VALUES, .validate = no_check,
+    .name = "qsgd", .kind = DC_SK_QSGD, .cls = DC_CC_UNBIASED, .flags = DC_CF_VALUES | DC_CF_RANDOM, .validate = no_check,
     .layers = qsgd_layers, .expected_count = values_count, .omega = qsgd_omega, .options = QSGD_OPTIONS,
     .bits = values_bits};
 const DcCompressorType dc_compressor_natural = {
-    .name = "natural", .kind = DC_SK_NATURAL, .cls = DC_CC_UNBIASED, .flags = DC_CF_VALUES, .validate = no_check,
+    .name = "natural", .kind = DC_SK_NATURAL, .cls = DC_CC_UNBIASED, .flags = DC_CF_VALUES | DC_CF_RANDOM, .validate = no_check,
     .layers = whole_layers, .expected_count = values_count, .omega = natural_omega, .bits = values_bits};

@@ -249,25 +249,35 @@ static const DcOption RUN_ROWS[] = {
 
 static char why_buf[160];
 
-/* Does a compressor before type t own t's option rows (one table read by several, walked once)? */
-static int shared_earlier(int t) {
-  int u;
+/* The option rows of compressor (part 2) or method (part 3) t; NULL past the last type. */
+static const DcOption* type_rows(int part, int t, const char** name, int* exists) {
+  const DcCompressorType* ct = part == 2 ? dc_compressor_type(t) : NULL;
+  const DcMethodType* mt = part == 3 ? dc_method_type(t) : NULL;
+  *exists = ct || mt;
+  if (name) *name = ct ? ct->name : mt ? mt->name : NULL;
+  return ct ? ct->options : mt ? mt->options : NULL;
+}
+
+/* Does a type before t own t's option rows (one table read by several types, walked once)? */
+static int shared_earlier(int part, int t) {
+  int u, exists;
+  const DcOption* rows = type_rows(part, t, NULL, &exists);
   for (u = 0; u < t; ++u)
-    if (dc_compressor_type(u)->options == dc_compressor_type(t)->options) return 1;
+    if (type_rows(part, u, NULL, &exists) == rows) return 1;
   return 0;
 }
 
-/* The compressors reading option table `rows`, "a, b or c". */
-static const char* readers_of(const DcOption* rows) {
+/* The types reading option table `rows`, "a, b or c". */
+static const char* readers_of(int part, const DcOption* rows) {
   static char names[96];
-  int t, n = 0, len = 0;
-  for (t = 0; dc_compressor_type(t); ++t) n += dc_compressor_type(t)->options == rows;
+  const char* name;
+  int t, n = 0, len = 0, exists;
+  for (t = 0; type_rows(part, t, NULL, &exists), exists; ++t) n += type_rows(part, t, NULL, &exists) == rows;
   names[0] = '\0';
-  for (t = 0; dc_compressor_type(t) && len < (int)sizeof names; ++t)
-    if (dc_compressor_type(t)->options == rows) {
+  for (t = 0; type_rows(part, t, &name, &exists), exists && len < (int)sizeof names; ++t)
+    if (type_rows(part, t, &name, &exists) == rows) {
       --n;
-      len += snprintf(names + len, sizeof names - (size_t)len, "%s%s", dc_compressor_type(t)->name,
-                      n > 1 ? ", " : n == 1 ? " or " : "");
+      len += snprintf(names + len, sizeof names - (size_t)len, "%s%s", name, n > 1 ? ", " : n == 1 ? " or " : "");
     }
   return names;
 }
@@ -278,7 +288,6 @@ const DcOption* dc_option_next(DcOptionIter* it, const DetcgdProblemSpec* p, con
   for (;;) {
     const DcOption* rows = NULL;
     const char* owner = NULL;
-    int owner_id = 0;
     switch (it->part) {
       case 0: rows = PROBLEM_ROWS; break;
       case 1: rows = METHOD_ROWS; break;
@@ -286,23 +295,20 @@ const DcOption* dc_option_next(DcOptionIter* it, const DetcgdProblemSpec* p, con
       default: break;
     }
     if (it->part == 2 || it->part == 3) { /* it->i = type index * 64 + row */
-      int t = it->i / 64, r = it->i % 64;
-      const DcCompressorType* ct = it->part == 2 ? dc_compressor_type(t) : NULL;
-      const DcMethodType* mt = it->part == 3 ? dc_method_type(t) : NULL;
-      if (!ct && !mt) { ++it->part; it->i = 0; continue; }
-      rows = ct ? ct->options : mt->options;
-      owner = ct ? ct->name : mt->name;
-      owner_id = t;
-      if (!rows || !rows[r].key || (ct && shared_earlier(t))) { it->i = (t + 1) * 64; continue; }
+      int t = it->i / 64, r = it->i % 64, exists;
+      rows = type_rows(it->part, t, &owner, &exists);
+      if (!exists) { ++it->part; it->i = 0; continue; }
+      if (!rows || !rows[r].key || shared_earlier(it->part, t)) { it->i = (t + 1) * 64; continue; }
       ++it->i;
       if (owner_unread) {
+        const DcCompressorType* run_ct = s ? dc_compressor_type(s->sketch.kind) : NULL;
+        const DcMethodType* run_mt = s ? dc_method_type(s->method) : NULL;
         *owner_unread = NULL;
-        if (s && ct && (!dc_compressor_type(s->sketch.kind) || dc_compressor_type(s->sketch.kind)->options != rows ||
-                        sketched(p, s))) {
-          snprintf(why_buf, sizeof why_buf, "read with sketch %s", readers_of(rows));
+        if (s && it->part == 2 && (!run_ct || run_ct->options != rows || sketched(p, s))) {
+          snprintf(why_buf, sizeof why_buf, "read with sketch %s", readers_of(2, rows));
           *owner_unread = why_buf;
-        } else if (s && mt && s->method != owner_id) {
-          snprintf(why_buf, sizeof why_buf, "read by method %s", owner);
+        } else if (s && it->part == 3 && (!run_mt || run_mt->options != rows)) {
+          snprintf(why_buf, sizeof why_buf, "read by method %s", readers_of(3, rows));
           *owner_unread = why_buf;
         }
       }

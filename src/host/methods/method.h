@@ -21,8 +21,9 @@
 
 /* What a method needs of its compressor, checked before anything is allocated. */
 enum {
-  DC_NEEDS_LINEAR = 1u << 0,  /* a linear sketch S (the E[S A S] theory of det-CGD) */
-  DC_NEEDS_UNBIASED = 1u << 1 /* E[C(x)] = x */
+  DC_NEEDS_LINEAR = 1u << 0,     /* a linear sketch S (the E[S A S] theory of det-CGD) */
+  DC_NEEDS_UNBIASED = 1u << 1,   /* E[C(x)] = x */
+  DC_NEEDS_CONTRACTIVE = 1u << 2 /* E||C(x) - x||^2 <= (1 - alpha) ||x||^2 (or the identity) */
 };
 
 /* How a step moves x (what the loop may do for it). */
@@ -30,17 +31,28 @@ enum {
   DC_STEP_NO_SKETCH = 1u << 0, /* runs with S = I whatever the compressor setting (GD, sign methods) */
   DC_STEP_NO_MATRIX = 1u << 2, /* steps without a matrix stepsize: D = I, so the trace's G_{K,D} is the average
                                 * ||grad f||^2, and the stepsize options are not read (sign methods) */
-  DC_STEP_KEPT_ROWS = 1u << 1  /* moves only the kept coordinates, by the values sketch_compress(D, S, g)
+  DC_STEP_KEPT_ROWS = 1u << 1, /* moves only the kept coordinates, by the values sketch_compress(D, S, g)
                                 * writes: with quad-nc the gradient can follow from A's kept columns */
+  DC_STEP_VALUES = 1u << 3     /* its messages come from compress_values_rows: the round holds the compressor's
+                                * sketch (the identity's too), whose tally counts them */
 };
 
-/* What a method's create op may read: the problem, its l-inf geometry, the settings and f(x^0) - f^inf. */
+/* What a method's create op may read: the problem, its l-inf geometry, the settings, the compressor's spec and
+ * f(x^0) - f^inf. */
 typedef struct DcMethodSetup {
   const DetcgdProblem* problem;
   const DetcgdGeometry* geometry;
   const DetcgdSettings* settings;
+  const DcSketchSpec* spec;
   double f0_gap;
 } DcMethodSetup;
+
+/* A vector of a method's state, checkpointed under its name (at most 15 characters). */
+typedef struct DcStateVec {
+  const char* name;
+  int64_t n;
+  DcVec* v;
+} DcStateVec;
 
 /* A number the summary reports of a method (its step and where it comes from). */
 typedef struct DcMethodFact {
@@ -56,6 +68,7 @@ typedef struct DcMethodType {
   unsigned step_flags;     /* DC_STEP_* */
   int condition;           /* the stepsize condition of the paper: 7 (x - D S g) or 8 (x - T D g) */
   const char* algorithm;   /* the distributed algorithm, for the summary (NULL: the method runs on a single node only) */
+  int simulated_only;      /* 1: its clients run simulated in one process only (no MPI messages of its own yet) */
   int (*client)(DcRound* r);
   int (*absorb)(DcRound* r);
   int (*server)(DcRound* r);
@@ -69,10 +82,15 @@ typedef struct DcMethodType {
   int64_t (*message_bits)(int64_t dim, int value_bits);
   /* the numbers the summary reports of it, into out[0..cap) (NULL: none); returns how many */
   int (*facts)(const DcRound* r, DcMethodFact* out, int cap);
+  /* the vectors of its state a checkpoint holds, into out[0..cap) (NULL: none); returns how many */
+  int (*state)(const DcRound* r, DcStateVec* out, int cap);
+  /* does its step depend on the horizon K = iters under settings s (a resume must keep iters)? (NULL: no) */
+  int (*uses_horizon)(const DetcgdSettings* s);
 } DcMethodType;
 
-/* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD and scaled sign GD (sign.c). */
-extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign;
+/* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD and scaled sign GD (sign.c), EF21 and ||EF21|| (ef21.c). */
+extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
+    dc_method_ef21, dc_method_ef21_norm;
 
 /* The type of method id (DetcgdMethod; NULL when there is none); by --method name (NULL when unknown). */
 const DcMethodType* dc_method_type(int id);

@@ -6,8 +6,9 @@
 #include "method.h"
 #include "problem.h"
 
-static const DcMethodType* const METHODS[] = {&dc_method_gd, &dc_method_det_cgd1, &dc_method_det_cgd2, &dc_method_sign,
-                                              &dc_method_scaled_sign};
+static const DcMethodType* const METHODS[] = {&dc_method_gd,   &dc_method_det_cgd1,        &dc_method_det_cgd2,
+                                              &dc_method_sign, &dc_method_scaled_sign,     &dc_method_ef21,
+                                              &dc_method_ef21_norm};
 #define NMETHODS ((int)(sizeof METHODS / sizeof METHODS[0]))
 
 const DcMethodType* dc_method_type(int id) { return id >= 0 && id < NMETHODS ? METHODS[id] : NULL; }
@@ -35,5 +36,13 @@ int dc_method_check_compressor(const DcMethodType* m, const DcCompressorType* t)
   if ((m->needs & DC_NEEDS_UNBIASED) && t->cls != DC_CC_UNBIASED)
     return dc_fail(DETCGD_ERR_ARG, "sketch: %s needs an unbiased compressor (E[C(x)] = x); %s is %s", m->name, t->name,
                    dc_compress_class_name(t->cls));
+  if ((m->needs & DC_NEEDS_CONTRACTIVE) && t->cls != DC_CC_CONTRACTIVE && t->kind != DC_SK_IDENTITY) {
+    if (t->kind == DC_SK_RANDK || t->kind == DC_SK_RAND1)
+      return dc_fail(DETCGD_ERR_ARG, "sketch: %s needs a contractive compressor (E||C(x) - x||^2 <= (1 - alpha) ||x||^2); "
+                     "%s is unbiased, scaled by m/k, and not contractive when k < m/2: use rand-k-c (unscaled) or top-k",
+                     m->name, t->name);
+    return dc_fail(DETCGD_ERR_ARG, "sketch: %s needs a contractive compressor (E||C(x) - x||^2 <= (1 - alpha) ||x||^2); "
+                   "%s is %s", m->name, t->name, dc_compress_class_name(t->cls));
+  }
   return DETCGD_OK;
 }

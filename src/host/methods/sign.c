@@ -103,11 +103,14 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   return i;
 }
 
+static int theory_step(const DetcgdSettings* s) { return !(s->sign_step > 0); } /* eta uses K */
+
 const DcMethodType dc_method_sign = {.name = "sign-gd", .id = DETCGD_METHOD_SIGN,
                                      .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX, .client = sign_of_gradient,
                                      .absorb = in_place, .server = sign_step, .options = SIGN_OPTIONS,
                                      .state_size = sizeof(SignState), .create = create_sign, .destroy = destroy,
-                                     .message_bits = sign_bits, .facts = facts};
+                                     .message_bits = sign_bits, .facts = facts,
+                                     .uses_horizon = theory_step};
 const DcMethodType dc_method_scaled_sign = {.name = "scaled-sign-gd", .id = DETCGD_METHOD_SCALED_SIGN,
                                             .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX,
                                             .client = sign_and_norm, .absorb = in_place, .server = scaled_step,

@@ -10,7 +10,8 @@
  * File (native byte order), written to PATH.tmp and renamed:
  *   "DCGDCKP4", uint32 format version, then the header below, then the configuration the iterates depend on
  *   as config-file lines (dc_options_state_text, and the backend that ran), then the named state vectors
- *   {char name[16], int64 n, double v[n]}, then the CRC-32 (zlib) of every byte before it.
+ *   {char name[16], int64 n, double v[n]} (the run's, then the method's own: EF21's g_c and g), then the CRC-32
+ *   (zlib) of every byte before it.
  * Resuming refuses a damaged file (checksum), another format, another configuration (naming the first key
  * that differs; with cor1 and dcgd-kr iters too, which sets their D), other data (the data's fingerprint) and
  * an iteration beyond iters.  Client ranks hold no
@@ -26,7 +27,7 @@
 #include "solver.h"
 
 static const char MAGIC[8] = {'D', 'C', 'G', 'D', 'C', 'K', 'P', '4'};
-enum { FORMAT_VERSION = 4, NAME_LEN = 16, CONFIG_MAX = 1 << 16 }; /* 4: the metrics hold ||g||_1 too */
+enum { FORMAT_VERSION = 4, NAME_LEN = 16, CONFIG_MAX = 1 << 16, MAX_METHOD_VECTORS = 4, MAX_VECTORS = 4 + MAX_METHOD_VECTORS }; /* 4: the metrics hold ||g||_1 too */
 
 typedef struct CheckpointHeader {
   uint64_t config_hash, data_hash;
@@ -57,14 +58,24 @@ static int state_vectors(DetcgdSolver* s, StateVec* out) {
   out[n++] = x;
   out[n++] = m;
   if (s->round.sparse) { out[n++] = q; out[n++] = g; }
+  if (s->method->state) { /* the method's own (EF21's g_c and g) */
+    DcStateVec mv[MAX_METHOD_VECTORS];
+    int i, nm = s->method->state(&s->round, mv, MAX_METHOD_VECTORS);
+    for (i = 0; i < nm; ++i, ++n) {
+      snprintf(out[n].name, NAME_LEN, "%s", mv[i].name);
+      out[n].n = mv[i].n;
+      out[n].v = mv[i].v;
+    }
+  }
   return n;
 }
 
-/* The configuration the iterates depend on, and the backend that computes them; with Corollary 1's and DCGD's
- * stepsizes also iters (gamma <= sqrt(n / (K ...)): K sets D, so a resume must keep it). */
+/* The configuration the iterates depend on, and the backend that computes them; with a step set by the horizon K
+ * also iters (Corollary 1's and DCGD's gamma <= sqrt(n / (K ...)), a method's own: a resume must keep it). */
 static int config_text(const DetcgdSolver* s, char* out, size_t cap, int32_t* len) {
   size_t n = dc_options_state_text(&s->problem->spec, &s->settings, out, cap);
-  int k_sets_d = s->settings.stepsize.kind == DETCGD_STEP_COR1 || s->settings.stepsize.kind == DETCGD_STEP_DCGD_KR;
+  int k_sets_d = s->settings.stepsize.kind == DETCGD_STEP_COR1 || s->settings.stepsize.kind == DETCGD_STEP_DCGD_KR ||
+                 (s->method->uses_horizon && s->method->uses_horizon(&s->settings));
   int w = n < cap && k_sets_d ? snprintf(out + n, cap - n, "iters = %lld\n", (long long)s->settings.term.max_iter) : 0;
   if (w >= 0 && n + (size_t)w < cap) n += (size_t)w;
   w = n < cap ? snprintf(out + n, cap - n, "backend-used = %s\n", s->be.ops->name) : 0;
@@ -115,7 +126,7 @@ int dc_checkpoint_write(DetcgdSolver* s, int64_t k, double elapsed) {
   const char* path = s->settings.output.checkpoint_path;
   uint32_t version = FORMAT_VERSION, crc;
   CheckpointHeader h;
-  StateVec vecs[4];
+  StateVec vecs[MAX_VECTORS];
   Buf b = {NULL, 0, 0};
   char* config = (char*)dc_calloc(CONFIG_MAX, 1);
   char tmp[DETCGD_PATH_MAX + 8];
@@ -254,7 +265,7 @@ static int check_run(DetcgdSolver* s, const CheckpointHeader* h, const char* wri
 
 /* The state vectors from the file into the run's, each by name and length. */
 static int load_vectors(DetcgdSolver* s, Cursor* c, int32_t nvectors, const char* path) {
-  StateVec want[4];
+  StateVec want[MAX_VECTORS];
   int n = state_vectors(s, want), i, st = DETCGD_OK;
   if (nvectors != n)
     return dc_fail(DETCGD_ERR_PARSE, "resume: %s holds %d state vectors; this run has %d", path, (int)nvectors, n);

@@ -32,7 +32,8 @@ int dc_round_open_in_place(DcRound* r, DcBackend* be, const DcMethodType* m, DcP
   const DcBackendOps* o = be->ops;
   int st = open_common(r, be, m, ph, DC_DELIVER_IN_PLACE, 1, spec);
   if (st || (st = o->problem_create(be, host, &r->P))) return st;
-  if (spec->kind != DC_SK_IDENTITY && (st = o->sketch_create(be, spec, 1, &r->S))) return st;
+  if ((spec->kind != DC_SK_IDENTITY || (m->step_flags & DC_STEP_VALUES)) && (st = o->sketch_create(be, spec, 1, &r->S)))
+    return st;
   r->sparse = sparse && r->S;
   if (!r->sparse) return DETCGD_OK;
   if ((st = o->vec_create(be, r->dim, &r->q))) return st;

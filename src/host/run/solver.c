@@ -152,6 +152,7 @@ static int create_method(DetcgdSolver* s) {
   m.problem = s->problem;
   m.geometry = &s->geometry;
   m.settings = &s->settings;
+  m.spec = &s->sketch_spec;
   m.f0_gap = f0 - s->result.f_inf;
   return st == DETCGD_OK ? s->method->create(&s->round, &m) : st;
 }
@@ -159,6 +160,10 @@ static int create_method(DetcgdSolver* s) {
 static int check_dist_settings(const DetcgdSettings* c) {
   const DcMethodType* m = dc_method_type(c->method);
   if (!m->algorithm) return dc_fail(DETCGD_ERR_ARG, "method: %s has no distributed form (clients > 0)", m->name);
+  if (m->simulated_only && c->dist.mode == DETCGD_DIST_MPI)
+    return dc_fail(DETCGD_ERR_ARG, "mode: %s runs its clients simulated in one process (mode sim); it has no MPI "
+                   "messages yet", m->name);
+  if (m->step_flags & DC_STEP_NO_MATRIX) return DETCGD_OK; /* the stepsize options are not read */
   if (c->stepsize.kind != DETCGD_STEP_COR1 && c->stepsize.kind != DETCGD_STEP_DCGD_KR)
     return dc_fail(DETCGD_ERR_ARG, "stepsize: distributed runs use cor1 (Corollary 1) or dcgd-kr (scalar DCGD), not %s",
                    detcgd_stepsize_name(c->stepsize.kind));
@@ -224,8 +229,8 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   s->result.backend = s->be.ops->name;
   DC_TRY(build_sketch(s));
   DC_TRY(allocate_state(s));
-  if (s->dist) DC_TRY(build_dist_stepsize(s));
-  else if (s->method->step_flags & DC_STEP_NO_MATRIX) DC_TRY(dc_stepsize_identity(&s->step, p));
+  if (s->method->step_flags & DC_STEP_NO_MATRIX) DC_TRY(dc_stepsize_identity(&s->step, p));
+  else if (s->dist) DC_TRY(build_dist_stepsize(s));
   else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec, &s->be, s->round.P, &s->D));
   if (!s->D) DC_TRY(s->be.ops->blocks_create(&s->be, &s->step.D, &s->D));
   s->round.D = s->D;
@@ -235,7 +240,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   s->result.log_det = s->step.log_det;
   s->result.det_factor = s->step.det_factor;
   s->result.coords_per_iter = dc_sketch_expected_coords(&s->sketch_spec) * s->nclients;
-  if (s->dist) {
+  if (s->dist && !(s->method->step_flags & DC_STEP_NO_MATRIX)) { /* build_dist_stepsize estimated f^inf */
     s->result.lambda_d = s->dtheory.lambda_d;
     s->result.k_lower_bound = s->dtheory.k_lower_bound;
   } else {
@@ -571,7 +576,7 @@ static int write_summary(DetcgdSolver* s) {
     info.geometry = &s->geometry;
   }
   if (s->dist) {
-    info.dist = &s->dtheory;
+    info.dist = s->method->step_flags & DC_STEP_NO_MATRIX ? NULL : &s->dtheory;
     info.nranks = s->tr.nranks;
     info.fc_inf_mean = s->fc_inf_mean;
   }
@@ -665,7 +670,7 @@ int detcgd_run(DetcgdSolver* s) {
   if (s->result.iterations == 0) s->result.f_initial = s->result.f_final;
   s->result.theorem1_bound = s->result.iterations > 0 && !(s->method->step_flags & DC_STEP_NO_MATRIX) /* det-CGD's */
       ? 2.0 * (s->result.f_initial - s->result.f_inf) * s->result.det_factor / (double)s->result.iterations : NAN;
-  if (s->dist)
+  if (s->dist && !(s->method->step_flags & DC_STEP_NO_MATRIX))
     s->result.theorem3_bound = dc_theorem3_bound(&s->dtheory, s->result.det_factor, s->nclients, s->result.iterations,
                                                  s->result.f_initial - s->result.f_inf, s->result.delta_inf);
   if (s->settings.output.progress && isatty(2)) fputs("\r\033[K", stderr);
@@ -717,6 +722,29 @@ static int dist_theory(const DetcgdProblem* p, const DetcgdSettings* set, Detcgd
     t->coords_per_iter = s->result.coords_per_iter;
     t->comm_factor = t->det_factor * t->coords_per_iter;
     t->bits_per_iter = dc_sketch_expected_bits(&s->sketch_spec) * s->nclients;
+    t->step = NAN;
+    t->step_source = NULL;
+  }
+  detcgd_destroy(&s);
+  return st;
+}
+
+/* A method without a matrix stepsize: its step, as its create op sets it (a solver set up, f^inf estimated). */
+static int method_step(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheory* t) {
+  DetcgdSettings c = *set;
+  DetcgdSolver* s = NULL;
+  DcMethodFact f[DC_SUMMARY_FACTS];
+  int st, n, i;
+  c.output.verbose = 0;
+  c.output.trace_path[0] = c.output.summary_path[0] = c.output.checkpoint_path[0] = c.output.resume_path[0] = '\0';
+  c.dist.mode = DETCGD_DIST_SIM;
+  st = detcgd_create(&s, p, &c);
+  if (st == DETCGD_OK && s->method->facts) {
+    n = s->method->facts(&s->round, f, DC_SUMMARY_FACTS);
+    for (i = 0; i < n; ++i) {
+      if (!strcmp(f[i].key, "step")) t->step = f[i].value;
+      if (!strcmp(f[i].key, "step_source")) t->step_source = f[i].text;
+    }
   }
   detcgd_destroy(&s);
   return st;
@@ -729,6 +757,10 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
   int st;
   if (!p || !set || !t) return dc_fail(DETCGD_ERR_ARG, "detcgd_theory: NULL argument");
   if ((st = detcgd_settings_validate(set)) != DETCGD_OK) return st;
+  t->step = NAN;
+  t->step_source = NULL;
+  if ((dc_method_type(set->method)->step_flags & DC_STEP_NO_MATRIX) && (st = method_step(p, set, t)) != DETCGD_OK)
+    return st;
   if (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR) return dist_theory(p, set, t);
   c = *set;
   c.stepsize.force = 1; /* report the certificate even when it exceeds 1 */
@@ -745,6 +777,11 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
     t->bits_per_iter = dc_method_type(c.method)->message_bits
                            ? (double)dc_method_type(c.method)->message_bits(p->layout.dim, c.comm.value_bits)
                            : dc_sketch_expected_bits(&sp);
+    if (p->nclients > 0) { /* a method without a matrix stepsize over clients: every client sends */
+      t->coords_per_iter *= p->nclients;
+      t->bits_per_iter *= p->nclients;
+      t->comm_factor = t->det_factor * t->coords_per_iter;
+    }
     dc_stepsize_free(&step);
   }
   dc_sketch_spec_free(&sp);

@@ -68,7 +68,8 @@ int dc_dist_setup(DetcgdSolver* s) {
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
       (st = o->vec_create(&s->be, cap, &s->vals)))
     return st;
-  if (s->settings.dist.delta_inf == DETCGD_DELTA_CERTIFIED) { /* Delta^inf <= f^inf needs no f_c^inf */
+  if (s->settings.dist.delta_inf == DETCGD_DELTA_CERTIFIED || (s->method->step_flags & DC_STEP_NO_MATRIX)) {
+    /* Delta^inf <= f^inf needs no f_c^inf; a method without det-CGD's stepsize needs no Delta^inf */
     s->fc_inf_mean = NAN;
     return DETCGD_OK;
   }

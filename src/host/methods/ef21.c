@@ -1,0 +1,222 @@
+/*
+ * ef21.c -- error feedback: EF21 (Richtarik, Sokolov, Fatkhullin 2021) and normalized EF21 (Khirirat, Sadiev,
+ * Riabinin, Gorbunov, Richtarik; METHODS.md, "Error feedback"), on a single node and over n simulated clients.
+ *
+ * Round k, each client c from its gradient at x^k (the client op):
+ *   m_c = C(grad f_c(x^k) - g_c^{k-1}),   g_c^k = g_c^{k-1} + m_c            (C contractive, alpha)
+ * and the server (absorb, server):
+ *   g^k = g^{k-1} + (1/n) sum_c m_c  (= the mean of the g_c^k)
+ *   ef21       x^{k+1} = x^k - gamma g^k,  gamma = 1 / (L + L~ sqrt(beta / theta)),  theta = 1 - sqrt(1 - alpha),
+ *              beta = (1 - alpha) / theta,  L~ = sqrt((1/n) sum_c L_c^2)   [paper; METHODS.md tag V], or ef-step
+ *   ef21-norm  x^{k+1} = x^k - gamma_k g^k / ||g^k||,  gamma_k = gamma_0 / sqrt(K + 1) for any gamma_0 > 0 [paper]
+ * The start (ef-init): g_c^{-1} = 0, so that round 0 is C(grad f_c(x^0)) like any other (compressed); or
+ * g_c^0 = grad f_c(x^0) sent in full before round 0 (gradient: d values per client counted there; round 0's
+ * messages are then C(0), counted too).  L and L_c are Euclidean: lambda_max of the whole Gram matrix for
+ * logreg-nc, of the largest block for quad-nc (its L is block diagonal).  ||g^k|| stays on the device (an axpby
+ * scalar); g = 0 gives no step.
+ */
+#include <math.h>
+#include <string.h>
+#include "gram.h"
+#include "method.h"
+#include "options.h"
+#include "problem.h"
+
+typedef struct Ef21State {
+  DcVec* Gc;          /* n rows: the clients' g_c */
+  DcVec* M;           /* a chunk's messages */
+  DcVec* sum;         /* sum_c m_c of the round */
+  DcVec* g;           /* the server's g = mean_c g_c */
+  DcVec* norm2;       /* [||g||^2] (ef21-norm) */
+  double gamma;       /* ef21: gamma; ef21-norm: gamma_0 / sqrt(K + 1) */
+  const char* source;
+  const char* init;   /* ef-init's name */
+  double alpha, L, L_tilde, gamma_theory;
+} Ef21State;
+
+#define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
+static const char* const INIT_NAMES[] = {"compressed", "gradient", NULL};
+static const char* plain_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_EF21 ? NULL : "read by method ef21";
+}
+static const char* normalized_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_EF21_NORM ? NULL : "read by method ef21-norm";
+}
+/* read by both methods */
+static const DcOption EF21_OPTIONS[] = {
+  {"ef-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   plain_only, "ef21: gamma of x - gamma g; 0 = 1 / (L + L~ sqrt(beta / theta)) (paper)"},
+  {"ef-gamma0", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_gamma0), "1", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY,
+   DC_OPT_LO_OPEN, normalized_only, "ef21-norm: gamma_0 of the step gamma_0 / sqrt(K + 1) (any gamma_0 > 0: paper)"},
+  {"ef-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_init), "compressed", 0, 0, INIT_NAMES, RUNS, 0, NULL,
+   "ef21, ef21-norm: g_c^0 = C(grad f_c(x0)) (g_c^-1 = 0), or grad f_c(x0) sent in full (counted)"},
+  DC_OPTION_END};
+
+/* Euclidean smoothness of the mean of n clients' f_c (hosts[0..n)). */
+static int smoothness(const DetcgdProblem* p, const DcHostProblem* hosts, int n, double* L) {
+  if (p->spec.kind == DETCGD_PROBLEM_QUAD_NC) { *L = p->lmax; return DETCGD_OK; }
+  return dc_gram_lambda_max(hosts, n, &p->layout, NULL, DC_RTOL_CONSTANT, L);
+}
+
+/* L, L~ = sqrt(mean_c L_c^2), and EF21's gamma from alpha */
+static int theory(Ef21State* st, const DcMethodSetup* m, int n) {
+  const DetcgdProblem* p = m->problem;
+  double theta, beta, sq = 0.0;
+  int c, rc;
+  if (n == 1 || p->nclients == 0) {
+    if ((rc = smoothness(p, &p->host, 1, &st->L))) return rc;
+    st->L_tilde = st->L;
+  } else {
+    if ((rc = smoothness(p, p->client_host, n, &st->L))) return rc;
+    for (c = 0; c < n; ++c) {
+      double lc;
+      if ((rc = smoothness(p, &p->client_host[c], 1, &lc))) return rc;
+      sq += lc * lc / n;
+    }
+    st->L_tilde = sqrt(sq);
+  }
+  st->alpha = dc_sketch_alpha(m->spec);
+  theta = 1.0 - sqrt(1.0 - st->alpha);
+  beta = (1.0 - st->alpha) / theta;
+  st->gamma_theory = 1.0 / (st->L + st->L_tilde * sqrt(beta / theta));
+  return DETCGD_OK;
+}
+
+/* g_c^0 = grad f_c(x^0) for every client, g^0 their mean, d values each counted (x is x^0 here). */
+static int start_from_gradients(DcRound* r, int value_bits) {
+  const DcBackendOps* o = r->be->ops;
+  Ef21State* st = (Ef21State*)r->state;
+  int64_t coords, bits;
+  int c0, rc = DETCGD_OK;
+  if (r->delivery == DC_DELIVER_IN_PLACE) {
+    rc = o->problem_grad(r->be, r->P, r->x, r->g, r->metrics, -1);
+    if (rc == DETCGD_OK) rc = o->vec_copy(r->be, st->Gc, r->g);
+  } else {
+    for (c0 = 0; c0 < r->n && rc == DETCGD_OK; c0 += r->chunk) {
+      int nc = r->n - c0 < r->chunk ? r->n - c0 : r->chunk;
+      rc = o->clients_grad(r->be, r->C, c0, nc, r->x, r->G, NULL);
+      if (rc == DETCGD_OK) rc = o->rows_sum(r->be, r->G, 1, nc * r->dim, 1.0, 1, st->Gc, c0 * r->dim);
+    }
+  }
+  if (rc == DETCGD_OK) rc = o->rows_sum(r->be, st->Gc, r->n, r->dim, 1.0 / r->n, 1, st->g, 0);
+  if (rc == DETCGD_OK) rc = o->sketch_tally(r->be, r->S, &coords, &bits);
+  if (rc == DETCGD_OK) rc = o->sketch_set_tally(r->be, r->S, coords + r->n * r->dim, bits + r->n * r->dim * value_bits);
+  return rc;
+}
+
+static int create(DcRound* r, const DcMethodSetup* m, int normalized) {
+  const DcBackendOps* o = r->be->ops;
+  Ef21State* st = (Ef21State*)r->state;
+  int rc;
+  if ((rc = o->vec_create(r->be, r->n * r->dim, &st->Gc)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) ||
+      (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)) ||
+      (rc = o->vec_create(r->be, 1, &st->norm2)))
+    return rc;
+  if ((rc = theory(st, m, r->n))) return rc;
+  if (normalized) {
+    st->gamma = m->settings->ef_gamma0 / sqrt((double)m->settings->term.max_iter + 1.0);
+    st->source = "gamma_0 / sqrt(K + 1) (paper; any gamma_0 > 0)";
+  } else if (m->settings->ef_step > 0) {
+    st->gamma = m->settings->ef_step;
+    st->source = "given (ef-step)";
+  } else {
+    st->gamma = st->gamma_theory;
+    st->source = "1 / (L + L~ sqrt(beta / theta)) (paper)";
+  }
+  st->init = INIT_NAMES[m->settings->ef_init];
+  if (m->settings->ef_init == DETCGD_EF_INIT_GRADIENT)
+    return start_from_gradients(r, m->settings->comm.value_bits);
+  return DETCGD_OK;
+}
+
+static int create_ef21(DcRound* r, const DcMethodSetup* m) { return create(r, m, 0); }
+static int create_norm(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
+
+static void destroy(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  Ef21State* st = (Ef21State*)r->state;
+  o->vec_destroy(r->be, &st->Gc);
+  o->vec_destroy(r->be, &st->M);
+  o->vec_destroy(r->be, &st->sum);
+  o->vec_destroy(r->be, &st->g);
+  o->vec_destroy(r->be, &st->norm2);
+}
+
+/* m_c = C(grad f_c - g_c), g_c += m_c, for the chunk's clients */
+static int compress_differences(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  Ef21State* st = (Ef21State*)r->state;
+  const DcRoundChunk* a = &r->at;
+  int64_t off = (int64_t)a->c0 * r->dim;
+  int rc = o->compress_values_rows(r->be, r->S, a->G, st->Gc, off, a->nc, r->seed, r->iter,
+                                   (uint32_t)a->c0, r->round32, st->M);
+  return rc == DETCGD_OK ? o->rows_sum(r->be, st->M, 1, a->nc * r->dim, 1.0, 0, st->Gc, off) : rc;
+}
+
+/* sum (+)= the chunk's messages, in client order */
+static int sum_messages(DcRound* r) {
+  Ef21State* st = (Ef21State*)r->state;
+  return r->be->ops->rows_sum(r->be, st->M, r->at.nc, r->dim, 1.0, r->at.fresh || r->delivery == DC_DELIVER_IN_PLACE,
+                              st->sum, 0);
+}
+
+/* g += (1/n) sum */
+static int update_estimate(DcRound* r) {
+  Ef21State* st = (Ef21State*)r->state;
+  return r->be->ops->axpy(r->be, 1.0 / r->n, st->sum, st->g);
+}
+
+static int step(DcRound* r) {
+  Ef21State* st = (Ef21State*)r->state;
+  int rc = update_estimate(r);
+  return rc == DETCGD_OK ? r->be->ops->axpy(r->be, -st->gamma, st->g, r->x) : rc;
+}
+
+static int normalized_step(DcRound* r) { /* x -= gamma_k g / ||g||, ||g|| read where it is */
+  const DcBackendOps* o = r->be->ops;
+  Ef21State* st = (Ef21State*)r->state;
+  DcScalar a = {-st->gamma, st->norm2, 0, -0.5}, one = {1.0, NULL, 0, 1.0};
+  int rc = update_estimate(r);
+  if (rc == DETCGD_OK) rc = o->dot(r->be, st->g, st->g, st->norm2, 0);
+  return rc == DETCGD_OK ? o->axpby(r->be, a, st->g, one, r->x) : rc;
+}
+
+static int facts(const DcRound* r, DcMethodFact* out, int cap) {
+  const Ef21State* st = (const Ef21State*)r->state;
+  DcMethodFact f[7] = {{"step", st->gamma, NULL},      {"step_source", 0, st->source},
+                       {"alpha", st->alpha, NULL},     {"L", st->L, NULL},
+                       {"L_tilde", st->L_tilde, NULL}, {"gamma_theory", st->gamma_theory, NULL},
+                       {"init", 0, st->init}};
+  int i;
+  for (i = 0; i < 7 && i < cap; ++i) out[i] = f[i];
+  return i;
+}
+
+static int state(const DcRound* r, DcStateVec* out, int cap) {
+  const Ef21State* st = (const Ef21State*)r->state;
+  if (cap < 2) return 0;
+  out[0].name = "ef_clients_g";
+  out[0].n = r->n * r->dim;
+  out[0].v = st->Gc;
+  out[1].name = "ef_server_g";
+  out[1].n = r->dim;
+  out[1].v = st->g;
+  return 2;
+}
+
+static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / sqrt(K + 1) */
+
+const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .needs = DC_NEEDS_CONTRACTIVE,
+                                     .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "EF21 (n clients, simulated)",
+                                     .simulated_only = 1, .client = compress_differences, .absorb = sum_messages,
+                                     .server = step, .options = EF21_OPTIONS, .state_size = sizeof(Ef21State),
+                                     .create = create_ef21, .destroy = destroy, .facts = facts, .state = state};
+const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METHOD_EF21_NORM,
+                                          .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                          .algorithm = "normalized EF21 (n clients, simulated)", .simulated_only = 1,
+                                          .client = compress_differences, .absorb = sum_messages,
+                                          .server = normalized_step, .options = EF21_OPTIONS,
+                                          .state_size = sizeof(Ef21State), .create = create_norm, .destroy = destroy,
+                                          .facts = facts, .state = state, .uses_horizon = always};
