@@ -36,21 +36,26 @@ typedef struct Ef21State {
 
 #define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
 static const char* const INIT_NAMES[] = {"compressed", "gradient", NULL};
-static const char* plain_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+static const char* with_step(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_EF21 ? NULL : "read by method ef21";
+  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF14 ? NULL : "read by methods ef21 and ef14";
+}
+static const char* with_start(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_NORM ? NULL
+                                                                                 : "read by methods ef21 and ef21-norm";
 }
 static const char* normalized_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
   return s->method == DETCGD_METHOD_EF21_NORM ? NULL : "read by method ef21-norm";
 }
-/* read by both methods */
-static const DcOption EF21_OPTIONS[] = {
+/* read by the error-feedback methods (ef21.c, ef14.c), each row by those its unread names */
+const DcOption dc_error_feedback_options[] = {
   {"ef-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
-   plain_only, "ef21: gamma of x - gamma g; 0 = 1 / (L + L~ sqrt(beta / theta)) (paper)"},
+   with_step, "ef21: gamma of x - gamma g, 0 = 1 / (L + L~ sqrt(beta / theta)) (paper); ef14: 0 = 1 / L (no theory)"},
   {"ef-gamma0", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_gamma0), "1", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY,
    DC_OPT_LO_OPEN, normalized_only, "ef21-norm: gamma_0 of the step gamma_0 / sqrt(K + 1) (any gamma_0 > 0: paper)"},
-  {"ef-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_init), "compressed", 0, 0, INIT_NAMES, RUNS, 0, NULL,
+  {"ef-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_init), "compressed", 0, 0, INIT_NAMES, RUNS, 0, with_start,
    "ef21, ef21-norm: g_c^0 = C(grad f_c(x0)) (g_c^-1 = 0), or grad f_c(x0) sent in full (counted)"},
   DC_OPTION_END};
 
@@ -211,12 +216,12 @@ static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / s
 const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .needs = DC_NEEDS_CONTRACTIVE,
                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "EF21 (n clients, simulated)",
                                      .simulated_only = 1, .client = compress_differences, .absorb = sum_messages,
-                                     .server = step, .options = EF21_OPTIONS, .state_size = sizeof(Ef21State),
+                                     .server = step, .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
                                      .create = create_ef21, .destroy = destroy, .facts = facts, .state = state};
 const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METHOD_EF21_NORM,
                                           .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
                                           .algorithm = "normalized EF21 (n clients, simulated)", .simulated_only = 1,
                                           .client = compress_differences, .absorb = sum_messages,
-                                          .server = normalized_step, .options = EF21_OPTIONS,
+                                          .server = normalized_step, .options = dc_error_feedback_options,
                                           .state_size = sizeof(Ef21State), .create = create_norm, .destroy = destroy,
                                           .facts = facts, .state = state, .uses_horizon = always};

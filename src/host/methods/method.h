@@ -88,9 +88,12 @@ typedef struct DcMethodType {
   int (*uses_horizon)(const DetcgdSettings* s);
 } DcMethodType;
 
-/* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD and scaled sign GD (sign.c), EF21 and ||EF21|| (ef21.c). */
+/* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD and scaled sign GD (sign.c), EF21 and ||EF21|| (ef21.c),
+ * EF14 (ef14.c). */
 extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
-    dc_method_ef21, dc_method_ef21_norm;
+    dc_method_ef21, dc_method_ef21_norm, dc_method_ef14;
+/* The error-feedback methods' option rows (ef21.c). */
+extern const DcOption dc_error_feedback_options[];
 
 /* The type of method id (DetcgdMethod; NULL when there is none); by --method name (NULL when unknown). */
 const DcMethodType* dc_method_type(int id);

@@ -1,0 +1,98 @@
+/*
+ * ef14.c -- classic error feedback (Seide et al. 2014; Stich, Karimireddy et al.), EF21's baseline (METHODS.md,
+ * "Error feedback"), on a single node and over n simulated clients.  Round k, each client c:
+ *   v_c = C(e_c + gamma grad f_c(x^k)),   e_c <- e_c + gamma grad f_c(x^k) - v_c
+ * and the server x^{k+1} = x^k - (1/n) sum_c v_c.  The state keeps -e_c, so that the values op's shift gives
+ * C(gamma g_c - (-e_c)) in one pass.  No stepsize theory here: gamma = 1/L (GD's step) unless ef-step is given,
+ * labelled so.
+ */
+#include <math.h>
+#include "gram.h"
+#include "method.h"
+#include "options.h"
+#include "problem.h"
+
+typedef struct Ef14State {
+  DcVec* neg_e;   /* n rows: -e_c */
+  DcVec* T;       /* a chunk's gamma g_c */
+  DcVec* M;       /* a chunk's messages v_c */
+  DcVec* sum;     /* sum_c v_c of the round */
+  double gamma, L;
+  const char* source;
+} Ef14State;
+
+static int create(DcRound* r, const DcMethodSetup* m) {
+  const DcBackendOps* o = r->be->ops;
+  Ef14State* st = (Ef14State*)r->state;
+  const DetcgdProblem* p = m->problem;
+  int rc;
+  if ((rc = o->vec_create(r->be, r->n * r->dim, &st->neg_e)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->T)) ||
+      (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) || (rc = o->vec_create(r->be, r->dim, &st->sum)))
+    return rc;
+  if (p->spec.kind == DETCGD_PROBLEM_QUAD_NC) st->L = p->lmax;
+  else if ((rc = dc_gram_lambda_max(p->nclients > 0 ? p->client_host : &p->host, p->nclients > 0 ? p->nclients : 1,
+                                    &p->layout, NULL, DC_RTOL_CONSTANT, &st->L)))
+    return rc;
+  st->gamma = m->settings->ef_step > 0 ? m->settings->ef_step : 1.0 / st->L;
+  st->source = m->settings->ef_step > 0 ? "given (ef-step)" : "1 / L (no theory: GD's step)";
+  return DETCGD_OK;
+}
+
+static void destroy(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  Ef14State* st = (Ef14State*)r->state;
+  o->vec_destroy(r->be, &st->neg_e);
+  o->vec_destroy(r->be, &st->T);
+  o->vec_destroy(r->be, &st->M);
+  o->vec_destroy(r->be, &st->sum);
+}
+
+/* T = gamma G, v = C(T - (-e)), -e <- -e - T + v */
+static int compress_with_error(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  Ef14State* st = (Ef14State*)r->state;
+  const DcRoundChunk* a = &r->at;
+  int64_t off = (int64_t)a->c0 * r->dim, n = (int64_t)a->nc * r->dim;
+  DcScalar gamma = {st->gamma, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int rc = o->axpby(r->be, gamma, a->G, zero, st->T);
+  if (rc == DETCGD_OK)
+    rc = o->compress_values_rows(r->be, r->S, st->T, st->neg_e, off, a->nc, r->seed, r->iter, (uint32_t)a->c0,
+                                 r->round32, st->M);
+  if (rc == DETCGD_OK) rc = o->rows_sum(r->be, st->T, 1, n, -1.0, 0, st->neg_e, off);
+  return rc == DETCGD_OK ? o->rows_sum(r->be, st->M, 1, n, 1.0, 0, st->neg_e, off) : rc;
+}
+
+static int sum_messages(DcRound* r) {
+  Ef14State* st = (Ef14State*)r->state;
+  return r->be->ops->rows_sum(r->be, st->M, r->at.nc, r->dim, 1.0, r->at.fresh || r->delivery == DC_DELIVER_IN_PLACE,
+                              st->sum, 0);
+}
+
+static int step(DcRound* r) {
+  Ef14State* st = (Ef14State*)r->state;
+  return r->be->ops->axpy(r->be, -1.0 / r->n, st->sum, r->x);
+}
+
+static int facts(const DcRound* r, DcMethodFact* out, int cap) {
+  const Ef14State* st = (const Ef14State*)r->state;
+  DcMethodFact f[3] = {{"step", st->gamma, NULL}, {"step_source", 0, st->source}, {"L", st->L, NULL}};
+  int i;
+  for (i = 0; i < 3 && i < cap; ++i) out[i] = f[i];
+  return i;
+}
+
+static int state(const DcRound* r, DcStateVec* out, int cap) {
+  const Ef14State* st = (const Ef14State*)r->state;
+  if (cap < 1) return 0;
+  out[0].name = "ef14_minus_e";
+  out[0].n = r->n * r->dim;
+  out[0].v = st->neg_e;
+  return 1;
+}
+
+const DcMethodType dc_method_ef14 = {.name = "ef14", .id = DETCGD_METHOD_EF14, .needs = DC_NEEDS_CONTRACTIVE,
+                                     .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                     .algorithm = "EF14 (n clients, simulated)", .simulated_only = 1,
+                                     .client = compress_with_error, .absorb = sum_messages, .server = step,
+                                     .options = dc_error_feedback_options, .state_size = sizeof(Ef14State), .create = create,
+                                     .destroy = destroy, .facts = facts, .state = state};
