@@ -12,6 +12,9 @@
  *   cublas   y = D x by cublasDgemvStridedBatched (cuda only), bytes: l b^2 + 2 d
  * then the sign compressor y = sign(x) (bytes 2 n) and scaled sign GD's step y -= (m[0] / L_inf) sign(x) with the
  * scalar on the device (bytes 3 n) on vectors of n = bytes / 8 entries,
+ * then the compressors of the values (C(x) of the same vectors in layers of 4096: top-k and rand-k-c with k = 41,
+ * sign, scaled sign, QSGD with s = 4, natural; top-k also on one layer of all n, k = n / 100; bytes 2 n, the
+ * reads and writes of one pass, whatever passes a compressor needs), coordinates/s,
  * then sketch sampling (rand-k, b = 64), Monte Carlo E[S A S] (b = 64, k = 8) and the stepsize setup
  * (quad-nc, det2-opt under rand-k k = b/8 rounded to float, certificates, log det, D on the backend:
  * LAPACK on every host core for cpu, batched cuSOLVER/cuBLAS for cuda), b in {16, 64, 256} with bytes / 4
@@ -72,7 +75,7 @@ typedef struct Call {
   DcBlocks* D;
   DcSketch* S;
   DcVec *x, *y, *m;
-  int kind; /* 0 dense, 1 cols, 2 rows, 3 quadform, 4 sample, 5 sign, 6 signstep */
+  int kind; /* 0 dense, 1 cols, 2 rows, 3 quadform, 4 sample, 5 sign, 6 signstep, 7 a compressor of the values */
 } Call;
 
 static int call_once(DcBackend* be, const Call* c, uint32_t iter) {
@@ -89,6 +92,7 @@ static int call_once(DcBackend* be, const Call* c, uint32_t iter) {
       DcScalar a = {-1e-3, c->m, 0, 1.0}, one = {1.0, NULL, 0, 1.0};
       return c->o->axpby(be, a, c->x, one, c->y);
     }
+    case 7: return c->o->compress_values_rows(be, c->S, c->x, NULL, 0, 1, 1, iter, 0, 0, c->y);
     default: return c->o->sketch_sample(be, c->S, 1, iter, 0);
   }
 }
@@ -274,6 +278,74 @@ static int bench_sign(Bench* B, double bytes) {
   return st;
 }
 
+/* The compressor `kind` on every layer of lay (k kept, s levels), with its capacity. */
+static int make_value_spec(DcSketchSpec* sp, const DcLayout* lay, int kind, int k, int levels) {
+  int i;
+  memset(sp, 0, sizeof *sp);
+  sp->kind = kind;
+  sp->layout = lay;
+  sp->layers = (DcSketchLayer*)calloc((size_t)lay->nblocks, sizeof(DcSketchLayer));
+  sp->cap_off = (int64_t*)calloc((size_t)lay->nblocks + 1, sizeof(int64_t));
+  sp->value_bits = 64;
+  sp->send_indices = 1;
+  if (!sp->layers || !sp->cap_off) return DETCGD_ERR_ALLOC;
+  for (i = 0; i < lay->nblocks; ++i) {
+    DcSketchLayer* L = &sp->layers[i];
+    L->kind = kind;
+    L->m = lay->size[i];
+    L->k = k;
+    L->levels = levels;
+    sp->cap_off[i + 1] = sp->cap_off[i] + dc_sketch_layer_capacity(L);
+  }
+  return DETCGD_OK;
+}
+
+/* y = C(x) for the compressors of the values on bytes / 8 entries: coordinates per second against the copy. */
+static int bench_values(Bench* B, double bytes) {
+  static const struct { const char* name; int kind, k, levels, one_layer; } rows[] = {
+      {"topk", DC_SK_TOPK, 41, 0, 0},        {"topk-1l", DC_SK_TOPK, 0, 0, 1}, {"randkc", DC_SK_RANDK_C, 41, 0, 0},
+      {"vsign", DC_SK_SIGN, 0, 0, 0},        {"scsign", DC_SK_SCALED_SIGN, 0, 0, 0},
+      {"qsgd", DC_SK_QSGD, 0, 4, 0},         {"natural", DC_SK_NATURAL, 0, 0, 0}};
+  const DcBackendOps* o = B->be.ops;
+  int64_t n = ((int64_t)(bytes / 8) / 4096) * 4096, j;
+  int nl = (int)(n / 4096), i, r, *sizes = (int*)malloc((size_t)(nl > 0 ? nl : 1) * sizeof(int)), one = (int)n;
+  uint64_t seed = 5;
+  double* h = (double*)malloc((size_t)n * sizeof(double));
+  DcLayout layers, whole;
+  Call c;
+  DcBenchStats s;
+  int st = h && sizes && nl > 0 ? DETCGD_OK : DETCGD_ERR_ALLOC;
+  memset(&c, 0, sizeof c);
+  memset(&layers, 0, sizeof layers);
+  memset(&whole, 0, sizeof whole);
+  c.o = o;
+  c.kind = 7;
+  for (i = 0; i < nl && sizes; ++i) sizes[i] = 4096;
+  for (j = 0; j < n && h; ++j) h[j] = lcg_uniform(&seed);
+  if (!st) st = dc_layout_init(&layers, nl, sizes);
+  if (!st) st = dc_layout_init(&whole, 1, &one);
+  if (!st) st = o->vec_create(&B->be, n, &c.x);
+  if (!st) st = o->vec_create(&B->be, n, &c.y);
+  if (!st) st = o->vec_upload(&B->be, c.x, h);
+  for (r = 0; r < (int)(sizeof rows / sizeof rows[0]) && !st; ++r) {
+    DcSketchSpec sp;
+    st = make_value_spec(&sp, rows[r].one_layer ? &whole : &layers, rows[r].kind,
+                         rows[r].one_layer ? (int)(n / 100) : rows[r].k, rows[r].levels);
+    if (!st) st = o->sketch_create(&B->be, &sp, 1, &c.S);
+    if (!st) st = time_call(B, &c, 3, 2.0 * (double)n * 8, &s);
+    if (!st) report(B, rows[r].name, rows[r].one_layer ? one : 4096, rows[r].one_layer ? 1 : nl, &s, "coords/s", (double)n);
+    o->sketch_destroy(&B->be, &c.S);
+    dc_sketch_spec_free(&sp);
+  }
+  o->vec_destroy(&B->be, &c.x);
+  o->vec_destroy(&B->be, &c.y);
+  dc_layout_free(&layers);
+  dc_layout_free(&whole);
+  free(sizes);
+  free(h);
+  return st;
+}
+
 /* E[S_i A_i S_i] of 256 layers of 64 under rand-8 by Monte Carlo, all layers in one pass: layer-samples
  * per second. */
 static int bench_mc(Bench* B, int64_t nsamples) {
@@ -400,6 +472,7 @@ static int bench_backend(const char* name, int kind, const Opts* op, FILE* csv) 
   if ((st = dc_backend_open(&B.be, kind)) != DETCGD_OK) { free(B.cpu_flush); return st; }
   for (i = 0; i < 6 && st == DETCGD_OK; ++i) st = bench_width(&B, widths[i], op->bytes);
   if (st == DETCGD_OK) st = bench_sign(&B, op->bytes);
+  if (st == DETCGD_OK) st = bench_values(&B, op->bytes);
   if (st == DETCGD_OK) st = bench_mc(&B, kind == DETCGD_BACKEND_CPU ? 2000 : 100000);
   for (i = 0; i < 3 && st == DETCGD_OK; ++i) { /* bytes / 4 block entries: 2^24 (cpu), 2^28 (cuda) by default */
     int b = 16 << (2 * i);

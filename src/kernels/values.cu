@@ -129,13 +129,21 @@ static __global__ void values_kernel(DcDevLayout L, DcDevSketch S, const double*
           double a = 0.0;
           for (int j = threadIdx.x; j < m; j += blockDim.x) { double v = layer_value(x, h, j); a += v * v; }
           norm = sent(sqrt(block_sum_all(a)), round32);
-          for (int j = threadIdx.x; j < m; j += blockDim.x)
-            y[j] = dc_qsgd_value(layer_value(x, h, j), norm, layer->levels, dc_value_uniform(seed, iter, client, (uint32_t)i, j));
+          for (int t = threadIdx.x; 2 * t < m; t += blockDim.x) { /* a thread per pair: one Philox block */
+            double u[2];
+            dc_value_uniforms(seed, iter, client, (uint32_t)i, t, u);
+            y[2 * t] = dc_qsgd_value(layer_value(x, h, 2 * t), norm, layer->levels, u[0]);
+            if (2 * t + 1 < m) y[2 * t + 1] = dc_qsgd_value(layer_value(x, h, 2 * t + 1), norm, layer->levels, u[1]);
+          }
           break;
         }
         case DC_SK_NATURAL:
-          for (int j = threadIdx.x; j < m; j += blockDim.x)
-            y[j] = dc_natural_value(sent(layer_value(x, h, j), round32), dc_value_uniform(seed, iter, client, (uint32_t)i, j));
+          for (int t = threadIdx.x; 2 * t < m; t += blockDim.x) {
+            double u[2];
+            dc_value_uniforms(seed, iter, client, (uint32_t)i, t, u);
+            y[2 * t] = dc_natural_value(sent(layer_value(x, h, 2 * t), round32), u[0]);
+            if (2 * t + 1 < m) y[2 * t + 1] = dc_natural_value(sent(layer_value(x, h, 2 * t + 1), round32), u[1]);
+          }
           break;
         default: /* identity */
           for (int j = threadIdx.x; j < m; j += blockDim.x) y[j] = sent(layer_value(x, h, j), round32);

@@ -253,10 +253,20 @@ static void values_layer(DcSketch* S, int r, int i, const double* v, uint64_t se
     case DC_SK_QSGD:
       for (j = 0; j < m; ++j) norm += v[j] * v[j];
       norm = as_sent(sqrt(norm), round32);
-      for (j = 0; j < m; ++j) y[j] = dc_qsgd_value(v[j], norm, L->levels, dc_value_uniform(seed, iter, client, (uint32_t)i, j));
+      for (j = 0; j < m; j += 2) {
+        double u[2];
+        dc_value_uniforms(seed, iter, client, (uint32_t)i, j >> 1, u);
+        y[j] = dc_qsgd_value(v[j], norm, L->levels, u[0]);
+        if (j + 1 < m) y[j + 1] = dc_qsgd_value(v[j + 1], norm, L->levels, u[1]);
+      }
       break;
     case DC_SK_NATURAL:
-      for (j = 0; j < m; ++j) y[j] = dc_natural_value(as_sent(v[j], round32), dc_value_uniform(seed, iter, client, (uint32_t)i, j));
+      for (j = 0; j < m; j += 2) {
+        double u[2];
+        dc_value_uniforms(seed, iter, client, (uint32_t)i, j >> 1, u);
+        y[j] = dc_natural_value(as_sent(v[j], round32), u[0]);
+        if (j + 1 < m) y[j + 1] = dc_natural_value(as_sent(v[j + 1], round32), u[1]);
+      }
       break;
     default: for (j = 0; j < m; ++j) y[j] = as_sent(v[j], round32); /* identity */
   }

@@ -30,9 +30,12 @@ int cli_apply(const CliAssignments* a, DetcgdProblemSpec* p, DetcgdSettings* s, 
 
 /* A curve: a trace, or (band) a seed band of the experiments, columns iter, G mean, G min, G max, mean bits. */
 typedef struct CliSeries { const char* csv; const char* label; int band; } CliSeries;
-/* PNG with G_{K,D} against iterations (left) and uplink bits (right); gnuplot script beside it.  A band is
- * drawn as its mean with the min-max range shaded. */
-int cli_plot(const char* png, const CliSeries* series, int n, const char* title);
+/* What a plot shows: G_{K,D} (the running mean the theory bounds) or ||grad f(x^k)||^2 (a band: G_{K,D}), against
+ * iterations and against uplink bits, the bits axis linear or logarithmic. */
+typedef struct CliPlotStyle { int grad_norm2; int log_bits; } CliPlotStyle;
+/* PNG with the style's metric against iterations (left) and uplink bits (right); gnuplot script beside it.  A band
+ * is drawn as its mean with the min-max range shaded. */
+int cli_plot(const char* png, const CliSeries* series, int n, const char* title, CliPlotStyle style);
 
 /* Named multi-run experiments (demo, paper-rand1, ...) into out_dir: the defaults, the experiment's own
  * problem and K, then the user's options on top (each keeps the others).  seeds > 1 (0: the experiment's

@@ -16,6 +16,10 @@
  *                public script's slips
  *   bernq-free   quad-nc, det-CGD2 at (12) without compression and with Bern-q: the same
  *                communication complexity (Table 1 rows 9 and 12)
+ *   ef21         a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 at its theory step and at 16x it,
+ *                EF14 (no theory; GD's step 1/L) and ||EF21||, against bits (Richtarik et al.'s comparison)
+ *   ef21-norm    synthetic logistic rows N = 20, d = 10, one sample per client (n = 20), K 2000, top-1:
+ *                ||EF21|| (gamma_0 0.1, 1) against EF21 at its theory step and at 16x it (Khirirat et al.)
  */
 #include <errno.h>
 #include <signal.h>
@@ -84,21 +88,39 @@ static const RunDef PAPER_RANDT_RUNS[] = {
   {"det-CGD1 rand-90 Table-1 step, violates (7)", "method=det-cgd1 sketch=rand-k k=90 stepsize=table1 force=1"},
 };
 
+static const RunDef EF21_RUNS[] = {
+  {"EF21 theory step", "method=ef21 sketch=top-k k=1"},
+  {"EF21 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
+  {"EF14 step 1/L (no theory)", "method=ef14 sketch=top-k k=1"},
+  {"||EF21|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
+  {"GD (uncompressed)", "method=ef21 sketch=identity"},
+};
+
+static const RunDef EF21_NORM_RUNS[] = {
+  {"EF21 theory step", "method=ef21 sketch=top-k k=1"},
+  {"EF21 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
+  {"||EF21|| gamma0 0.1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=0.1"},
+  {"||EF21|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
+};
+
 typedef struct ExperimentDef {
   const char* name;
   const char* what;
   const RunDef* runs;
   int nruns;
   int seeds; /* each run over this many seeds (--seeds overrides): the mean and its min-max band */
+  CliPlotStyle plot;
 } ExperimentDef;
 
 #define NRUNS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const ExperimentDef EXPERIMENTS[] = {
-  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS), 1},
-  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS), 1},
-  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS), 1},
-  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS), 1},
-  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20},
+  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS), 1, {0, 0}},
+  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS), 1, {0, 0}},
+  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS), 1, {0, 0}},
+  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS), 1, {0, 0}},
+  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20, {0, 0}},
+  {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, {1, 1}},
+  {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1}},
 };
 
 void cli_experiment_list(void) {
@@ -126,6 +148,23 @@ void cli_shared_data(const char* file, char* out, size_t cap) {
 /* Problem and iteration defaults of each experiment (the user's options are applied on top). */
 static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSettings* s) {
   int quad = !strcmp(name, "demo") || !strcmp(name, "bernq-free"), fig1 = !strcmp(name, "paper-fig1");
+  if (!strcmp(name, "ef21-norm")) { /* the paper's synthetic logistic problem: one sample per client */
+    p->kind = DETCGD_PROBLEM_LOGREG_NC;
+    p->samples = 20;
+    p->features = 10;
+    p->clients = 20;
+    p->lambda = 0.1;
+    s->term.max_iter = 2000;
+    return;
+  }
+  if (!strcmp(name, "ef21")) {
+    p->kind = DETCGD_PROBLEM_LOGREG_NC;
+    p->lambda = 0.1;
+    p->clients = 20;
+    s->term.max_iter = 4000;
+    cli_shared_data("a1a", p->data_path, sizeof p->data_path);
+    return;
+  }
   s->term.max_iter = quad || fig1 ? 2000 : 3000;
   if (quad) {
     p->kind = DETCGD_PROBLEM_QUAD_NC;
@@ -356,7 +395,7 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
              e->runs[i].label, (long long)res[i].iterations, s->dist.epsilon2, res[i].k_lower_bound);
   write_table(out_dir, e, res, g_range, n, seeds);
   snprintf(png, sizeof png, "%s/plot.png", out_dir);
-  st = n > 0 ? cli_plot(png, series, n, e->name) : EXIT_OK;
+  st = n > 0 ? cli_plot(png, series, n, e->name, e->plot) : EXIT_OK;
   if (st == EXIT_OK && n > 0) printf("plot: %s\n", png);
   return st == EXIT_OK && detcgd_stop_requested() ? 128 + SIGINT : st;
 }

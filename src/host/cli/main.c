@@ -433,7 +433,10 @@ static int cmd_plot(Options* o) {
     series[i].band = 0;
     if (eq) { *eq = '\0'; series[i].label = eq + 1; }
   }
-  return cli_plot(o->out, series, o->npositional, "");
+  {
+    CliPlotStyle style = {0, 0};
+    return cli_plot(o->out, series, o->npositional, "", style);
+  }
 }
 
 static int cmd_experiment(Options* o) {

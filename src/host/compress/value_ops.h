@@ -1,8 +1,8 @@
 /*
  * value_ops.h -- what the compressors of the values (compress/values.c) do to one coordinate, and the exact bits
  * of a layer's message; compiled into the CPU backend and the CUDA kernels (DETCGD_HD), so both backends make the
- * same choices from the same Philox draws.  Coordinate j of layer `layer` draws u_j from the counters
- * (slot j, layer, client, iter), as the Bernoulli sketch does.
+ * same choices from the same Philox draws.  Coordinates 2t and 2t + 1 of layer `layer` draw u_2t and u_2t+1 from
+ * the two halves of one Philox block at the counters (slot t, layer, client, iter).
  *
  *   top-k        the k largest |x_j| of the layer, unscaled; ties to the lower index.  Ranked by the bits of |x_j|
  *                as an unsigned integer (monotone for doubles >= 0; NaN ranks above infinity).
@@ -38,9 +38,11 @@ DETCGD_HD int dc_radix_pick(const unsigned int* hist, int* need) {
   return d;
 }
 
-/* The uniform u_j of coordinate j of a layer's message. */
-DETCGD_HD double dc_value_uniform(uint64_t seed, uint32_t iter, uint32_t client, uint32_t layer, int j) {
-  return dc_uniform53(dc_philox_draw(seed, iter, client, layer, (uint32_t)j));
+/* The uniforms u_2t, u_2t+1 of coordinates 2t and 2t + 1 of a layer's message: the halves of slot t's block. */
+DETCGD_HD void dc_value_uniforms(uint64_t seed, uint32_t iter, uint32_t client, uint32_t layer, int t, double u[2]) {
+  DcPhiloxOut r = dc_philox_draw(seed, iter, client, layer, (uint32_t)t);
+  u[0] = dc_uniform53(r);
+  u[1] = dc_uniform53_b(r);
 }
 
 /* sign with sign(0) = +1 */
@@ -55,13 +57,14 @@ DETCGD_HD double dc_qsgd_value(double v, double norm, int s, double u) {
   return copysign(norm * (lo + (u < r - lo ? 1.0 : 0.0)) / (double)s, v);
 }
 
-/* Natural compression of v from u (0, infinities and NaN unchanged) */
+/* Natural compression of v from u (0, subnormals' exponent 0, infinities and NaN: v unchanged) */
 DETCGD_HD double dc_natural_value(double v, double u) {
+  uint64_t bits;
   double t = fabs(v), lo;
-  int e;
-  if (t == 0.0 || !isfinite(t)) return v;
-  frexp(t, &e); /* t = f 2^e, f in [0.5, 1): 2^(e-1) <= t < 2^e */
-  lo = ldexp(1.0, e - 1);
+  memcpy(&bits, &t, sizeof bits);
+  if ((bits >> 52) == 0 || (bits >> 52) == 0x7ff) return v;
+  bits &= 0xfff0000000000000ull; /* 2^a <= t < 2^(a+1): t's exponent, mantissa 0 */
+  memcpy(&lo, &bits, sizeof lo);
   return copysign(u < t / lo - 1.0 ? 2.0 * lo : lo, v); /* t / lo - 1 is exact */
 }
 

@@ -33,8 +33,9 @@ static int create(DcRound* r, const DcMethodSetup* m) {
   else if ((rc = dc_gram_lambda_max(p->nclients > 0 ? p->client_host : &p->host, p->nclients > 0 ? p->nclients : 1,
                                     &p->layout, NULL, DC_RTOL_CONSTANT, &st->L)))
     return rc;
-  st->gamma = m->settings->ef_step > 0 ? m->settings->ef_step : 1.0 / st->L;
-  st->source = m->settings->ef_step > 0 ? "given (ef-step)" : "1 / L (no theory: GD's step)";
+  st->gamma = m->settings->ef_step > 0 ? m->settings->ef_step : m->settings->ef_step_scale / st->L;
+  st->source = m->settings->ef_step > 0 ? "given (ef-step)"
+               : m->settings->ef_step_scale == 1.0 ? "1 / L (no theory: GD's step)" : "ef-step-scale / L (no theory)";
   return DETCGD_OK;
 }
 

@@ -53,6 +53,9 @@ static const char* normalized_only(const DetcgdProblemSpec* p, const DetcgdSetti
 const DcOption dc_error_feedback_options[] = {
   {"ef-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
    with_step, "ef21: gamma of x - gamma g, 0 = 1 / (L + L~ sqrt(beta / theta)) (paper); ef14: 0 = 1 / L (no theory)"},
+  {"ef-step-scale", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_step_scale), "1", 0, 1e300, NULL,
+   RUNS | DETCGD_CMD_THEORY, DC_OPT_LO_OPEN, with_step,
+   "ef21, ef14: the default step (ef-step 0) times this (EF21's experiments tune multiples of its theory step)"},
   {"ef-gamma0", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_gamma0), "1", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY,
    DC_OPT_LO_OPEN, normalized_only, "ef21-norm: gamma_0 of the step gamma_0 / sqrt(K + 1) (any gamma_0 > 0: paper)"},
   {"ef-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_init), "compressed", 0, 0, INIT_NAMES, RUNS, 0, with_start,
@@ -127,8 +130,9 @@ static int create(DcRound* r, const DcMethodSetup* m, int normalized) {
     st->gamma = m->settings->ef_step;
     st->source = "given (ef-step)";
   } else {
-    st->gamma = st->gamma_theory;
-    st->source = "1 / (L + L~ sqrt(beta / theta)) (paper)";
+    st->gamma = st->gamma_theory * m->settings->ef_step_scale;
+    st->source = m->settings->ef_step_scale == 1.0 ? "1 / (L + L~ sqrt(beta / theta)) (paper)"
+                                                    : "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)";
   }
   st->init = INIT_NAMES[m->settings->ef_init];
   if (m->settings->ef_init == DETCGD_EF_INIT_GRADIENT)
