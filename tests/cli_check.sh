@@ -27,7 +27,7 @@ expect 2 'unexpected argument "iters=5"' run $QUAD iters=5
 expect 2 'lambda: "x" is not a number' run $QUAD --lambda x
 expect 2 'density: 1.5 is out of range \(0, 1\]' run --samples 10 --features 3 --density 1.5
 expect 2 'trace-every: 0 is out of range \[1, inf\)' run $QUAD --trace-every 0
-expect 2 '--k: this run would ignore it \(read with sketch rand-k\)' run $QUAD --sketch rand-1 --k 3
+expect 2 '--k: this run would ignore it \(read with sketch rand-k, top-k or rand-k-c\)' run $QUAD --sketch rand-1 --k 3
 expect 2 '--p: this run would ignore it \(read with sketch bernoulli\)' run $QUAD --p 0.3
 expect 2 '--sketch: this run would ignore it \(not read by method gd' run $QUAD --method gd --stepsize gd --sketch rand-k
 expect 2 '--stepsize-file: this run would ignore it \(read by stepsize user\)' run $QUAD --stepsize-file D.txt
@@ -40,7 +40,7 @@ expect 2 '--trace: this theory command would ignore it \(read by run\)' theory -
 expect 2 'plot: --lambda: the plot command reads no problem or run options' plot --out p.png a.csv --lambda 1
 expect 0 'rand-k' theory --problem quad-nc --layers 2x4 --k 2 --q 0.5
 printf '[method]\nsketch = rand-1\nk = 3\n' > "$T/c.ini"
-expect 2 "c.ini: k: this run would ignore it \(read with sketch rand-k\)" run $QUAD --config "$T/c.ini"
+expect 2 "c.ini: k: this run would ignore it \(read with sketch rand-k, top-k or rand-k-c\)" run $QUAD --config "$T/c.ini"
 printf '[run]\niters = many\n' > "$T/bad.ini"
 expect 2 'bad.ini:2: iters: "many" is not an integer' run $QUAD --config "$T/bad.ini"
 # config lines of any length: a long comment is not split into settings, a long value is read whole

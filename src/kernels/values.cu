@@ -129,6 +129,10 @@ static __global__ void values_kernel(DcDevLayout L, DcDevSketch S, const double*
           double a = 0.0;
           for (int j = threadIdx.x; j < m; j += blockDim.x) { double v = layer_value(x, h, j); a += v * v; }
           norm = sent(sqrt(block_sum_all(a)), round32);
+          if (threadIdx.x == 0) { /* the norm, as sent: the message's first field */
+            S.scale[(int64_t)cc * S.cap + S.cap_off[i]] = norm;
+            S.count[(int64_t)cc * L.nblocks + i] = 1;
+          }
           for (int t = threadIdx.x; 2 * t < m; t += blockDim.x) { /* a thread per pair: one Philox block */
             double u[2];
             dc_value_uniforms(seed, iter, client, (uint32_t)i, t, u);
@@ -141,8 +145,8 @@ static __global__ void values_kernel(DcDevLayout L, DcDevSketch S, const double*
           for (int t = threadIdx.x; 2 * t < m; t += blockDim.x) {
             double u[2];
             dc_value_uniforms(seed, iter, client, (uint32_t)i, t, u);
-            y[2 * t] = dc_natural_value(sent(layer_value(x, h, 2 * t), round32), u[0]);
-            if (2 * t + 1 < m) y[2 * t + 1] = dc_natural_value(sent(layer_value(x, h, 2 * t + 1), round32), u[1]);
+            y[2 * t] = dc_natural_value(sent(layer_value(x, h, 2 * t), round32), u[0], round32);
+            if (2 * t + 1 < m) y[2 * t + 1] = dc_natural_value(sent(layer_value(x, h, 2 * t + 1), round32), u[1], round32);
           }
           break;
         default: /* identity */

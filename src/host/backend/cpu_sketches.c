@@ -250,9 +250,12 @@ static void values_layer(DcSketch* S, int r, int i, const double* v, uint64_t se
       scale = as_sent(norm / m, round32);
       for (j = 0; j < m; ++j) y[j] = scale * dc_sign_bit(v[j]);
       break;
-    case DC_SK_QSGD:
+    case DC_SK_QSGD: {
+      DrawRow d = draw_row(S, r);
       for (j = 0; j < m; ++j) norm += v[j] * v[j];
       norm = as_sent(sqrt(norm), round32);
+      d.scale[sp->cap_off[i]] = norm; /* what the message sends first */
+      d.count[i] = 1;
       for (j = 0; j < m; j += 2) {
         double u[2];
         dc_value_uniforms(seed, iter, client, (uint32_t)i, j >> 1, u);
@@ -260,12 +263,13 @@ static void values_layer(DcSketch* S, int r, int i, const double* v, uint64_t se
         if (j + 1 < m) y[j + 1] = dc_qsgd_value(v[j + 1], norm, L->levels, u[1]);
       }
       break;
+    }
     case DC_SK_NATURAL:
       for (j = 0; j < m; j += 2) {
         double u[2];
         dc_value_uniforms(seed, iter, client, (uint32_t)i, j >> 1, u);
-        y[j] = dc_natural_value(as_sent(v[j], round32), u[0]);
-        if (j + 1 < m) y[j + 1] = dc_natural_value(as_sent(v[j + 1], round32), u[1]);
+        y[j] = dc_natural_value(as_sent(v[j], round32), u[0], round32);
+        if (j + 1 < m) y[j + 1] = dc_natural_value(as_sent(v[j + 1], round32), u[1], round32);
       }
       break;
     default: for (j = 0; j < m; ++j) y[j] = as_sent(v[j], round32); /* identity */

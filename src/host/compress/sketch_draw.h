@@ -43,6 +43,7 @@ typedef struct DcSketchLayer {
 DETCGD_HD int dc_sketch_layer_capacity(const DcSketchLayer* L) {
   if (L->kind == DC_SK_RANDK || L->kind == DC_SK_RAND1 || L->kind == DC_SK_RANDK_C) return L->k;
   if (L->kind == DC_SK_IMPORTANCE1) return 1;
+  if (L->kind == DC_SK_QSGD) return 1;    /* the layer's norm, as sent */
   if (DC_SK_IS_VALUES(L->kind)) return 0; /* the values op writes the message itself */
   return L->m;
 }

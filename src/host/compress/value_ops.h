@@ -10,7 +10,8 @@
  *   sign         sign(x_j), with sign(0) = +1: one bit per coordinate is exactly what travels.
  *   scaled sign  (||x||_1 / m) sign(x_j), sign(0) = +1 as above.
  *   QSGD         ||x||_2 sign(x_j) xi_j / s, xi_j = floor(s |x_j| / ||x||_2) + [u_j < the fraction]; 0 when x = 0.
- *   natural      sign(t) 2^a or 2^(a+1) for 2^a <= |t| < 2^(a+1), up with probability |t| / 2^a - 1 (unbiased).
+ *   natural      sign(t) 2^a or 2^(a+1) for 2^a <= |t| < 2^(a+1), up with probability |t| / 2^a - 1 (unbiased);
+ *                below the value format's smallest normal, 0 or it.
  */
 #ifndef DETCGD_VALUE_OPS_H
 #define DETCGD_VALUE_OPS_H
@@ -57,15 +58,24 @@ DETCGD_HD double dc_qsgd_value(double v, double norm, int s, double u) {
   return copysign(norm * (lo + (u < r - lo ? 1.0 : 0.0)) / (double)s, v);
 }
 
-/* Natural compression of v from u (0, subnormals' exponent 0, infinities and NaN: v unchanged) */
-DETCGD_HD double dc_natural_value(double v, double u) {
+/* Natural compression of v from u, to the powers of two of the value format (round32: a float's): below its
+ * smallest normal t_min, 0 or t_min (up with probability |v| / t_min); 0, infinities and NaN unchanged. */
+DETCGD_HD double dc_natural_value(double v, double u, int round32) {
   uint64_t bits;
-  double t = fabs(v), lo;
+  double t = fabs(v), lo, t_min = round32 ? 0x1p-126 : 0x1p-1022;
+  if (t == 0.0 || !isfinite(t)) return v;
+  if (t < t_min) return copysign(u < t / t_min ? t_min : 0.0, v);
   memcpy(&bits, &t, sizeof bits);
-  if ((bits >> 52) == 0 || (bits >> 52) == 0x7ff) return v;
   bits &= 0xfff0000000000000ull; /* 2^a <= t < 2^(a+1): t's exponent, mantissa 0 */
   memcpy(&lo, &bits, sizeof lo);
   return copysign(u < t / lo - 1.0 ? 2.0 * lo : lo, v); /* t / lo - 1 is exact */
+}
+
+/* Bits of a QSGD level in 0..s: ceil(log2(s + 1)). */
+DETCGD_HD int dc_qsgd_level_bits(int s) {
+  int b = 0;
+  while (((int64_t)1 << b) < (int64_t)s + 1) ++b;
+  return b;
 }
 
 /* Values a layer's message carries (its "coordinates sent"). */
@@ -76,15 +86,13 @@ DETCGD_HD int dc_value_layer_count(const DcSketchLayer* L) {
 /* Exact bits of one message of layer L: values of value_bits, indices of index_bits (top-k always; rand-k-c unless
  * the seed is shared), sign bits, QSGD levels, natural exponents (8 bits of fp32, 11 of fp64) and norms. */
 DETCGD_HD int64_t dc_value_layer_bits(const DcSketchLayer* L, int value_bits, int send_indices, int index_bits) {
-  int64_t m = L->m, level_bits = 0;
+  int64_t m = L->m;
   switch (L->kind) {
     case DC_SK_TOPK: return (int64_t)L->k * (value_bits + index_bits);
     case DC_SK_RANDK_C: return (int64_t)L->k * (value_bits + (send_indices ? index_bits : 0));
     case DC_SK_SIGN: return m;
     case DC_SK_SCALED_SIGN: return m + value_bits;
-    case DC_SK_QSGD:
-      while (((int64_t)1 << level_bits) < (int64_t)L->levels + 1) ++level_bits;
-      return value_bits + m * (1 + level_bits);
+    case DC_SK_QSGD: return value_bits + m * (1 + dc_qsgd_level_bits(L->levels));
     case DC_SK_NATURAL: return m * (value_bits == 32 ? 9 : 12);
     default: return 0;
   }

@@ -1,6 +1,7 @@
 /*
  * ef21.c -- error feedback: EF21 (Richtarik, Sokolov, Fatkhullin 2021) and normalized EF21 (Khirirat, Sadiev,
- * Riabinin, Gorbunov, Richtarik; METHODS.md, "Error feedback"), on a single node and over n simulated clients.
+ * Riabinin, Gorbunov, Richtarik; METHODS.md, "Error feedback"), on a single node and over n clients (simulated,
+ * or over MPI: a client rank keeps its clients' g_c, the server every client's from the messages it receives).
  *
  * Round k, each client c from its gradient at x^k (the client op):
  *   m_c = C(grad f_c(x^k) - g_c^{k-1}),   g_c^k = g_c^{k-1} + m_c            (C contractive, alpha)
@@ -153,22 +154,34 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->norm2);
 }
 
+/* The chunk's messages: st->M, or (one client of an MPI rank, or one received by the server) the round's M. */
+static DcVec* messages(DcRound* r) {
+  Ef21State* st = (Ef21State*)r->state;
+  return r->at.single ? r->at.M : st->M;
+}
+
 /* m_c = C(grad f_c - g_c), g_c += m_c, for the chunk's clients */
 static int compress_differences(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   Ef21State* st = (Ef21State*)r->state;
   const DcRoundChunk* a = &r->at;
   int64_t off = (int64_t)a->c0 * r->dim;
-  int rc = o->compress_values_rows(r->be, r->S, a->G, st->Gc, off, a->nc, r->seed, r->iter,
-                                   (uint32_t)a->c0, r->round32, st->M);
-  return rc == DETCGD_OK ? o->rows_sum(r->be, st->M, 1, a->nc * r->dim, 1.0, 0, st->Gc, off) : rc;
+  DcVec* M = messages(r);
+  int rc = o->compress_values_rows(r->be, r->S, a->G, st->Gc, off, a->nc, r->seed, r->iter, (uint32_t)a->c0,
+                                   r->round32, M);
+  return rc == DETCGD_OK ? o->rows_sum(r->be, M, 1, a->nc * r->dim, 1.0, 0, st->Gc, off) : rc;
 }
 
-/* sum (+)= the chunk's messages, in client order */
+/* sum (+)= the chunk's messages, in client order; a received message (no gradient here) also moves the server's
+ * copy of its client's g_c, so that rank 0 holds every g_c (its checkpoint is the run's) */
 static int sum_messages(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
   Ef21State* st = (Ef21State*)r->state;
-  return r->be->ops->rows_sum(r->be, st->M, r->at.nc, r->dim, 1.0, r->at.fresh || r->delivery == DC_DELIVER_IN_PLACE,
-                              st->sum, 0);
+  const DcRoundChunk* a = &r->at;
+  DcVec* M = messages(r);
+  int rc = o->rows_sum(r->be, M, a->nc, r->dim, 1.0, a->fresh || r->delivery == DC_DELIVER_IN_PLACE, st->sum, 0);
+  if (rc == DETCGD_OK && !a->G) rc = o->rows_sum(r->be, M, 1, r->dim, 1.0, 0, st->Gc, (int64_t)a->c0 * r->dim);
+  return rc;
 }
 
 /* g += (1/n) sum */
@@ -218,13 +231,12 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
 static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / sqrt(K + 1) */
 
 const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .needs = DC_NEEDS_CONTRACTIVE,
-                                     .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "EF21 (n clients, simulated)",
-                                     .simulated_only = 1, .client = compress_differences, .absorb = sum_messages,
+                                     .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "EF21 (n clients)", .client = compress_differences, .absorb = sum_messages,
                                      .server = step, .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
                                      .create = create_ef21, .destroy = destroy, .facts = facts, .state = state};
 const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METHOD_EF21_NORM,
                                           .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
-                                          .algorithm = "normalized EF21 (n clients, simulated)", .simulated_only = 1,
+                                          .algorithm = "normalized EF21 (n clients)",
                                           .client = compress_differences, .absorb = sum_messages,
                                           .server = normalized_step, .options = dc_error_feedback_options,
                                           .state_size = sizeof(Ef21State), .create = create_norm, .destroy = destroy,

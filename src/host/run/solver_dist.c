@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "codec.h"
 #include "gram.h"
 #include "linalg.h"
 #include "solver.h"
@@ -43,17 +44,21 @@ static int estimate_client_f_inf(DetcgdSolver* s) {
   return st;
 }
 
+/* Are the run's messages the values op's (dense rows, sent through codec.h) rather than a sketch's draws? */
+static int value_messages(const DetcgdSolver* s) { return (s->method->step_flags & DC_STEP_VALUES) != 0; }
+
 int dc_dist_setup(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t cap = s->sketch_spec.cap_off[s->problem->layout.nblocks], d = s->problem->layout.dim;
+  int64_t vals = value_messages(s) && d > cap ? d : cap; /* a message's values: kept ones, or a dense row */
   int c, st;
   if ((st = dc_transport_open(&s->tr, s->settings.dist.mode, s->nclients, s->settings.dist.rank_timeout)) != DETCGD_OK)
     return st;
   s->Pc = (DcProbData**)dc_calloc((size_t)s->nclients, sizeof(DcProbData*));
-  s->draw.idx = (int*)dc_calloc((size_t)cap, sizeof(int));
-  s->draw.scale = (double*)dc_calloc((size_t)cap, sizeof(double));
+  s->draw.idx = (int*)dc_calloc((size_t)cap + 1, sizeof(int));
+  s->draw.scale = (double*)dc_calloc((size_t)cap + 1, sizeof(double));
   s->draw.count = (int*)dc_calloc((size_t)s->problem->layout.nblocks, sizeof(int));
-  s->h_vals = (double*)dc_calloc((size_t)cap, sizeof(double));
+  s->h_vals = (double*)dc_calloc((size_t)vals + 1, sizeof(double));
   s->h_x = (double*)dc_calloc((size_t)d + 1, sizeof(double));
   s->seen = (unsigned char*)dc_calloc((size_t)s->problem->layout.max_size, 1);
   if (!s->Pc || !s->draw.idx || !s->draw.scale || !s->draw.count || !s->h_vals || !s->h_x || !s->seen)
@@ -66,7 +71,7 @@ int dc_dist_setup(DetcgdSolver* s) {
     return st;
   s->S = s->round.S;
   if ((st = o->vec_create(&s->be, d, &s->gc)) || (st = o->vec_create(&s->be, d, &s->agg)) ||
-      (st = o->vec_create(&s->be, cap, &s->vals)))
+      (st = o->vec_create(&s->be, vals, &s->vals)))
     return st;
   if (s->settings.dist.delta_inf == DETCGD_DELTA_CERTIFIED || (s->method->step_flags & DC_STEP_NO_MATRIX)) {
     /* Delta^inf <= f^inf needs no f_c^inf; a method without det-CGD's stepsize needs no Delta^inf */
@@ -95,19 +100,32 @@ void dc_dist_free(DetcgdSolver* s) {
 
 /* ==== Messages ==== */
 
-static int msg_append(DetcgdSolver* s, const void* data, int64_t bytes) {
+/* bytes more at the end of this rank's message, returned (NULL: out of memory, the error set) */
+static unsigned char* msg_extend(DetcgdSolver* s, int64_t bytes) {
   if (s->msg_len + bytes > s->msg_cap) {
     int64_t cap = s->msg_cap ? 2 * s->msg_cap : 4096;
     unsigned char* nb;
     while (cap < s->msg_len + bytes) cap *= 2;
     nb = (unsigned char*)realloc(s->msg, (size_t)cap);
-    if (!nb) return dc_fail(DETCGD_ERR_ALLOC, "out of memory packing a message");
+    if (!nb) { dc_fail(DETCGD_ERR_ALLOC, "out of memory packing a message"); return NULL; }
     s->msg = nb;
     s->msg_cap = cap;
   }
-  memcpy(s->msg + s->msg_len, data, (size_t)bytes);
   s->msg_len += bytes;
+  return s->msg + s->msg_len - bytes;
+}
+
+static int msg_append(DetcgdSolver* s, const void* data, int64_t bytes) {
+  unsigned char* at = msg_extend(s, bytes);
+  if (!at) return DETCGD_ERR_ALLOC;
+  memcpy(at, data, (size_t)bytes);
   return DETCGD_OK;
+}
+
+/* A dense message of the values op, bit-packed (codec.h), appended to this rank's message. */
+static int pack_values(DetcgdSolver* s) {
+  unsigned char* at = msg_extend(s, dc_codec_bytes(&s->sketch_spec));
+  return at ? dc_codec_encode(&s->sketch_spec, s->h_vals, &s->draw, at) : DETCGD_ERR_ALLOC;
 }
 
 /* Appends the current draw and values of client c to this rank's message. */
@@ -117,6 +135,7 @@ static int pack_message(DetcgdSolver* s, int c) {
   if ((st = s->be.ops->sketch_read(&s->be, s->S, &s->draw)) || (st = s->be.ops->vec_download(&s->be, s->vals, s->h_vals)))
     return st;
   st = msg_append(s, &id, sizeof id);
+  if (value_messages(s)) return st == DETCGD_OK ? pack_values(s) : st;
   if (!s->settings.comm.shared_seed) {
     st = st ? st : msg_append(s, s->draw.count, (int64_t)sp->layout->nblocks * (int64_t)sizeof(int));
     for (i = 0; i < sp->layout->nblocks && st == DETCGD_OK; ++i)
@@ -162,6 +181,26 @@ static int read_draw(DetcgdSolver* s, Reader* r) {
   return s->be.ops->sketch_load(&s->be, s->S, &s->draw);
 }
 
+/* Server: a dense message of the values op, decoded and checked (codec.h) into s->vals, counted in the tally. */
+static int read_values(DetcgdSolver* s, Reader* r) {
+  const DcSketchSpec* sp = &s->sketch_spec;
+  const DcBackendOps* o = s->be.ops;
+  int64_t bytes = dc_codec_bytes(sp), coords, bits;
+  const char* why;
+  int st;
+  if (bytes > r->left) return bad_message(r, "message too short");
+  why = dc_codec_decode(sp, r->p, bytes, s->settings.seed, (uint32_t)r->iter, (uint32_t)r->client, s->seen, s->h_vals);
+  if (why) return bad_message(r, why);
+  r->p += bytes;
+  r->left -= bytes;
+  st = o->vec_upload(&s->be, s->vals, s->h_vals);
+  if (st == DETCGD_OK) st = o->sketch_tally(&s->be, s->S, &coords, &bits);
+  if (st == DETCGD_OK)
+    st = o->sketch_set_tally(&s->be, s->S, coords + (int64_t)dc_sketch_expected_coords(sp),
+                             bits + (int64_t)dc_sketch_expected_bits(sp));
+  return st;
+}
+
 /* Server: client r->client's message -> s->S and s->vals, then a += m_c. */
 static int absorb_message(DetcgdSolver* s, Reader* r) {
   const DcSketchSpec* sp = &s->sketch_spec;
@@ -169,6 +208,10 @@ static int absorb_message(DetcgdSolver* s, Reader* r) {
   int i, t, id = -1, st;
   if (take(r, &id, sizeof id)) return DETCGD_ERR_PARSE;
   if (id != r->client) return bad_message(r, "wrong client id");
+  if (value_messages(s)) {
+    st = read_values(s, r);
+    return st == DETCGD_OK ? dc_round_absorb_received(&s->round, r->client, s->vals) : st;
+  }
   if (s->settings.comm.shared_seed) { /* regenerate the indices from the shared seed */
     st = o->sketch_sample(&s->be, s->S, s->settings.seed, (uint32_t)r->iter, (uint32_t)r->client);
     if (st == DETCGD_OK) st = o->sketch_read(&s->be, s->S, &s->draw);
