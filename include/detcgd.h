@@ -150,7 +150,8 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_SCALED_SIGN, /* l-inf steepest descent: x - (||grad f(x)||_1 / L_inf) sign(grad f(x)) */
   DETCGD_METHOD_EF21,        /* EF21 (Richtarik, Sokolov, Fatkhullin): x - gamma g, g_c += C(grad f_c - g_c) */
   DETCGD_METHOD_EF21_NORM,   /* normalized EF21 (Khirirat et al.): x - gamma_k g / ||g|| */
-  DETCGD_METHOD_EF14         /* classic error feedback: v_c = C(e_c + gamma grad f_c), x - mean v_c */
+  DETCGD_METHOD_EF14,        /* classic error feedback: v_c = C(e_c + gamma grad f_c), x - mean v_c */
+  DETCGD_METHOD_SIGN_VOTE    /* signSGD with majority vote (full gradients): x - delta sign(sum_c sign(grad f_c)) */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -303,7 +304,7 @@ typedef struct DetcgdSettings {
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
   int64_t f_inf_iters;             ///< GD iterations for the f^inf estimate; default 2000
-  double sign_step;                ///< sign-gd's eta; 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived); default 0
+  double sign_step;                ///< sign-gd's and sign-mv's eta; 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived); default 0
   double ef_step;                  ///< ef21's gamma, 0 = 1 / (L + L~ sqrt(beta / theta)) (paper); ef14's, 0 = 1/L; default 0
   double ef_step_scale;            ///< ef21 and ef14: their default step (ef_step = 0) times this; default 1
   double ef_gamma0;                ///< ef21-norm's gamma_0 of gamma_0 / sqrt(K + 1); default 1

@@ -9,7 +9,8 @@
 //   ReplayEqualsOpByOp        the iterations between trace rows as recorded launches = op by op
 //   ResumedEqualsUninterrupted  a run stopped after a checkpoint and resumed = the uninterrupted run
 //   ExactBits                 the uplink bits are the kept coordinates' values and indices and the layer flags,
-//                             and a fixed-size compressor keeps its stated number every iteration
+//                             and a fixed-size compressor keeps its stated number every iteration (sign: one bit
+//                             per coordinate, up and, with majority vote, down)
 //   CudaEqualsCpu             the CUDA backend (on the emulation) follows the CPU's trace to rounding
 // Simulation = MPI for the rows with clients: tests/mpi_check.sh reads the same table.
 #include <algorithm>
@@ -33,6 +34,10 @@ struct Row : CaseLine {
   const DcMethodType* method() const { return dc_method_find(get("method").c_str()); }
   bool compresses() const { return !(method()->step_flags & DC_STEP_NO_SKETCH); }
   bool matrix_step() const { return !(method()->step_flags & DC_STEP_NO_MATRIX); }
+  // the compressor its messages use: the method's fixed one, or the row's sketch
+  std::string compressor() const {
+    return method()->fixed_compressor ? method()->fixed_compressor->name : get("sketch", "rand-1");
+  }
 };
 
 void PrintTo(const Row& r, std::ostream* os) { *os << r.name; }
@@ -102,7 +107,7 @@ Row with_identity(const Row& row) {
 }
 
 bool random_compressor(const Row& row) {
-  return row.compresses() && (dc_compressor_find(row.get("sketch", "rand-1").c_str())->flags & DC_CF_RANDOM);
+  return row.compresses() && (dc_compressor_find(row.compressor().c_str())->flags & DC_CF_RANDOM);
 }
 
 class MethodTable : public testing::TestWithParam<Row> {};
@@ -236,9 +241,16 @@ TEST_P(MethodTable, ExactBits) {
     EXPECT_EQ(a.r.coords_sent, K * d);
     return;
   }
-  const std::string name = row.compresses() ? row.get("sketch", "rand-1") : "identity";
+  const std::string name = row.compresses() ? row.compressor() : "identity";
   const DcCompressorType* t = dc_compressor_find(name.c_str());
   ASSERT_NE(t, nullptr);
+  if (name == "sign") {  // one bit per coordinate up, and (majority vote) down
+    const int64_t d = 8 * layers;
+    EXPECT_EQ(a.r.bits_up, K * senders * d);
+    EXPECT_EQ(a.r.coords_sent, K * senders * d);
+    if (row.distributed()) EXPECT_EQ(a.r.bits_down, K * senders * d);
+    return;
+  }
   const bool indices = (t->flags & DC_CF_INDICES) && row.get("shared-seed", "0") == "0";
   const bool full_start = row.get("ef-init") == "gradient";  // every client's d values before round 0, no indices
   const int64_t start = full_start ? senders * 8 * layers : 0;

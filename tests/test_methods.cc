@@ -14,7 +14,7 @@ namespace {
 TEST(Methods, RegistryRoundTripsEveryMethod) {
   char list[256];
   dc_method_list(list, sizeof list);
-  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14");
+  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv");
   for (int id = 0; dc_method_type(id); ++id) {
     const DcMethodType* m = dc_method_type(id);
     EXPECT_EQ(m->id, id);
@@ -32,7 +32,7 @@ TEST(Methods, RegistryRoundTripsEveryMethod) {
   EXPECT_EQ(dc_method_find("sgd"), nullptr);
   DetcgdSettings s = quiet_settings();
   EXPECT_EQ(detcgd_settings_set(&s, "method", "sgd"), DETCGD_ERR_ARG);
-  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14"), std::string::npos) << detcgd_last_error();
+  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv"), std::string::npos) << detcgd_last_error();
 }
 
 // det-CGD needs a linear, unbiased sketch: the compressors of the values are refused, naming both; EF21 needs a

@@ -20,6 +20,8 @@
  *                EF14 (no theory; GD's step 1/L) and ||EF21||, against bits (Richtarik et al.'s comparison)
  *   ef21-norm    synthetic logistic rows N = 20, d = 10, one sample per client (n = 20), K 2000, top-1:
  *                ||EF21|| (gamma_0 0.1, 1) against EF21 at its theory step and at 16x it (Khirirat et al.)
+ *   sign-vote    a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote (full gradients) on contiguous
+ *                and label-skew clients, DCGD and GD on label-skew clients (a run's split gives it its own problem)
  */
 #include <errno.h>
 #include <signal.h>
@@ -103,6 +105,13 @@ static const RunDef EF21_NORM_RUNS[] = {
   {"||EF21|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
 };
 
+static const RunDef SIGN_VOTE_RUNS[] = {
+  {"signSGD-MV, contiguous clients", "method=sign-mv"},
+  {"signSGD-MV, label-skew clients", "method=sign-mv split=label-skew"},
+  {"DCGD rand-1, label-skew clients", "method=det-cgd1 sketch=rand-1 stepsize=dcgd-kr split=label-skew"},
+  {"GD (EF21 identity), label-skew clients", "method=ef21 sketch=identity split=label-skew"},
+};
+
 typedef struct ExperimentDef {
   const char* name;
   const char* what;
@@ -121,6 +130,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20, {0, 0}},
   {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, {1, 1}},
   {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1}},
+  {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1}},
 };
 
 void cli_experiment_list(void) {
@@ -157,11 +167,11 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     s->term.max_iter = 2000;
     return;
   }
-  if (!strcmp(name, "ef21")) {
+  if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote")) {
     p->kind = DETCGD_PROBLEM_LOGREG_NC;
     p->lambda = 0.1;
     p->clients = 20;
-    s->term.max_iter = 4000;
+    s->term.max_iter = strcmp(name, "ef21") ? 3000 : 4000;
     cli_shared_data("a1a", p->data_path, sizeof p->data_path);
     return;
   }
@@ -187,17 +197,16 @@ void cli_slug(const char* label, char* out, size_t cap) {
   out[n] = '\0';
 }
 
-/* The run's own options on top of the experiment's settings. */
-static int apply_run_options(DetcgdSettings* s, const RunDef* r) {
-  DetcgdProblemSpec unused;
+/* The run's own options on top of the experiment's problem p and settings s (a problem key, such as split, gives
+ * the run a problem of its own). */
+static int apply_run_options(DetcgdProblemSpec* p, DetcgdSettings* s, const RunDef* r) {
   char text[256], *save = NULL, *kv;
   int st = DETCGD_OK;
-  detcgd_problem_spec_default(&unused);
   snprintf(text, sizeof text, "%s", r->options);
   for (kv = strtok_r(text, " ", &save); kv && st == DETCGD_OK; kv = strtok_r(NULL, " ", &save)) {
     char* eq = strchr(kv, '=');
     if (eq) *eq = '\0';
-    st = detcgd_set(&unused, s, kv, eq ? eq + 1 : ""); /* a key without a value: its setter says what is wrong */
+    st = detcgd_set(p, s, kv, eq ? eq + 1 : ""); /* a key without a value: its setter says what is wrong */
   }
   return st;
 }
@@ -209,9 +218,11 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   DetcgdSolver* solver = NULL;
   char name[160];
   int st;
+  DetcgdProblemSpec unused; /* the run's problem keys were applied when its problem was made */
+  detcgd_problem_spec_default(&unused);
   cli_slug(r->label, name, sizeof name);
   if (seed >= 0) snprintf(name + strlen(name), sizeof name - strlen(name), "_seed%d", seed);
-  if ((st = apply_run_options(&s, r)) != DETCGD_OK) {
+  if ((st = apply_run_options(&unused, &s, r)) != DETCGD_OK) {
     fprintf(stderr, "experiment: run \"%s\": %s\n", r->label, detcgd_last_error());
     return st;
   }
@@ -352,7 +363,7 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   CliSeries series[16];
   char csv[16][DETCGD_PATH_MAX], png[DETCGD_PATH_MAX];
   DetcgdResult res[16];
-  double g_range[16][2];
+  double g_range[16][2], user_f_inf;
   int i, n, w, st = DETCGD_OK;
   if (!strcmp(name, "sign-geometry")) return cli_sign_geometry(out_dir, seeds, user);
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
@@ -364,6 +375,7 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   detcgd_settings_default(s);
   experiment_defaults(name, p, s);
   if ((st = cli_apply(user, p, s, DETCGD_CMD_EXPERIMENT)) != EXIT_OK) return st;
+  user_f_inf = s->f_inf;
   st = detcgd_problem_create(&prob, p);
   if (st != DETCGD_OK) { fprintf(stderr, "experiment: %s\n", detcgd_last_error()); return cli_exit_code(st); }
   detcgd_config_format(p, s, 1, config, sizeof config);
@@ -371,11 +383,29 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
          e->name, e->what, out_dir, seeds > 1 ? "; seeds seed, seed + 1, ..." : "", config);
   if (seeds > 1) printf("seeds = %d per run: the table's G_KD, ||g(x^K)||^2 and bits are means over them\n", seeds);
   for (i = 0; i < e->nruns && st == DETCGD_OK && !detcgd_stop_requested(); ++i) {
-    st = run_seeds(prob, s, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i]);
+    DetcgdProblemSpec own = *p;
+    DetcgdSettings scratch = *s;
+    DetcgdProblem* run_prob = NULL;
+    if ((st = apply_run_options(&own, &scratch, &e->runs[i])) != DETCGD_OK) {
+      fprintf(stderr, "experiment: run \"%s\": %s\n", e->runs[i].label, detcgd_last_error());
+      break;
+    }
+    if (memcmp(&own, p, sizeof own) != 0) { /* a problem of its own (another split: another f), its own f^inf */
+      scratch = *s;
+      scratch.f_inf = user_f_inf;
+      if ((st = detcgd_problem_create(&run_prob, &own)) != DETCGD_OK) {
+        fprintf(stderr, "experiment: run \"%s\": %s\n", e->runs[i].label, detcgd_last_error());
+        break;
+      }
+      st = run_seeds(run_prob, &scratch, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i]);
+      detcgd_problem_destroy(&run_prob);
+    } else {
+      st = run_seeds(prob, s, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i]);
+      s->f_inf = res[i].f_inf; /* estimate f^inf once, reuse it for every run on the experiment's problem */
+    }
     series[i].csv = csv[i];
     series[i].label = e->runs[i].label;
     series[i].band = seeds > 1;
-    s->f_inf = res[i].f_inf; /* estimate f^inf once, reuse it for every run */
   }
   detcgd_problem_destroy(&prob);
   if (st != DETCGD_OK) return cli_exit_code(st);

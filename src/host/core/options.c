@@ -90,6 +90,10 @@ static const char* sketched(const DetcgdProblemSpec* p, const DetcgdSettings* s)
   static char why[96];
   const DcMethodType* m = dc_method_type(s->method);
   (void)p;
+  if (m && m->fixed_compressor) {
+    snprintf(why, sizeof why, "not read by method %s, which always sends %s", m->name, m->fixed_compressor->name);
+    return why;
+  }
   if (!m || !(m->step_flags & DC_STEP_NO_SKETCH)) return NULL;
   snprintf(why, sizeof why, "not read by method %s, which compresses nothing", m->name);
   return why;

@@ -84,7 +84,7 @@ int detcgd_settings_validate(const DetcgdSettings* s) {
   if (!s) return dc_fail(DETCGD_ERR_ARG, "settings: NULL");
   if (!(m = dc_method_type(s->method))) return dc_fail(DETCGD_ERR_ARG, "method: unknown value %d", s->method);
   if ((st = dc_compressor_validate(&s->sketch)) != DETCGD_OK) return st;
-  if (!(m->step_flags & DC_STEP_NO_SKETCH) &&
+  if (!(m->step_flags & DC_STEP_NO_SKETCH) && !m->fixed_compressor &&
       (st = dc_method_check_compressor(m, dc_compressor_type(s->sketch.kind))) != DETCGD_OK)
     return st;
   if ((st = dc_options_check(DC_IN_SETTINGS, NULL, s)) != DETCGD_OK) return st;

@@ -86,12 +86,18 @@ typedef struct DcMethodType {
   int (*state)(const DcRound* r, DcStateVec* out, int cap);
   /* does its step depend on the horizon K = iters under settings s (a resume must keep iters)? (NULL: no) */
   int (*uses_horizon)(const DetcgdSettings* s);
+  /* the compressor its messages use whatever the sketch setting (NULL: the setting's) */
+  const DcCompressorType* fixed_compressor;
+  /* bits of the server's broadcast to one client per round, for d coordinates (NULL: x in double, 64 d) */
+  int64_t (*downlink_bits)(int64_t dim);
 } DcMethodType;
 
 /* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD and scaled sign GD (sign.c), EF21 and ||EF21|| (ef21.c),
- * EF14 (ef14.c). */
+ * EF14 (ef14.c), signSGD with majority vote (sign_vote.c). */
 extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
-    dc_method_ef21, dc_method_ef21_norm, dc_method_ef14;
+    dc_method_ef21, dc_method_ef21_norm, dc_method_ef14, dc_method_sign_vote;
+/* sign-step, read by sign-gd and sign-mv (sign.c). */
+extern const DcOption dc_sign_step_options[];
 /* The error-feedback methods' option rows (ef21.c). */
 extern const DcOption dc_error_feedback_options[];
 
@@ -101,7 +107,7 @@ const DcMethodType* dc_method_find(const char* name);
 /* Every method's name, ", "-separated, into out[0..n). */
 void dc_method_list(char* out, size_t n);
 /* The sketch a run of method m uses: the identity when m compresses nothing or the sketch setting is the
- * identity, else the setting's sketch on p. */
+ * identity, its fixed compressor when it has one, else the setting's sketch on p. */
 int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdSettings* s, const DetcgdProblem* p);
 /* Does compressor t satisfy method m's needs?  Else an error naming both. */
 int dc_method_check_compressor(const DcMethodType* m, const DcCompressorType* t);

@@ -8,7 +8,7 @@
 
 static const DcMethodType* const METHODS[] = {&dc_method_gd,   &dc_method_det_cgd1,        &dc_method_det_cgd2,
                                               &dc_method_sign, &dc_method_scaled_sign,     &dc_method_ef21,
-                                              &dc_method_ef21_norm, &dc_method_ef14};
+                                              &dc_method_ef21_norm, &dc_method_ef14,     &dc_method_sign_vote};
 #define NMETHODS ((int)(sizeof METHODS / sizeof METHODS[0]))
 
 const DcMethodType* dc_method_type(int id) { return id >= 0 && id < NMETHODS ? METHODS[id] : NULL; }
@@ -24,6 +24,11 @@ static const char* method_name(int i) { return METHODS[i]->name; }
 void dc_method_list(char* out, size_t n) { dc_join_names(out, n, NMETHODS, method_name); }
 
 int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdSettings* s, const DetcgdProblem* p) {
+  if (m->fixed_compressor) {
+    DetcgdSketchSettings fixed = s->sketch;
+    fixed.kind = m->fixed_compressor->kind;
+    return dc_sketch_spec_build(sp, &fixed, &s->comm, p);
+  }
   if ((m->step_flags & DC_STEP_NO_SKETCH) || s->sketch.kind == DETCGD_SKETCH_IDENTITY)
     return dc_sketch_spec_identity(sp, &p->layout, &s->comm);
   return dc_sketch_spec_build(sp, &s->sketch, &s->comm, p);

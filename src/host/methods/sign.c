@@ -25,10 +25,11 @@ typedef struct SignState {
   double l1_bound;    /* sign-gd at the theory step: (1/K) sum_k ||grad f(x^k)||_1 is at most this (NaN: none) */
 } SignState;
 
-static const DcOption SIGN_OPTIONS[] = {
+/* read by sign-gd and sign-mv (sign_vote.c) */
+const DcOption dc_sign_step_options[] = {
   {"sign-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(sign_step), "0", 0, 1e300, NULL,
    DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, NULL,
-   "sign-gd: eta of x - eta sign(g); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived)"},
+   "sign-gd, sign-mv: eta of x - eta sign(g); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived)"},
   DC_OPTION_END};
 
 static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
@@ -107,7 +108,7 @@ static int theory_step(const DetcgdSettings* s) { return !(s->sign_step > 0); } 
 
 const DcMethodType dc_method_sign = {.name = "sign-gd", .id = DETCGD_METHOD_SIGN,
                                      .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX, .client = sign_of_gradient,
-                                     .absorb = in_place, .server = sign_step, .options = SIGN_OPTIONS,
+                                     .absorb = in_place, .server = sign_step, .options = dc_sign_step_options,
                                      .state_size = sizeof(SignState), .create = create_sign, .destroy = destroy,
                                      .message_bits = sign_bits, .facts = facts,
                                      .uses_horizon = theory_step};

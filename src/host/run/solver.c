@@ -330,6 +330,12 @@ static int64_t bits_per_round(const DetcgdSolver* s) {
   return s->method->message_bits ? s->method->message_bits(d, vb) : d * vb;
 }
 
+/* Bits of the server's broadcast to one client per round: the method's, or x in double. */
+static int64_t downlink_bits(const DetcgdSolver* s) {
+  int64_t d = s->problem->layout.dim;
+  return s->method->downlink_bits ? s->method->downlink_bits(d) : 64 * d;
+}
+
 /* The host keeps the uplink tally (summed rounds: the messages received too; the identity in place), or the
  * sketch on the backend does. */
 static int tally_on_host(const DetcgdSolver* s) { return s->round.delivery == DC_DELIVER_SUMMED || !s->S; }
@@ -353,7 +359,7 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->g_kd = m[M_GDSUM] / gkd_terms(s, k) * s->step.det_factor;
   r->coords = tally_on_host(s) ? p->coords : tally[0];
   r->bits_up = tally_on_host(s) ? p->bits : tally[1];
-  r->bits_down = s->dist ? k * s->nclients * s->problem->layout.dim * 64 : 0; /* x in double to every client */
+  r->bits_down = s->dist ? k * s->nclients * downlink_bits(s) : 0;
   r->time = time - L->t0;
 }
 
@@ -542,7 +548,7 @@ static int finish(DetcgdSolver* s) {
   s->result.f_final = read_metric(s, M_F) / s->nclients;
   s->result.grad_norm2_final = read_metric(s, M_G2);
   s->result.grad_norm1_final = read_metric(s, M_G1);
-  s->result.bits_down = s->dist ? s->result.iterations * s->nclients * s->problem->layout.dim * 64 : 0;
+  s->result.bits_down = s->dist ? s->result.iterations * s->nclients * downlink_bits(s) : 0;
   note_memory(s);
   if (s->S) return o->sketch_tally(&s->be, s->S, &s->result.coords_sent, &s->result.bits_up);
   s->result.coords_sent = s->result.iterations * s->problem->layout.dim;
