@@ -244,11 +244,11 @@ TEST_P(MethodTable, ExactBits) {
   const std::string name = row.compresses() ? row.compressor() : "identity";
   const DcCompressorType* t = dc_compressor_find(name.c_str());
   ASSERT_NE(t, nullptr);
-  if (name == "sign") {  // one bit per coordinate up, and (majority vote) down
-    const int64_t d = 8 * layers;
-    EXPECT_EQ(a.r.bits_up, K * senders * d);
+  if (name == "sign" || name == "scaled-sign") {  // one bit per coordinate (+ each layer's scale) up; the vote down
+    const int64_t d = 8 * layers, per = d + (name == "scaled-sign" ? layers * value_bits : 0);
+    EXPECT_EQ(a.r.bits_up, K * senders * per);
     EXPECT_EQ(a.r.coords_sent, K * senders * d);
-    if (row.distributed()) EXPECT_EQ(a.r.bits_down, K * senders * d);
+    if (row.distributed() && row.get("method") == "sign-mv") EXPECT_EQ(a.r.bits_down, K * senders * d);
     return;
   }
   const bool indices = (t->flags & DC_CF_INDICES) && row.get("shared-seed", "0") == "0";
