@@ -15,14 +15,6 @@ extern "C" {
 
 namespace {
 
-std::vector<double> random_vec(int64_t n, unsigned seed) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<double> u(-1, 1);
-  std::vector<double> v(n);
-  for (auto& x : v) x = u(g);
-  return v;
-}
-
 // |a - b| <= 1e-12 (1 + scale): scale is the sum of |terms| of the reference
 void expect_close(const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& scale,
                   const char* what) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +19,15 @@ extern "C" {
 extern "C" {
 #include "problem.h"
 }
+}
+
+// n uniform values in [-1, 1) from seed (the same on every machine: mt19937_64).
+inline std::vector<double> random_vec(int64_t n, unsigned seed) {
+  std::mt19937_64 g(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> v(n);
+  for (auto& x : v) x = u(g);
+  return v;
 }
 
 // Backends of the parameterised tests: CPU, and CUDA (its cases skip without a device).

@@ -25,14 +25,6 @@ extern "C" {
 
 namespace {
 
-std::vector<double> random_vec(int64_t n, unsigned seed) {
-  std::mt19937_64 g(seed);
-  std::uniform_real_distribution<double> u(-1, 1);
-  std::vector<double> v(n);
-  for (auto& x : v) x = u(g);
-  return v;
-}
-
 // A compressor on a layout, on one backend (64-bit values unless opts say otherwise): its spec, a sketch of `rows` rows, and the op.
 struct Values {
   DetcgdSettings s{};

@@ -77,9 +77,7 @@ static int step(DcRound* r) {
 static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   const Ef14State* st = (const Ef14State*)r->state;
   DcMethodFact f[3] = {{"step", st->gamma, NULL}, {"step_source", 0, st->source}, {"L", st->L, NULL}};
-  int i;
-  for (i = 0; i < 3 && i < cap; ++i) out[i] = f[i];
-  return i;
+  return dc_method_facts_copy(f, 3, out, cap);
 }
 
 static int state(const DcRound* r, DcStateVec* out, int cap) {

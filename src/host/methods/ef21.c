@@ -211,9 +211,7 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
                        {"alpha", st->alpha, NULL},     {"L", st->L, NULL},
                        {"L_tilde", st->L_tilde, NULL}, {"gamma_theory", st->gamma_theory, NULL},
                        {"init", 0, st->init}};
-  int i;
-  for (i = 0; i < 7 && i < cap; ++i) out[i] = f[i];
-  return i;
+  return dc_method_facts_copy(f, 7, out, cap);
 }
 
 static int state(const DcRound* r, DcStateVec* out, int cap) {

@@ -109,6 +109,8 @@ void dc_method_list(char* out, size_t n);
 /* The sketch a run of method m uses: the identity when m compresses nothing or the sketch setting is the
  * identity, its fixed compressor when it has one, else the setting's sketch on p. */
 int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdSettings* s, const DetcgdProblem* p);
+/* A facts op's tail: the first min(n, cap) of f into out; returns how many. */
+int dc_method_facts_copy(const DcMethodFact* f, int n, DcMethodFact* out, int cap);
 /* Does compressor t satisfy method m's needs?  Else an error naming both. */
 int dc_method_check_compressor(const DcMethodType* m, const DcCompressorType* t);
 

@@ -34,6 +34,12 @@ int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdS
   return dc_sketch_spec_build(sp, &s->sketch, &s->comm, p);
 }
 
+int dc_method_facts_copy(const DcMethodFact* f, int n, DcMethodFact* out, int cap) {
+  int i;
+  for (i = 0; i < n && i < cap; ++i) out[i] = f[i];
+  return i;
+}
+
 int dc_method_check_compressor(const DcMethodType* m, const DcCompressorType* t) {
   if ((m->needs & DC_NEEDS_LINEAR) && !(t->flags & DC_CF_LINEAR))
     return dc_fail(DETCGD_ERR_ARG, "sketch: %s needs a linear sketch S (its stepsize theory is E[S L S]); %s is not linear",

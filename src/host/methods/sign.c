@@ -99,9 +99,7 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   DcMethodFact f[5] = {{"step", st->step, NULL}, {"step_source", 0, st->source}, {"L_inf", st->linf, NULL},
                        {"L_inf_is", 0, st->linf_exact ? "exact" : "the certified upper bound"},
                        {"mean_grad_l1_bound", st->l1_bound, NULL}};
-  int i, n = isnan(st->l1_bound) ? 4 : 5;
-  for (i = 0; i < n && i < cap; ++i) out[i] = f[i];
-  return i;
+  return dc_method_facts_copy(f, isnan(st->l1_bound) ? 4 : 5, out, cap);
 }
 
 static int theory_step(const DetcgdSettings* s) { return !(s->sign_step > 0); } /* eta uses K */

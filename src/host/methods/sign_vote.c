@@ -76,9 +76,7 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   const SignVoteState* st = (const SignVoteState*)r->state;
   DcMethodFact f[3] = {{"step", st->step, NULL}, {"step_source", 0, st->source},
                        {"tie_rule", 0, "sum_c sign(g_c) = 0 (n even) gives 0: no step in that coordinate"}};
-  int i;
-  for (i = 0; i < 3 && i < cap; ++i) out[i] = f[i];
-  return i;
+  return dc_method_facts_copy(f, 3, out, cap);
 }
 
 const DcMethodType dc_method_sign_vote = {
