@@ -305,6 +305,7 @@ typedef struct DetcgdSettings {
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
   int64_t f_inf_iters;             ///< GD iterations for the f^inf estimate; default 2000
   double sign_step;                ///< sign-gd's and sign-mv's eta; 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived); default 0
+  int sign_per_layer;              ///< scaled-sign-gd: 1 = each layer steps by ||g_i||_1 / L_inf,i (block-wise); default 0
   double ef_step;                  ///< ef21's gamma, 0 = 1 / (L + L~ sqrt(beta / theta)) (paper); ef14's, 0 = 1/L; default 0
   double ef_step_scale;            ///< ef21 and ef14: their default step (ef_step = 0) times this; default 1
   double ef_gamma0;                ///< ef21-norm's gamma_0 of gamma_0 / sqrt(K + 1); default 1

@@ -236,7 +236,8 @@ TEST_P(MethodTable, ExactBits) {
   const int64_t K = a.r.iterations, senders = row.distributed() ? std::stoi(row.get("clients")) : 1, layers = 4 - row.distributed();
   const int64_t value_bits = 32, index_bits = 3;  // every table layer has 8 coordinates
   if (row.method()->message_bits) {  // a method's own message: d sign bits (+ one value, ||g||_1, when scaled)
-    const int64_t d = 32, per = row.get("method") == "scaled-sign-gd" ? d + value_bits : d;
+    const int64_t d = 32, scales = row.get("sign-per-layer") == "1" ? layers : 1,
+                  per = row.get("method") == "scaled-sign-gd" ? d + scales * value_bits : d;
     EXPECT_EQ(a.r.bits_up, K * per);
     EXPECT_EQ(a.r.coords_sent, K * d);
     return;

@@ -78,8 +78,9 @@ typedef struct DcMethodType {
   size_t state_size;
   int (*create)(DcRound* r, const DcMethodSetup* m);
   void (*destroy)(DcRound* r);
-  /* bits of one client's message per round, for d coordinates, when the method sends no sketch (NULL: d values) */
-  int64_t (*message_bits)(int64_t dim, int value_bits);
+  /* bits of one client's message per round on layout lay under settings s, when the method sends no sketch
+   * (NULL: d values) */
+  int64_t (*message_bits)(const DcLayout* lay, const DetcgdSettings* s);
   /* the numbers the summary reports of it, into out[0..cap) (NULL: none); returns how many */
   int (*facts)(const DcRound* r, DcMethodFact* out, int cap);
   /* the vectors of its state a checkpoint holds, into out[0..cap) (NULL: none); returns how many */

@@ -5,15 +5,20 @@
  *                   (1/K) sum_k ||grad f(x^k)||_1 <= sqrt(2 L_inf (f(x^0) - f^inf) / K)], or --sign-step
  *   scaled-sign-gd  x+ = x - (||grad f(x)||_1 / L_inf) sign(grad f(x)), the steepest descent step in l-inf:
  *                   f decreases by at least ||grad f(x)||_1^2 / (2 L_inf) [derived]
+ *   block-wise      (sign-per-layer) x_i+ = x_i - (||g_i||_1 / L_inf,i) sign(g_i) for every layer i: with the
+ *                   block-diagonal bound f(x + D) <= f(x) + g.D + D^T Diag(L_i) D / 2, f decreases by at least
+ *                   sum_i ||g_i||_1^2 / (2 L_inf,i) >= ||g||_1^2 / (2 sum_i L_inf,i) [derived].  The step is the
+ *                   scaled sign compressor's (||g_i||_1 / d_i) sign(g_i) through D = Diag(d_i / L_inf,i).
  *
  * L_inf is the upper end of the l-inf smoothness of Diag(L_i) (theory/geometry.c: exact, or its certified upper
  * bound), so both guarantees hold.  sign(0) = 0.  The message of a round is sign(g): d bits, plus one value for
- * ||g||_1 with the scaled step.  ||g||_1 = sign(g) . g stays on the device (the capture rule): the step reads it
+ * ||g||_1 with the scaled step (one per layer, block-wise).  ||g||_1 = sign(g) . g stays on the device (the capture rule): the step reads it
  * there as a scalar.  No distributed form here (majority vote comes with its own messages).
  */
 #include <math.h>
 #include "method.h"
 #include "options.h"
+#include "problem.h"
 
 typedef struct SignState {
   DcVec* sgn;         /* sign(g) */
@@ -23,7 +28,18 @@ typedef struct SignState {
   double step;        /* eta (sign-gd) or 1 / L_inf (scaled) */
   const char* source; /* where the step comes from */
   double l1_bound;    /* sign-gd at the theory step: (1/K) sum_k ||grad f(x^k)||_1 is at most this (NaN: none) */
+  /* block-wise: the scaled sign compressor on every layer, and D = Diag(d_i / L_inf,i) */
+  DcSketchSpec spec;
+  DcSketch* S;
+  DcBlocks* D;
+  DcVec* y;
 } SignState;
+
+static const DcOption SCALED_OPTIONS[] = {
+  {"sign-per-layer", "method", DC_OPT_BOOL, DC_SETTINGS_FIELD(sign_per_layer), "0", 0, 0, NULL,
+   DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, NULL,
+   "scaled-sign-gd: 1 = every layer steps by ||g_i||_1 / L_inf,i (block-wise; derived)"},
+  DC_OPTION_END};
 
 /* read by sign-gd and sign-mv (sign_vote.c) */
 const DcOption dc_sign_step_options[] = {
@@ -31,6 +47,31 @@ const DcOption dc_sign_step_options[] = {
    DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, NULL,
    "sign-gd, sign-mv: eta of x - eta sign(g); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived)"},
   DC_OPTION_END};
+
+/* Block-wise scaled sign: every layer's L_inf,i (its geometry), D_i = d_i / L_inf,i, the compressor's sketch. */
+static int create_blockwise(DcRound* r, const DcMethodSetup* m) {
+  SignState* st = (SignState*)r->state;
+  const DcBackendOps* o = r->be->ops;
+  const DetcgdProblem* p = m->problem;
+  DetcgdSketchSettings sk = m->settings->sketch;
+  DcHostBlocks H = {0};
+  int i, rc;
+  sk.kind = DETCGD_SKETCH_SCALED_SIGN;
+  if ((rc = dc_sketch_spec_build(&st->spec, &sk, &m->settings->comm, p)) || (rc = o->sketch_create(r->be, &st->spec, 1, &st->S)) ||
+      (rc = o->vec_create(r->be, r->dim, &st->y)) || (rc = dc_blocks_alloc(&H, &p->layout, DC_BLOCKS_SCALAR)))
+    return rc;
+  for (i = 0; i < p->layout.nblocks && rc == DETCGD_OK; ++i) {
+    DetcgdGeometry g;
+    rc = detcgd_geometry(p, i, &g);
+    H.data[i] = p->layout.size[i] / g.linf_hi;
+    st->linf_exact &= g.linf_exact;
+  }
+  if (rc == DETCGD_OK) rc = o->blocks_create(r->be, &H, &st->D);
+  dc_blocks_free(&H);
+  st->step = NAN;
+  st->source = "||g_i||_1 / L_inf,i per layer (block-wise l-inf steepest descent; derived)";
+  return rc;
+}
 
 static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
   SignState* st = (SignState*)r->state;
@@ -40,6 +81,7 @@ static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
   st->linf = m->geometry->linf_hi;
   st->linf_exact = m->geometry->linf_exact;
   st->l1_bound = NAN;
+  if (scaled && m->settings->sign_per_layer) return create_blockwise(r, m);
   if (scaled) {
     st->step = 1.0 / st->linf;
     st->source = "1 / L_inf (l-inf steepest descent; derived)";
@@ -63,6 +105,10 @@ static void destroy(DcRound* r) {
   SignState* st = (SignState*)r->state;
   r->be->ops->vec_destroy(r->be, &st->sgn);
   r->be->ops->vec_destroy(r->be, &st->norm1);
+  r->be->ops->vec_destroy(r->be, &st->y);
+  r->be->ops->sketch_destroy(r->be, &st->S);
+  r->be->ops->blocks_destroy(r->be, &st->D);
+  if (st->spec.layers) dc_sketch_spec_free(&st->spec);
 }
 
 static int sign_of_gradient(DcRound* r) {
@@ -71,10 +117,12 @@ static int sign_of_gradient(DcRound* r) {
   return r->be->ops->vec_map(r->be, DC_MAP_SIGN, r->g, none, st->sgn);
 }
 
-/* sign(g) and ||g||_1 = sign(g) . g */
+/* sign(g) and ||g||_1 = sign(g) . g; block-wise y_i = (||g_i||_1 / d_i) sign(g_i) */
 static int sign_and_norm(DcRound* r) {
   SignState* st = (SignState*)r->state;
-  int rc = sign_of_gradient(r);
+  int rc;
+  if (st->S) return r->be->ops->compress_values_rows(r->be, st->S, r->g, NULL, 0, 1, r->seed, r->iter, 0, r->round32, st->y);
+  rc = sign_of_gradient(r);
   return rc == DETCGD_OK ? r->be->ops->dot(r->be, st->sgn, r->g, st->norm1, 0) : rc;
 }
 
@@ -88,11 +136,14 @@ static int sign_step(DcRound* r) {
 static int scaled_step(DcRound* r) { /* x = x - (||g||_1 / L_inf) sign(g), ||g||_1 read where it is */
   SignState* st = (SignState*)r->state;
   DcScalar a = {-st->step, st->norm1, 0, 1.0}, one = {1.0, NULL, 0, 1.0};
+  if (st->D) return r->be->ops->bd_apply(r->be, st->D, DC_SEL_FULL, NULL, st->y, -1.0, r->x); /* x - D y */
   return r->be->ops->axpby(r->be, a, st->sgn, one, r->x);
 }
 
-static int64_t sign_bits(int64_t dim, int value_bits) { (void)value_bits; return dim; }
-static int64_t scaled_bits(int64_t dim, int value_bits) { return dim + value_bits; }
+static int64_t sign_bits(const DcLayout* lay, const DetcgdSettings* s) { (void)s; return lay->dim; }
+static int64_t scaled_bits(const DcLayout* lay, const DetcgdSettings* s) { /* d signs and one scale (per layer) */
+  return lay->dim + (int64_t)(s->sign_per_layer ? lay->nblocks : 1) * s->comm.value_bits;
+}
 
 static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   const SignState* st = (const SignState*)r->state;
@@ -114,4 +165,5 @@ const DcMethodType dc_method_scaled_sign = {.name = "scaled-sign-gd", .id = DETC
                                             .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX,
                                             .client = sign_and_norm, .absorb = in_place, .server = scaled_step,
                                             .state_size = sizeof(SignState), .create = create_scaled,
-                                            .destroy = destroy, .message_bits = scaled_bits, .facts = facts};
+                                            .destroy = destroy, .message_bits = scaled_bits, .facts = facts,
+                                            .options = SCALED_OPTIONS};

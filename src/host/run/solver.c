@@ -327,7 +327,7 @@ static int norm1(DetcgdSolver* s) {
 static int64_t bits_per_round(const DetcgdSolver* s) {
   int64_t d = s->problem->layout.dim;
   int vb = s->settings.comm.value_bits;
-  return s->method->message_bits ? s->method->message_bits(d, vb) : d * vb;
+  return s->method->message_bits ? s->method->message_bits(&s->problem->layout, &s->settings) : d * vb;
 }
 
 /* Bits of the server's broadcast to one client per round: the method's, or x in double. */
@@ -781,7 +781,7 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
     t->coords_per_iter = dc_sketch_expected_coords(&sp);
     t->comm_factor = t->det_factor * t->coords_per_iter;
     t->bits_per_iter = dc_method_type(c.method)->message_bits
-                           ? (double)dc_method_type(c.method)->message_bits(p->layout.dim, c.comm.value_bits)
+                           ? (double)dc_method_type(c.method)->message_bits(&p->layout, &c)
                            : dc_sketch_expected_bits(&sp);
     if (p->nclients > 0) { /* a method without a matrix stepsize over clients: every client sends */
       t->coords_per_iter *= p->nclients;
