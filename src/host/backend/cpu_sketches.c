@@ -202,6 +202,24 @@ int cpu_sketch_accumulate_rows(DcBackend* be, const DcSketch* S, const DcVec* M,
 
 static double as_sent(double v, int round32) { return round32 ? (double)(float)v : v; }
 
+enum { TOPK_SMALL = 64 }; /* top-k keeps at most this many in one pass */
+
+/* top-k for a small k: one pass keeping the k best (key descending, index ascending) in keys / idx; an entry enters
+ * only above the k-th key, so an equal key with a higher index stays out -- the radix select's result. */
+static void topk_small(const double* v, int m, int k, int round32, uint64_t* keys, int* idx, double* y) {
+  int n = 0, j, t;
+  for (j = 0; j < m; ++j) {
+    uint64_t key = dc_abs_key(v[j]);
+    y[j] = 0.0;
+    if (n == k && key <= keys[k - 1]) continue;
+    t = n < k ? n++ : k - 1; /* the slot freed: the end, or the k-th's */
+    while (t > 0 && keys[t - 1] < key) { keys[t] = keys[t - 1]; idx[t] = idx[t - 1]; --t; }
+    keys[t] = key;
+    idx[t] = j;
+  }
+  for (t = 0; t < n; ++t) y[idx[t]] = as_sent(v[idx[t]], round32);
+}
+
 /* top-k of v (m values) into y: the radix select of value_ops.h, then every key above the prefix and the first
  * `need` equal to it */
 static void topk_layer(const double* v, int m, int k, int round32, double* y) {
@@ -228,13 +246,16 @@ static void topk_layer(const double* v, int m, int k, int round32, double* y) {
 
 /* C(v) of layer i for client `client` into y (dense); the draw of rand-k-c into row r of S */
 static void values_layer(DcSketch* S, int r, int i, const double* v, uint64_t seed, uint32_t iter, uint32_t client,
-                         int round32, double* y) {
+                         int round32, uint64_t* keys, double* y) {
   const DcSketchSpec* sp = S->spec;
   const DcSketchLayer* L = &sp->layers[i];
   int m = L->m, j;
   double norm = 0.0, scale;
   switch (L->kind) {
-    case DC_SK_TOPK: topk_layer(v, m, L->k, round32, y); break;
+    case DC_SK_TOPK: /* small k: one pass; else the radix passes */
+      if (L->k <= TOPK_SMALL) topk_small(v, m, L->k, round32, keys, (int*)(keys + TOPK_SMALL), y);
+      else topk_layer(v, m, L->k, round32, y);
+      break;
     case DC_SK_RANDK_C: {
       DrawRow d = draw_row(S, r);
       int* idx = d.idx + sp->cap_off[i];
@@ -284,6 +305,7 @@ int cpu_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const D
   const DcLayout* lay = S->spec->layout;
   int64_t dim = lay->dim;
   double* v = (double*)dc_calloc((size_t)(lay->max_size > 0 ? lay->max_size : 1), sizeof(double));
+  uint64_t keys[2 * TOPK_SMALL]; /* top-k's best keys, then (as ints) their indices */
   int r, i, j;
   (void)be;
   if (!v) return DETCGD_ERR_ALLOC;
@@ -292,7 +314,7 @@ int cpu_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const D
       const double* x = X->data + r * dim + lay->voff[i];
       const double* h = H ? H->data + hoff + r * dim + lay->voff[i] : NULL;
       for (j = 0; j < lay->size[i]; ++j) v[j] = h ? x[j] - h[j] : x[j];
-      values_layer(S, r, i, v, seed, iter, c0 + (uint32_t)r, round32, Y->data + r * dim + lay->voff[i]);
+      values_layer(S, r, i, v, seed, iter, c0 + (uint32_t)r, round32, keys, Y->data + r * dim + lay->voff[i]);
     }
   free(v);
   return DETCGD_OK;
