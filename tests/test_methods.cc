@@ -175,6 +175,22 @@ DetcgdResult run_sign(DetcgdProblem* p, const char* method, int K, const std::st
   return r;
 }
 
+// x after `iters` iterations of opts on p (quiet settings underneath), and the run's result.
+std::vector<double> x_after(DetcgdProblem* p, const std::vector<std::pair<const char*, const char*>>& opts,
+                            int64_t iters, DetcgdResult* result = nullptr) {
+  DetcgdSettings s = quiet_settings();
+  for (const auto& kv : opts) EXPECT_EQ(detcgd_settings_set(&s, kv.first, kv.second), DETCGD_OK) << kv.first;
+  s.term.max_iter = iters;
+  DetcgdSolver* solver = nullptr;
+  std::vector<double> x(p->layout.dim);
+  EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+  EXPECT_EQ(detcgd_get_x(solver, x.data()), DETCGD_OK);
+  if (result) detcgd_get_result(solver, result);
+  detcgd_destroy(&solver);
+  return x;
+}
+
 }  // namespace
 
 // Scaled sign GD, x - (||g||_1 / L_inf) sign(g), follows the host's own run, and decreases f by at least
@@ -226,18 +242,10 @@ TEST(SignMethods, BlockwiseScaledSignDecreasesByThePerLayerBound) {
   }
   std::vector<double> x(lay.dim, 1 / std::sqrt((double)lay.dim)), g(lay.dim);
   for (int k = 1; k <= 12; ++k) {  // x^k of a run of k iterations, against the host's step from x^{k-1}
-    DetcgdSettings s = quiet_settings();
-    ASSERT_EQ(detcgd_settings_set(&s, "method", "scaled-sign-gd"), DETCGD_OK);
-    ASSERT_EQ(detcgd_settings_set(&s, "sign-per-layer", "1"), DETCGD_OK);
-    ASSERT_EQ(detcgd_settings_set(&s, "value-bits", "64"), DETCGD_OK);
-    s.term.max_iter = k;
-    DetcgdSolver* solver = nullptr;
-    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
-    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
-    std::vector<double> next(lay.dim);
-    ASSERT_EQ(detcgd_get_x(solver, next.data()), DETCGD_OK);
-    EXPECT_EQ(solver->result.bits_up, (int64_t)k * (lay.dim + lay.nblocks * 64));
-    detcgd_destroy(&solver);
+    DetcgdResult r{};
+    std::vector<double> next =
+        x_after(p, {{"method", "scaled-sign-gd"}, {"sign-per-layer", "1"}, {"value-bits", "64"}}, k, &r);
+    EXPECT_EQ(r.bits_up, (int64_t)k * (lay.dim + lay.nblocks * 64));
     double f = dc_host_problem_grad(&p->host, x.data(), g.data()), l1_all = 0, bound = 0;
     for (int i = 0; i < lay.nblocks; ++i) {
       double l1 = 0;
@@ -372,21 +380,11 @@ TEST(Ef21, ServerEstimateIsTheClientsMeanAndTheStepIsThePapers) {
 TEST(Ef21, NormalizedStepsHaveLengthGammaK) {
   DetcgdProblem* p = make_quad("4x8", 0.1, 0.3);
   for (int iters : {1, 2}) {
-    DetcgdSettings s = quiet_settings();
-    ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21-norm"), DETCGD_OK);
-    ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
-    ASSERT_EQ(detcgd_settings_set(&s, "ef-gamma0", "0.3"), DETCGD_OK);
-    s.term.max_iter = iters;
-    DetcgdSolver* solver = nullptr;
-    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
-    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
-    std::vector<double> x(32);
-    ASSERT_EQ(detcgd_get_x(solver, x.data()), DETCGD_OK);
+    std::vector<double> x = x_after(p, {{"method", "ef21-norm"}, {"sketch", "top-k"}, {"ef-gamma0", "0.3"}}, iters);
     double dist = 0;
     for (double v : x) dist += std::pow(v - 1 / std::sqrt(32.0), 2);
     if (iters == 1) EXPECT_NEAR(std::sqrt(dist), 0.3 / std::sqrt(2.0), 1e-14);
     else EXPECT_LE(std::sqrt(dist), 2 * 0.3 / std::sqrt(3.0) + 1e-14);  // two steps of 0.3 / sqrt(3)
-    detcgd_destroy(&solver);
   }
   detcgd_problem_destroy(&p);
   // g = 0: y = a g / ||g|| + y leaves y as it is (the scalar of a negative power of 0 is 0)
@@ -415,19 +413,10 @@ TEST(Ef21, GradientStartIsCountedAndStepsWithTheFullGradient) {
   std::vector<double> x1[2];
   int64_t bits[2];
   for (int init = 0; init < 2; ++init) {
-    DetcgdSettings s = quiet_settings();
-    ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21"), DETCGD_OK);
-    ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
-    ASSERT_EQ(detcgd_settings_set(&s, "ef-init", init ? "gradient" : "compressed"), DETCGD_OK);
-    ASSERT_EQ(detcgd_settings_set(&s, "ef-step", "0.5"), DETCGD_OK);
-    s.term.max_iter = 1;
-    DetcgdSolver* solver = nullptr;
-    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
-    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
-    x1[init].resize(24);
-    ASSERT_EQ(detcgd_get_x(solver, x1[init].data()), DETCGD_OK);
-    bits[init] = solver->result.bits_up;
-    detcgd_destroy(&solver);
+    DetcgdResult r{};
+    x1[init] = x_after(p, {{"method", "ef21"}, {"sketch", "top-k"}, {"ef-init", init ? "gradient" : "compressed"},
+                           {"ef-step", "0.5"}}, 1, &r);
+    bits[init] = r.bits_up;
   }
   EXPECT_EQ(bits[0], 3 * 3 * (32 + 3));                 // round 0: top-1 of each of 3 layers, 3 clients
   EXPECT_EQ(bits[1], 3 * 24 * 32 + 3 * 3 * (32 + 3));   // the full start, then round 0's C(0)

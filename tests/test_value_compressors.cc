@@ -329,6 +329,9 @@ TEST_P(ValueCompressors, MessagesRoundTripThroughTheCodecInTheirExactBits) {
       std::vector<int> count(3);
       std::vector<unsigned char> mark(64, 0);
       DcSketchDraw d = {idx.data(), scale.data(), count.data()};
+      std::vector<int> idx2(idx.size()), count2(3);
+      std::vector<double> scale2(idx.size());
+      DcSketchDraw room = {idx2.data(), scale2.data(), count2.data()};  // the decoder's own draw (shared seed)
       for (uint32_t it = 0; it < 5; ++it) {
         auto x = random_vec(v.dim, 20 + it);
         if (it == 1) std::fill(x.begin(), x.end(), 0.0);  // all zero: top-k keeps zeros, scaled sign's scale is 0
@@ -341,10 +344,10 @@ TEST_P(ValueCompressors, MessagesRoundTripThroughTheCodecInTheirExactBits) {
         std::vector<unsigned char> msg(bytes);
         ASSERT_EQ(dc_codec_encode(&v.sp, y.data(), &d, msg.data()), DETCGD_OK) << c.name << " " << detcgd_last_error();
         std::vector<double> back(v.dim, 7.0);
-        const char* why = dc_codec_decode(&v.sp, msg.data(), bytes, v.s.seed, it, 0, mark.data(), back.data());
+        const char* why = dc_codec_decode(&v.sp, msg.data(), bytes, v.s.seed, it, 0, &room, mark.data(), back.data());
         ASSERT_EQ(why, nullptr) << c.name << " " << vb << ": " << why;
         ASSERT_EQ(0, memcmp(back.data(), y.data(), y.size() * sizeof(double))) << c.name << " " << vb << " iter " << it;
-        EXPECT_NE(dc_codec_decode(&v.sp, msg.data(), bytes - 1, v.s.seed, it, 0, mark.data(), back.data()), nullptr);
+        EXPECT_NE(dc_codec_decode(&v.sp, msg.data(), bytes - 1, v.s.seed, it, 0, &room, mark.data(), back.data()), nullptr);
       }
     }
 }
@@ -352,23 +355,25 @@ TEST_P(ValueCompressors, MessagesRoundTripThroughTheCodecInTheirExactBits) {
 TEST(Codec, MalformedMessagesAreNamed) {
   Values t(DETCGD_BACKEND_CPU, "8", "top-k", {{"k", "2"}});
   std::vector<unsigned char> mark(8, 0), msg(dc_codec_bytes(&t.sp), 0);
-  std::vector<double> y(8);
+  std::vector<double> y(8), scale(8);
+  std::vector<int> idx(8), count(1);
+  DcSketchDraw room = {idx.data(), scale.data(), count.data()};
   // (index 3 bits, value 64 bits) twice: indices 5 and 5
   auto put = [&](int64_t pos, uint64_t v, int n) {
     for (int i = 0; i < n; ++i, ++pos) if ((v >> i) & 1) msg[pos >> 3] |= (unsigned char)(1u << (pos & 7));
   };
   put(0, 5, 3);
   put(67, 5, 3);
-  EXPECT_STREQ(dc_codec_decode(&t.sp, msg.data(), (int64_t)msg.size(), 1, 0, 0, mark.data(), y.data()), "repeated index");
+  EXPECT_STREQ(dc_codec_decode(&t.sp, msg.data(), (int64_t)msg.size(), 1, 0, 0, &room, mark.data(), y.data()), "repeated index");
   Values q(DETCGD_BACKEND_CPU, "4", "qsgd", {{"levels", "2"}});  // norm (64 bits), then 4 x (sign, 2-bit level)
   std::vector<unsigned char> qm(dc_codec_bytes(&q.sp), 0);
   qm[8] = 0x6;  // the first level is 3 > s = 2
-  EXPECT_STREQ(dc_codec_decode(&q.sp, qm.data(), (int64_t)qm.size(), 1, 0, 0, mark.data(), y.data()), "QSGD: a level above s");
+  EXPECT_STREQ(dc_codec_decode(&q.sp, qm.data(), (int64_t)qm.size(), 1, 0, 0, &room, mark.data(), y.data()), "QSGD: a level above s");
   Values n(DETCGD_BACKEND_CPU, "2", "natural", {});  // 2 x (sign, 11-bit exponent)
   std::vector<unsigned char> nm(dc_codec_bytes(&n.sp), 0xff);
-  EXPECT_STREQ(dc_codec_decode(&n.sp, nm.data(), (int64_t)nm.size(), 1, 0, 0, mark.data(), y.data()),
+  EXPECT_STREQ(dc_codec_decode(&n.sp, nm.data(), (int64_t)nm.size(), 1, 0, 0, &room, mark.data(), y.data()),
                "natural: an infinite or NaN exponent");
-  EXPECT_STREQ(dc_codec_decode(&n.sp, nm.data(), 1, 1, 0, 0, mark.data(), y.data()), "wrong message length");
+  EXPECT_STREQ(dc_codec_decode(&n.sp, nm.data(), 1, 1, 0, 0, &room, mark.data(), y.data()), "wrong message length");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ValueCompressors, testing::ValuesIn(available_backends()), backend_name);

@@ -18,6 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DcSketchSpec sp;
   double y[46], back[46];
   unsigned char mark[40] = {0}, again[46 * 8 + 8];
+  int idx[46], count[3];
+  double scale[46];
+  DcSketchDraw room = {idx, scale, count}; /* rand-k-c's own draw with a shared seed */
   int kind;
   const char* why;
   if (size < 1) return 0;
@@ -30,10 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       detcgd_settings_set(&s, "shared-seed", kind == 2 ? "1" : "0") != DETCGD_OK)
     abort();
   if (dc_sketch_spec_build(&sp, &s.sketch, &s.comm, &p) != DETCGD_OK) abort();
-  why = dc_codec_decode(&sp, data + 1, (int64_t)size - 1, 7, 3, 2, mark, y);
+  why = dc_codec_decode(&sp, data + 1, (int64_t)size - 1, 7, 3, 2, &room, mark, y);
   if (!why && kind != 1 && kind != 2 && kind != 5) {
     if (dc_codec_encode(&sp, y, NULL, again) != DETCGD_OK) abort();
-    if (dc_codec_decode(&sp, again, dc_codec_bytes(&sp), 7, 3, 2, mark, back) || memcmp(y, back, sizeof y)) abort();
+    if (dc_codec_decode(&sp, again, dc_codec_bytes(&sp), 7, 3, 2, &room, mark, back) || memcmp(y, back, sizeof y)) abort();
   }
   dc_sketch_spec_free(&sp);
   return 0;

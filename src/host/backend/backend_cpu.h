@@ -19,6 +19,7 @@ struct DcSketch {
   int* count;               /* owns: kept per layer, l per row */
   int* index_bits;          /* owns: ceil(log2 d_i) per layer */
   unsigned char* mark;      /* owns: membership table for Floyd (max d_i) */
+  double* layer;            /* owns: one layer's values for compress_values_rows (max d_i) */
   int64_t tally_coords, tally_bits;
 };
 struct DcProbData { DcHostProblem h; /* arrays borrowed from the DetcgdProblem */ };

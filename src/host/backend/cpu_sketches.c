@@ -16,7 +16,7 @@ void cpu_sketch_destroy(DcBackend* be, DcSketch** S) {
   (void)be;
   if (!S || !*S) return;
   free((*S)->idx); free((*S)->scale); free((*S)->count);
-  free((*S)->index_bits); free((*S)->mark);
+  free((*S)->index_bits); free((*S)->mark); free((*S)->layer);
   free(*S);
   *S = NULL;
 }
@@ -34,7 +34,8 @@ int cpu_sketch_create(DcBackend* be, const DcSketchSpec* spec, int rows, DcSketc
   (*S)->count = (int*)dc_calloc((size_t)lay->nblocks * (size_t)rows, sizeof(int));
   (*S)->index_bits = (int*)dc_calloc((size_t)lay->nblocks, sizeof(int));
   (*S)->mark = (unsigned char*)dc_calloc((size_t)lay->max_size, 1);
-  if (!(*S)->idx || !(*S)->scale || !(*S)->count || !(*S)->index_bits || !(*S)->mark) {
+  (*S)->layer = (double*)dc_calloc((size_t)lay->max_size + 1, sizeof(double));
+  if (!(*S)->idx || !(*S)->scale || !(*S)->count || !(*S)->index_bits || !(*S)->mark || !(*S)->layer) {
     cpu_sketch_destroy(be, S);
     return DETCGD_ERR_ALLOC;
   }
@@ -304,11 +305,10 @@ int cpu_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const D
                              uint64_t seed, uint32_t iter, uint32_t c0, int round32, DcVec* Y) {
   const DcLayout* lay = S->spec->layout;
   int64_t dim = lay->dim;
-  double* v = (double*)dc_calloc((size_t)(lay->max_size > 0 ? lay->max_size : 1), sizeof(double));
+  double* v = S->layer; /* x_i - h_i, one layer at a time */
   uint64_t keys[2 * TOPK_SMALL]; /* top-k's best keys, then (as ints) their indices */
   int r, i, j;
   (void)be;
-  if (!v) return DETCGD_ERR_ALLOC;
   for (r = 0; r < nc; ++r)
     for (i = 0; i < lay->nblocks; ++i) {
       const double* x = X->data + r * dim + lay->voff[i];
@@ -316,7 +316,6 @@ int cpu_compress_values_rows(DcBackend* be, DcSketch* S, const DcVec* X, const D
       for (j = 0; j < lay->size[i]; ++j) v[j] = h ? x[j] - h[j] : x[j];
       values_layer(S, r, i, v, seed, iter, c0 + (uint32_t)r, round32, keys, Y->data + r * dim + lay->voff[i]);
     }
-  free(v);
   return DETCGD_OK;
 }
 

@@ -3,7 +3,6 @@
  * bit first.
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include "codec.h"
 #include "value_ops.h"
@@ -177,7 +176,7 @@ static const char* decode_kept(BitReader* r, const DcSketchLayer* L, int vb, uns
 }
 
 static const char* decode_layer(BitReader* r, const DcSketchSpec* sp, int i, uint64_t seed, uint32_t iter,
-                                uint32_t client, unsigned char* mark, double* y) {
+                                uint32_t client, const DcSketchDraw* draw, unsigned char* mark, double* y) {
   const DcSketchLayer* L = &sp->layers[i];
   int j, vb = sp->value_bits;
   uint64_t b;
@@ -186,20 +185,15 @@ static const char* decode_layer(BitReader* r, const DcSketchSpec* sp, int i, uin
   switch (L->kind) {
     case DC_SK_TOPK: return decode_kept(r, L, vb, mark, y);
     case DC_SK_RANDK_C: { /* with a shared seed, the server's own draw of the k indices */
-      int* kept = sp->send_indices ? NULL : (int*)dc_calloc((size_t)L->k, sizeof(int));
-      double* scale = sp->send_indices ? NULL : (double*)dc_calloc((size_t)L->k, sizeof(double));
-      const char* why = NULL;
+      int* kept = draw->idx + sp->cap_off[i];
       if (sp->send_indices) return decode_kept(r, L, vb, mark, y);
-      if (!kept || !scale) why = "out of memory";
-      else dc_draw_randk(L, seed, iter, client, (uint32_t)i, kept, scale, L->k > 32 ? mark : NULL);
-      for (j = 0; j < L->k && !why; ++j) {
-        if (!get_value(r, vb, &v)) why = "message too short";
-        else if (!isfinite(v)) why = "non-finite value";
-        else y[kept[j]] = v;
+      dc_draw_randk(L, seed, iter, client, (uint32_t)i, kept, draw->scale + sp->cap_off[i], L->k > 32 ? mark : NULL);
+      for (j = 0; j < L->k; ++j) {
+        if (!get_value(r, vb, &v)) return "message too short";
+        if (!isfinite(v)) return "non-finite value";
+        y[kept[j]] = v;
       }
-      free(kept);
-      free(scale);
-      return why;
+      return NULL;
     }
     case DC_SK_SIGN:
       for (j = 0; j < L->m; ++j) {
@@ -246,12 +240,12 @@ static const char* decode_layer(BitReader* r, const DcSketchSpec* sp, int i, uin
 }
 
 const char* dc_codec_decode(const DcSketchSpec* sp, const unsigned char* in, int64_t len, uint64_t seed, uint32_t iter,
-                            uint32_t client, unsigned char* mark, double* y) {
+                            uint32_t client, const DcSketchDraw* draw, unsigned char* mark, double* y) {
   BitReader r = {in, 0, 8 * len};
   const char* why = NULL;
   int i;
   if (len != dc_codec_bytes(sp)) return "wrong message length";
   for (i = 0; i < sp->layout->nblocks && !why; ++i)
-    why = decode_layer(&r, sp, i, seed, iter, client, mark, y + sp->layout->voff[i]);
+    why = decode_layer(&r, sp, i, seed, iter, client, draw, mark, y + sp->layout->voff[i]);
   return why;
 }

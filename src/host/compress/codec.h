@@ -25,8 +25,9 @@ int64_t dc_codec_bytes(const DcSketchSpec* sp);
  * value the compressor cannot have written. */
 int dc_codec_encode(const DcSketchSpec* sp, const double* y, const DcSketchDraw* d, unsigned char* out);
 /* Decodes len bytes into y (dim values): NULL when the message is well formed, else what is wrong.  rand-k-c with
- * a shared seed draws its indices from (seed, iter, client); mark: max_size zero bytes, left zero. */
+ * a shared seed draws its indices from (seed, iter, client) into draw (room for one draw of sp); mark: max_size
+ * zero bytes, left zero. */
 const char* dc_codec_decode(const DcSketchSpec* sp, const unsigned char* in, int64_t len, uint64_t seed, uint32_t iter,
-                            uint32_t client, unsigned char* mark, double* y);
+                            uint32_t client, const DcSketchDraw* draw, unsigned char* mark, double* y);
 
 #endif /* DETCGD_CODEC_H */

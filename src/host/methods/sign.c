@@ -108,7 +108,7 @@ static void destroy(DcRound* r) {
   r->be->ops->vec_destroy(r->be, &st->y);
   r->be->ops->sketch_destroy(r->be, &st->S);
   r->be->ops->blocks_destroy(r->be, &st->D);
-  if (st->spec.layers) dc_sketch_spec_free(&st->spec);
+  dc_sketch_spec_free(&st->spec);
 }
 
 static int sign_of_gradient(DcRound* r) {

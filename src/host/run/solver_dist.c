@@ -181,24 +181,28 @@ static int read_draw(DetcgdSolver* s, Reader* r) {
   return s->be.ops->sketch_load(&s->be, s->S, &s->draw);
 }
 
-/* Server: a dense message of the values op, decoded and checked (codec.h) into s->vals, counted in the tally. */
+/* Server: a dense message of the values op, decoded and checked (codec.h) into s->vals. */
 static int read_values(DetcgdSolver* s, Reader* r) {
   const DcSketchSpec* sp = &s->sketch_spec;
-  const DcBackendOps* o = s->be.ops;
-  int64_t bytes = dc_codec_bytes(sp), coords, bits;
+  int64_t bytes = dc_codec_bytes(sp);
   const char* why;
-  int st;
   if (bytes > r->left) return bad_message(r, "message too short");
-  why = dc_codec_decode(sp, r->p, bytes, s->settings.seed, (uint32_t)r->iter, (uint32_t)r->client, s->seen, s->h_vals);
+  why = dc_codec_decode(sp, r->p, bytes, s->settings.seed, (uint32_t)r->iter, (uint32_t)r->client, &s->draw, s->seen,
+                        s->h_vals);
   if (why) return bad_message(r, why);
   r->p += bytes;
   r->left -= bytes;
-  st = o->vec_upload(&s->be, s->vals, s->h_vals);
-  if (st == DETCGD_OK) st = o->sketch_tally(&s->be, s->S, &coords, &bits);
-  if (st == DETCGD_OK)
-    st = o->sketch_set_tally(&s->be, s->S, coords + (int64_t)dc_sketch_expected_coords(sp),
-                             bits + (int64_t)dc_sketch_expected_bits(sp));
-  return st;
+  return s->be.ops->vec_upload(&s->be, s->vals, s->h_vals);
+}
+
+/* Server: n received messages of the values op in the tally (each the same exact count and bits), once per rank. */
+static int count_received_values(DetcgdSolver* s, int n) {
+  const DcSketchSpec* sp = &s->sketch_spec;
+  int64_t coords, bits;
+  int st = s->be.ops->sketch_tally(&s->be, s->S, &coords, &bits);
+  return st == DETCGD_OK ? s->be.ops->sketch_set_tally(&s->be, s->S, coords + n * (int64_t)dc_sketch_expected_coords(sp),
+                                                        bits + n * (int64_t)dc_sketch_expected_bits(sp))
+                         : st;
 }
 
 /* Server: client r->client's message -> s->S and s->vals, then a += m_c. */
@@ -246,6 +250,9 @@ int dc_dist_absorb_rank(DetcgdSolver* s, const void* bytes, int64_t len, int fro
     st = absorb_message(s, &r);
   }
   if (st == DETCGD_OK && r.left != 0) st = bad_message(&r, "trailing bytes");
+  if (st == DETCGD_OK && value_messages(s)) /* a sketch's received draws count as sketch_load loads them */
+    st = count_received_values(s, (int)((int64_t)s->nclients * (from + 1) / nranks) -
+                                      (int)((int64_t)s->nclients * from / nranks));
   return st;
 }
 
