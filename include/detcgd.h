@@ -301,6 +301,8 @@ typedef struct DetcgdSettings {
   int sparse_steps;                ///< 1 = det-CGD2 on quad-nc with a sketch keeping <= half the coordinates updates the gradient
                                    ///< from the step (A's kept columns; recomputed at trace rows); default 1
   uint64_t seed;                   ///< sketch seed; default 42
+  int batch;                       ///< minibatch per client per round: its gradient is the mean of `batch` sample gradients
+                                   ///< drawn with replacement at (seed, iter, client); 0 = full gradients; default 0
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
   int64_t f_inf_iters;             ///< GD iterations for the f^inf estimate; default 2000
@@ -373,6 +375,8 @@ typedef struct DetcgdResult {
   int64_t coords_sent;    ///< total coordinates sent
   int64_t bits_up;        ///< total uplink bits
   int64_t bits_down;      ///< total downlink bits
+  int64_t samples;        ///< sample gradients the clients' messages read over the rounds run: per client and round its
+                          ///< N_c rows (full gradients; 1 for quad-nc) or batch (the metrics' full gradients not counted)
   double time_setup;      ///< seconds: problem upload, stepsize, certificate
   double time_finf;       ///< seconds: f^inf estimate
   double time_iterate;    ///< seconds: the iteration loop

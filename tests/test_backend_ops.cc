@@ -10,6 +10,7 @@ extern "C" {
 #include "compressor.h"
 #include "method.h"
 #include "round.h"
+#include "minibatch.h"
 #include "stepsize.h"
 }
 
@@ -607,6 +608,98 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
   b.o()->blocks_destroy(&b.be, &D);
   dc_blocks_free(&H);
   detcgd_problem_destroy(&p);
+}
+
+// grad phi_j(x) = -b_j sigma(-b_j a_j.x) a_j of row j of host h, added times w into g (computed here, not by the
+// backend's loop: the logistic weight from its closed form).
+void add_sample_gradient(const DcHostProblem& h, int64_t j, const std::vector<double>& x, double w,
+                         std::vector<double>& g) {
+  double z = 0;
+  for (int64_t p = h.rowptr[j]; p < h.rowptr[j + 1]; ++p) z += h.val[p] * x[h.colidx[p]];
+  const double s = 1.0 / (1.0 + std::exp(h.label[j] * z));
+  for (int64_t p = h.rowptr[j]; p < h.rowptr[j + 1]; ++p) g[h.colidx[p]] -= w * h.label[j] * s * h.val[p];
+}
+
+// Minibatch gradients (clients_grad_sampled, problem_grad_sampled): row r is (1/b) sum_t grad phi_{j_t}(x) +
+// reg'(x) over the rows j_t = dc_minibatch_row(seed, iter, c0 + r, t, N_c) of client c0 + r, for batches of 1 to
+// 1025 samples (several tiles), CSR rows (a1a) and dense float rows (synthetic, fp32: the CUDA backend's dense
+// path); one client alone (its problem, as an MPI rank evaluates it) gives the chunk's row bit for bit; over
+// iterations the minibatch gradient's mean is the full gradient within 5 standard errors.
+TEST_P(ClientOps, MinibatchGradientsAreTheMeanOfTheDrawnRowsGradients) {
+  for (int dense = 0; dense < 2; ++dense) {
+    DetcgdProblemSpec ps;
+    detcgd_problem_spec_default(&ps);
+    if (dense) {
+      ps.samples = 90;
+      ps.features = 12;
+      ps.data_precision = DETCGD_PREC_FP32;
+    } else {
+      snprintf(ps.data_path, sizeof ps.data_path, "%s", DETCGD_SHARED_DATA "/a1a");
+    }
+    ps.nlayers = 3;
+    ps.clients = 6;
+    ps.split = DETCGD_SPLIT_SHUFFLED;
+    DetcgdProblem* p = nullptr;
+    ASSERT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+    const int64_t d = p->layout.dim;
+    const double lam = p->host.lambda;
+    Be b(GetParam());
+    DetcgdSettings s = quiet_settings(GetParam());
+    DcSketchSpec sp;
+    ASSERT_EQ(dc_sketch_spec_build(&sp, &s.sketch, &s.comm, p), DETCGD_OK);
+    DcClients* C = nullptr;
+    ASSERT_EQ(b.o()->clients_create(&b.be, p->nclients, p->client_host, &sp, &C), DETCGD_OK) << detcgd_last_error();
+    const std::vector<double> xh = random_vec(d, 21);
+    const int c0 = 2, nc = 3;
+    DcVec *x = b.vec(xh), *G = b.vec(std::vector<double>(nc * d, 7.0)), *g1 = b.vec(std::vector<double>(d, 0));
+    for (int batch : {1, 31, 32, 33, 1025}) {
+      SCOPED_TRACE("dense " + std::to_string(dense) + ", batch " + std::to_string(batch));
+      ASSERT_EQ(b.o()->clients_grad_sampled(&b.be, C, c0, nc, x, 5, 17, batch, G), DETCGD_OK) << detcgd_last_error();
+      const std::vector<double> got = b.get(G, nc * d);
+      for (int r = 0; r < nc; ++r) {
+        const DcHostProblem& h = p->client_host[c0 + r];
+        std::vector<double> want(d, 0.0), scale(d, 1.0);
+        for (int t = 0; t < batch; ++t) {
+          const int64_t j = dc_minibatch_row(5, 17, (uint32_t)(c0 + r), t, h.nrows);
+          ASSERT_GE(j, 0);
+          ASSERT_LT(j, h.nrows);
+          add_sample_gradient(h, j, xh, 1.0 / batch, want);
+        }
+        for (int64_t i = 0; i < d; ++i) {
+          const double tt = 1 + xh[i] * xh[i];
+          want[i] += 2 * lam * xh[i] / (tt * tt);
+        }
+        std::vector<double> row(got.begin() + r * d, got.begin() + (r + 1) * d);
+        expect_close(row, want, scale, "minibatch gradient");
+        DcProbData* P = nullptr;
+        ASSERT_EQ(b.o()->problem_create(&b.be, &h, &P), DETCGD_OK);
+        ASSERT_EQ(b.o()->problem_grad_sampled(&b.be, P, x, 5, 17, (uint32_t)(c0 + r), batch, g1), DETCGD_OK);
+        EXPECT_EQ(b.get(g1, d), row) << "client " << c0 + r << " alone";
+        b.o()->problem_destroy(&b.be, &P);
+      }
+    }
+    // unbiased: the mean over N iterations of batch-1 gradients of client c0 against its full gradient
+    const int N = 4000;
+    std::vector<double> mean(d, 0.0), sq(d, 0.0);
+    for (int it = 0; it < N; ++it) {
+      ASSERT_EQ(b.o()->clients_grad_sampled(&b.be, C, c0, 1, x, 9, (uint32_t)it, 1, G), DETCGD_OK);
+      const std::vector<double> g = b.get(G, nc * d);  // row 0
+      for (int64_t i = 0; i < d; ++i) { mean[i] += g[i] / N; sq[i] += g[i] * g[i] / N; }
+    }
+    ASSERT_EQ(b.o()->clients_grad(&b.be, C, c0, 1, x, G, nullptr), DETCGD_OK);
+    const std::vector<double> full = b.get(G, nc * d);
+    int moved = 0;
+    for (int64_t i = 0; i < d; ++i) {
+      const double se = std::sqrt(std::max(sq[i] - mean[i] * mean[i], 0.0) / N);
+      EXPECT_LE(std::fabs(mean[i] - full[i]), 5 * se + 1e-12) << "coordinate " << i;
+      moved += se > 0;
+    }
+    EXPECT_GT(moved, 0);
+    for (DcVec* v : {x, G, g1}) b.o()->vec_destroy(&b.be, &v);
+    b.o()->clients_destroy(&b.be, &C);
+    dc_sketch_spec_free(&sp);
+    detcgd_problem_destroy(&p);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Ops, testing::ValuesIn(available_backends()), backend_name);

@@ -31,6 +31,8 @@ struct Row : CaseLine {
     return v;
   }
   bool distributed() const { return !get("clients").empty(); }
+  bool stochastic() const { return !get("batch").empty(); }
+  bool logistic() const { return distributed() || stochastic(); }  // minibatches need logreg-nc's rows
   const DcMethodType* method() const { return dc_method_find(get("method").c_str()); }
   bool compresses() const { return !(method()->step_flags & DC_STEP_NO_SKETCH); }
   bool matrix_step() const { return !(method()->step_flags & DC_STEP_NO_MATRIX); }
@@ -64,7 +66,7 @@ RowRun run_row(const Row& row, int backend, const std::vector<std::pair<std::str
   s.f_inf = NAN;
   std::vector<std::pair<std::string, std::string>> opts = {{"iters", "300"}, {"trace-every", "7"}, {"seed", "5"},
                                                            {"f-inf-iters", "50"}};
-  if (row.distributed())
+  if (row.logistic())
     opts.insert(opts.end(), {{"samples", "240"}, {"features", "24"}, {"layers", "3x8"}, {"lambda", "0.1"}});
   else
     opts.insert(opts.end(), {{"problem", "quad-nc"}, {"layers", "4x8"}, {"lambda", "0"}, {"spec-min", "0.2"}});
@@ -117,7 +119,7 @@ TEST_P(MethodTable, Converges) {
   RowRun a = run_row(row, DETCGD_BACKEND_CPU);
   ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
   ASSERT_GE(a.numbers.size(), 2u);
-  if (!row.distributed()) {
+  if (!row.logistic()) {
     EXPECT_LE(a.r.f_final, 0.05 * a.r.f_initial) << "f(x^0) = " << a.r.f_initial;
   } else {
     EXPECT_LT(a.r.f_final, a.r.f_initial);
@@ -140,10 +142,15 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
                                     }),
                      gd.options.end());
     gd.options.emplace_back("stepsize", "gd");
-    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_id"),
-           b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_gd");
-    ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+    RowRun b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_gd");
     ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    // logreg-nc: GD's 1 / lambda_max of the block bound Diag(c L_ii) is not EF21's 1 / lambda_max(L): EF21 gets GD's
+    // (det(D)^(-1/d) = lambda_max for D = I / lambda_max); a minibatch row is SGD with the same samples
+    char step[32];
+    snprintf(step, sizeof step, "%.17g", 1.0 / b.r.det_factor);
+    RowRun a = row.logistic() ? run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"ef-step", step}}, "_id")
+                              : run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_id");
+    ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
     ASSERT_EQ(a.numbers.size(), b.numbers.size());
     for (size_t i = 0; i < a.numbers.size(); ++i)
       for (int c : {1, 2, 3})
@@ -233,10 +240,11 @@ TEST_P(MethodTable, ExactBits) {
   const Row& row = GetParam();
   RowRun a = run_row(row, DETCGD_BACKEND_CPU);
   ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
-  const int64_t K = a.r.iterations, senders = row.distributed() ? std::stoi(row.get("clients")) : 1, layers = 4 - row.distributed();
+  const int64_t K = a.r.iterations, senders = row.distributed() ? std::stoi(row.get("clients")) : 1, layers = 4 - row.logistic();
+  if (row.stochastic()) EXPECT_EQ(a.r.samples, K * senders * std::stoi(row.get("batch")));  // the oracle's samples
   const int64_t value_bits = 32, index_bits = 3;  // every table layer has 8 coordinates
   if (row.method()->message_bits) {  // a method's own message: d sign bits (+ one value, ||g||_1, when scaled)
-    const int64_t d = 32, scales = row.get("sign-per-layer") == "1" ? layers : 1,
+    const int64_t d = 8 * layers, scales = row.get("sign-per-layer") == "1" ? layers : 1,
                   per = row.get("method") == "scaled-sign-gd" ? d + scales * value_bits : d;
     EXPECT_EQ(a.r.bits_up, K * per);
     EXPECT_EQ(a.r.coords_sent, K * d);

@@ -148,7 +148,7 @@ std::vector<double> trace_l1(const std::string& path) {
   std::string line;
   std::vector<double> out;
   std::getline(ss, line);
-  EXPECT_NE(line.find(",grad_norm1,time_s"), std::string::npos) << line;
+  EXPECT_NE(line.find(",grad_norm1,samples,time_s"), std::string::npos) << line;
   while (std::getline(ss, line)) {
     std::stringstream ls(line);
     std::string cell;

@@ -166,6 +166,12 @@ cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, 
 /* after detcgd_k_logreg_grad: fc[c - c0] = f_c(x) = (1/N_c) sum loss_j + lam reg_sum[0] (reg_sum = sum_i reg_i) */
 cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum, double* fc,
                                      cudaStream_t s);
+/* logreg-nc minibatch gradients (backend.h's clients_grad_sampled) of the data's clients c0..c0+nc-1 into
+ * G + (c - c0) dim, their samples drawn as clients client0 + (c - c0); the iteration is iter + *iter_base when
+ * iter_base is not NULL (a replayed graph) */
+cudaError_t detcgd_k_logreg_sampled_grad(DcDevLogreg P, int c0, int nc, uint32_t client0, uint64_t seed, uint32_t iter,
+                                         const uint32_t* iter_base, int batch, const double* x, double lambda,
+                                         double* G, cudaStream_t s);
 /* quad-nc: q_i = A_i (x_i - c_i) into q unless q is NULL, g = q + reg' (A dense, double or float); f(x) into
  * f[0] unless f is NULL (partials: DC_K_RED_MAX doubles) */
 cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const double* c, const double* x, double lambda,

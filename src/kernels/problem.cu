@@ -16,6 +16,7 @@
  * quad-nc: grad_i = A_i (x_i - c_i) + 2 lam x/(1+x^2)^2, f = sum 1/2 r^T A r + lam sum x^2/(1+x^2).
  */
 #include "common.cuh"
+#include "minibatch.h"
 
 /* log(1 + exp(-z)) without overflow */
 __device__ __forceinline__ double log1p_exp_neg(double z) { return z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z)); }
@@ -147,6 +148,67 @@ extern "C" cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, d
                                                 double* fc, cudaStream_t s) {
   if (nc <= 0) return cudaSuccess;
   logreg_client_f_kernel<<<nc, DC_K_THREADS, 0, s>>>(P, c0, lambda, reg_sum, fc);
+  return cudaGetLastError();
+}
+
+/* One block per client c = c0 + blockIdx.x (its samples drawn as client client0 + blockIdx.x), its row of G the minibatch gradient of backend.h: the samples' rows
+ * and weights w_t = -b_j / (batch (1 + e^{z_j})) a tile at a time in shared memory (a thread per sample, its dot
+ * product in entry order), then their sum in t order -- dense rows: a thread per column; CSR: sample after sample,
+ * a thread per entry (a row's columns are distinct) -- then the regulariser's term, as the CPU backend adds them. */
+#define BATCH_TILE 512
+static __global__ void logreg_sampled_kernel(DcDevLogreg P, int c0, uint32_t client0, uint64_t seed, uint32_t iter,
+                                             const uint32_t* iter_base, int batch, const double* __restrict__ x,
+                                             double lambda, double* __restrict__ G) {
+  __shared__ double w[BATCH_TILE];
+  __shared__ int64_t rows[BATCH_TILE];
+  int c = c0 + blockIdx.x;
+  int64_t first = P.row_off[c], m = P.row_off[c + 1] - first, i, t0, t;
+  uint32_t it = iter + (iter_base ? *iter_base : 0u);
+  double invb = 1.0 / (double)batch;
+  double* g = G + (int64_t)blockIdx.x * P.dim;
+  for (i = threadIdx.x; i < P.dim; i += blockDim.x) g[i] = 0.0;
+  for (t0 = 0; t0 < batch; t0 += BATCH_TILE) {
+    int64_t nt = batch - t0 < BATCH_TILE ? batch - t0 : BATCH_TILE;
+    __syncthreads(); /* the previous tile is summed */
+    for (t = threadIdx.x; t < nt; t += blockDim.x) {
+      int64_t j = first + dc_minibatch_row(seed, it, client0 + blockIdx.x, t0 + t, m), p;
+      double z = 0.0;
+      if (P.dense)
+        for (p = 0; p < P.dim; ++p) z += (double)P.dense[j * P.dim + p] * x[p];
+      else
+        for (p = P.rowptr[j]; p < P.rowptr[j + 1]; ++p) z += P.val[p] * x[P.col[p]];
+      z *= P.label[j];
+      rows[t] = j;
+      w[t] = -P.label[j] * invb / (1.0 + exp(z));
+    }
+    __syncthreads();
+    if (P.dense) {
+      for (i = threadIdx.x; i < P.dim; i += blockDim.x) {
+        double s = g[i];
+        for (t = 0; t < nt; ++t) s += w[t] * (double)P.dense[rows[t] * P.dim + i];
+        g[i] = s;
+      }
+    } else {
+      for (t = 0; t < nt; ++t) {
+        for (int64_t p = P.rowptr[rows[t]] + threadIdx.x; p < P.rowptr[rows[t] + 1]; p += blockDim.x)
+          g[P.col[p]] += w[t] * P.val[p];
+        __syncthreads(); /* the next sample may share a column */
+      }
+    }
+  }
+  __syncthreads();
+  for (i = threadIdx.x; i < P.dim; i += blockDim.x) {
+    double tt = 1.0 + x[i] * x[i];
+    g[i] += 2.0 * lambda * x[i] / (tt * tt);
+  }
+}
+
+extern "C" cudaError_t detcgd_k_logreg_sampled_grad(DcDevLogreg P, int c0, int nc, uint32_t client0, uint64_t seed,
+                                                    uint32_t iter,
+                                                    const uint32_t* iter_base, int batch, const double* x,
+                                                    double lambda, double* G, cudaStream_t s) {
+  if (nc <= 0 || P.dim == 0) return cudaSuccess;
+  logreg_sampled_kernel<<<nc, DC_K_THREADS, 0, s>>>(P, c0, client0, seed, iter, iter_base, batch, x, lambda, G);
   return cudaGetLastError();
 }
 

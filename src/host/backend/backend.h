@@ -195,6 +195,13 @@ typedef struct DcBackendOps {
   /* G's row r = grad f_{c0+r}(x) (dim values), and F[r] = f_{c0+r}(x) unless F is NULL; with F the chunk of
    * c0 = 0 comes first for each x (the regulariser's sum, the same for every client, is taken there). */
   int (*clients_grad)(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, DcVec* G, DcVec* F);
+  /* Minibatch gradients (logreg-nc): G's row r = (1/b) sum_{t<b} grad phi_{j_t}(x) + reg'(x) for client c0 + r,
+   * phi_j = log(1 + exp(-b_j a_j.x)) its rows' losses, j_t = dc_minibatch_row(seed, iter, c0 + r, t, N_c): b = batch
+   * samples with replacement, summed in t order; problem_grad_sampled: g for the problem P as client `client`. */
+  int (*clients_grad_sampled)(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, uint64_t seed,
+                              uint32_t iter, int batch, DcVec* G);
+  int (*problem_grad_sampled)(DcBackend* be, const DcProbData* P, const DcVec* x, uint64_t seed, uint32_t iter,
+                              uint32_t client, int batch, DcVec* g);
 
   /* ---- trace snapshots: a ring of `slots` host copies of the metrics and a sketch tally ---- */
   int (*ring_create)(DcBackend* be, int slots, int64_t nmetrics, DcRing** R);

@@ -235,6 +235,7 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_compress_values_rows,
   cpu_problem_create, cpu_problem_destroy, cpu_problem_grad, cpu_quad_residual, cpu_quad_step,
   cpu_clients_create, cpu_clients_destroy, cpu_clients_chunk, cpu_clients_grad,
+  cpu_clients_grad_sampled, cpu_problem_grad_sampled,
   cpu_ring_create, cpu_ring_destroy, cpu_ring_put, cpu_ring_get,
   cpu_replay_create, cpu_replay_destroy, cpu_replay_run,
   cpu_sync, cpu_range,

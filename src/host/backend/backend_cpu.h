@@ -71,5 +71,9 @@ void cpu_clients_destroy(DcBackend* be, DcClients** C);
 int cpu_clients_create(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C);
 int cpu_clients_chunk(const DcBackend* be, const DcClients* C);
 int cpu_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, DcVec* G, DcVec* F);
+int cpu_clients_grad_sampled(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, uint64_t seed,
+                            uint32_t iter, int batch, DcVec* G);
+int cpu_problem_grad_sampled(DcBackend* be, const DcProbData* P, const DcVec* x, uint64_t seed, uint32_t iter,
+                            uint32_t client, int batch, DcVec* g);
 
 #endif /* DETCGD_BACKEND_CPU_H */

@@ -183,6 +183,7 @@ const DcBackendOps dc_backend_cuda_ops = {
   cuda_compress_values_rows,
   cuda_problem_create, cuda_problem_destroy, cuda_problem_grad, cuda_quad_residual, cuda_quad_step,
   cuda_clients_create, cuda_clients_destroy, cuda_clients_chunk, cuda_clients_grad,
+  cuda_clients_grad_sampled, cuda_problem_grad_sampled,
   cuda_ring_create, cuda_ring_destroy, cuda_ring_put, cuda_ring_get,
   cuda_replay_create, cuda_replay_destroy, cuda_replay_run,
   cuda_sync, cuda_range,

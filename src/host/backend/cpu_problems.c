@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend_cpu.h"
+#include "minibatch.h"
 
 /* ==== Problems ==== */
 
@@ -56,6 +57,23 @@ static double logreg_grad(const DcHostProblem* h, const double* x, double* g) {
     for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) g[h->colidx[p]] += w * h->val[p];
   }
   return loss * invn + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
+}
+
+/* logreg-nc's minibatch gradient (backend.h): g = (1/b) sum_t grad phi_{j_t}(x) + reg'(x), j_t of `client` */
+static void logreg_sampled_grad(const DcHostProblem* h, const double* x, uint64_t seed, uint32_t iter,
+                                uint32_t client, int batch, double* g) {
+  double invb = 1.0 / (double)batch;
+  int64_t t, p;
+  memset(g, 0, (size_t)h->layout->dim * sizeof(double));
+  for (t = 0; t < batch; ++t) {
+    int64_t j = dc_minibatch_row(seed, iter, client, t, h->nrows);
+    double z = 0.0, w;
+    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) z += h->val[p] * x[h->colidx[p]];
+    z *= h->label[j];
+    w = -h->label[j] * invb / (1.0 + exp(z));
+    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) g[h->colidx[p]] += w * h->val[p];
+  }
+  add_nc_regulariser(x, g, h->layout->dim, h->lambda);
 }
 
 /* quad-nc: q_i = A_i r_i with r_i = x_i - c_i; returns sum_i 1/2 r_i^T q_i, f without the regulariser */
@@ -168,5 +186,24 @@ int cpu_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const Dc
     double f = dc_host_problem_grad(&C->hosts[c0 + r], x->data, G->data + r * dim);
     if (F) F->data[r] = f;
   }
+  return DETCGD_OK;
+}
+
+int cpu_clients_grad_sampled(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, uint64_t seed,
+                             uint32_t iter, int batch, DcVec* G) {
+  int64_t dim = C->hosts[0].layout->dim;
+  int r;
+  (void)be;
+  if (C->hosts[0].kind != DETCGD_PROBLEM_LOGREG_NC) return dc_fail(DETCGD_ERR_ARG, "batch: only logreg-nc has samples to draw");
+  for (r = 0; r < nc; ++r)
+    logreg_sampled_grad(&C->hosts[c0 + r], x->data, seed, iter, (uint32_t)(c0 + r), batch, G->data + r * dim);
+  return DETCGD_OK;
+}
+
+int cpu_problem_grad_sampled(DcBackend* be, const DcProbData* P, const DcVec* x, uint64_t seed, uint32_t iter,
+                             uint32_t client, int batch, DcVec* g) {
+  (void)be;
+  if (P->h.kind != DETCGD_PROBLEM_LOGREG_NC) return dc_fail(DETCGD_ERR_ARG, "batch: only logreg-nc has samples to draw");
+  logreg_sampled_grad(&P->h, x->data, seed, iter, client, batch, g->data);
   return DETCGD_OK;
 }

@@ -255,3 +255,21 @@ int cuda_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const D
   int st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, G->d);
   return st || !F ? st : logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, F->d);
 }
+
+int cuda_clients_grad_sampled(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, uint64_t seed,
+                              uint32_t iter, int batch, DcVec* G) {
+  CudaState* s = ST(be);
+  CU_TRY(detcgd_k_logreg_sampled_grad(C->lr.P, c0, nc, (uint32_t)c0, seed, iter, s->capturing ? s->d_iter : NULL, batch, x->d,
+                                      C->lambda, G->d, s->stream));
+  return DETCGD_OK;
+}
+
+/* P's rows (the kernel's client 0) drawn as client `client` */
+int cuda_problem_grad_sampled(DcBackend* be, const DcProbData* P, const DcVec* x, uint64_t seed, uint32_t iter,
+                              uint32_t client, int batch, DcVec* g) {
+  CudaState* s = ST(be);
+  if (P->kind != DETCGD_PROBLEM_LOGREG_NC) return dc_fail(DETCGD_ERR_ARG, "batch: only logreg-nc has samples to draw");
+  CU_TRY(detcgd_k_logreg_sampled_grad(P->lr.P, 0, 1, client, seed, iter, s->capturing ? s->d_iter : NULL, batch, x->d,
+                                      P->lambda, g->d, s->stream));
+  return DETCGD_OK;
+}

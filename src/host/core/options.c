@@ -121,6 +121,13 @@ static const char* sparse_capable(const DetcgdProblemSpec* p, const DetcgdSettin
   return !p || (p->kind == DETCGD_PROBLEM_QUAD_NC && p->clients == 0) ? NULL : "read by single-node quad-nc runs";
 }
 
+static const char* sampled(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  const DcMethodType* m = s ? dc_method_type(s->method) : NULL;
+  if (p && p->kind != DETCGD_PROBLEM_LOGREG_NC) return "read with logreg-nc (its rows are the samples)";
+  return !m || m->stochastic ? NULL : "read by the methods with minibatch gradients (gd, sign-gd, sign-mv, ef21, "
+                                      "ef21-norm, ef14, signum, ef21-sgdm, ef21-sgdm-norm)";
+}
+
 /* ==== The problem's and the run's rows ==== */
 
 #define P DC_PROBLEM_FIELD
@@ -231,6 +238,9 @@ static const DcOption RUN_ROWS[] = {
   {"sparse-steps", "other", DC_OPT_BOOL, S(sparse_steps), "1", 0, 0, NULL, RUNS, 0, sparse_capable,
    "quad-nc: a method moving the kept coordinates only updates the gradient from A's kept columns"},
   {"seed", "other", DC_OPT_U64, S(seed), "42", 0, 0, NULL, ALL, 0, NULL, "seed of the sketches"},
+  {"batch", "oracle", DC_OPT_INT, S(batch), "0", 0, BIG, NULL, ALL, 0, sampled,
+   "minibatch per client per round: the mean of this many sample gradients, drawn with replacement at (seed, iter, "
+   "client) (0 = full gradients; the trace's metrics stay the full gradient's)"},
   {"x0", "other", DC_OPT_DOUBLE, S(x0), "1", -DBL_MAX, DBL_MAX, NULL, ALL, 0, NULL, "x^0 = x0 / sqrt(d) * ones"},
   {"f-inf", "other", DC_OPT_DOUBLE, S(f_inf), "nan", -DBL_MAX, DBL_MAX, NULL, ALL, DC_OPT_NAN_OK, NULL,
    "f^inf of the bounds (nan = estimate it by GD)"},

@@ -89,7 +89,7 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
   return 1;
 }
 
-const DcMethodType dc_method_ef14 = {.name = "ef14", .id = DETCGD_METHOD_EF14, .needs = DC_NEEDS_CONTRACTIVE,
+const DcMethodType dc_method_ef14 = {.name = "ef14", .id = DETCGD_METHOD_EF14, .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
                                      .algorithm = "EF14 (n clients, simulated)", .simulated_only = 1,
                                      .client = compress_with_error, .absorb = sum_messages, .server = step,

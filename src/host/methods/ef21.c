@@ -228,11 +228,11 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
 
 static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / sqrt(K + 1) */
 
-const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .needs = DC_NEEDS_CONTRACTIVE,
+const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "EF21 (n clients)", .client = compress_differences, .absorb = sum_messages,
                                      .server = step, .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
                                      .create = create_ef21, .destroy = destroy, .facts = facts, .state = state};
-const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METHOD_EF21_NORM,
+const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METHOD_EF21_NORM, .stochastic = 1,
                                           .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
                                           .algorithm = "normalized EF21 (n clients)",
                                           .client = compress_differences, .absorb = sum_messages,

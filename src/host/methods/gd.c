@@ -11,6 +11,6 @@ static int gradient(DcRound* r) { return dc_round_compress(r, NULL); }
 static int sum_gradients(DcRound* r) { return dc_round_absorb(r); }
 static int step_through_d(DcRound* r) { return dc_round_step(r, r->D, -1.0); }
 
-const DcMethodType dc_method_gd = {.name = "gd", .id = DETCGD_METHOD_GD, .step_flags = DC_STEP_NO_SKETCH,
+const DcMethodType dc_method_gd = {.name = "gd", .id = DETCGD_METHOD_GD, .stochastic = 1, .step_flags = DC_STEP_NO_SKETCH,
                                    .condition = 7, .client = gradient, .absorb = sum_gradients,
                                    .server = step_through_d};

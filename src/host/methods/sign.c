@@ -114,16 +114,16 @@ static void destroy(DcRound* r) {
 static int sign_of_gradient(DcRound* r) {
   SignState* st = (SignState*)r->state;
   DcScalar none = {0.0, NULL, 0, 1.0};
-  return r->be->ops->vec_map(r->be, DC_MAP_SIGN, r->g, none, st->sgn);
+  return r->be->ops->vec_map(r->be, DC_MAP_SIGN, r->at.G, none, st->sgn);
 }
 
 /* sign(g) and ||g||_1 = sign(g) . g; block-wise y_i = (||g_i||_1 / d_i) sign(g_i) */
 static int sign_and_norm(DcRound* r) {
   SignState* st = (SignState*)r->state;
   int rc;
-  if (st->S) return r->be->ops->compress_values_rows(r->be, st->S, r->g, NULL, 0, 1, r->seed, r->iter, 0, r->round32, st->y);
+  if (st->S) return r->be->ops->compress_values_rows(r->be, st->S, r->at.G, NULL, 0, 1, r->seed, r->iter, 0, r->round32, st->y);
   rc = sign_of_gradient(r);
-  return rc == DETCGD_OK ? r->be->ops->dot(r->be, st->sgn, r->g, st->norm1, 0) : rc;
+  return rc == DETCGD_OK ? r->be->ops->dot(r->be, st->sgn, r->at.G, st->norm1, 0) : rc;
 }
 
 static int in_place(DcRound* r) { (void)r; return DETCGD_OK; }
@@ -155,7 +155,7 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
 
 static int theory_step(const DetcgdSettings* s) { return !(s->sign_step > 0); } /* eta uses K */
 
-const DcMethodType dc_method_sign = {.name = "sign-gd", .id = DETCGD_METHOD_SIGN,
+const DcMethodType dc_method_sign = {.name = "sign-gd", .id = DETCGD_METHOD_SIGN, .stochastic = 1,
                                      .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX, .client = sign_of_gradient,
                                      .absorb = in_place, .server = sign_step, .options = dc_sign_step_options,
                                      .state_size = sizeof(SignState), .create = create_sign, .destroy = destroy,

@@ -1,7 +1,9 @@
 /*
  * round.c -- one round of any method (round.h).  Summed, per chunk of clients c0 .. c0 + nc - 1:
  *
- *   G = their gradients, F = their losses          clients_grad
+ *   G = their gradients, F = their losses          clients_grad (where the metrics need them: with minibatches
+ *                                                  every round only for G_{K,D} over every iterate)
+ *   G = their minibatch gradients (batch > 0)       clients_grad_sampled
  *   g (+)= (1/n) sum_rows G,  m[fslot] (+)= sum F    rows_sum, in client order
  *   their messages                                 the method's client op (sample_rows, compress_rows)
  *   agg (+)= their messages                        the method's absorb op (accumulate_rows, in client order)
@@ -22,6 +24,7 @@ static int open_common(DcRound* r, DcBackend* be, const DcMethodType* m, DcPhase
   r->delivery = delivery;
   r->n = n;
   r->chunk = 1;
+  r->full_every = 1;
   r->dim = spec->layout->dim;
   if (m->state_size && !(r->state = dc_calloc(1, m->state_size))) return DETCGD_ERR_ALLOC;
   return DETCGD_OK;
@@ -79,7 +82,15 @@ void dc_round_close(DcRound* r) {
   o->vec_destroy(r->be, &r->G);
   o->vec_destroy(r->be, &r->F);
   o->vec_destroy(r->be, &r->M);
+  o->vec_destroy(r->be, &r->gs);
   r->be = NULL;
+}
+
+int dc_round_set_oracle(DcRound* r, int batch, int full_every) {
+  r->batch = batch;
+  r->full_every = full_every || !batch;
+  if (!batch || r->delivery != DC_DELIVER_IN_PLACE || r->gs) return DETCGD_OK;
+  return r->be->ops->vec_create(r->be, r->dim, &r->gs);
 }
 
 /* ==== Gradients ==== */
@@ -126,18 +137,21 @@ static int chunk_messages(DcRound* r, int c0, int nc, int single, const DcVec* G
 
 int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend) {
   const DcBackendOps* o = r->be->ops;
-  int c0, st = DETCGD_OK;
+  int c0, st = DETCGD_OK, full = r->full_every || fslot >= 0;
   r->iter = iter;
   if (r->delivery == DC_DELIVER_IN_PLACE) {
     dc_phase_begin(r->phases, PH_GRAD);
-    if (!r->sparse) st = o->problem_grad(r->be, r->P, r->x, r->g, r->metrics, fslot);
-    else if (fslot >= 0) st = o->quad_residual(r->be, r->P, r->x, r->q, r->g, r->metrics, fslot);
+    if (r->sparse) { if (fslot >= 0) st = o->quad_residual(r->be, r->P, r->x, r->q, r->g, r->metrics, fslot); }
+    else if (full) st = o->problem_grad(r->be, r->P, r->x, r->g, r->metrics, fslot);
+    if (st == DETCGD_OK && r->batch) st = o->problem_grad_sampled(r->be, r->P, r->x, r->seed, iter, 0, r->batch, r->gs);
     return st == DETCGD_OK ? dc_phase_end(r->phases, PH_GRAD) : st;
   }
   for (c0 = 0; c0 < r->n && st == DETCGD_OK; c0 += r->chunk) {
     int nc = r->n - c0 < r->chunk ? r->n - c0 : r->chunk, send = nsend - c0 < nc ? nsend - c0 : nc;
     dc_phase_begin(r->phases, PH_GRAD);
-    st = chunk_gradients(r, c0, nc, fslot);
+    if (full) st = chunk_gradients(r, c0, nc, fslot);
+    if (st == DETCGD_OK && r->batch && send > 0)
+      st = o->clients_grad_sampled(r->be, r->C, c0, send, r->x, r->seed, iter, r->batch, r->G);
     if (st == DETCGD_OK) st = dc_phase_end(r->phases, PH_GRAD);
     if (st == DETCGD_OK && send > 0) st = chunk_messages(r, c0, send, 0, r->G, r->M, 1);
   }
@@ -146,11 +160,17 @@ int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend) {
 
 int dc_round_serve(DcRound* r) {
   int st = DETCGD_OK;
-  if (r->delivery == DC_DELIVER_IN_PLACE) st = chunk_messages(r, 0, 1, 0, r->g, NULL, 1);
+  if (r->delivery == DC_DELIVER_IN_PLACE) st = chunk_messages(r, 0, 1, 0, r->batch ? r->gs : r->g, NULL, 1);
   if (st != DETCGD_OK) return st;
   dc_phase_begin(r->phases, PH_APPLY);
   st = r->method->server(r);
   return st == DETCGD_OK ? dc_phase_end(r->phases, PH_APPLY) : st;
+}
+
+int dc_round_client_gradient(DcRound* r, const DcProbData* P, int c, DcVec* g) {
+  const DcBackendOps* o = r->be->ops;
+  if (r->batch) return o->problem_grad_sampled(r->be, P, r->x, r->seed, r->iter, (uint32_t)c, r->batch, g);
+  return o->problem_grad(r->be, P, r->x, g, r->metrics, -1);
 }
 
 int dc_round_client_message(DcRound* r, int c, const DcVec* G, DcVec* M) { return chunk_messages(r, c, 1, 1, G, M, 0); }
@@ -189,7 +209,7 @@ int dc_round_absorb(DcRound* r) {
  * g = grad f(x) from q += alpha A[:, kept] v: the gradient reads A's kept columns only (phase: apply, then grad). */
 static int sparse_step(DcRound* r, double alpha) {
   const DcBackendOps* o = r->be->ops;
-  int st = o->sketch_compress(r->be, r->D, r->S, r->g, 0, r->vals);
+  int st = o->sketch_compress(r->be, r->D, r->S, r->at.G, 0, r->vals);
   if (st == DETCGD_OK) st = o->sketch_accumulate(r->be, r->S, r->vals, alpha, r->x);
   if (st == DETCGD_OK) st = dc_phase_end(r->phases, PH_APPLY);
   if (st != DETCGD_OK) return st;
@@ -208,7 +228,7 @@ int dc_round_step(DcRound* r, const DcBlocks* P, double alpha) {
   }
   if (!P == !r->B) /* P S B g with both matrices, or S g with neither, is not one product: no method asks for it */
     return dc_fail(DETCGD_ERR_INTERNAL, "round: an in-place step P S B g needs exactly one of P and B");
-  if (!r->S) return o->bd_apply(r->be, P ? P : r->B, DC_SEL_FULL, NULL, r->g, alpha, r->x);
+  if (!r->S) return o->bd_apply(r->be, P ? P : r->B, DC_SEL_FULL, NULL, r->at.G, alpha, r->x);
   if (r->sparse && r->B == r->D) return sparse_step(r, alpha);
-  return o->bd_apply(r->be, P ? P : r->B, P ? DC_SEL_COLS : DC_SEL_ROWS, r->S, r->g, alpha, r->x);
+  return o->bd_apply(r->be, P ? P : r->B, P ? DC_SEL_COLS : DC_SEL_ROWS, r->S, r->at.G, alpha, r->x);
 }

@@ -51,6 +51,11 @@ typedef struct DcRound {
   DcVec *x, *g, *agg, *metrics;
   uint64_t seed;
   int round32;       /* messages' values rounded to float (value-bits 32) */
+  /* the clients' gradients the messages read (dc_round_set_oracle): full ones, or minibatches of `batch`; then
+   * the full gradient g (the trace's metrics) only where full_every (G_{K,D} over every iterate) or a trace
+   * round asks for it */
+  int batch, full_every;
+  DcVec* gs;         /* owns, in place with batch: the minibatch gradient */
   uint32_t iter;
   DcRoundChunk at;   /* the chunk the method's ops act on */
   void* state;       /* owns: the method's state (its state_size bytes; NULL: none) */
@@ -67,6 +72,9 @@ int dc_round_open_clients(DcRound* r, DcBackend* be, const struct DcMethodType* 
 void dc_round_bind(DcRound* r, const DcBlocks* D, DcVec* x, DcVec* g, DcVec* agg, DcVec* metrics, uint64_t seed,
                    int value_bits);
 void dc_round_close(DcRound* r);
+/* Minibatch gradients of `batch` samples per client per round (0: full gradients), the full gradient every round
+ * (full_every) or at trace rounds only. */
+int dc_round_set_oracle(DcRound* r, int batch, int full_every);
 
 /* g = grad f(x) = (1/n) sum_c grad f_c(x), and m[fslot] = sum_c f_c(x) when fslot >= 0; no message. */
 int dc_round_gradient(DcRound* r, int fslot);
@@ -78,6 +86,8 @@ int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend);
 /* The server's step: x^{k+1} (in place, the message first). */
 int dc_round_serve(DcRound* r);
 
+/* An MPI client rank: client c's gradient at x (its problem P) as its message reads it: full, or its minibatch. */
+int dc_round_client_gradient(DcRound* r, const DcProbData* P, int c, DcVec* g);
 /* An MPI client rank: client c's message from its gradient G into M (one client, the single-draw ops). */
 int dc_round_client_message(DcRound* r, int c, const DcVec* G, DcVec* M);
 /* Rank 0: client c's received message (its draw in r->S, values M) folded into agg. */
@@ -88,7 +98,8 @@ int dc_round_absorb_received(DcRound* r, int c, DcVec* M);
 int dc_round_compress(DcRound* r, const DcBlocks* B);
 /* agg += the chunk's messages, in client order (in place: nothing to add). */
 int dc_round_absorb(DcRound* r);
-/* x += alpha P (1/n) sum_c m_c (P NULL: the identity), m_c = S_c B g_c as dc_round_compress made them. */
+/* x += alpha P (1/n) sum_c m_c (P NULL: the identity), m_c = S_c B g_c as dc_round_compress made them (in place
+ * g_c is the chunk's G: the gradient, or the minibatch one). */
 int dc_round_step(DcRound* r, const DcBlocks* P, double alpha);
 
 #endif /* DETCGD_ROUND_H */

@@ -91,14 +91,14 @@ static int estimate_f_inf(DetcgdSolver* s) {
 static int allocate_state(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t d = s->problem->layout.dim;
-  int st, sparse;
+  int st, sparse, gkd_every = s->settings.output.gkd_points == DETCGD_GKD_EVERY;
   if ((st = o->vec_create(&s->be, d, &s->x)) || (st = o->vec_create(&s->be, d, &s->g)) ||
       (st = o->vec_create(&s->be, d, &s->sign_g)) || (st = o->vec_create(&s->be, M_COUNT, &s->metrics)))
     return st;
   if (s->dist) {
     st = dc_dist_setup(s);
     dc_round_bind(&s->round, NULL, s->x, s->g, s->agg, s->metrics, s->settings.seed, s->settings.comm.value_bits);
-    return st;
+    return st == DETCGD_OK ? dc_round_set_oracle(&s->round, s->settings.batch, gkd_every) : st;
   }
   if ((st = dc_transport_open(&s->tr, DETCGD_DIST_SIM, 1, 0)) != DETCGD_OK) return st;
   /* worth it when a step moves at most half the coordinates on average (else A is read in full anyway) */
@@ -107,7 +107,7 @@ static int allocate_state(DetcgdSolver* s) {
   st = dc_round_open_in_place(&s->round, &s->be, s->method, &s->phases, &s->problem->host, &s->sketch_spec, sparse);
   s->S = s->round.S;
   dc_round_bind(&s->round, NULL, s->x, s->g, NULL, s->metrics, s->settings.seed, s->settings.comm.value_bits);
-  return st;
+  return st == DETCGD_OK ? dc_round_set_oracle(&s->round, s->settings.batch, gkd_every) : st;
 }
 
 /* f(x0) for the distributed bounds (on the backend). */
@@ -205,12 +205,16 @@ static int check_outputs(const DetcgdProblem* p, const DetcgdSettings* c) {
 int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettings* set) {
   DetcgdSolver* s;
   int st;
+  const char* why;
   double t0 = dc_wall_time();
   if (!out || !p || !set) return dc_fail(DETCGD_ERR_ARG, "detcgd_create: NULL argument");
   *out = NULL;
   if ((st = detcgd_settings_validate(set)) != DETCGD_OK) return st;
   if ((st = check_outputs(p, set)) != DETCGD_OK) return st;
   if (p->nclients > 0 && (st = check_dist_settings(set)) != DETCGD_OK) return st;
+  if (set->batch > 0 && (why = detcgd_option_unread(&p->spec, set, "batch", DETCGD_CMD_RUN)))
+    return dc_fail(DETCGD_ERR_ARG, "batch: %s, not by %s on %s", why, detcgd_method_name(set->method),
+                   p->spec.kind == DETCGD_PROBLEM_LOGREG_NC ? "logreg-nc" : "quad-nc");
   if (p->nclients == 0 && (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR))
     return dc_fail(DETCGD_ERR_ARG, "clients: stepsize %s is for distributed runs; set clients >= 1", detcgd_stepsize_name(set->stepsize.kind));
   s = (DetcgdSolver*)dc_calloc(1, sizeof *s);
@@ -336,6 +340,17 @@ static int64_t downlink_bits(const DetcgdSolver* s) {
   return s->method->downlink_bits ? s->method->downlink_bits(d) : 64 * d;
 }
 
+/* Sample gradients the clients' messages read per round: each client's rows (1 for quad-nc) or its minibatch. */
+static int64_t samples_per_round(const DetcgdSolver* s) {
+  const DetcgdProblem* p = s->problem;
+  int64_t n = 0;
+  int c;
+  if (!s->dist) return s->settings.batch ? s->settings.batch : p->host.nrows ? p->host.nrows : 1;
+  for (c = 0; c < s->nclients; ++c)
+    n += s->settings.batch ? s->settings.batch : p->client_host[c].nrows ? p->client_host[c].nrows : 1;
+  return n;
+}
+
 /* The host keeps the uplink tally (summed rounds: the messages received too; the identity in place), or the
  * sketch on the backend does. */
 static int tally_on_host(const DetcgdSolver* s) { return s->round.delivery == DC_DELIVER_SUMMED || !s->S; }
@@ -360,6 +375,7 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->coords = tally_on_host(s) ? p->coords : tally[0];
   r->bits_up = tally_on_host(s) ? p->bits : tally[1];
   r->bits_down = s->dist ? k * s->nclients * downlink_bits(s) : 0;
+  r->samples = k * samples_per_round(s);
   r->time = time - L->t0;
 }
 
@@ -549,6 +565,7 @@ static int finish(DetcgdSolver* s) {
   s->result.grad_norm2_final = read_metric(s, M_G2);
   s->result.grad_norm1_final = read_metric(s, M_G1);
   s->result.bits_down = s->dist ? s->result.iterations * s->nclients * downlink_bits(s) : 0;
+  s->result.samples = s->result.iterations * samples_per_round(s);
   note_memory(s);
   if (s->S) return o->sketch_tally(&s->be, s->S, &s->result.coords_sent, &s->result.bits_up);
   s->result.coords_sent = s->result.iterations * s->problem->layout.dim;

@@ -290,13 +290,12 @@ int dc_dist_broadcast_x(DetcgdSolver* s, int* stop) {
 }
 
 int dc_dist_client_rank_iteration(DetcgdSolver* s, int64_t k, int* stop) {
-  const DcBackendOps* o = s->be.ops;
   int c, st = DETCGD_OK;
   s->msg_len = 0;
   s->round.iter = (uint32_t)k;
   for (c = s->tr.first_client; c < s->tr.last_client && st == DETCGD_OK; ++c) {
     dc_phase_begin(&s->phases, PH_GRAD);
-    st = o->problem_grad(&s->be, s->Pc[c], s->x, s->gc, s->metrics, -1);
+    st = dc_round_client_gradient(&s->round, s->Pc[c], c, s->gc);
     if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_GRAD);
     if (st == DETCGD_OK) st = dc_round_client_message(&s->round, c, s->gc, s->vals);
     if (st == DETCGD_OK) st = pack_message(s, c);

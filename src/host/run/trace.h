@@ -18,6 +18,7 @@ typedef struct DcTraceRow {
   int64_t coords;        /* coordinates sent to reach x^k */
   int64_t bits_up;
   int64_t bits_down;
+  int64_t samples;       /* sample gradients the messages read to reach x^k (DetcgdResult.samples) */
   double time;           /* seconds since the loop started */
 } DcTraceRow;
 
