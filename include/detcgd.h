@@ -151,7 +151,10 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_EF21,        /* EF21 (Richtarik, Sokolov, Fatkhullin): x - gamma g, g_c += C(grad f_c - g_c) */
   DETCGD_METHOD_EF21_NORM,   /* normalized EF21 (Khirirat et al.): x - gamma_k g / ||g|| */
   DETCGD_METHOD_EF14,        /* classic error feedback: v_c = C(e_c + gamma grad f_c), x - mean v_c */
-  DETCGD_METHOD_SIGN_VOTE    /* signSGD with majority vote (full gradients): x - delta sign(sum_c sign(grad f_c)) */
+  DETCGD_METHOD_SIGN_VOTE,   /* signSGD with majority vote: x - delta sign(sum_c sign(grad f_c)) */
+  DETCGD_METHOD_SIGNUM,      /* Signum (Bernstein et al.): m = beta m + (1 - beta) g, x - delta sign(m) */
+  DETCGD_METHOD_EF21_SGDM,   /* EF21-SGDM: v_c = (1 - eta) v_c + eta g_c, g_c += C(v_c - g_c), x - gamma g */
+  DETCGD_METHOD_EF21_SGDM_NORM /* ||EF21-SGDM|| (Khirirat et al.): the same, x - gamma g / ||g|| */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -312,6 +315,10 @@ typedef struct DetcgdSettings {
   double ef_step_scale;            ///< ef21 and ef14: their default step (ef_step = 0) times this; default 1
   double ef_gamma0;                ///< ef21-norm's gamma_0 of gamma_0 / sqrt(K + 1); default 1
   int ef_init;                     ///< DetcgdEfInit: the clients' g_c^0; default COMPRESSED
+  double ef_momentum;              ///< ef21-sgdm(-norm)'s eta of v = (1 - eta) v + eta g; 0 = 1 / sqrt(K + 1) (paper); default 0
+  double ef_sgdm_gamma0;           ///< ef21-sgdm-norm's gamma_0 of gamma_0 / (K + 1)^(3/4); 0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1}
+                                   ///< / (16 L_1) (paper's largest); default 0
+  double sign_momentum;            ///< signum's beta of m = beta m + (1 - beta) g; default 0.9
 } DetcgdSettings;
 
 void detcgd_settings_default(DetcgdSettings* s);

@@ -104,7 +104,7 @@ expect 0 '    1       24 .* bounds ' theory --problem quad-nc --layers 2x24 --la
 # sign methods: no matrix stepsize (its options refused), their own step option, no distributed form
 expect 0 '' run $QUAD --method sign-gd --sign-step 0.01
 expect 2 '--stepsize: this run would ignore it \(not read by a method without a matrix stepsize' run $QUAD --method sign-gd --stepsize thm2
-expect 2 '--sign-step: this run would ignore it \(read by method sign-gd or sign-mv\)' run $QUAD --method scaled-sign-gd --sign-step 0.1
+expect 2 '--sign-step: this run would ignore it \(read by method sign-gd, sign-mv or signum\)' run $QUAD --method scaled-sign-gd --sign-step 0.1
 expect 2 'method: scaled-sign-gd has no distributed form' run --samples 40 --features 6 --clients 2 --method scaled-sign-gd --iters 3
 # sign-geometry: a row per problem, the prediction from the geometry, the observed gaps and the plot
 expect 0 'the predicted winner is the observed one on [0-9]+ of [58] problems' experiment sign-geometry --out "$T/sg" --iters 40

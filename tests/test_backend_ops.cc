@@ -111,6 +111,46 @@ TEST_P(Ops, RowsSumHasTheBitsOfFillAndAnAxpyPerRow) {
 }
 
 // axpby and the elementwise maps, with constant scalars and scalars read from a metric slot on the backend
+// Row views (vec_view): a view of rows r0 .. r0 + nr of an R-row vector reads and writes those rows only, through
+// the ops (copy, axpby, dot); re-pointed it follows the new rows without a new handle; destroying it leaves the
+// vector.  Row widths of every size; a view outside the vector is refused.
+TEST_P(Ops, RowViewsReadAndWriteTheirRowsOnly) {
+  Be b(GetParam());
+  DcVec* m = b.vec({0.0});
+  for (int64_t n : kSizes) {
+    if (n > 1025) continue;  // 4 rows of 10^6 add nothing the view's arithmetic does not show at 1025
+    const int R = 4;
+    const std::vector<double> h = random_vec(R * n, 50), x = random_vec(n, 51);
+    DcVec *v = b.vec(h), *dx = b.vec(x), *view = nullptr;
+    for (int r0 : {1, 3}) {
+      DcVec* const before = view;
+      ASSERT_EQ(b.o()->vec_view(&b.be, v, r0 * n, n, &view), DETCGD_OK);
+      if (before) EXPECT_EQ(view, before) << "re-pointed, not a new handle";
+      const DcScalar a = {2.0, nullptr, 0, 1}, c = {-0.5, nullptr, 0, 1};
+      ASSERT_EQ(b.o()->axpby(&b.be, a, dx, c, view), DETCGD_OK);
+      const std::vector<double> got = b.get(v, R * n);
+      std::vector<double> expect = h;
+      for (int rr = 1; rr <= r0; rr += 2)  // rows written so far: 1, then 3
+        for (int64_t i = 0; i < n; ++i) expect[rr * n + i] = 2.0 * x[i] - 0.5 * h[rr * n + i];
+      EXPECT_EQ(got, expect) << "n " << n << ", rows from " << r0;
+      if (n > 0) {
+        ASSERT_EQ(b.o()->dot(&b.be, view, dx, m, 0), DETCGD_OK);
+        double d = 0;
+        for (int64_t i = 0; i < n; ++i) d += expect[r0 * n + i] * x[i];
+        EXPECT_NEAR(b.get(m, 1)[0], d, 1e-12 * (1 + std::fabs(d)));
+      }
+    }
+    DcVec* bad = nullptr;
+    EXPECT_NE(b.o()->vec_view(&b.be, v, 3 * n + 1, n, &bad), DETCGD_OK);
+    b.o()->vec_destroy(&b.be, &view);
+    EXPECT_EQ(view, nullptr);
+    EXPECT_EQ(b.get(v, R * n).size(), (size_t)(R * n));  // the vector outlives its view
+    b.o()->vec_destroy(&b.be, &v);
+    b.o()->vec_destroy(&b.be, &dx);
+  }
+  b.o()->vec_destroy(&b.be, &m);
+}
+
 // (c m[slot]^power): the bits of the plain formulas, at every size, on every backend.
 TEST_P(Ops, AxpbyAndMapsWithScalarsOnTheBackend) {
   Be b(GetParam());

@@ -6,6 +6,7 @@
 extern "C" {
 #include "backend.h"
 #include "method.h"
+#include "minibatch.h"
 #include "solver.h"
 }
 
@@ -14,7 +15,7 @@ namespace {
 TEST(Methods, RegistryRoundTripsEveryMethod) {
   char list[256];
   dc_method_list(list, sizeof list);
-  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv");
+  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm");
   for (int id = 0; dc_method_type(id); ++id) {
     const DcMethodType* m = dc_method_type(id);
     EXPECT_EQ(m->id, id);
@@ -32,7 +33,7 @@ TEST(Methods, RegistryRoundTripsEveryMethod) {
   EXPECT_EQ(dc_method_find("sgd"), nullptr);
   DetcgdSettings s = quiet_settings();
   EXPECT_EQ(detcgd_settings_set(&s, "method", "sgd"), DETCGD_ERR_ARG);
-  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv"), std::string::npos) << detcgd_last_error();
+  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm"), std::string::npos) << detcgd_last_error();
 }
 
 // det-CGD needs a linear, unbiased sketch: the compressors of the values are refused, naming both; EF21 needs a
@@ -435,3 +436,120 @@ TEST(Ef21, GradientStartIsCountedAndStepsWithTheFullGradient) {
   detcgd_problem_destroy(&p);
 }
 
+
+// ---- momentum (ef21.c's EF21-SGDM and ||EF21-SGDM||, sign.c's Signum) ----
+
+namespace {
+
+// Client c's minibatch gradient at x, iteration k: the rows dc_minibatch_row draws, the logistic gradient of each
+// from its closed form, and the regulariser's term (computed here, not by the backend's loop).
+std::vector<double> minibatch_gradient(const DcHostProblem& h, const std::vector<double>& x, uint64_t seed,
+                                       uint32_t k, uint32_t c, int batch) {
+  std::vector<double> g(x.size(), 0.0);
+  for (int t = 0; t < batch; ++t) {
+    const int64_t j = dc_minibatch_row(seed, k, c, t, h.nrows);
+    double z = 0;
+    for (int64_t q = h.rowptr[j]; q < h.rowptr[j + 1]; ++q) z += h.val[q] * x[h.colidx[q]];
+    const double w = -h.label[j] / (batch * (1.0 + std::exp(h.label[j] * z)));
+    for (int64_t q = h.rowptr[j]; q < h.rowptr[j + 1]; ++q) g[h.colidx[q]] += w * h.val[q];
+  }
+  for (size_t i = 0; i < x.size(); ++i) g[i] += 2 * h.lambda * x[i] / std::pow(1 + x[i] * x[i], 2);
+  return g;
+}
+
+}  // namespace
+
+// EF21-SGDM with the identity compressor and 64-bit messages is SGD with momentum over the clients, and
+// ||EF21-SGDM|| its normalised form: v_c = (1 - eta) v_c + eta g_c(x^k; xi) (v_c^0 = g_c(x^0; xi^0)), g_c = v_c,
+// x - gamma mean_c v_c (/ its norm, gamma = gamma_0 / (K + 1)^(3/4)) -- against the iterates computed here from the
+// drawn minibatches; eta = 1 gives EF21-SGD's bits exactly, and the paper's eta and gamma_0 are its formulas.
+TEST(Ef21, MomentumVariantsFollowSgdWithMomentum) {
+  DetcgdProblem* p = logistic_clients(3);
+  const int64_t d = p->layout.dim;
+  const int K = 4, batch = 2;
+  const double eta = 0.3, step = 0.5, gamma0 = 0.4;
+  for (int normalized = 0; normalized < 2; ++normalized) {
+    std::vector<double> x(d, 1 / std::sqrt((double)d));
+    std::vector<std::vector<double>> v(3);
+    const double gamma = normalized ? gamma0 / std::pow(K + 1.0, 0.75) : step;
+    for (int k = 0; k < K; ++k) {
+      std::vector<double> mean(d, 0.0);
+      for (int c = 0; c < 3; ++c) {
+        auto g = minibatch_gradient(p->client_host[c], x, 42, k, c, batch);
+        if (k == 0) v[c] = g;
+        else for (int64_t i = 0; i < d; ++i) v[c][i] = (1 - eta) * v[c][i] + eta * g[i];
+        for (int64_t i = 0; i < d; ++i) mean[i] += v[c][i] / 3;
+      }
+      double norm = 0;
+      for (double m : mean) norm += m * m;
+      norm = std::sqrt(norm);
+      for (int64_t i = 0; i < d; ++i) x[i] -= gamma * mean[i] / (normalized ? norm : 1.0);
+    }
+    const std::vector<double> got =
+        normalized ? x_after(p, {{"method", "ef21-sgdm-norm"}, {"sketch", "identity"}, {"value-bits", "64"},
+                                 {"batch", "2"}, {"ef-momentum", "0.3"}, {"ef-sgdm-gamma0", "0.4"}}, K)
+                   : x_after(p, {{"method", "ef21-sgdm"}, {"sketch", "identity"}, {"value-bits", "64"}, {"batch", "2"},
+                                 {"ef-momentum", "0.3"}, {"ef-step", "0.5"}}, K);
+    for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(got[i], x[i], 1e-13) << (normalized ? "normalized, " : "") << i;
+  }
+  // eta = 1: EF21-SGD, bit for bit (top-k messages of v_c - g_c = g_c(x; xi) - g_c)
+  const std::vector<std::pair<const char*, const char*>> common = {{"sketch", "top-k"}, {"batch", "3"}, {"ef-step", "0.2"}};
+  auto with = [&](const char* method, bool unit_eta) {
+    auto o = common;
+    o.emplace_back("method", method);
+    if (unit_eta) o.emplace_back("ef-momentum", "1");
+    return x_after(p, o, 30);
+  };
+  EXPECT_EQ(with("ef21-sgdm", true), with("ef21", false));
+  // the paper's eta = 1 / sqrt(K + 1) and gamma_0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1)
+  DetcgdSettings s = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21-sgdm-norm"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "batch", "2"), DETCGD_OK);
+  s.term.max_iter = 99;
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  double amax = 0;
+  for (int64_t j = 0; j < p->host.nrows; ++j) {
+    double n2 = 0;
+    for (int64_t q = p->host.rowptr[j]; q < p->host.rowptr[j + 1]; ++q) n2 += p->host.val[q] * p->host.val[q];
+    amax = std::max(amax, n2);
+  }
+  const double L1 = std::sqrt(amax), alpha = 1.0 / 8;
+  EXPECT_DOUBLE_EQ(fact(solver, "L1"), L1);
+  EXPECT_DOUBLE_EQ(fact(solver, "L0"), 2 * 0.1 + 0.1 * std::sqrt(24.0) * L1);
+  EXPECT_DOUBLE_EQ(fact(solver, "momentum_eta"), 1 / std::sqrt(100.0));
+  EXPECT_DOUBLE_EQ(fact(solver, "step"), std::min(10 * (1 - std::sqrt(1 - alpha)), 1.0) / (16 * L1) / std::pow(100.0, 0.75));
+  detcgd_destroy(&solver);
+  // quad-nc is L-smooth (L_1 = 0): the theory step does not exist, and the error says what to set
+  DetcgdProblem* q = make_quad("4x8", 0.1, 0.3);
+  DetcgdSettings sq = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&sq, "method", "ef21-sgdm-norm"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&sq, "sketch", "top-k"), DETCGD_OK);
+  EXPECT_NE(detcgd_create(&solver, q, &sq), DETCGD_OK);
+  EXPECT_NE(std::string(detcgd_last_error()).find("ef-sgdm-gamma0"), std::string::npos) << detcgd_last_error();
+  detcgd_destroy(&solver);
+  detcgd_problem_destroy(&q);
+  detcgd_problem_destroy(&p);
+}
+
+// Signum: m = beta m + (1 - beta) g (m^{-1} = 0), x - eta sign(m) -- against the iterates computed here from the
+// drawn minibatches (one client, the whole problem); beta = 0 is signSGD bit for bit.
+TEST(SignMethods, SignumFollowsItsMomentumAndWithoutItIsSignSgd) {
+  DetcgdProblem* p = logistic_clients(0);
+  const int64_t d = p->layout.dim;
+  const int K = 6;
+  std::vector<double> x(d, 1 / std::sqrt((double)d)), m(d, 0.0);
+  for (int k = 0; k < K; ++k) {
+    auto g = minibatch_gradient(p->host, x, 42, k, 0, 5);
+    for (int64_t i = 0; i < d; ++i) {
+      m[i] = 0.8 * m[i] + 0.2 * g[i];
+      x[i] -= 0.01 * (m[i] > 0 ? 1.0 : m[i] < 0 ? -1.0 : 0.0);
+    }
+  }
+  const auto got = x_after(p, {{"method", "signum"}, {"batch", "5"}, {"sign-momentum", "0.8"}, {"sign-step", "0.01"}}, K);
+  for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(got[i], x[i], 1e-15) << i;
+  EXPECT_EQ(x_after(p, {{"method", "signum"}, {"batch", "5"}, {"sign-momentum", "0"}, {"sign-step", "0.01"}}, 40),
+            x_after(p, {{"method", "sign-gd"}, {"batch", "5"}, {"sign-step", "0.01"}}, 40));
+  detcgd_problem_destroy(&p);
+}

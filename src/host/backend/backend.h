@@ -108,6 +108,9 @@ typedef struct DcBackendOps {
   /* ---- vectors ---- */
   int (*vec_create)(DcBackend* be, int64_t n, DcVec** v);           /* v = 0 */
   void (*vec_destroy)(DcBackend* be, DcVec** v);
+  /* *view = v[off .. off + n) in place (a row view: the ops read and write v there); a new handle when *view is
+   * NULL, else *view re-pointed (no allocation); vec_destroy frees the handle only */
+  int (*vec_view)(DcBackend* be, const DcVec* v, int64_t off, int64_t n, DcVec** view);
   int (*vec_upload)(DcBackend* be, DcVec* v, const double* h);      /* v <- h */
   int (*vec_download)(DcBackend* be, const DcVec* v, double* h);    /* h <- v */
   int (*vec_copy)(DcBackend* be, DcVec* dst, const DcVec* src);     /* dst <- src */

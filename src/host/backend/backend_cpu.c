@@ -29,9 +29,21 @@ static int cpu_vec_create(DcBackend* be, int64_t n, DcVec** v) {
 static void cpu_vec_destroy(DcBackend* be, DcVec** v) {
   (void)be;
   if (!v || !*v) return;
-  free((*v)->data);
+  if (!(*v)->view) free((*v)->data);
   free(*v);
   *v = NULL;
+}
+
+static int cpu_vec_view(DcBackend* be, const DcVec* v, int64_t off, int64_t n, DcVec** view) {
+  (void)be;
+  if (off < 0 || n < 0 || off + n > v->n)
+    return dc_fail(DETCGD_ERR_INTERNAL, "vec_view: [%lld, %lld) outside a vector of %lld", (long long)off,
+                   (long long)(off + n), (long long)v->n);
+  if (!*view && !(*view = (DcVec*)dc_calloc(1, sizeof(DcVec)))) return DETCGD_ERR_ALLOC;
+  (*view)->n = n;
+  (*view)->data = v->data + off;
+  (*view)->view = 1;
+  return DETCGD_OK;
 }
 
 static int cpu_vec_upload(DcBackend* be, DcVec* v, const double* h) {
@@ -225,7 +237,7 @@ static void cpu_range(DcBackend* be, const char* name) { (void)be; (void)name; }
 
 const DcBackendOps dc_backend_cpu_ops = {
   "cpu", cpu_open, cpu_close,
-  cpu_vec_create, cpu_vec_destroy, cpu_vec_upload, cpu_vec_download, cpu_vec_copy,
+  cpu_vec_create, cpu_vec_destroy, cpu_vec_view, cpu_vec_upload, cpu_vec_download, cpu_vec_copy,
   cpu_axpy, cpu_dot, cpu_metric_set, cpu_vec_fill, cpu_rows_sum, cpu_axpby, cpu_vec_map,
   cpu_blocks_create, cpu_blocks_destroy, cpu_bd_apply,
   cpu_bd_quadform,

@@ -6,7 +6,7 @@
 
 #include "backend.h"
 
-struct DcVec { int64_t n; double* data; /* owns */ };
+struct DcVec { int64_t n; double* data; /* owns unless view */ int view; };
 struct DcBlocks {
   DcHostBlocks h; /* owns h.data (NULL when f32 holds the dense blocks) */
   float* f32;     /* owns: DENSE blocks stored as float (store32) */

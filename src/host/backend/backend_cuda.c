@@ -173,7 +173,7 @@ int layout_create(DcBackend* be, const DcLayout* lay, DevLayoutMem* out) {
 
 const DcBackendOps dc_backend_cuda_ops = {
   "cuda", cuda_open, cuda_close,
-  cuda_vec_create, cuda_vec_destroy, cuda_vec_upload, cuda_vec_download, cuda_vec_copy,
+  cuda_vec_create, cuda_vec_destroy, cuda_vec_view, cuda_vec_upload, cuda_vec_download, cuda_vec_copy,
   cuda_axpy, cuda_dot, cuda_metric_set, cuda_vec_fill, cuda_rows_sum, cuda_axpby, cuda_vec_map,
   cuda_blocks_create, cuda_blocks_destroy, cuda_bd_apply,
   cuda_bd_quadform,

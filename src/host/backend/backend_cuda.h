@@ -29,7 +29,7 @@ typedef struct CudaState {
 /* Layout arrays on the device (size, voff, moff). */
 typedef struct DevLayoutMem { DcDevLayout L; void* mem; /* owns */ } DevLayoutMem;
 
-struct DcVec { int64_t n; double* d; /* owns */ };
+struct DcVec { int64_t n; double* d; /* owns unless view */ int view; };
 struct DcBlocks {
   DcDevBlocks B;       /* kind, f32 (DENSE stored as float) and the data (owned) */
   DevLayoutMem lay;
@@ -85,6 +85,7 @@ int layout_create(DcBackend* be, const DcLayout* lay, DevLayoutMem* out);
 /* ---- cuda_vectors.c ---- */
 int cuda_vec_create(DcBackend* be, int64_t n, DcVec** v);
 void cuda_vec_destroy(DcBackend* be, DcVec** v);
+int cuda_vec_view(DcBackend* be, const DcVec* v, int64_t off, int64_t n, DcVec** view);
 int cuda_vec_upload(DcBackend* be, DcVec* v, const double* h);
 int cuda_vec_download(DcBackend* be, const DcVec* v, double* h);
 int cuda_vec_copy(DcBackend* be, DcVec* dst, const DcVec* src);

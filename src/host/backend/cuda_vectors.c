@@ -18,9 +18,21 @@ int cuda_vec_create(DcBackend* be, int64_t n, DcVec** v) {
 
 void cuda_vec_destroy(DcBackend* be, DcVec** v) {
   if (!v || !*v) return;
-  dev_free(be, (*v)->d);
+  if (!(*v)->view) dev_free(be, (*v)->d);
   free(*v);
   *v = NULL;
+}
+
+int cuda_vec_view(DcBackend* be, const DcVec* v, int64_t off, int64_t n, DcVec** view) {
+  (void)be;
+  if (off < 0 || n < 0 || off + n > v->n)
+    return dc_fail(DETCGD_ERR_INTERNAL, "vec_view: [%lld, %lld) outside a vector of %lld", (long long)off,
+                   (long long)(off + n), (long long)v->n);
+  if (!*view && !(*view = (DcVec*)dc_calloc(1, sizeof(DcVec)))) return DETCGD_ERR_ALLOC;
+  (*view)->n = n;
+  (*view)->d = v->d + off;
+  (*view)->view = 1;
+  return DETCGD_OK;
 }
 
 int cuda_vec_upload(DcBackend* be, DcVec* v, const double* h) { return h2d(be, v->d, h, (size_t)v->n * sizeof(double)); }

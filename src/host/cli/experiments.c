@@ -22,6 +22,8 @@
  *                ||EF21|| (gamma_0 0.1, 1) against EF21 at its theory step and at 16x it (Khirirat et al.)
  *   sign-vote    a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote (full gradients) on contiguous
  *                and label-skew clients, DCGD and GD on label-skew clients (a run's split gives it its own problem)
+ *   ef21-sgdm    a1a, lambda 0.1, n = 20 clients, one sample per client per round (batch 1), K 4000, top-1, 3 seeds:
+ *                ||EF21-SGDM|| (the paper's step and gamma_0 = 1) against EF21-SGD, ||EF21-SGD|| and EF21-SGDM
  */
 #include <errno.h>
 #include <signal.h>
@@ -112,6 +114,15 @@ static const RunDef SIGN_VOTE_RUNS[] = {
   {"GD (EF21 identity), label-skew clients", "method=ef21 sketch=identity split=label-skew"},
 };
 
+static const RunDef EF21_SGDM_RUNS[] = {
+  {"EF21-SGD theory step", "method=ef21 sketch=top-k k=1"},
+  {"EF21-SGD 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
+  {"||EF21-SGD|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
+  {"EF21-SGDM 16x EF21 step", "method=ef21-sgdm sketch=top-k k=1 ef-step-scale=16"},
+  {"||EF21-SGDM|| paper step", "method=ef21-sgdm-norm sketch=top-k k=1"},
+  {"||EF21-SGDM|| gamma0 1", "method=ef21-sgdm-norm sketch=top-k k=1 ef-sgdm-gamma0=1"},
+};
+
 typedef struct ExperimentDef {
   const char* name;
   const char* what;
@@ -131,6 +142,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, {1, 1}},
   {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1}},
   {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1}},
+  {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1}},
 };
 
 void cli_experiment_list(void) {
@@ -167,11 +179,12 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     s->term.max_iter = 2000;
     return;
   }
-  if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote")) {
+  if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote") || !strcmp(name, "ef21-sgdm")) {
     p->kind = DETCGD_PROBLEM_LOGREG_NC;
     p->lambda = 0.1;
     p->clients = 20;
-    s->term.max_iter = strcmp(name, "ef21") ? 3000 : 4000;
+    s->term.max_iter = strcmp(name, "sign-vote") ? 4000 : 3000;
+    if (!strcmp(name, "ef21-sgdm")) s->batch = 1;
     cli_shared_data("a1a", p->data_path, sizeof p->data_path);
     return;
   }

@@ -10,6 +10,15 @@
  *   ef21       x^{k+1} = x^k - gamma g^k,  gamma = 1 / (L + L~ sqrt(beta / theta)),  theta = 1 - sqrt(1 - alpha),
  *              beta = (1 - alpha) / theta,  L~ = sqrt((1/n) sum_c L_c^2)   [paper; METHODS.md tag V], or ef-step
  *   ef21-norm  x^{k+1} = x^k - gamma_k g^k / ||g^k||,  gamma_k = gamma_0 / sqrt(K + 1) for any gamma_0 > 0 [paper]
+ * With momentum (Fatkhullin et al.; Khirirat et al.'s ||EF21-SGDM||), each client first averages its (minibatch)
+ * gradients, v_c^k = (1 - eta) v_c^{k-1} + eta grad f_c(x^k; xi_c^k), v_c^0 = grad f_c(x^0; xi_c^0), and compresses
+ * v_c^k - g_c^{k-1} instead:
+ *   ef21-sgdm       x^{k+1} = x^k - gamma g^k, gamma as ef21's (its full-gradient theory: no theory with momentum
+ *                   here), eta = ef-momentum or 1 / sqrt(K + 1)
+ *   ef21-sgdm-norm  x^{k+1} = x^k - gamma g^k / ||g^k||, eta = 1 / sqrt(K + 1), gamma = gamma_0 / (K + 1)^(3/4),
+ *                   gamma_0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1) [paper, the largest it allows],
+ *                   L_1 of (L_0, L_1)-smoothness (problem.h); or ef-sgdm-gamma0, ef-momentum
+ * eta = 1 is EF21-SGD (||EF21-SGD||); the identity compressor gives SGD (normalised SGD) with momentum.
  * The start (ef-init): g_c^{-1} = 0, so that round 0 is C(grad f_c(x^0)) like any other (compressed); or
  * g_c^0 = grad f_c(x^0) sent in full before round 0 (gradient: d values per client counted there; round 0's
  * messages are then C(0), counted too).  L and L_c are Euclidean: lambda_max of the whole Gram matrix for
@@ -29,6 +38,11 @@ typedef struct Ef21State {
   DcVec* sum;         /* sum_c m_c of the round */
   DcVec* g;           /* the server's g = mean_c g_c */
   DcVec* norm2;       /* [||g||^2] (ef21-norm) */
+  DcVec* V;           /* momentum: n rows, the clients' v_c (NULL: none) */
+  DcVec* Vc;          /* a view of the chunk's rows of V */
+  double eta;         /* momentum's eta */
+  const char* eta_source;
+  double L0, L1;      /* (L_0, L_1)-smoothness (ef21-sgdm-norm's theory) */
   double gamma;       /* ef21: gamma; ef21-norm: gamma_0 / sqrt(K + 1) */
   const char* source;
   const char* init;   /* ef-init's name */
@@ -36,15 +50,27 @@ typedef struct Ef21State {
 } Ef21State;
 
 #define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
+static int with_momentum(const DetcgdSettings* s) {
+  return s->method == DETCGD_METHOD_EF21_SGDM || s->method == DETCGD_METHOD_EF21_SGDM_NORM;
+}
 static const char* const INIT_NAMES[] = {"compressed", "gradient", NULL};
 static const char* with_step(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF14 ? NULL : "read by methods ef21 and ef14";
+  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF14 || s->method == DETCGD_METHOD_EF21_SGDM
+             ? NULL : "read by methods ef21, ef21-sgdm and ef14";
 }
 static const char* with_start(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_NORM ? NULL
-                                                                                 : "read by methods ef21 and ef21-norm";
+  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_NORM || with_momentum(s)
+             ? NULL : "read by methods ef21, ef21-norm, ef21-sgdm and ef21-sgdm-norm";
+}
+static const char* momentum_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return with_momentum(s) ? NULL : "read by methods ef21-sgdm and ef21-sgdm-norm";
+}
+static const char* sgdm_normalized_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_EF21_SGDM_NORM ? NULL : "read by method ef21-sgdm-norm";
 }
 static const char* normalized_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
@@ -60,7 +86,13 @@ const DcOption dc_error_feedback_options[] = {
   {"ef-gamma0", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_gamma0), "1", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY,
    DC_OPT_LO_OPEN, normalized_only, "ef21-norm: gamma_0 of the step gamma_0 / sqrt(K + 1) (any gamma_0 > 0: paper)"},
   {"ef-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_init), "compressed", 0, 0, INIT_NAMES, RUNS, 0, with_start,
-   "ef21, ef21-norm: g_c^0 = C(grad f_c(x0)) (g_c^-1 = 0), or grad f_c(x0) sent in full (counted)"},
+   "ef21, ef21-norm, ef21-sgdm(-norm): g_c^0 = C(grad f_c(x0)) (g_c^-1 = 0), or grad f_c(x0) (with batch: round 0's minibatch) sent in full (counted)"},
+  {"ef-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_momentum), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   momentum_only, "ef21-sgdm(-norm): eta of v_c = (1 - eta) v_c + eta grad f_c(x; xi), 0 = 1 / sqrt(K + 1) (paper); "
+   "1 = no momentum (EF21-SGD)"},
+  {"ef-sgdm-gamma0", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_sgdm_gamma0), "0", 0, 1e300, NULL,
+   RUNS | DETCGD_CMD_THEORY, 0, sgdm_normalized_only,
+   "ef21-sgdm-norm: gamma_0 of gamma_0 / (K + 1)^(3/4), 0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1) (paper)"},
   DC_OPTION_END};
 
 /* Euclidean smoothness of the mean of n clients' f_c (hosts[0..n)). */
@@ -98,43 +130,61 @@ static int start_from_gradients(DcRound* r, int value_bits) {
   const DcBackendOps* o = r->be->ops;
   Ef21State* st = (Ef21State*)r->state;
   int64_t coords, bits;
-  int c0, rc = DETCGD_OK;
-  if (r->delivery == DC_DELIVER_IN_PLACE) {
-    rc = o->problem_grad(r->be, r->P, r->x, r->g, r->metrics, -1);
-    if (rc == DETCGD_OK) rc = o->vec_copy(r->be, st->Gc, r->g);
-  } else {
-    for (c0 = 0; c0 < r->n && rc == DETCGD_OK; c0 += r->chunk) {
-      int nc = r->n - c0 < r->chunk ? r->n - c0 : r->chunk;
-      rc = o->clients_grad(r->be, r->C, c0, nc, r->x, r->G, NULL);
-      if (rc == DETCGD_OK) rc = o->rows_sum(r->be, r->G, 1, nc * r->dim, 1.0, 1, st->Gc, c0 * r->dim);
-    }
-  }
+  int rc = dc_round_all_gradients(r, 0, st->Gc);
   if (rc == DETCGD_OK) rc = o->rows_sum(r->be, st->Gc, r->n, r->dim, 1.0 / r->n, 1, st->g, 0);
   if (rc == DETCGD_OK) rc = o->sketch_tally(r->be, r->S, &coords, &bits);
   if (rc == DETCGD_OK) rc = o->sketch_set_tally(r->be, r->S, coords + r->n * r->dim, bits + r->n * r->dim * value_bits);
   return rc;
 }
 
-static int create(DcRound* r, const DcMethodSetup* m, int normalized) {
+/* ef21-sgdm-norm's gamma_0 / (K + 1)^(3/4) and the momentum's eta (both with K + 1 = the horizon). */
+static int sgdm_steps(Ef21State* st, const DcMethodSetup* m, int normalized) {
+  const DetcgdSettings* set = m->settings;
+  double K1 = (double)set->term.max_iter + 1.0, g0;
+  dc_problem_l0_l1(m->problem, &st->L0, &st->L1);
+  st->eta = set->ef_momentum > 0 ? set->ef_momentum : 1.0 / sqrt(K1);
+  st->eta_source = set->ef_momentum > 0 ? "given (ef-momentum)" : "1 / sqrt(K + 1) (paper)";
+  if (!normalized) return DETCGD_OK;
+  if (set->ef_sgdm_gamma0 > 0) {
+    g0 = set->ef_sgdm_gamma0;
+    st->source = "gamma_0 / (K + 1)^(3/4), gamma_0 given (ef-sgdm-gamma0)";
+  } else {
+    if (!(st->L1 > 0))
+      return dc_fail(DETCGD_ERR_ARG, "ef21-sgdm-norm: its theory step is gamma_0 / (K + 1)^(3/4) with gamma_0 <= min{...} "
+                     "/ (16 L_1), and this problem has L_1 = 0 (quad-nc is L-smooth): set ef-sgdm-gamma0");
+    g0 = fmin(sqrt(K1) * (1.0 - sqrt(1.0 - st->alpha)), 1.0) / (16.0 * st->L1);
+    st->source = "gamma_0 / (K + 1)^(3/4), gamma_0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1) (paper)";
+  }
+  st->gamma = g0 / pow(K1, 0.75);
+  return DETCGD_OK;
+}
+
+/* kind: 0 ef21, 1 ef21-norm, 2 ef21-sgdm, 3 ef21-sgdm-norm */
+static int create(DcRound* r, const DcMethodSetup* m, int kind) {
   const DcBackendOps* o = r->be->ops;
   Ef21State* st = (Ef21State*)r->state;
-  int rc;
+  int rc, normalized = kind & 1, momentum = kind >= 2;
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->Gc)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) ||
       (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)) ||
       (rc = o->vec_create(r->be, 1, &st->norm2)))
     return rc;
+  if (momentum && (rc = o->vec_create(r->be, r->n * r->dim, &st->V))) return rc;
   if ((rc = theory(st, m, r->n))) return rc;
-  if (normalized) {
+  st->L0 = st->L1 = st->eta = NAN;
+  if (normalized && !momentum) {
     st->gamma = m->settings->ef_gamma0 / sqrt((double)m->settings->term.max_iter + 1.0);
     st->source = "gamma_0 / sqrt(K + 1) (paper; any gamma_0 > 0)";
-  } else if (m->settings->ef_step > 0) {
+  } else if (m->settings->ef_step > 0 && !normalized) {
     st->gamma = m->settings->ef_step;
     st->source = "given (ef-step)";
-  } else {
+  } else if (!normalized) {
     st->gamma = st->gamma_theory * m->settings->ef_step_scale;
-    st->source = m->settings->ef_step_scale == 1.0 ? "1 / (L + L~ sqrt(beta / theta)) (paper)"
-                                                    : "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)";
+    st->source = momentum ? "EF21's 1 / (L + L~ sqrt(beta / theta)) (paper, full gradients; no theory with momentum here)"
+                 : m->settings->ef_step_scale == 1.0 ? "1 / (L + L~ sqrt(beta / theta)) (paper)"
+                                                     : "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)";
+    if (momentum && m->settings->ef_step_scale != 1.0) st->source = "ef-step-scale x EF21's step (no theory with momentum here)";
   }
+  if (momentum && ((rc = sgdm_steps(st, m, normalized)) || (rc = dc_round_all_gradients(r, 0, st->V)))) return rc;
   st->init = INIT_NAMES[m->settings->ef_init];
   if (m->settings->ef_init == DETCGD_EF_INIT_GRADIENT)
     return start_from_gradients(r, m->settings->comm.value_bits);
@@ -143,6 +193,8 @@ static int create(DcRound* r, const DcMethodSetup* m, int normalized) {
 
 static int create_ef21(DcRound* r, const DcMethodSetup* m) { return create(r, m, 0); }
 static int create_norm(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
+static int create_sgdm(DcRound* r, const DcMethodSetup* m) { return create(r, m, 2); }
+static int create_sgdm_norm(DcRound* r, const DcMethodSetup* m) { return create(r, m, 3); }
 
 static void destroy(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
@@ -152,6 +204,8 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->sum);
   o->vec_destroy(r->be, &st->g);
   o->vec_destroy(r->be, &st->norm2);
+  o->vec_destroy(r->be, &st->V);
+  o->vec_destroy(r->be, &st->Vc);
 }
 
 /* The chunk's messages: st->M, or (one client of an MPI rank, or one received by the server) the round's M. */
@@ -160,15 +214,28 @@ static DcVec* messages(DcRound* r) {
   return r->at.single ? r->at.M : st->M;
 }
 
-/* m_c = C(grad f_c - g_c), g_c += m_c, for the chunk's clients */
+/* The chunk's v_c = (1 - eta) v_c + eta grad f_c, in V's rows (the view Vc); create set v_c^{-1} = grad f_c(x^0; xi^0),
+ * so that v_c^0 is round 0's gradient (the same draw) with no choice by iteration, which a replay records once. */
+static int average_gradients(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  Ef21State* st = (Ef21State*)r->state;
+  const DcRoundChunk* a = &r->at;
+  DcScalar eta = {st->eta, NULL, 0, 1.0}, keep = {1.0 - st->eta, NULL, 0, 1.0};
+  int rc = o->vec_view(r->be, st->V, (int64_t)a->c0 * r->dim, (int64_t)a->nc * r->dim, &st->Vc);
+  return rc == DETCGD_OK ? o->axpby(r->be, eta, a->G, keep, st->Vc) : rc;
+}
+
+/* m_c = C(grad f_c - g_c) (with momentum C(v_c - g_c)), g_c += m_c, for the chunk's clients */
 static int compress_differences(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   Ef21State* st = (Ef21State*)r->state;
   const DcRoundChunk* a = &r->at;
   int64_t off = (int64_t)a->c0 * r->dim;
   DcVec* M = messages(r);
-  int rc = o->compress_values_rows(r->be, r->S, a->G, st->Gc, off, a->nc, r->seed, r->iter, (uint32_t)a->c0,
-                                   r->round32, M);
+  int rc = st->V ? average_gradients(r) : DETCGD_OK;
+  if (rc == DETCGD_OK)
+    rc = o->compress_values_rows(r->be, r->S, st->V ? st->Vc : a->G, st->Gc, off, a->nc, r->seed, r->iter,
+                                 (uint32_t)a->c0, r->round32, M);
   return rc == DETCGD_OK ? o->rows_sum(r->be, M, 1, a->nc * r->dim, 1.0, 0, st->Gc, off) : rc;
 }
 
@@ -207,11 +274,13 @@ static int normalized_step(DcRound* r) { /* x -= gamma_k g / ||g||, ||g|| read w
 
 static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   const Ef21State* st = (const Ef21State*)r->state;
-  DcMethodFact f[7] = {{"step", st->gamma, NULL},      {"step_source", 0, st->source},
-                       {"alpha", st->alpha, NULL},     {"L", st->L, NULL},
-                       {"L_tilde", st->L_tilde, NULL}, {"gamma_theory", st->gamma_theory, NULL},
-                       {"init", 0, st->init}};
-  return dc_method_facts_copy(f, 7, out, cap);
+  DcMethodFact f[11] = {{"step", st->gamma, NULL},      {"step_source", 0, st->source},
+                        {"alpha", st->alpha, NULL},     {"L", st->L, NULL},
+                        {"L_tilde", st->L_tilde, NULL}, {"gamma_theory", st->gamma_theory, NULL},
+                        {"init", 0, st->init},          {"momentum_eta", st->eta, NULL},
+                        {"momentum_eta_source", 0, st->eta_source}, {"L0", st->L0, NULL},
+                        {"L1", st->L1, NULL}};
+  return dc_method_facts_copy(f, st->V ? 11 : 7, out, cap);
 }
 
 static int state(const DcRound* r, DcStateVec* out, int cap) {
@@ -223,10 +292,15 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
   out[1].name = "ef_server_g";
   out[1].n = r->dim;
   out[1].v = st->g;
-  return 2;
+  if (!st->V || cap < 3) return 2;
+  out[2].name = "ef_clients_v";
+  out[2].n = r->n * r->dim;
+  out[2].v = st->V;
+  return 3;
 }
 
 static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / sqrt(K + 1) */
+static int eta_uses_horizon(const DetcgdSettings* s) { return !(s->ef_momentum > 0); } /* 1 / sqrt(K + 1) */
 
 const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "EF21 (n clients)", .client = compress_differences, .absorb = sum_messages,
@@ -239,3 +313,18 @@ const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METH
                                           .server = normalized_step, .options = dc_error_feedback_options,
                                           .state_size = sizeof(Ef21State), .create = create_norm, .destroy = destroy,
                                           .facts = facts, .state = state, .uses_horizon = always};
+const DcMethodType dc_method_ef21_sgdm = {.name = "ef21-sgdm", .id = DETCGD_METHOD_EF21_SGDM, .stochastic = 1,
+                                          .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                          .algorithm = "EF21-SGDM (n clients)", .simulated_only = 1,
+                                          .client = compress_differences, .absorb = sum_messages, .server = step,
+                                          .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
+                                          .create = create_sgdm, .destroy = destroy, .facts = facts, .state = state,
+                                          .uses_horizon = eta_uses_horizon};
+const DcMethodType dc_method_ef21_sgdm_norm = {.name = "ef21-sgdm-norm", .id = DETCGD_METHOD_EF21_SGDM_NORM,
+                                               .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
+                                               .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                               .algorithm = "normalized EF21-SGDM (n clients)", .simulated_only = 1,
+                                               .client = compress_differences, .absorb = sum_messages,
+                                               .server = normalized_step, .options = dc_error_feedback_options,
+                                               .state_size = sizeof(Ef21State), .create = create_sgdm_norm,
+                                               .destroy = destroy, .facts = facts, .state = state, .uses_horizon = always};

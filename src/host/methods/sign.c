@@ -5,6 +5,8 @@
  *                   (1/K) sum_k ||grad f(x^k)||_1 <= sqrt(2 L_inf (f(x^0) - f^inf) / K)], or --sign-step
  *   scaled-sign-gd  x+ = x - (||grad f(x)||_1 / L_inf) sign(grad f(x)), the steepest descent step in l-inf:
  *                   f decreases by at least ||grad f(x)||_1^2 / (2 L_inf) [derived]
+ *   signum          m = beta m + (1 - beta) g (m^{-1} = 0), x+ = x - eta sign(m) (Bernstein et al.), eta as sign-gd's
+ *                   (its derivation is for sign GD: no theory for Signum here) or --sign-step; with batch: minibatches
  *   block-wise      (sign-per-layer) x_i+ = x_i - (||g_i||_1 / L_inf,i) sign(g_i) for every layer i: with the
  *                   block-diagonal bound f(x + D) <= f(x) + g.D + D^T Diag(L_i) D / 2, f decreases by at least
  *                   sum_i ||g_i||_1^2 / (2 L_inf,i) >= ||g||_1^2 / (2 sum_i L_inf,i) [derived].  The step is the
@@ -33,6 +35,9 @@ typedef struct SignState {
   DcSketch* S;
   DcBlocks* D;
   DcVec* y;
+  /* signum: the momentum m and its beta */
+  DcVec* mom;
+  double beta;
 } SignState;
 
 static const DcOption SCALED_OPTIONS[] = {
@@ -41,11 +46,19 @@ static const DcOption SCALED_OPTIONS[] = {
    "scaled-sign-gd: 1 = every layer steps by ||g_i||_1 / L_inf,i (block-wise; derived)"},
   DC_OPTION_END};
 
-/* read by sign-gd and sign-mv (sign_vote.c) */
+static const char* signum_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_SIGNUM ? NULL : "read by method signum";
+}
+
+/* read by sign-gd, signum and sign-mv (sign_vote.c) */
 const DcOption dc_sign_step_options[] = {
   {"sign-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(sign_step), "0", 0, 1e300, NULL,
    DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, NULL,
-   "sign-gd, sign-mv: eta of x - eta sign(g); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived)"},
+   "sign-gd, signum, sign-mv: eta of x - eta sign(.); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived for sign-gd)"},
+  {"sign-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(sign_momentum), "0.9", 0, 1, NULL,
+   DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, signum_only,
+   "signum: beta of m = beta m + (1 - beta) g (0: signSGD)"},
   DC_OPTION_END};
 
 /* Block-wise scaled sign: every layer's L_inf,i (its geometry), D_i = d_i / L_inf,i, the compressor's sketch. */
@@ -99,6 +112,17 @@ static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
 }
 
 static int create_sign(DcRound* r, const DcMethodSetup* m) { return create(r, m, 0); }
+static int create_signum(DcRound* r, const DcMethodSetup* m) {
+  SignState* st = (SignState*)r->state;
+  int rc = create(r, m, 0);
+  if (rc == DETCGD_OK) rc = r->be->ops->vec_create(r->be, r->dim, &st->mom);
+  st->beta = m->settings->sign_momentum;
+  if (!(m->settings->sign_step > 0)) { /* sign-gd's bound is for full gradients without momentum */
+    st->source = "sign-gd's sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived for sign GD; no theory for Signum here)";
+    st->l1_bound = NAN;
+  }
+  return rc;
+}
 static int create_scaled(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
 
 static void destroy(DcRound* r) {
@@ -106,6 +130,7 @@ static void destroy(DcRound* r) {
   r->be->ops->vec_destroy(r->be, &st->sgn);
   r->be->ops->vec_destroy(r->be, &st->norm1);
   r->be->ops->vec_destroy(r->be, &st->y);
+  r->be->ops->vec_destroy(r->be, &st->mom);
   r->be->ops->sketch_destroy(r->be, &st->S);
   r->be->ops->blocks_destroy(r->be, &st->D);
   dc_sketch_spec_free(&st->spec);
@@ -115,6 +140,23 @@ static int sign_of_gradient(DcRound* r) {
   SignState* st = (SignState*)r->state;
   DcScalar none = {0.0, NULL, 0, 1.0};
   return r->be->ops->vec_map(r->be, DC_MAP_SIGN, r->at.G, none, st->sgn);
+}
+
+/* m = beta m + (1 - beta) g (m^{-1} = 0: created zero; no choice by iteration, which a replay records once), then sign(m) */
+static int sign_of_momentum(DcRound* r) {
+  SignState* st = (SignState*)r->state;
+  DcScalar a = {1.0 - st->beta, NULL, 0, 1.0}, b = {st->beta, NULL, 0, 1.0}, none = {0.0, NULL, 0, 1.0};
+  int rc = r->be->ops->axpby(r->be, a, r->at.G, b, st->mom);
+  return rc == DETCGD_OK ? r->be->ops->vec_map(r->be, DC_MAP_SIGN, st->mom, none, st->sgn) : rc;
+}
+
+static int signum_state(const DcRound* r, DcStateVec* out, int cap) {
+  const SignState* st = (const SignState*)r->state;
+  if (cap < 1) return 0;
+  out[0].name = "signum_m";
+  out[0].n = r->dim;
+  out[0].v = st->mom;
+  return 1;
 }
 
 /* sign(g) and ||g||_1 = sign(g) . g; block-wise y_i = (||g_i||_1 / d_i) sign(g_i) */
@@ -167,3 +209,9 @@ const DcMethodType dc_method_scaled_sign = {.name = "scaled-sign-gd", .id = DETC
                                             .state_size = sizeof(SignState), .create = create_scaled,
                                             .destroy = destroy, .message_bits = scaled_bits, .facts = facts,
                                             .options = SCALED_OPTIONS};
+const DcMethodType dc_method_signum = {.name = "signum", .id = DETCGD_METHOD_SIGNUM, .stochastic = 1,
+                                       .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX, .client = sign_of_momentum,
+                                       .absorb = in_place, .server = sign_step, .options = dc_sign_step_options,
+                                       .state_size = sizeof(SignState), .create = create_signum, .destroy = destroy,
+                                       .message_bits = sign_bits, .facts = facts, .state = signum_state,
+                                       .uses_horizon = theory_step};

@@ -244,6 +244,20 @@ void dc_problem_L_get(const DetcgdProblem* p, int i, double* out) {
   for (r = 0; r < m; ++r) out[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
 }
 
+void dc_problem_l0_l1(const DetcgdProblem* p, double* L0, double* L1) {
+  const DcHostProblem* h = &p->host;
+  double amax = 0.0;
+  int64_t j, q;
+  if (p->spec.kind != DETCGD_PROBLEM_LOGREG_NC) { *L0 = p->lmax; *L1 = 0.0; return; }
+  for (j = 0; j < h->nrows; ++j) {
+    double s = 0.0;
+    for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q) s += h->val[q] * h->val[q];
+    if (s > amax) amax = s;
+  }
+  *L1 = sqrt(amax);
+  *L0 = 2.0 * p->spec.lambda + p->spec.lambda * sqrt((double)p->layout.dim) * *L1;
+}
+
 /* lambda_max(L_i) (L_i may be singular: lambda = 0 with a feature that never occurs; the stepsizes that
  * invert L_i say so themselves). */
 static int block_lmax(void* ctx, int i, double** w, double* lm) {

@@ -31,5 +31,8 @@ uint64_t dc_problem_data_hash(const DetcgdProblem* p);
 
 /* L_i into out (d_i^2 doubles, column-major). */
 void dc_problem_L_get(const DetcgdProblem* p, int i, double* out);
+/* (L_0, L_1)-smoothness, ||Hess f(x)|| <= L_0 + L_1 ||grad f(x)||: logreg-nc L_0 = 2 lam + lam sqrt(d) max_j ||a_j||,
+ * L_1 = max_j ||a_j|| (Khirirat et al., their logistic problem: METHODS.md [V]); quad-nc L_0 = lambda_max(L), L_1 = 0. */
+void dc_problem_l0_l1(const DetcgdProblem* p, double* L0, double* L1);
 
 #endif /* DETCGD_PROBLEM_H */

@@ -167,6 +167,21 @@ int dc_round_serve(DcRound* r) {
   return st == DETCGD_OK ? dc_phase_end(r->phases, PH_APPLY) : st;
 }
 
+int dc_round_all_gradients(DcRound* r, uint32_t iter, DcVec* V) {
+  const DcBackendOps* o = r->be->ops;
+  int c0, st = DETCGD_OK;
+  if (r->delivery == DC_DELIVER_IN_PLACE)
+    return r->batch ? o->problem_grad_sampled(r->be, r->P, r->x, r->seed, iter, 0, r->batch, V)
+                    : o->problem_grad(r->be, r->P, r->x, V, r->metrics, -1);
+  for (c0 = 0; c0 < r->n && st == DETCGD_OK; c0 += r->chunk) {
+    int nc = r->n - c0 < r->chunk ? r->n - c0 : r->chunk;
+    st = r->batch ? o->clients_grad_sampled(r->be, r->C, c0, nc, r->x, r->seed, iter, r->batch, r->G)
+                  : o->clients_grad(r->be, r->C, c0, nc, r->x, r->G, NULL);
+    if (st == DETCGD_OK) st = o->rows_sum(r->be, r->G, 1, (int64_t)nc * r->dim, 1.0, 1, V, (int64_t)c0 * r->dim);
+  }
+  return st;
+}
+
 int dc_round_client_gradient(DcRound* r, const DcProbData* P, int c, DcVec* g) {
   const DcBackendOps* o = r->be->ops;
   if (r->batch) return o->problem_grad_sampled(r->be, P, r->x, r->seed, r->iter, (uint32_t)c, r->batch, g);

@@ -86,6 +86,9 @@ int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend);
 /* The server's step: x^{k+1} (in place, the message first). */
 int dc_round_serve(DcRound* r);
 
+/* Every client's gradient at x as the messages of iteration iter read them (full, or minibatches) into the rows of
+ * V (n rows of dim): a method's start at x^0 (this process's clients: the simulation and a single node). */
+int dc_round_all_gradients(DcRound* r, uint32_t iter, DcVec* V);
 /* An MPI client rank: client c's gradient at x (its problem P) as its message reads it: full, or its minibatch. */
 int dc_round_client_gradient(DcRound* r, const DcProbData* P, int c, DcVec* g);
 /* An MPI client rank: client c's message from its gradient G into M (one client, the single-draw ops). */

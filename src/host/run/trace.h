@@ -30,7 +30,7 @@ int dc_trace_open_append(DcTrace* t, const char* path);
 int dc_trace_write(DcTrace* t, const DcTraceRow* r);
 void dc_trace_close(DcTrace* t);
 
-#define DC_SUMMARY_FACTS 8
+#define DC_SUMMARY_FACTS 12
 
 /* Context of a run for the summary. */
 typedef struct DcSummaryInfo {
