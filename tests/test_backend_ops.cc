@@ -2,6 +2,8 @@
 // 0, 1, 31, 32, 33, 1025 and 10^6, for every backend (CUDA cases skip without a
 // device); the CUDA backend draws exactly the CPU's sketches; whole runs agree.
 #include <cmath>
+#include <algorithm>
+#include <numeric>
 #include <random>
 #include "test_util.h"
 extern "C" {
@@ -118,7 +120,6 @@ TEST_P(Ops, RowViewsReadAndWriteTheirRowsOnly) {
   Be b(GetParam());
   DcVec* m = b.vec({0.0});
   for (int64_t n : kSizes) {
-    if (n > 1025) continue;  // 4 rows of 10^6 add nothing the view's arithmetic does not show at 1025
     const int R = 4;
     const std::vector<double> h = random_vec(R * n, 50), x = random_vec(n, 51);
     DcVec *v = b.vec(h), *dx = b.vec(x), *view = nullptr;
@@ -648,6 +649,69 @@ TEST_P(ClientOps, RoundOverAllClientsEqualsClientByClientBitForBit) {
   b.o()->blocks_destroy(&b.be, &D);
   dc_blocks_free(&H);
   detcgd_problem_destroy(&p);
+}
+
+// compress_values_rows at the harness's sizes (one layer of n; a layer holds at least one coordinate, so no 0):
+// Y_r = C(X_r - H_r) for two rows with a shift, against plain host formulas -- the identity, sign (sign(0) = +1)
+// and top-k, k = min(3, n) (the k largest |v|, ties to the lower index: the reference sorts) -- and the exact bits.
+TEST_P(ClientOps, CompressValuesRowsAtEverySize) {
+  Be b(GetParam());
+  for (int64_t n : kSizes) {
+    if (n == 0) continue;
+    DetcgdProblem q{};
+    const int width = (int)n;
+    ASSERT_EQ(dc_layout_init(&q.layout, 1, &width), DETCGD_OK);
+    const int nc = 2;
+    std::vector<double> X = random_vec(nc * n, 61), H = random_vec(nc * n, 62);
+    for (int64_t j = 0; j < nc * n; j += 5) X[j] = H[j];  // zeros of X - H (sign's +1) and ties of |v| (top-k)
+    for (const char* name : {"identity", "sign", "top-k"}) {
+      SCOPED_TRACE(std::string(name) + ", n " + std::to_string(n));
+      DetcgdSettings s = quiet_settings(GetParam());
+      ASSERT_EQ(detcgd_settings_set(&s, "sketch", name), DETCGD_OK);
+      ASSERT_EQ(detcgd_settings_set(&s, "k", std::to_string(std::min<int64_t>(3, n)).c_str()), DETCGD_OK);
+      ASSERT_EQ(detcgd_settings_set(&s, "value-bits", "64"), DETCGD_OK);
+      DcSketchSpec sp{};
+      ASSERT_EQ(std::string(name) == "identity" ? dc_sketch_spec_identity(&sp, &q.layout, &s.comm)
+                                                : dc_sketch_spec_build(&sp, &s.sketch, &s.comm, &q),
+                DETCGD_OK) << detcgd_last_error();
+      DcSketch* S = nullptr;
+      ASSERT_EQ(b.o()->sketch_create(&b.be, &sp, nc, &S), DETCGD_OK);
+      DcVec *dX = b.vec(X), *dH = b.vec(H), *Y = b.vec(std::vector<double>(nc * n, 7.0));
+      ASSERT_EQ(b.o()->compress_values_rows(&b.be, S, dX, dH, 0, nc, 3, 8, 0, 0, Y), DETCGD_OK) << detcgd_last_error();
+      const std::vector<double> got = b.get(Y, nc * n);
+      int64_t want_bits = 0;
+      for (int r = 0; r < nc; ++r) {
+        std::vector<double> v(n), want(n, 0.0);
+        for (int64_t j = 0; j < n; ++j) v[j] = X[r * n + j] - H[r * n + j];
+        if (std::string(name) == "identity") {
+          want = v;
+          want_bits += 64 * n;
+        } else if (std::string(name) == "sign") {
+          for (int64_t j = 0; j < n; ++j) want[j] = v[j] < 0 ? -1.0 : 1.0;
+          want_bits += n;
+        } else {
+          std::vector<int64_t> idx(n);
+          std::iota(idx.begin(), idx.end(), 0);
+          const int64_t k = std::min<int64_t>(3, n);
+          std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t a, int64_t c) {
+            return std::fabs(v[a]) != std::fabs(v[c]) ? std::fabs(v[a]) > std::fabs(v[c]) : a < c;
+          });
+          for (int64_t t = 0; t < k; ++t) want[idx[t]] = v[idx[t]];
+          int index_bits = 0;
+          while (((int64_t)1 << index_bits) < n) ++index_bits;
+          want_bits += k * (64 + index_bits);
+        }
+        ASSERT_EQ(std::vector<double>(got.begin() + r * n, got.begin() + (r + 1) * n), want) << "row " << r;
+      }
+      int64_t coords = 0, bits = 0;
+      ASSERT_EQ(b.o()->sketch_tally(&b.be, S, &coords, &bits), DETCGD_OK);
+      EXPECT_EQ(bits, want_bits);
+      for (DcVec* v : {dX, dH, Y}) b.o()->vec_destroy(&b.be, &v);
+      b.o()->sketch_destroy(&b.be, &S);
+      dc_sketch_spec_free(&sp);
+    }
+    dc_layout_free(&q.layout);
+  }
 }
 
 // grad phi_j(x) = -b_j sigma(-b_j a_j.x) a_j of row j of host h, added times w into g (computed here, not by the

@@ -149,7 +149,7 @@ std::vector<double> trace_l1(const std::string& path) {
   std::string line;
   std::vector<double> out;
   std::getline(ss, line);
-  EXPECT_NE(line.find(",grad_norm1,samples,time_s"), std::string::npos) << line;
+  EXPECT_NE(line.find(",grad_norm1,samples,grad_density,sign_advantage,time_s"), std::string::npos) << line;
   while (std::getline(ss, line)) {
     std::stringstream ls(line);
     std::string cell;
@@ -551,5 +551,39 @@ TEST(SignMethods, SignumFollowsItsMomentumAndWithoutItIsSignSgd) {
   for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(got[i], x[i], 1e-15) << i;
   EXPECT_EQ(x_after(p, {{"method", "signum"}, {"batch", "5"}, {"sign-momentum", "0"}, {"sign-step", "0.01"}}, 40),
             x_after(p, {{"method", "sign-gd"}, {"batch", "5"}, {"sign-step", "0.01"}}, 40));
+  detcgd_problem_destroy(&p);
+}
+
+// The trace's geometry columns: grad_density = phi(g) = ||g||_1^2 / (d ||g||_2^2) of its own columns, in [1/d, 1],
+// and sign_advantage = phi(g) d L_2 / L_inf with the problem's geometry (L_inf's upper end); NaN without geometry
+// (geometry off, and a method that needs none).
+TEST(SignMethods, TraceCarriesGradientDensityAndThePredictedSignAdvantage) {
+  DetcgdProblem* p = make_quad("3x8", 0.1, 0.3);
+  DetcgdGeometry g;
+  ASSERT_EQ(detcgd_geometry(p, -1, &g), DETCGD_OK);
+  for (const char* geometry : {"auto", "off"}) {
+    DetcgdSettings s = quiet_settings();
+    ASSERT_EQ(detcgd_settings_set(&s, "method", "gd"), DETCGD_OK);  // a sign method takes the geometry for its L_inf
+    ASSERT_EQ(detcgd_settings_set(&s, "stepsize", "gd"), DETCGD_OK);
+    ASSERT_EQ(detcgd_settings_set(&s, "geometry", geometry), DETCGD_OK);
+    s.term.max_iter = 20;
+    s.output.trace_every = 1;
+    const std::string path = temp_path(std::string("geometry_columns_") + geometry + ".csv");
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", path.c_str());
+    DetcgdSolver* solver = nullptr;
+    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(detcgd_run(solver), DETCGD_OK);
+    detcgd_destroy(&solver);
+    const auto rows = trace_numbers(path);
+    ASSERT_EQ(rows.size(), 20u);
+    for (const auto& r : rows) {  // columns: 2 ||g||^2, 8 ||g||_1, 10 phi, 11 advantage
+      const double phi = r[8] * r[8] / (24 * r[2]);
+      EXPECT_NEAR(r[10], phi, 1e-14);
+      EXPECT_GE(r[10], 1.0 / 24 - 1e-15);
+      EXPECT_LE(r[10], 1.0 + 1e-15);
+      if (std::string(geometry) == "off") EXPECT_TRUE(std::isnan(r[11]));
+      else EXPECT_NEAR(r[11], phi * 24 * g.l2 / g.linf_hi, 1e-12);
+    }
+  }
   detcgd_problem_destroy(&p);
 }

@@ -131,8 +131,8 @@ inline std::string trace_without_time(const std::string& path) {
   return out;
 }
 
-// The numbers of a trace CSV's rows, without the time column: iter, f, grad_norm2, grad_norm2_D, G_KD,
-// coords_sent, bits_up, bits_down.
+// The numbers of a trace CSV's rows, without the time column (the last): iter, f, grad_norm2, grad_norm2_D, G_KD,
+// coords_sent, bits_up, bits_down, grad_norm1, samples, grad_density, sign_advantage.
 inline std::vector<std::vector<double>> trace_numbers(const std::string& path) {
   std::vector<std::vector<double>> rows;
   std::stringstream ss(read_file(path));
@@ -142,7 +142,8 @@ inline std::vector<std::vector<double>> trace_numbers(const std::string& path) {
     std::vector<double> r;
     std::stringstream ls(line);
     std::string cell;
-    for (int c = 0; c < 8 && std::getline(ls, cell, ','); ++c) r.push_back(std::atof(cell.c_str()));
+    while (std::getline(ls, cell, ',')) r.push_back(std::strtod(cell.c_str(), nullptr));
+    if (!r.empty()) r.pop_back();
     rows.push_back(r);
   }
   return rows;

@@ -143,6 +143,12 @@ static int take_geometry(DetcgdSolver* s) {
   return st;
 }
 
+/* Does this run report the l-inf geometry (summary, the trace's sign_advantage)?  on, or auto and d <= 10^5. */
+static int geometry_reported(const DetcgdSolver* s) {
+  int report = s->settings.output.geometry;
+  return report == DETCGD_GEOMETRY_ON || (report == DETCGD_GEOMETRY_AUTO && s->problem->layout.dim <= 100000);
+}
+
 /* The method's state, once f(x^0) - f^inf is known. */
 static int create_method(DetcgdSolver* s) {
   DcMethodSetup m;
@@ -251,6 +257,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
     DC_TRY(estimate_f_inf(s));
   }
   if (s->method->create) DC_TRY(create_method(s));
+  if (geometry_reported(s) && (set->output.trace_path[0] || set->output.summary_path[0])) DC_TRY(take_geometry(s));
   s->result.time_setup = dc_wall_time() - t0 - s->result.time_finf;
   note_memory(s);
   return DETCGD_OK;
@@ -376,6 +383,8 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->bits_up = tally_on_host(s) ? p->bits : tally[1];
   r->bits_down = s->dist ? k * s->nclients * downlink_bits(s) : 0;
   r->samples = k * samples_per_round(s);
+  r->grad_density = r->grad_norm2 > 0 ? r->grad_norm1 * r->grad_norm1 / ((double)s->problem->layout.dim * r->grad_norm2) : NAN;
+  r->sign_advantage = s->geometry_taken ? r->grad_density * s->geometry.advantage_lo : NAN;
   r->time = time - L->t0;
 }
 
@@ -576,7 +585,6 @@ static int finish(DetcgdSolver* s) {
 static int write_summary(DetcgdSolver* s) {
   DcSummaryInfo info;
   DetcgdProblemInfo pinfo;
-  int report = s->settings.output.geometry;
   int st;
   const char* kinds[] = {"scalar", "diagonal", "dense"};
   detcgd_problem_info(s->problem, &pinfo);
@@ -593,8 +601,7 @@ static int write_summary(DetcgdSolver* s) {
   info.d_storage = kinds[s->step.D.kind];
   info.sparse_steps = s->round.sparse;
   info.nfacts = s->method->facts ? s->method->facts(&s->round, info.facts, DC_SUMMARY_FACTS) : 0;
-  if (s->settings.output.summary_path[0] &&
-      (report == DETCGD_GEOMETRY_ON || (report == DETCGD_GEOMETRY_AUTO && s->problem->layout.dim <= 100000))) {
+  if (s->settings.output.summary_path[0] && geometry_reported(s)) {
     if ((st = take_geometry(s)) != DETCGD_OK) return st;
     info.geometry = &s->geometry;
   }

@@ -17,7 +17,8 @@
 #endif
 
 static const char* TRACE_HEADER =
-    "iter,f,grad_norm2,grad_norm2_D,G_KD,coords_sent,bits_up,bits_down,grad_norm1,samples,time_s\n";
+    "iter,f,grad_norm2,grad_norm2_D,G_KD,coords_sent,bits_up,bits_down,grad_norm1,samples,grad_density,sign_advantage,"
+    "time_s\n";
 
 /* Creates the trace with its header (no file when path is empty). */
 int dc_trace_open(DcTrace* t, const char* path) {
@@ -48,9 +49,9 @@ int dc_trace_open_append(DcTrace* t, const char* path) {
 /* One row, flushed at once so that nothing is lost if the run dies. */
 int dc_trace_write(DcTrace* t, const DcTraceRow* r) {
   if (!t->f) return DETCGD_OK;
-  fprintf(t->f, "%lld,%.17g,%.17g,%.17g,%.17g,%lld,%lld,%lld,%.17g,%lld,%.6f\n", (long long)r->iter, r->f,
+  fprintf(t->f, "%lld,%.17g,%.17g,%.17g,%.17g,%lld,%lld,%lld,%.17g,%lld,%.17g,%.17g,%.6f\n", (long long)r->iter, r->f,
           r->grad_norm2, r->grad_norm2_d, r->g_kd, (long long)r->coords, (long long)r->bits_up,
-          (long long)r->bits_down, r->grad_norm1, (long long)r->samples, r->time);
+          (long long)r->bits_down, r->grad_norm1, (long long)r->samples, r->grad_density, r->sign_advantage, r->time);
   if (fflush(t->f) != 0) return dc_fail(DETCGD_ERR_IO, "trace: write to %s failed (%s)", t->path, strerror(errno));
   return DETCGD_OK;
 }

@@ -19,6 +19,8 @@ typedef struct DcTraceRow {
   int64_t bits_up;
   int64_t bits_down;
   int64_t samples;       /* sample gradients the messages read to reach x^k (DetcgdResult.samples) */
+  double grad_density;   /* phi(g) = ||g||_1^2 / (d ||g||_2^2) of g = grad f(x^k) (NaN at g = 0) */
+  double sign_advantage; /* phi(g) d L_2 / L_inf: sign descent's per-step guarantee over GD's (NaN: no geometry) */
   double time;           /* seconds since the loop started */
 } DcTraceRow;
 
