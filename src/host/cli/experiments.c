@@ -21,7 +21,8 @@
  *   ef21-norm    synthetic logistic rows N = 20, d = 10, one sample per client (n = 20), K 2000, top-1:
  *                ||EF21|| (gamma_0 0.1, 1) against EF21 at its theory step and at 16x it (Khirirat et al.)
  *   sign-vote    a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote (full gradients) on contiguous
- *                and label-skew clients, DCGD and GD on label-skew clients (a run's split gives it its own problem)
+ *                and label-skew clients, DCGD and GD on label-skew clients (a run's split gives it its own problem);
+ *                with minibatches of 8 against distributed SGD (d floats per client) on contiguous clients
  *   ef21-sgdm    a1a, lambda 0.1, n = 20 clients, one sample per client per round (batch 1), K 4000, top-1, 3 seeds:
  *                ||EF21-SGDM|| (the paper's step and gamma_0 = 1) against EF21-SGD, ||EF21-SGD|| and EF21-SGDM
  */
@@ -112,6 +113,8 @@ static const RunDef SIGN_VOTE_RUNS[] = {
   {"signSGD-MV, label-skew clients", "method=sign-mv split=label-skew"},
   {"DCGD rand-1, label-skew clients", "method=det-cgd1 sketch=rand-1 stepsize=dcgd-kr split=label-skew"},
   {"GD (EF21 identity), label-skew clients", "method=ef21 sketch=identity split=label-skew"},
+  {"signSGD-MV batch 8, contiguous clients", "method=sign-mv batch=8"},
+  {"distributed SGD batch 8 (EF21 identity), contiguous", "method=ef21 sketch=identity batch=8"},
 };
 
 static const RunDef EF21_SGDM_RUNS[] = {
@@ -141,7 +144,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20, {0, 0}},
   {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, {1, 1}},
   {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1}},
-  {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1}},
+  {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD; minibatches of 8 against SGD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1}},
   {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1}},
 };
 
