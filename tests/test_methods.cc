@@ -587,3 +587,43 @@ TEST(SignMethods, TraceCarriesGradientDensityAndThePredictedSignAdvantage) {
   }
   detcgd_problem_destroy(&p);
 }
+
+// A method's own trace column (DcMethodType.trace_columns): EF21's ef_error2 = ||grad f(x^k) - g^{k-1}||^2.  Row 0 is
+// ||grad f(x^0)||^2 from the compressed start (g^{-1} = 0) and 0 from the gradient start; row k equals the
+// distance computed after a run of k iterations from its server estimate and the gradient at its last x.
+TEST(Ef21, TraceColumnIsTheEstimatesDistanceToTheGradient) {
+  DetcgdProblem* p = logistic_clients(4);
+  const int K = 12;
+  auto run = [&](const char* init, int iters, const std::string& trace, double* distance) {
+    DetcgdSettings s = quiet_settings();
+    EXPECT_EQ(detcgd_settings_set(&s, "method", "ef21"), DETCGD_OK);
+    EXPECT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+    EXPECT_EQ(detcgd_settings_set(&s, "ef-init", init), DETCGD_OK);
+    s.term.max_iter = iters;
+    s.output.trace_every = 1;
+    snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", trace.c_str());
+    DetcgdSolver* solver = nullptr;
+    ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(detcgd_run(solver), DETCGD_OK) << detcgd_last_error();
+    if (distance) {  // the run's end: solver->g = grad f(x^iters), the method's g = g^{iters-1}
+      DcStateVec v[4];
+      ASSERT_EQ(solver->method->state(&solver->round, v, 4), 2);
+      auto g = download(solver, solver->g, 24), est = download(solver, v[1].v, 24);
+      *distance = 0;
+      for (int j = 0; j < 24; ++j) *distance += (g[j] - est[j]) * (g[j] - est[j]);
+    }
+    detcgd_destroy(&solver);
+  };
+  const std::string trace = temp_path("ef_error2.csv");
+  run("compressed", K, trace, nullptr);
+  EXPECT_NE(read_file(trace).find(",sign_advantage,ef_error2,time_s\n"), std::string::npos);
+  const auto rows = trace_numbers(trace);
+  ASSERT_EQ(rows.size(), (size_t)K);
+  EXPECT_EQ(rows[0][12], rows[0][2]);  // g^{-1} = 0
+  double d = NAN;
+  run("compressed", 7, temp_path("ef_error2_7.csv"), &d);
+  EXPECT_NEAR(rows[7][12], d, 1e-13 * (1 + d));
+  run("gradient", K, trace, nullptr);
+  EXPECT_EQ(trace_numbers(trace)[0][12], 0.0);
+  detcgd_problem_destroy(&p);
+}

@@ -38,6 +38,7 @@ typedef struct Ef21State {
   DcVec* sum;         /* sum_c m_c of the round */
   DcVec* g;           /* the server's g = mean_c g_c */
   DcVec* norm2;       /* [||g||^2] (ef21-norm) */
+  DcVec* diff;        /* grad f(x^k) - g, for the trace */
   DcVec* V;           /* momentum: n rows, the clients' v_c (NULL: none) */
   DcVec* Vc;          /* a view of the chunk's rows of V */
   double eta;         /* momentum's eta */
@@ -166,7 +167,7 @@ static int create(DcRound* r, const DcMethodSetup* m, int kind) {
   int rc, normalized = kind & 1, momentum = kind >= 2;
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->Gc)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) ||
       (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)) ||
-      (rc = o->vec_create(r->be, 1, &st->norm2)))
+      (rc = o->vec_create(r->be, 1, &st->norm2)) || (rc = o->vec_create(r->be, r->dim, &st->diff)))
     return rc;
   if (momentum && (rc = o->vec_create(r->be, r->n * r->dim, &st->V))) return rc;
   if ((rc = theory(st, m, r->n))) return rc;
@@ -204,6 +205,7 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->sum);
   o->vec_destroy(r->be, &st->g);
   o->vec_destroy(r->be, &st->norm2);
+  o->vec_destroy(r->be, &st->diff);
   o->vec_destroy(r->be, &st->V);
   o->vec_destroy(r->be, &st->Vc);
 }
@@ -299,27 +301,42 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
   return 3;
 }
 
+/* The trace's ef_error2 = ||grad f(x^k) - g^{k-1}||^2: how far the estimate the step to x^k used is from the
+ * gradient there (EF21's error feedback at work; 0 at k = 0 only with the gradient start) */
+static const char* const TRACE_COLUMNS[] = {"ef_error2", NULL};
+static int estimate_error(DcRound* r, DcVec* m, int slot0) {
+  const DcBackendOps* o = r->be->ops;
+  Ef21State* st = (Ef21State*)r->state;
+  DcScalar one = {1.0, NULL, 0, 1.0}, minus = {-1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int rc = o->axpby(r->be, one, r->g, zero, st->diff);
+  if (rc == DETCGD_OK) rc = o->axpby(r->be, minus, st->g, one, st->diff);
+  return rc == DETCGD_OK ? o->dot(r->be, st->diff, st->diff, m, slot0) : rc;
+}
+
 static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / sqrt(K + 1) */
 static int eta_uses_horizon(const DetcgdSettings* s) { return !(s->ef_momentum > 0); } /* 1 / sqrt(K + 1) */
 
 const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "EF21 (n clients)", .client = compress_differences, .absorb = sum_messages,
                                      .server = step, .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
-                                     .create = create_ef21, .destroy = destroy, .facts = facts, .state = state};
+                                     .create = create_ef21, .destroy = destroy, .facts = facts, .state = state,
+    .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};
 const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METHOD_EF21_NORM, .stochastic = 1,
                                           .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
                                           .algorithm = "normalized EF21 (n clients)",
                                           .client = compress_differences, .absorb = sum_messages,
                                           .server = normalized_step, .options = dc_error_feedback_options,
                                           .state_size = sizeof(Ef21State), .create = create_norm, .destroy = destroy,
-                                          .facts = facts, .state = state, .uses_horizon = always};
+                                          .facts = facts, .state = state, .uses_horizon = always,
+    .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};
 const DcMethodType dc_method_ef21_sgdm = {.name = "ef21-sgdm", .id = DETCGD_METHOD_EF21_SGDM, .stochastic = 1,
                                           .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
                                           .algorithm = "EF21-SGDM (n clients)", .simulated_only = 1,
                                           .client = compress_differences, .absorb = sum_messages, .server = step,
                                           .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
                                           .create = create_sgdm, .destroy = destroy, .facts = facts, .state = state,
-                                          .uses_horizon = eta_uses_horizon};
+                                          .uses_horizon = eta_uses_horizon,
+    .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};
 const DcMethodType dc_method_ef21_sgdm_norm = {.name = "ef21-sgdm-norm", .id = DETCGD_METHOD_EF21_SGDM_NORM,
                                                .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
                                                .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
@@ -327,4 +344,5 @@ const DcMethodType dc_method_ef21_sgdm_norm = {.name = "ef21-sgdm-norm", .id = D
                                                .client = compress_differences, .absorb = sum_messages,
                                                .server = normalized_step, .options = dc_error_feedback_options,
                                                .state_size = sizeof(Ef21State), .create = create_sgdm_norm,
-                                               .destroy = destroy, .facts = facts, .state = state, .uses_horizon = always};
+                                               .destroy = destroy, .facts = facts, .state = state, .uses_horizon = always,
+    .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};

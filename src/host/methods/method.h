@@ -19,6 +19,8 @@
 #include "compressor.h"
 #include "round.h"
 
+#define DC_METHOD_METRICS 2 /* the most trace columns of a method's own */
+
 /* What a method needs of its compressor, checked before anything is allocated. */
 enum {
   DC_NEEDS_LINEAR = 1u << 0,     /* a linear sketch S (the E[S A S] theory of det-CGD) */
@@ -92,6 +94,11 @@ typedef struct DcMethodType {
   const DcCompressorType* fixed_compressor;
   /* bits of the server's broadcast to one client per round, for d coordinates (NULL: x in double, 64 d) */
   int64_t (*downlink_bits)(int64_t dim);
+  /* its own trace columns (NULL-terminated names, at most DC_METHOD_METRICS; NULL: none), after the common ones,
+   * and at a trace row (after the round's gradients, before the server step) their values into m[slot0 ..] with
+   * backend ops: they travel with the trace's other scalars */
+  const char* const* trace_columns;
+  int (*trace_metrics)(DcRound* r, DcVec* m, int slot0);
 } DcMethodType;
 
 /* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD, scaled sign GD and Signum (sign.c), EF21, ||EF21||,

@@ -373,6 +373,7 @@ static double gkd_terms(const DetcgdSolver* s, int64_t k) {
 static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow* p, const double* m,
                      const int64_t* tally, double time, DcTraceRow* r) {
   int64_t k = p->iter;
+  int i;
   r->iter = k;
   r->f = m[M_F] / s->nclients;
   r->grad_norm2 = m[M_G2];
@@ -385,6 +386,7 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->samples = k * samples_per_round(s);
   r->grad_density = r->grad_norm2 > 0 ? r->grad_norm1 * r->grad_norm1 / ((double)s->problem->layout.dim * r->grad_norm2) : NAN;
   r->sign_advantage = s->geometry_taken ? r->grad_density * s->geometry.advantage_lo : NAN;
+  for (i = 0; i < DC_METHOD_METRICS; ++i) r->method[i] = m[M_METHOD + i];
   r->time = time - L->t0;
 }
 
@@ -474,6 +476,7 @@ int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   }
   st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
   if (st == DETCGD_OK) st = norm1(s);
+  if (st == DETCGD_OK && s->method->trace_metrics) st = s->method->trace_metrics(&s->round, s->metrics, M_METHOD);
   if (st == DETCGD_OK) st = s->be.ops->ring_put(&s->be, L->ring, slot, s->metrics, tally_on_host(s) ? NULL : s->S);
   if (st == DETCGD_OK) {
     ++L->count;
@@ -625,11 +628,11 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
   if (s->settings.output.resume_path[0]) {
     st = dc_checkpoint_read(s, k0, &before);
     if (st == DETCGD_OK && path[0]) st = dc_trace_truncate(path, *k0);
-    if (st == DETCGD_OK) st = dc_trace_open_append(&L->trace, path);
+    if (st == DETCGD_OK) st = dc_trace_open_append(&L->trace, path, s->method->trace_columns);
   } else {
     st = upload_x0(s);
     if (st == DETCGD_OK) st = s->be.ops->vec_fill(&s->be, s->metrics, 0.0);
-    if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path);
+    if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path, s->method->trace_columns);
   }
   /* sparse steps carry g and q from one iteration to the next: start them at x0 (a checkpoint holds them) */
   if (st == DETCGD_OK && s->round.sparse && !s->settings.output.resume_path[0])

@@ -17,7 +17,7 @@
 #include "transport.h"
 
 /* Slots of the metrics vector. */
-enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_G1, M_COUNT };
+enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_G1, M_METHOD, M_COUNT = M_METHOD + DC_METHOD_METRICS }; /* M_METHOD..: the method's */
 
 struct DetcgdSolver {
   DetcgdSettings settings;

@@ -16,32 +16,43 @@
 #define DETCGD_GIT_COMMIT "unknown"
 #endif
 
-static const char* TRACE_HEADER =
-    "iter,f,grad_norm2,grad_norm2_D,G_KD,coords_sent,bits_up,bits_down,grad_norm1,samples,grad_density,sign_advantage,"
-    "time_s\n";
+static const char* TRACE_COLUMNS =
+    "iter,f,grad_norm2,grad_norm2_D,G_KD,coords_sent,bits_up,bits_down,grad_norm1,samples,grad_density,sign_advantage";
 
-/* Creates the trace with its header (no file when path is empty). */
-int dc_trace_open(DcTrace* t, const char* path) {
+static void set_columns(DcTrace* t, const char* path, const char* const* extra) {
   t->path = path;
   t->f = NULL;
+  t->extra = extra;
+  for (t->nextra = 0; extra && extra[t->nextra] && t->nextra < DC_METHOD_METRICS; ++t->nextra) {}
+}
+
+static void put_header(DcTrace* t) {
+  int i;
+  fputs(TRACE_COLUMNS, t->f);
+  for (i = 0; i < t->nextra; ++i) fprintf(t->f, ",%s", t->extra[i]);
+  fputs(",time_s\n", t->f);
+}
+
+/* Creates the trace with its header (no file when path is empty). */
+int dc_trace_open(DcTrace* t, const char* path, const char* const* extra) {
+  set_columns(t, path, extra);
   if (!path || !path[0]) return DETCGD_OK;
   t->f = fopen(path, "w");
   if (!t->f) return dc_fail(DETCGD_ERR_IO, "trace: cannot write %s (%s)", path, strerror(errno));
-  fputs(TRACE_HEADER, t->f);
+  put_header(t);
   fflush(t->f);
   return DETCGD_OK;
 }
 
-int dc_trace_open_append(DcTrace* t, const char* path) {
+int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra) {
   long size;
-  t->path = path;
-  t->f = NULL;
+  set_columns(t, path, extra);
   if (!path || !path[0]) return DETCGD_OK;
   t->f = fopen(path, "a");
   if (!t->f) return dc_fail(DETCGD_ERR_IO, "trace: cannot append to %s (%s)", path, strerror(errno));
   fseek(t->f, 0, SEEK_END);
   size = ftell(t->f);
-  if (size == 0) fputs(TRACE_HEADER, t->f);
+  if (size == 0) put_header(t);
   fflush(t->f);
   return DETCGD_OK;
 }
@@ -49,9 +60,12 @@ int dc_trace_open_append(DcTrace* t, const char* path) {
 /* One row, flushed at once so that nothing is lost if the run dies. */
 int dc_trace_write(DcTrace* t, const DcTraceRow* r) {
   if (!t->f) return DETCGD_OK;
-  fprintf(t->f, "%lld,%.17g,%.17g,%.17g,%.17g,%lld,%lld,%lld,%.17g,%lld,%.17g,%.17g,%.6f\n", (long long)r->iter, r->f,
+  int i;
+  fprintf(t->f, "%lld,%.17g,%.17g,%.17g,%.17g,%lld,%lld,%lld,%.17g,%lld,%.17g,%.17g", (long long)r->iter, r->f,
           r->grad_norm2, r->grad_norm2_d, r->g_kd, (long long)r->coords, (long long)r->bits_up,
-          (long long)r->bits_down, r->grad_norm1, (long long)r->samples, r->grad_density, r->sign_advantage, r->time);
+          (long long)r->bits_down, r->grad_norm1, (long long)r->samples, r->grad_density, r->sign_advantage);
+  for (i = 0; i < t->nextra; ++i) fprintf(t->f, ",%.17g", r->method[i]);
+  fprintf(t->f, ",%.6f\n", r->time);
   if (fflush(t->f) != 0) return dc_fail(DETCGD_ERR_IO, "trace: write to %s failed (%s)", t->path, strerror(errno));
   return DETCGD_OK;
 }

@@ -21,14 +21,22 @@ typedef struct DcTraceRow {
   int64_t samples;       /* sample gradients the messages read to reach x^k (DetcgdResult.samples) */
   double grad_density;   /* phi(g) = ||g||_1^2 / (d ||g||_2^2) of g = grad f(x^k) (NaN at g = 0) */
   double sign_advantage; /* phi(g) d L_2 / L_inf: sign descent's per-step guarantee over GD's (NaN: no geometry) */
+  double method[DC_METHOD_METRICS]; /* the method's own columns (DcMethodType.trace_columns) */
   double time;           /* seconds since the loop started */
 } DcTraceRow;
 
-typedef struct DcTrace { FILE* f; /* owns */ const char* path; /* borrowed */ } DcTrace;
+typedef struct DcTrace {
+  FILE* f;                      /* owns */
+  const char* path;             /* borrowed */
+  const char* const* extra;     /* borrowed: the method's column names (NULL: none) */
+  int nextra;
+} DcTrace;
 
-int dc_trace_open(DcTrace* t, const char* path);
+/* Creates the trace with its header: the common columns, the method's own (extra, NULL-terminated; NULL: none),
+ * time_s. */
+int dc_trace_open(DcTrace* t, const char* path, const char* const* extra);
 /* Opens for appending (a resumed run); writes the header if the file is new. */
-int dc_trace_open_append(DcTrace* t, const char* path);
+int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra);
 int dc_trace_write(DcTrace* t, const DcTraceRow* r);
 void dc_trace_close(DcTrace* t);
 
