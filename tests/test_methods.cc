@@ -627,3 +627,50 @@ TEST(Ef21, TraceColumnIsTheEstimatesDistanceToTheGradient) {
   EXPECT_EQ(trace_numbers(trace)[0][12], 0.0);
   detcgd_problem_destroy(&p);
 }
+
+// Block-wise sign GD (sign-gd, sign-per-layer): x_i - (c / L_inf,i) sign(g_i), each step lowering f by at least
+// sum_i (c / L_inf,i) (||g_i||_1 - c / 2); at the derived c = sqrt(2 f(x^0) / (K S)), S = sum_i 1 / L_inf,i (f^inf
+// = 0), (1/K) sum_k sum_i ||g_i^k||_1 / L_inf,i <= sqrt(2 f(x^0) S / K), the bound the summary reports.
+TEST(SignMethods, BlockwiseSignGdStepsByLayerAndMeetsItsWeightedBound) {
+  DetcgdProblem* p = make_quad("6,9,12", 0.1, 0.3);
+  const DcLayout& lay = p->layout;
+  const int K = 12;
+  std::vector<double> linf(lay.nblocks), x(lay.dim, 1 / std::sqrt((double)lay.dim)), g(lay.dim);
+  double S = 0;
+  for (int i = 0; i < lay.nblocks; ++i) {
+    DetcgdGeometry geo{};
+    ASSERT_EQ(detcgd_geometry(p, i, &geo), DETCGD_OK);
+    linf[i] = geo.linf_hi;
+    S += 1 / linf[i];
+  }
+  const double f0 = dc_host_problem_grad(&p->host, x.data(), g.data()), c = std::sqrt(2 * f0 / (K * S));
+  DetcgdSettings s = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&s, "method", "sign-gd"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "sign-per-layer", "1"), DETCGD_OK);
+  s.term.max_iter = K;
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  EXPECT_NEAR(fact(solver, "step"), c, 1e-15 * c);
+  EXPECT_NEAR(fact(solver, "mean_weighted_l1_bound"), std::sqrt(2 * f0 * S / K), 1e-14);
+  detcgd_destroy(&solver);
+  char step[32];
+  snprintf(step, sizeof step, "%.17g", c);
+  double weighted = 0;
+  for (int k = 1; k <= K; ++k) {  // x^k with the step c given, against the host's step from x^{k-1}
+    std::vector<double> next = x_after(p, {{"method", "sign-gd"}, {"sign-per-layer", "1"}, {"sign-step", step}}, k);
+    double f = dc_host_problem_grad(&p->host, x.data(), g.data()), decrease = 0;
+    for (int i = 0; i < lay.nblocks; ++i) {
+      double l1 = 0;
+      for (int64_t j = lay.voff[i]; j < lay.voff[i + 1]; ++j) l1 += std::fabs(g[j]);
+      for (int64_t j = lay.voff[i]; j < lay.voff[i + 1]; ++j)
+        EXPECT_NEAR(next[j], x[j] - (c / linf[i]) * (g[j] > 0 ? 1 : g[j] < 0 ? -1 : 0), 1e-15) << k << ", " << j;
+      decrease += (c / linf[i]) * (l1 - c / 2);
+      weighted += l1 / linf[i] / K;
+    }
+    std::vector<double> unused(lay.dim);
+    EXPECT_LE(dc_host_problem_grad(&p->host, next.data(), unused.data()), f - decrease + 1e-13) << "iterate " << k;
+    x = next;
+  }
+  EXPECT_LE(weighted, std::sqrt(2 * f0 * S / K));
+  detcgd_problem_destroy(&p);
+}

@@ -113,6 +113,7 @@ static const RunDef SIGN_VOTE_RUNS[] = {
   {"signSGD-MV, label-skew clients", "method=sign-mv split=label-skew"},
   {"DCGD rand-1, label-skew clients", "method=det-cgd1 sketch=rand-1 stepsize=dcgd-kr split=label-skew"},
   {"GD (EF21 identity), label-skew clients", "method=ef21 sketch=identity split=label-skew"},
+  {"DCGD rand-1, contiguous clients", "method=det-cgd1 sketch=rand-1 stepsize=dcgd-kr"},
   {"signSGD-MV batch 8, contiguous clients", "method=sign-mv batch=8"},
   {"distributed SGD batch 8 (EF21 identity), contiguous", "method=ef21 sketch=identity batch=8"},
 };

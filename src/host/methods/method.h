@@ -106,8 +106,8 @@ typedef struct DcMethodType {
 extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
     dc_method_ef21, dc_method_ef21_norm, dc_method_ef14, dc_method_sign_vote, dc_method_signum, dc_method_ef21_sgdm,
     dc_method_ef21_sgdm_norm;
-/* sign-step, read by sign-gd and sign-mv (sign.c). */
-extern const DcOption dc_sign_step_options[];
+/* The sign family's option rows: sign-step, sign-momentum, sign-per-layer (sign.c). */
+extern const DcOption dc_sign_options[];
 /* The error-feedback methods' option rows (ef21.c). */
 extern const DcOption dc_error_feedback_options[];
 

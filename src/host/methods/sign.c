@@ -7,7 +7,9 @@
  *                   f decreases by at least ||grad f(x)||_1^2 / (2 L_inf) [derived]
  *   signum          m = beta m + (1 - beta) g (m^{-1} = 0), x+ = x - eta sign(m) (Bernstein et al.), eta as sign-gd's
  *                   (its derivation is for sign GD: no theory for Signum here) or --sign-step; with batch: minibatches
- *   block-wise      (sign-per-layer) x_i+ = x_i - (||g_i||_1 / L_inf,i) sign(g_i) for every layer i: with the
+ *   block-wise sign (sign-gd, sign-per-layer) x_i+ = x_i - (c / L_inf,i) sign(g_i), c = sqrt(2 Delta^0 / (K S)),
+ *                   S = sum_i 1 / L_inf,i: (1/K) sum_k sum_i ||g_i||_1 / L_inf,i <= sqrt(2 Delta^0 S / K) [derived]
+ *   block-wise      (scaled-sign-gd, sign-per-layer) x_i+ = x_i - (||g_i||_1 / L_inf,i) sign(g_i) for every layer i: with the
  *                   block-diagonal bound f(x + D) <= f(x) + g.D + D^T Diag(L_i) D / 2, f decreases by at least
  *                   sum_i ||g_i||_1^2 / (2 L_inf,i) >= ||g||_1^2 / (2 sum_i L_inf,i) [derived].  The step is the
  *                   scaled sign compressor's (||g_i||_1 / d_i) sign(g_i) through D = Diag(d_i / L_inf,i).
@@ -18,6 +20,7 @@
  * there as a scalar.  No distributed form here (majority vote comes with its own messages).
  */
 #include <math.h>
+#include <stdlib.h>
 #include "method.h"
 #include "options.h"
 #include "problem.h"
@@ -40,50 +43,102 @@ typedef struct SignState {
   double beta;
 } SignState;
 
-static const DcOption SCALED_OPTIONS[] = {
-  {"sign-per-layer", "method", DC_OPT_BOOL, DC_SETTINGS_FIELD(sign_per_layer), "0", 0, 0, NULL,
-   DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, NULL,
-   "scaled-sign-gd: 1 = every layer steps by ||g_i||_1 / L_inf,i (block-wise; derived)"},
-  DC_OPTION_END};
-
+static const char* stepped_by_eta(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_SCALED_SIGN ? "read by method sign-gd, sign-mv or signum" : NULL;
+}
 static const char* signum_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
   return s->method == DETCGD_METHOD_SIGNUM ? NULL : "read by method signum";
 }
+static const char* single_node_sign(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_SIGN || s->method == DETCGD_METHOD_SCALED_SIGN
+             ? NULL : "read by methods sign-gd and scaled-sign-gd";
+}
 
-/* read by sign-gd, signum and sign-mv (sign_vote.c) */
-const DcOption dc_sign_step_options[] = {
+/* the sign family's rows: sign-gd, scaled-sign-gd, signum and sign-mv (sign_vote.c) */
+const DcOption dc_sign_options[] = {
   {"sign-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(sign_step), "0", 0, 1e300, NULL,
-   DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, NULL,
-   "sign-gd, signum, sign-mv: eta of x - eta sign(.); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived for sign-gd)"},
+   DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, stepped_by_eta,
+   "sign-gd, signum, sign-mv: eta of x - eta sign(.); 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived for sign-gd); "
+   "block-wise: c of x_i - (c / L_inf,i) sign(g_i)"},
   {"sign-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(sign_momentum), "0.9", 0, 1, NULL,
    DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, signum_only,
    "signum: beta of m = beta m + (1 - beta) g (0: signSGD)"},
+  {"sign-per-layer", "method", DC_OPT_BOOL, DC_SETTINGS_FIELD(sign_per_layer), "0", 0, 0, NULL,
+   DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT, 0, single_node_sign,
+   "1 = block-wise: scaled-sign-gd steps every layer by ||g_i||_1 / L_inf,i, sign-gd by c / L_inf,i (derived)"},
   DC_OPTION_END};
 
-/* Block-wise scaled sign: every layer's L_inf,i (its geometry), D_i = d_i / L_inf,i, the compressor's sketch. */
+/* Every layer's L_inf,i (its geometry; the certified upper end) into linf[0 .. l). */
+static int layer_linf(const DcMethodSetup* m, SignState* st, double* linf) {
+  int i, rc = DETCGD_OK;
+  for (i = 0; i < m->problem->layout.nblocks && rc == DETCGD_OK; ++i) {
+    DetcgdGeometry g;
+    rc = detcgd_geometry(m->problem, i, &g);
+    linf[i] = g.linf_hi;
+    st->linf_exact &= g.linf_exact;
+  }
+  return rc;
+}
+
+/* D = Diag(num_i / L_inf,i): num_i = the layer's width (scaled sign, c < 0) or c (sign); *inv_sum = sum_i 1 / L_inf,i
+ * (c = 0: D not made, only the sum). */
+static int per_layer_d(DcRound* r, const DcMethodSetup* m, double c, double* inv_sum) {
+  SignState* st = (SignState*)r->state;
+  const DcLayout* lay = &m->problem->layout;
+  DcHostBlocks H = {0};
+  double* linf = (double*)dc_calloc((size_t)lay->nblocks, sizeof(double));
+  int i, rc = linf ? layer_linf(m, st, linf) : DETCGD_ERR_ALLOC;
+  *inv_sum = 0.0;
+  for (i = 0; i < lay->nblocks && rc == DETCGD_OK; ++i) *inv_sum += 1.0 / linf[i];
+  if (rc == DETCGD_OK && c == 0.0) {  /* the sign step's c follows from the sum */
+    c = sqrt(2.0 * m->f0_gap / ((double)m->settings->term.max_iter * *inv_sum));
+    st->l1_bound = sqrt(2.0 * m->f0_gap * *inv_sum / (double)m->settings->term.max_iter);
+    st->step = c;
+  }
+  if (rc == DETCGD_OK) rc = dc_blocks_alloc(&H, lay, DC_BLOCKS_SCALAR);
+  for (i = 0; i < lay->nblocks && rc == DETCGD_OK; ++i) H.data[i] = (c < 0 ? lay->size[i] : c) / linf[i];
+  if (rc == DETCGD_OK) rc = r->be->ops->blocks_create(r->be, &H, &st->D);
+  dc_blocks_free(&H);
+  free(linf);
+  return rc;
+}
+
+/* Block-wise scaled sign: D_i = d_i / L_inf,i and the scaled sign compressor's sketch. */
 static int create_blockwise(DcRound* r, const DcMethodSetup* m) {
   SignState* st = (SignState*)r->state;
   const DcBackendOps* o = r->be->ops;
-  const DetcgdProblem* p = m->problem;
   DetcgdSketchSettings sk = m->settings->sketch;
-  DcHostBlocks H = {0};
-  int i, rc;
+  double inv_sum;
+  int rc;
   sk.kind = DETCGD_SKETCH_SCALED_SIGN;
-  if ((rc = dc_sketch_spec_build(&st->spec, &sk, &m->settings->comm, p)) || (rc = o->sketch_create(r->be, &st->spec, 1, &st->S)) ||
-      (rc = o->vec_create(r->be, r->dim, &st->y)) || (rc = dc_blocks_alloc(&H, &p->layout, DC_BLOCKS_SCALAR)))
+  if ((rc = dc_sketch_spec_build(&st->spec, &sk, &m->settings->comm, m->problem)) ||
+      (rc = o->sketch_create(r->be, &st->spec, 1, &st->S)) || (rc = o->vec_create(r->be, r->dim, &st->y)))
     return rc;
-  for (i = 0; i < p->layout.nblocks && rc == DETCGD_OK; ++i) {
-    DetcgdGeometry g;
-    rc = detcgd_geometry(p, i, &g);
-    H.data[i] = p->layout.size[i] / g.linf_hi;
-    st->linf_exact &= g.linf_exact;
-  }
-  if (rc == DETCGD_OK) rc = o->blocks_create(r->be, &H, &st->D);
-  dc_blocks_free(&H);
   st->step = NAN;
   st->source = "||g_i||_1 / L_inf,i per layer (block-wise l-inf steepest descent; derived)";
-  return rc;
+  return per_layer_d(r, m, -1.0, &inv_sum);
+}
+
+/* Block-wise sign GD: x_i - (c / L_inf,i) sign(g_i).  With f(x + D) <= f + g.D + D^T Diag(L_i) D / 2 and
+ * s^T L_i s <= L_inf,i for signs s, a step lowers f by at least sum_i (c / L_inf,i) (||g_i||_1 - c / 2), so
+ * (1/K) sum_k sum_i ||g_i^k||_1 / L_inf,i <= Delta^0 / (K c) + c S / 2, S = sum_i 1 / L_inf,i, least at
+ * c = sqrt(2 Delta^0 / (K S)): sqrt(2 Delta^0 S / K) [derived]. */
+static int create_blockwise_sign(DcRound* r, const DcMethodSetup* m) {
+  SignState* st = (SignState*)r->state;
+  double inv_sum, c = m->settings->sign_step;
+  if (c > 0) {
+    st->step = c;
+    st->source = "sign-step / L_inf,i per layer (block-wise sign GD)";
+  } else {
+    if (!(m->f0_gap > 0)) return dc_fail(DETCGD_ERR_NUMERIC, "sign-gd: f(x0) - f^inf = %g; the theory step needs it "
+                                         "positive (set sign-step, or f-inf below f(x0))", m->f0_gap);
+    c = 0.0;
+    st->source = "c / L_inf,i per layer, c = sqrt(2 (f(x0) - f^inf) / (K sum_i 1 / L_inf,i)) (block-wise sign GD; derived)";
+  }
+  return per_layer_d(r, m, c, &inv_sum);
 }
 
 static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
@@ -95,6 +150,7 @@ static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
   st->linf_exact = m->geometry->linf_exact;
   st->l1_bound = NAN;
   if (scaled && m->settings->sign_per_layer) return create_blockwise(r, m);
+  if (m->settings->sign_per_layer && m->settings->method == DETCGD_METHOD_SIGN) return create_blockwise_sign(r, m);
   if (scaled) {
     st->step = 1.0 / st->linf;
     st->source = "1 / L_inf (l-inf steepest descent; derived)";
@@ -170,8 +226,9 @@ static int sign_and_norm(DcRound* r) {
 
 static int in_place(DcRound* r) { (void)r; return DETCGD_OK; }
 
-static int sign_step(DcRound* r) {
+static int sign_step(DcRound* r) { /* x - eta sign(g), or block-wise x - D sign(g) */
   SignState* st = (SignState*)r->state;
+  if (st->D) return r->be->ops->bd_apply(r->be, st->D, DC_SEL_FULL, NULL, st->sgn, -1.0, r->x);
   return r->be->ops->axpy(r->be, -st->step, st->sgn, r->x);
 }
 
@@ -191,7 +248,7 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   const SignState* st = (const SignState*)r->state;
   DcMethodFact f[5] = {{"step", st->step, NULL}, {"step_source", 0, st->source}, {"L_inf", st->linf, NULL},
                        {"L_inf_is", 0, st->linf_exact ? "exact" : "the certified upper bound"},
-                       {"mean_grad_l1_bound", st->l1_bound, NULL}};
+                       {st->D && !st->S ? "mean_weighted_l1_bound" : "mean_grad_l1_bound", st->l1_bound, NULL}};
   return dc_method_facts_copy(f, isnan(st->l1_bound) ? 4 : 5, out, cap);
 }
 
@@ -199,7 +256,7 @@ static int theory_step(const DetcgdSettings* s) { return !(s->sign_step > 0); } 
 
 const DcMethodType dc_method_sign = {.name = "sign-gd", .id = DETCGD_METHOD_SIGN, .stochastic = 1,
                                      .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX, .client = sign_of_gradient,
-                                     .absorb = in_place, .server = sign_step, .options = dc_sign_step_options,
+                                     .absorb = in_place, .server = sign_step, .options = dc_sign_options,
                                      .state_size = sizeof(SignState), .create = create_sign, .destroy = destroy,
                                      .message_bits = sign_bits, .facts = facts,
                                      .uses_horizon = theory_step};
@@ -208,10 +265,10 @@ const DcMethodType dc_method_scaled_sign = {.name = "scaled-sign-gd", .id = DETC
                                             .client = sign_and_norm, .absorb = in_place, .server = scaled_step,
                                             .state_size = sizeof(SignState), .create = create_scaled,
                                             .destroy = destroy, .message_bits = scaled_bits, .facts = facts,
-                                            .options = SCALED_OPTIONS};
+                                            .options = dc_sign_options};
 const DcMethodType dc_method_signum = {.name = "signum", .id = DETCGD_METHOD_SIGNUM, .stochastic = 1,
                                        .step_flags = DC_STEP_NO_SKETCH | DC_STEP_NO_MATRIX, .client = sign_of_momentum,
-                                       .absorb = in_place, .server = sign_step, .options = dc_sign_step_options,
+                                       .absorb = in_place, .server = sign_step, .options = dc_sign_options,
                                        .state_size = sizeof(SignState), .create = create_signum, .destroy = destroy,
                                        .message_bits = sign_bits, .facts = facts, .state = signum_state,
                                        .uses_horizon = theory_step};

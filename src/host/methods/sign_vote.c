@@ -82,6 +82,6 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
 const DcMethodType dc_method_sign_vote = {
     .name = "sign-mv", .id = DETCGD_METHOD_SIGN_VOTE, .stochastic = 1, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
     .algorithm = "signSGD with majority vote", .client = signs, .absorb = count_votes,
-    .server = step_by_majority, .options = dc_sign_step_options, .state_size = sizeof(SignVoteState),
+    .server = step_by_majority, .options = dc_sign_options, .state_size = sizeof(SignVoteState),
     .create = create, .destroy = destroy, .facts = facts, .uses_horizon = theory_step,
     .fixed_compressor = &dc_compressor_sign, .downlink_bits = one_bit_each};
