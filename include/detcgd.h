@@ -372,6 +372,8 @@ typedef struct DetcgdResult {
   double grad_norm1_final;///< ||grad f(x^K)||_1
   double grad_norm2_min;  ///< least ||grad f(x^k)||^2 over the trace rows (a constant-step sign method oscillates)
   double grad_norm1_min;  ///< least ||grad f(x^k)||_1 over the trace rows
+  double grad_norm1_mean; ///< mean of ||grad f(x^k)||_1 over the trace rows (every iterate with trace-every 1: sign GD's
+                          ///< bound is on the mean over every k < K)
   double g_kd;            ///< G_{K,D}: mean of ||grad f(x^k)||^2_{D/det(D)^{1/d}}, k < K
   double theorem1_bound;  ///< 2 (f(x0) - f_inf) / (det(D)^{1/d} K)
   double f_inf;           ///< the f^inf used in the bound

@@ -283,6 +283,8 @@ TEST(SignMethods, SignGdMeetsItsRateAtTheTheoryStep) {
     mean += ref.l1[k] / K;
   }
   EXPECT_LE(mean, std::sqrt(2 * g.linf_hi * f0 / K));
+  EXPECT_NEAR(r.grad_norm1_mean, mean, 1e-10 * mean);  // trace-every 1: the summary's mean is over every k < K
+  EXPECT_LE(r.grad_norm1_mean, std::sqrt(2 * g.linf_hi * f0 / K));
   EXPECT_EQ(r.bits_up, (int64_t)K * g.dim);
   DetcgdResult given = run_sign(p, "sign-gd", 20, temp_path("sign_gd_given.csv"), 0.01);
   SignReference ref_given = sign_reference(p, false, 0.01, 20);

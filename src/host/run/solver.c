@@ -428,6 +428,8 @@ static int write_row(DetcgdSolver* s, DcLoop* L, const DcTraceRow* r, int* row_s
   s->result.g_kd = r->g_kd;
   if (!(r->grad_norm2 >= s->result.grad_norm2_min)) s->result.grad_norm2_min = r->grad_norm2; /* NaN: the first row */
   if (!(r->grad_norm1 >= s->result.grad_norm1_min)) s->result.grad_norm1_min = r->grad_norm1;
+  s->l1_sum += r->grad_norm1;
+  s->result.grad_norm1_mean = s->l1_sum / (double)++s->l1_rows;
   if (!isfinite(r->f) || !isfinite(r->grad_norm2) || !isfinite(r->g_kd)) {
     s->result.termination = DETCGD_TERM_NONFINITE;
     dc_log(DETCGD_LOG_ERROR, "detcgd: non-finite value at iteration %lld (f = %g, ||g||^2 = %g, G = %g); stopping, trace kept\n",
@@ -652,7 +654,9 @@ int detcgd_run(DetcgdSolver* s) {
   if (root && s->settings.output.verbose >= 1) print_banner(s);
   s->result.termination = DETCGD_TERM_MAX_ITER;
   s->result.iterations = k0;
-  s->result.grad_norm2_min = s->result.grad_norm1_min = NAN; /* over the rows this run writes */
+  s->result.grad_norm2_min = s->result.grad_norm1_min = s->result.grad_norm1_mean = NAN; /* over the rows this run writes */
+  s->l1_sum = 0.0;
+  s->l1_rows = 0;
   s->result.replay_launches = 0;
   record_replays(s);
   for (k = k0; k < K && !stop; ++k) {

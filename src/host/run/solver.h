@@ -50,6 +50,8 @@ struct DetcgdSolver {
   DcReplay *replay, *replay1;   /* owns during a run: replay_unroll plain iterations, and one */
   DetcgdGeometry geometry;      /* the problem's l-inf geometry, taken once (geometry_taken) by the method or summary */
   int geometry_taken;
+  double l1_sum;          /* sum of ||grad f||_1 over the trace rows this run wrote, and their count */
+  int64_t l1_rows;
   uint64_t data_hash;           /* the data's fingerprint for checkpoints, taken at the first one (data_hashed) */
   int data_hashed;
   int replay_unroll;

@@ -218,6 +218,7 @@ static void put_result(json_object* root, const DetcgdResult* r) {
   put_num(o, "grad_norm1_final", r->grad_norm1_final);
   put_num(o, "grad_norm2_min", r->grad_norm2_min);
   put_num(o, "grad_norm1_min", r->grad_norm1_min);
+  put_num(o, "grad_norm1_mean", r->grad_norm1_mean);
   put_num(o, "G_KD", r->g_kd);
   put_int(o, "coords_sent", r->coords_sent);
   put_int(o, "bits_up", r->bits_up);
