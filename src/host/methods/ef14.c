@@ -1,6 +1,7 @@
 /*
  * ef14.c -- classic error feedback (Seide et al. 2014; Stich, Karimireddy et al.), EF21's baseline (METHODS.md,
- * "Error feedback"), on a single node and over n simulated clients.  Round k, each client c:
+ * "Error feedback"), on a single node and over n clients (simulated or MPI: a client rank keeps its clients' e_c,
+ * which the server never sees, so that over MPI no checkpoint holds them).  Round k, each client c:
  *   v_c = C(e_c + gamma grad f_c(x^k)),   e_c <- e_c + gamma grad f_c(x^k) - v_c
  * and the server x^{k+1} = x^k - (1/n) sum_c v_c.  The state keeps -e_c, so that the values op's shift gives
  * C(gamma g_c - (-e_c)) in one pass.  No stepsize theory here: gamma = 1/L (GD's step) unless ef-step is given,
@@ -48,6 +49,12 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->sum);
 }
 
+/* The chunk's messages: st->M, or (one client of an MPI rank, or one received by the server) the round's M. */
+static DcVec* messages(DcRound* r) {
+  Ef14State* st = (Ef14State*)r->state;
+  return r->at.single ? r->at.M : st->M;
+}
+
 /* T = gamma G, v = C(T - (-e)), -e <- -e - T + v */
 static int compress_with_error(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
@@ -55,18 +62,19 @@ static int compress_with_error(DcRound* r) {
   const DcRoundChunk* a = &r->at;
   int64_t off = (int64_t)a->c0 * r->dim, n = (int64_t)a->nc * r->dim;
   DcScalar gamma = {st->gamma, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  DcVec* M = messages(r);
   int rc = o->axpby(r->be, gamma, a->G, zero, st->T);
   if (rc == DETCGD_OK)
     rc = o->compress_values_rows(r->be, r->S, st->T, st->neg_e, off, a->nc, r->seed, r->iter, (uint32_t)a->c0,
-                                 r->round32, st->M);
+                                 r->round32, M);
   if (rc == DETCGD_OK) rc = o->rows_sum(r->be, st->T, 1, n, -1.0, 0, st->neg_e, off);
-  return rc == DETCGD_OK ? o->rows_sum(r->be, st->M, 1, n, 1.0, 0, st->neg_e, off) : rc;
+  return rc == DETCGD_OK ? o->rows_sum(r->be, M, 1, n, 1.0, 0, st->neg_e, off) : rc;
 }
 
+/* sum (+)= the chunk's messages (or a received one), in client order */
 static int sum_messages(DcRound* r) {
-  Ef14State* st = (Ef14State*)r->state;
-  return r->be->ops->rows_sum(r->be, st->M, r->at.nc, r->dim, 1.0, r->at.fresh || r->delivery == DC_DELIVER_IN_PLACE,
-                              st->sum, 0);
+  return r->be->ops->rows_sum(r->be, messages(r), r->at.nc, r->dim, 1.0,
+                              r->at.fresh || r->delivery == DC_DELIVER_IN_PLACE, ((Ef14State*)r->state)->sum, 0);
 }
 
 static int step(DcRound* r) {
@@ -91,7 +99,7 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
 
 const DcMethodType dc_method_ef14 = {.name = "ef14", .id = DETCGD_METHOD_EF14, .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
-                                     .algorithm = "EF14 (n clients, simulated)", .simulated_only = 1,
+                                     .algorithm = "EF14 (n clients)", .client_state = 1,
                                      .client = compress_with_error, .absorb = sum_messages, .server = step,
                                      .options = dc_error_feedback_options, .state_size = sizeof(Ef14State), .create = create,
                                      .destroy = destroy, .facts = facts, .state = state};

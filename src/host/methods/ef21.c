@@ -331,7 +331,7 @@ const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METH
     .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};
 const DcMethodType dc_method_ef21_sgdm = {.name = "ef21-sgdm", .id = DETCGD_METHOD_EF21_SGDM, .stochastic = 1,
                                           .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
-                                          .algorithm = "EF21-SGDM (n clients)", .simulated_only = 1,
+                                          .algorithm = "EF21-SGDM (n clients)", .client_state = 1,
                                           .client = compress_differences, .absorb = sum_messages, .server = step,
                                           .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
                                           .create = create_sgdm, .destroy = destroy, .facts = facts, .state = state,
@@ -340,7 +340,7 @@ const DcMethodType dc_method_ef21_sgdm = {.name = "ef21-sgdm", .id = DETCGD_METH
 const DcMethodType dc_method_ef21_sgdm_norm = {.name = "ef21-sgdm-norm", .id = DETCGD_METHOD_EF21_SGDM_NORM,
                                                .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
                                                .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
-                                               .algorithm = "normalized EF21-SGDM (n clients)", .simulated_only = 1,
+                                               .algorithm = "normalized EF21-SGDM (n clients)", .client_state = 1,
                                                .client = compress_differences, .absorb = sum_messages,
                                                .server = normalized_step, .options = dc_error_feedback_options,
                                                .state_size = sizeof(Ef21State), .create = create_sgdm_norm,

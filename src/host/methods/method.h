@@ -70,8 +70,9 @@ typedef struct DcMethodType {
   unsigned step_flags;     /* DC_STEP_* */
   int condition;           /* the stepsize condition of the paper: 7 (x - D S g) or 8 (x - T D g) */
   const char* algorithm;   /* the distributed algorithm, for the summary (NULL: the method runs on a single node only) */
-  int simulated_only;      /* 1: its clients run simulated in one process only (no MPI messages of its own yet) */
   int stochastic;          /* 1: with batch > 0 its clients' gradients are minibatch ones (round.h: r->at.G) */
+  int client_state;        /* 1: part of its state lives with the clients only (EF14's e_c, EF21-SGDM's v_c): over
+                            * MPI rank 0 cannot checkpoint it, so a checkpoint or resume there is refused */
   int (*client)(DcRound* r);
   int (*absorb)(DcRound* r);
   int (*server)(DcRound* r);

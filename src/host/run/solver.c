@@ -166,9 +166,9 @@ static int create_method(DetcgdSolver* s) {
 static int check_dist_settings(const DetcgdSettings* c) {
   const DcMethodType* m = dc_method_type(c->method);
   if (!m->algorithm) return dc_fail(DETCGD_ERR_ARG, "method: %s has no distributed form (clients > 0)", m->name);
-  if (m->simulated_only && c->dist.mode == DETCGD_DIST_MPI)
-    return dc_fail(DETCGD_ERR_ARG, "mode: %s runs its clients simulated in one process (mode sim); it has no MPI "
-                   "messages yet", m->name);
+  if (m->client_state && c->dist.mode == DETCGD_DIST_MPI && (c->output.checkpoint_path[0] || c->output.resume_path[0]))
+    return dc_fail(DETCGD_ERR_ARG, "%s: over MPI its clients' state stays on their ranks and a checkpoint holds rank 0's "
+                   "only: checkpoint and resume it with mode sim", c->output.checkpoint_path[0] ? "checkpoint" : "resume");
   if (m->step_flags & DC_STEP_NO_MATRIX) return DETCGD_OK; /* the stepsize options are not read */
   if (c->stepsize.kind != DETCGD_STEP_COR1 && c->stepsize.kind != DETCGD_STEP_DCGD_KR)
     return dc_fail(DETCGD_ERR_ARG, "stepsize: distributed runs use cor1 (Corollary 1) or dcgd-kr (scalar DCGD), not %s",
