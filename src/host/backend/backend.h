@@ -258,6 +258,8 @@ int dc_backend_open(DcBackend* be, int kind);
 void dc_backend_close(DcBackend* be);
 
 extern const DcBackendOps dc_backend_cpu_ops;
+/* vec_view's range check, for every backend: [off, off + n) inside a vector of len (else the error names it). */
+int dc_vec_view_check(int64_t off, int64_t n, int64_t len);
 /* Reference f(x) and g = grad f(x) on host arrays (the CPU backend's own loop). */
 double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g);
 

@@ -25,9 +25,8 @@ void cuda_vec_destroy(DcBackend* be, DcVec** v) {
 
 int cuda_vec_view(DcBackend* be, const DcVec* v, int64_t off, int64_t n, DcVec** view) {
   (void)be;
-  if (off < 0 || n < 0 || off + n > v->n)
-    return dc_fail(DETCGD_ERR_INTERNAL, "vec_view: [%lld, %lld) outside a vector of %lld", (long long)off,
-                   (long long)(off + n), (long long)v->n);
+  int st = dc_vec_view_check(off, n, v->n);
+  if (st != DETCGD_OK) return st;
   if (!*view && !(*view = (DcVec*)dc_calloc(1, sizeof(DcVec)))) return DETCGD_ERR_ALLOC;
   (*view)->n = n;
   (*view)->d = v->d + off;

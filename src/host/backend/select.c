@@ -1,11 +1,17 @@
 /*
- * api.c -- status strings and the run-time backend choice.
+ * select.c -- status strings, the run-time backend choice, and what every backend checks alike.
  *
  * DETCGD_WITH_CUDA and DETCGD_WITH_MPI appear here and in CMakeLists.txt only.
  */
 #include <string.h>
 #include "backend.h"
 #include "transport.h"
+
+int dc_vec_view_check(int64_t off, int64_t n, int64_t len) {
+  if (off >= 0 && n >= 0 && off + n <= len) return DETCGD_OK;
+  return dc_fail(DETCGD_ERR_INTERNAL, "vec_view: [%lld, %lld) outside a vector of %lld", (long long)off,
+                 (long long)(off + n), (long long)len);
+}
 
 const char* detcgd_status_str(int st) {
   switch (st) {
