@@ -72,7 +72,7 @@ typedef struct DcMethodType {
   const char* algorithm;   /* the distributed algorithm, for the summary (NULL: the method runs on a single node only) */
   int stochastic;          /* 1: with batch > 0 its clients' gradients are minibatch ones (round.h: r->at.G) */
   int client_state;        /* 1: part of its state lives with the clients only (EF14's e_c, EF21-SGDM's v_c): over
-                            * MPI rank 0 cannot checkpoint it, so a checkpoint or resume there is refused */
+                            * MPI every client rank checkpoints its own copy (checkpoint.c) */
   int (*client)(DcRound* r);
   int (*absorb)(DcRound* r);
   int (*server)(DcRound* r);

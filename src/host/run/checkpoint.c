@@ -14,9 +14,10 @@
  *   (zlib) of every byte before it.
  * Resuming refuses a damaged file (checksum), another format, another configuration (naming the first key
  * that differs; with cor1 and dcgd-kr iters too, which sets their D), other data (the data's fingerprint) and
- * an iteration beyond iters.  Client ranks hold no
- * state of their own in det-CGD: rank 0's file is the run's (rank and nranks are recorded for methods whose
- * clients keep state).
+ * an iteration beyond iters.  Over MPI rank 0's file is the run's; a method whose clients keep state the server
+ * never sees (client_state: EF14's e_c, EF21-SGDM's v_c) has every client rank r write its own PATH.rank<r> too
+ * (its copy of the state vectors, whose rows of its clients are the run's), and read it back on resume, which
+ * refuses a file of another rank or rank count.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -122,14 +123,22 @@ static int put_vector(DetcgdSolver* s, Buf* b, const StateVec* sv) {
   return st;
 }
 
+/* The file of this rank: PATH, or PATH.rank<r> for a client rank of a method whose clients keep state. */
+static const char* rank_path(const DetcgdSolver* s, const char* path, char* out, size_t cap) {
+  if (s->tr.rank == 0 || !s->method->client_state) return path;
+  snprintf(out, cap, "%s.rank%d", path, s->tr.rank);
+  return out;
+}
+
 int dc_checkpoint_write(DetcgdSolver* s, int64_t k, double elapsed) {
-  const char* path = s->settings.output.checkpoint_path;
+  char own[DETCGD_PATH_MAX + 16];
+  const char* path = rank_path(s, s->settings.output.checkpoint_path, own, sizeof own);
   uint32_t version = FORMAT_VERSION, crc;
   CheckpointHeader h;
   StateVec vecs[MAX_VECTORS];
   Buf b = {NULL, 0, 0};
   char* config = (char*)dc_calloc(CONFIG_MAX, 1);
-  char tmp[DETCGD_PATH_MAX + 8];
+  char tmp[DETCGD_PATH_MAX + 24];
   FILE* f = NULL;
   int st, i, ok;
   if (!config) return DETCGD_ERR_ALLOC;
@@ -286,7 +295,8 @@ static int load_vectors(DetcgdSolver* s, Cursor* c, int32_t nvectors, const char
 }
 
 int dc_checkpoint_read(DetcgdSolver* s, int64_t* k, double* elapsed) {
-  const char* path = s->settings.output.resume_path;
+  char own[DETCGD_PATH_MAX + 16];
+  const char* path = rank_path(s, s->settings.output.resume_path, own, sizeof own);
   unsigned char* data = NULL;
   size_t len = 0;
   uint32_t version = 0, stored, computed;
@@ -313,6 +323,10 @@ int dc_checkpoint_read(DetcgdSolver* s, int64_t* k, double* elapsed) {
   }
   if (st == DETCGD_OK && (!take(&c, &h, sizeof h) || h.config_len < 0 || (size_t)h.config_len > c.left))
     st = dc_fail(DETCGD_ERR_PARSE, "resume: %s is damaged (header)", path);
+  if (st == DETCGD_OK && s->method->client_state && (h.rank != s->tr.rank || h.nranks != s->tr.nranks))
+    st = dc_fail(DETCGD_ERR_ARG, "resume: %s was written by rank %d of %d; this is rank %d of %d (the clients' state "
+                 "follows the ranks: resume with the same number of ranks)", path, (int)h.rank, (int)h.nranks,
+                 s->tr.rank, s->tr.nranks);
   if (st == DETCGD_OK) {
     st = check_run(s, &h, (const char*)c.p, path);
     c.p += h.config_len;

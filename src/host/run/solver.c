@@ -166,9 +166,6 @@ static int create_method(DetcgdSolver* s) {
 static int check_dist_settings(const DetcgdSettings* c) {
   const DcMethodType* m = dc_method_type(c->method);
   if (!m->algorithm) return dc_fail(DETCGD_ERR_ARG, "method: %s has no distributed form (clients > 0)", m->name);
-  if (m->client_state && c->dist.mode == DETCGD_DIST_MPI && (c->output.checkpoint_path[0] || c->output.resume_path[0]))
-    return dc_fail(DETCGD_ERR_ARG, "%s: over MPI its clients' state stays on their ranks and a checkpoint holds rank 0's "
-                   "only: checkpoint and resume it with mode sim", c->output.checkpoint_path[0] ? "checkpoint" : "resume");
   if (m->step_flags & DC_STEP_NO_MATRIX) return DETCGD_OK; /* the stepsize options are not read */
   if (c->stepsize.kind != DETCGD_STEP_COR1 && c->stepsize.kind != DETCGD_STEP_DCGD_KR)
     return dc_fail(DETCGD_ERR_ARG, "stepsize: distributed runs use cor1 (Corollary 1) or dcgd-kr (scalar DCGD), not %s",
@@ -646,10 +643,12 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
 int detcgd_run(DetcgdSolver* s) {
   DcLoop L;
   int64_t k, k0, K;
-  int st = DETCGD_OK, stop = 0, root;
+  int st = DETCGD_OK, stop = 0, root, writes_checkpoints;
   if (!s) return dc_fail(DETCGD_ERR_ARG, "detcgd_run: NULL solver");
   K = s->settings.term.max_iter;
   root = s->tr.rank == 0;
+  /* rank 0, and every rank of a method whose clients keep state (checkpoint.c) */
+  writes_checkpoints = s->settings.output.checkpoint_path[0] && (root || s->method->client_state);
   DC_TRY(start_loop(s, &L, &k0));
   if (root && s->settings.output.verbose >= 1) print_banner(s);
   s->result.termination = DETCGD_TERM_MAX_ITER;
@@ -664,9 +663,9 @@ int detcgd_run(DetcgdSolver* s) {
     int interrupted = root && detcgd_stop_requested();
     int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
     int finish_as = timed_out ? DETCGD_TERM_TIME : interrupted ? DETCGD_TERM_INTERRUPTED : 0;
-    if (root && s->settings.output.checkpoint_path[0] && k > k0 && k % s->settings.output.checkpoint_every == 0) {
+    if (writes_checkpoints && k > k0 && k % s->settings.output.checkpoint_every == 0) {
       dc_phase_begin(&s->phases, PH_TRACE);
-      st = dc_trace_drain(s, &L, 1, &stop); /* the trace holds every row before k (distributed: already) */
+      st = root ? dc_trace_drain(s, &L, 1, &stop) : DETCGD_OK; /* the trace holds every row before k */
       if (st == DETCGD_OK && !stop) st = dc_checkpoint_write(s, k, dc_wall_time() - L.t0);
       if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_TRACE);
       if (st != DETCGD_OK) goto fail;
@@ -693,7 +692,7 @@ int detcgd_run(DetcgdSolver* s) {
   }
   DC_TRY(dc_trace_drain(s, &L, 1, &stop));
   /* interrupted after iteration k: the state at k + 1, as the checkpoint of iteration k + 1 would hold it */
-  if (root && s->result.termination == DETCGD_TERM_INTERRUPTED && s->settings.output.checkpoint_path[0])
+  if (writes_checkpoints && s->result.termination == DETCGD_TERM_INTERRUPTED)
     DC_TRY(dc_checkpoint_write(s, s->result.iterations, dc_wall_time() - L.t0));
   s->result.time_iterate = dc_wall_time() - L.t0;
   s->result.time_grad = s->phases.time[PH_GRAD];
