@@ -314,6 +314,7 @@ typedef struct DetcgdSettings {
   double ef_step;                  ///< ef21's gamma, 0 = 1 / (L + L~ sqrt(beta / theta)) (paper); ef14's, 0 = 1/L; default 0
   double ef_step_scale;            ///< ef21 and ef14: their default step (ef_step = 0) times this; default 1
   double ef_gamma0;                ///< ef21-norm's gamma_0 of gamma_0 / sqrt(K + 1); default 1
+  int ef_norm_rule;                ///< ef21-norm's step: 0 = gamma_0 / sqrt(K + 1), 1 = single node's 1 / (2 c_1) (paper); default 0
   int ef_init;                     ///< DetcgdEfInit: the clients' g_c^0; default COMPRESSED
   double ef_momentum;              ///< ef21-sgdm(-norm)'s eta of v = (1 - eta) v + eta g; 0 = 1 / sqrt(K + 1) (paper); default 0
   double ef_sgdm_gamma0;           ///< ef21-sgdm-norm's gamma_0 of gamma_0 / (K + 1)^(3/4); 0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1}

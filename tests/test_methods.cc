@@ -676,3 +676,44 @@ TEST(SignMethods, BlockwiseSignGdStepsByLayerAndMeetsItsWeightedBound) {
   EXPECT_LE(weighted, std::sqrt(2 * f0 * S / K));
   detcgd_problem_destroy(&p);
 }
+
+// ||EF21|| with the identity compressor and 64-bit messages is normalized GD, x - gamma_k grad f / ||grad f||
+// (against the iterates computed here); on one client its constant step 1 / (2 c_1) is the paper's formula from
+// alpha and L_1, and more clients or L_1 = 0 (quad-nc) are refused naming what to use.
+TEST(Ef21, NormalizedWithIdentityIsNormalizedGdAndItsSingleNodeStep) {
+  DetcgdProblem* p = logistic_clients(0);
+  const int64_t d = p->layout.dim;
+  const int K = 9;
+  std::vector<double> x(d, 1 / std::sqrt((double)d)), g(d);
+  const double gamma = 0.7 / std::sqrt(K + 1.0);
+  for (int k = 0; k < K; ++k) {
+    dc_host_problem_grad(&p->host, x.data(), g.data());
+    double n2 = 0;
+    for (double v : g) n2 += v * v;
+    for (int64_t i = 0; i < d; ++i) x[i] -= gamma * g[i] / std::sqrt(n2);
+  }
+  const auto got = x_after(p, {{"method", "ef21-norm"}, {"sketch", "identity"}, {"value-bits", "64"}, {"ef-gamma0", "0.7"}}, K);
+  for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(got[i], x[i], 1e-14) << i;
+  DetcgdSettings s = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21-norm"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "k", "2"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "ef-norm-rule", "single-node"), DETCGD_OK);
+  s.term.max_iter = 20;
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  const double L1 = fact(solver, "L1"), r = std::sqrt(1 - 2.0 / 8), c1 = L1 / 2 + 2 * r * L1 / (1 - r);
+  EXPECT_GT(L1, 0);
+  EXPECT_DOUBLE_EQ(fact(solver, "c1"), c1);
+  EXPECT_DOUBLE_EQ(fact(solver, "step"), 1 / (2 * c1));
+  detcgd_destroy(&solver);
+  DetcgdProblem* many = logistic_clients(3);
+  EXPECT_NE(detcgd_create(&solver, many, &s), DETCGD_OK);
+  EXPECT_NE(std::string(detcgd_last_error()).find("use horizon"), std::string::npos) << detcgd_last_error();
+  DetcgdProblem* q = make_quad("4x8", 0.1, 0.3);
+  EXPECT_NE(detcgd_create(&solver, q, &s), DETCGD_OK);
+  EXPECT_NE(std::string(detcgd_last_error()).find("L_1 = 0"), std::string::npos) << detcgd_last_error();
+  detcgd_problem_destroy(&q);
+  detcgd_problem_destroy(&many);
+  detcgd_problem_destroy(&p);
+}

@@ -9,7 +9,9 @@
  *   g^k = g^{k-1} + (1/n) sum_c m_c  (= the mean of the g_c^k)
  *   ef21       x^{k+1} = x^k - gamma g^k,  gamma = 1 / (L + L~ sqrt(beta / theta)),  theta = 1 - sqrt(1 - alpha),
  *              beta = (1 - alpha) / theta,  L~ = sqrt((1/n) sum_c L_c^2)   [paper; METHODS.md tag V], or ef-step
- *   ef21-norm  x^{k+1} = x^k - gamma_k g^k / ||g^k||,  gamma_k = gamma_0 / sqrt(K + 1) for any gamma_0 > 0 [paper]
+ *   ef21-norm  x^{k+1} = x^k - gamma_k g^k / ||g^k||,  gamma_k = gamma_0 / sqrt(K + 1) for any gamma_0 > 0 [paper];
+ *              on one client also the constant 1 / (2 c_1), c_1 = L_1/2 + 2 sqrt(1 - alpha) L_1 / (1 - sqrt(1 - alpha))
+ *              (ef-norm-rule single-node) [METHODS.md, paper; L_1 of (L_0, L_1)-smoothness]
  * With momentum (Fatkhullin et al.; Khirirat et al.'s ||EF21-SGDM||), each client first averages its (minibatch)
  * gradients, v_c^k = (1 - eta) v_c^{k-1} + eta grad f_c(x^k; xi_c^k), v_c^0 = grad f_c(x^0; xi_c^0), and compresses
  * v_c^k - g_c^{k-1} instead:
@@ -43,7 +45,8 @@ typedef struct Ef21State {
   DcVec* Vc;          /* a view of the chunk's rows of V */
   double eta;         /* momentum's eta */
   const char* eta_source;
-  double L0, L1;      /* (L_0, L_1)-smoothness (ef21-sgdm-norm's theory) */
+  double L0, L1;      /* (L_0, L_1)-smoothness (ef21-sgdm-norm's theory, ||EF21||'s single-node step) */
+  double c1;          /* ||EF21||'s single-node c_1 */
   double gamma;       /* ef21: gamma; ef21-norm: gamma_0 / sqrt(K + 1) */
   const char* source;
   const char* init;   /* ef-init's name */
@@ -55,6 +58,7 @@ static int with_momentum(const DetcgdSettings* s) {
   return s->method == DETCGD_METHOD_EF21_SGDM || s->method == DETCGD_METHOD_EF21_SGDM_NORM;
 }
 static const char* const INIT_NAMES[] = {"compressed", "gradient", NULL};
+static const char* const NORM_RULE_NAMES[] = {"horizon", "single-node", NULL};
 static const char* with_step(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
   return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF14 || s->method == DETCGD_METHOD_EF21_SGDM
@@ -77,6 +81,10 @@ static const char* normalized_only(const DetcgdProblemSpec* p, const DetcgdSetti
   (void)p;
   return s->method == DETCGD_METHOD_EF21_NORM ? NULL : "read by method ef21-norm";
 }
+static const char* horizon_rule(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  const char* why = normalized_only(p, s);
+  return why ? why : s->ef_norm_rule == 0 ? NULL : "read with ef-norm-rule horizon";
+}
 /* read by the error-feedback methods (ef21.c, ef14.c), each row by those its unread names */
 const DcOption dc_error_feedback_options[] = {
   {"ef-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
@@ -85,7 +93,11 @@ const DcOption dc_error_feedback_options[] = {
    RUNS | DETCGD_CMD_THEORY, DC_OPT_LO_OPEN, with_step,
    "ef21, ef14: the default step (ef-step 0) times this (EF21's experiments tune multiples of its theory step)"},
   {"ef-gamma0", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_gamma0), "1", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY,
-   DC_OPT_LO_OPEN, normalized_only, "ef21-norm: gamma_0 of the step gamma_0 / sqrt(K + 1) (any gamma_0 > 0: paper)"},
+   DC_OPT_LO_OPEN, horizon_rule, "ef21-norm: gamma_0 of the step gamma_0 / sqrt(K + 1) (any gamma_0 > 0: paper)"},
+  {"ef-norm-rule", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_norm_rule), "horizon", 0, 0, NORM_RULE_NAMES,
+   RUNS | DETCGD_CMD_THEORY, 0, normalized_only,
+   "ef21-norm: horizon = gamma_0 / sqrt(K + 1); single-node = 1 / (2 c_1), c_1 = L_1 / 2 + 2 sqrt(1 - alpha) L_1 / "
+   "(1 - sqrt(1 - alpha)) (paper, one client; L_1 of (L_0, L_1)-smoothness)"},
   {"ef-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_init), "compressed", 0, 0, INIT_NAMES, RUNS, 0, with_start,
    "ef21, ef21-norm, ef21-sgdm(-norm): g_c^0 = C(grad f_c(x0)) (g_c^-1 = 0), or grad f_c(x0) (with batch: round 0's minibatch) sent in full (counted)"},
   {"ef-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_momentum), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
@@ -160,6 +172,22 @@ static int sgdm_steps(Ef21State* st, const DcMethodSetup* m, int normalized) {
   return DETCGD_OK;
 }
 
+/* ||EF21|| on one client: gamma = 1 / (2 c_1), c_1 = L_1 / 2 + 2 sqrt(1 - alpha) L_1 / (1 - sqrt(1 - alpha)). */
+static int single_node_step(Ef21State* st, const DcMethodSetup* m, int n) {
+  double r1a = sqrt(1.0 - st->alpha);
+  if (n != 1)
+    return dc_fail(DETCGD_ERR_ARG, "ef-norm-rule: single-node is ||EF21||'s step for one client; this run has %d "
+                   "(use horizon)", n);
+  dc_problem_l0_l1(m->problem, &st->L0, &st->L1);
+  if (!(st->L1 > 0))
+    return dc_fail(DETCGD_ERR_ARG, "ef-norm-rule: single-node's 1 / (2 c_1) needs L_1 > 0, and this problem has L_1 = 0 "
+                   "(quad-nc is L-smooth): use horizon");
+  st->c1 = st->L1 / 2.0 + 2.0 * r1a * st->L1 / (1.0 - r1a);
+  st->gamma = 1.0 / (2.0 * st->c1);
+  st->source = "1 / (2 c_1), c_1 = L_1 / 2 + 2 sqrt(1 - alpha) L_1 / (1 - sqrt(1 - alpha)) (paper, single node)";
+  return DETCGD_OK;
+}
+
 /* kind: 0 ef21, 1 ef21-norm, 2 ef21-sgdm, 3 ef21-sgdm-norm */
 static int create(DcRound* r, const DcMethodSetup* m, int kind) {
   const DcBackendOps* o = r->be->ops;
@@ -171,8 +199,10 @@ static int create(DcRound* r, const DcMethodSetup* m, int kind) {
     return rc;
   if (momentum && (rc = o->vec_create(r->be, r->n * r->dim, &st->V))) return rc;
   if ((rc = theory(st, m, r->n))) return rc;
-  st->L0 = st->L1 = st->eta = NAN;
-  if (normalized && !momentum) {
+  st->L0 = st->L1 = st->eta = st->c1 = NAN;
+  if (normalized && !momentum && m->settings->ef_norm_rule == 1) {
+    if ((rc = single_node_step(st, m, r->n))) return rc;
+  } else if (normalized && !momentum) {
     st->gamma = m->settings->ef_gamma0 / sqrt((double)m->settings->term.max_iter + 1.0);
     st->source = "gamma_0 / sqrt(K + 1) (paper; any gamma_0 > 0)";
   } else if (m->settings->ef_step > 0 && !normalized) {
@@ -282,6 +312,11 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
                         {"init", 0, st->init},          {"momentum_eta", st->eta, NULL},
                         {"momentum_eta_source", 0, st->eta_source}, {"L0", st->L0, NULL},
                         {"L1", st->L1, NULL}};
+  if (!st->V && !isnan(st->c1)) { /* ||EF21|| single node: its constants after the common seven */
+    DcMethodFact g[10] = {f[0], f[1], f[2], f[3], f[4], f[5], f[6], {"L0", st->L0, NULL}, {"L1", st->L1, NULL},
+                          {"c1", st->c1, NULL}};
+    return dc_method_facts_copy(g, 10, out, cap);
+  }
   return dc_method_facts_copy(f, st->V ? 11 : 7, out, cap);
 }
 
@@ -313,7 +348,8 @@ static int estimate_error(DcRound* r, DcVec* m, int slot0) {
   return rc == DETCGD_OK ? o->dot(r->be, st->diff, st->diff, m, slot0) : rc;
 }
 
-static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / sqrt(K + 1) */
+static int always(const DetcgdSettings* s) { (void)s; return 1; } /* gamma_0 / (K + 1)^(3/4), 1 / sqrt(K + 1) */
+static int horizon_step(const DetcgdSettings* s) { return s->ef_norm_rule == 0; } /* gamma_0 / sqrt(K + 1) */
 static int eta_uses_horizon(const DetcgdSettings* s) { return !(s->ef_momentum > 0); } /* 1 / sqrt(K + 1) */
 
 const DcMethodType dc_method_ef21 = {.name = "ef21", .id = DETCGD_METHOD_EF21, .stochastic = 1, .needs = DC_NEEDS_CONTRACTIVE,
@@ -327,7 +363,7 @@ const DcMethodType dc_method_ef21_norm = {.name = "ef21-norm", .id = DETCGD_METH
                                           .client = compress_differences, .absorb = sum_messages,
                                           .server = normalized_step, .options = dc_error_feedback_options,
                                           .state_size = sizeof(Ef21State), .create = create_norm, .destroy = destroy,
-                                          .facts = facts, .state = state, .uses_horizon = always,
+                                          .facts = facts, .state = state, .uses_horizon = horizon_step,
     .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};
 const DcMethodType dc_method_ef21_sgdm = {.name = "ef21-sgdm", .id = DETCGD_METHOD_EF21_SGDM, .stochastic = 1,
                                           .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
