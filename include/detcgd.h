@@ -154,7 +154,8 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_SIGN_VOTE,   /* signSGD with majority vote: x - delta sign(sum_c sign(grad f_c)) */
   DETCGD_METHOD_SIGNUM,      /* Signum (Bernstein et al.): m = beta m + (1 - beta) g, x - delta sign(m) */
   DETCGD_METHOD_EF21_SGDM,   /* EF21-SGDM: v_c = (1 - eta) v_c + eta g_c, g_c += C(v_c - g_c), x - gamma g */
-  DETCGD_METHOD_EF21_SGDM_NORM /* ||EF21-SGDM|| (Khirirat et al.): the same, x - gamma g / ||g|| */
+  DETCGD_METHOD_EF21_SGDM_NORM, /* ||EF21-SGDM|| (Khirirat et al.): the same, x - gamma g / ||g|| */
+  DETCGD_METHOD_EF21_HB      /* EF21 with the server's heavy ball: v = beta v + g, x - gamma (1 - beta) v */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -319,6 +320,7 @@ typedef struct DetcgdSettings {
   double ef_momentum;              ///< ef21-sgdm(-norm)'s eta of v = (1 - eta) v + eta g; 0 = 1 / sqrt(K + 1) (paper); default 0
   double ef_sgdm_gamma0;           ///< ef21-sgdm-norm's gamma_0 of gamma_0 / (K + 1)^(3/4); 0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1}
                                    ///< / (16 L_1) (paper's largest); default 0
+  double ef_hb_beta;               ///< ef21-hb's beta of v = beta v + g; default 0.9
   double sign_momentum;            ///< signum's beta of m = beta m + (1 - beta) g; default 0.9
 } DetcgdSettings;
 

@@ -15,7 +15,7 @@ namespace {
 TEST(Methods, RegistryRoundTripsEveryMethod) {
   char list[256];
   dc_method_list(list, sizeof list);
-  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm");
+  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb");
   for (int id = 0; dc_method_type(id); ++id) {
     const DcMethodType* m = dc_method_type(id);
     EXPECT_EQ(m->id, id);
@@ -33,7 +33,7 @@ TEST(Methods, RegistryRoundTripsEveryMethod) {
   EXPECT_EQ(dc_method_find("sgd"), nullptr);
   DetcgdSettings s = quiet_settings();
   EXPECT_EQ(detcgd_settings_set(&s, "method", "sgd"), DETCGD_ERR_ARG);
-  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm"), std::string::npos) << detcgd_last_error();
+  EXPECT_NE(std::string(detcgd_last_error()).find("one of: gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb"), std::string::npos) << detcgd_last_error();
 }
 
 // det-CGD needs a linear, unbiased sketch: the compressors of the values are refused, naming both; EF21 needs a
@@ -715,5 +715,37 @@ TEST(Ef21, NormalizedWithIdentityIsNormalizedGdAndItsSingleNodeStep) {
   EXPECT_NE(std::string(detcgd_last_error()).find("L_1 = 0"), std::string::npos) << detcgd_last_error();
   detcgd_problem_destroy(&q);
   detcgd_problem_destroy(&many);
+  detcgd_problem_destroy(&p);
+}
+
+// EF21-HB: with the identity compressor (64-bit messages) the server's heavy ball on the gradient,
+// v = beta v + grad f, x - gamma (1 - beta) v, against the iterates computed here; beta = 0 is EF21 bit for bit.
+TEST(Ef21, HeavyBallOnTheServersEstimate) {
+  DetcgdProblem* p = logistic_clients(3);
+  const int64_t d = p->layout.dim;
+  const int K = 8;
+  std::vector<double> x(d, 1 / std::sqrt((double)d)), v(d, 0.0);
+  for (int k = 0; k < K; ++k) {
+    std::vector<double> g(d, 0.0), gc(d);
+    for (int c = 0; c < 3; ++c) {
+      dc_host_problem_grad(&p->client_host[c], x.data(), gc.data());
+      for (int64_t i = 0; i < d; ++i) g[i] += gc[i] / 3;
+    }
+    for (int64_t i = 0; i < d; ++i) {
+      v[i] = 0.6 * v[i] + g[i];
+      x[i] -= 0.5 * 0.4 * v[i];
+    }
+  }
+  const auto got = x_after(p, {{"method", "ef21-hb"}, {"sketch", "identity"}, {"value-bits", "64"}, {"ef-step", "0.5"},
+                               {"ef-hb-beta", "0.6"}}, K);
+  for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(got[i], x[i], 1e-14) << i;
+  const std::vector<std::pair<const char*, const char*>> topk = {{"sketch", "top-k"}, {"ef-step", "0.3"}};
+  auto with = [&](const char* method, const char* beta) {
+    auto o = topk;
+    o.emplace_back("method", method);
+    if (beta) o.emplace_back("ef-hb-beta", beta);
+    return x_after(p, o, 25);
+  };
+  EXPECT_EQ(with("ef21-hb", "0"), with("ef21", nullptr));
   detcgd_problem_destroy(&p);
 }

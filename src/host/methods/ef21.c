@@ -21,6 +21,9 @@
  *                   gamma_0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1) [paper, the largest it allows],
  *                   L_1 of (L_0, L_1)-smoothness (problem.h); or ef-sgdm-gamma0, ef-momentum
  * eta = 1 is EF21-SGD (||EF21-SGD||); the identity compressor gives SGD (normalised SGD) with momentum.
+ *   ef21-hb         the server's heavy ball on EF21's estimate: v^k = beta v^{k-1} + g^k (v^{-1} = 0),
+ *                   x^{k+1} = x^k - gamma (1 - beta) v^k, gamma as ef21's: the effective step gamma (1 - beta) / (1 - beta)
+ *                   of a steady v is EF21's (derived; no theory for the heavy ball here); beta = ef-hb-beta
  * The start (ef-init): g_c^{-1} = 0, so that round 0 is C(grad f_c(x^0)) like any other (compressed); or
  * g_c^0 = grad f_c(x^0) sent in full before round 0 (gradient: d values per client counted there; round 0's
  * messages are then C(0), counted too).  L and L_c are Euclidean: lambda_max of the whole Gram matrix for
@@ -41,6 +44,8 @@ typedef struct Ef21State {
   DcVec* g;           /* the server's g = mean_c g_c */
   DcVec* norm2;       /* [||g||^2] (ef21-norm) */
   DcVec* diff;        /* grad f(x^k) - g, for the trace */
+  DcVec* hb;          /* ef21-hb: the server's v */
+  double beta;        /* ef21-hb's beta */
   DcVec* V;           /* momentum: n rows, the clients' v_c (NULL: none) */
   DcVec* Vc;          /* a view of the chunk's rows of V */
   double eta;         /* momentum's eta */
@@ -61,13 +66,19 @@ static const char* const INIT_NAMES[] = {"compressed", "gradient", NULL};
 static const char* const NORM_RULE_NAMES[] = {"horizon", "single-node", NULL};
 static const char* with_step(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF14 || s->method == DETCGD_METHOD_EF21_SGDM
-             ? NULL : "read by methods ef21, ef21-sgdm and ef14";
+  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF14 || s->method == DETCGD_METHOD_EF21_SGDM ||
+                 s->method == DETCGD_METHOD_EF21_HB
+             ? NULL : "read by methods ef21, ef21-sgdm, ef21-hb and ef14";
+}
+static const char* heavy_ball_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_EF21_HB ? NULL : "read by method ef21-hb";
 }
 static const char* with_start(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_NORM || with_momentum(s)
-             ? NULL : "read by methods ef21, ef21-norm, ef21-sgdm and ef21-sgdm-norm";
+  return s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_NORM || with_momentum(s) ||
+                 s->method == DETCGD_METHOD_EF21_HB
+             ? NULL : "read by methods ef21, ef21-norm, ef21-sgdm, ef21-sgdm-norm and ef21-hb";
 }
 static const char* momentum_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
@@ -100,6 +111,8 @@ const DcOption dc_error_feedback_options[] = {
    "(1 - sqrt(1 - alpha)) (paper, one client; L_1 of (L_0, L_1)-smoothness)"},
   {"ef-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(ef_init), "compressed", 0, 0, INIT_NAMES, RUNS, 0, with_start,
    "ef21, ef21-norm, ef21-sgdm(-norm): g_c^0 = C(grad f_c(x0)) (g_c^-1 = 0), or grad f_c(x0) (with batch: round 0's minibatch) sent in full (counted)"},
+  {"ef-hb-beta", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_hb_beta), "0.9", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY,
+   0, heavy_ball_only, "ef21-hb: beta in [0, 1) of the server's v = beta v + g, x - gamma (1 - beta) v (0: ef21)"},
   {"ef-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(ef_momentum), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
    momentum_only, "ef21-sgdm(-norm): eta of v_c = (1 - eta) v_c + eta grad f_c(x; xi), 0 = 1 / sqrt(K + 1) (paper); "
    "1 = no momentum (EF21-SGD)"},
@@ -188,16 +201,18 @@ static int single_node_step(Ef21State* st, const DcMethodSetup* m, int n) {
   return DETCGD_OK;
 }
 
-/* kind: 0 ef21, 1 ef21-norm, 2 ef21-sgdm, 3 ef21-sgdm-norm */
+/* kind: 0 ef21, 1 ef21-norm, 2 ef21-sgdm, 3 ef21-sgdm-norm, 4 ef21-hb */
 static int create(DcRound* r, const DcMethodSetup* m, int kind) {
   const DcBackendOps* o = r->be->ops;
   Ef21State* st = (Ef21State*)r->state;
-  int rc, normalized = kind & 1, momentum = kind >= 2;
+  int rc, normalized = kind == 1 || kind == 3, momentum = kind == 2 || kind == 3, heavy_ball = kind == 4;
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->Gc)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) ||
       (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)) ||
       (rc = o->vec_create(r->be, 1, &st->norm2)) || (rc = o->vec_create(r->be, r->dim, &st->diff)))
     return rc;
   if (momentum && (rc = o->vec_create(r->be, r->n * r->dim, &st->V))) return rc;
+  if (heavy_ball && (rc = o->vec_create(r->be, r->dim, &st->hb))) return rc;
+  st->beta = heavy_ball ? m->settings->ef_hb_beta : 0.0;
   if ((rc = theory(st, m, r->n))) return rc;
   st->L0 = st->L1 = st->eta = st->c1 = NAN;
   if (normalized && !momentum && m->settings->ef_norm_rule == 1) {
@@ -215,6 +230,12 @@ static int create(DcRound* r, const DcMethodSetup* m, int kind) {
                                                      : "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)";
     if (momentum && m->settings->ef_step_scale != 1.0) st->source = "ef-step-scale x EF21's step (no theory with momentum here)";
   }
+  if (heavy_ball) {
+    if (!(st->beta < 1.0)) return dc_fail(DETCGD_ERR_ARG, "ef-hb-beta: 1 leaves no step, gamma (1 - beta) = 0; use [0, 1)");
+    st->gamma *= 1.0 - st->beta;
+    st->source = m->settings->ef_step > 0 ? "(1 - beta) x ef-step (the heavy ball's effective step is ef-step)"
+                                          : "(1 - beta) x EF21's step (derived: the heavy ball's effective step is EF21's; no theory here)";
+  }
   if (momentum && ((rc = sgdm_steps(st, m, normalized)) || (rc = dc_round_all_gradients(r, 0, st->V)))) return rc;
   st->init = INIT_NAMES[m->settings->ef_init];
   if (m->settings->ef_init == DETCGD_EF_INIT_GRADIENT)
@@ -226,6 +247,7 @@ static int create_ef21(DcRound* r, const DcMethodSetup* m) { return create(r, m,
 static int create_norm(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
 static int create_sgdm(DcRound* r, const DcMethodSetup* m) { return create(r, m, 2); }
 static int create_sgdm_norm(DcRound* r, const DcMethodSetup* m) { return create(r, m, 3); }
+static int create_hb(DcRound* r, const DcMethodSetup* m) { return create(r, m, 4); }
 
 static void destroy(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
@@ -236,6 +258,7 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->g);
   o->vec_destroy(r->be, &st->norm2);
   o->vec_destroy(r->be, &st->diff);
+  o->vec_destroy(r->be, &st->hb);
   o->vec_destroy(r->be, &st->V);
   o->vec_destroy(r->be, &st->Vc);
 }
@@ -295,6 +318,14 @@ static int step(DcRound* r) {
   return rc == DETCGD_OK ? r->be->ops->axpy(r->be, -st->gamma, st->g, r->x) : rc;
 }
 
+static int heavy_ball_step(DcRound* r) { /* v = beta v + g, x -= gamma (1 - beta) v (gamma holds the product) */
+  Ef21State* st = (Ef21State*)r->state;
+  DcScalar one = {1.0, NULL, 0, 1.0}, beta = {st->beta, NULL, 0, 1.0};
+  int rc = update_estimate(r);
+  if (rc == DETCGD_OK) rc = r->be->ops->axpby(r->be, one, st->g, beta, st->hb);
+  return rc == DETCGD_OK ? r->be->ops->axpy(r->be, -st->gamma, st->hb, r->x) : rc;
+}
+
 static int normalized_step(DcRound* r) { /* x -= gamma_k g / ||g||, ||g|| read where it is */
   const DcBackendOps* o = r->be->ops;
   Ef21State* st = (Ef21State*)r->state;
@@ -329,6 +360,12 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
   out[1].name = "ef_server_g";
   out[1].n = r->dim;
   out[1].v = st->g;
+  if (st->hb && cap >= 3) {
+    out[2].name = "ef_server_v";
+    out[2].n = r->dim;
+    out[2].v = st->hb;
+    return 3;
+  }
   if (!st->V || cap < 3) return 2;
   out[2].name = "ef_clients_v";
   out[2].n = r->n * r->dim;
@@ -382,3 +419,10 @@ const DcMethodType dc_method_ef21_sgdm_norm = {.name = "ef21-sgdm-norm", .id = D
                                                .state_size = sizeof(Ef21State), .create = create_sgdm_norm,
                                                .destroy = destroy, .facts = facts, .state = state, .uses_horizon = always,
     .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};
+const DcMethodType dc_method_ef21_hb = {.name = "ef21-hb", .id = DETCGD_METHOD_EF21_HB, .stochastic = 1,
+                                        .needs = DC_NEEDS_CONTRACTIVE, .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                        .algorithm = "EF21 with the server's heavy ball (n clients)",
+                                        .client = compress_differences, .absorb = sum_messages, .server = heavy_ball_step,
+                                        .options = dc_error_feedback_options, .state_size = sizeof(Ef21State),
+                                        .create = create_hb, .destroy = destroy, .facts = facts, .state = state,
+                                        .trace_columns = TRACE_COLUMNS, .trace_metrics = estimate_error};

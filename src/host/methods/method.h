@@ -103,10 +103,10 @@ typedef struct DcMethodType {
 } DcMethodType;
 
 /* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD, scaled sign GD and Signum (sign.c), EF21, ||EF21||,
- * EF21-SGDM and ||EF21-SGDM|| (ef21.c), EF14 (ef14.c), signSGD with majority vote (sign_vote.c). */
+ * EF21-SGDM, ||EF21-SGDM|| and EF21-HB (ef21.c), EF14 (ef14.c), signSGD with majority vote (sign_vote.c). */
 extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
     dc_method_ef21, dc_method_ef21_norm, dc_method_ef14, dc_method_sign_vote, dc_method_signum, dc_method_ef21_sgdm,
-    dc_method_ef21_sgdm_norm;
+    dc_method_ef21_sgdm_norm, dc_method_ef21_hb;
 /* The sign family's option rows: sign-step, sign-momentum, sign-per-layer (sign.c). */
 extern const DcOption dc_sign_options[];
 /* The error-feedback methods' option rows (ef21.c). */
