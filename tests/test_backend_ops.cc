@@ -897,8 +897,10 @@ static void expect_runs_agree(DetcgdProblem* p, DetcgdSettings s, const std::str
   auto a = trace_numbers(paths[0]), g1 = trace_numbers(paths[1]), g2 = trace_numbers(paths[2]);
   auto g3 = trace_numbers(paths[3]);
   ASSERT_EQ(a.size(), g1.size()) << what;
+  // the columns up to samples (grad_density and sign_advantage are scale-free functions of columns 2 and 8: near
+  // convergence the backends' rounding of a tiny g moves them more than 1e-9, while g itself agrees to it)
   for (size_t i = 0; i < a.size(); ++i)
-    for (size_t j = 0; j < a[i].size(); ++j)
+    for (size_t j = 0; j < a[i].size() && j < 10; ++j)
       EXPECT_NEAR(a[i][j], g1[i][j], 1e-9 * (1 + std::fabs(a[i][j]))) << what << ": row " << i << " column " << j;
   EXPECT_EQ(g1, g2) << what;  // same seed on the same GPU: bit-identical
   EXPECT_EQ(g1, g3) << what;  // with and without CUDA graphs
