@@ -224,11 +224,14 @@ static int create(DcRound* r, const DcMethodSetup* m, int kind) {
     st->gamma = m->settings->ef_step;
     st->source = "given (ef-step)";
   } else if (!normalized) {
+    int scaled = m->settings->ef_step_scale != 1.0;
     st->gamma = st->gamma_theory * m->settings->ef_step_scale;
-    st->source = momentum ? "EF21's 1 / (L + L~ sqrt(beta / theta)) (paper, full gradients; no theory with momentum here)"
-                 : m->settings->ef_step_scale == 1.0 ? "1 / (L + L~ sqrt(beta / theta)) (paper)"
-                                                     : "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)";
-    if (momentum && m->settings->ef_step_scale != 1.0) st->source = "ef-step-scale x EF21's step (no theory with momentum here)";
+    if (momentum)
+      st->source = scaled ? "ef-step-scale x EF21's step (no theory with momentum here)"
+                          : "EF21's 1 / (L + L~ sqrt(beta / theta)) (paper, full gradients; no theory with momentum here)";
+    else
+      st->source = scaled ? "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)"
+                          : "1 / (L + L~ sqrt(beta / theta)) (paper)";
   }
   if (heavy_ball) {
     if (!(st->beta < 1.0)) return dc_fail(DETCGD_ERR_ARG, "ef-hb-beta: 1 leaves no step, gamma (1 - beta) = 0; use [0, 1)");

@@ -83,19 +83,19 @@ static int layer_linf(const DcMethodSetup* m, SignState* st, double* linf) {
   return rc;
 }
 
-/* D = Diag(num_i / L_inf,i): num_i = the layer's width (scaled sign, c < 0) or c (sign); *inv_sum = sum_i 1 / L_inf,i
- * (c = 0: D not made, only the sum). */
-static int per_layer_d(DcRound* r, const DcMethodSetup* m, double c, double* inv_sum) {
+/* D = Diag(num_i / L_inf,i): num_i = the layer's width (scaled sign, c < 0) or c (sign; c = 0: the derived
+ * c = sqrt(2 Delta^0 / (K S)), S = sum_i 1 / L_inf,i, with its bound). */
+static int per_layer_d(DcRound* r, const DcMethodSetup* m, double c) {
   SignState* st = (SignState*)r->state;
   const DcLayout* lay = &m->problem->layout;
   DcHostBlocks H = {0};
   double* linf = (double*)dc_calloc((size_t)lay->nblocks, sizeof(double));
+  double inv_sum = 0.0;
   int i, rc = linf ? layer_linf(m, st, linf) : DETCGD_ERR_ALLOC;
-  *inv_sum = 0.0;
-  for (i = 0; i < lay->nblocks && rc == DETCGD_OK; ++i) *inv_sum += 1.0 / linf[i];
-  if (rc == DETCGD_OK && c == 0.0) {  /* the sign step's c follows from the sum */
-    c = sqrt(2.0 * m->f0_gap / ((double)m->settings->term.max_iter * *inv_sum));
-    st->l1_bound = sqrt(2.0 * m->f0_gap * *inv_sum / (double)m->settings->term.max_iter);
+  for (i = 0; i < lay->nblocks && rc == DETCGD_OK; ++i) inv_sum += 1.0 / linf[i];
+  if (rc == DETCGD_OK && c == 0.0) {
+    c = sqrt(2.0 * m->f0_gap / ((double)m->settings->term.max_iter * inv_sum));
+    st->l1_bound = sqrt(2.0 * m->f0_gap * inv_sum / (double)m->settings->term.max_iter);
     st->step = c;
   }
   if (rc == DETCGD_OK) rc = dc_blocks_alloc(&H, lay, DC_BLOCKS_SCALAR);
@@ -111,7 +111,6 @@ static int create_blockwise(DcRound* r, const DcMethodSetup* m) {
   SignState* st = (SignState*)r->state;
   const DcBackendOps* o = r->be->ops;
   DetcgdSketchSettings sk = m->settings->sketch;
-  double inv_sum;
   int rc;
   sk.kind = DETCGD_SKETCH_SCALED_SIGN;
   if ((rc = dc_sketch_spec_build(&st->spec, &sk, &m->settings->comm, m->problem)) ||
@@ -119,7 +118,7 @@ static int create_blockwise(DcRound* r, const DcMethodSetup* m) {
     return rc;
   st->step = NAN;
   st->source = "||g_i||_1 / L_inf,i per layer (block-wise l-inf steepest descent; derived)";
-  return per_layer_d(r, m, -1.0, &inv_sum);
+  return per_layer_d(r, m, -1.0);
 }
 
 /* Block-wise sign GD: x_i - (c / L_inf,i) sign(g_i).  With f(x + D) <= f + g.D + D^T Diag(L_i) D / 2 and
@@ -128,7 +127,7 @@ static int create_blockwise(DcRound* r, const DcMethodSetup* m) {
  * c = sqrt(2 Delta^0 / (K S)): sqrt(2 Delta^0 S / K) [derived]. */
 static int create_blockwise_sign(DcRound* r, const DcMethodSetup* m) {
   SignState* st = (SignState*)r->state;
-  double inv_sum, c = m->settings->sign_step;
+  double c = m->settings->sign_step;
   if (c > 0) {
     st->step = c;
     st->source = "sign-step / L_inf,i per layer (block-wise sign GD)";
@@ -138,7 +137,7 @@ static int create_blockwise_sign(DcRound* r, const DcMethodSetup* m) {
     c = 0.0;
     st->source = "c / L_inf,i per layer, c = sqrt(2 (f(x0) - f^inf) / (K sum_i 1 / L_inf,i)) (block-wise sign GD; derived)";
   }
-  return per_layer_d(r, m, c, &inv_sum);
+  return per_layer_d(r, m, c);
 }
 
 static int create(DcRound* r, const DcMethodSetup* m, int scaled) {
