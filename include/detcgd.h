@@ -82,7 +82,8 @@ void detcgd_set_log(DetcgdLogFn fn, void* user, int max_level);
 
 typedef enum DetcgdProblemKind {
   DETCGD_PROBLEM_LOGREG_NC = 0, /* (1/N) sum log(1+exp(-b a^T x)) + lam sum x^2/(1+x^2) */
-  DETCGD_PROBLEM_QUAD_NC        /* sum_i 1/2 (x_i-c_i)^T A_i (x_i-c_i) + lam sum x^2/(1+x^2) */
+  DETCGD_PROBLEM_QUAD_NC,       /* sum_i 1/2 (x_i-c_i)^T A_i (x_i-c_i) + lam sum x^2/(1+x^2) */
+  DETCGD_PROBLEM_POLY_NC        /* sum_j a_j x_j^4 + lam sum x^2/(1+x^2): (L0,L1)-smooth, not L-smooth */
 } DetcgdProblemKind;
 
 typedef struct DetcgdProblemSpec {
@@ -97,12 +98,14 @@ typedef struct DetcgdProblemSpec {
   double lambda;                  ///< regulariser weight; default 0.3
   char layers[DETCGD_LIST_MAX];   ///< layer widths "64,32,32" or "16x64" (16 layers of 64); "" = one layer
   int nlayers;                    ///< logreg-nc: split d into this many near-equal layers; 0 = use `layers`
-  /* quad-nc generator */
-  double spec_min;                ///< smallest eigenvalue of each A_i; default 0.01
-  double spec_max;                ///< largest eigenvalue of each A_i; default 1
+  /* quad-nc and poly-nc generators */
+  double spec_min;                ///< smallest eigenvalue of each A_i (poly-nc: smallest a_j); default 0.01
+  double spec_max;                ///< largest eigenvalue of each A_i (poly-nc: largest a_j); default 1
   double diag_dominance;          ///< A_i = a Diag(s) + (1-a) Q Lambda Q^T, a in [0,1]; default 0.5
   double center_scale;            ///< c_i ~ N(0, center_scale^2); default 1
-  uint64_t seed;                  ///< generator seed (quad-nc data, shuffled split); default 1
+  double poly_radius;             ///< poly-nc: L = Diag(12 a_j R^2 + 2 lam) holds on the box |x_j| <= R; default 30
+  double poly_l1;                 ///< poly-nc: the L_1 of the reported (L_0, L_1) pair (any L_1 > 0 has its L_0); default 3
+  uint64_t seed;                  ///< generator seed (quad-nc and poly-nc data, shuffled split); default 1
   /* distributed: f = (1/n) sum_c f_c, client c holding a share of the rows (logreg-nc) */
   int clients;                    ///< n clients; 0 = single node; default 0
   int split;                      ///< DetcgdSplit; default CONTIGUOUS
@@ -131,6 +134,7 @@ typedef struct DetcgdProblemInfo {
   int64_t nnz;          ///< nonzeros of A (logreg-nc)
   double lmax;          ///< lambda_max of the block-diagonal smoothness bound
   double block_bound_c; ///< c with L <= c Blockdiag(L_ii) (1 when l = 1 or quad-nc)
+  double L0, L1;        ///< (L0, L1)-smoothness ||Hess f(x)|| <= L0 + L1 ||grad f(x)|| (quad-nc: L0 = lmax, L1 = 0)
 } DetcgdProblemInfo;
 int detcgd_problem_info(const DetcgdProblem* p, DetcgdProblemInfo* info);
 /* Width of layer i (0-based). */
@@ -308,6 +312,7 @@ typedef struct DetcgdSettings {
   int batch;                       ///< minibatch per client per round: its gradient is the mean of `batch` sample gradients
                                    ///< drawn with replacement at (seed, iter, client); 0 = full gradients; default 0
   double x0;                       ///< x0 = x0 * 1/sqrt(d) * ones (paper); default 1
+  double x0_spread;                ///< plus x0_spread * N(0, 1) per coordinate, drawn from `seed`; default 0
   double f_inf;                    ///< lower value f^inf; NaN = estimate by GD; default NaN
   int64_t f_inf_iters;             ///< GD iterations for the f^inf estimate; default 2000
   double sign_step;                ///< sign-gd's and sign-mv's eta; 0 = sqrt(2 (f(x0) - f^inf) / (L_inf K)) (derived); default 0
@@ -327,6 +332,8 @@ typedef struct DetcgdSettings {
 void detcgd_settings_default(DetcgdSettings* s);
 /* Checks every field that does not depend on the problem; the message names the option. */
 int detcgd_settings_validate(const DetcgdSettings* s);
+/* The starting point x^0 in R^d: x_j = x0 / sqrt(d) + x0_spread * xi_j, xi_j ~ N(0, 1) at (seed, j). */
+void detcgd_starting_point(const DetcgdSettings* s, int64_t d, double* x);
 /* key = value setter: "method", "sketch", "k", "stepsize", "weight", "iters", ... */
 int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value);
 /* ==== Options: one table of every key, problem and settings alike ==== */

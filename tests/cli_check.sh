@@ -33,7 +33,7 @@ expect 2 '--sketch: this run would ignore it \(not read by method gd' run $QUAD 
 expect 2 '--stepsize-file: this run would ignore it \(read by stepsize user\)' run $QUAD --stepsize-file D.txt
 expect 2 '--weight: this run would ignore it \(read by stepsize thm2 and cor1\)' run $QUAD --weight inv
 expect 2 '--mode: this run would ignore it \(read by distributed runs' run $QUAD --mode mpi
-expect 2 '--spec-min: this run would ignore it \(read by problem quad-nc\)' run --samples 10 --features 3 --spec-min 0.1
+expect 2 '--spec-min: this run would ignore it \(read by problems quad-nc and poly-nc\)' run --samples 10 --features 3 --spec-min 0.1
 expect 2 '--checkpoint-every: this run would ignore it \(read with checkpoint\)' run $QUAD --checkpoint-every 5
 expect 2 '--mc: the run command would ignore it \(read by theory\)' run $QUAD --mc 100
 expect 2 '--trace: this theory command would ignore it \(read by run\)' theory --problem quad-nc --layers 2x4 --trace t.csv

@@ -2,6 +2,7 @@
 // and every backend's op table (no required op missing).  Each method's traces are kept by the golden
 // traces (tests/golden/cases.txt), its maths by test_solver.cc and test_dist.cc.
 #include <cmath>
+#include "dense_oracle.h"
 #include "test_util.h"
 extern "C" {
 #include "backend.h"
@@ -375,6 +376,52 @@ TEST(Ef21, ServerEstimateIsTheClientsMeanAndTheStepIsThePapers) {
   EXPECT_DOUBLE_EQ(fact(solver, "alpha"), alpha);
   EXPECT_LE(fact(solver, "L"), fact(solver, "L_tilde"));
   EXPECT_DOUBLE_EQ(fact(solver, "step"), 1 / (fact(solver, "L") + fact(solver, "L_tilde") * std::sqrt(beta / theta)));
+  detcgd_destroy(&solver);
+  detcgd_problem_destroy(&p);
+}
+
+// EF21's theory step from an independent computation: every client's dense (1/(4 N_c)) A_c^T A_c + 2 lam I
+// entry by entry, lambda_max by power iteration, L of their mean, L~ = sqrt(mean L_c^2), alpha = k / m of top-k.
+TEST(Ef21, TheoryStepEqualsAnIndependentComputation) {
+  const int n = 3, d = 24;
+  DetcgdProblem* p = logistic_clients(n);
+  auto lambda_max = [&](const std::vector<double>& M) {  // Rayleigh quotient of the power iteration's unit v
+    std::vector<double> v(d, 1.0 / std::sqrt((double)d)), w(d);
+    double lm = 0;
+    for (int it = 0; it < 20000; ++it) {
+      double nrm = 0;
+      lm = 0;
+      for (int r = 0; r < d; ++r) {
+        w[r] = 0;
+        for (int c = 0; c < d; ++c) w[r] += M[r + c * d] * v[c];
+        nrm += w[r] * w[r];
+        lm += v[r] * w[r];
+      }
+      for (int r = 0; r < d; ++r) v[r] = w[r] / std::sqrt(nrm);
+    }
+    return lm;
+  };
+  std::vector<double> mean(d * d, 0.0);
+  double sq = 0;
+  for (int c = 0; c < n; ++c) {
+    const std::vector<double> Lc = dense_smoothness(p->client_host[c], d);
+    const double lc = lambda_max(Lc);
+    sq += lc * lc / n;
+    for (int e = 0; e < d * d; ++e) mean[e] += Lc[e] / n;
+  }
+  const double L = lambda_max(mean), L_tilde = std::sqrt(sq);
+  const double alpha = 1.0 / 8, theta = 1 - std::sqrt(1 - alpha), beta = (1 - alpha) / theta;
+  const double gamma = 1 / (L + L_tilde * std::sqrt(beta / theta));
+  DetcgdSettings s = quiet_settings();
+  ASSERT_EQ(detcgd_settings_set(&s, "method", "ef21"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+  s.term.max_iter = 1;
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_create(&solver, p, &s), DETCGD_OK) << detcgd_last_error();
+  EXPECT_NEAR(fact(solver, "L"), L, 1e-9 * L);
+  EXPECT_NEAR(fact(solver, "L_tilde"), L_tilde, 1e-9 * L_tilde);
+  EXPECT_NEAR(fact(solver, "step"), gamma, 1e-9 * gamma);
+  EXPECT_LT(L, L_tilde) << "heterogeneous clients: the mean's L is below the clients' quadratic mean";
   detcgd_destroy(&solver);
   detcgd_problem_destroy(&p);
 }

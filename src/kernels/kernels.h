@@ -176,6 +176,9 @@ cudaError_t detcgd_k_logreg_sampled_grad(DcDevLogreg P, int c0, int nc, uint32_t
  * f[0] unless f is NULL (partials: DC_K_RED_MAX doubles) */
 cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const double* c, const double* x, double lambda,
                                double* q, double* g, double* partials, double* f, int grid_cap, cudaStream_t s);
+/* poly-nc: g_j = 4 a_j x_j^3 + reg'(x_j); f(x) into f[0] unless f is NULL (partials: DC_K_RED_MAX doubles) */
+cudaError_t detcgd_k_poly_grad(int64_t dim, const double* a, const double* x, double lambda, double* g,
+                               double* partials, double* f, int grid_cap, cudaStream_t s);
 /* quad-nc after a sparse step x_{j_t} += alpha v_t: q_i += alpha A_i[:, kept] v_i, g = q + reg'(x) */
 cudaError_t detcgd_k_quad_step(DcDevLayout L, DcDevBlocks A, DcDevSketch S, const double* vals, double alpha,
                                const double* x, double lambda, double* q, double* g, int grid_cap, cudaStream_t s);

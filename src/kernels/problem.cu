@@ -14,6 +14,7 @@
  *   CSC): each client's rows are cut into pieces of DC_K_ROW_PIECE rows, one thread per (piece,
  *   column) -- coalesced over columns -- and the pieces summed in order.  No atomics.
  * quad-nc: grad_i = A_i (x_i - c_i) + 2 lam x/(1+x^2)^2, f = sum 1/2 r^T A r + lam sum x^2/(1+x^2).
+ * poly-nc: grad_j = 4 a_j x_j^3 + 2 lam x_j/(1+x_j^2)^2, f = sum a_j x_j^4 + lam sum x^2/(1+x^2).
  */
 #include "common.cuh"
 #include "minibatch.h"
@@ -240,6 +241,29 @@ extern "C" cudaError_t detcgd_k_quad_grad(DcDevLayout L, DcDevBlocks A, const do
   int grid = dc_grid(L.dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
   cudaError_t e;
   DC_LAUNCH_DENSE(quad_grad_kernel, grid, DC_K_THREADS, s, A, L, c, x, lambda, q, g, partials, f);
+  e = cudaGetLastError();
+  return e != cudaSuccess || !f || grid == 1 ? e : detcgd_k_sum(grid, partials, f, NULL, s);
+}
+
+/* coordinate j per thread: g_j, and thread block b's share of f into partials[b] (or f[0] for one block) */
+static __global__ void poly_grad_kernel(int64_t dim, const double* __restrict__ a, const double* __restrict__ x,
+                                        double lambda, double* __restrict__ g, double* __restrict__ partials,
+                                        double* fout) {
+  double f = 0.0;
+  for (int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; j < dim; j += (int64_t)blockDim.x * gridDim.x) {
+    double x2 = x[j] * x[j], tt = 1.0 + x2;
+    f += a[j] * x2 * x2 + lambda * (x2 / tt);
+    g[j] = 4.0 * a[j] * x2 * x[j] + 2.0 * lambda * x[j] / (tt * tt);
+  }
+  f = dc_block_sum(f);
+  dc_block_result(f, partials, fout, NULL);
+}
+
+extern "C" cudaError_t detcgd_k_poly_grad(int64_t dim, const double* a, const double* x, double lambda, double* g,
+                                          double* partials, double* f, int grid_cap, cudaStream_t s) {
+  int grid = dc_grid(dim, DC_K_THREADS, grid_cap < DC_K_RED_MAX ? grid_cap : DC_K_RED_MAX);
+  cudaError_t e;
+  poly_grad_kernel<<<grid, DC_K_THREADS, 0, s>>>(dim, a, x, lambda, g, partials, f);
   e = cudaGetLastError();
   return e != cudaSuccess || !f || grid == 1 ? e : detcgd_k_sum(grid, partials, f, NULL, s);
 }

@@ -62,6 +62,8 @@ typedef struct DcHostProblem {
   /* quad-nc: dense A_i at layout->moff[i], centres c */
   const double* A;        /* borrowed */
   const double* c;        /* borrowed: d */
+  /* poly-nc: coefficients a_j of sum a_j x_j^4 */
+  const double* coef;     /* borrowed: d */
 } DcHostProblem;
 
 /* A dense stepsize built on the backend (stepsize_setup), block by block as stepsize.c builds it on the host. */

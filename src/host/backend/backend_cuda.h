@@ -52,7 +52,7 @@ struct DcProbData {
   DevLayoutMem lay;
   DevLogreg lr;       /* logreg-nc: one client */
   DcDevBlocks A;      /* owns data: quad-nc's A_i (float when data-precision fp32) */
-  double* d_c;        /* owns: quad-nc */
+  double* d_c;        /* owns: quad-nc's centres, poly-nc's coefficients a_j */
 };
 /* n clients, processed `chunk` at a time: gradients G and scattered messages M (chunk x dim),
  * their f_c, and their draws (chunk slices of idx, scale, count, mark). */

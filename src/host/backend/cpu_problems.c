@@ -1,6 +1,6 @@
 /*
- * cpu_problems.c -- the CPU backend's problems (logreg-nc and quad-nc: f and its gradient, the sparse steps'
- * residual) and clients (a chunk's gradients and losses).
+ * cpu_problems.c -- the CPU backend's problems (logreg-nc, quad-nc and poly-nc: f and its gradient, quad-nc's
+ * sparse steps' residual) and clients (a chunk's gradients and losses).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -103,8 +103,24 @@ static double quad_grad(const DcHostProblem* h, const double* x, double* g) {
   return f + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
 }
 
+/* poly-nc: f = sum_j a_j x_j^4 + reg; grad_j = 4 a_j x_j^3 + reg' */
+static double poly_grad(const DcHostProblem* h, const double* x, double* g) {
+  double f = 0.0;
+  int64_t j;
+  for (j = 0; j < h->layout->dim; ++j) {
+    double x2 = x[j] * x[j];
+    f += h->coef[j] * x2 * x2;
+    g[j] = 4.0 * h->coef[j] * x2 * x[j];
+  }
+  return f + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
+}
+
 double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g) {
-  return h->kind == DETCGD_PROBLEM_LOGREG_NC ? logreg_grad(h, x, g) : quad_grad(h, x, g);
+  switch (h->kind) {
+  case DETCGD_PROBLEM_LOGREG_NC: return logreg_grad(h, x, g);
+  case DETCGD_PROBLEM_QUAD_NC: return quad_grad(h, x, g);
+  default: return poly_grad(h, x, g);
+  }
 }
 
 int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g,

@@ -186,6 +186,8 @@ int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData** P) {
     st = blocks_upload(be, h->A, lay->moff[lay->nblocks], DC_BLOCKS_DENSE, h->store32, &(*P)->A, "quad-nc blocks");
     if (!st) st = upload_new(be, (void**)&(*P)->d_c, h->c, (size_t)lay->dim * sizeof(double), "quad-nc centres");
   }
+  if (!st && h->kind == DETCGD_PROBLEM_POLY_NC)
+    st = upload_new(be, (void**)&(*P)->d_c, h->coef, (size_t)lay->dim * sizeof(double), "poly-nc coefficients");
   if (st) cuda_problem_destroy(be, P);
   return st;
 }
@@ -202,6 +204,12 @@ int cuda_quad_residual(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec
 int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m, int fslot) {
   int st;
   if (P->kind == DETCGD_PROBLEM_QUAD_NC) return cuda_quad_residual(be, P, x, NULL, g, m, fslot);
+  if (P->kind == DETCGD_PROBLEM_POLY_NC) {
+    CudaState* s = ST(be);
+    CU_TRY(detcgd_k_poly_grad(P->lay.L.dim, P->d_c, x->d, P->lambda, g->d, s->d_partials, fslot >= 0 ? m->d + fslot : NULL,
+                              s->grid_cap, s->stream));
+    return DETCGD_OK;
+  }
   st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);
   return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, m->d + fslot);
 }

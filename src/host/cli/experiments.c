@@ -25,6 +25,9 @@
  *                with minibatches of 8 against distributed SGD (d floats per client) on contiguous clients
  *   ef21-sgdm    a1a, lambda 0.1, n = 20 clients, one sample per client per round (batch 1), K 4000, top-1, 3 seeds:
  *                ||EF21-SGDM|| (the paper's step and gamma_0 = 1) against EF21-SGD, ||EF21-SGD|| and EF21-SGDM
+ *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
+ *                single-node step 1 / (2 c_1) for L_1 = 1, 3, 10 and at gamma_0 / sqrt(K + 1), against EF21 at
+ *                its step from L on the box |x_j| <= 30 and at 16x and 256x it (Khirirat et al.'s polynomial test)
  */
 #include <errno.h>
 #include <signal.h>
@@ -127,6 +130,16 @@ static const RunDef EF21_SGDM_RUNS[] = {
   {"||EF21-SGDM|| gamma0 1", "method=ef21-sgdm-norm sketch=top-k k=1 ef-sgdm-gamma0=1"},
 };
 
+static const RunDef EF21_POLY_RUNS[] = {
+  {"EF21 box-L step", "method=ef21 sketch=top-k k=1"},
+  {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
+  {"EF21 256x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=256"},
+  {"||EF21|| 1/(2 c1), L1 = 1", "method=ef21-norm sketch=top-k k=1 ef-norm-rule=single-node poly-l1=1"},
+  {"||EF21|| 1/(2 c1), L1 = 3", "method=ef21-norm sketch=top-k k=1 ef-norm-rule=single-node poly-l1=3"},
+  {"||EF21|| 1/(2 c1), L1 = 10", "method=ef21-norm sketch=top-k k=1 ef-norm-rule=single-node poly-l1=10"},
+  {"||EF21|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
+};
+
 typedef struct ExperimentDef {
   const char* name;
   const char* what;
@@ -147,6 +160,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1}},
   {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD; minibatches of 8 against SGD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1}},
   {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1}},
+  {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1}},
 };
 
 void cli_experiment_list(void) {
@@ -181,6 +195,17 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     p->clients = 20;
     p->lambda = 0.1;
     s->term.max_iter = 2000;
+    return;
+  }
+  if (!strcmp(name, "ef21-poly")) { /* Khirirat et al.'s polynomial: d = 4, x0_j ~ N(20, 1) */
+    p->kind = DETCGD_PROBLEM_POLY_NC;
+    strcpy(p->layers, "4");
+    p->spec_min = 0.1;
+    p->spec_max = 1.0;
+    p->lambda = 0.1;
+    s->x0 = 40.0; /* x0 / sqrt(d) = 20 */
+    s->x0_spread = 1.0;
+    s->term.max_iter = 20000;
     return;
   }
   if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote") || !strcmp(name, "ef21-sgdm")) {

@@ -37,7 +37,7 @@ int cli_plot(const char* png, const CliSeries* series, int n, const char* title,
   if (!f) { fprintf(stderr, "plot: cannot write %s\n", script); return EXIT_DATA; }
   fprintf(f, "# detcgd plot; regenerate with: gnuplot '%s'\n", script);
   fprintf(f, "set terminal pngcairo size 1500,560 enhanced font 'sans,11'\nset output '%s'\n", png);
-  fprintf(f, "set datafile separator ','\nset logscale y\nset grid\nset key top right\n");
+  fprintf(f, "set datafile separator ','\nset logscale y\nset format y '10^{%%L}'\nset grid\nset key top right\n");
   fprintf(f, "set multiplot layout 1,2 title '%s'\n", title ? title : "");
   for (rc = 0; rc < n; ++rc) style.grad_norm2 &= !series[rc].band; /* a band holds G_{K,D} only */
   plot_panel(f, series, n, 0, "iteration k", style);

@@ -64,7 +64,7 @@ static int case_problem(const GeometryCase* c, const CliAssignments* user, Detcg
   return cli_apply(user, p, s, DETCGD_CMD_EXPERIMENT);
 }
 
-/* phi(g) = ||g||_1^2 / (d ||g||_2^2) at x^0 = (x0 / sqrt(d)) 1, and f(x^0). */
+/* phi(g) = ||g||_1^2 / (d ||g||_2^2) at x^0, and f(x^0). */
 static int density_at_x0(const DetcgdProblem* prob, const DetcgdSettings* s, double* phi, double* f0) {
   DetcgdProblemInfo info;
   double *x, *g, l1 = 0, l2 = 0;
@@ -74,7 +74,7 @@ static int density_at_x0(const DetcgdProblem* prob, const DetcgdSettings* s, dou
   x = (double*)malloc((size_t)info.dim * sizeof(double));
   g = (double*)malloc((size_t)info.dim * sizeof(double));
   if (!x || !g) { free(x); free(g); return DETCGD_ERR_ALLOC; }
-  for (j = 0; j < info.dim; ++j) x[j] = s->x0 / sqrt((double)info.dim);
+  detcgd_starting_point(s, info.dim, x);
   st = detcgd_problem_eval(prob, x, f0, g);
   for (j = 0; j < info.dim; ++j) { l1 += fabs(g[j]); l2 += g[j] * g[j]; }
   *phi = l1 * l1 / ((double)info.dim * l2);

@@ -15,7 +15,7 @@
 
 /* ==== Names ==== */
 
-static const char* const PROBLEM_NAMES[] = {"logreg-nc", "quad-nc", NULL};
+static const char* const PROBLEM_NAMES[] = {"logreg-nc", "quad-nc", "poly-nc", NULL};
 static const char* const SPLIT_NAMES[] = {"contiguous", "shuffled", "label-skew", NULL};
 static const char* const STEP_NAMES[] = {"gd", "cgd", "cgd-mat", "det2-opt", "thm2", "user", "cor1", "dcgd-kr", "table1", NULL};
 static const char* const WEIGHT_NAMES[] = {"identity", "diag-inv", "inv", "inv-sqrt", NULL};
@@ -49,6 +49,7 @@ const char* detcgd_dist_mode_name(int m) { return name_of(MODE_NAMES, m); }
 
 static int is_logreg(const DetcgdProblemSpec* p) { return !p || p->kind == DETCGD_PROBLEM_LOGREG_NC; }
 static int is_quad(const DetcgdProblemSpec* p) { return !p || p->kind == DETCGD_PROBLEM_QUAD_NC; }
+static int is_poly(const DetcgdProblemSpec* p) { return !p || p->kind == DETCGD_PROBLEM_POLY_NC; }
 static int has_clients(const DetcgdProblemSpec* p) { return !p || p->clients > 0; }
 
 static const char* logreg_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
@@ -58,6 +59,14 @@ static const char* logreg_only(const DetcgdProblemSpec* p, const DetcgdSettings*
 static const char* quad_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)s;
   return is_quad(p) ? NULL : "read by problem quad-nc";
+}
+static const char* poly_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)s;
+  return is_poly(p) ? NULL : "read by problem poly-nc";
+}
+static const char* generated_range(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)s;
+  return is_quad(p) || is_poly(p) ? NULL : "read by problems quad-nc and poly-nc";
 }
 static const char* data_file(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)s;
@@ -70,12 +79,12 @@ static const char* synthetic_rows(const DetcgdProblemSpec* p, const DetcgdSettin
 }
 static const char* layer_list(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)s;
-  return !p || p->kind == DETCGD_PROBLEM_QUAD_NC || p->nlayers == 0 ? NULL : "nlayers > 0 sets the layers";
+  return !p || p->kind != DETCGD_PROBLEM_LOGREG_NC || p->nlayers == 0 ? NULL : "nlayers > 0 sets the layers";
 }
 static const char* generator_seed(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)s;
-  return !p || p->kind == DETCGD_PROBLEM_QUAD_NC || p->samples > 0 || (p->clients > 0 && p->split == DETCGD_SPLIT_SHUFFLED)
-             ? NULL : "read by quad-nc, synthetic rows and split shuffled";
+  return !p || p->kind != DETCGD_PROBLEM_LOGREG_NC || p->samples > 0 || (p->clients > 0 && p->split == DETCGD_SPLIT_SHUFFLED)
+             ? NULL : "read by quad-nc, poly-nc, synthetic rows and split shuffled";
 }
 static const char* distributed(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)s;
@@ -140,7 +149,8 @@ static const char* sampled(const DetcgdProblemSpec* p, const DetcgdSettings* s) 
 
 static const DcOption PROBLEM_ROWS[] = {
   {"problem", "problem", DC_OPT_ENUM, P(kind), "logreg-nc", 0, 0, PROBLEM_NAMES, ALL, 0, NULL,
-   "objective: nonconvex logistic regression on LIBSVM rows, or a generated layered quadratic"},
+   "objective: nonconvex logistic regression on LIBSVM rows, a generated layered quadratic, or a generated quartic "
+   "sum a_j x_j^4 ((L0,L1)-smooth)"},
   {"data", "problem", DC_OPT_STRING, P(data_path), "", 0, 0, NULL, ALL, 0, data_file, "LIBSVM file (logreg-nc)"},
   {"features", "problem", DC_OPT_INT, P(features), "0", 0, BIG, NULL, ALL, 0, logreg_only,
    "d (logreg-nc); 0 = the largest index in the file"},
@@ -156,14 +166,18 @@ static const DcOption PROBLEM_ROWS[] = {
    "layer widths \"64,32\" or \"16x64\" (\"\" = one layer)"},
   {"nlayers", "problem", DC_OPT_INT, P(nlayers), "0", 0, BIG, NULL, ALL, 0, logreg_only,
    "logreg-nc: d split into this many near-equal layers (0 = use layers)"},
-  {"spec-min", "problem", DC_OPT_DOUBLE, P(spec_min), "0.01", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, quad_only,
-   "quad-nc: smallest eigenvalue of each A_i"},
-  {"spec-max", "problem", DC_OPT_DOUBLE, P(spec_max), "1", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, quad_only,
-   "quad-nc: largest eigenvalue of each A_i"},
+  {"spec-min", "problem", DC_OPT_DOUBLE, P(spec_min), "0.01", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, generated_range,
+   "quad-nc: smallest eigenvalue of each A_i; poly-nc: smallest a_j"},
+  {"spec-max", "problem", DC_OPT_DOUBLE, P(spec_max), "1", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, generated_range,
+   "quad-nc: largest eigenvalue of each A_i; poly-nc: largest a_j (a_j log-spaced, shuffled by data-seed)"},
   {"diag-dominance", "problem", DC_OPT_DOUBLE, P(diag_dominance), "0.5", 0, 1, NULL, ALL, 0, quad_only,
    "quad-nc: A_i = a Diag(s) + (1 - a) Q Diag(s) Q^T"},
   {"center-scale", "problem", DC_OPT_DOUBLE, P(center_scale), "1", 0, DBL_MAX, NULL, ALL, 0, quad_only,
    "quad-nc: centres c_i ~ N(0, scale^2)"},
+  {"poly-radius", "problem", DC_OPT_DOUBLE, P(poly_radius), "30", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, poly_only,
+   "poly-nc: R of the box |x_j| <= R on which L = Diag(12 a_j R^2 + 2 lambda) bounds the Hessian (derived)"},
+  {"poly-l1", "problem", DC_OPT_DOUBLE, P(poly_l1), "3", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, poly_only,
+   "poly-nc: L1 of the reported (L0, L1) pair; L0 = 16 max a_j / L1^2 + (2 + 3 sqrt(3) L1 / 8) lambda (derived)"},
   {"data-seed", "problem", DC_OPT_U64, P(seed), "1", 0, 0, NULL, ALL, 0, generator_seed,
    "seed of the generated data and of the shuffled split"},
   {"clients", "clients", DC_OPT_INT, P(clients), "0", 0, BIG, NULL, ALL, 0, NULL,
@@ -242,6 +256,8 @@ static const DcOption RUN_ROWS[] = {
    "minibatch per client per round: the mean of this many sample gradients, drawn with replacement at (seed, iter, "
    "client) (0 = full gradients; the trace's metrics stay the full gradient's)"},
   {"x0", "other", DC_OPT_DOUBLE, S(x0), "1", -DBL_MAX, DBL_MAX, NULL, ALL, 0, NULL, "x^0 = x0 / sqrt(d) * ones"},
+  {"x0-spread", "other", DC_OPT_DOUBLE, S(x0_spread), "0", 0, DBL_MAX, NULL, ALL, 0, NULL,
+   "x^0 plus x0-spread * N(0, 1) per coordinate, drawn from seed"},
   {"f-inf", "other", DC_OPT_DOUBLE, S(f_inf), "nan", -DBL_MAX, DBL_MAX, NULL, ALL, DC_OPT_NAN_OK, NULL,
    "f^inf of the bounds (nan = estimate it by GD)"},
   {"f-inf-iters", "other", DC_OPT_I64, S(f_inf_iters), "2000", 0, I32, NULL, ALL, 0, NULL,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "compressor.h"
 #include "internal.h"
+#include "linalg.h"
 #include "method.h"
 #include "options.h"
 
@@ -76,6 +77,14 @@ void detcgd_settings_default(DetcgdSettings* s) {
 int detcgd_settings_set(DetcgdSettings* s, const char* key, const char* value) {
   if (!s || !key || !value) return dc_fail(DETCGD_ERR_ARG, "detcgd_settings_set: NULL argument");
   return set_in(DC_IN_SETTINGS, NULL, s, key, value);
+}
+
+#define DC_STREAM_X0 0xFFFFFF01u /* the starting point's N(0, 1) draws */
+
+void detcgd_starting_point(const DetcgdSettings* s, int64_t d, double* x) {
+  int64_t j;
+  for (j = 0; j < d; ++j)
+    x[j] = s->x0 / sqrt((double)d) + (s->x0_spread > 0 ? s->x0_spread * dc_gaussian(s->seed, DC_STREAM_X0, (uint32_t)j) : 0.0);
 }
 
 int detcgd_settings_validate(const DetcgdSettings* s) {

@@ -30,7 +30,7 @@ static int create(DcRound* r, const DcMethodSetup* m) {
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->neg_e)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->T)) ||
       (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) || (rc = o->vec_create(r->be, r->dim, &st->sum)))
     return rc;
-  if (p->spec.kind == DETCGD_PROBLEM_QUAD_NC) st->L = p->lmax;
+  if (p->spec.kind != DETCGD_PROBLEM_LOGREG_NC) st->L = p->lmax;
   else if ((rc = dc_gram_lambda_max(p->nclients > 0 ? p->client_host : &p->host, p->nclients > 0 ? p->nclients : 1,
                                     &p->layout, NULL, DC_RTOL_CONSTANT, &st->L)))
     return rc;

@@ -123,7 +123,7 @@ const DcOption dc_error_feedback_options[] = {
 
 /* Euclidean smoothness of the mean of n clients' f_c (hosts[0..n)). */
 static int smoothness(const DetcgdProblem* p, const DcHostProblem* hosts, int n, double* L) {
-  if (p->spec.kind == DETCGD_PROBLEM_QUAD_NC) { *L = p->lmax; return DETCGD_OK; }
+  if (p->spec.kind != DETCGD_PROBLEM_LOGREG_NC) { *L = p->lmax; return DETCGD_OK; }
   return dc_gram_lambda_max(hosts, n, &p->layout, NULL, DC_RTOL_CONSTANT, L);
 }
 
@@ -229,6 +229,10 @@ static int create(DcRound* r, const DcMethodSetup* m, int kind) {
     if (momentum)
       st->source = scaled ? "ef-step-scale x EF21's step (no theory with momentum here)"
                           : "EF21's 1 / (L + L~ sqrt(beta / theta)) (paper, full gradients; no theory with momentum here)";
+    else if (m->problem->spec.kind == DETCGD_PROBLEM_POLY_NC)
+      st->source = scaled ? "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled; L holds on |x_j| <= "
+                            "poly-radius only: derived)"
+                          : "1 / (L + L~ sqrt(beta / theta)) (paper's step; L holds on |x_j| <= poly-radius only: derived)";
     else
       st->source = scaled ? "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)"
                           : "1 / (L + L~ sqrt(beta / theta)) (paper)";

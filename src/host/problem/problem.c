@@ -11,6 +11,12 @@
  *            A_i = a Diag(s) + (1 - a) Q Lambda Q^T, spectrum log-spaced in
  *            [spec_min, spec_max]; L_i = A_i + 2 lam I (the regulariser's
  *            second derivative (2 - 6x^2)/(1+x^2)^3 is at most 2).
+ * poly-nc    f(x) = sum_j a_j x_j^4 + lam sum_j x_j^2/(1+x_j^2), a_j log-spaced in [spec_min, spec_max]
+ *            and shuffled; f >= 0 = f(0), so f^inf = 0.  Not L-smooth: Hess = Diag(12 a_j x_j^2 + lam r''),
+ *            bounded by L = Diag(12 a_j R^2 + 2 lam) only on the box |x_j| <= R (poly_radius).
+ *            (L0, L1)-smooth for every L1 > 0 (derived): 12 a t^2 - L1 4 a t^3 <= 16 a / L1^2 (its
+ *            maximum, at t = 2 / L1), and 4 a |x|^3 <= |g_j| + lam max|r'| with max|r'| = 3 sqrt(3) / 8,
+ *            so |Hess_jj| <= 16 a_j / L1^2 + (2 + 3 sqrt(3) L1 / 8) lam + L1 |g_j| <= L0 + L1 ||g||.
  */
 #include <float.h>
 #include <math.h>
@@ -42,7 +48,8 @@ static int build_layout(DetcgdProblem* p, int64_t d) {
     st = dc_parse_layers(p->spec.layers, &sizes, &n, "layers");
     if (st != DETCGD_OK) return st;
     if (n == 0) {
-      if (d <= 0) return dc_fail(DETCGD_ERR_ARG, "layers: quad-nc needs layer widths (e.g. layers = 16x64)");
+      if (d <= 0) return dc_fail(DETCGD_ERR_ARG, "layers: %s needs layer widths (e.g. layers = 16x64)",
+                            detcgd_problem_kind_name(p->spec.kind));
       if (d > 1000000000LL) return dc_fail(DETCGD_ERR_ARG, "layers: d = %lld is too wide for one layer", (long long)d);
       sizes = (int*)dc_calloc(1, sizeof(int));
       if (!sizes) return DETCGD_ERR_ALLOC;
@@ -198,18 +205,43 @@ static int quad_create(DetcgdProblem* p) {
   return st;
 }
 
+/* ==== poly-nc ==== */
+
+/* a_j: log-spaced in [spec_min, spec_max] over all d coordinates, then a seeded Fisher-Yates shuffle. */
+static int poly_create(DetcgdProblem* p) {
+  const DetcgdProblemSpec* s = &p->spec;
+  int64_t d, j;
+  int st = build_layout(p, 0);
+  if (st != DETCGD_OK) return st;
+  d = p->layout.dim;
+  if (!(p->coef = (double*)dc_calloc((size_t)d, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  for (j = 0; j < d; ++j)
+    p->coef[j] = d == 1 ? s->spec_max : s->spec_min * pow(s->spec_max / s->spec_min, (double)j / (double)(d - 1));
+  for (j = d - 1; j > 0; --j) {
+    int64_t t = dc_uniform_index(dc_philox_draw(s->seed, (uint32_t)j, 0xFFFFFF02u, 0, 0), (int)(j + 1));
+    double tmp = p->coef[j]; p->coef[j] = p->coef[t]; p->coef[t] = tmp;
+  }
+  if (s->data_precision == DETCGD_PREC_FP32 && (st = dc_round_float_entries(p->coef, d, 0, "data-precision")) != DETCGD_OK)
+    return st;
+  p->block_c = 1.0;
+  p->host.coef = p->coef;
+  p->host.store32 = s->data_precision == DETCGD_PREC_FP32;
+  return DETCGD_OK;
+}
+
 /* ==== Public API ==== */
 
 /* Ranges from the option table; here the checks that span several options. */
 static int validate_spec(const DetcgdProblemSpec* s) {
   int st = dc_options_check(DC_IN_PROBLEM, s, NULL);
   if (st != DETCGD_OK) return st;
-  if (s->kind == DETCGD_PROBLEM_QUAD_NC) {
+  if (s->kind == DETCGD_PROBLEM_QUAD_NC || s->kind == DETCGD_PROBLEM_POLY_NC) {
+    const char* name = detcgd_problem_kind_name(s->kind);
     if (!(s->spec_max >= s->spec_min))
       return dc_fail(DETCGD_ERR_ARG, "spec-min/spec-max: need 0 < spec_min <= spec_max (got %g, %g)", s->spec_min, s->spec_max);
-    if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give quad-nc widths with layers");
+    if (s->nlayers > 0) return dc_fail(DETCGD_ERR_ARG, "nlayers: only for logreg-nc; give %s widths with layers", name);
     if (s->samples != 0 || s->density != 1.0)
-      return dc_fail(DETCGD_ERR_ARG, "%s: only for logreg-nc (quad-nc has no rows)", s->samples != 0 ? "samples" : "density");
+      return dc_fail(DETCGD_ERR_ARG, "%s: only for logreg-nc (%s has no rows)", s->samples != 0 ? "samples" : "density", name);
     if (s->clients != 0) return dc_fail(DETCGD_ERR_ARG, "clients: distributed runs split a dataset; use logreg-nc");
   } else {
     if (s->samples > 0 && s->data_path[0] != '\0')
@@ -230,6 +262,7 @@ uint64_t dc_problem_data_hash(const DetcgdProblem* p) {
     x = dc_hash64(x, h->A, (size_t)lay->moff[lay->nblocks] * sizeof(double));
     return dc_hash64(x, h->c, (size_t)lay->dim * sizeof(double));
   }
+  if (h->kind == DETCGD_PROBLEM_POLY_NC) return dc_hash64(x, h->coef, (size_t)lay->dim * sizeof(double));
   x = dc_hash64(x, h->rowptr, (size_t)(h->nrows + 1) * sizeof(int64_t));
   x = dc_hash64(x, h->colidx, (size_t)h->rowptr[h->nrows] * sizeof(int32_t));
   x = dc_hash64(x, h->val, (size_t)h->rowptr[h->nrows] * sizeof(double));
@@ -240,6 +273,12 @@ void dc_problem_L_get(const DetcgdProblem* p, int i, double* out) {
   const DcLayout* lay = &p->layout;
   int m = lay->size[i], r;
   if (p->spec.kind == DETCGD_PROBLEM_LOGREG_NC) { dc_blocks_get_dense(&p->L, i, out); return; }
+  if (p->spec.kind == DETCGD_PROBLEM_POLY_NC) {
+    double R2 = p->spec.poly_radius * p->spec.poly_radius;
+    memset(out, 0, (size_t)m * m * sizeof(double));
+    for (r = 0; r < m; ++r) out[r + (int64_t)r * m] = 12.0 * p->coef[lay->voff[i] + r] * R2 + 2.0 * p->spec.lambda;
+    return;
+  }
   memcpy(out, p->A + lay->moff[i], (size_t)m * m * sizeof(double));
   for (r = 0; r < m; ++r) out[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
 }
@@ -248,6 +287,12 @@ void dc_problem_l0_l1(const DetcgdProblem* p, double* L0, double* L1) {
   const DcHostProblem* h = &p->host;
   double amax = 0.0;
   int64_t j, q;
+  if (p->spec.kind == DETCGD_PROBLEM_POLY_NC) {
+    double l1 = p->spec.poly_l1;
+    *L1 = l1;
+    *L0 = 16.0 * dc_max_of(p->coef, (int)p->layout.dim) / (l1 * l1) + (2.0 + 3.0 * sqrt(3.0) * l1 / 8.0) * p->spec.lambda;
+    return;
+  }
   if (p->spec.kind != DETCGD_PROBLEM_LOGREG_NC) { *L0 = p->lmax; *L1 = 0.0; return; }
   for (j = 0; j < h->nrows; ++j) {
     double s = 0.0;
@@ -287,7 +332,8 @@ int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec) {
   if (!p) return DETCGD_ERR_ALLOC;
   *out = p;
   p->spec = *spec;
-  st = spec->kind == DETCGD_PROBLEM_LOGREG_NC ? logreg_create(p) : quad_create(p);
+  st = spec->kind == DETCGD_PROBLEM_LOGREG_NC ? logreg_create(p)
+       : spec->kind == DETCGD_PROBLEM_QUAD_NC ? quad_create(p) : poly_create(p);
   if (st == DETCGD_OK) st = compute_lmax(p);
   if (st != DETCGD_OK) { detcgd_problem_destroy(out); return st; }
   p->host.kind = spec->kind;
@@ -307,6 +353,7 @@ void detcgd_problem_destroy(DetcgdProblem** pp) {
   dc_layout_free(&p->layout);
   free(p->A);
   free(p->c);
+  free(p->coef);
   free(p);
   *pp = NULL;
 }
@@ -319,6 +366,7 @@ int detcgd_problem_info(const DetcgdProblem* p, DetcgdProblemInfo* info) {
   info->nnz = p->data.nnz;
   info->lmax = p->lmax;
   info->block_bound_c = p->block_c;
+  dc_problem_l0_l1(p, &info->L0, &info->L1);
   return DETCGD_OK;
 }
 

@@ -28,13 +28,13 @@ static int build_sketch(DetcgdSolver* s) {
   return dc_method_sketch_spec(&s->sketch_spec, s->method, c, s->problem);
 }
 
-/* x = x0 / sqrt(d) * ones (the paper's starting point) */
+/* x = x0 / sqrt(d) * ones (the paper's starting point), spread when asked */
 static int upload_x0(DetcgdSolver* s) {
-  int64_t d = s->problem->layout.dim, j;
+  int64_t d = s->problem->layout.dim;
   double* h = (double*)dc_calloc((size_t)d, sizeof(double));
   int st;
   if (!h) return DETCGD_ERR_ALLOC;
-  for (j = 0; j < d; ++j) h[j] = s->settings.x0 / sqrt((double)d);
+  detcgd_starting_point(&s->settings, d, h);
   st = s->be.ops->vec_upload(&s->be, s->x, h);
   free(h);
   return st;
@@ -71,13 +71,19 @@ fail:
   return st;
 }
 
-/* f^inf: given, or the value of GD with D = I/lambda_max(L) from x0 (monotone): on f = (1/n) sum_c f_c. */
+/* f^inf: given, exact (poly-nc: f >= 0 = f(0)), or the value of GD with D = I/lambda_max(L) from x0 (monotone):
+ * on f = (1/n) sum_c f_c. */
 static int estimate_f_inf(DetcgdSolver* s) {
   double t0 = dc_wall_time();
   int st;
   if (!isnan(s->settings.f_inf)) {
     s->result.f_inf = s->settings.f_inf;
     s->f_inf_source = "given";
+    return DETCGD_OK;
+  }
+  if (s->problem->spec.kind == DETCGD_PROBLEM_POLY_NC) {
+    s->result.f_inf = 0.0;
+    s->f_inf_source = "exact (poly-nc: f >= 0 = f(0))";
     return DETCGD_OK;
   }
   st = dc_gd_estimate(s, NULL, 1.0 / s->problem->lmax, &s->result.f_inf, &s->f_inf_gd_grad_norm2);
@@ -217,7 +223,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   if (p->nclients > 0 && (st = check_dist_settings(set)) != DETCGD_OK) return st;
   if (set->batch > 0 && (why = detcgd_option_unread(&p->spec, set, "batch", DETCGD_CMD_RUN)))
     return dc_fail(DETCGD_ERR_ARG, "batch: %s, not by %s on %s", why, detcgd_method_name(set->method),
-                   p->spec.kind == DETCGD_PROBLEM_LOGREG_NC ? "logreg-nc" : "quad-nc");
+                   detcgd_problem_kind_name(p->spec.kind));
   if (p->nclients == 0 && (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR))
     return dc_fail(DETCGD_ERR_ARG, "clients: stepsize %s is for distributed runs; set clients >= 1", detcgd_stepsize_name(set->stepsize.kind));
   s = (DetcgdSolver*)dc_calloc(1, sizeof *s);

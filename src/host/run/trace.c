@@ -124,6 +124,8 @@ static void put_config(json_object* root, const DcSummaryInfo* s) {
   put_int(d, "nlayers", s->pinfo->nlayers);
   put_int(d, "nsamples", s->pinfo->nsamples);
   put_num(d, "block_bound_c", s->pinfo->block_bound_c);
+  put_num(d, "L0", s->pinfo->L0);
+  put_num(d, "L1", s->pinfo->L1);
   put_str(d, "d_storage", s->d_storage);
   put_int(d, "sparse_steps", s->sparse_steps);
 }
