@@ -465,7 +465,7 @@ TEST(Ef21, GradientStartIsCountedAndStepsWithTheFullGradient) {
   for (int init = 0; init < 2; ++init) {
     DetcgdResult r{};
     x1[init] = x_after(p, {{"method", "ef21"}, {"sketch", "top-k"}, {"ef-init", init ? "gradient" : "compressed"},
-                           {"ef-step", "0.5"}}, 1, &r);
+                           {"ef-step", "0.5"}, {"force", "1"}}, 1, &r);
     bits[init] = r.bits_up;
   }
   EXPECT_EQ(bits[0], 3 * 3 * (32 + 3));                 // round 0: top-1 of each of 3 layers, 3 clients
@@ -536,13 +536,13 @@ TEST(Ef21, MomentumVariantsFollowSgdWithMomentum) {
     }
     const std::vector<double> got =
         normalized ? x_after(p, {{"method", "ef21-sgdm-norm"}, {"sketch", "identity"}, {"value-bits", "64"},
-                                 {"batch", "2"}, {"ef-momentum", "0.3"}, {"ef-sgdm-gamma0", "0.4"}}, K)
+                                 {"batch", "2"}, {"ef-momentum", "0.3"}, {"ef-sgdm-gamma0", "0.4"}, {"force", "1"}}, K)
                    : x_after(p, {{"method", "ef21-sgdm"}, {"sketch", "identity"}, {"value-bits", "64"}, {"batch", "2"},
                                  {"ef-momentum", "0.3"}, {"ef-step", "0.5"}}, K);
     for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(got[i], x[i], 1e-13) << (normalized ? "normalized, " : "") << i;
   }
   // eta = 1: EF21-SGD, bit for bit (top-k messages of v_c - g_c = g_c(x; xi) - g_c)
-  const std::vector<std::pair<const char*, const char*>> common = {{"sketch", "top-k"}, {"batch", "3"}, {"ef-step", "0.2"}};
+  const std::vector<std::pair<const char*, const char*>> common = {{"sketch", "top-k"}, {"batch", "3"}, {"ef-step", "0.2"}, {"force", "1"}};
   auto with = [&](const char* method, bool unit_eta) {
     auto o = common;
     o.emplace_back("method", method);
@@ -786,7 +786,7 @@ TEST(Ef21, HeavyBallOnTheServersEstimate) {
   const auto got = x_after(p, {{"method", "ef21-hb"}, {"sketch", "identity"}, {"value-bits", "64"}, {"ef-step", "0.5"},
                                {"ef-hb-beta", "0.6"}}, K);
   for (int64_t i = 0; i < d; ++i) EXPECT_NEAR(got[i], x[i], 1e-14) << i;
-  const std::vector<std::pair<const char*, const char*>> topk = {{"sketch", "top-k"}, {"ef-step", "0.3"}};
+  const std::vector<std::pair<const char*, const char*>> topk = {{"sketch", "top-k"}, {"ef-step", "0.3"}, {"force", "1"}};
   auto with = [&](const char* method, const char* beta) {
     auto o = topk;
     o.emplace_back("method", method);
@@ -794,5 +794,48 @@ TEST(Ef21, HeavyBallOnTheServersEstimate) {
     return x_after(p, o, 25);
   };
   EXPECT_EQ(with("ef21-hb", "0"), with("ef21", nullptr));
+  detcgd_problem_destroy(&p);
+}
+
+// The step options refuse what the theory forbids unless forced: EF21 past 1 / (L + L~ sqrt(beta / theta)) (by
+// ef-step or ef-step-scale), ||EF21-SGDM|| past gamma_0 <= min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1);
+// at or below them, and with force = 1, they run and say where the step came from.
+TEST(Ef21, StepOptionsRefuseWhatTheTheoryForbidsUnlessForced) {
+  DetcgdProblem* p = logistic_clients(3);
+  auto create = [&](std::vector<std::pair<const char*, const char*>> o, std::string* source) {
+    DetcgdSettings s = quiet_settings();
+    o.emplace_back("sketch", "top-k");
+    for (auto& kv : o) EXPECT_EQ(detcgd_settings_set(&s, kv.first, kv.second), DETCGD_OK) << kv.first;
+    s.term.max_iter = 99;
+    DetcgdSolver* solver = nullptr;
+    const int st = detcgd_create(&solver, p, &s);
+    const std::string err = st == DETCGD_OK ? "" : detcgd_last_error();
+    if (st == DETCGD_OK && source) {
+      DcMethodFact f[16];
+      const int n = solver->method->facts(&solver->round, f, 16);
+      for (int i = 0; i < n; ++i)
+        if (!strcmp(f[i].key, "step_source")) *source = f[i].text;
+    }
+    detcgd_destroy(&solver);
+    return err;
+  };
+  std::string src;
+  EXPECT_EQ(create({{"method", "ef21"}}, &src), "");
+  EXPECT_EQ(src, "1 / (L + L~ sqrt(beta / theta)) (paper)");
+  EXPECT_EQ(create({{"method", "ef21"}, {"ef-step-scale", "0.5"}}, nullptr), "");
+  std::string err = create({{"method", "ef21"}, {"ef-step-scale", "2"}}, nullptr);
+  EXPECT_NE(err.find("ef-step-scale"), std::string::npos) << err;
+  EXPECT_NE(err.find("force = 1"), std::string::npos) << err;
+  err = create({{"method", "ef21"}, {"ef-step", "10"}}, nullptr);
+  EXPECT_NE(err.find("ef-step: gamma = 10 exceeds EF21's theory step"), std::string::npos) << err;
+  EXPECT_EQ(create({{"method", "ef21"}, {"ef-step", "10"}, {"force", "1"}}, &src), "");
+  EXPECT_EQ(src, "given (ef-step), past the theory step (forced)");
+  EXPECT_EQ(create({{"method", "ef21-sgdm-norm"}, {"batch", "1"}}, nullptr), "");
+  err = create({{"method", "ef21-sgdm-norm"}, {"batch", "1"}, {"ef-sgdm-gamma0", "1"}}, nullptr);
+  EXPECT_NE(err.find("ef-sgdm-gamma0: 1 exceeds the paper's bound"), std::string::npos) << err;
+  EXPECT_EQ(create({{"method", "ef21-sgdm-norm"}, {"batch", "1"}, {"ef-sgdm-gamma0", "1"}, {"force", "1"}}, &src), "");
+  EXPECT_NE(src.find("past the paper's bound (forced)"), std::string::npos) << src;
+  // the heavy ball and the unnormalized momentum have no theory to exceed
+  EXPECT_EQ(create({{"method", "ef21-hb"}, {"ef-step", "10"}}, nullptr), "");
   detcgd_problem_destroy(&p);
 }

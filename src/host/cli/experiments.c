@@ -98,7 +98,7 @@ static const RunDef PAPER_RANDT_RUNS[] = {
 
 static const RunDef EF21_RUNS[] = {
   {"EF21 theory step", "method=ef21 sketch=top-k k=1"},
-  {"EF21 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
+  {"EF21 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
   {"EF14 step 1/L (no theory)", "method=ef14 sketch=top-k k=1"},
   {"||EF21|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
   {"GD (uncompressed)", "method=ef21 sketch=identity"},
@@ -106,7 +106,7 @@ static const RunDef EF21_RUNS[] = {
 
 static const RunDef EF21_NORM_RUNS[] = {
   {"EF21 theory step", "method=ef21 sketch=top-k k=1"},
-  {"EF21 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
+  {"EF21 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
   {"||EF21|| gamma0 0.1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=0.1"},
   {"||EF21|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
 };
@@ -123,17 +123,17 @@ static const RunDef SIGN_VOTE_RUNS[] = {
 
 static const RunDef EF21_SGDM_RUNS[] = {
   {"EF21-SGD theory step", "method=ef21 sketch=top-k k=1"},
-  {"EF21-SGD 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
+  {"EF21-SGD 16x theory step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
   {"||EF21-SGD|| gamma0 1", "method=ef21-norm sketch=top-k k=1 ef-gamma0=1"},
   {"EF21-SGDM 16x EF21 step", "method=ef21-sgdm sketch=top-k k=1 ef-step-scale=16"},
   {"||EF21-SGDM|| paper step", "method=ef21-sgdm-norm sketch=top-k k=1"},
-  {"||EF21-SGDM|| gamma0 1", "method=ef21-sgdm-norm sketch=top-k k=1 ef-sgdm-gamma0=1"},
+  {"||EF21-SGDM|| gamma0 1", "method=ef21-sgdm-norm sketch=top-k k=1 ef-sgdm-gamma0=1 force=1"},
 };
 
 static const RunDef EF21_POLY_RUNS[] = {
   {"EF21 box-L step", "method=ef21 sketch=top-k k=1"},
-  {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16"},
-  {"EF21 256x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=256"},
+  {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
+  {"EF21 256x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=256 force=1"},
   {"||EF21|| 1/(2 c1), L1 = 1", "method=ef21-norm sketch=top-k k=1 ef-norm-rule=single-node poly-l1=1"},
   {"||EF21|| 1/(2 c1), L1 = 3", "method=ef21-norm sketch=top-k k=1 ef-norm-rule=single-node poly-l1=3"},
   {"||EF21|| 1/(2 c1), L1 = 10", "method=ef21-norm sketch=top-k k=1 ef-norm-rule=single-node poly-l1=10"},

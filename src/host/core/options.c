@@ -113,6 +113,12 @@ static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings*
   return m && (m->step_flags & DC_STEP_NO_MATRIX) ? "not read by a method without a matrix stepsize (sign methods)"
                                                   : NULL;
 }
+/* force: past det-CGD's certificate, EF21's step 1 / (L + L~ sqrt(beta / theta)) or ||EF21-SGDM||'s gamma_0 bound */
+static const char* forceable(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM) return NULL;
+  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21 and ef21-sgdm-norm" : NULL;
+}
 static const char* weighted(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
   return s->stepsize.kind == DETCGD_STEP_THM2 || s->stepsize.kind == DETCGD_STEP_COR1 ? NULL : "read by stepsize thm2 and cor1";
@@ -202,8 +208,9 @@ static const DcOption RUN_ROWS[] = {
    "stepsize user: d numbers (diagonal) or the dense blocks column-major"},
   {"stepsize-scale", "stepsize", DC_OPT_DOUBLE, S(stepsize.scale), "1", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, matrix_step,
    "D times this after it is built"},
-  {"force", "stepsize", DC_OPT_BOOL, S(stepsize.force), "0", 0, 0, NULL, ALL, 0, matrix_step,
-   "run even when the certificate of (7)/(8) exceeds 1"},
+  {"force", "stepsize", DC_OPT_BOOL, S(stepsize.force), "0", 0, 0, NULL, ALL, 0, forceable,
+   "run even when the certificate of (7)/(8) exceeds 1, EF21's step exceeds 1 / (L + L~ sqrt(beta / theta)) or "
+   "ef-sgdm-gamma0 exceeds the paper's bound"},
   {"stepsize-precision", "stepsize", DC_OPT_ENUM, S(stepsize.precision), "fp64", 0, 0, PRECISION_NAMES, ALL, 0, matrix_step,
    "fp32: D rounded to float (certificates are those of the D applied)"},
   {"stepsize-setup", "stepsize", DC_OPT_ENUM, S(stepsize.setup), "auto", 0, 0, SETUP_NAMES, ALL, 0, matrix_step,

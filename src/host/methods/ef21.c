@@ -166,19 +166,26 @@ static int start_from_gradients(DcRound* r, int value_bits) {
 /* ef21-sgdm-norm's gamma_0 / (K + 1)^(3/4) and the momentum's eta (both with K + 1 = the horizon). */
 static int sgdm_steps(Ef21State* st, const DcMethodSetup* m, int normalized) {
   const DetcgdSettings* set = m->settings;
-  double K1 = (double)set->term.max_iter + 1.0, g0;
+  double K1 = (double)set->term.max_iter + 1.0, g0, bound;
   dc_problem_l0_l1(m->problem, &st->L0, &st->L1);
   st->eta = set->ef_momentum > 0 ? set->ef_momentum : 1.0 / sqrt(K1);
   st->eta_source = set->ef_momentum > 0 ? "given (ef-momentum)" : "1 / sqrt(K + 1) (paper)";
   if (!normalized) return DETCGD_OK;
+  bound = st->L1 > 0 ? fmin(sqrt(K1) * (1.0 - sqrt(1.0 - st->alpha)), 1.0) / (16.0 * st->L1) : INFINITY;
   if (set->ef_sgdm_gamma0 > 0) {
     g0 = set->ef_sgdm_gamma0;
     st->source = "gamma_0 / (K + 1)^(3/4), gamma_0 given (ef-sgdm-gamma0)";
+    if (g0 > bound * (1 + 1e-12)) {
+      if (!set->stepsize.force)
+        return dc_fail(DETCGD_ERR_ARG, "ef-sgdm-gamma0: %g exceeds the paper's bound min{sqrt(K + 1) (1 - sqrt(1 - alpha)), "
+                       "1} / (16 L_1) = %g; set force = 1 to run it anyway", g0, bound);
+      st->source = "gamma_0 / (K + 1)^(3/4), gamma_0 given (ef-sgdm-gamma0), past the paper's bound (forced)";
+    }
   } else {
     if (!(st->L1 > 0))
       return dc_fail(DETCGD_ERR_ARG, "ef21-sgdm-norm: its theory step is gamma_0 / (K + 1)^(3/4) with gamma_0 <= min{...} "
                      "/ (16 L_1), and this problem has L_1 = 0 (quad-nc is L-smooth): set ef-sgdm-gamma0");
-    g0 = fmin(sqrt(K1) * (1.0 - sqrt(1.0 - st->alpha)), 1.0) / (16.0 * st->L1);
+    g0 = bound;
     st->source = "gamma_0 / (K + 1)^(3/4), gamma_0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1) (paper)";
   }
   st->gamma = g0 / pow(K1, 0.75);
@@ -236,6 +243,14 @@ static int create(DcRound* r, const DcMethodSetup* m, int kind) {
     else
       st->source = scaled ? "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)) (paper's step scaled)"
                           : "1 / (L + L~ sqrt(beta / theta)) (paper)";
+  }
+  if (kind == 0 && st->gamma > st->gamma_theory * (1 + 1e-12)) {
+    if (!m->settings->stepsize.force)
+      return dc_fail(DETCGD_ERR_ARG, "%s: gamma = %g exceeds EF21's theory step %g = 1 / (L + L~ sqrt(beta / theta)); set "
+                     "force = 1 to run it anyway", m->settings->ef_step > 0 ? "ef-step" : "ef-step-scale", st->gamma,
+                     st->gamma_theory);
+    st->source = m->settings->ef_step > 0 ? "given (ef-step), past the theory step (forced)"
+                                          : "ef-step-scale x 1 / (L + L~ sqrt(beta / theta)), past the theory step (forced)";
   }
   if (heavy_ball) {
     if (!(st->beta < 1.0)) return dc_fail(DETCGD_ERR_ARG, "ef-hb-beta: 1 leaves no step, gamma (1 - beta) = 0; use [0, 1)");
