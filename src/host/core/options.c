@@ -115,7 +115,6 @@ static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings*
 }
 /* force: past det-CGD's certificate, EF21's step 1 / (L + L~ sqrt(beta / theta)) or ||EF21-SGDM||'s gamma_0 bound */
 static const char* forceable(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
-  (void)p;
   if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM) return NULL;
   return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21 and ef21-sgdm-norm" : NULL;
 }

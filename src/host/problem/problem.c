@@ -143,6 +143,15 @@ static double spectrum_value(const DetcgdProblemSpec* s, int j, int m) {
   return s->spec_min * pow(s->spec_max / s->spec_min, (double)j / (double)(m - 1));
 }
 
+/* Fisher-Yates shuffle of v[0..n) from the counter stream (seed, j, stream). */
+static void seeded_shuffle(double* v, int n, uint64_t seed, uint32_t stream) {
+  int j;
+  for (j = n - 1; j > 0; --j) {
+    int t = dc_uniform_index(dc_philox_draw(seed, (uint32_t)j, stream, 0, 0), j + 1);
+    double tmp = v[j]; v[j] = v[t]; v[t] = tmp;
+  }
+}
+
 /* A = a Diag(shuffled spectrum) + (1 - a) Q Diag(spectrum) Q^T for layer i. */
 static int quad_block(const DetcgdProblemSpec* s, int i, int m, double* A) {
   double a = s->diag_dominance;
@@ -161,11 +170,7 @@ static int quad_block(const DetcgdProblemSpec* s, int i, int m, double* A) {
         A[r + (int64_t)c * m] = (1.0 - a) * v;
       }
   }
-  /* Fisher-Yates shuffle of the spectrum for the diagonal part */
-  for (j = m - 1; j > 0; --j) {
-    int t = dc_uniform_index(dc_philox_draw(s->seed, (uint32_t)j, 3u * (uint32_t)i + 1u, 0, 0), j + 1);
-    double tmp = lam[j]; lam[j] = lam[t]; lam[t] = tmp;
-  }
+  seeded_shuffle(lam, m, s->seed, 3u * (uint32_t)i + 1u); /* the diagonal part's spectrum */
   for (j = 0; j < m; ++j) A[j + (int64_t)j * m] += a * lam[j];
   free(lam);
   free(Q);
@@ -207,20 +212,20 @@ static int quad_create(DetcgdProblem* p) {
 
 /* ==== poly-nc ==== */
 
-/* a_j: log-spaced in [spec_min, spec_max] over all d coordinates, then a seeded Fisher-Yates shuffle. */
+#define DC_STREAM_POLY_SHUFFLE 0xFFFFFF02u /* the shuffle of poly-nc's a_j */
+
+/* a_j: quad-nc's log-spaced spectrum over all d coordinates, shuffled. */
 static int poly_create(DetcgdProblem* p) {
   const DetcgdProblemSpec* s = &p->spec;
-  int64_t d, j;
+  int d, j;
   int st = build_layout(p, 0);
   if (st != DETCGD_OK) return st;
-  d = p->layout.dim;
+  if (p->layout.dim > 1000000000LL)
+    return dc_fail(DETCGD_ERR_ARG, "layers: poly-nc takes d <= 10^9 (got %lld)", (long long)p->layout.dim);
+  d = (int)p->layout.dim;
   if (!(p->coef = (double*)dc_calloc((size_t)d, sizeof(double)))) return DETCGD_ERR_ALLOC;
-  for (j = 0; j < d; ++j)
-    p->coef[j] = d == 1 ? s->spec_max : s->spec_min * pow(s->spec_max / s->spec_min, (double)j / (double)(d - 1));
-  for (j = d - 1; j > 0; --j) {
-    int64_t t = dc_uniform_index(dc_philox_draw(s->seed, (uint32_t)j, 0xFFFFFF02u, 0, 0), (int)(j + 1));
-    double tmp = p->coef[j]; p->coef[j] = p->coef[t]; p->coef[t] = tmp;
-  }
+  for (j = 0; j < d; ++j) p->coef[j] = spectrum_value(s, j, d);
+  seeded_shuffle(p->coef, d, s->seed, DC_STREAM_POLY_SHUFFLE);
   if (s->data_precision == DETCGD_PREC_FP32 && (st = dc_round_float_entries(p->coef, d, 0, "data-precision")) != DETCGD_OK)
     return st;
   p->block_c = 1.0;
