@@ -96,6 +96,7 @@ typedef struct DetcgdProblemSpec {
                                   ///< to float (the problem is then the rounded data; CUDA stores quad-nc's A and dense
                                   ///< enough rows as floats); default FP64
   double lambda;                  ///< regulariser weight; default 0.3
+  double l2;                      ///< logreg-nc: mu of the convex term (mu/2) ||x||^2 on every f_c; default 0
   char layers[DETCGD_LIST_MAX];   ///< layer widths "64,32,32" or "16x64" (16 layers of 64); "" = one layer
   int nlayers;                    ///< logreg-nc: split d into this many near-equal layers; 0 = use `layers`
   /* quad-nc and poly-nc generators */
@@ -135,6 +136,8 @@ typedef struct DetcgdProblemInfo {
   double lmax;          ///< lambda_max of the block-diagonal smoothness bound
   double block_bound_c; ///< c with L <= c Blockdiag(L_ii) (1 when l = 1 or quad-nc)
   double L0, L1;        ///< (L0, L1)-smoothness ||Hess f(x)|| <= L0 + L1 ||grad f(x)|| (quad-nc: L0 = lmax, L1 = 0)
+  double mu;            ///< strong convexity Hess f >= mu I of every f_c (derived: l2 or spec-min, less lambda / 2);
+                        ///< 0 when none is known (poly-nc; or lambda / 2 exceeds it)
 } DetcgdProblemInfo;
 int detcgd_problem_info(const DetcgdProblem* p, DetcgdProblemInfo* info);
 /* Width of layer i (0-based). */
@@ -159,7 +162,9 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_SIGNUM,      /* Signum (Bernstein et al.): m = beta m + (1 - beta) g, x - delta sign(m) */
   DETCGD_METHOD_EF21_SGDM,   /* EF21-SGDM: v_c = (1 - eta) v_c + eta g_c, g_c += C(v_c - g_c), x - gamma g */
   DETCGD_METHOD_EF21_SGDM_NORM, /* ||EF21-SGDM|| (Khirirat et al.): the same, x - gamma g / ||g|| */
-  DETCGD_METHOD_EF21_HB      /* EF21 with the server's heavy ball: v = beta v + g, x - gamma (1 - beta) v */
+  DETCGD_METHOD_EF21_HB,     /* EF21 with the server's heavy ball: v = beta v + g, x - gamma (1 - beta) v */
+  DETCGD_METHOD_DCGD,        /* DCGD with a prox: x - gamma mean_c C(grad f_c), then prox_{gamma R} (C unbiased) */
+  DETCGD_METHOD_DIANA        /* DIANA: m_c = C(grad f_c - h_c), h_c += alpha m_c, x - gamma (h + mean m_c), prox */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -229,6 +234,17 @@ typedef enum DetcgdEfInit {
   DETCGD_EF_INIT_COMPRESSED = 0, /* g_c^{-1} = 0: round 0 sends C(grad f_c(x^0)) like any round (the paper's suggestion) */
   DETCGD_EF_INIT_GRADIENT        /* g_c^0 = grad f_c(x^0), sent in full before round 0 (the official code), counted */
 } DetcgdEfInit;
+
+/* R of min f + R, applied as prox_{gamma R} after the server step by the methods that take one (dcgd, diana). */
+typedef enum DetcgdProx {
+  DETCGD_PROX_NONE = 0, /* R = 0 */
+  DETCGD_PROX_L1,       /* R = lambda_1 ||x||_1: soft threshold at gamma lambda_1 */
+  DETCGD_PROX_BOX,      /* R = indicator of |x_j| <= r: clip */
+  DETCGD_PROX_BALL      /* R = indicator of ||x||_2 <= r: x min(1, r / ||x||) */
+} DetcgdProx;
+
+/* Whether a run computes x* and f* of f + R first (strongly convex problems): f^inf = f*, and the trace's dist2. */
+typedef enum DetcgdOptimum { DETCGD_OPTIMUM_NONE = 0, DETCGD_OPTIMUM_SOLVE } DetcgdOptimum;
 
 typedef enum DetcgdBackendKind { DETCGD_BACKEND_AUTO = 0, DETCGD_BACKEND_CPU, DETCGD_BACKEND_CUDA } DetcgdBackendKind;
 
@@ -327,9 +343,33 @@ typedef struct DetcgdSettings {
                                    ///< / (16 L_1) (paper's largest); default 0
   double ef_hb_beta;               ///< ef21-hb's beta of v = beta v + g; default 0.9
   double sign_momentum;            ///< signum's beta of m = beta m + (1 - beta) g; default 0.9
+  int prox;                        ///< DetcgdProx: R of min f + R (dcgd, diana); default NONE
+  double prox_weight;              ///< l1: lambda_1 of R = lambda_1 ||x||_1; default 0
+  double prox_radius;              ///< box and ball: r; default 1
+  int optimum;                     ///< DetcgdOptimum: SOLVE computes x*, f* of f + R (detcgd_optimum) before the run; default NONE
+  double vr_step;                  ///< dcgd's and diana's gamma; 0 = their theory step (derived; see the summary); default 0
+  double vr_alpha;                 ///< diana's alpha of h_c += alpha m_c; 0 = 1 / (omega + 1) (paper); default 0
+  double vr_momentum;              ///< diana's beta of v = beta v + g^ (0 = none); default 0
 } DetcgdSettings;
 
 void detcgd_settings_default(DetcgdSettings* s);
+
+/* The minimiser x* of F = f + R, f = (1/n) sum_c f_c (the problem's clients; or its one f), R of settings s
+ * (prox, prox-weight, prox-radius), for a problem whose f_c are mu-strongly convex (DetcgdProblemInfo.mu > 0):
+ * accelerated proximal gradient (step 1/L, momentum (sqrt L - sqrt mu) / (sqrt L + sqrt mu), restarted when a
+ * step goes uphill) on the host from the run's x0, then one proximal gradient step x+ = T(x) with its certificate.  T is a contraction of
+ * factor q = 1 - mu/L, so with e = ||x - T(x)||:  ||x+ - x*|| <= q e / (1 - q),  and by convexity, with
+ * s = grad f(x+) - grad f(x) + L (x - x+) in dF(x+),  F(x+) - F* <= ||s|| ||x+ - x*|| <= 2 L e q e / (1 - q).
+ * It stops when the distance bound is at most 1e-12 max(1, ||x||) (or 10^6 iterations). */
+typedef struct DetcgdOptimumInfo {
+  double f_star;      ///< F(x*) = f(x*) + R(x*)
+  double f_smooth;    ///< f(x*) (the trace's f column excludes R)
+  double dist_bound;  ///< certified ||x* - argmin F|| <= this
+  double gap_bound;   ///< certified F(x*) - min F <= this
+  double L, mu;       ///< the smoothness and strong convexity used (q = 1 - mu / L)
+  int64_t iterations; ///< gradient evaluations
+} DetcgdOptimumInfo;
+int detcgd_optimum(const DetcgdProblem* p, const DetcgdSettings* s, double* x_star, DetcgdOptimumInfo* info);
 /* Checks every field that does not depend on the problem; the message names the option. */
 int detcgd_settings_validate(const DetcgdSettings* s);
 /* The starting point x^0 in R^d: x_j = x0 / sqrt(d) + x0_spread * xi_j, xi_j ~ N(0, 1) at (seed, j). */

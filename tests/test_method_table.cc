@@ -157,6 +157,58 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
         EXPECT_NEAR(a.numbers[i][c], b.numbers[i][c], 1e-12 * std::fabs(b.numbers[0][c])) << "row " << i << ", column " << c;
     return;
   }
+  const std::string method = row.get("method");
+  if ((method == "dcgd" || method == "diana") && !row.get("prox").empty())
+    GTEST_SKIP() << row.name << ": a prox step is not GD (test_diana.cc checks the prox against x*)";
+  if ((method == "dcgd" || method == "diana") && !row.distributed()) {
+    // DCGD with the identity is GD with gamma = 1 / L, and so is DIANA with omega = 0 and alpha = 1 / (omega + 1) = 1
+    // (g = h + (grad f - h), to rounding); without momentum.  logreg-nc: GD's step as in the EF21 case above
+    Row id = with_identity(row), gd = id;
+    id.options.erase(std::remove_if(id.options.begin(), id.options.end(),
+                                    [](const std::pair<std::string, std::string>& kv) { return kv.first == "vr-momentum"; }),
+                     id.options.end());
+    for (auto& kv : gd.options)
+      if (kv.first == "method") kv.second = "gd";
+    gd.options.erase(std::remove_if(gd.options.begin(), gd.options.end(),
+                                    [](const std::pair<std::string, std::string>& kv) {
+                                      return kv.first == "sketch" || kv.first.rfind("vr-", 0) == 0;
+                                    }),
+                     gd.options.end());
+    gd.options.emplace_back("stepsize", "gd");
+    RowRun b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_gd");
+    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    char step[32];
+    snprintf(step, sizeof step, "%.17g", 1.0 / b.r.det_factor);
+    if (!row.get("vr-step").empty()) {  // GD at the row's step: D = (vr-step det_factor) I / det_factor
+      char scale[32];
+      snprintf(scale, sizeof scale, "%.17g", std::stod(row.get("vr-step")) * b.r.det_factor);
+      snprintf(step, sizeof step, "%s", row.get("vr-step").c_str());
+      b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"stepsize-scale", scale}}, "_gd");
+      ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    }
+    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"vr-step", step}, {"force", "1"}}, "_id");
+    ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(a.numbers.size(), b.numbers.size());
+    for (size_t i = 0; i < a.numbers.size(); ++i)
+      for (int c : {1, 2, 3})
+        EXPECT_NEAR(a.numbers[i][c], b.numbers[i][c], 1e-12 * std::fabs(b.numbers[0][c])) << "row " << i << ", column " << c;
+    return;
+  }
+  if (method == "dcgd" || method == "diana") {
+    // over clients: DIANA with the identity (alpha = 1) follows DCGD with the identity, x - gamma (1/n) sum_c grad f_c
+    Row id = with_identity(row), dcgd = id;
+    for (auto& kv : dcgd.options)
+      if (kv.first == "method") kv.second = "dcgd";
+    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"vr-step", "0.5"}, {"force", "1"}}, "_id");
+    RowRun b = run_row(dcgd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"vr-step", "0.5"}, {"force", "1"}}, "_dcgd");
+    ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(a.numbers.size(), b.numbers.size());
+    for (size_t i = 0; i < a.numbers.size(); ++i)
+      for (int c : {1, 2})
+        EXPECT_NEAR(a.numbers[i][c], b.numbers[i][c], 1e-12 * std::fabs(b.numbers[0][c])) << "row " << i << ", column " << c;
+    return;
+  }
   if (!row.matrix_step()) GTEST_SKIP() << row.name << ": no GD with a compressor (sign methods: their own reference "
                                           "run and decrease bounds; ef21-norm normalises; test_methods.cc)";
   Row id = with_identity(row);
@@ -258,6 +310,16 @@ TEST_P(MethodTable, ExactBits) {
     EXPECT_EQ(a.r.bits_up, K * senders * per);
     EXPECT_EQ(a.r.coords_sent, K * senders * d);
     if (row.distributed() && row.get("method") == "sign-mv") EXPECT_EQ(a.r.bits_down, K * senders * d);
+    return;
+  }
+  if (name == "natural" || name == "qsgd") {  // every coordinate quantised: natural 9 bits (sign, exponent); QSGD per
+    // layer of m its norm and m (sign + ceil(log2(s + 1)) level bits)
+    const int64_t m = 8, s = std::stoi(row.get("levels", "1"));
+    int level_bits = 0;
+    while ((int64_t(1) << level_bits) < s + 1) ++level_bits;
+    const int64_t per = name == "natural" ? 9 * m * layers : layers * (value_bits + m * (1 + level_bits));
+    EXPECT_EQ(a.r.bits_up, K * senders * per);
+    EXPECT_EQ(a.r.coords_sent, K * senders * m * layers);
     return;
   }
   const bool indices = (t->flags & DC_CF_INDICES) && row.get("shared-seed", "0") == "0";

@@ -83,6 +83,7 @@ typedef struct DcDevLogreg {
   double* w;               /* rows: -b_j / (N_c (1 + e^{z_j})) */
   double* loss;            /* rows: log(1 + e^{-z_j}) */
   double* reg;             /* dim: x_i^2 / (1 + x_i^2) */
+  double mu;               /* l2: (mu/2) ||x||^2 on every f_c */
 } DcDevLogreg;
 
 /* ---- vectors and reductions (vector.cu) ---- */
@@ -95,7 +96,7 @@ typedef struct DcDevScalar {
 /* y = a x + b y (b constant 0: y = a x) */
 cudaError_t detcgd_k_axpby(int64_t n, DcDevScalar a, const double* x, DcDevScalar b, double* y, int grid_cap,
                            cudaStream_t s);
-/* y = map(x) with the scalar t: map 0 sign, 1 soft-threshold, 2 clip, 3 scale (the backend's DcMap) */
+/* y = map(x) with the scalar t: map 0 sign, 1 soft-threshold, 2 clip, 3 scale, 4 shrink (the backend's DcMap) */
 cudaError_t detcgd_k_map(int64_t n, int map, const double* x, DcDevScalar t, double* y, int grid_cap, cudaStream_t s);
 cudaError_t detcgd_k_fill(double* v, int64_t n, double a, int grid_cap, cudaStream_t s);
 /* y += a x */
@@ -163,7 +164,8 @@ cudaError_t detcgd_k_mc_moments(DcDevLayout L, DcDevSketch S, int cap_max, const
 cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, int64_t s0, int64_t s1,
                                  int64_t k0, int64_t k1, const double* x, double lambda, double* G, int grid_cap,
                                  cudaStream_t s);
-/* after detcgd_k_logreg_grad: fc[c - c0] = f_c(x) = (1/N_c) sum loss_j + lam reg_sum[0] (reg_sum = sum_i reg_i) */
+/* after detcgd_k_logreg_grad: fc[c - c0] = f_c(x) = (1/N_c) sum loss_j + lam reg_sum[0] (+ (mu/2) reg_sum[1] when
+ * P.mu != 0; reg_sum = {sum_i reg_i, ||x||^2}) */
 cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum, double* fc,
                                      cudaStream_t s);
 /* logreg-nc minibatch gradients (backend.h's clients_grad_sampled) of the data's clients c0..c0+nc-1 into

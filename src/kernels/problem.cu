@@ -2,8 +2,8 @@
  * problem.cu -- gradients and losses on the device.
  *
  * logreg-nc, client c with rows R_c (N_c = |R_c|):
- *   f_c = (1/N_c) sum_{j in R_c} log(1 + e^{-z_j}) + lam sum_i x_i^2/(1+x_i^2),  z_j = b_j a_j.x;
- *   grad f_c = sum_{j in R_c} w_j a_j + 2 lam x/(1+x^2)^2,  w_j = -b_j / (N_c (1 + e^{z_j})).
+ *   f_c = (1/N_c) sum_{j in R_c} log(1 + e^{-z_j}) + lam sum_i x_i^2/(1+x_i^2) + (mu/2) ||x||^2,  z_j = b_j a_j.x;
+ *   grad f_c = sum_{j in R_c} w_j a_j + 2 lam x/(1+x^2)^2 + mu x,  w_j = -b_j / (N_c (1 + e^{z_j})).
  *   The clients' rows are concatenated in client order (one client: the whole problem).  A x by
  *   rows (one warp per row).  A_c^T w: CSR rows are also held as a CSC, whose entries for
  *   (client c, column i) form a segment; segments are cut into pieces of DC_K_PIECE entries, one
@@ -72,6 +72,7 @@ static __global__ void logreg_cols_kernel(DcDevLogreg P, int c0, int nc, const d
     else if (P.seg_off)
       s = segment_sum(P, c, i);
     G[t] = s + 2.0 * lambda * x[i] / (tt * tt);
+    if (P.mu != 0.0) G[t] += P.mu * x[i];
     if (c == c0) P.reg[i] = x[i] * x[i] / tt;
   }
 }
@@ -117,14 +118,17 @@ static __global__ void logreg_pieces_kernel(DcDevLogreg P, int64_t s0, int64_t s
   }
 }
 
-/* block b: fc[b] = (1/N_c) sum_{j in R_c} loss_j + lam reg_sum for client c = c0 + b */
+/* block b: fc[b] = (1/N_c) sum_{j in R_c} loss_j + lam reg_sum[0] (+ (mu/2) reg_sum[1]) for client c = c0 + b */
 static __global__ void logreg_client_f_kernel(DcDevLogreg P, int c0, double lambda, const double* __restrict__ reg_sum,
                                               double* __restrict__ fc) {
   int c = c0 + blockIdx.x;
   double v = 0.0;
   for (int64_t j = P.row_off[c] + threadIdx.x; j < P.row_off[c + 1]; j += blockDim.x) v += P.loss[j];
   v = dc_block_sum(v);
-  if (threadIdx.x == 0) fc[blockIdx.x] = v / (double)(P.row_off[c + 1] - P.row_off[c]) + lambda * reg_sum[0];
+  if (threadIdx.x == 0) {
+    v = v / (double)(P.row_off[c + 1] - P.row_off[c]) + lambda * reg_sum[0];
+    fc[blockIdx.x] = P.mu != 0.0 ? v + 0.5 * P.mu * reg_sum[1] : v;
+  }
 }
 
 extern "C" cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, int nc, int64_t s0,
@@ -201,6 +205,7 @@ static __global__ void logreg_sampled_kernel(DcDevLogreg P, int c0, uint32_t cli
   for (i = threadIdx.x; i < P.dim; i += blockDim.x) {
     double tt = 1.0 + x[i] * x[i];
     g[i] += 2.0 * lambda * x[i] / (tt * tt);
+    if (P.mu != 0.0) g[i] += P.mu * x[i];
   }
 }
 

@@ -35,12 +35,13 @@ static __global__ void axpby_kernel(int64_t n, DcDevScalar a, const double* __re
     y[i] = no_b ? av * x[i] : av * x[i] + bv * y[i];
 }
 
-/* sign, soft-threshold, clip, scale (the CPU backend's map_value) */
+/* sign, soft-threshold, clip, scale, shrink (the CPU backend's maps) */
 static __device__ double map_value(int map, double x, double t) {
   switch (map) {
     case 0: return x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : x;
     case 1: return x > t ? x - t : x < -t ? x + t : 0.0 * x;
     case 2: return x > t ? t : x < -t ? -t : x;
+    case 4: return (t < 1.0 ? t : 1.0) * x;
     default: return t * x;
   }
 }

@@ -52,6 +52,7 @@ typedef struct DcHostProblem {
   int kind;               /* DetcgdProblemKind */
   const DcLayout* layout; /* borrowed */
   double lambda;          /* weight of lam sum x^2/(1+x^2) */
+  double l2;              /* logreg-nc: mu of (mu/2) ||x||^2 */
   /* logreg-nc: CSR rows a_j with labels b_j in {-1,+1} */
   int64_t nrows;
   const int64_t* rowptr;  /* borrowed: nrows+1 */
@@ -96,7 +97,8 @@ typedef enum DcMap {
   DC_MAP_SIGN = 0,       /* sign(x): 1, -1, or 0 at 0 */
   DC_MAP_SOFT_THRESHOLD, /* sign(x) max(|x| - t, 0)  (the prox of t ||.||_1) */
   DC_MAP_CLIP,           /* max(-t, min(t, x)) */
-  DC_MAP_SCALE           /* t x */
+  DC_MAP_SCALE,          /* t x */
+  DC_MAP_SHRINK          /* min(1, t) x  (the projection onto a ball: t = r / ||x||) */
 } DcMap;
 
 /* The part of a block-diagonal matrix a product reads. */

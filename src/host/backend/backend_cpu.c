@@ -144,6 +144,10 @@ static int cpu_vec_map(DcBackend* be, int map, const DcVec* x, DcScalar t, DcVec
     case DC_MAP_CLIP:
       for (j = 0; j < n; ++j) b[j] = a[j] > tv ? tv : a[j] < -tv ? -tv : a[j];
       break;
+    case DC_MAP_SHRINK:
+      tv = tv < 1.0 ? tv : 1.0;
+      for (j = 0; j < n; ++j) b[j] = tv * a[j];
+      break;
     default:
       for (j = 0; j < n; ++j) b[j] = tv * a[j];
   }

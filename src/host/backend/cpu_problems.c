@@ -42,7 +42,19 @@ static double add_nc_regulariser(const double* x, double* g, int64_t d, double l
   return lam * r;
 }
 
-/* logreg-nc: f = (1/N) sum_j log(1+exp(-b_j a_j.x)) + reg;
+/* l2's (mu/2) ||x||^2: adds mu x to g, returns its value (nothing when mu = 0, so that its traces keep their bits). */
+static double add_l2(const double* x, double* g, int64_t d, double mu) {
+  double r = 0.0;
+  int64_t j;
+  if (mu == 0.0) return 0.0;
+  for (j = 0; j < d; ++j) {
+    r += x[j] * x[j];
+    g[j] += mu * x[j];
+  }
+  return 0.5 * mu * r;
+}
+
+/* logreg-nc: f = (1/N) sum_j log(1+exp(-b_j a_j.x)) + reg + (mu/2) ||x||^2;
  * grad = -(1/N) sum_j b_j sigma(-b_j a_j.x) a_j + reg' */
 static double logreg_grad(const DcHostProblem* h, const double* x, double* g) {
   double loss = 0.0, invn = 1.0 / (double)h->nrows;
@@ -56,7 +68,8 @@ static double logreg_grad(const DcHostProblem* h, const double* x, double* g) {
     w = -h->label[j] * invn / (1.0 + exp(z));
     for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) g[h->colidx[p]] += w * h->val[p];
   }
-  return loss * invn + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
+  loss = loss * invn + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
+  return loss + add_l2(x, g, h->layout->dim, h->l2);
 }
 
 /* logreg-nc's minibatch gradient (backend.h): g = (1/b) sum_t grad phi_{j_t}(x) + reg'(x), j_t of `client` */
@@ -74,6 +87,7 @@ static void logreg_sampled_grad(const DcHostProblem* h, const double* x, uint64_
     for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) g[h->colidx[p]] += w * h->val[p];
   }
   add_nc_regulariser(x, g, h->layout->dim, h->lambda);
+  add_l2(x, g, h->layout->dim, h->l2);
 }
 
 /* quad-nc: q_i = A_i r_i with r_i = x_i - c_i; returns sum_i 1/2 r_i^T q_i, f without the regulariser */

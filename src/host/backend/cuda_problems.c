@@ -95,6 +95,7 @@ static int logreg_upload(DcBackend* be, int n, const DcHostProblem* hosts, DevLo
   if (st) return st;
   P->nclients = n;
   P->dim = d;
+  P->mu = hosts[0].l2;
   st = upload_new(be, &lr->mem[0], H.row_off, (size_t)(n + 1) * sizeof(int64_t), "client row offsets");
   if (!st) st = upload_new(be, &lr->mem[4], H.label, (size_t)nrows * sizeof(double), "labels");
   if (!st && use_dense_rows(n, hosts, nrows, nnz)) { /* dense float rows: no CSR or CSC */
@@ -154,11 +155,14 @@ static int logreg_grads(DcBackend* be, const DevLogreg* lr, double lambda, int c
   return DETCGD_OK;
 }
 
-/* After logreg_grads: fc[c - c0] = f_c(x); sum_i reg_i (the same for every client) is summed
- * into the scratch scalar when sum_reg, else taken from there. */
-static int logreg_losses(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, int sum_reg, double* fc) {
+/* After logreg_grads: fc[c - c0] = f_c(x); sum_i reg_i and (l2) ||x||^2, the same for every client, are summed
+ * into the scratch scalars when sum_reg, else taken from there. */
+static int logreg_losses(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, int sum_reg, const double* x,
+                         double* fc) {
   CudaState* s = ST(be);
   if (sum_reg) CU_TRY(detcgd_k_dot(lr->P.dim, lr->P.reg, NULL, s->d_partials, s->d_scalars, s->grid_cap, s->stream));
+  if (sum_reg && lr->P.mu != 0.0)
+    CU_TRY(detcgd_k_dot(lr->P.dim, x, x, s->d_partials, s->d_scalars + 1, s->grid_cap, s->stream));
   CU_TRY(detcgd_k_logreg_client_f(lr->P, c0, nc, lambda, s->d_scalars, fc, s->stream));
   return DETCGD_OK;
 }
@@ -211,7 +215,7 @@ int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec*
     return DETCGD_OK;
   }
   st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);
-  return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, m->d + fslot);
+  return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, x->d, m->d + fslot);
 }
 
 int cuda_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha,
@@ -261,7 +265,7 @@ int cuda_clients_chunk(const DcBackend* be, const DcClients* C) {
 
 int cuda_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, DcVec* G, DcVec* F) {
   int st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, G->d);
-  return st || !F ? st : logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, F->d);
+  return st || !F ? st : logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, x->d, F->d);
 }
 
 int cuda_clients_grad_sampled(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, uint64_t seed,

@@ -386,8 +386,8 @@ static int cmd_theory(Options* o) {
   if (st != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return cli_exit_code(st); }
   detcgd_problem_info(p, &info);
   snprintf(list, sizeof list, "%s", o->compare ? o->compare : o->problem.clients > 0 ? FIGURE1 : TABLE1);
-  printf("d = %lld, %d layers, lambda_max(L) = %.6g, block bound c = %.6g, (L0, L1) = (%.6g, %.6g)\n",
-         (long long)info.dim, info.nlayers, info.lmax, info.block_bound_c, info.L0, info.L1);
+  printf("d = %lld, %d layers, lambda_max(L) = %.6g, block bound c = %.6g, (L0, L1) = (%.6g, %.6g), mu = %.6g\n",
+         (long long)info.dim, info.nlayers, info.lmax, info.block_bound_c, info.L0, info.L1, info.mu);
   printf("%3s %-42s %12s %14s %12s %14s %12s\n", "#", "method/sketch/stepsize[/W]", "certificate", "det(D)^(-1/d)",
          "coords/iter", "comm factor", "bits/iter");
   for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {

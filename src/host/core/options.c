@@ -23,6 +23,8 @@ static const char* const PRECISION_NAMES[] = {"fp64", "fp32", NULL};
 static const char* const SETUP_NAMES[] = {"auto", "host", NULL};
 static const char* const GKD_NAMES[] = {"every", "trace", NULL};
 static const char* const GEOMETRY_NAMES[] = {"auto", "on", "off", NULL};
+static const char* const PROX_NAMES[] = {"none", "l1", "box", "ball", NULL};
+static const char* const OPTIMUM_NAMES[] = {"none", "solve", NULL};
 static const char* const BACKEND_NAMES[] = {"auto", "cpu", "cuda", NULL};
 static const char* const MODE_NAMES[] = {"sim", "mpi", NULL};
 static const char* const DELTA_NAMES[] = {"estimate", "certified", NULL};
@@ -90,6 +92,19 @@ static const char* distributed(const DetcgdProblemSpec* p, const DetcgdSettings*
   (void)s;
   return has_clients(p) ? NULL : "read by distributed runs (clients > 0)";
 }
+static const char* with_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  const DcMethodType* m = dc_method_type(s->method);
+  (void)p;
+  return !m || (m->step_flags & DC_STEP_PROX) ? NULL : "read by the methods with a prox step (dcgd, diana)";
+}
+static const char* l1_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  const char* why = with_prox(p, s);
+  return why ? why : s->prox == DETCGD_PROX_L1 ? NULL : "read with prox l1";
+}
+static const char* set_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  const char* why = with_prox(p, s);
+  return why ? why : s->prox == DETCGD_PROX_BOX || s->prox == DETCGD_PROX_BALL ? NULL : "read with prox box or ball";
+}
 static const char* mpi_mode(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   if (!has_clients(p)) return "read by distributed runs (clients > 0)";
   return s->dist.mode == DETCGD_DIST_MPI ? NULL : "read with mode mpi";
@@ -113,10 +128,13 @@ static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings*
   return m && (m->step_flags & DC_STEP_NO_MATRIX) ? "not read by a method without a matrix stepsize (sign methods)"
                                                   : NULL;
 }
-/* force: past det-CGD's certificate, EF21's step 1 / (L + L~ sqrt(beta / theta)) or ||EF21-SGDM||'s gamma_0 bound */
+/* force: past det-CGD's certificate, EF21's step 1 / (L + L~ sqrt(beta / theta)), ||EF21-SGDM||'s gamma_0 bound or
+ * the theory steps of dcgd and diana */
 static const char* forceable(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
-  if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM) return NULL;
-  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21 and ef21-sgdm-norm" : NULL;
+  if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM || s->method == DETCGD_METHOD_DCGD ||
+      s->method == DETCGD_METHOD_DIANA)
+    return NULL;
+  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd and diana" : NULL;
 }
 static const char* weighted(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
@@ -139,7 +157,7 @@ static const char* sampled(const DetcgdProblemSpec* p, const DetcgdSettings* s) 
   const DcMethodType* m = s ? dc_method_type(s->method) : NULL;
   if (p && p->kind != DETCGD_PROBLEM_LOGREG_NC) return "read with logreg-nc (its rows are the samples)";
   return !m || m->stochastic ? NULL : "read by the methods with minibatch gradients (gd, sign-gd, sign-mv, ef21, "
-                                      "ef21-norm, ef14, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb)";
+                                      "ef21-norm, ef14, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb, dcgd, diana)";
 }
 
 /* ==== The problem's and the run's rows ==== */
@@ -167,6 +185,8 @@ static const DcOption PROBLEM_ROWS[] = {
    "fp32: the data rounded to float (the problem is then the rounded data)"},
   {"lambda", "problem", DC_OPT_DOUBLE, P(lambda), "0.3", 0, DBL_MAX, NULL, ALL, 0, NULL,
    "weight of the nonconvex regulariser lambda sum x^2/(1+x^2)"},
+  {"l2", "problem", DC_OPT_DOUBLE, P(l2), "0", 0, DBL_MAX, NULL, ALL, 0, logreg_only,
+   "logreg-nc: mu of the convex regulariser (mu/2) ||x||^2 (lambda 0 and l2 > 0: mu-strongly convex logistic regression)"},
   {"layers", "problem", DC_OPT_STRING, P(layers), "", 0, 0, NULL, ALL, 0, layer_list,
    "layer widths \"64,32\" or \"16x64\" (\"\" = one layer)"},
   {"nlayers", "problem", DC_OPT_INT, P(nlayers), "0", 0, BIG, NULL, ALL, 0, logreg_only,
@@ -208,8 +228,8 @@ static const DcOption RUN_ROWS[] = {
   {"stepsize-scale", "stepsize", DC_OPT_DOUBLE, S(stepsize.scale), "1", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, matrix_step,
    "D times this after it is built"},
   {"force", "stepsize", DC_OPT_BOOL, S(stepsize.force), "0", 0, 0, NULL, ALL, 0, forceable,
-   "run even when the certificate of (7)/(8) exceeds 1, EF21's step exceeds 1 / (L + L~ sqrt(beta / theta)) or "
-   "ef-sgdm-gamma0 exceeds the paper's bound"},
+   "run even when the certificate of (7)/(8) exceeds 1, EF21's step exceeds 1 / (L + L~ sqrt(beta / theta)), "
+   "ef-sgdm-gamma0 exceeds the paper's bound, or vr-step exceeds dcgd's or diana's theory step"},
   {"stepsize-precision", "stepsize", DC_OPT_ENUM, S(stepsize.precision), "fp64", 0, 0, PRECISION_NAMES, ALL, 0, matrix_step,
    "fp32: D rounded to float (certificates are those of the D applied)"},
   {"stepsize-setup", "stepsize", DC_OPT_ENUM, S(stepsize.setup), "auto", 0, 0, SETUP_NAMES, ALL, 0, matrix_step,
@@ -251,6 +271,16 @@ static const DcOption RUN_ROWS[] = {
    mpi_mode, "MPI: seconds a rank waits for another rank's message or broadcast before it ends the job (0 = forever)"},
   {"fault", "clients", DC_OPT_STRING, S(dist.fault), "", 0, 0, NULL, DETCGD_CMD_RUN, DC_OPT_NO_STATE | DC_OPT_NOT_REPLAYED, distributed,
    "testing aid: RANK:ITER:die, :garbage, :pause, or :ctrl-c (SIGINT to the launcher, this rank's parent)"},
+  {"prox", "prox", DC_OPT_ENUM, S(prox), "none", 0, 0, PROX_NAMES, ALL, 0, with_prox,
+   "R of min f + R, prox_{gamma R} after each server step: l1 = prox-weight ||x||_1 (soft threshold), box |x_j| <= "
+   "prox-radius, ball ||x|| <= prox-radius (projections)"},
+  {"prox-weight", "prox", DC_OPT_DOUBLE, S(prox_weight), "0", 0, DBL_MAX, NULL, ALL, 0, l1_prox,
+   "prox l1: lambda_1 of R = lambda_1 ||x||_1"},
+  {"prox-radius", "prox", DC_OPT_DOUBLE, S(prox_radius), "1", 0, DBL_MAX, NULL, ALL, DC_OPT_LO_OPEN, set_prox,
+   "prox box and ball: the radius r"},
+  {"optimum", "output", DC_OPT_ENUM, S(optimum), "none", 0, 0, OPTIMUM_NAMES, RUNS, 0, NULL,
+   "solve: x* and f* of f + R first (strongly convex problems; certified to 1e-12: detcgd_optimum), f^inf = f(x*), "
+   "and the trace's dist2 = ||x^k - x*||^2"},
   {"backend", "other", DC_OPT_ENUM, S(backend), "auto", 0, 0, BACKEND_NAMES, ALL, 0, NULL,
    "auto = CUDA when compiled in and a device is present"},
   {"graphs", "other", DC_OPT_BOOL, S(graphs), "1", 0, 0, NULL, RUNS, DC_OPT_NO_STATE, NULL,

@@ -32,7 +32,6 @@
  */
 #include <math.h>
 #include <string.h>
-#include "gram.h"
 #include "method.h"
 #include "options.h"
 #include "problem.h"
@@ -121,29 +120,14 @@ const DcOption dc_error_feedback_options[] = {
    "ef21-sgdm-norm: gamma_0 of gamma_0 / (K + 1)^(3/4), 0 = min{sqrt(K + 1) (1 - sqrt(1 - alpha)), 1} / (16 L_1) (paper)"},
   DC_OPTION_END};
 
-/* Euclidean smoothness of the mean of n clients' f_c (hosts[0..n)). */
-static int smoothness(const DetcgdProblem* p, const DcHostProblem* hosts, int n, double* L) {
-  if (p->spec.kind != DETCGD_PROBLEM_LOGREG_NC) { *L = p->lmax; return DETCGD_OK; }
-  return dc_gram_lambda_max(hosts, n, &p->layout, NULL, DC_RTOL_CONSTANT, L);
-}
-
 /* L, L~ = sqrt(mean_c L_c^2), and EF21's gamma from alpha */
 static int theory(Ef21State* st, const DcMethodSetup* m, int n) {
-  const DetcgdProblem* p = m->problem;
-  double theta, beta, sq = 0.0;
-  int c, rc;
-  if (n == 1 || p->nclients == 0) {
-    if ((rc = smoothness(p, &p->host, 1, &st->L))) return rc;
-    st->L_tilde = st->L;
-  } else {
-    if ((rc = smoothness(p, p->client_host, n, &st->L))) return rc;
-    for (c = 0; c < n; ++c) {
-      double lc;
-      if ((rc = smoothness(p, &p->client_host[c], 1, &lc))) return rc;
-      sq += lc * lc / n;
-    }
-    st->L_tilde = sqrt(sq);
-  }
+  DcSmoothness sm;
+  double theta, beta;
+  int rc = dc_method_smoothness(m->problem, n, &sm);
+  if (rc) return rc;
+  st->L = sm.L;
+  st->L_tilde = sm.L_tilde;
   st->alpha = dc_sketch_alpha(m->spec);
   theta = 1.0 - sqrt(1.0 - st->alpha);
   beta = (1.0 - st->alpha) / theta;

@@ -35,18 +35,20 @@ enum {
                                 * ||grad f||^2, and the stepsize options are not read (sign methods) */
   DC_STEP_KEPT_ROWS = 1u << 1, /* moves only the kept coordinates, by the values sketch_compress(D, S, g)
                                 * writes: with quad-nc the gradient can follow from A's kept columns */
-  DC_STEP_VALUES = 1u << 3     /* its messages come from compress_values_rows: the round holds the compressor's
+  DC_STEP_VALUES = 1u << 3,    /* its messages come from compress_values_rows: the round holds the compressor's
                                 * sketch (the identity's too), whose tally counts them */
+  DC_STEP_PROX = 1u << 4       /* its server applies prox_{gamma R} of the prox settings (methods/prox.h) */
 };
 
-/* What a method's create op may read: the problem, its l-inf geometry, the settings, the compressor's spec and
- * f(x^0) - f^inf. */
+/* What a method's create op may read: the problem, its l-inf geometry, the settings, the compressor's spec,
+ * f(x^0) - f^inf and (optimum solve) x* on the host. */
 typedef struct DcMethodSetup {
   const DetcgdProblem* problem;
   const DetcgdGeometry* geometry;
   const DetcgdSettings* settings;
   const DcSketchSpec* spec;
   double f0_gap;
+  const double* x_star; /* NULL: not known */
 } DcMethodSetup;
 
 /* A vector of a method's state, checkpointed under its name (at most 15 characters). */
@@ -103,10 +105,11 @@ typedef struct DcMethodType {
 } DcMethodType;
 
 /* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD, scaled sign GD and Signum (sign.c), EF21, ||EF21||,
- * EF21-SGDM, ||EF21-SGDM|| and EF21-HB (ef21.c), EF14 (ef14.c), signSGD with majority vote (sign_vote.c). */
+ * EF21-SGDM, ||EF21-SGDM|| and EF21-HB (ef21.c), EF14 (ef14.c), signSGD with majority vote (sign_vote.c), DCGD and
+ * DIANA with a prox (diana.c). */
 extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
     dc_method_ef21, dc_method_ef21_norm, dc_method_ef14, dc_method_sign_vote, dc_method_signum, dc_method_ef21_sgdm,
-    dc_method_ef21_sgdm_norm, dc_method_ef21_hb;
+    dc_method_ef21_sgdm_norm, dc_method_ef21_hb, dc_method_dcgd, dc_method_diana;
 /* The sign family's option rows: sign-step, sign-momentum, sign-per-layer (sign.c). */
 extern const DcOption dc_sign_options[];
 /* The error-feedback methods' option rows (ef21.c). */
@@ -120,6 +123,12 @@ void dc_method_list(char* out, size_t n);
 /* The sketch a run of method m uses: the identity when m compresses nothing or the sketch setting is the
  * identity, its fixed compressor when it has one, else the setting's sketch on p. */
 int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdSettings* s, const DetcgdProblem* p);
+/* The Euclidean smoothness of f = (1/n) sum_c f_c over a run's n clients (smoothness.c): L of f, and of the f_c
+ * L_max = max_c L_c and L~ = sqrt((1/n) sum_c L_c^2) (n = 1: all three are L). */
+typedef struct DcSmoothness {
+  double L, L_max, L_tilde;
+} DcSmoothness;
+int dc_method_smoothness(const DetcgdProblem* p, int n, DcSmoothness* out);
 /* A facts op's tail: the first min(n, cap) of f into out; returns how many. */
 int dc_method_facts_copy(const DcMethodFact* f, int n, DcMethodFact* out, int cap);
 /* Does compressor t satisfy method m's needs?  Else an error naming both. */

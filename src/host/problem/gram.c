@@ -1,5 +1,5 @@
 /*
- * gram.c -- blocks and extreme eigenvalues of L = (1/(4N)) A^T A + 2 lam I
+ * gram.c -- blocks and extreme eigenvalues of L = (1/(4N)) A^T A + (2 lam + mu) I
  * without forming it (gram.h).
  *
  * Products are deterministic for any number of threads: the rows are cut into
@@ -52,7 +52,7 @@ static void add_layer_range(const DcHostProblem* h, const DcLayout* lay, double 
   }
 }
 
-/* L_ii = (1/(4N)) sum_j a_{j,i} a_{j,i}^T + 2 lam I.  Layers are split into a fixed number of ranges
+/* L_ii = (1/(4N)) sum_j a_{j,i} a_{j,i}^T + (2 lam + mu) I (mu: l2).  Layers are split into a fixed number of ranges
  * (by layer index, not by thread), each range summed row by row on one thread. */
 void dc_gram_add_blocks(const DcHostProblem* h, const DcLayout* lay, double weight, double* out) {
   const double w = weight / (4.0 * (double)h->nrows);
@@ -65,7 +65,7 @@ void dc_gram_add_blocks(const DcHostProblem* h, const DcLayout* lay, double weig
     int64_t r;
     add_layer_range(h, lay, w, i0, i1, out);
     for (i = i0; i < i1; ++i)
-      for (r = 0; r < lay->size[i]; ++r) out[lay->moff[i] + r + r * lay->size[i]] += weight * 2.0 * h->lambda;
+      for (r = 0; r < lay->size[i]; ++r) out[lay->moff[i] + r + r * lay->size[i]] += weight * (2.0 * h->lambda + h->l2);
   }
 }
 
@@ -119,7 +119,7 @@ static void gram_apply(const DcHostProblem* h, GramWork* g, const double* x, dou
     double s = 0.0;
     int kk;
     for (kk = 0; kk < nc; ++kk) s += g->acc[(int64_t)kk * d + e];
-    y[e] = s + 2.0 * h->lambda * x[e];
+    y[e] = s + (2.0 * h->lambda + h->l2) * x[e];
   }
 }
 

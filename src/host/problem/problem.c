@@ -2,9 +2,9 @@
  * problem.c -- logreg-nc (LIBSVM data) and quad-nc (synthetic wide layered
  * model): construction, layers, and the smoothness matrices.
  *
- * logreg-nc  f(x) = (1/N) sum_j log(1 + exp(-b_j a_j^T x)) + lam sum_j x_j^2/(1+x_j^2)
+ * logreg-nc  f(x) = (1/N) sum_j log(1 + exp(-b_j a_j^T x)) + lam sum_j x_j^2/(1+x_j^2) + (mu/2) ||x||^2
  *            on a LIBSVM file or on synthetic rows of a planted model (synthetic.c);
- *            L = (1/(4N)) A^T A + 2 lam I.  With l > 1 layers L is not block
+ *            L = (1/(4N)) A^T A + (2 lam + mu) I (mu = l2; lam = 0, mu > 0: strongly convex).  With l > 1 layers L is not block
  *            diagonal; we use the certified bound L <= c B, B = Blockdiag(L_ii),
  *            c = lambda_max(B^{-1/2} L B^{-1/2}) <= l.
  * quad-nc    f(x) = sum_i 1/2 (x_i - c_i)^T A_i (x_i - c_i) + lam sum_j x_j^2/(1+x_j^2)
@@ -17,6 +17,9 @@
  *            (L0, L1)-smooth for every L1 > 0 (derived): 12 a t^2 - L1 4 a t^3 <= 16 a / L1^2 (its
  *            maximum, at t = 2 / L1), and 4 a |x|^3 <= |g_j| + lam max|r'| with max|r'| = 3 sqrt(3) / 8,
  *            so |Hess_jj| <= 16 a_j / L1^2 + (2 + 3 sqrt(3) L1 / 8) lam + L1 |g_j| <= L0 + L1 ||g||.
+ * Strong convexity (derived): the regulariser's second derivative lam (2 - 6 t) / (1 + t)^3, t = x^2, is least
+ * at t = 1, -lam / 2; so Hess f_c >= (mu - lam / 2) I for logreg-nc (mu = l2) and (spec_min - lam / 2) I for
+ * quad-nc (both parts of A_i have spectrum in [spec_min, spec_max]), strongly convex when positive.
  */
 #include <float.h>
 #include <math.h>
@@ -126,6 +129,7 @@ static int logreg_create(DetcgdProblem* p) {
   p->host.kind = DETCGD_PROBLEM_LOGREG_NC;
   p->host.layout = &p->layout;
   p->host.lambda = p->spec.lambda;
+  p->host.l2 = p->spec.l2;
   p->host.nrows = p->data.nrows;
   p->host.rowptr = p->data.rowptr;
   p->host.colidx = p->data.colidx;
@@ -288,6 +292,12 @@ void dc_problem_L_get(const DetcgdProblem* p, int i, double* out) {
   for (r = 0; r < m; ++r) out[r + (int64_t)r * m] += 2.0 * p->spec.lambda;
 }
 
+double dc_problem_mu(const DetcgdProblem* p) {
+  double base = p->spec.kind == DETCGD_PROBLEM_LOGREG_NC ? p->spec.l2
+                : p->spec.kind == DETCGD_PROBLEM_QUAD_NC ? p->spec.spec_min : 0.0;
+  return base > 0.5 * p->spec.lambda ? base - 0.5 * p->spec.lambda : 0.0;
+}
+
 void dc_problem_l0_l1(const DetcgdProblem* p, double* L0, double* L1) {
   const DcHostProblem* h = &p->host;
   double amax = 0.0;
@@ -298,7 +308,7 @@ void dc_problem_l0_l1(const DetcgdProblem* p, double* L0, double* L1) {
     *L0 = 16.0 * dc_max_of(p->coef, (int)p->layout.dim) / (l1 * l1) + (2.0 + 3.0 * sqrt(3.0) * l1 / 8.0) * p->spec.lambda;
     return;
   }
-  if (p->spec.kind != DETCGD_PROBLEM_LOGREG_NC) { *L0 = p->lmax; *L1 = 0.0; return; }
+  if (p->spec.kind != DETCGD_PROBLEM_LOGREG_NC || p->spec.l2 > 0) { *L0 = p->lmax; *L1 = 0.0; return; }
   for (j = 0; j < h->nrows; ++j) {
     double s = 0.0;
     for (q = h->rowptr[j]; q < h->rowptr[j + 1]; ++q) s += h->val[q] * h->val[q];
@@ -372,6 +382,7 @@ int detcgd_problem_info(const DetcgdProblem* p, DetcgdProblemInfo* info) {
   info->lmax = p->lmax;
   info->block_bound_c = p->block_c;
   dc_problem_l0_l1(p, &info->L0, &info->L1);
+  info->mu = dc_problem_mu(p);
   return DETCGD_OK;
 }
 

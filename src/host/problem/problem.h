@@ -36,5 +36,8 @@ void dc_problem_L_get(const DetcgdProblem* p, int i, double* out);
  * L_1 = max_j ||a_j|| (Khirirat et al., their logistic problem: METHODS.md [V]); quad-nc L_0 = lambda_max(L), L_1 = 0;
  * poly-nc L_1 = poly_l1, L_0 = 16 max_j a_j / L_1^2 + (2 + 3 sqrt(3) L_1 / 8) lambda (derived in problem.c). */
 void dc_problem_l0_l1(const DetcgdProblem* p, double* L0, double* L1);
+/* mu of Hess f_c >= mu I for every client (problem.c; 0: none known).  logreg-nc with l2 > 0 reports (L_0, L_1) =
+ * (L, 0): it is L-smooth. */
+double dc_problem_mu(const DetcgdProblem* p);
 
 #endif /* DETCGD_PROBLEM_H */

@@ -71,11 +71,33 @@ fail:
   return st;
 }
 
-/* f^inf: given, exact (poly-nc: f >= 0 = f(0)), or the value of GD with D = I/lambda_max(L) from x0 (monotone):
- * on f = (1/n) sum_c f_c. */
+/* optimum solve: x* of f + R on the host (detcgd_optimum), then on the backend for the trace's dist2. */
+static int solve_optimum(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  int64_t d = s->problem->layout.dim;
+  double t0 = dc_wall_time();
+  int st;
+  if (!(s->x_star_host = (double*)dc_calloc((size_t)d, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  st = detcgd_optimum(s->problem, &s->settings, s->x_star_host, &s->optimum);
+  if (st == DETCGD_OK) st = o->vec_create(&s->be, d, &s->x_star);
+  if (st == DETCGD_OK) st = o->vec_create(&s->be, d, &s->x_diff);
+  if (st == DETCGD_OK) st = o->vec_upload(&s->be, s->x_star, s->x_star_host);
+  s->time_optimum = dc_wall_time() - t0;
+  return st;
+}
+
+/* f^inf: f(x*) (optimum solve), given, exact (poly-nc: f >= 0 = f(0)), or the value of GD with D = I/lambda_max(L)
+ * from x0 (monotone): on f = (1/n) sum_c f_c. */
 static int estimate_f_inf(DetcgdSolver* s) {
   double t0 = dc_wall_time();
   int st;
+  if (s->settings.optimum == DETCGD_OPTIMUM_SOLVE) {
+    st = s->x_star ? DETCGD_OK : solve_optimum(s);
+    s->result.f_inf = s->optimum.f_smooth;
+    s->f_inf_source = "f(x*), x* of optimum solve (certified: theory.optimum)";
+    s->result.time_finf += dc_wall_time() - t0;
+    return st;
+  }
   if (!isnan(s->settings.f_inf)) {
     s->result.f_inf = s->settings.f_inf;
     s->f_inf_source = "given";
@@ -166,6 +188,7 @@ static int create_method(DetcgdSolver* s) {
   m.settings = &s->settings;
   m.spec = &s->sketch_spec;
   m.f0_gap = f0 - s->result.f_inf;
+  m.x_star = s->x_star_host;
   return st == DETCGD_OK ? s->method->create(&s->round, &m) : st;
 }
 
@@ -282,11 +305,14 @@ void detcgd_destroy(DetcgdSolver** ps) {
     o->vec_destroy(&s->be, &s->g);
     o->vec_destroy(&s->be, &s->metrics);
     o->vec_destroy(&s->be, &s->sign_g);
+    o->vec_destroy(&s->be, &s->x_star);
+    o->vec_destroy(&s->be, &s->x_diff);
     o->blocks_destroy(&s->be, &s->D);
     dc_backend_close(&s->be);
   }
   dc_sketch_spec_free(&s->sketch_spec);
   dc_stepsize_free(&s->step);
+  free(s->x_star_host);
   free(s);
   *ps = NULL;
 }
@@ -390,6 +416,8 @@ static void fill_row(const DetcgdSolver* s, const DcLoop* L, const DcPendingRow*
   r->grad_density = r->grad_norm2 > 0 ? r->grad_norm1 * r->grad_norm1 / ((double)s->problem->layout.dim * r->grad_norm2) : NAN;
   r->sign_advantage = s->geometry_taken ? r->grad_density * s->geometry.advantage_lo : NAN;
   for (i = 0; i < DC_METHOD_METRICS; ++i) r->method[i] = m[M_METHOD + i];
+  for (i = 0; s->method->trace_columns && s->method->trace_columns[i] && i < DC_METHOD_METRICS; ++i) {}
+  r->method[i] = m[M_DIST2]; /* after the method's columns: written only with x* */
   r->time = time - L->t0;
 }
 
@@ -467,6 +495,15 @@ int dc_trace_drain(DetcgdSolver* s, DcLoop* L, int wait, int* stop) {
   return st;
 }
 
+/* m[M_DIST2] = ||x - x*||^2 */
+static int distance_to_optimum(DetcgdSolver* s) {
+  const DcBackendOps* o = s->be.ops;
+  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int st = o->axpby(&s->be, one, s->x, zero, s->x_diff);
+  if (st == DETCGD_OK) st = o->axpy(&s->be, -1.0, s->x_star, s->x_diff);
+  return st == DETCGD_OK ? o->dot(&s->be, s->x_diff, s->x_diff, s->metrics, M_DIST2) : st;
+}
+
 int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   int slot = (L->head + L->count) % DC_RING_SLOTS, st;
   DcPendingRow* p = &L->pending[slot];
@@ -482,6 +519,7 @@ int dc_trace_point(DetcgdSolver* s, DcLoop* L, int64_t k, int* stop) {
   st = s->be.ops->dot(&s->be, s->g, s->g, s->metrics, M_G2);
   if (st == DETCGD_OK) st = norm1(s);
   if (st == DETCGD_OK && s->method->trace_metrics) st = s->method->trace_metrics(&s->round, s->metrics, M_METHOD);
+  if (st == DETCGD_OK && s->x_star) st = distance_to_optimum(s);
   if (st == DETCGD_OK) st = s->be.ops->ring_put(&s->be, L->ring, slot, s->metrics, tally_on_host(s) ? NULL : s->S);
   if (st == DETCGD_OK) {
     ++L->count;
@@ -602,6 +640,8 @@ static int write_summary(DetcgdSolver* s) {
   info.pinfo = &pinfo;
   info.result = &s->result;
   info.f_inf_source = s->f_inf_source;
+  info.optimum = s->x_star ? &s->optimum : NULL;
+  info.time_optimum = s->time_optimum;
   info.f_inf_gd_iters = s->f_inf_gd_iters;
   info.f_inf_gd_grad_norm2 = s->f_inf_gd_iters ? s->f_inf_gd_grad_norm2 : NAN;
   info.certified_bound = s->result.iterations > 0 && !(s->method->step_flags & DC_STEP_NO_MATRIX)
@@ -621,6 +661,18 @@ static int write_summary(DetcgdSolver* s) {
   return dc_summary_write(s->settings.output.summary_path, &info);
 }
 
+/* The trace's extra columns: the method's, then dist2 with x*. */
+static const char* const* trace_columns(DetcgdSolver* s) {
+  int n = 0;
+  while (s->method->trace_columns && s->method->trace_columns[n] && n < DC_METHOD_METRICS) {
+    s->trace_columns[n] = s->method->trace_columns[n];
+    ++n;
+  }
+  if (s->x_star) s->trace_columns[n++] = "dist2";
+  s->trace_columns[n] = NULL;
+  return s->trace_columns;
+}
+
 /* Opens the trace (rewriting rows from a resumed iteration on) and sets x, metrics, clocks. */
 static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
   const char* path = s->tr.rank == 0 ? s->settings.output.trace_path : "";
@@ -633,11 +685,11 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
   if (s->settings.output.resume_path[0]) {
     st = dc_checkpoint_read(s, k0, &before);
     if (st == DETCGD_OK && path[0]) st = dc_trace_truncate(path, *k0);
-    if (st == DETCGD_OK) st = dc_trace_open_append(&L->trace, path, s->method->trace_columns);
+    if (st == DETCGD_OK) st = dc_trace_open_append(&L->trace, path, trace_columns(s));
   } else {
     st = upload_x0(s);
     if (st == DETCGD_OK) st = s->be.ops->vec_fill(&s->be, s->metrics, 0.0);
-    if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path, s->method->trace_columns);
+    if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path, trace_columns(s));
   }
   /* sparse steps carry g and q from one iteration to the next: start them at x0 (a checkpoint holds them) */
   if (st == DETCGD_OK && s->round.sparse && !s->settings.output.resume_path[0])

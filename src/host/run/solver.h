@@ -17,7 +17,7 @@
 #include "transport.h"
 
 /* Slots of the metrics vector. */
-enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_G1, M_METHOD, M_COUNT = M_METHOD + DC_METHOD_METRICS }; /* M_METHOD..: the method's */
+enum { M_F = 0, M_G2, M_GD, M_GDSUM, M_G1, M_DIST2, M_METHOD, M_COUNT = M_METHOD + DC_METHOD_METRICS }; /* M_METHOD..: the method's */
 
 struct DetcgdSolver {
   DetcgdSettings settings;
@@ -61,6 +61,12 @@ struct DetcgdSolver {
   const char* f_inf_source;
   int64_t f_inf_gd_iters;
   double f_inf_gd_grad_norm2;
+  /* optimum solve: x* (and x - x* at trace rows) on the backend, its certificate, the trace's columns */
+  DcVec *x_star, *x_diff;       /* owns (NULL: no x*) */
+  double* x_star_host;          /* owns: x* on the host (NULL: none), for the method's theory */
+  DetcgdOptimumInfo optimum;
+  double time_optimum;
+  const char* trace_columns[DC_TRACE_EXTRA + 1];
 };
 
 /* Trace rows in flight: the backend copies their scalars into host memory without the loop waiting;

@@ -23,7 +23,7 @@ static void set_columns(DcTrace* t, const char* path, const char* const* extra) 
   t->path = path;
   t->f = NULL;
   t->extra = extra;
-  for (t->nextra = 0; extra && extra[t->nextra] && t->nextra < DC_METHOD_METRICS; ++t->nextra) {}
+  for (t->nextra = 0; extra && extra[t->nextra] && t->nextra < DC_TRACE_EXTRA; ++t->nextra) {}
 }
 
 static void put_header(DcTrace* t) {
@@ -126,6 +126,7 @@ static void put_config(json_object* root, const DcSummaryInfo* s) {
   put_num(d, "block_bound_c", s->pinfo->block_bound_c);
   put_num(d, "L0", s->pinfo->L0);
   put_num(d, "L1", s->pinfo->L1);
+  put_num(d, "mu", s->pinfo->mu);
   put_str(d, "d_storage", s->d_storage);
   put_int(d, "sparse_steps", s->sparse_steps);
 }
@@ -204,6 +205,19 @@ static void put_theory(json_object* root, const DcSummaryInfo* s) {
   put_str(o, "f_inf_source", s->f_inf_source);
   put_int(o, "f_inf_gd_iters", s->f_inf_gd_iters);
   put_num(o, "f_inf_gd_grad_norm2", s->f_inf_gd_grad_norm2);
+  if (s->optimum) {
+    json_object* x = put_obj(o, "optimum");
+    put_num(x, "f_star", s->optimum->f_star);
+    put_num(x, "f_smooth", s->optimum->f_smooth);
+    put_num(x, "dist_bound", s->optimum->dist_bound);
+    put_num(x, "gap_bound", s->optimum->gap_bound);
+    put_num(x, "L", s->optimum->L);
+    put_num(x, "mu", s->optimum->mu);
+    put_int(x, "gradients", s->optimum->iterations);
+    put_num(x, "seconds", s->time_optimum);
+    put_str(x, "method", "accelerated proximal gradient on the host, certified by one proximal gradient step "
+                         "(T is a (1 - mu/L)-contraction): detcgd_optimum");
+  }
   put_num(o, "theorem1_bound", r->theorem1_bound);
   put_num(o, "theorem1_bound_certified", s->certified_bound);
 }

@@ -8,6 +8,8 @@
 #include "detcgd.h"
 #include "method.h"
 
+#define DC_TRACE_EXTRA (DC_METHOD_METRICS + 1) /* the columns after the common ones: the method's, then dist2 */
+
 typedef struct DcTraceRow {
   int64_t iter;          /* k */
   double f;              /* f(x^k) */
@@ -21,7 +23,8 @@ typedef struct DcTraceRow {
   int64_t samples;       /* sample gradients the messages read to reach x^k (DetcgdResult.samples) */
   double grad_density;   /* phi(g) = ||g||_1^2 / (d ||g||_2^2) of g = grad f(x^k) (NaN at g = 0) */
   double sign_advantage; /* phi(g) d L_2 / L_inf: sign descent's per-step guarantee over GD's (NaN: no geometry) */
-  double method[DC_METHOD_METRICS]; /* the method's own columns (DcMethodType.trace_columns) */
+  double method[DC_TRACE_EXTRA]; /* the extra columns: the method's own (DcMethodType.trace_columns), then (optimum
+                                  * solve) dist2 = ||x^k - x*||^2 */
   double time;           /* seconds since the loop started */
 } DcTraceRow;
 
@@ -40,7 +43,7 @@ int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra)
 int dc_trace_write(DcTrace* t, const DcTraceRow* r);
 void dc_trace_close(DcTrace* t);
 
-#define DC_SUMMARY_FACTS 12
+#define DC_SUMMARY_FACTS 16
 
 /* Context of a run for the summary. */
 typedef struct DcSummaryInfo {
@@ -49,6 +52,8 @@ typedef struct DcSummaryInfo {
   const DetcgdProblemInfo* pinfo;
   const DetcgdResult* result;
   const char* f_inf_source;   /* "given", "GD estimate" */
+  const DetcgdOptimumInfo* optimum; /* optimum solve (NULL: none) */
+  double time_optimum;
   int64_t f_inf_gd_iters;
   double f_inf_gd_grad_norm2;
   double certified_bound;     /* Theorem 1 with the certified lower bound f^inf >= 0 */

@@ -91,6 +91,7 @@ int dc_split_clients(DetcgdProblem* p) {
     h->kind = DETCGD_PROBLEM_LOGREG_NC;
     h->layout = &p->layout;
     h->lambda = p->spec.lambda;
+    h->l2 = p->spec.l2;
     h->nrows = p->client_row[c + 1] - p->client_row[c];
     h->rowptr = p->data.rowptr + p->client_row[c];
     h->colidx = p->data.colidx;

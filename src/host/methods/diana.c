@@ -1,0 +1,257 @@
+/*
+ * diana.c -- variance reduction of the compression noise (METHODS.md, "Variance reduction"): DIANA (Mishchenko,
+ * Gorbunov, Takac, Richtarik 2019; Horvath et al. 2019) and its baseline DCGD, both with a prox, on one node and over
+ * n clients (simulated, or over MPI: a client rank keeps its clients' h_c, the server every client's from the
+ * messages it receives).  C is unbiased (omega) and independent across clients.  Round k, each client c from its
+ * gradient at x^k (the client op):
+ *   m_c = C(grad f_c(x^k) - h_c^k),   h_c^{k+1} = h_c^k + alpha m_c
+ * and the server (absorb, server):
+ *   g^k = h^k + (1/n) sum_c m_c       (with momentum, v^k = beta v^{k-1} + g^k steps in its place: no theory here)
+ *   x^{k+1} = prox_{gamma R}(x^k - gamma g^k),   h^{k+1} = h^k + alpha (1/n) sum_c m_c  (= the mean of the h_c^{k+1})
+ * dcgd is alpha = 0 and h = 0: g^k = (1/n) sum_c C(grad f_c(x^k)), which stalls at a neighbourhood of x* whenever
+ * grad f_c(x*) != 0 (heterogeneous clients, or a prox).
+ *
+ * Theory, derived here for mu-strongly convex, L_c-smooth f_c (L of f, L_max = max_c L_c; the slides state DIANA's
+ * complexity [(L/mu)(1 + 2 omega/n) + 2(omega + 1)] log(1/eps) [METHODS.md, V] but no step, and our bound
+ * splits ||grad f_c - h_c||^2 <= 2 ||grad f_c(x) - grad f_c(x*)||^2 + 2 ||h_c - grad f_c(x*)||^2, hence its 6):
+ *   diana  alpha <= 1 / (omega + 1) and gamma <= 1 / (L + 6 omega L_max / n) give E Psi^{k+1} <= rho Psi^k,
+ *          rho = max(1 - gamma mu, 1 - alpha / 2),  Psi = ||x - x*||^2 + (4 omega gamma^2 / (alpha n^2)) sum_c
+ *          ||h_c - grad f_c(x*)||^2  (co-coercivity of each f_c, E||h_c^+ - h_c*||^2 <= (1 - alpha) ||h_c - h_c*||^2
+ *          + alpha ||grad f_c - h_c*||^2 when alpha (1 + omega) <= 1, and prox_{gamma R} nonexpansive);
+ *   dcgd   gamma <= 1 / (L + 2 omega L_max / n) gives E||x^{k+1} - x*||^2 <= (1 - gamma mu) ||x^k - x*||^2
+ *          + 2 gamma^2 omega sigma*^2 / n, sigma*^2 = (1/n) sum_c ||grad f_c(x*)||^2: the plateau 2 gamma omega
+ *          sigma*^2 / (mu n) (the summary gives it when x* is known, optimum solve).
+ * The steps are the largest these allow (vr-step: a given one, refused above them unless force = 1).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include "method.h"
+#include "options.h"
+#include "problem.h"
+#include "prox.h"
+
+typedef struct DianaState {
+  DcVec* H;        /* n rows: the clients' h_c (NULL: dcgd) */
+  DcVec* M;        /* a chunk's messages */
+  DcVec* sum;      /* sum_c m_c of the round */
+  DcVec* h;        /* the server's h = mean_c h_c (NULL: dcgd) */
+  DcVec* ghat;     /* g^k */
+  DcVec* v;        /* momentum: the server's v (NULL: none) */
+  DcProx prox;
+  double gamma, alpha, beta, omega, mu, rate, gamma_theory;
+  double sigma2_star, psi0, plateau; /* with x*: (1/n) sum_c ||grad f_c(x*)||^2, Psi^0 (diana), the plateau (dcgd) */
+  DcSmoothness sm;
+  const char* source;
+  const char* alpha_source;
+  char prox_text[128];
+} DianaState;
+
+#define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
+static const char* variance_reduced(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_DCGD ? NULL : "read by methods dcgd and diana";
+}
+static const char* diana_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_DIANA ? NULL : "read by method diana";
+}
+static const DcOption OPTIONS[] = {
+  {"vr-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   variance_reduced, "dcgd, diana: gamma of x - gamma g, 0 = 1 / (L + 2 omega L_max / n) (dcgd), 1 / (L + 6 omega "
+   "L_max / n) (diana) (derived; see diana.c)"},
+  {"vr-alpha", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_alpha), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   diana_only, "diana: alpha of h_c += alpha m_c, 0 = 1 / (omega + 1) (paper); above it no theory"},
+  {"vr-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_momentum), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY,
+   0, diana_only, "diana: beta in [0, 1) of the server's v = beta v + g (0: none; no theory with it here)"},
+  DC_OPTION_END};
+
+/* The step and alpha of the theory (diana.c's header), or the given ones, labelled. */
+static int steps(DianaState* st, const DcMethodSetup* m, int n, int diana) {
+  const DetcgdSettings* s = m->settings;
+  const char* name = diana ? "diana" : "dcgd";
+  int rc = dc_method_smoothness(m->problem, n, &st->sm);
+  if (rc) return rc;
+  st->omega = dc_sketch_omega(m->spec);
+  st->mu = dc_problem_mu(m->problem);
+  st->gamma_theory = 1.0 / (st->sm.L + (diana ? 6.0 : 2.0) * st->omega * st->sm.L_max / n);
+  st->alpha = !diana ? 0.0 : s->vr_alpha > 0 ? s->vr_alpha : 1.0 / (st->omega + 1.0);
+  st->alpha_source = !diana ? "none (dcgd)" : s->vr_alpha > 0 ? "given (vr-alpha)" : "1 / (omega + 1) (paper)";
+  if (diana && st->alpha * (1.0 + st->omega) > 1.0 + 1e-12) st->alpha_source = "given (vr-alpha), above 1 / (omega + 1): no theory";
+  st->beta = diana ? s->vr_momentum : 0.0;
+  if (!(st->beta < 1.0)) return dc_fail(DETCGD_ERR_ARG, "vr-momentum: 1 leaves v growing without bound; use [0, 1)");
+  if (s->vr_step > 0) {
+    st->gamma = s->vr_step;
+    st->source = "given (vr-step)";
+    if (st->gamma > st->gamma_theory * (1 + 1e-12)) {
+      if (!s->stepsize.force)
+        return dc_fail(DETCGD_ERR_ARG, "vr-step: gamma = %g exceeds %s's theory step %g = 1 / (L + %d omega L_max / n); "
+                       "set force = 1 to run it anyway", st->gamma, name, st->gamma_theory, diana ? 6 : 2);
+      st->source = "given (vr-step), past the theory step (forced)";
+    }
+  } else {
+    st->gamma = st->gamma_theory;
+    st->source = diana ? "1 / (L + 6 omega L_max / n) (derived here: diana.c)" : "1 / (L + 2 omega L_max / n) (derived here: diana.c)";
+  }
+  if (st->beta > 0) st->source = "the step of v = beta v + g (no theory with momentum here)";
+  st->rate = !(st->mu > 0) ? NAN : diana ? fmax(1.0 - st->gamma * st->mu, 1.0 - st->alpha / 2.0) : 1.0 - st->gamma * st->mu;
+  if (st->gamma > st->gamma_theory * (1 + 1e-12) || st->beta > 0 || st->alpha * (1.0 + st->omega) > 1.0 + 1e-12)
+    st->rate = NAN; /* outside the theorem */
+  return DETCGD_OK;
+}
+
+/* With x*: sigma*^2 = (1/n) sum_c ||grad f_c(x*)||^2 (on the host), then diana's Psi^0 = ||x^0 - x*||^2 +
+ * (4 omega gamma^2 / (alpha n^2)) n sigma*^2 (h_c^0 = 0) and dcgd's plateau 2 gamma omega sigma*^2 / (mu n). */
+static int at_optimum(DianaState* st, const DcMethodSetup* m, int n, int diana) {
+  const DetcgdProblem* p = m->problem;
+  int64_t d = p->layout.dim, j;
+  double *g = (double*)dc_calloc((size_t)(2 * d), sizeof(double)), *x0 = g + d, s2 = 0.0, dist = 0.0;
+  int c;
+  if (!g) return DETCGD_ERR_ALLOC;
+  for (c = 0; c < n; ++c) {
+    dc_host_problem_grad(p->nclients > 0 ? &p->client_host[c] : &p->host, m->x_star, g);
+    for (j = 0; j < d; ++j) s2 += g[j] * g[j];
+  }
+  detcgd_starting_point(m->settings, d, x0);
+  for (j = 0; j < d; ++j) dist += (x0[j] - m->x_star[j]) * (x0[j] - m->x_star[j]);
+  free(g);
+  st->sigma2_star = s2 / n;
+  st->psi0 = diana && st->alpha > 0 ? dist + 4.0 * st->omega * st->gamma * st->gamma / (st->alpha * n) * st->sigma2_star
+                                    : NAN;
+  st->plateau = !diana && st->mu > 0 ? 2.0 * st->gamma * st->omega * st->sigma2_star / (st->mu * n) : NAN;
+  return DETCGD_OK;
+}
+
+static int create(DcRound* r, const DcMethodSetup* m, int diana) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  const DcCompressorType* t = dc_compressor_type(m->spec->kind);
+  int rc;
+  if (m->spec->kind != DC_SK_IDENTITY && !(t->flags & DC_CF_VALUES))
+    return dc_fail(DETCGD_ERR_ARG, "sketch: %s sends the messages of a values compressor (qsgd, natural, identity); %s is a "
+                   "sketch: for DCGD with sketches use det-cgd1 with stepsize dcgd-kr", diana ? "diana" : "dcgd", t->name);
+  if ((rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) || (rc = o->vec_create(r->be, r->dim, &st->sum)) ||
+      (rc = o->vec_create(r->be, r->dim, &st->ghat)))
+    return rc;
+  if (diana && ((rc = o->vec_create(r->be, r->n * r->dim, &st->H)) || (rc = o->vec_create(r->be, r->dim, &st->h))))
+    return rc;
+  if ((rc = steps(st, m, r->n, diana))) return rc;
+  st->sigma2_star = st->psi0 = st->plateau = NAN;
+  if (m->x_star && (rc = at_optimum(st, m, r->n, diana))) return rc;
+  if (st->beta > 0 && (rc = o->vec_create(r->be, r->dim, &st->v))) return rc;
+  if ((rc = dc_prox_open(&st->prox, r->be, m->settings))) return rc;
+  dc_prox_describe(&st->prox, st->prox_text, sizeof st->prox_text);
+  return DETCGD_OK;
+}
+
+static int create_dcgd(DcRound* r, const DcMethodSetup* m) { return create(r, m, 0); }
+static int create_diana(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
+
+static void destroy(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  o->vec_destroy(r->be, &st->H);
+  o->vec_destroy(r->be, &st->M);
+  o->vec_destroy(r->be, &st->sum);
+  o->vec_destroy(r->be, &st->h);
+  o->vec_destroy(r->be, &st->ghat);
+  o->vec_destroy(r->be, &st->v);
+  dc_prox_close(&st->prox, r->be);
+}
+
+/* The chunk's messages: st->M, or (one client of an MPI rank, or one received by the server) the round's M. */
+static DcVec* messages(DcRound* r) {
+  DianaState* st = (DianaState*)r->state;
+  return r->at.single ? r->at.M : st->M;
+}
+
+/* m_c = C(grad f_c - h_c), h_c += alpha m_c, for the chunk's clients (dcgd: m_c = C(grad f_c)) */
+static int compress_shifted(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  int64_t off = (int64_t)a->c0 * r->dim;
+  DcVec* M = messages(r);
+  int rc = o->compress_values_rows(r->be, r->S, a->G, st->H, off, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+  return rc == DETCGD_OK && st->H ? o->rows_sum(r->be, M, 1, a->nc * r->dim, st->alpha, 0, st->H, off) : rc;
+}
+
+/* sum (+)= the chunk's messages, in client order; a received message (no gradient here) also moves the server's
+ * copy of its client's h_c, so that rank 0 holds every h_c (its checkpoint is the run's) */
+static int sum_messages(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  DcVec* M = messages(r);
+  int rc = o->rows_sum(r->be, M, a->nc, r->dim, 1.0, a->fresh || r->delivery == DC_DELIVER_IN_PLACE, st->sum, 0);
+  if (rc == DETCGD_OK && !a->G && st->H) rc = o->rows_sum(r->be, M, 1, r->dim, st->alpha, 0, st->H, (int64_t)a->c0 * r->dim);
+  return rc;
+}
+
+/* g = h + (1/n) sum (v = beta v + g), x = prox_{gamma R}(x - gamma g), h += (alpha/n) sum */
+static int step(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0}, mean = {1.0 / r->n, NULL, 0, 1.0},
+           beta = {st->beta, NULL, 0, 1.0};
+  int rc = st->h ? o->axpby(r->be, one, st->h, zero, st->ghat) : DETCGD_OK;
+  if (rc == DETCGD_OK) rc = st->h ? o->axpy(r->be, 1.0 / r->n, st->sum, st->ghat) : o->axpby(r->be, mean, st->sum, zero, st->ghat);
+  if (rc == DETCGD_OK && st->v) rc = o->axpby(r->be, one, st->ghat, beta, st->v);
+  if (rc == DETCGD_OK) rc = o->axpy(r->be, -st->gamma, st->v ? st->v : st->ghat, r->x);
+  if (rc == DETCGD_OK) rc = dc_prox_apply(&st->prox, r->be, st->gamma, r->x);
+  if (rc == DETCGD_OK && st->h) rc = o->axpy(r->be, st->alpha / r->n, st->sum, st->h);
+  return rc;
+}
+
+static int facts(const DcRound* r, DcMethodFact* out, int cap) {
+  const DianaState* st = (const DianaState*)r->state;
+  DcMethodFact common[10] = {{"step", st->gamma, NULL},         {"step_source", 0, st->source},
+                             {"omega", st->omega, NULL},        {"L", st->sm.L, NULL},
+                             {"L_max", st->sm.L_max, NULL},     {"mu", st->mu, NULL},
+                             {"gamma_theory", st->gamma_theory, NULL},
+                             {"rate", st->rate, NULL},          {"prox", 0, st->prox_text},
+                             {"sigma2_star", st->sigma2_star, NULL}};
+  DcMethodFact f[14];
+  int n = dc_method_facts_copy(common, 10, f, 14);
+  if (st->H) {
+    DcMethodFact more[4] = {{"alpha", st->alpha, NULL}, {"alpha_source", 0, st->alpha_source},
+                            {"momentum_beta", st->beta, NULL}, {"psi0", st->psi0, NULL}};
+    n += dc_method_facts_copy(more, 4, f + n, 14 - n);
+  } else {
+    f[n].key = "plateau_bound";
+    f[n].value = st->plateau;
+    f[n++].text = NULL;
+  }
+  return dc_method_facts_copy(f, n, out, cap);
+}
+
+static int state(const DcRound* r, DcStateVec* out, int cap) {
+  const DianaState* st = (const DianaState*)r->state;
+  int n = 0;
+  if (st->H && cap >= 2) {
+    out[n].name = "diana_clients_h";
+    out[n].n = r->n * r->dim;
+    out[n++].v = st->H;
+    out[n].name = "diana_server_h";
+    out[n].n = r->dim;
+    out[n++].v = st->h;
+  }
+  if (st->v && n < cap) {
+    out[n].name = "diana_server_v";
+    out[n].n = r->dim;
+    out[n++].v = st->v;
+  }
+  return n;
+}
+
+const DcMethodType dc_method_dcgd = {.name = "dcgd", .id = DETCGD_METHOD_DCGD, .stochastic = 1, .needs = DC_NEEDS_UNBIASED,
+                                     .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES | DC_STEP_PROX,
+                                     .algorithm = "DCGD with a prox (n clients)", .client = compress_shifted,
+                                     .absorb = sum_messages, .server = step, .options = OPTIONS,
+                                     .state_size = sizeof(DianaState), .create = create_dcgd, .destroy = destroy,
+                                     .facts = facts, .state = state};
+const DcMethodType dc_method_diana = {.name = "diana", .id = DETCGD_METHOD_DIANA, .stochastic = 1, .needs = DC_NEEDS_UNBIASED,
+                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES | DC_STEP_PROX,
+                                      .algorithm = "DIANA (n clients)", .client = compress_shifted,
+                                      .absorb = sum_messages, .server = step, .options = OPTIONS,
+                                      .state_size = sizeof(DianaState), .create = create_diana, .destroy = destroy,
+                                      .facts = facts, .state = state};

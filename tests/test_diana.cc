@@ -1,0 +1,313 @@
+// Variance reduction (diana.c, optimum.c, prox.c): the convex problems and their x*, the prox steps, DCGD and DIANA.
+// Oracles: closed forms (quad-nc's planted centre; box, l1 and ball on separable quadratics), an independent Newton
+// solve of l2-logistic regression, central differences, the strong convexity inequality, Monte Carlo means of
+// ||x^K - x*||^2 against the rates derived in diana.c, the CPU backend.
+#include <algorithm>
+#include <cmath>
+#include "test_util.h"
+extern "C" {
+#include "backend.h"
+}
+
+namespace {
+
+using Options = std::vector<std::pair<std::string, std::string>>;
+
+DetcgdProblem* make_problem(const Options& opts) {
+  DetcgdProblemSpec ps;
+  DetcgdSettings s = quiet_settings();
+  detcgd_problem_spec_default(&ps);
+  for (const auto& kv : opts) EXPECT_EQ(detcgd_set(&ps, &s, kv.first.c_str(), kv.second.c_str()), DETCGD_OK) << kv.first;
+  DetcgdProblem* p = nullptr;
+  EXPECT_EQ(detcgd_problem_create(&p, &ps), DETCGD_OK) << detcgd_last_error();
+  return p;
+}
+
+DetcgdSettings settings_with(const Options& opts, int backend = DETCGD_BACKEND_CPU) {
+  DetcgdProblemSpec ps;
+  DetcgdSettings s = quiet_settings(backend);
+  detcgd_problem_spec_default(&ps);
+  for (const auto& kv : opts) EXPECT_EQ(detcgd_set(&ps, &s, kv.first.c_str(), kv.second.c_str()), DETCGD_OK) << kv.first;
+  return s;
+}
+
+const Options kQuad = {{"problem", "quad-nc"}, {"layers", "4x8"}, {"lambda", "0"}, {"spec-min", "0.2"}};
+const Options kSeparable = {{"problem", "quad-nc"}, {"layers", "4x8"}, {"lambda", "0"}, {"spec-min", "0.2"},
+                            {"diag-dominance", "1"}, {"center-scale", "2"}};
+
+std::vector<double> optimum(const DetcgdProblem* p, const DetcgdSettings& s, DetcgdOptimumInfo* info) {
+  std::vector<double> x(p->layout.dim);
+  EXPECT_EQ(detcgd_optimum(p, &s, x.data(), info), DETCGD_OK) << detcgd_last_error();
+  return x;
+}
+
+double dist(const std::vector<double>& a, const double* b) {
+  double s = 0;
+  for (size_t j = 0; j < a.size(); ++j) s += (a[j] - b[j]) * (a[j] - b[j]);
+  return std::sqrt(s);
+}
+
+// One run of the problem's options and the settings' options; its trace's rows and the summary's text.
+struct RunResult {
+  int status;
+  std::vector<std::vector<double>> rows;
+  std::string summary;
+};
+RunResult run(const Options& problem, const Options& settings, const std::string& tag, int backend = DETCGD_BACKEND_CPU) {
+  DetcgdProblem* p = make_problem(problem);
+  DetcgdSettings s = settings_with(settings, backend);
+  const std::string trace = temp_path("diana_" + tag + ".csv"), summary = temp_path("diana_" + tag + ".json");
+  snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", trace.c_str());
+  snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s", summary.c_str());
+  DetcgdSolver* solver = nullptr;
+  RunResult r;
+  r.status = detcgd_create(&solver, p, &s);
+  if (r.status == DETCGD_OK) r.status = detcgd_run(solver);
+  detcgd_destroy(&solver);
+  detcgd_problem_destroy(&p);
+  if (r.status == DETCGD_OK) {
+    r.rows = trace_numbers(trace);
+    r.summary = read_file(summary);
+  }
+  return r;
+}
+
+std::string number(double v) {
+  char b[32];
+  snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+// The number after "key": in a summary's text (NaN when absent).
+double summary_number(const std::string& text, const std::string& key) {
+  size_t at = text.find("\"" + key + "\": ");
+  return at == std::string::npos ? NAN : std::strtod(text.c_str() + at + key.size() + 4, nullptr);
+}
+
+}  // namespace
+
+TEST(Optimum, QuadNcIsItsPlantedCentre) {
+  DetcgdProblem* p = make_problem(kQuad);
+  DetcgdSettings s = quiet_settings();
+  DetcgdOptimumInfo info;
+  std::vector<double> x = optimum(p, s, &info);
+  EXPECT_LE(info.dist_bound, 1e-12 * std::max(1.0, dist(std::vector<double>(x.size(), 0.0), p->c)));
+  EXPECT_LE(dist(x, p->c), info.dist_bound + 1e-15) << "the certificate holds";
+  EXPECT_NEAR(info.f_star, 0.0, 1e-24);
+  EXPECT_LE(info.f_star, info.gap_bound + 1e-30);
+  EXPECT_DOUBLE_EQ(info.mu, 0.2);
+  detcgd_problem_destroy(&p);
+}
+
+TEST(Optimum, BoxL1AndBallMatchTheirClosedFormsOnSeparableQuadratics) {
+  DetcgdProblem* p = make_problem(kSeparable);
+  const int64_t d = p->layout.dim;
+  std::vector<double> s_diag(d);  // A_i = Diag(s) with diag-dominance 1
+  for (int i = 0; i < p->layout.nblocks; ++i)
+    for (int r = 0; r < p->layout.size[i]; ++r)
+      s_diag[p->layout.voff[i] + r] = p->A[p->layout.moff[i] + r + (int64_t)r * p->layout.size[i]];
+  DetcgdOptimumInfo info;
+  std::vector<double> box(d), l1(d);
+  for (int64_t j = 0; j < d; ++j) {
+    const double c = p->c[j], t = 0.05 / s_diag[j];
+    box[j] = std::max(-1.0, std::min(1.0, c));
+    l1[j] = c > t ? c - t : c < -t ? c + t : 0.0;
+  }
+  int clipped = 0, zeroed = 0;
+  for (int64_t j = 0; j < d; ++j) clipped += std::fabs(p->c[j]) > 1.0, zeroed += l1[j] == 0.0;
+  ASSERT_GT(clipped, 4) << "the box binds";
+  ASSERT_GT(zeroed, 0) << "the l1 prox zeroes some coordinates";
+  std::vector<double> x = optimum(p, settings_with({{"method", "diana"}, {"prox", "box"}, {"prox-radius", "1"}}), &info);
+  EXPECT_LE(dist(box, x.data()), info.dist_bound + 1e-15);
+  EXPECT_LE(info.dist_bound, 1e-11);
+  x = optimum(p, settings_with({{"method", "diana"}, {"prox", "l1"}, {"prox-weight", "0.05"}}), &info);
+  EXPECT_LE(dist(l1, x.data()), info.dist_bound + 1e-15);
+  double l1_norm = 0, f = 0;
+  for (int64_t j = 0; j < d; ++j) l1_norm += std::fabs(l1[j]), f += 0.5 * s_diag[j] * (l1[j] - p->c[j]) * (l1[j] - p->c[j]);
+  EXPECT_NEAR(info.f_star, f + 0.05 * l1_norm, 1e-12);
+  detcgd_problem_destroy(&p);
+  // the ball on A = I: x* = c min(1, r / ||c||)
+  Options iso = kSeparable;
+  iso.push_back({"spec-max", "0.2"});
+  p = make_problem(iso);
+  const double cn = dist(std::vector<double>(d, 0.0), p->c), r = 0.5 * cn;
+  std::vector<double> ball(p->c, p->c + d);
+  for (double& v : ball) v *= r / cn;
+  x = optimum(p, settings_with({{"method", "diana"}, {"prox", "ball"}, {"prox-radius", number(r)}}), &info);
+  EXPECT_LE(dist(ball, x.data()), info.dist_bound + 1e-14);
+  detcgd_problem_destroy(&p);
+}
+
+TEST(Optimum, L2LogisticRegressionAgreesWithAnIndependentNewtonSolve) {
+  const Options prob = {{"samples", "300"}, {"features", "6"}, {"lambda", "0"}, {"l2", "0.05"}, {"clients", "3"}};
+  DetcgdProblem* p = make_problem(prob);
+  DetcgdOptimumInfo info;
+  std::vector<double> x = optimum(p, quiet_settings(), &info);
+  // Newton on f = (1/n) sum_c [(1/N_c) sum_{j in c} log(1 + exp(-b_j a_j.x))] + (mu/2) ||x||^2, dense, from 0
+  const int d = 6, n = 3;
+  std::vector<double> w(d, 0.0);
+  for (int it = 0; it < 30; ++it) {
+    std::vector<double> g(d, 0.0), H(d * d, 0.0);
+    for (int c = 0; c < n; ++c) {
+      const DcHostProblem& h = p->client_host[c];
+      for (int64_t j = 0; j < h.nrows; ++j) {
+        std::vector<double> a(d, 0.0);
+        for (int64_t q = h.rowptr[j]; q < h.rowptr[j + 1]; ++q) a[h.colidx[q]] = h.val[q];
+        double z = 0;
+        for (int k = 0; k < d; ++k) z += a[k] * w[k];
+        const double b = h.label[j], sg = 1.0 / (1.0 + std::exp(b * z)), scale = 1.0 / (n * (double)h.nrows);
+        for (int k = 0; k < d; ++k) g[k] -= scale * b * sg * a[k];
+        for (int k = 0; k < d; ++k)
+          for (int l = 0; l < d; ++l) H[k * d + l] += scale * sg * (1 - sg) * a[k] * a[l];
+      }
+    }
+    for (int k = 0; k < d; ++k) g[k] += 0.05 * w[k], H[k * d + k] += 0.05;
+    for (int k = 0; k < d; ++k) {  // solve H s = g by Gaussian elimination (H is SPD)
+      for (int r = k + 1; r < d; ++r) {
+        const double m = H[r * d + k] / H[k * d + k];
+        for (int l = k; l < d; ++l) H[r * d + l] -= m * H[k * d + l];
+        g[r] -= m * g[k];
+      }
+    }
+    for (int k = d - 1; k >= 0; --k) {
+      double v = g[k];
+      for (int l = k + 1; l < d; ++l) v -= H[k * d + l] * g[l];
+      g[k] = v / H[k * d + k];
+    }
+    for (int k = 0; k < d; ++k) w[k] -= g[k];
+  }
+  EXPECT_LE(dist(w, x.data()), info.dist_bound + 1e-14);
+  EXPECT_LE(info.dist_bound, 1e-12 * std::max(1.0, dist(w, std::vector<double>(d, 0.0).data())));
+  double f = 0;
+  ASSERT_EQ(detcgd_problem_eval(p, w.data(), &f, nullptr), DETCGD_OK);
+  EXPECT_NEAR(info.f_star, f, 1e-9) << "the whole data's f and the clients' mean differ by N_c rounding only here";
+  detcgd_problem_destroy(&p);
+}
+
+TEST(Optimum, RefusesAProblemWithoutStrongConvexity) {
+  DetcgdProblem* p = make_problem({{"samples", "50"}, {"features", "4"}, {"lambda", "0.3"}, {"l2", "0.1"}});
+  DetcgdOptimumInfo info;
+  std::vector<double> x(4);
+  DetcgdSettings s = quiet_settings();
+  EXPECT_EQ(detcgd_optimum(p, &s, x.data(), &info), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("strongly convex"), std::string::npos) << detcgd_last_error();
+  detcgd_problem_destroy(&p);
+}
+
+TEST(L2Logistic, GradientMatchesCentralDifferencesAndMuIsL2LessHalfLambda) {
+  DetcgdProblem* p = make_problem({{"samples", "80"}, {"features", "5"}, {"lambda", "0.1"}, {"l2", "0.3"}});
+  DetcgdProblemInfo info;
+  ASSERT_EQ(detcgd_problem_info(p, &info), DETCGD_OK);
+  EXPECT_DOUBLE_EQ(info.mu, 0.25);
+  std::vector<double> x = random_vec(5, 3), g(5), e(5);
+  double f;
+  ASSERT_EQ(detcgd_problem_eval(p, x.data(), &f, g.data()), DETCGD_OK);
+  for (int j = 0; j < 5; ++j) {
+    std::vector<double> a = x, b = x;
+    double fa, fb;
+    a[j] += 1e-6;
+    b[j] -= 1e-6;
+    detcgd_problem_eval(p, a.data(), &fa, nullptr);
+    detcgd_problem_eval(p, b.data(), &fb, nullptr);
+    EXPECT_NEAR(g[j], (fa - fb) / 2e-6, 1e-7) << j;
+  }
+  for (unsigned t = 0; t < 200; ++t) {  // f(y) >= f(x) + g(x).(y - x) + (mu/2) ||y - x||^2
+    std::vector<double> u = random_vec(5, 100 + t), v = random_vec(5, 500 + t), gu(5);
+    for (double& c : u) c *= 3;
+    for (double& c : v) c *= 3;
+    double fu, fv, lin = 0, sq = 0;
+    detcgd_problem_eval(p, u.data(), &fu, gu.data());
+    detcgd_problem_eval(p, v.data(), &fv, nullptr);
+    for (int j = 0; j < 5; ++j) lin += gu[j] * (v[j] - u[j]), sq += (v[j] - u[j]) * (v[j] - u[j]);
+    EXPECT_GE(fv - fu - lin, 0.5 * info.mu * sq - 1e-12) << t;
+  }
+  detcgd_problem_destroy(&p);
+}
+
+TEST(Diana, LinearRateOnAStronglyConvexQuadraticWithinTheTheoryBound) {
+  // quad-nc (mu = spec-min = 0.2) with a binding box: grad f(x*) != 0, so DCGD stalls where DIANA converges.
+  const Options box = {{"prox", "box"}, {"prox-radius", "0.5"}, {"sketch", "qsgd"}, {"iters", "2000"},
+                       {"trace-every", "1999"}, {"optimum", "solve"}};
+  DetcgdProblem* p = make_problem(kQuad);
+  DetcgdOptimumInfo oi;
+  DetcgdSettings s0 = settings_with(box);
+  std::vector<double> xs = optimum(p, s0, &oi), g(p->layout.dim), x0(p->layout.dim);
+  double f, g2 = 0, d0 = 0;
+  detcgd_problem_eval(p, xs.data(), &f, g.data());
+  for (double v : g) g2 += v * v;
+  detcgd_starting_point(&s0, p->layout.dim, x0.data());
+  d0 = dist(x0, xs.data()) * dist(x0, xs.data());
+  ASSERT_GT(g2, 1e-2) << "the box binds";
+  // diana.c's constants from the problem alone: n = 1, L = L_max = lambda_max, omega = QSGD's sqrt(8) (s = 1, m = 8)
+  const double L = p->lmax, mu = 0.2, omega = std::sqrt(8.0), alpha = 1 / (omega + 1), K = 1999;
+  const double gd = 1 / (L + 6 * omega * L), rho = std::max(1 - gd * mu, 1 - alpha / 2);
+  const double psi0 = d0 + 4 * omega * gd * gd / alpha * g2;
+  const double gc = 1 / (L + 2 * omega * L), plateau = 2 * gc * omega * g2 / mu;
+  detcgd_problem_destroy(&p);
+  const int seeds = 24;
+  double diana = 0, dcgd = 0;
+  for (int k = 0; k < seeds; ++k) {
+    Options a = box, b = box;
+    a.push_back({"method", "diana"});
+    b.push_back({"method", "dcgd"});
+    a.push_back({"seed", std::to_string(10 + k)});
+    b.push_back({"seed", std::to_string(10 + k)});
+    RunResult ra = run(kQuad, a, "rate_diana"), rb = run(kQuad, b, "rate_dcgd");
+    ASSERT_EQ(ra.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(rb.status, DETCGD_OK) << detcgd_last_error();
+    diana += ra.rows.back()[12] / seeds;  // dist2, after the common columns
+    dcgd += rb.rows.back()[12] / seeds;
+    if (k == 0) {
+      EXPECT_NEAR(summary_number(ra.summary, "rate"), rho, 1e-12 * rho);
+      EXPECT_NEAR(summary_number(ra.summary, "psi0"), psi0, 1e-9 * psi0);
+      EXPECT_NEAR(summary_number(rb.summary, "plateau_bound"), plateau, 1e-9 * plateau);
+    }
+  }
+  EXPECT_LE(diana, std::pow(rho, K) * psi0) << "E||x^K - x*||^2 <= rho^K Psi^0";
+  EXPECT_LE(diana, 1e-12 * d0) << "linear convergence to x*";
+  EXPECT_GE(dcgd, 1e-6 * d0) << "DCGD stalls";
+  EXPECT_LE(dcgd, std::pow(1 - gc * mu, K) * d0 + plateau) << "within its plateau bound";
+}
+
+TEST(Diana, RefusesABiasedCompressorAndASketch) {
+  DetcgdProblem* p = make_problem(kQuad);
+  DetcgdSettings s = quiet_settings();
+  DetcgdSolver* solver = nullptr;
+  ASSERT_EQ(detcgd_settings_set(&s, "method", "diana"), DETCGD_OK);
+  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "top-k"), DETCGD_OK);
+  EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("diana needs an unbiased compressor"), std::string::npos)
+      << detcgd_last_error();
+  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "rand-k"), DETCGD_OK);
+  EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("sketch"), std::string::npos) << detcgd_last_error();
+  detcgd_problem_destroy(&p);
+}
+
+TEST(Diana, StepAboveTheTheoryIsRefusedUnlessForced) {
+  const Options o = {{"method", "diana"}, {"sketch", "natural"}, {"vr-step", "10"}, {"iters", "5"}};
+  EXPECT_EQ(run(kQuad, o, "forced_no").status, DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("vr-step"), std::string::npos) << detcgd_last_error();
+  Options f = o;
+  f.push_back({"force", "1"});
+  RunResult r = run(kQuad, f, "forced");
+  ASSERT_EQ(r.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_NE(r.summary.find("(forced)"), std::string::npos);
+}
+
+class DianaBackends : public testing::TestWithParam<int> {};
+
+TEST_P(DianaBackends, BallProxRunFollowsTheCpu) {
+  SKIP_WITHOUT_DEVICE(GetParam());
+  const Options o = {{"method", "diana"}, {"sketch", "natural"}, {"prox", "ball"}, {"prox-radius", "1.5"},
+                     {"iters", "200"}, {"trace-every", "20"}, {"optimum", "solve"}};
+  RunResult c = run(kQuad, o, "ball_cpu"), g = run(kQuad, o, "ball_" + backend_name({GetParam(), 0}), GetParam());
+  ASSERT_EQ(c.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(g.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(c.rows.size(), g.rows.size());
+  for (size_t i = 0; i < c.rows.size(); ++i)
+    for (int col : {1, 2, 12}) EXPECT_NEAR(g.rows[i][col], c.rows[i][col], 1e-10 * std::fabs(c.rows[0][col])) << i;
+  EXPECT_LT(c.rows.back()[12], 1e-8 * c.rows.front()[12]) << "DIANA reaches x* on the ball";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DianaBackends, testing::ValuesIn(available_backends()), backend_name);
