@@ -30,9 +30,9 @@ int cli_apply(const CliAssignments* a, DetcgdProblemSpec* p, DetcgdSettings* s, 
 
 /* A curve: a trace, or (band) a seed band of the experiments, columns iter, G mean, G min, G max, mean bits. */
 typedef struct CliSeries { const char* csv; const char* label; int band; } CliSeries;
-/* What a plot shows: G_{K,D} (the running mean the theory bounds) or ||grad f(x^k)||^2 (a band: G_{K,D}), against
- * iterations and against uplink bits, the bits axis linear or logarithmic. */
-typedef struct CliPlotStyle { int grad_norm2; int log_bits; } CliPlotStyle;
+/* What a plot shows: G_{K,D} (the running mean the theory bounds), ||grad f(x^k)||^2 or (dist2) ||x^k - x*||^2 of
+ * optimum solve (a band: G_{K,D}), against iterations and against uplink bits, the bits axis linear or logarithmic. */
+typedef struct CliPlotStyle { int grad_norm2; int log_bits; int dist2; } CliPlotStyle;
 /* PNG with the style's metric against iterations (left) and uplink bits (right); gnuplot script beside it.  A band
  * is drawn as its mean with the min-max range shaded. */
 int cli_plot(const char* png, const CliSeries* series, int n, const char* title, CliPlotStyle style);

@@ -25,6 +25,8 @@
  *                with minibatches of 8 against distributed SGD (d floats per client) on contiguous clients
  *   ef21-sgdm    a1a, lambda 0.1, n = 20 clients, one sample per client per round (batch 1), K 4000, top-1, 3 seeds:
  *                ||EF21-SGDM|| (the paper's step and gamma_0 = 1) against EF21-SGD, ||EF21-SGD|| and EF21-SGDM
+ *   diana        mushrooms, l2 0.05, lambda 0, n = 20 clients, K 3000, x* solved: DCGD and DIANA with natural and
+ *                QSGD (s = 4) compression at their derived steps, GD; ||x^k - x*||^2 against iterations and bits
  *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
  *                single-node step 1 / (2 c_1) for L_1 = 1, 3, 10 and at gamma_0 / sqrt(K + 1), against EF21 at
  *                its step from L on the box |x_j| <= 30 and at 16x and 256x it (Khirirat et al.'s polynomial test)
@@ -130,6 +132,16 @@ static const RunDef EF21_SGDM_RUNS[] = {
   {"||EF21-SGDM|| gamma0 1", "method=ef21-sgdm-norm sketch=top-k k=1 ef-sgdm-gamma0=1 force=1"},
 };
 
+/* dcgd and diana at their theory steps (derived: diana.c), natural compression (omega = 1/8, 9 bits a value) and
+ * QSGD with s = 4 (omega = min(d/s^2, sqrt(d)/s) = 2.65), GD as the identity */
+static const RunDef DIANA_RUNS[] = {
+  {"DCGD natural", "method=dcgd sketch=natural"},
+  {"DIANA natural", "method=diana sketch=natural"},
+  {"DCGD QSGD s=4", "method=dcgd sketch=qsgd levels=4"},
+  {"DIANA QSGD s=4", "method=diana sketch=qsgd levels=4"},
+  {"GD (DCGD identity, 64-bit values)", "method=dcgd sketch=identity value-bits=64"},
+};
+
 static const RunDef EF21_POLY_RUNS[] = {
   {"EF21 box-L step", "method=ef21 sketch=top-k k=1"},
   {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
@@ -151,16 +163,17 @@ typedef struct ExperimentDef {
 
 #define NRUNS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const ExperimentDef EXPERIMENTS[] = {
-  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS), 1, {0, 0}},
-  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS), 1, {0, 0}},
-  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS), 1, {0, 0}},
-  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS), 1, {0, 0}},
-  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20, {0, 0}},
-  {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, {1, 1}},
-  {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1}},
-  {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD; minibatches of 8 against SGD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1}},
-  {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1}},
-  {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1}},
+  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS), 1, {0, 0, 0}},
+  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS), 1, {0, 0, 0}},
+  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS), 1, {0, 0, 0}},
+  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS), 1, {0, 0, 0}},
+  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20, {0, 0, 0}},
+  {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, {1, 1, 0}},
+  {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1, 0}},
+  {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD; minibatches of 8 against SGD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1, 0}},
+  {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1, 0}},
+  {"diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, K 3000, optimum solve: DIANA against DCGD (natural, QSGD s=4), GD; ||x^k - x*||^2", DIANA_RUNS, NRUNS(DIANA_RUNS), 1, {0, 1, 1}},
+  {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1, 0}},
 };
 
 void cli_experiment_list(void) {
@@ -206,6 +219,16 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     s->x0 = 40.0; /* x0 / sqrt(d) = 20 */
     s->x0_spread = 1.0;
     s->term.max_iter = 20000;
+    return;
+  }
+  if (!strcmp(name, "diana")) { /* strongly convex l2-logistic regression over heterogeneous clients */
+    p->kind = DETCGD_PROBLEM_LOGREG_NC;
+    p->lambda = 0.0;
+    p->l2 = 0.05;
+    p->clients = 20;
+    s->optimum = DETCGD_OPTIMUM_SOLVE;
+    s->term.max_iter = 3000;
+    cli_shared_data("mushrooms", p->data_path, sizeof p->data_path);
     return;
   }
   if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote") || !strcmp(name, "ef21-sgdm")) {

@@ -434,7 +434,7 @@ static int cmd_plot(Options* o) {
     if (eq) { *eq = '\0'; series[i].label = eq + 1; }
   }
   {
-    CliPlotStyle style = {0, 0};
+    CliPlotStyle style = {0, 0, 0};
     return cli_plot(o->out, series, o->npositional, "", style);
   }
 }
