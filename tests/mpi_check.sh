@@ -49,11 +49,13 @@ while IFS= read -r line; do
   else echo "FAIL mpi != sim: table row $name"; fail=1; fi
 done < "$(dirname "$0")/method_table.txt"
 [ -n "$LEAN" ] && exit $fail
-# Error feedback over MPI: a rank dies after a checkpoint, the resumed run gives the uninterrupted trace -- EF21
-# (every rank reads rank 0's file, which holds every client's g_c), EF14 and EF21-SGDM with minibatches (their
-# clients' e_c, v_c stay on the client ranks: each rank writes and reads its own file, PATH.rank<r>)
-for m in "ef21" "ef14" "ef21-sgdm --batch 2"; do
-  EFB="$TABLE_BASE --clients 6 --iters 300 --method $m --sketch top-k --k 2 --mode mpi"
+# Error feedback and DIANA over MPI: a rank dies after a checkpoint, the resumed run gives the uninterrupted trace --
+# EF21 and DIANA (every rank reads rank 0's file, which holds every client's g_c or h_c), EF14 and EF21-SGDM with
+# minibatches (their clients' e_c, v_c stay on the client ranks: each rank writes and reads its own file, PATH.rank<r>)
+# (ef21-sgdm last: the check after the loop resumes its client ranks' files with another rank count)
+for m in "diana --sketch natural" "ef21 --sketch top-k --k 2" "ef14 --sketch top-k --k 2" \
+         "ef21-sgdm --batch 2 --sketch top-k --k 2"; do
+  EFB="$TABLE_BASE --clients 6 --iters 300 --method $m --mode mpi"
   rm -f "$T"/ef.ck*
   # shellcheck disable=SC2086
   timeout 120 mpirun --oversubscribe -np 3 $DETCGD $EFB --trace "$T/full.csv" < /dev/null
