@@ -164,7 +164,9 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_EF21_SGDM_NORM, /* ||EF21-SGDM|| (Khirirat et al.): the same, x - gamma g / ||g|| */
   DETCGD_METHOD_EF21_HB,     /* EF21 with the server's heavy ball: v = beta v + g, x - gamma (1 - beta) v */
   DETCGD_METHOD_DCGD,        /* DCGD with a prox: x - gamma mean_c C(grad f_c), then prox_{gamma R} (C unbiased) */
-  DETCGD_METHOD_DIANA        /* DIANA: m_c = C(grad f_c - h_c), h_c += alpha m_c, x - gamma (h + mean m_c), prox */
+  DETCGD_METHOD_DIANA,       /* DIANA: m_c = C(grad f_c - h_c), h_c += alpha m_c, x - gamma (h + mean m_c), prox */
+  DETCGD_METHOD_MARINA,      /* MARINA: shared coin; sync rounds send grad f_c, else C(grad f_c(x^k) - grad f_c(x^{k-1})) */
+  DETCGD_METHOD_DASHA        /* DASHA: m_c = C(grad f_c - h_c - a (g_c - h_c)), g_c += m_c, x - gamma mean g_c */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -350,6 +352,10 @@ typedef struct DetcgdSettings {
   double vr_step;                  ///< dcgd's and diana's gamma; 0 = their theory step (derived; see the summary); default 0
   double vr_alpha;                 ///< diana's alpha of h_c += alpha m_c; 0 = 1 / (omega + 1) (paper); default 0
   double vr_momentum;              ///< diana's beta of v = beta v + g^ (0 = none); default 0
+  double gd_step;                  ///< marina's and dasha's gamma; 0 = their theory step (marina.c); default 0
+  double marina_p;                 ///< marina's probability of a sync round; 0 = bits(C) / (d value-bits) (derived); default 0
+  double dasha_a;                  ///< dasha's a; 0 = 1 / (2 omega + 1) (authors' code); default 0
+  int dasha_init;                  ///< dasha's g_c^0: 0 = zero, 1 = grad f_c(x0) sent in full (counted); default 0
 } DetcgdSettings;
 
 void detcgd_settings_default(DetcgdSettings* s);

@@ -158,20 +158,30 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
     return;
   }
   const std::string method = row.get("method");
-  if ((method == "dcgd" || method == "diana") && !row.get("prox").empty())
-    GTEST_SKIP() << row.name << ": a prox step is not GD (test_diana.cc checks the prox against x*)";
-  if ((method == "dcgd" || method == "diana") && !row.distributed()) {
-    // DCGD with the identity is GD with gamma = 1 / L, and so is DIANA with omega = 0 and alpha = 1 / (omega + 1) = 1
-    // (g = h + (grad f - h), to rounding); without momentum.  logreg-nc: GD's step as in the EF21 case above
+  const bool differences = method == "dcgd" || method == "diana" || method == "marina" || method == "dasha";
+  const std::string step_key = method == "marina" || method == "dasha" ? "gd-step" : "vr-step";
+  if (differences && !row.get("prox").empty())
+    GTEST_SKIP() << row.name << ": a prox step is not GD (test_variance_reduction.cc checks the prox against x*)";
+  const auto own_option = [](const std::pair<std::string, std::string>& kv) {
+    return kv.first.rfind("vr-", 0) == 0 || kv.first.rfind("marina-", 0) == 0 || kv.first.rfind("dasha-", 0) == 0 ||
+           kv.first == "gd-step";
+  };
+  if (differences && !row.distributed()) {
+    // DCGD with the identity is GD with gamma = 1 / L, and so are DIANA with omega = 0 and alpha = 1 / (omega + 1) = 1
+    // (g = h + (grad f - h), to rounding), MARINA with p = bits(C) / (d value-bits) = 1 (every round a sync round)
+    // and DASHA with a = 1 / (2 omega + 1) = 1 (g_c = grad f_c); without momentum or a given p.  logreg-nc: GD's step
+    // as in the EF21 case above
     Row id = with_identity(row), gd = id;
     id.options.erase(std::remove_if(id.options.begin(), id.options.end(),
-                                    [](const std::pair<std::string, std::string>& kv) { return kv.first == "vr-momentum"; }),
+                                    [](const std::pair<std::string, std::string>& kv) {
+                                      return kv.first == "vr-momentum" || kv.first == "marina-p";
+                                    }),
                      id.options.end());
     for (auto& kv : gd.options)
       if (kv.first == "method") kv.second = "gd";
     gd.options.erase(std::remove_if(gd.options.begin(), gd.options.end(),
-                                    [](const std::pair<std::string, std::string>& kv) {
-                                      return kv.first == "sketch" || kv.first.rfind("vr-", 0) == 0;
+                                    [&](const std::pair<std::string, std::string>& kv) {
+                                      return kv.first == "sketch" || own_option(kv);
                                     }),
                      gd.options.end());
     gd.options.emplace_back("stepsize", "gd");
@@ -186,7 +196,7 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
       b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"stepsize-scale", scale}}, "_gd");
       ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
     }
-    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"vr-step", step}, {"force", "1"}}, "_id");
+    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {step_key, step}, {"force", "1"}}, "_id");
     ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
     ASSERT_EQ(a.numbers.size(), b.numbers.size());
     for (size_t i = 0; i < a.numbers.size(); ++i)
@@ -194,12 +204,16 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
         EXPECT_NEAR(a.numbers[i][c], b.numbers[i][c], 1e-12 * std::fabs(b.numbers[0][c])) << "row " << i << ", column " << c;
     return;
   }
-  if (method == "dcgd" || method == "diana") {
-    // over clients: DIANA with the identity (alpha = 1) follows DCGD with the identity, x - gamma (1/n) sum_c grad f_c
+  if (differences) {
+    // over clients: DIANA, MARINA and DASHA with the identity follow DCGD with the identity, x - gamma (1/n) sum_c grad f_c
     Row id = with_identity(row), dcgd = id;
+    id.options.erase(std::remove_if(id.options.begin(), id.options.end(),
+                                    [](const std::pair<std::string, std::string>& kv) { return kv.first == "marina-p"; }),
+                     id.options.end());
     for (auto& kv : dcgd.options)
       if (kv.first == "method") kv.second = "dcgd";
-    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"vr-step", "0.5"}, {"force", "1"}}, "_id");
+    dcgd.options.erase(std::remove_if(dcgd.options.begin(), dcgd.options.end(), own_option), dcgd.options.end());
+    RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {step_key, "0.5"}, {"force", "1"}}, "_id");
     RowRun b = run_row(dcgd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"vr-step", "0.5"}, {"force", "1"}}, "_dcgd");
     ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
     ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
@@ -267,7 +281,8 @@ TEST_P(MethodTable, ReplayEqualsOpByOp) {
   RowRun a = run_row(row, DETCGD_BACKEND_CPU, {{"graphs", "1"}}), b = run_row(row, DETCGD_BACKEND_CPU, {{"graphs", "0"}}, "_op");
   ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
   ASSERT_EQ(b.status, DETCGD_OK);
-  EXPECT_GT(a.r.replay_launches, 0);
+  if (row.method()->op_by_op) EXPECT_EQ(a.r.replay_launches, 0) << "its round branches on the host: op by op";
+  else EXPECT_GT(a.r.replay_launches, 0);
   EXPECT_EQ(b.r.replay_launches, 0);
   EXPECT_EQ(a.trace, b.trace);
   EXPECT_EQ(a.r.bits_up, b.r.bits_up);
@@ -314,12 +329,20 @@ TEST_P(MethodTable, ExactBits) {
   }
   if (name == "natural" || name == "qsgd") {  // every coordinate quantised: natural 9 bits (sign, exponent); QSGD per
     // layer of m its norm and m (sign + ceil(log2(s + 1)) level bits)
-    const int64_t m = 8, s = std::stoi(row.get("levels", "1"));
+    const int64_t m = 8, s = std::stoi(row.get("levels", "1")), d = m * layers;
     int level_bits = 0;
     while ((int64_t(1) << level_bits) < s + 1) ++level_bits;
     const int64_t per = name == "natural" ? 9 * m * layers : layers * (value_bits + m * (1 + level_bits));
-    EXPECT_EQ(a.r.bits_up, K * senders * per);
-    EXPECT_EQ(a.r.coords_sent, K * senders * m * layers);
+    const int64_t start = row.get("dasha-init") == "gradient" ? senders * d : 0;  // g_c^0 sent in full first
+    int64_t sync = 0;  // MARINA's sync rounds, each client's d values: the coin drawn here from the shared stream
+    if (row.get("method") == "marina") {
+      const double p = row.get("marina-p").empty() ? (double)per / (double)(d * value_bits) : std::stod(row.get("marina-p"));
+      for (int64_t k = 0; k < K; ++k) sync += dc_marina_coin(5, (uint32_t)k, p);
+      EXPECT_GT(sync, 1);
+      EXPECT_LT(sync, K);
+    }
+    EXPECT_EQ(a.r.bits_up, (K - sync) * senders * per + sync * senders * d * value_bits + start * value_bits);
+    EXPECT_EQ(a.r.coords_sent, K * senders * d + start);
     return;
   }
   const bool indices = (t->flags & DC_CF_INDICES) && row.get("shared-seed", "0") == "0";

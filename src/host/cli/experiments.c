@@ -27,6 +27,8 @@
  *                ||EF21-SGDM|| (the paper's step and gamma_0 = 1) against EF21-SGD, ||EF21-SGD|| and EF21-SGDM
  *   diana        mushrooms, l2 0.05, lambda 0, n = 20 clients, K 3000, x* solved: DCGD and DIANA with natural and
  *                QSGD (s = 4) compression at their derived steps, GD; ||x^k - x*||^2 against iterations and bits
+ *   marina       a1a, lambda 0.1, n = 20 clients, K 3000: MARINA, DASHA, DIANA and DCGD with natural compression and
+ *                QSGD (s = 2) at their own steps, GD; ||grad f||^2 against iterations and bits
  *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
  *                single-node step 1 / (2 c_1) for L_1 = 1, 3, 10 and at gamma_0 / sqrt(K + 1), against EF21 at
  *                its step from L on the box |x_j| <= 30 and at 16x and 256x it (Khirirat et al.'s polynomial test)
@@ -142,6 +144,19 @@ static const RunDef DIANA_RUNS[] = {
   {"GD (DCGD identity, 64-bit values)", "method=dcgd sketch=identity value-bits=64"},
 };
 
+/* the gradient-difference methods at their own steps (MARINA's and DASHA's from the authors' code, DCGD's and DIANA's
+ * derived) with natural compression and QSGD s = 2, GD with 64-bit values */
+static const RunDef MARINA_RUNS[] = {
+  {"DCGD natural", "method=dcgd sketch=natural"},
+  {"DIANA natural", "method=diana sketch=natural"},
+  {"MARINA natural", "method=marina sketch=natural"},
+  {"DASHA natural", "method=dasha sketch=natural"},
+  {"DIANA QSGD s=2", "method=diana sketch=qsgd levels=2"},
+  {"MARINA QSGD s=2", "method=marina sketch=qsgd levels=2"},
+  {"DASHA QSGD s=2", "method=dasha sketch=qsgd levels=2"},
+  {"GD (DCGD identity, 64-bit values)", "method=dcgd sketch=identity value-bits=64"},
+};
+
 static const RunDef EF21_POLY_RUNS[] = {
   {"EF21 box-L step", "method=ef21 sketch=top-k k=1"},
   {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
@@ -173,6 +188,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD; minibatches of 8 against SGD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1, 0}},
   {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1, 0}},
   {"diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, K 3000, optimum solve: DIANA against DCGD (natural, QSGD s=4), GD; ||x^k - x*||^2", DIANA_RUNS, NRUNS(DIANA_RUNS), 1, {0, 1, 1}},
+  {"marina", "a1a, lambda 0.1 (non-convex), n = 20 clients, K 3000: MARINA and DASHA against DIANA and DCGD (natural, QSGD s=2), GD; ||grad f||^2 against bits", MARINA_RUNS, NRUNS(MARINA_RUNS), 1, {1, 1, 0}},
   {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1, 0}},
 };
 
@@ -231,11 +247,11 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     cli_shared_data("mushrooms", p->data_path, sizeof p->data_path);
     return;
   }
-  if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote") || !strcmp(name, "ef21-sgdm")) {
+  if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote") || !strcmp(name, "ef21-sgdm") || !strcmp(name, "marina")) {
     p->kind = DETCGD_PROBLEM_LOGREG_NC;
     p->lambda = 0.1;
     p->clients = 20;
-    s->term.max_iter = strcmp(name, "sign-vote") ? 4000 : 3000;
+    s->term.max_iter = strcmp(name, "sign-vote") && strcmp(name, "marina") ? 4000 : 3000;
     if (!strcmp(name, "ef21-sgdm")) s->batch = 1;
     cli_shared_data("a1a", p->data_path, sizeof p->data_path);
     return;

@@ -132,9 +132,9 @@ static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings*
  * the theory steps of dcgd and diana */
 static const char* forceable(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM || s->method == DETCGD_METHOD_DCGD ||
-      s->method == DETCGD_METHOD_DIANA)
+      s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_MARINA || s->method == DETCGD_METHOD_DASHA)
     return NULL;
-  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd and diana" : NULL;
+  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd, diana, marina and dasha" : NULL;
 }
 static const char* weighted(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
@@ -229,7 +229,7 @@ static const DcOption RUN_ROWS[] = {
    "D times this after it is built"},
   {"force", "stepsize", DC_OPT_BOOL, S(stepsize.force), "0", 0, 0, NULL, ALL, 0, forceable,
    "run even when the certificate of (7)/(8) exceeds 1, EF21's step exceeds 1 / (L + L~ sqrt(beta / theta)), "
-   "ef-sgdm-gamma0 exceeds the paper's bound, or vr-step exceeds dcgd's or diana's theory step"},
+   "ef-sgdm-gamma0 exceeds the paper's bound, or vr-step / gd-step exceeds the theory step of dcgd, diana, marina or dasha"},
   {"stepsize-precision", "stepsize", DC_OPT_ENUM, S(stepsize.precision), "fp64", 0, 0, PRECISION_NAMES, ALL, 0, matrix_step,
    "fp32: D rounded to float (certificates are those of the D applied)"},
   {"stepsize-setup", "stepsize", DC_OPT_ENUM, S(stepsize.setup), "auto", 0, 0, SETUP_NAMES, ALL, 0, matrix_step,

@@ -73,6 +73,7 @@ typedef struct DcMethodType {
   int condition;           /* the stepsize condition of the paper: 7 (x - D S g) or 8 (x - T D g) */
   const char* algorithm;   /* the distributed algorithm, for the summary (NULL: the method runs on a single node only) */
   int stochastic;          /* 1: with batch > 0 its clients' gradients are minibatch ones (round.h: r->at.G) */
+  int op_by_op;            /* 1: its round branches on the host per iteration (MARINA's coin): never recorded as a replay */
   int client_state;        /* 1: part of its state lives with the clients only (EF14's e_c, EF21-SGDM's v_c): over
                             * MPI every client rank checkpoints its own copy (checkpoint.c) */
   int (*client)(DcRound* r);
@@ -102,14 +103,19 @@ typedef struct DcMethodType {
    * backend ops: they travel with the trace's other scalars */
   const char* const* trace_columns;
   int (*trace_metrics)(DcRound* r, DcVec* m, int slot0);
+  /* the spec of this round's messages when it is not the run's (MARINA's sync rounds send the identity's), for the
+   * MPI codec and tally (NULL op, or NULL returned: the run's) */
+  const DcSketchSpec* (*message_spec)(const DcRound* r);
 } DcMethodType;
 
 /* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD, scaled sign GD and Signum (sign.c), EF21, ||EF21||,
  * EF21-SGDM, ||EF21-SGDM|| and EF21-HB (ef21.c), EF14 (ef14.c), signSGD with majority vote (sign_vote.c), DCGD and
- * DIANA with a prox (diana.c). */
+ * DIANA with a prox (diana.c), MARINA and DASHA (marina.c). */
 extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
     dc_method_ef21, dc_method_ef21_norm, dc_method_ef14, dc_method_sign_vote, dc_method_signum, dc_method_ef21_sgdm,
-    dc_method_ef21_sgdm_norm, dc_method_ef21_hb, dc_method_dcgd, dc_method_diana;
+    dc_method_ef21_sgdm_norm, dc_method_ef21_hb, dc_method_dcgd, dc_method_diana, dc_method_marina, dc_method_dasha;
+/* MARINA's coin of round iter (marina.c): 1 at iter 0, else Bernoulli(p) from the shared stream at (seed, iter). */
+int dc_marina_coin(uint64_t seed, uint32_t iter, double p);
 /* The sign family's option rows: sign-step, sign-momentum, sign-per-layer (sign.c). */
 extern const DcOption dc_sign_options[];
 /* The error-feedback methods' option rows (ef21.c). */
@@ -124,9 +130,9 @@ void dc_method_list(char* out, size_t n);
  * identity, its fixed compressor when it has one, else the setting's sketch on p. */
 int dc_method_sketch_spec(DcSketchSpec* sp, const DcMethodType* m, const DetcgdSettings* s, const DetcgdProblem* p);
 /* The Euclidean smoothness of f = (1/n) sum_c f_c over a run's n clients (smoothness.c): L of f, and of the f_c
- * L_max = max_c L_c and L~ = sqrt((1/n) sum_c L_c^2) (n = 1: all three are L). */
+ * L_max = max_c L_c, L_mean = (1/n) sum_c L_c and L~ = sqrt((1/n) sum_c L_c^2) (n = 1: all four are L). */
 typedef struct DcSmoothness {
-  double L, L_max, L_tilde;
+  double L, L_max, L_tilde, L_mean; /* L_mean = (1/n) sum_c L_c */
 } DcSmoothness;
 int dc_method_smoothness(const DetcgdProblem* p, int n, DcSmoothness* out);
 /* A facts op's tail: the first min(n, cap) of f into out; returns how many. */

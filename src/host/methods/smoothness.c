@@ -20,15 +20,16 @@ int dc_method_smoothness(const DetcgdProblem* p, int n, DcSmoothness* out) {
   int c, rc;
   if (n == 1 || p->nclients == 0) {
     if ((rc = smoothness(p, &p->host, 1, &out->L))) return rc;
-    out->L_tilde = out->L_max = out->L;
+    out->L_tilde = out->L_max = out->L_mean = out->L;
     return DETCGD_OK;
   }
   if ((rc = smoothness(p, p->client_host, n, &out->L))) return rc;
-  out->L_max = 0.0;
+  out->L_max = out->L_mean = 0.0;
   for (c = 0; c < n; ++c) {
     double lc;
     if ((rc = smoothness(p, &p->client_host[c], 1, &lc))) return rc;
     sq += lc * lc / n;
+    out->L_mean += lc / n;
     if (lc > out->L_max) out->L_max = lc;
   }
   out->L_tilde = sqrt(sq);

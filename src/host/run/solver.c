@@ -569,12 +569,13 @@ static void free_replays(DetcgdSolver* s) {
 
 /* Records plain iterations, `unroll` and (for shorter runs) 1 at a time: single node or every client on
  * one rank, graphs on, no per-phase timing (it waits after every phase), no injected faults (checked
- * every iteration).  When recording fails the run goes on op by op, with a warning. */
+ * every iteration), a method whose round does not branch on the host (op_by_op).  When recording fails the run goes on op by op, with a warning. */
 static void record_replays(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t gap = s->settings.output.trace_every - 1;
   int st;
-  if (s->tr.nranks > 1 || !s->settings.graphs || s->settings.output.profile || s->settings.dist.fault[0] || gap < 1)
+  if (s->tr.nranks > 1 || !s->settings.graphs || s->settings.output.profile || s->settings.dist.fault[0] || gap < 1 ||
+      s->method->op_by_op)
     return;
   s->replay_unroll = gap < DC_REPLAY_UNROLL ? (int)gap : DC_REPLAY_UNROLL;
   st = o->replay_create(&s->be, plain_iteration, s, s->replay_unroll, &s->replay);

@@ -47,6 +47,12 @@ static int estimate_client_f_inf(DetcgdSolver* s) {
 /* Are the run's messages the values op's (dense rows, sent through codec.h) rather than a sketch's draws? */
 static int value_messages(const DetcgdSolver* s) { return (s->method->step_flags & DC_STEP_VALUES) != 0; }
 
+/* The spec of this round's messages: the method's for this round (MARINA's sync rounds), else the run's. */
+static const DcSketchSpec* message_spec(const DetcgdSolver* s) {
+  const DcSketchSpec* sp = s->method->message_spec ? s->method->message_spec(&s->round) : NULL;
+  return sp ? sp : &s->sketch_spec;
+}
+
 int dc_dist_setup(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t cap = s->sketch_spec.cap_off[s->problem->layout.nblocks], d = s->problem->layout.dim;
@@ -124,8 +130,8 @@ static int msg_append(DetcgdSolver* s, const void* data, int64_t bytes) {
 
 /* A dense message of the values op, bit-packed (codec.h), appended to this rank's message. */
 static int pack_values(DetcgdSolver* s) {
-  unsigned char* at = msg_extend(s, dc_codec_bytes(&s->sketch_spec));
-  return at ? dc_codec_encode(&s->sketch_spec, s->h_vals, &s->draw, at) : DETCGD_ERR_ALLOC;
+  unsigned char* at = msg_extend(s, dc_codec_bytes(message_spec(s)));
+  return at ? dc_codec_encode(message_spec(s), s->h_vals, &s->draw, at) : DETCGD_ERR_ALLOC;
 }
 
 /* Appends the current draw and values of client c to this rank's message. */
@@ -183,7 +189,7 @@ static int read_draw(DetcgdSolver* s, Reader* r) {
 
 /* Server: a dense message of the values op, decoded and checked (codec.h) into s->vals. */
 static int read_values(DetcgdSolver* s, Reader* r) {
-  const DcSketchSpec* sp = &s->sketch_spec;
+  const DcSketchSpec* sp = message_spec(s);
   int64_t bytes = dc_codec_bytes(sp);
   const char* why;
   if (bytes > r->left) return bad_message(r, "message too short");
@@ -197,7 +203,7 @@ static int read_values(DetcgdSolver* s, Reader* r) {
 
 /* Server: n received messages of the values op in the tally (each the same exact count and bits), once per rank. */
 static int count_received_values(DetcgdSolver* s, int n) {
-  const DcSketchSpec* sp = &s->sketch_spec;
+  const DcSketchSpec* sp = message_spec(s);
   int64_t coords, bits;
   int st = s->be.ops->sketch_tally(&s->be, s->S, &coords, &bits);
   return st == DETCGD_OK ? s->be.ops->sketch_set_tally(&s->be, s->S, coords + n * (int64_t)dc_sketch_expected_coords(sp),

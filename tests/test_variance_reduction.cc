@@ -1,4 +1,5 @@
-// Variance reduction (diana.c, optimum.c, prox.c): the convex problems and their x*, the prox steps, DCGD and DIANA.
+// Variance reduction (diana.c, marina.c, optimum.c, prox.c): the convex problems and their x*, the prox steps, DCGD,
+// DIANA, MARINA's coin.
 // Oracles: closed forms (quad-nc's planted centre; box, l1 and ball on separable quadratics), an independent Newton
 // solve of l2-logistic regression, central differences, the strong convexity inequality, Monte Carlo means of
 // ||x^K - x*||^2 against the rates derived in diana.c, the CPU backend.
@@ -7,6 +8,7 @@
 #include "test_util.h"
 extern "C" {
 #include "backend.h"
+#include "method.h"
 }
 
 namespace {
@@ -311,3 +313,31 @@ TEST_P(DianaBackends, BallProxRunFollowsTheCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DianaBackends, testing::ValuesIn(available_backends()), backend_name);
+
+TEST(Marina, CoinIsBernoulliPFromTheSeedAndTheRoundOnly) {
+  const double p = 0.3;
+  const int K = 40000;
+  int heads = 0, differ = 0;
+  EXPECT_EQ(dc_marina_coin(7, 0, 1e-9), 1) << "round 0 is a sync round: g^0 = grad f(x^0)";
+  for (int k = 1; k <= K; ++k) {
+    const int c = dc_marina_coin(7, (uint32_t)k, p);
+    heads += c;
+    EXPECT_EQ(c, dc_marina_coin(7, (uint32_t)k, p));
+    differ += c != dc_marina_coin(8, (uint32_t)k, p);
+  }
+  EXPECT_NEAR(heads / (double)K, p, 4 * std::sqrt(p * (1 - p) / K));
+  EXPECT_GT(differ, K / 4) << "another seed, other coins";
+}
+
+TEST(Marina, SyncRoundsAreCountedAndABiasedCompressorRefused) {
+  const Options lr = {{"samples", "120"}, {"features", "8"}, {"lambda", "0.1"}, {"clients", "4"}};
+  RunResult r = run(lr, {{"method", "marina"}, {"sketch", "natural"}, {"marina-p", "0.25"}, {"iters", "200"}}, "marina");
+  ASSERT_EQ(r.status, DETCGD_OK) << detcgd_last_error();
+  int sync = 0;
+  for (int k = 0; k < 200; ++k) sync += dc_marina_coin(42, (uint32_t)k, 0.25);
+  EXPECT_EQ(summary_number(r.summary, "sync_rounds"), sync);
+  EXPECT_EQ(summary_number(r.summary, "bits_up"), (200.0 - sync) * 4 * 9 * 8 + sync * 4 * 8 * 32.0);
+  EXPECT_EQ(run(lr, {{"method", "marina"}, {"sketch", "top-k"}}, "marina_topk").status, DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("marina needs an unbiased compressor"), std::string::npos);
+  EXPECT_EQ(run(lr, {{"method", "dasha"}, {"sketch", "scaled-sign"}}, "dasha_sign").status, DETCGD_ERR_ARG);
+}

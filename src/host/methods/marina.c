@@ -1,0 +1,311 @@
+/*
+ * marina.c -- compressed gradient differences without a stored shift (METHODS.md, "MARINA, DASHA"): MARINA (Gorbunov,
+ * Burlachenko, Li, Richtarik 2021) and DASHA (Tyurin, Richtarik 2022), on one node and over n clients (simulated or
+ * MPI).  C is unbiased (omega) and independent across clients.  Round k, from the clients' gradients at x^k:
+ *
+ *   marina  a coin c_k ~ Bernoulli(p), the same on every rank (the shared Philox stream at (seed, k); c_0 = 1, so that
+ *           g^0 = grad f(x^0) is an uncompressed round, counted):
+ *             c_k = 1: m_c = grad f_c(x^k), d values (a sync round),   g^k = (1/n) sum_c m_c
+ *             c_k = 0: m_c = C(grad f_c(x^k) - grad f_c(x^{k-1})),     g^k = g^{k-1} + (1/n) sum_c m_c
+ *           x^{k+1} = x^k - gamma g^k.  gamma = 1 / (L (1 + sqrt((1 - p) omega / (p n)))) [METHODS.md: authors' code];
+ *           p = marina-p, or the share of a full message's bits that a compressed one costs, bits(C) / (d value-bits)
+ *           (derived here: the sync rounds then cost, in expectation, as much as the compressed ones; the paper's
+ *           p = zeta / d counts kept coordinates, which is 1 for a quantiser that sends every coordinate).
+ *   dasha   m_c = C(grad f_c(x^k) - h_c - a (g_c - h_c)),  g_c += m_c,  h_c = grad f_c(x^k),  g^k = g^{k-1} + (1/n) sum m_c,
+ *           x^{k+1} = x^k - gamma g^k;  a = dasha-a or 1 / (2 omega + 1) [authors' code];  gamma = 1 / (L_AM + L~
+ *           sqrt(omega (4 omega + 1) / n)), L_AM = mean_c L_c [METHODS.md: the authors' code's, unverified against the
+ *           paper, which is remembered with sqrt(16 omega (2 omega + 1) / n)].  Never an uncompressed round: h_c starts
+ *           at grad f_c(x^0) (computed where the client is, not sent) and g_c at 0 (dasha-init zero: the paper's first
+ *           step x^1 = x^0 - gamma 0 is skipped) or at grad f_c(x^0) sent in full before round 0 (gradient, counted).
+ * MARINA's coin is drawn on the host per round, so its iterations are not recorded as replays (op_by_op).
+ */
+#include <math.h>
+#include "method.h"
+#include "options.h"
+#include "philox.h"
+#include "problem.h"
+
+#define DC_STREAM_MARINA_COIN 0xFFFFFF03u /* MARINA's coin at (seed, k) */
+
+typedef struct MarinaState {
+  DcVec* prev;   /* n rows: grad f_c at the previous round (marina), h_c (dasha) */
+  DcVec* Gc;     /* dasha: n rows, the clients' g_c */
+  DcVec* M;      /* a chunk's messages */
+  DcVec* U;      /* dasha: a chunk's (1 - a) h_c + a g_c */
+  DcVec *Hv, *Gv, *Uv; /* dasha: views of the chunk's rows of prev, Gc and U */
+  DcVec* sum;    /* sum_c m_c of the round */
+  DcVec* g;      /* the server's g */
+  DcSketchSpec full_spec; /* marina: the identity's, for the sync rounds' messages */
+  DcSketch* full;         /* marina: its draws and tally (moved into the round's after every sync round) */
+  double gamma, p, a, omega;
+  DcSmoothness sm;
+  const char *source, *p_source, *a_source, *init;
+  int64_t sync_rounds;
+} MarinaState;
+
+#define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
+static const char* const DASHA_INIT_NAMES[] = {"zero", "gradient", NULL};
+static const char* marina_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_MARINA ? NULL : "read by method marina";
+}
+static const char* dasha_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_DASHA ? NULL : "read by method dasha";
+}
+static const char* step_readers(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_MARINA || s->method == DETCGD_METHOD_DASHA ? NULL : "read by methods marina and dasha";
+}
+static const DcOption OPTIONS[] = {
+  {"gd-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(gd_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   step_readers, "marina, dasha: gamma of x - gamma g, 0 = their theory step (marina.c; above it: force = 1)"},
+  {"marina-p", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(marina_p), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   marina_only, "marina: probability p of a sync round (every client sends its gradient), 0 = bits(C) / (d value-bits) (derived)"},
+  {"dasha-a", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(dasha_a), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   dasha_only, "dasha: a of m_c = C(grad f_c - h_c - a (g_c - h_c)), 0 = 1 / (2 omega + 1) (authors' code)"},
+  {"dasha-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(dasha_init), "zero", 0, 0, DASHA_INIT_NAMES, RUNS, 0, dasha_only,
+   "dasha: g_c^0 = 0, or grad f_c(x0) sent in full before round 0 (counted)"},
+  DC_OPTION_END};
+
+/* MARINA's coin of round k: 1 at k = 0, else u < p for u of the shared stream at (seed, k) -- what every rank draws. */
+int dc_marina_coin(uint64_t seed, uint32_t iter, double p) {
+  return iter == 0 || dc_uniform53(dc_philox_draw(seed, iter, 0u, DC_STREAM_MARINA_COIN, 0u)) < p;
+}
+
+static int given_or_theory(MarinaState* st, const DcMethodSetup* m, double theory, const char* name, const char* label) {
+  const DetcgdSettings* s = m->settings;
+  if (!(s->gd_step > 0)) {
+    st->gamma = theory;
+    st->source = label;
+    return DETCGD_OK;
+  }
+  st->gamma = s->gd_step;
+  st->source = "given (gd-step)";
+  if (st->gamma > theory * (1 + 1e-12)) {
+    if (!s->stepsize.force)
+      return dc_fail(DETCGD_ERR_ARG, "gd-step: gamma = %g exceeds %s's theory step %g; set force = 1 to run it anyway",
+                     st->gamma, name, theory);
+    st->source = "given (gd-step), past the theory step (forced)";
+  }
+  return DETCGD_OK;
+}
+
+static int check_values(const DcMethodSetup* m, const char* name) {
+  const DcCompressorType* t = dc_compressor_type(m->spec->kind);
+  if (m->spec->kind == DC_SK_IDENTITY || (t->flags & DC_CF_VALUES)) return DETCGD_OK;
+  return dc_fail(DETCGD_ERR_ARG, "sketch: %s sends the messages of a values compressor (qsgd, natural, identity); %s is a "
+                 "sketch", name, t->name);
+}
+
+static int create_marina(DcRound* r, const DcMethodSetup* m) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DetcgdSettings* s = m->settings;
+  int rc;
+  if ((rc = check_values(m, "marina"))) return rc;
+  if ((rc = o->vec_create(r->be, r->n * r->dim, &st->prev)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) ||
+      (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)))
+    return rc;
+  if ((rc = dc_sketch_spec_identity(&st->full_spec, &m->problem->layout, &s->comm)) ||
+      (rc = o->sketch_create(r->be, &st->full_spec, r->chunk, &st->full)))
+    return rc;
+  if ((rc = dc_method_smoothness(m->problem, r->n, &st->sm))) return rc;
+  st->omega = dc_sketch_omega(m->spec);
+  if (s->marina_p > 0) {
+    st->p = s->marina_p;
+    st->p_source = "given (marina-p)";
+  } else {
+    st->p = fmin(1.0, dc_sketch_expected_bits(m->spec) / dc_sketch_expected_bits(&st->full_spec));
+    st->p_source = "bits(C) / (d value-bits): a sync round's expected bits = a compressed round's (derived)";
+  }
+  return given_or_theory(st, m, 1.0 / (st->sm.L * (1.0 + sqrt((1.0 - st->p) * st->omega / (st->p * r->n)))), "marina",
+                         "1 / (L (1 + sqrt((1 - p) omega / (p n)))) (authors' code)");
+}
+
+/* g_c^0 = grad f_c(x^0) for every client, g^0 their mean, sent in full: d values each counted (x is x^0 here). */
+static int dasha_start_from_gradients(DcRound* r, int value_bits) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  int64_t coords, bits;
+  int rc = o->vec_copy(r->be, st->Gc, st->prev);
+  if (rc == DETCGD_OK) rc = o->rows_sum(r->be, st->Gc, r->n, r->dim, 1.0 / r->n, 1, st->g, 0);
+  if (rc == DETCGD_OK) rc = o->sketch_tally(r->be, r->S, &coords, &bits);
+  if (rc == DETCGD_OK) rc = o->sketch_set_tally(r->be, r->S, coords + r->n * r->dim, bits + r->n * r->dim * value_bits);
+  return rc;
+}
+
+static int create_dasha(DcRound* r, const DcMethodSetup* m) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DetcgdSettings* s = m->settings;
+  int rc;
+  if ((rc = check_values(m, "dasha"))) return rc;
+  if ((rc = o->vec_create(r->be, r->n * r->dim, &st->prev)) || (rc = o->vec_create(r->be, r->n * r->dim, &st->Gc)) ||
+      (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->U)) ||
+      (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)))
+    return rc;
+  if ((rc = dc_method_smoothness(m->problem, r->n, &st->sm))) return rc;
+  st->omega = dc_sketch_omega(m->spec);
+  st->a = s->dasha_a > 0 ? s->dasha_a : 1.0 / (2.0 * st->omega + 1.0);
+  st->a_source = s->dasha_a > 0 ? "given (dasha-a)" : "1 / (2 omega + 1) (authors' code)";
+  st->init = DASHA_INIT_NAMES[s->dasha_init];
+  if ((rc = given_or_theory(st, m, 1.0 / (st->sm.L_mean + st->sm.L_tilde * sqrt(st->omega * (4.0 * st->omega + 1.0) / r->n)),
+                            "dasha", "1 / (L_AM + L~ sqrt(omega (4 omega + 1) / n)) (authors' code; unverified against "
+                            "the paper)")))
+    return rc;
+  if ((rc = dc_round_all_gradients(r, 0, st->prev))) return rc; /* h_c = grad f_c(x^0), where each client is */
+  return s->dasha_init == 1 ? dasha_start_from_gradients(r, s->comm.value_bits) : DETCGD_OK;
+}
+
+static void destroy(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  o->vec_destroy(r->be, &st->prev);
+  o->vec_destroy(r->be, &st->Gc);
+  o->vec_destroy(r->be, &st->M);
+  o->vec_destroy(r->be, &st->U);
+  o->vec_destroy(r->be, &st->Hv);
+  o->vec_destroy(r->be, &st->Gv);
+  o->vec_destroy(r->be, &st->Uv);
+  o->vec_destroy(r->be, &st->sum);
+  o->vec_destroy(r->be, &st->g);
+  o->sketch_destroy(r->be, &st->full);
+  dc_sketch_spec_free(&st->full_spec);
+}
+
+static DcVec* messages(DcRound* r) {
+  MarinaState* st = (MarinaState*)r->state;
+  return r->at.single ? r->at.M : st->M;
+}
+
+static int sync_round(const DcRound* r) {
+  const MarinaState* st = (const MarinaState*)r->state;
+  return dc_marina_coin(r->seed, r->iter, st->p);
+}
+
+/* the sync round's full messages went through st->full: its tally joins the round's */
+static int move_tally(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  int64_t c0, b0, c1, b1;
+  int rc = o->sketch_tally(r->be, st->full, &c1, &b1);
+  if (rc == DETCGD_OK) rc = o->sketch_tally(r->be, r->S, &c0, &b0);
+  if (rc == DETCGD_OK) rc = o->sketch_set_tally(r->be, r->S, c0 + c1, b0 + b1);
+  return rc == DETCGD_OK ? o->sketch_set_tally(r->be, st->full, 0, 0) : rc;
+}
+
+/* marina: m_c = grad f_c (sync) or C(grad f_c - prev_c), then prev_c = grad f_c */
+static int marina_messages(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  int64_t off = (int64_t)a->c0 * r->dim;
+  DcVec* M = messages(r);
+  int rc, sync = sync_round(r);
+  if (sync) {
+    rc = o->compress_values_rows(r->be, st->full, a->G, NULL, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+    if (rc == DETCGD_OK) rc = move_tally(r);
+  } else {
+    rc = o->compress_values_rows(r->be, r->S, a->G, st->prev, off, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+  }
+  return rc == DETCGD_OK ? o->rows_sum(r->be, a->G, 1, a->nc * r->dim, 1.0, 1, st->prev, off) : rc;
+}
+
+/* dasha: U = (1 - a) h_c + a g_c, m_c = C(grad f_c - U), g_c += m_c, h_c = grad f_c */
+static int dasha_messages(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  int64_t off = (int64_t)a->c0 * r->dim, n = (int64_t)a->nc * r->dim;
+  DcScalar wa = {st->a, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  DcVec* M = messages(r);
+  int rc = o->vec_view(r->be, st->prev, off, n, &st->Hv);
+  if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Gc, off, n, &st->Gv);
+  if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->U, 0, n, &st->Uv);
+  if (rc == DETCGD_OK) rc = o->axpby(r->be, wa, st->Gv, zero, st->Uv);
+  if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0 - st->a, st->Hv, st->Uv);
+  if (rc == DETCGD_OK)
+    rc = o->compress_values_rows(r->be, r->S, a->G, st->U, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+  if (rc == DETCGD_OK) rc = o->rows_sum(r->be, M, 1, n, 1.0, 0, st->Gc, off);
+  return rc == DETCGD_OK ? o->rows_sum(r->be, a->G, 1, n, 1.0, 1, st->prev, off) : rc;
+}
+
+/* sum (+)= the chunk's messages in client order; dasha: a received message also moves the server's copy of g_c */
+static int sum_messages(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  DcVec* M = messages(r);
+  int rc = o->rows_sum(r->be, M, a->nc, r->dim, 1.0, a->fresh || r->delivery == DC_DELIVER_IN_PLACE, st->sum, 0);
+  if (rc == DETCGD_OK && !a->G && st->Gc) rc = o->rows_sum(r->be, M, 1, r->dim, 1.0, 0, st->Gc, (int64_t)a->c0 * r->dim);
+  return rc;
+}
+
+/* g = (1/n) sum (a sync round) or g += (1/n) sum; x -= gamma g */
+static int step(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  DcScalar mean = {1.0 / r->n, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int rc;
+  if (!st->Gc && sync_round(r)) {
+    ++st->sync_rounds;
+    rc = o->axpby(r->be, mean, st->sum, zero, st->g);
+  } else {
+    rc = o->axpy(r->be, 1.0 / r->n, st->sum, st->g);
+  }
+  return rc == DETCGD_OK ? o->axpy(r->be, -st->gamma, st->g, r->x) : rc;
+}
+
+static const DcSketchSpec* message_spec(const DcRound* r) {
+  const MarinaState* st = (const MarinaState*)r->state;
+  return sync_round(r) ? &st->full_spec : NULL;
+}
+
+static int facts(const DcRound* r, DcMethodFact* out, int cap) {
+  const MarinaState* st = (const MarinaState*)r->state;
+  DcMethodFact f[10] = {{"step", st->gamma, NULL}, {"step_source", 0, st->source}, {"omega", st->omega, NULL},
+                        {"L", st->sm.L, NULL},     {"L_tilde", st->sm.L_tilde, NULL}};
+  int n = 5;
+  if (st->Gc) {
+    f[n++] = (DcMethodFact){"L_AM", st->sm.L_mean, NULL};
+    f[n++] = (DcMethodFact){"a", st->a, NULL};
+    f[n++] = (DcMethodFact){"a_source", 0, st->a_source};
+    f[n++] = (DcMethodFact){"init", 0, st->init};
+  } else {
+    f[n++] = (DcMethodFact){"p", st->p, NULL};
+    f[n++] = (DcMethodFact){"p_source", 0, st->p_source};
+    f[n++] = (DcMethodFact){"sync_rounds", (double)st->sync_rounds, NULL};
+  }
+  return dc_method_facts_copy(f, n, out, cap);
+}
+
+static int state(const DcRound* r, DcStateVec* out, int cap) {
+  const MarinaState* st = (const MarinaState*)r->state;
+  int n = 0;
+  if (cap < 3) return 0;
+  out[n].name = st->Gc ? "dasha_clients_h" : "marina_prev_grad";
+  out[n].n = r->n * r->dim;
+  out[n++].v = st->prev;
+  if (st->Gc) {
+    out[n].name = "dasha_clients_g";
+    out[n].n = r->n * r->dim;
+    out[n++].v = st->Gc;
+  }
+  out[n].name = "marina_server_g";
+  out[n].n = r->dim;
+  out[n++].v = st->g;
+  return n;
+}
+
+const DcMethodType dc_method_marina = {.name = "marina", .id = DETCGD_METHOD_MARINA, .needs = DC_NEEDS_UNBIASED,
+                                       .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .op_by_op = 1,
+                                       .algorithm = "MARINA (n clients)", .client_state = 1,
+                                       .client = marina_messages, .absorb = sum_messages, .server = step,
+                                       .options = OPTIONS, .state_size = sizeof(MarinaState), .create = create_marina,
+                                       .destroy = destroy, .facts = facts, .state = state, .message_spec = message_spec};
+const DcMethodType dc_method_dasha = {.name = "dasha", .id = DETCGD_METHOD_DASHA, .needs = DC_NEEDS_UNBIASED,
+                                      .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "DASHA (n clients)",
+                                      .client_state = 1, .client = dasha_messages, .absorb = sum_messages, .server = step,
+                                      .options = OPTIONS, .state_size = sizeof(MarinaState), .create = create_dasha,
+                                      .destroy = destroy, .facts = facts, .state = state};
