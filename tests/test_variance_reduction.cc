@@ -341,3 +341,54 @@ TEST(Marina, SyncRoundsAreCountedAndABiasedCompressorRefused) {
   EXPECT_NE(std::string(detcgd_last_error()).find("marina needs an unbiased compressor"), std::string::npos);
   EXPECT_EQ(run(lr, {{"method", "dasha"}, {"sketch", "scaled-sign"}}, "dasha_sign").status, DETCGD_ERR_ARG);
 }
+
+TEST(Sega, StepIsTheLargestTheTwoConditionsAllowAndTheRateHolds) {
+  // quad-nc 4x8 with rand-1 on each layer: Theta = 8 I, E[Z] = I / 8, C = 8 I, L = Blockdiag(A_i) with lambda_max L_max:
+  // (i) gamma (2 (8 - 1) + sigma mu) <= sigma / 8 and (ii) (16 gamma + sigma / 8) L_max <= 1; the optimum is where the
+  // increasing bound (i) meets the decreasing (ii), found here by bisection on sigma
+  const Options ball = {{"method", "sega"}, {"sketch", "rand-1"}, {"prox", "ball"}, {"prox-radius", "1.5"},
+                        {"iters", "3000"}, {"trace-every", "2999"}, {"optimum", "solve"}};
+  DetcgdProblem* p = make_problem(kQuad);
+  const double L = p->lmax, mu = 0.2, m = 8;
+  auto g1 = [&](double s) { return s / (m * (2 * (m - 1) + s * mu)); };
+  auto g2 = [&](double s) { return (1 / L - s / m) / (2 * m); };
+  double lo = 0, hi = m / L;
+  for (int it = 0; it < 200; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    if (g1(mid) < g2(mid)) lo = mid; else hi = mid;
+  }
+  const double sigma = lo, gamma = g1(sigma);
+  DetcgdOptimumInfo oi;
+  DetcgdSettings s0 = settings_with(ball);
+  std::vector<double> xs = optimum(p, s0, &oi), g(p->layout.dim), x0(p->layout.dim);
+  double f, g2n = 0;
+  detcgd_problem_eval(p, xs.data(), &f, g.data());
+  for (double v : g) g2n += v * v;
+  detcgd_starting_point(&s0, p->layout.dim, x0.data());
+  const double d0 = dist(x0, xs.data()) * dist(x0, xs.data()), phi0 = d0 + sigma * gamma * g2n;
+  ASSERT_GT(g2n, 1e-2) << "the ball binds";
+  detcgd_problem_destroy(&p);
+  double sega = 0, plain = 0;
+  const int seeds = 10;
+  for (int k = 0; k < seeds; ++k) {
+    Options a = ball, b = ball;
+    a.push_back({"seed", std::to_string(30 + k)});
+    b.push_back({"seed", std::to_string(30 + k)});
+    b.push_back({"sega-estimator", "plain"});
+    RunResult ra = run(kQuad, a, "sega"), rb = run(kQuad, b, "sega_plain");
+    ASSERT_EQ(ra.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(rb.status, DETCGD_OK) << detcgd_last_error();
+    if (k == 0) {
+      EXPECT_NEAR(summary_number(ra.summary, "step"), gamma, 1e-6 * gamma);
+      EXPECT_NEAR(summary_number(ra.summary, "sigma"), sigma, 1e-3 * sigma);
+      EXPECT_LE(summary_number(ra.summary, "condition_i"), 1 + 1e-12);
+      EXPECT_LE(summary_number(ra.summary, "condition_ii"), 1 + 1e-12);
+      EXPECT_EQ(ra.rows.back()[5], 2999 * 4) << "one coordinate of each layer per oracle call, iterations 0 .. K - 2";
+    }
+    sega += ra.rows.back()[12] / seeds;
+    plain += rb.rows.back()[12] / seeds;
+  }
+  EXPECT_LE(sega, std::pow(1 - gamma * mu, 2999) * phi0) << "E Phi^K <= (1 - gamma mu)^K Phi^0";
+  EXPECT_LE(sega, 1e-10 * d0);
+  EXPECT_GE(plain, 1e-6 * d0) << "coordinate descent keeps the sketch's noise at x*";
+}

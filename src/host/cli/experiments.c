@@ -29,6 +29,8 @@
  *                QSGD (s = 4) compression at their derived steps, GD; ||x^k - x*||^2 against iterations and bits
  *   marina       a1a, lambda 0.1, n = 20 clients, K 3000: MARINA, DASHA, DIANA and DCGD with natural compression and
  *                QSGD (s = 2) at their own steps, GD; ||grad f||^2 against iterations and bits
+ *   sega         quad-nc 8 layers of 16, lambda 0, spec-min 0.1, ball of radius 3, K 20000: SEGA (rand-1, importance-1)
+ *                against projected coordinate descent and projected GD; ||x^k - x*||^2 against iterations and bits
  *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
  *                single-node step 1 / (2 c_1) for L_1 = 1, 3, 10 and at gamma_0 / sqrt(K + 1), against EF21 at
  *                its step from L on the box |x_j| <= 30 and at 16x and 256x it (Khirirat et al.'s polynomial test)
@@ -157,6 +159,15 @@ static const RunDef MARINA_RUNS[] = {
   {"GD (DCGD identity, 64-bit values)", "method=dcgd sketch=identity value-bits=64"},
 };
 
+/* SEGA's sketched oracle (one coordinate per layer, uniform or importance) against coordinate descent with the same
+ * sketch and step, and projected GD (every coordinate), under a ball constraint that binds */
+static const RunDef SEGA_RUNS[] = {
+  {"SEGA rand-1", "method=sega sketch=rand-1"},
+  {"SEGA importance-1", "method=sega sketch=importance-1"},
+  {"coordinate descent rand-1 (projected)", "method=sega sketch=rand-1 sega-estimator=plain"},
+  {"projected GD", "method=dcgd sketch=identity"},
+};
+
 static const RunDef EF21_POLY_RUNS[] = {
   {"EF21 box-L step", "method=ef21 sketch=top-k k=1"},
   {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
@@ -189,6 +200,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1, 0}},
   {"diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, K 3000, optimum solve: DIANA against DCGD (natural, QSGD s=4), GD; ||x^k - x*||^2", DIANA_RUNS, NRUNS(DIANA_RUNS), 1, {0, 1, 1}},
   {"marina", "a1a, lambda 0.1 (non-convex), n = 20 clients, K 3000: MARINA and DASHA against DIANA and DCGD (natural, QSGD s=2), GD; ||grad f||^2 against bits", MARINA_RUNS, NRUNS(MARINA_RUNS), 1, {1, 1, 0}},
+  {"sega", "quad-nc 8 layers of 16 (lambda 0, spec-min 0.1), ball ||x|| <= 3, K 20000, 64-bit values: SEGA against coordinate descent and projected GD; ||x^k - x*||^2", SEGA_RUNS, NRUNS(SEGA_RUNS), 1, {0, 1, 1}},
   {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1, 0}},
 };
 
@@ -235,6 +247,19 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     s->x0 = 40.0; /* x0 / sqrt(d) = 20 */
     s->x0_spread = 1.0;
     s->term.max_iter = 20000;
+    return;
+  }
+  if (!strcmp(name, "sega")) { /* a small strongly convex quadratic whose minimiser lies outside the ball */
+    p->kind = DETCGD_PROBLEM_QUAD_NC;
+    strcpy(p->layers, "8x16");
+    p->lambda = 0.0;
+    p->spec_min = 0.1;
+    s->prox = DETCGD_PROX_BALL;
+    s->prox_radius = 3.0;
+    s->optimum = DETCGD_OPTIMUM_SOLVE;
+    s->comm.value_bits = 64;
+    s->term.max_iter = 20000;
+    s->output.trace_every = 100;
     return;
   }
   if (!strcmp(name, "diana")) { /* strongly convex l2-logistic regression over heterogeneous clients */

@@ -95,7 +95,7 @@ static const char* distributed(const DetcgdProblemSpec* p, const DetcgdSettings*
 static const char* with_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   const DcMethodType* m = dc_method_type(s->method);
   (void)p;
-  return !m || (m->step_flags & DC_STEP_PROX) ? NULL : "read by the methods with a prox step (dcgd, diana)";
+  return !m || (m->step_flags & DC_STEP_PROX) ? NULL : "read by the methods with a prox step (dcgd, diana, sega)";
 }
 static const char* l1_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   const char* why = with_prox(p, s);
@@ -132,9 +132,10 @@ static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings*
  * the theory steps of dcgd and diana */
 static const char* forceable(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM || s->method == DETCGD_METHOD_DCGD ||
-      s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_MARINA || s->method == DETCGD_METHOD_DASHA)
+      s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_MARINA || s->method == DETCGD_METHOD_DASHA ||
+      s->method == DETCGD_METHOD_SEGA)
     return NULL;
-  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd, diana, marina and dasha" : NULL;
+  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd, diana, marina, dasha and sega" : NULL;
 }
 static const char* weighted(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
