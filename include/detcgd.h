@@ -167,7 +167,8 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_DIANA,       /* DIANA: m_c = C(grad f_c - h_c), h_c += alpha m_c, x - gamma (h + mean m_c), prox */
   DETCGD_METHOD_MARINA,      /* MARINA: shared coin; sync rounds send grad f_c, else C(grad f_c(x^k) - grad f_c(x^{k-1})) */
   DETCGD_METHOD_DASHA,       /* DASHA: m_c = C(grad f_c - h_c - a (g_c - h_c)), g_c += m_c, x - gamma mean g_c */
-  DETCGD_METHOD_SEGA         /* SEGA: h += Z (grad f - h), x = prox(x - gamma (h + S (grad f - h))) (single node) */
+  DETCGD_METHOD_SEGA,        /* SEGA: h += Z (grad f - h), x = prox(x - gamma (h + S (grad f - h))) (single node) */
+  DETCGD_METHOD_VR_DIANA     /* VR-DIANA: DIANA on the clients' L-SVRG estimators of their minibatch gradients */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -353,6 +354,7 @@ typedef struct DetcgdSettings {
   double vr_step;                  ///< dcgd's and diana's gamma; 0 = their theory step (derived; see the summary); default 0
   double vr_alpha;                 ///< diana's alpha of h_c += alpha m_c; 0 = 1 / (omega + 1) (paper); default 0
   double vr_momentum;              ///< diana's beta of v = beta v + g^ (0 = none); default 0
+  double vr_refresh;               ///< vr-diana's probability of a client's refresh w_c = x; 0 = batch / m_c (L-SVRG); default 0
   double gd_step;                  ///< marina's and dasha's gamma; 0 = their theory step (marina.c); default 0
   double marina_p;                 ///< marina's probability of a sync round; 0 = bits(C) / (d value-bits) (derived); default 0
   double dasha_a;                  ///< dasha's a; 0 = 1 / (2 omega + 1) (authors' code); default 0

@@ -392,3 +392,19 @@ TEST(Sega, StepIsTheLargestTheTwoConditionsAllowAndTheRateHolds) {
   EXPECT_LE(sega, 1e-10 * d0);
   EXPECT_GE(plain, 1e-6 * d0) << "coordinate descent keeps the sketch's noise at x*";
 }
+
+TEST(VrDiana, ReachesXStarWhereDianaSgdStalls) {
+  const Options lr = {{"samples", "200"}, {"features", "6"}, {"lambda", "0"}, {"l2", "0.1"}, {"clients", "4"}};
+  Options o = {{"sketch", "natural"}, {"batch", "2"}, {"iters", "4000"}, {"trace-every", "3999"}, {"optimum", "solve"}};
+  Options v = o, d = o;
+  v.push_back({"method", "vr-diana"});
+  d.push_back({"method", "diana"});
+  RunResult rv = run(lr, v, "vr"), rd = run(lr, d, "diana_sgd");
+  ASSERT_EQ(rv.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(rd.status, DETCGD_OK) << detcgd_last_error();
+  const double d0 = rv.rows.front()[12];
+  EXPECT_LE(rv.rows.back()[12], 1e-16 * d0) << "the L-SVRG estimator's variance vanishes at x*";
+  EXPECT_GE(rd.rows.back()[12], 1e-8 * d0) << "DIANA-SGD keeps the minibatch noise";
+  EXPECT_EQ(run(lr, {{"method", "vr-diana"}, {"sketch", "natural"}}, "vr_full").status, DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("batch"), std::string::npos) << detcgd_last_error();
+}

@@ -29,6 +29,8 @@
  *                QSGD (s = 4) compression at their derived steps, GD; ||x^k - x*||^2 against iterations and bits
  *   marina       a1a, lambda 0.1, n = 20 clients, K 3000: MARINA, DASHA, DIANA and DCGD with natural compression and
  *                QSGD (s = 2) at their own steps, GD; ||grad f||^2 against iterations and bits
+ *   vr-diana     as diana with minibatches of 8 per client, K 6000: VR-DIANA (natural, QSGD s = 4) against DIANA-SGD and
+ *                DIANA with full gradients
  *   sega         quad-nc 8 layers of 16, lambda 0, spec-min 0.1, ball of radius 3, K 20000: SEGA (rand-1, importance-1)
  *                against projected coordinate descent and projected GD; ||x^k - x*||^2 against iterations and bits
  *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
@@ -168,6 +170,14 @@ static const RunDef SEGA_RUNS[] = {
   {"projected GD", "method=dcgd sketch=identity"},
 };
 
+/* minibatches of 8 per client: VR-DIANA's L-SVRG estimators against DIANA-SGD, and DIANA with full gradients */
+static const RunDef VR_DIANA_RUNS[] = {
+  {"DIANA-SGD natural", "method=diana sketch=natural"},
+  {"VR-DIANA natural", "method=vr-diana sketch=natural"},
+  {"VR-DIANA QSGD s=4", "method=vr-diana sketch=qsgd levels=4"},
+  {"DIANA natural, full gradients", "method=diana sketch=natural batch=0"},
+};
+
 static const RunDef EF21_POLY_RUNS[] = {
   {"EF21 box-L step", "method=ef21 sketch=top-k k=1"},
   {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
@@ -201,6 +211,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, K 3000, optimum solve: DIANA against DCGD (natural, QSGD s=4), GD; ||x^k - x*||^2", DIANA_RUNS, NRUNS(DIANA_RUNS), 1, {0, 1, 1}},
   {"marina", "a1a, lambda 0.1 (non-convex), n = 20 clients, K 3000: MARINA and DASHA against DIANA and DCGD (natural, QSGD s=2), GD; ||grad f||^2 against bits", MARINA_RUNS, NRUNS(MARINA_RUNS), 1, {1, 1, 0}},
   {"sega", "quad-nc 8 layers of 16 (lambda 0, spec-min 0.1), ball ||x|| <= 3, K 20000, 64-bit values: SEGA against coordinate descent and projected GD; ||x^k - x*||^2", SEGA_RUNS, NRUNS(SEGA_RUNS), 1, {0, 1, 1}},
+  {"vr-diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, batch 8, K 6000, optimum solve: VR-DIANA against DIANA-SGD and DIANA; ||x^k - x*||^2", VR_DIANA_RUNS, NRUNS(VR_DIANA_RUNS), 1, {0, 1, 1}},
   {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1, 0}},
 };
 
@@ -262,13 +273,19 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     s->output.trace_every = 100;
     return;
   }
-  if (!strcmp(name, "diana")) { /* strongly convex l2-logistic regression over heterogeneous clients */
+  if (!strcmp(name, "diana") || !strcmp(name, "vr-diana")) { /* strongly convex l2-logistic regression, 20 clients */
     p->kind = DETCGD_PROBLEM_LOGREG_NC;
     p->lambda = 0.0;
     p->l2 = 0.05;
     p->clients = 20;
     s->optimum = DETCGD_OPTIMUM_SOLVE;
     s->term.max_iter = 3000;
+    if (!strcmp(name, "vr-diana")) { /* minibatches of 8, the full gradient at the trace rows only */
+      s->batch = 8;
+      s->term.max_iter = 6000;
+      s->output.gkd_points = DETCGD_GKD_TRACE;
+      s->output.trace_every = 20;
+    }
     cli_shared_data("mushrooms", p->data_path, sizeof p->data_path);
     return;
   }

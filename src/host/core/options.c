@@ -95,7 +95,7 @@ static const char* distributed(const DetcgdProblemSpec* p, const DetcgdSettings*
 static const char* with_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   const DcMethodType* m = dc_method_type(s->method);
   (void)p;
-  return !m || (m->step_flags & DC_STEP_PROX) ? NULL : "read by the methods with a prox step (dcgd, diana, sega)";
+  return !m || (m->step_flags & DC_STEP_PROX) ? NULL : "read by the methods with a prox step (dcgd, diana, vr-diana, sega)";
 }
 static const char* l1_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   const char* why = with_prox(p, s);
@@ -133,7 +133,7 @@ static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings*
 static const char* forceable(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM || s->method == DETCGD_METHOD_DCGD ||
       s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_MARINA || s->method == DETCGD_METHOD_DASHA ||
-      s->method == DETCGD_METHOD_SEGA)
+      s->method == DETCGD_METHOD_SEGA || s->method == DETCGD_METHOD_VR_DIANA)
     return NULL;
   return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd, diana, marina, dasha and sega" : NULL;
 }
@@ -158,7 +158,7 @@ static const char* sampled(const DetcgdProblemSpec* p, const DetcgdSettings* s) 
   const DcMethodType* m = s ? dc_method_type(s->method) : NULL;
   if (p && p->kind != DETCGD_PROBLEM_LOGREG_NC) return "read with logreg-nc (its rows are the samples)";
   return !m || m->stochastic ? NULL : "read by the methods with minibatch gradients (gd, sign-gd, sign-mv, ef21, "
-                                      "ef21-norm, ef14, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb, dcgd, diana)";
+                                      "ef21-norm, ef14, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb, dcgd, diana, vr-diana)";
 }
 
 /* ==== The problem's and the run's rows ==== */

@@ -9,7 +9,13 @@
  *   g^k = h^k + (1/n) sum_c m_c       (with momentum, v^k = beta v^{k-1} + g^k steps in its place: no theory here)
  *   x^{k+1} = prox_{gamma R}(x^k - gamma g^k),   h^{k+1} = h^k + alpha (1/n) sum_c m_c  (= the mean of the h_c^{k+1})
  * dcgd is alpha = 0 and h = 0: g^k = (1/n) sum_c C(grad f_c(x^k)), which stalls at a neighbourhood of x* whenever
- * grad f_c(x*) != 0 (heterogeneous clients, or a prox).
+ * grad f_c(x*) != 0 (heterogeneous clients, or a prox).  With minibatches (batch) DIANA is DIANA-SGD, whose noise
+ * floor vr-diana removes: client c replaces its minibatch gradient by the L-SVRG estimator [METHODS.md, authors' code]
+ *   e_c = grad f_c(x^k; xi) - grad f_c(w_c; xi) + mu_c,   mu_c = grad f_c(w_c)   (the same samples xi at both points),
+ * and with probability p_c (vr-refresh, or batch / m_c: one refresh per pass over its m_c rows in expectation; a coin
+ * of the shared stream at (seed, k, c), drawn where the client is) sets w_c = x^k, mu_c = grad f_c(x^k) -- local work,
+ * nothing sent; then DIANA on e_c.  w_c^0 = x^0.  Its step is DIANA's (no theory for the estimator here); its round
+ * branches on the host (the refresh coins), so it runs op by op.
  *
  * Theory, derived here for mu-strongly convex, L_c-smooth f_c (L of f, L_max = max_c L_c; the slides state DIANA's
  * complexity [(L/mu)(1 + 2 omega/n) + 2(omega + 1)] log(1/eps) [METHODS.md, V] but no step, and our bound
@@ -27,6 +33,7 @@
 #include <stdlib.h>
 #include "method.h"
 #include "options.h"
+#include "philox.h"
 #include "problem.h"
 #include "prox.h"
 
@@ -37,6 +44,10 @@ typedef struct DianaState {
   DcVec* h;        /* the server's h = mean_c h_c (NULL: dcgd) */
   DcVec* ghat;     /* g^k */
   DcVec* v;        /* momentum: the server's v (NULL: none) */
+  DcVec *W, *Mu;   /* vr-diana: n rows, the clients' reference points w_c and mu_c = grad f_c(w_c) (NULL: diana) */
+  DcVec *E, *T;    /* vr-diana: a chunk's estimators, one client's gradient at w_c */
+  DcVec *Wv, *Mv, *Ev, *Gv; /* views of one client's rows */
+  double* refresh; /* vr-diana, owns: n clients' refresh probabilities p_c */
   DcProx prox;
   double gamma, alpha, beta, omega, mu, rate, gamma_theory;
   double sigma2_star, psi0, plateau; /* with x*: (1/n) sum_c ||grad f_c(x*)||^2, Psi^0 (diana), the plateau (dcgd) */
@@ -49,11 +60,16 @@ typedef struct DianaState {
 #define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
 static const char* variance_reduced(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_DCGD ? NULL : "read by methods dcgd and diana";
+  return s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_DCGD || s->method == DETCGD_METHOD_VR_DIANA
+             ? NULL : "read by methods dcgd, diana and vr-diana";
 }
 static const char* diana_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_DIANA ? NULL : "read by method diana";
+  return s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_VR_DIANA ? NULL : "read by methods diana and vr-diana";
+}
+static const char* vr_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_VR_DIANA ? NULL : "read by method vr-diana";
 }
 static const DcOption OPTIONS[] = {
   {"vr-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
@@ -63,6 +79,8 @@ static const DcOption OPTIONS[] = {
    diana_only, "diana: alpha of h_c += alpha m_c, 0 = 1 / (omega + 1) (paper); above it no theory"},
   {"vr-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_momentum), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY,
    0, diana_only, "diana: beta in [0, 1) of the server's v = beta v + g (0: none; no theory with it here)"},
+  {"vr-refresh", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_refresh), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
+   vr_only, "vr-diana: probability a client refreshes w_c = x, mu_c = grad f_c(x) per round, 0 = batch / m_c (L-SVRG)"},
   DC_OPTION_END};
 
 /* The step and alpha of the theory (diana.c's header), or the given ones, labelled. */
@@ -146,6 +164,51 @@ static int create(DcRound* r, const DcMethodSetup* m, int diana) {
 static int create_dcgd(DcRound* r, const DcMethodSetup* m) { return create(r, m, 0); }
 static int create_diana(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
 
+/* grad f_c(w; xi_c^k) (full: grad f_c(w)) into out: the clients' data, or in place the problem's */
+static int client_gradient_at(DcRound* r, int c, const DcVec* w, int full, DcVec* out) {
+  const DcBackendOps* o = r->be->ops;
+  if (r->delivery == DC_DELIVER_IN_PLACE)
+    return full ? o->problem_grad(r->be, r->P, w, out, r->metrics, -1)
+                : o->problem_grad_sampled(r->be, r->P, w, r->seed, r->iter, 0, r->batch, out);
+  return full ? o->clients_grad(r->be, r->C, c, 1, w, out, NULL)
+              : o->clients_grad_sampled(r->be, r->C, c, 1, w, r->seed, r->iter, r->batch, out);
+}
+
+#define DC_STREAM_VR_REFRESH 0xFFFFFF04u /* vr-diana's refresh coins at (seed, k, c) */
+
+/* client c's refresh probability: vr-refresh, or batch / m_c */
+static double refresh_probability(const DcRound* r, const DcMethodSetup* m, int c) {
+  const DetcgdProblem* p = m->problem;
+  int64_t rows = p->nclients > 0 ? p->client_host[c].nrows : p->host.nrows;
+  return m->settings->vr_refresh > 0 ? m->settings->vr_refresh : fmin(1.0, (double)r->batch / (double)(rows > 0 ? rows : 1));
+}
+
+static int create_vr_diana(DcRound* r, const DcMethodSetup* m) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int c, rc;
+  if (r->batch <= 0)
+    return dc_fail(DETCGD_ERR_ARG, "batch: vr-diana reduces the variance of minibatch gradients; set batch >= 1 (with full "
+                   "gradients it is diana)");
+  if ((rc = create(r, m, 1))) return rc;
+  if (!(st->refresh = (double*)dc_calloc((size_t)r->n, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  for (c = 0; c < r->n; ++c) st->refresh[c] = refresh_probability(r, m, c);
+  if (!(m->settings->vr_step > 0))
+    st->source = "DIANA's 1 / (L + 6 omega L_max / n) (derived for full gradients; no theory for the estimator here)";
+  st->rate = NAN;
+  if ((rc = o->vec_create(r->be, r->n * r->dim, &st->W)) || (rc = o->vec_create(r->be, r->n * r->dim, &st->Mu)) ||
+      (rc = o->vec_create(r->be, r->chunk * r->dim, &st->E)) || (rc = o->vec_create(r->be, r->dim, &st->T)))
+    return rc;
+  for (c = 0; c < r->n && rc == DETCGD_OK; ++c) { /* w_c = x^0, mu_c = grad f_c(x^0) (x is x^0 here) */
+    rc = o->vec_view(r->be, st->W, (int64_t)c * r->dim, r->dim, &st->Wv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Mu, (int64_t)c * r->dim, r->dim, &st->Mv);
+    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, r->x, zero, st->Wv);
+    if (rc == DETCGD_OK) rc = client_gradient_at(r, c, r->x, 1, st->Mv);
+  }
+  return rc;
+}
+
 static void destroy(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   DianaState* st = (DianaState*)r->state;
@@ -155,6 +218,16 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->h);
   o->vec_destroy(r->be, &st->ghat);
   o->vec_destroy(r->be, &st->v);
+  o->vec_destroy(r->be, &st->W);
+  o->vec_destroy(r->be, &st->Mu);
+  o->vec_destroy(r->be, &st->E);
+  o->vec_destroy(r->be, &st->T);
+  o->vec_destroy(r->be, &st->Wv);
+  o->vec_destroy(r->be, &st->Mv);
+  o->vec_destroy(r->be, &st->Ev);
+  o->vec_destroy(r->be, &st->Gv);
+  free(st->refresh);
+  st->refresh = NULL;
   dc_prox_close(&st->prox, r->be);
 }
 
@@ -173,6 +246,37 @@ static int compress_shifted(DcRound* r) {
   DcVec* M = messages(r);
   int rc = o->compress_values_rows(r->be, r->S, a->G, st->H, off, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
   return rc == DETCGD_OK && st->H ? o->rows_sum(r->be, M, 1, a->nc * r->dim, st->alpha, 0, st->H, off) : rc;
+}
+
+/* vr-diana: the chunk's L-SVRG estimators e_c into E, each client's refresh after it; then DIANA's messages from E */
+static int compress_estimators(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  DcVec* M = messages(r);
+  int64_t off = (int64_t)a->c0 * r->dim;
+  int i, rc = DETCGD_OK;
+  for (i = 0; i < a->nc && rc == DETCGD_OK; ++i) {
+    int c = a->c0 + i;
+    int64_t row = (int64_t)c * r->dim;
+    rc = o->vec_view(r->be, st->W, row, r->dim, &st->Wv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Mu, row, r->dim, &st->Mv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->E, (int64_t)i * r->dim, r->dim, &st->Ev);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, a->G, (int64_t)i * r->dim, r->dim, &st->Gv);
+    if (rc == DETCGD_OK) rc = client_gradient_at(r, c, st->Wv, 0, st->T);
+    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Gv, zero, st->Ev);
+    if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->T, st->Ev);
+    if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0, st->Mv, st->Ev);
+    if (rc == DETCGD_OK && dc_uniform53(dc_philox_draw(r->seed, r->iter, (uint32_t)c, DC_STREAM_VR_REFRESH, 0u)) <
+                               st->refresh[c]) {
+      rc = o->axpby(r->be, one, r->x, zero, st->Wv);
+      if (rc == DETCGD_OK) rc = client_gradient_at(r, c, r->x, 1, st->Mv);
+    }
+  }
+  if (rc == DETCGD_OK)
+    rc = o->compress_values_rows(r->be, r->S, st->E, st->H, off, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+  return rc == DETCGD_OK ? o->rows_sum(r->be, M, 1, a->nc * r->dim, st->alpha, 0, st->H, off) : rc;
 }
 
 /* sum (+)= the chunk's messages, in client order; a received message (no gradient here) also moves the server's
@@ -240,6 +344,14 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
     out[n].n = r->dim;
     out[n++].v = st->v;
   }
+  if (st->W && n + 2 <= cap) {
+    out[n].name = "vr_clients_w";
+    out[n].n = r->n * r->dim;
+    out[n++].v = st->W;
+    out[n].name = "vr_clients_mu";
+    out[n].n = r->n * r->dim;
+    out[n++].v = st->Mu;
+  }
   return n;
 }
 
@@ -255,3 +367,10 @@ const DcMethodType dc_method_diana = {.name = "diana", .id = DETCGD_METHOD_DIANA
                                       .absorb = sum_messages, .server = step, .options = OPTIONS,
                                       .state_size = sizeof(DianaState), .create = create_diana, .destroy = destroy,
                                       .facts = facts, .state = state};
+const DcMethodType dc_method_vr_diana = {.name = "vr-diana", .id = DETCGD_METHOD_VR_DIANA, .stochastic = 1,
+                                         .needs = DC_NEEDS_UNBIASED, .op_by_op = 1, .client_state = 1,
+                                         .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES | DC_STEP_PROX,
+                                         .algorithm = "VR-DIANA with L-SVRG estimators (n clients)",
+                                         .client = compress_estimators, .absorb = sum_messages, .server = step,
+                                         .options = OPTIONS, .state_size = sizeof(DianaState), .create = create_vr_diana,
+                                         .destroy = destroy, .facts = facts, .state = state};
