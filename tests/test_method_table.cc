@@ -158,8 +158,11 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
     return;
   }
   const std::string method = row.get("method");
-  const bool differences = method == "dcgd" || method == "diana" || method == "marina" || method == "dasha";
-  const std::string step_key = method == "marina" || method == "dasha" ? "gd-step" : "vr-step";
+  const bool det = method == "det-marina" || method == "det-dasha";
+  const bool differences = method == "dcgd" || method == "diana" || method == "marina" || method == "dasha" || det;
+  const std::string step_key = method == "marina" || method == "dasha" || det ? "gd-step" : "vr-step";
+  // det-marina and det-dasha with W = I step with D = gamma I: the scalar methods' reductions apply
+  const std::vector<std::pair<std::string, std::string>> weight = {{"marina-weight", det ? "identity" : ""}};
   if (method == "vr-diana") GTEST_SKIP() << row.name << ": its estimator is L-SVRG's, not GD's; test_variance_reduction.cc checks it against x*";
   if (method == "sega") GTEST_SKIP() << row.name << ": sega refuses the identity (it is GD); test_variance_reduction.cc checks it against x*";
   if (differences && !row.get("prox").empty())
@@ -198,6 +201,7 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
       b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"stepsize-scale", scale}}, "_gd");
       ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
     }
+    if (det) id.options.push_back(weight[0]);
     RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {step_key, step}, {"force", "1"}}, "_id");
     ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
     ASSERT_EQ(a.numbers.size(), b.numbers.size());
@@ -215,6 +219,7 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
     for (auto& kv : dcgd.options)
       if (kv.first == "method") kv.second = "dcgd";
     dcgd.options.erase(std::remove_if(dcgd.options.begin(), dcgd.options.end(), own_option), dcgd.options.end());
+    if (det) id.options.push_back(weight[0]);
     RowRun a = run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {step_key, "0.5"}, {"force", "1"}}, "_id");
     RowRun b = run_row(dcgd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"vr-step", "0.5"}, {"force", "1"}}, "_dcgd");
     ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
@@ -337,7 +342,7 @@ TEST_P(MethodTable, ExactBits) {
     const int64_t per = name == "natural" ? 9 * m * layers : layers * (value_bits + m * (1 + level_bits));
     const int64_t start = row.get("dasha-init") == "gradient" ? senders * d : 0;  // g_c^0 sent in full first
     int64_t sync = 0;  // MARINA's sync rounds, each client's d values: the coin drawn here from the shared stream
-    if (row.get("method") == "marina") {
+    if (row.get("method") == "marina" || row.get("method") == "det-marina") {
       const double p = row.get("marina-p").empty() ? (double)per / (double)(d * value_bits) : std::stod(row.get("marina-p"));
       for (int64_t k = 0; k < K; ++k) sync += dc_marina_coin(5, (uint32_t)k, p);
       EXPECT_GT(sync, 1);

@@ -31,6 +31,8 @@
  *                QSGD (s = 2) at their own steps, GD; ||grad f||^2 against iterations and bits
  *   vr-diana     as diana with minibatches of 8 per client, K 6000: VR-DIANA (natural, QSGD s = 4) against DIANA-SGD and
  *                DIANA with full gradients
+ *   det-marina   a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA with W = diag^-1(L) and W = I at the derived step
+ *                against MARINA (natural compression) and D-det-CGD1 (rand-1, Corollary 1)
  *   sega         quad-nc 8 layers of 16, lambda 0, spec-min 0.1, ball of radius 3, K 20000: SEGA (rand-1, importance-1)
  *                against projected coordinate descent and projected GD; ||x^k - x*||^2 against iterations and bits
  *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
@@ -178,6 +180,14 @@ static const RunDef VR_DIANA_RUNS[] = {
   {"DIANA natural, full gradients", "method=diana sketch=natural batch=0"},
 };
 
+/* det-MARINA's D = gamma W at its derived step (natural compression) against MARINA and D-det-CGD1 with rand-1 */
+static const RunDef DET_MARINA_RUNS[] = {
+  {"MARINA natural", "method=marina sketch=natural"},
+  {"det-MARINA natural, W = diag^-1(L)", "method=det-marina sketch=natural"},
+  {"det-MARINA natural, W = I", "method=det-marina sketch=natural marina-weight=identity"},
+  {"D-det-CGD1 rand-1 (Corollary 1)", "method=det-cgd1 sketch=rand-1 stepsize=cor1 weight=diag-inv"},
+};
+
 static const RunDef EF21_POLY_RUNS[] = {
   {"EF21 box-L step", "method=ef21 sketch=top-k k=1"},
   {"EF21 16x box-L step", "method=ef21 sketch=top-k k=1 ef-step-scale=16 force=1"},
@@ -212,6 +222,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"marina", "a1a, lambda 0.1 (non-convex), n = 20 clients, K 3000: MARINA and DASHA against DIANA and DCGD (natural, QSGD s=2), GD; ||grad f||^2 against bits", MARINA_RUNS, NRUNS(MARINA_RUNS), 1, {1, 1, 0}},
   {"sega", "quad-nc 8 layers of 16 (lambda 0, spec-min 0.1), ball ||x|| <= 3, K 20000, 64-bit values: SEGA against coordinate descent and projected GD; ||x^k - x*||^2", SEGA_RUNS, NRUNS(SEGA_RUNS), 1, {0, 1, 1}},
   {"vr-diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, batch 8, K 6000, optimum solve: VR-DIANA against DIANA-SGD and DIANA; ||x^k - x*||^2", VR_DIANA_RUNS, NRUNS(VR_DIANA_RUNS), 1, {0, 1, 1}},
+  {"det-marina", "a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA (W = diag^-1(L), I; derived step) against MARINA (natural) and D-det-CGD1 (rand-1)", DET_MARINA_RUNS, NRUNS(DET_MARINA_RUNS), 1, {1, 1, 0}},
   {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1, 0}},
 };
 
@@ -289,11 +300,12 @@ static void experiment_defaults(const char* name, DetcgdProblemSpec* p, DetcgdSe
     cli_shared_data("mushrooms", p->data_path, sizeof p->data_path);
     return;
   }
-  if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote") || !strcmp(name, "ef21-sgdm") || !strcmp(name, "marina")) {
+  if (!strcmp(name, "ef21") || !strcmp(name, "sign-vote") || !strcmp(name, "ef21-sgdm") || !strcmp(name, "marina") ||
+      !strcmp(name, "det-marina")) {
     p->kind = DETCGD_PROBLEM_LOGREG_NC;
     p->lambda = 0.1;
     p->clients = 20;
-    s->term.max_iter = strcmp(name, "sign-vote") && strcmp(name, "marina") ? 4000 : 3000;
+    s->term.max_iter = strcmp(name, "sign-vote") && strcmp(name, "marina") && strcmp(name, "det-marina") ? 4000 : 3000;
     if (!strcmp(name, "ef21-sgdm")) s->batch = 1;
     cli_shared_data("a1a", p->data_path, sizeof p->data_path);
     return;

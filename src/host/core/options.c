@@ -133,9 +133,9 @@ static const char* matrix_step(const DetcgdProblemSpec* p, const DetcgdSettings*
 static const char* forceable(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   if (s->method == DETCGD_METHOD_EF21 || s->method == DETCGD_METHOD_EF21_SGDM_NORM || s->method == DETCGD_METHOD_DCGD ||
       s->method == DETCGD_METHOD_DIANA || s->method == DETCGD_METHOD_MARINA || s->method == DETCGD_METHOD_DASHA ||
-      s->method == DETCGD_METHOD_SEGA || s->method == DETCGD_METHOD_VR_DIANA)
+      s->method == DETCGD_METHOD_SEGA || s->method == DETCGD_METHOD_VR_DIANA || s->method == DETCGD_METHOD_DET_MARINA)
     return NULL;
-  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd, diana, marina, dasha and sega" : NULL;
+  return matrix_step(p, s) ? "read by the methods with a matrix stepsize, ef21, ef21-sgdm-norm, dcgd, diana, vr-diana, marina, dasha, sega and det-marina" : NULL;
 }
 static const char* weighted(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;

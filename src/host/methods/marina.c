@@ -18,8 +18,25 @@
  *           at grad f_c(x^0) (computed where the client is, not sent) and g_c at 0 (dasha-init zero: the paper's first
  *           step x^1 = x^0 - gamma 0 is skipped) or at grad f_c(x^0) sent in full before round 0 (gradient, counted).
  * MARINA's coin is drawn on the host per round, so its iterations are not recorded as replays (op_by_op).
+ *
+ * det-marina and det-dasha step with a diagonal matrix D = gamma W instead, x^{k+1} = x^k - D g^k, W = diag^{-1}(L)
+ * (the block bound's diagonal; marina-weight) or I:
+ *   det-marina  [METHODS.md, derived there; not the paper's theorem, which was not available]: D^{-1} >= L + ((1 - p) /
+ *               (p n)) (1/n) sum_c c_c(D) L_c, c_c(D) = lambda_max(L_c^{1/2} E[(C - I) D (C - I)] L_c^{1/2}), gives
+ *               G_{K,D} <= 2 Delta^0 / (det(D)^{1/d} K).  For a compressor whose errors are independent across
+ *               coordinates with variance at most omega x_j^2 (natural compression, omega = 1/8; derived here: its
+ *               E[(C - I) D (C - I)] is then at most omega Diag(D) = omega D for a diagonal D, as rand-k's M_W = (m/k -
+ *               1) W), with D = gamma W:  gamma <= 2 / (a + sqrt(a^2 + 4 b)), a = lambda_max(W^{1/2} L W^{1/2}),
+ *               b = ((1 - p) omega / (p n)) (1/n) sum_c lambda_max(W^{1/2} L_c W^{1/2})^2.  The summary gives gamma a +
+ *               gamma^2 b (<= 1, the certificate) and the bound.  Sketches (rand-k) need their messages' format: not yet.
+ *   det-dasha   [METHODS.md: I] no stepsize condition is known: D = gamma W with gd-step given, labelled "no theory".
+ * Their trace column grad_norm2_Dhat = ||grad f(x^k)||^2 of D / det(D)^{1/d} (G_{K,D}'s terms; the common columns'
+ * D is the identity).
  */
 #include <math.h>
+#include <stdlib.h>
+#include "gram.h"
+#include "linalg.h"
 #include "method.h"
 #include "options.h"
 #include "philox.h"
@@ -38,6 +55,9 @@ typedef struct MarinaState {
   DcSketchSpec full_spec; /* marina: the identity's, for the sync rounds' messages */
   DcSketch* full;         /* marina: its draws and tally (moved into the round's after every sync round) */
   double gamma, p, a, omega;
+  DcBlocks *D, *Dhat;     /* det-: D = gamma W and D / det(D)^{1/d} (NULL: the scalar step) */
+  double cond_a, cond_b, certificate, det_factor, bound;
+  const char* weight;
   DcSmoothness sm;
   const char *source, *p_source, *a_source, *init;
   int64_t sync_rounds;
@@ -45,17 +65,25 @@ typedef struct MarinaState {
 
 #define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
 static const char* const DASHA_INIT_NAMES[] = {"zero", "gradient", NULL};
+static const char* const WEIGHT_NAMES[] = {"diag-inv", "identity", NULL};
+static int is_marina(int m) { return m == DETCGD_METHOD_MARINA || m == DETCGD_METHOD_DET_MARINA; }
+static int is_dasha(int m) { return m == DETCGD_METHOD_DASHA || m == DETCGD_METHOD_DET_DASHA; }
 static const char* marina_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_MARINA ? NULL : "read by method marina";
+  return is_marina(s->method) ? NULL : "read by methods marina and det-marina";
 }
 static const char* dasha_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_DASHA ? NULL : "read by method dasha";
+  return is_dasha(s->method) ? NULL : "read by methods dasha and det-dasha";
 }
 static const char* step_readers(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
-  return s->method == DETCGD_METHOD_MARINA || s->method == DETCGD_METHOD_DASHA ? NULL : "read by methods marina and dasha";
+  return is_marina(s->method) || is_dasha(s->method) ? NULL : "read by methods marina, dasha, det-marina and det-dasha";
+}
+static const char* matrix_readers(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_DET_MARINA || s->method == DETCGD_METHOD_DET_DASHA ? NULL
+                                                                                      : "read by methods det-marina and det-dasha";
 }
 static const DcOption OPTIONS[] = {
   {"gd-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(gd_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
@@ -66,6 +94,8 @@ static const DcOption OPTIONS[] = {
    dasha_only, "dasha: a of m_c = C(grad f_c - h_c - a (g_c - h_c)), 0 = 1 / (2 omega + 1) (authors' code)"},
   {"dasha-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(dasha_init), "zero", 0, 0, DASHA_INIT_NAMES, RUNS, 0, dasha_only,
    "dasha: g_c^0 = 0, or grad f_c(x0) sent in full before round 0 (counted)"},
+  {"marina-weight", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(marina_weight), "diag-inv", 0, 0, WEIGHT_NAMES,
+   RUNS | DETCGD_CMD_THEORY, 0, matrix_readers, "det-marina, det-dasha: W of D = gamma W, diag^-1(L) or the identity"},
   DC_OPTION_END};
 
 /* MARINA's coin of round k: 1 at k = 0, else u < p for u of the shared stream at (seed, k) -- what every rank draws. */
@@ -158,9 +188,106 @@ static int create_dasha(DcRound* r, const DcMethodSetup* m) {
   return s->dasha_init == 1 ? dasha_start_from_gradients(r, s->comm.value_bits) : DETCGD_OK;
 }
 
+/* lambda_max(W^{1/2} L_c W^{1/2}) of n clients' mean (hosts[0..n)), sqrt_w = W^{1/2} as dense blocks: Lanczos on the
+ * rows (logreg-nc), else the problem's blocks (quad-nc, one node) */
+static int weighted_lmax(const DetcgdProblem* p, const DcHostProblem* hosts, int n, const DcHostBlocks* sqrt_w, double* out) {
+  const DcLayout* lay = &p->layout;
+  double* Lb;
+  int i, r, c, st = DETCGD_OK;
+  if (p->spec.kind == DETCGD_PROBLEM_LOGREG_NC) return dc_gram_lambda_max(hosts, n, lay, sqrt_w->data, DC_RTOL_CONSTANT, out);
+  if (!(Lb = (double*)dc_calloc((size_t)lay->max_size * (size_t)lay->max_size, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  *out = 0.0;
+  for (i = 0; i < lay->nblocks && st == DETCGD_OK; ++i) {
+    int mi = lay->size[i];
+    const double* s = sqrt_w->data + lay->moff[i];
+    double lm;
+    dc_problem_L_get(p, i, Lb);
+    for (c = 0; c < mi; ++c)
+      for (r = 0; r < mi; ++r) Lb[r + (int64_t)c * mi] *= s[r + (int64_t)r * mi] * s[c + (int64_t)c * mi];
+    if ((st = dc_lambda_max(Lb, mi, &lm)) == DETCGD_OK && lm > *out) *out = lm;
+  }
+  free(Lb);
+  return st;
+}
+
+/* det-: W, the theory of det-marina (its gamma, or the given one for det-dasha), D = gamma W and D / det(D)^{1/d} */
+static int matrix_step(DcRound* r, const DcMethodSetup* m, int marina) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DetcgdProblem* p = m->problem;
+  const DcLayout* lay = &p->layout;
+  DcHostBlocks W = {0}, S = {0};
+  double* Lb = NULL, logdet = 0.0, sum_sq = 0.0;
+  int i, j, c, rc, n = r->n, hosts_n = p->nclients > 0 ? p->nclients : 1;
+  const DcHostProblem* hosts = p->nclients > 0 ? p->client_host : &p->host;
+  st->weight = WEIGHT_NAMES[m->settings->marina_weight];
+  if ((rc = dc_blocks_alloc(&W, lay, DC_BLOCKS_DIAG)) || (rc = dc_blocks_alloc(&S, lay, DC_BLOCKS_DENSE))) goto done;
+  if (!(Lb = (double*)dc_calloc((size_t)lay->max_size * (size_t)lay->max_size, sizeof(double)))) { rc = DETCGD_ERR_ALLOC; goto done; }
+  for (i = 0; i < lay->nblocks; ++i) {
+    int mi = lay->size[i];
+    dc_problem_L_get(p, i, Lb);
+    for (j = 0; j < mi; ++j) {
+      double w = m->settings->marina_weight == 0 ? 1.0 / Lb[j + (int64_t)j * mi] : 1.0;
+      if (!(w > 0) || !isfinite(w)) { rc = dc_fail(DETCGD_ERR_ARG, "marina-weight: diag-inv needs L_jj > 0 (coordinate %d of layer %d is 0: use identity)", j, i); goto done; }
+      W.data[lay->voff[i] + j] = w;
+      S.data[lay->moff[i] + j + (int64_t)j * mi] = sqrt(w);
+    }
+  }
+  if ((rc = weighted_lmax(p, hosts, hosts_n, &S, &st->cond_a))) goto done;
+  for (c = 0; c < hosts_n && hosts_n > 1; ++c) {
+    double lc;
+    if ((rc = weighted_lmax(p, &hosts[c], 1, &S, &lc))) goto done;
+    sum_sq += lc * lc / hosts_n;
+  }
+  if (hosts_n == 1) sum_sq = st->cond_a * st->cond_a;
+  st->cond_b = marina ? (1.0 - st->p) * st->omega / (st->p * n) * sum_sq : NAN;
+  if (marina) {
+    double theory = 2.0 / (st->cond_a + sqrt(st->cond_a * st->cond_a + 4.0 * st->cond_b));
+    if ((rc = given_or_theory(st, m, theory, "det-marina", "2 / (a + sqrt(a^2 + 4 b)) (derived: METHODS.md, marina.c)"))) goto done;
+    st->certificate = st->gamma * st->cond_a + st->gamma * st->gamma * st->cond_b;
+  } else {
+    if (!(m->settings->gd_step > 0)) {
+      rc = dc_fail(DETCGD_ERR_ARG, "gd-step: det-dasha has no stepsize condition (no theory): give gamma of D = gamma W");
+      goto done;
+    }
+    st->gamma = m->settings->gd_step;
+    st->source = "given (gd-step): no theory";
+    st->certificate = NAN;
+  }
+  for (j = 0; j < lay->dim; ++j) logdet += log(st->gamma * W.data[j]);
+  st->det_factor = exp(-logdet / (double)lay->dim); /* det(D)^{-1/d} */
+  st->bound = marina && m->settings->term.max_iter > 0 ? 2.0 * m->f0_gap * st->det_factor / (double)m->settings->term.max_iter : NAN;
+  for (j = 0; j < lay->dim; ++j) W.data[j] *= st->gamma;
+  if ((rc = o->blocks_create(r->be, &W, &st->D))) goto done;
+  for (j = 0; j < lay->dim; ++j) W.data[j] *= st->det_factor;
+  rc = o->blocks_create(r->be, &W, &st->Dhat);
+done:
+  free(Lb);
+  dc_blocks_free(&W);
+  dc_blocks_free(&S);
+  return rc;
+}
+
+static int create_det_marina(DcRound* r, const DcMethodSetup* m) {
+  int rc;
+  if (m->spec->kind != DC_SK_IDENTITY && m->spec->kind != DC_SK_NATURAL)
+    return dc_fail(DETCGD_ERR_ARG, "sketch: det-marina's condition holds for compressors whose errors are independent "
+                   "across coordinates with variance <= omega x_j^2 (natural, identity); %s is not one here",
+                   dc_compressor_type(m->spec->kind)->name);
+  if ((rc = create_marina(r, m))) return rc;
+  return matrix_step(r, m, 1);
+}
+
+static int create_det_dasha(DcRound* r, const DcMethodSetup* m) {
+  int rc = create_dasha(r, m);
+  return rc ? rc : matrix_step(r, m, 0);
+}
+
 static void destroy(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
+  o->blocks_destroy(r->be, &st->D);
+  o->blocks_destroy(r->be, &st->Dhat);
   o->vec_destroy(r->be, &st->prev);
   o->vec_destroy(r->be, &st->Gc);
   o->vec_destroy(r->be, &st->M);
@@ -254,7 +381,15 @@ static int step(DcRound* r) {
   } else {
     rc = o->axpy(r->be, 1.0 / r->n, st->sum, st->g);
   }
+  if (rc == DETCGD_OK && st->D) return o->bd_apply(r->be, st->D, DC_SEL_FULL, NULL, st->g, -1.0, r->x);
   return rc == DETCGD_OK ? o->axpy(r->be, -st->gamma, st->g, r->x) : rc;
+}
+
+/* det-: the trace's grad_norm2_Dhat = ||grad f(x^k)||^2_{D / det(D)^{1/d}} */
+static const char* const DET_COLUMNS[] = {"grad_norm2_Dhat", NULL};
+static int det_metrics(DcRound* r, DcVec* m, int slot0) {
+  MarinaState* st = (MarinaState*)r->state;
+  return r->be->ops->bd_quadform(r->be, st->Dhat, r->g, m, slot0, -1);
 }
 
 static const DcSketchSpec* message_spec(const DcRound* r) {
@@ -267,6 +402,16 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
   DcMethodFact f[10] = {{"step", st->gamma, NULL}, {"step_source", 0, st->source}, {"omega", st->omega, NULL},
                         {"L", st->sm.L, NULL},     {"L_tilde", st->sm.L_tilde, NULL}};
   int n = 5;
+  if (st->D) {
+    DcMethodFact g[12] = {{"step", st->gamma, NULL},         {"step_source", 0, st->source},
+                          {"weight", 0, st->weight},         {"omega", st->omega, NULL},
+                          {"a", st->cond_a, NULL},           {"b", st->cond_b, NULL},
+                          {"condition", st->certificate, NULL}, {"det_factor", st->det_factor, NULL},
+                          {"bound_G_KD", st->bound, NULL},   {"p", st->Gc ? NAN : st->p, NULL},
+                          {"sync_rounds", st->Gc ? NAN : (double)st->sync_rounds, NULL},
+                          {"a_dasha", st->Gc ? st->a : NAN, NULL}};
+    return dc_method_facts_copy(g, 12, out, cap);
+  }
   if (st->Gc) {
     f[n++] = (DcMethodFact){"L_AM", st->sm.L_mean, NULL};
     f[n++] = (DcMethodFact){"a", st->a, NULL};
@@ -304,6 +449,21 @@ const DcMethodType dc_method_marina = {.name = "marina", .id = DETCGD_METHOD_MAR
                                        .client = marina_messages, .absorb = sum_messages, .server = step,
                                        .options = OPTIONS, .state_size = sizeof(MarinaState), .create = create_marina,
                                        .destroy = destroy, .facts = facts, .state = state, .message_spec = message_spec};
+const DcMethodType dc_method_det_marina = {.name = "det-marina", .id = DETCGD_METHOD_DET_MARINA, .needs = DC_NEEDS_UNBIASED,
+                                           .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .op_by_op = 1,
+                                           .algorithm = "det-MARINA, D = gamma W (n clients)", .client_state = 1,
+                                           .client = marina_messages, .absorb = sum_messages, .server = step,
+                                           .options = OPTIONS, .state_size = sizeof(MarinaState),
+                                           .create = create_det_marina, .destroy = destroy, .facts = facts,
+                                           .state = state, .message_spec = message_spec, .trace_columns = DET_COLUMNS,
+                                           .trace_metrics = det_metrics};
+const DcMethodType dc_method_det_dasha = {.name = "det-dasha", .id = DETCGD_METHOD_DET_DASHA, .needs = DC_NEEDS_UNBIASED,
+                                          .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                          .algorithm = "det-DASHA, D = gamma W (n clients)", .client_state = 1,
+                                          .client = dasha_messages, .absorb = sum_messages, .server = step,
+                                          .options = OPTIONS, .state_size = sizeof(MarinaState),
+                                          .create = create_det_dasha, .destroy = destroy, .facts = facts,
+                                          .state = state, .trace_columns = DET_COLUMNS, .trace_metrics = det_metrics};
 const DcMethodType dc_method_dasha = {.name = "dasha", .id = DETCGD_METHOD_DASHA, .needs = DC_NEEDS_UNBIASED,
                                       .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "DASHA (n clients)",
                                       .client_state = 1, .client = dasha_messages, .absorb = sum_messages, .server = step,
