@@ -393,7 +393,7 @@ TEST(Sega, StepIsTheLargestTheTwoConditionsAllowAndTheRateHolds) {
   EXPECT_GE(plain, 1e-6 * d0) << "coordinate descent keeps the sketch's noise at x*";
 }
 
-TEST(VrDiana, ReachesXStarWhereDianaSgdStalls) {
+TEST(VrDiana, VrDianaAndVrMarinaReachXStarWhereDianaSgdStalls) {
   const Options lr = {{"samples", "200"}, {"features", "6"}, {"lambda", "0"}, {"l2", "0.1"}, {"clients", "4"}};
   Options o = {{"sketch", "natural"}, {"batch", "2"}, {"iters", "4000"}, {"trace-every", "3999"}, {"optimum", "solve"}};
   Options v = o, d = o;
@@ -405,6 +405,11 @@ TEST(VrDiana, ReachesXStarWhereDianaSgdStalls) {
   const double d0 = rv.rows.front()[12];
   EXPECT_LE(rv.rows.back()[12], 1e-16 * d0) << "the L-SVRG estimator's variance vanishes at x*";
   EXPECT_GE(rd.rows.back()[12], 1e-8 * d0) << "DIANA-SGD keeps the minibatch noise";
+  Options vm = o;  // VR-MARINA: MARINA on the same minibatch at both points, stationarity (grad f(x*) = 0 here)
+  vm.push_back({"method", "marina"});
+  RunResult rm = run(lr, vm, "vr_marina");
+  ASSERT_EQ(rm.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_LE(rm.rows.back()[12], 1e-12 * d0) << "the minibatch differences' variance vanishes at x*";
   EXPECT_EQ(run(lr, {{"method", "vr-diana"}, {"sketch", "natural"}}, "vr_full").status, DETCGD_ERR_ARG);
   EXPECT_NE(std::string(detcgd_last_error()).find("batch"), std::string::npos) << detcgd_last_error();
 }

@@ -164,16 +164,6 @@ static int create(DcRound* r, const DcMethodSetup* m, int diana) {
 static int create_dcgd(DcRound* r, const DcMethodSetup* m) { return create(r, m, 0); }
 static int create_diana(DcRound* r, const DcMethodSetup* m) { return create(r, m, 1); }
 
-/* grad f_c(w; xi_c^k) (full: grad f_c(w)) into out: the clients' data, or in place the problem's */
-static int client_gradient_at(DcRound* r, int c, const DcVec* w, int full, DcVec* out) {
-  const DcBackendOps* o = r->be->ops;
-  if (r->delivery == DC_DELIVER_IN_PLACE)
-    return full ? o->problem_grad(r->be, r->P, w, out, r->metrics, -1)
-                : o->problem_grad_sampled(r->be, r->P, w, r->seed, r->iter, 0, r->batch, out);
-  return full ? o->clients_grad(r->be, r->C, c, 1, w, out, NULL)
-              : o->clients_grad_sampled(r->be, r->C, c, 1, w, r->seed, r->iter, r->batch, out);
-}
-
 #define DC_STREAM_VR_REFRESH 0xFFFFFF04u /* vr-diana's refresh coins at (seed, k, c) */
 
 /* client c's refresh probability: vr-refresh, or batch / m_c */
@@ -204,7 +194,7 @@ static int create_vr_diana(DcRound* r, const DcMethodSetup* m) {
     rc = o->vec_view(r->be, st->W, (int64_t)c * r->dim, r->dim, &st->Wv);
     if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Mu, (int64_t)c * r->dim, r->dim, &st->Mv);
     if (rc == DETCGD_OK) rc = o->axpby(r->be, one, r->x, zero, st->Wv);
-    if (rc == DETCGD_OK) rc = client_gradient_at(r, c, r->x, 1, st->Mv);
+    if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, r->x, 1, st->Mv);
   }
   return rc;
 }
@@ -264,14 +254,14 @@ static int compress_estimators(DcRound* r) {
     if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Mu, row, r->dim, &st->Mv);
     if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->E, (int64_t)i * r->dim, r->dim, &st->Ev);
     if (rc == DETCGD_OK) rc = o->vec_view(r->be, a->G, (int64_t)i * r->dim, r->dim, &st->Gv);
-    if (rc == DETCGD_OK) rc = client_gradient_at(r, c, st->Wv, 0, st->T);
+    if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, st->Wv, 0, st->T);
     if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Gv, zero, st->Ev);
     if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->T, st->Ev);
     if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0, st->Mv, st->Ev);
     if (rc == DETCGD_OK && dc_uniform53(dc_philox_draw(r->seed, r->iter, (uint32_t)c, DC_STREAM_VR_REFRESH, 0u)) <
                                st->refresh[c]) {
       rc = o->axpby(r->be, one, r->x, zero, st->Wv);
-      if (rc == DETCGD_OK) rc = client_gradient_at(r, c, r->x, 1, st->Mv);
+      if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, r->x, 1, st->Mv);
     }
   }
   if (rc == DETCGD_OK)

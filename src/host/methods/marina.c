@@ -18,6 +18,9 @@
  *           at grad f_c(x^0) (computed where the client is, not sent) and g_c at 0 (dasha-init zero: the paper's first
  *           step x^1 = x^0 - gamma 0 is skipped) or at grad f_c(x^0) sent in full before round 0 (gradient, counted).
  * MARINA's coin is drawn on the host per round, so its iterations are not recorded as replays (op_by_op).
+ * VR-MARINA is marina (and det-marina) with minibatches (batch): a compressed round sends C(grad f_c(x^k; xi) -
+ * grad f_c(x^{k-1}; xi)) on the same samples xi at both points (each client keeps its x^{k-1}), a sync round the full
+ * gradient; its step is MARINA's (no theory for the minibatches here).
  *
  * det-marina and det-dasha step with a diagonal matrix D = gamma W instead, x^{k+1} = x^k - D g^k, W = diag^{-1}(L)
  * (the block bound's diagonal; marina-weight) or I:
@@ -49,7 +52,8 @@ typedef struct MarinaState {
   DcVec* Gc;     /* dasha: n rows, the clients' g_c */
   DcVec* M;      /* a chunk's messages */
   DcVec* U;      /* dasha: a chunk's (1 - a) h_c + a g_c */
-  DcVec *Hv, *Gv, *Uv; /* dasha: views of the chunk's rows of prev, Gc and U */
+  DcVec *Hv, *Gv, *Uv; /* dasha: views of the chunk's rows of prev, Gc and U; vr-marina: of x_prev, G and E */
+  DcVec *E, *T;  /* vr-marina: a chunk's messages' arguments, one client's gradient */
   DcVec* sum;    /* sum_c m_c of the round */
   DcVec* g;      /* the server's g */
   DcSketchSpec full_spec; /* marina: the identity's, for the sync rounds' messages */
@@ -137,6 +141,8 @@ static int create_marina(DcRound* r, const DcMethodSetup* m) {
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->prev)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) ||
       (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)))
     return rc;
+  if (r->batch > 0 && ((rc = o->vec_create(r->be, r->chunk * r->dim, &st->E)) || (rc = o->vec_create(r->be, r->dim, &st->T))))
+    return rc;
   if ((rc = dc_sketch_spec_identity(&st->full_spec, &m->problem->layout, &s->comm)) ||
       (rc = o->sketch_create(r->be, &st->full_spec, r->chunk, &st->full)))
     return rc;
@@ -150,7 +156,9 @@ static int create_marina(DcRound* r, const DcMethodSetup* m) {
     st->p_source = "bits(C) / (d value-bits): a sync round's expected bits = a compressed round's (derived)";
   }
   return given_or_theory(st, m, 1.0 / (st->sm.L * (1.0 + sqrt((1.0 - st->p) * st->omega / (st->p * r->n)))), "marina",
-                         "1 / (L (1 + sqrt((1 - p) omega / (p n)))) (authors' code)");
+                         r->batch > 0 ? "MARINA's 1 / (L (1 + sqrt((1 - p) omega / (p n)))) (authors' code, full gradients; "
+                                        "no theory for VR-MARINA's minibatches here)"
+                                      : "1 / (L (1 + sqrt((1 - p) omega / (p n)))) (authors' code)");
 }
 
 /* g_c^0 = grad f_c(x^0) for every client, g^0 their mean, sent in full: d values each counted (x is x^0 here). */
@@ -295,6 +303,8 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->Hv);
   o->vec_destroy(r->be, &st->Gv);
   o->vec_destroy(r->be, &st->Uv);
+  o->vec_destroy(r->be, &st->E);
+  o->vec_destroy(r->be, &st->T);
   o->vec_destroy(r->be, &st->sum);
   o->vec_destroy(r->be, &st->g);
   o->sketch_destroy(r->be, &st->full);
@@ -322,7 +332,32 @@ static int move_tally(DcRound* r) {
   return rc == DETCGD_OK ? o->sketch_set_tally(r->be, st->full, 0, 0) : rc;
 }
 
-/* marina: m_c = grad f_c (sync) or C(grad f_c - prev_c), then prev_c = grad f_c */
+/* vr-marina (batch): E's rows = grad f_c(x) (sync) or grad f_c(x; xi) - grad f_c(x_prev,c; xi), the same samples
+ * (prev holds each client's x of its previous round), then x_prev,c = x */
+static int minibatch_differences(DcRound* r, int sync) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int i, rc = DETCGD_OK;
+  for (i = 0; i < a->nc && rc == DETCGD_OK; ++i) {
+    int c = a->c0 + i;
+    rc = o->vec_view(r->be, st->prev, (int64_t)c * r->dim, r->dim, &st->Hv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->E, (int64_t)i * r->dim, r->dim, &st->Uv);
+    if (rc == DETCGD_OK && sync) rc = dc_round_gradient_at(r, c, r->x, 1, st->Uv);
+    if (!sync) {
+      if (rc == DETCGD_OK) rc = o->vec_view(r->be, a->G, (int64_t)i * r->dim, r->dim, &st->Gv);
+      if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, st->Hv, 0, st->T);
+      if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Gv, zero, st->Uv);
+      if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->T, st->Uv);
+    }
+    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, r->x, zero, st->Hv);
+  }
+  return rc;
+}
+
+/* marina: m_c = grad f_c (sync) or C(grad f_c - prev_c), then prev_c = grad f_c; vr-marina: from the minibatch
+ * differences */
 static int marina_messages(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
@@ -330,6 +365,13 @@ static int marina_messages(DcRound* r) {
   int64_t off = (int64_t)a->c0 * r->dim;
   DcVec* M = messages(r);
   int rc, sync = sync_round(r);
+  if (st->E) {
+    rc = minibatch_differences(r, sync);
+    if (rc == DETCGD_OK)
+      rc = o->compress_values_rows(r->be, sync ? st->full : r->S, st->E, NULL, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0,
+                                   r->round32, M);
+    return rc == DETCGD_OK && sync ? move_tally(r) : rc;
+  }
   if (sync) {
     rc = o->compress_values_rows(r->be, st->full, a->G, NULL, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
     if (rc == DETCGD_OK) rc = move_tally(r);
@@ -429,7 +471,7 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
   const MarinaState* st = (const MarinaState*)r->state;
   int n = 0;
   if (cap < 3) return 0;
-  out[n].name = st->Gc ? "dasha_clients_h" : "marina_prev_grad";
+  out[n].name = st->Gc ? "dasha_clients_h" : "marina_prev";
   out[n].n = r->n * r->dim;
   out[n++].v = st->prev;
   if (st->Gc) {
@@ -443,13 +485,14 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
   return n;
 }
 
-const DcMethodType dc_method_marina = {.name = "marina", .id = DETCGD_METHOD_MARINA, .needs = DC_NEEDS_UNBIASED,
+const DcMethodType dc_method_marina = {.name = "marina", .id = DETCGD_METHOD_MARINA, .needs = DC_NEEDS_UNBIASED, .stochastic = 1,
                                        .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .op_by_op = 1,
                                        .algorithm = "MARINA (n clients)", .client_state = 1,
                                        .client = marina_messages, .absorb = sum_messages, .server = step,
                                        .options = OPTIONS, .state_size = sizeof(MarinaState), .create = create_marina,
                                        .destroy = destroy, .facts = facts, .state = state, .message_spec = message_spec};
 const DcMethodType dc_method_det_marina = {.name = "det-marina", .id = DETCGD_METHOD_DET_MARINA, .needs = DC_NEEDS_UNBIASED,
+                                           .stochastic = 1,
                                            .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .op_by_op = 1,
                                            .algorithm = "det-MARINA, D = gamma W (n clients)", .client_state = 1,
                                            .client = marina_messages, .absorb = sum_messages, .server = step,

@@ -182,6 +182,15 @@ int dc_round_all_gradients(DcRound* r, uint32_t iter, DcVec* V) {
   return st;
 }
 
+int dc_round_gradient_at(DcRound* r, int c, const DcVec* w, int full, DcVec* out) {
+  const DcBackendOps* o = r->be->ops;
+  if (r->delivery == DC_DELIVER_IN_PLACE)
+    return full ? o->problem_grad(r->be, r->P, w, out, r->metrics, -1)
+                : o->problem_grad_sampled(r->be, r->P, w, r->seed, r->iter, 0, r->batch, out);
+  return full ? o->clients_grad(r->be, r->C, c, 1, w, out, NULL)
+              : o->clients_grad_sampled(r->be, r->C, c, 1, w, r->seed, r->iter, r->batch, out);
+}
+
 int dc_round_client_gradient(DcRound* r, const DcProbData* P, int c, DcVec* g) {
   const DcBackendOps* o = r->be->ops;
   if (r->batch) return o->problem_grad_sampled(r->be, P, r->x, r->seed, r->iter, (uint32_t)c, r->batch, g);

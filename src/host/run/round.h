@@ -89,6 +89,10 @@ int dc_round_serve(DcRound* r);
 /* Every client's gradient at x as the messages of iteration iter read them (full, or minibatches) into the rows of
  * V (n rows of dim): a method's start at x^0 (this process's clients: the simulation and a single node). */
 int dc_round_all_gradients(DcRound* r, uint32_t iter, DcVec* V);
+/* Client c's gradient at a point w of its own (a method's reference point): its minibatch of this round (the
+ * samples drawn at (seed, iter, c), as at x) or (full) its full gradient, into out; any rank, and in place the
+ * problem's. */
+int dc_round_gradient_at(DcRound* r, int c, const DcVec* w, int full, DcVec* out);
 /* An MPI client rank: client c's gradient at x (its problem P) as its message reads it: full, or its minibatch. */
 int dc_round_client_gradient(DcRound* r, const DcProbData* P, int c, DcVec* g);
 /* An MPI client rank: client c's message from its gradient G into M (one client, the single-draw ops). */
