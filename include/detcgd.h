@@ -357,6 +357,7 @@ typedef struct DetcgdSettings {
   double vr_alpha;                 ///< diana's alpha of h_c += alpha m_c; 0 = 1 / (omega + 1) (paper); default 0
   double vr_momentum;              ///< diana's beta of v = beta v + g^ (0 = none); default 0
   double vr_refresh;               ///< vr-diana's probability of a client's refresh w_c = x; 0 = batch / m_c (L-SVRG); default 0
+  int vr_estimator;                ///< vr-diana's estimator: 0 = L-SVRG, 1 = SAGA (batch 1); default 0
   double gd_step;                  ///< marina's and dasha's gamma; 0 = their theory step (marina.c); default 0
   double marina_p;                 ///< marina's probability of a sync round; 0 = bits(C) / (d value-bits) (derived); default 0
   double dasha_a;                  ///< dasha's a; 0 = 1 / (2 omega + 1) (authors' code); default 0

@@ -405,6 +405,11 @@ TEST(VrDiana, VrDianaAndVrMarinaReachXStarWhereDianaSgdStalls) {
   const double d0 = rv.rows.front()[12];
   EXPECT_LE(rv.rows.back()[12], 1e-16 * d0) << "the L-SVRG estimator's variance vanishes at x*";
   EXPECT_GE(rd.rows.back()[12], 1e-8 * d0) << "DIANA-SGD keeps the minibatch noise";
+  Options sg = {{"method", "vr-diana"}, {"vr-estimator", "saga"}, {"sketch", "natural"}, {"batch", "1"},
+                {"iters", "6000"}, {"trace-every", "5999"}, {"optimum", "solve"}};
+  RunResult rs = run(lr, sg, "saga");
+  ASSERT_EQ(rs.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_LE(rs.rows.back()[12], 1e-12 * d0) << "SAGA's table removes the sample noise too";
   Options vm = o;  // VR-MARINA: MARINA on the same minibatch at both points, stationarity (grad f(x*) = 0 here)
   vm.push_back({"method", "marina"});
   RunResult rm = run(lr, vm, "vr_marina");

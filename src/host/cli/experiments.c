@@ -177,6 +177,7 @@ static const RunDef VR_DIANA_RUNS[] = {
   {"DIANA-SGD natural", "method=diana sketch=natural"},
   {"VR-DIANA natural", "method=vr-diana sketch=natural"},
   {"VR-DIANA QSGD s=4", "method=vr-diana sketch=qsgd levels=4"},
+  {"VR-DIANA SAGA natural, batch 1", "method=vr-diana vr-estimator=saga sketch=natural batch=1"},
   {"DIANA natural, full gradients", "method=diana sketch=natural batch=0"},
 };
 

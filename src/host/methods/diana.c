@@ -14,7 +14,9 @@
  *   e_c = grad f_c(x^k; xi) - grad f_c(w_c; xi) + mu_c,   mu_c = grad f_c(w_c)   (the same samples xi at both points),
  * and with probability p_c (vr-refresh, or batch / m_c: one refresh per pass over its m_c rows in expectation; a coin
  * of the shared stream at (seed, k, c), drawn where the client is) sets w_c = x^k, mu_c = grad f_c(x^k) -- local work,
- * nothing sent; then DIANA on e_c.  w_c^0 = x^0.  Its step is DIANA's (no theory for the estimator here); its round
+ * nothing sent; then DIANA on e_c.  w_c^0 = x^0.  Or (vr-estimator saga, batch 1) the SAGA estimator: client c keeps a
+ * table of its m_c samples' last gradients t_cj (0 at the start: e_c stays unbiased) and their mean mu_c, and with j
+ * the round's sample e_c = grad f_cj(x^k) - t_cj + mu_c, then mu_c += (grad f_cj(x^k) - t_cj) / m_c, t_cj = grad f_cj(x^k).  Its step is DIANA's (no theory for the estimator here); its round
  * branches on the host (the refresh coins), so it runs op by op.
  *
  * Theory, derived here for mu-strongly convex, L_c-smooth f_c (L of f, L_max = max_c L_c; the slides state DIANA's
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include "method.h"
 #include "options.h"
+#include "minibatch.h"
 #include "philox.h"
 #include "problem.h"
 #include "prox.h"
@@ -48,6 +51,8 @@ typedef struct DianaState {
   DcVec *E, *T;    /* vr-diana: a chunk's estimators, one client's gradient at w_c */
   DcVec *Wv, *Mv, *Ev, *Gv; /* views of one client's rows */
   double* refresh; /* vr-diana, owns: n clients' refresh probabilities p_c */
+  DcVec *Tab, *Tv; /* vr-diana saga: every client's table of sample gradients (sum_c m_c rows), a view of one row */
+  int64_t *row0, *rows; /* saga, owns: client c's first table row and m_c */
   DcProx prox;
   double gamma, alpha, beta, omega, mu, rate, gamma_theory;
   double sigma2_star, psi0, plateau; /* with x*: (1/n) sum_c ||grad f_c(x*)||^2, Psi^0 (diana), the plateau (dcgd) */
@@ -71,6 +76,11 @@ static const char* vr_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) 
   (void)p;
   return s->method == DETCGD_METHOD_VR_DIANA ? NULL : "read by method vr-diana";
 }
+static const char* lsvrg_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  const char* why = vr_only(p, s);
+  return why ? why : s->vr_estimator == 0 ? NULL : "read with vr-estimator lsvrg";
+}
+static const char* const ESTIMATOR_NAMES[] = {"lsvrg", "saga", NULL};
 static const DcOption OPTIONS[] = {
   {"vr-step", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_step), "0", 0, 1e300, NULL, RUNS | DETCGD_CMD_THEORY, 0,
    variance_reduced, "dcgd, diana: gamma of x - gamma g, 0 = 1 / (L + 2 omega L_max / n) (dcgd), 1 / (L + 6 omega "
@@ -79,8 +89,11 @@ static const DcOption OPTIONS[] = {
    diana_only, "diana: alpha of h_c += alpha m_c, 0 = 1 / (omega + 1) (paper); above it no theory"},
   {"vr-momentum", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_momentum), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY,
    0, diana_only, "diana: beta in [0, 1) of the server's v = beta v + g (0: none; no theory with it here)"},
+  {"vr-estimator", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(vr_estimator), "lsvrg", 0, 0, ESTIMATOR_NAMES,
+   RUNS | DETCGD_CMD_THEORY, 0, vr_only, "vr-diana: L-SVRG (reference points w_c) or SAGA (a table of the clients' sample "
+   "gradients, batch 1)"},
   {"vr-refresh", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(vr_refresh), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0,
-   vr_only, "vr-diana: probability a client refreshes w_c = x, mu_c = grad f_c(x) per round, 0 = batch / m_c (L-SVRG)"},
+   lsvrg_only, "vr-diana: probability a client refreshes w_c = x, mu_c = grad f_c(x) per round, 0 = batch / m_c (L-SVRG)"},
   DC_OPTION_END};
 
 /* The step and alpha of the theory (diana.c's header), or the given ones, labelled. */
@@ -173,6 +186,47 @@ static double refresh_probability(const DcRound* r, const DcMethodSetup* m, int 
   return m->settings->vr_refresh > 0 ? m->settings->vr_refresh : fmin(1.0, (double)r->batch / (double)(rows > 0 ? rows : 1));
 }
 
+#define DC_SAGA_TABLE_MAX ((int64_t)2 << 30) /* bytes */
+
+/* saga: the tables (zero), their means mu_c (zero), each client's rows */
+static int create_saga(DcRound* r, const DcMethodSetup* m) {
+  const DcBackendOps* o = r->be->ops;
+  DianaState* st = (DianaState*)r->state;
+  const DetcgdProblem* p = m->problem;
+  int64_t total = 0;
+  int c, rc;
+  if (r->batch != 1) return dc_fail(DETCGD_ERR_ARG, "batch: vr-estimator saga keeps one table row per sample: use batch 1");
+  if (!(st->row0 = (int64_t*)dc_calloc((size_t)r->n, sizeof(int64_t))) ||
+      !(st->rows = (int64_t*)dc_calloc((size_t)r->n, sizeof(int64_t))))
+    return DETCGD_ERR_ALLOC;
+  for (c = 0; c < r->n; ++c) {
+    st->rows[c] = p->nclients > 0 ? p->client_host[c].nrows : p->host.nrows;
+    st->row0[c] = total;
+    total += st->rows[c];
+  }
+  if ((double)total * (double)r->dim * 8.0 > (double)DC_SAGA_TABLE_MAX)
+    return dc_fail(DETCGD_ERR_ARG, "vr-estimator: saga's table of %lld sample gradients of d = %lld needs %.3g GB (more than "
+                   "2 GiB): use lsvrg", (long long)total, (long long)r->dim, (double)total * (double)r->dim * 8e-9);
+  if (!(m->settings->vr_step > 0)) { /* the largest sample's smoothness: ||a_j||^2 / 4 + 2 lam + mu */
+    double l_ind = 0.0;
+    int64_t j, q;
+    for (j = 0; j < p->host.nrows; ++j) {
+      double sq = 0.0;
+      for (q = p->host.rowptr[j]; q < p->host.rowptr[j + 1]; ++q) sq += p->host.val[q] * p->host.val[q];
+      l_ind = fmax(l_ind, sq / 4.0);
+    }
+    l_ind += 2.0 * p->spec.lambda + p->spec.l2;
+    st->gamma = fmin(st->gamma, 1.0 / (3.0 * l_ind));
+    st->source = "min(DIANA's 1 / (L + 6 omega L_max / n), SAGA's 1 / (3 L_ind)), L_ind the largest sample's smoothness "
+                 "(Defazio et al.'s step, not verified here; no theory for VR-DIANA here)";
+  }
+  st->rate = NAN;
+  if ((rc = o->vec_create(r->be, total * r->dim, &st->Tab)) || (rc = o->vec_create(r->be, r->n * r->dim, &st->Mu)) ||
+      (rc = o->vec_create(r->be, r->chunk * r->dim, &st->E)) || (rc = o->vec_create(r->be, r->dim, &st->T)))
+    return rc;
+  return DETCGD_OK;
+}
+
 static int create_vr_diana(DcRound* r, const DcMethodSetup* m) {
   const DcBackendOps* o = r->be->ops;
   DianaState* st = (DianaState*)r->state;
@@ -182,6 +236,7 @@ static int create_vr_diana(DcRound* r, const DcMethodSetup* m) {
     return dc_fail(DETCGD_ERR_ARG, "batch: vr-diana reduces the variance of minibatch gradients; set batch >= 1 (with full "
                    "gradients it is diana)");
   if ((rc = create(r, m, 1))) return rc;
+  if (m->settings->vr_estimator == 1) return create_saga(r, m);
   if (!(st->refresh = (double*)dc_calloc((size_t)r->n, sizeof(double)))) return DETCGD_ERR_ALLOC;
   for (c = 0; c < r->n; ++c) st->refresh[c] = refresh_probability(r, m, c);
   if (!(m->settings->vr_step > 0))
@@ -216,8 +271,13 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->Mv);
   o->vec_destroy(r->be, &st->Ev);
   o->vec_destroy(r->be, &st->Gv);
+  o->vec_destroy(r->be, &st->Tab);
+  o->vec_destroy(r->be, &st->Tv);
   free(st->refresh);
+  free(st->row0);
+  free(st->rows);
   st->refresh = NULL;
+  st->row0 = st->rows = NULL;
   dc_prox_close(&st->prox, r->be);
 }
 
@@ -247,7 +307,21 @@ static int compress_estimators(DcRound* r) {
   DcVec* M = messages(r);
   int64_t off = (int64_t)a->c0 * r->dim;
   int i, rc = DETCGD_OK;
-  for (i = 0; i < a->nc && rc == DETCGD_OK; ++i) {
+  for (i = 0; i < a->nc && rc == DETCGD_OK && st->Tab; ++i) { /* saga */
+    int c = a->c0 + i;
+    int64_t j = dc_minibatch_row(r->seed, r->iter, (uint32_t)c, 0, st->rows[c]);
+    rc = o->vec_view(r->be, st->Tab, (st->row0[c] + j) * r->dim, r->dim, &st->Tv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Mu, (int64_t)c * r->dim, r->dim, &st->Mv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->E, (int64_t)i * r->dim, r->dim, &st->Ev);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, a->G, (int64_t)i * r->dim, r->dim, &st->Gv);
+    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Gv, zero, st->T); /* T = grad f_cj - t_cj */
+    if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->Tv, st->T);
+    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->T, zero, st->Ev);
+    if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0, st->Mv, st->Ev);
+    if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0 / (double)st->rows[c], st->T, st->Mv);
+    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Gv, zero, st->Tv);
+  }
+  for (i = 0; i < a->nc && rc == DETCGD_OK && !st->Tab; ++i) { /* lsvrg */
     int c = a->c0 + i;
     int64_t row = (int64_t)c * r->dim;
     rc = o->vec_view(r->be, st->W, row, r->dim, &st->Wv);
@@ -334,6 +408,14 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
     out[n].n = r->dim;
     out[n++].v = st->v;
   }
+  if (st->Tab && n + 2 <= cap) {
+    out[n].name = "saga_table";
+    out[n].n = st->row0[r->n - 1] * r->dim + st->rows[r->n - 1] * r->dim;
+    out[n++].v = st->Tab;
+    out[n].name = "saga_means";
+    out[n].n = r->n * r->dim;
+    out[n++].v = st->Mu;
+  }
   if (st->W && n + 2 <= cap) {
     out[n].name = "vr_clients_w";
     out[n].n = r->n * r->dim;
@@ -360,7 +442,7 @@ const DcMethodType dc_method_diana = {.name = "diana", .id = DETCGD_METHOD_DIANA
 const DcMethodType dc_method_vr_diana = {.name = "vr-diana", .id = DETCGD_METHOD_VR_DIANA, .stochastic = 1,
                                          .needs = DC_NEEDS_UNBIASED, .op_by_op = 1, .client_state = 1,
                                          .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES | DC_STEP_PROX,
-                                         .algorithm = "VR-DIANA with L-SVRG estimators (n clients)",
+                                         .algorithm = "VR-DIANA with L-SVRG or SAGA estimators (n clients)",
                                          .client = compress_estimators, .absorb = sum_messages, .server = step,
                                          .options = OPTIONS, .state_size = sizeof(DianaState), .create = create_vr_diana,
                                          .destroy = destroy, .facts = facts, .state = state};

@@ -28,7 +28,7 @@
 #include "solver.h"
 
 static const char MAGIC[8] = {'D', 'C', 'G', 'D', 'C', 'K', 'P', '4'};
-enum { FORMAT_VERSION = 5, NAME_LEN = 16, CONFIG_MAX = 1 << 16, MAX_METHOD_VECTORS = 4, MAX_VECTORS = 4 + MAX_METHOD_VECTORS }; /* 5: the metrics hold the method's trace scalars too */
+enum { FORMAT_VERSION = 5, NAME_LEN = 16, CONFIG_MAX = 1 << 16, MAX_METHOD_VECTORS = 6, MAX_VECTORS = 4 + MAX_METHOD_VECTORS }; /* 5: the metrics hold the method's trace scalars too */
 
 typedef struct CheckpointHeader {
   uint64_t config_hash, data_hash;
