@@ -170,7 +170,8 @@ typedef enum DetcgdMethod {
   DETCGD_METHOD_SEGA,        /* SEGA: h += Z (grad f - h), x = prox(x - gamma (h + S (grad f - h))) (single node) */
   DETCGD_METHOD_VR_DIANA,    /* VR-DIANA: DIANA on the clients' L-SVRG estimators of their minibatch gradients */
   DETCGD_METHOD_DET_MARINA,  /* det-MARINA: MARINA with x - D g, D = gamma W (derived condition) */
-  DETCGD_METHOD_DET_DASHA    /* det-DASHA: DASHA with x - D g, D = gamma W (a given gamma: no theory) */
+  DETCGD_METHOD_DET_DASHA,   /* det-DASHA: DASHA with x - D g, D = gamma W (a given gamma: no theory) */
+  DETCGD_METHOD_DASHA_PAGE   /* DASHA-PAGE: DASHA whose h_c is PAGE's minibatch estimator */
 } DetcgdMethod;
 
 typedef enum DetcgdSketchKind {
@@ -363,6 +364,7 @@ typedef struct DetcgdSettings {
   double dasha_a;                  ///< dasha's a; 0 = 1 / (2 omega + 1) (authors' code); default 0
   int dasha_init;                  ///< dasha's g_c^0: 0 = zero, 1 = grad f_c(x0) sent in full (counted); default 0
   int marina_weight;               ///< det-marina's and det-dasha's W: 0 = diag^-1(L), 1 = identity; default 0
+  double page_p;                   ///< dasha-page's probability of a full gradient; 0 = b / (m_c + b); default 0
   double sega_step;                ///< sega's gamma; 0 = the largest its two conditions allow; default 0
   int sega_estimator;              ///< sega's g: 0 = h + S (grad f - h) (SEGA), 1 = S grad f (plain coordinate descent); default 0
 } DetcgdSettings;

@@ -166,6 +166,7 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
   if ((method == "marina" || method == "det-marina") && row.stochastic())
     GTEST_SKIP() << row.name << ": VR-MARINA with the identity sends full gradients every round (p = 1), which no GD "
                                 "with minibatches does; test_variance_reduction.cc checks it against x*";
+  if (method == "dasha-page") GTEST_SKIP() << row.name << ": PAGE's estimator is not GD's; test_variance_reduction.cc checks it";
   if (method == "vr-diana") GTEST_SKIP() << row.name << ": its estimator is L-SVRG's, not GD's; test_variance_reduction.cc checks it against x*";
   if (method == "sega") GTEST_SKIP() << row.name << ": sega refuses the identity (it is GD); test_variance_reduction.cc checks it against x*";
   if (differences && !row.get("prox").empty())

@@ -16,7 +16,7 @@ namespace {
 TEST(Methods, RegistryRoundTripsEveryMethod) {
   char list[256];
   dc_method_list(list, sizeof list);
-  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb, dcgd, diana, marina, dasha, sega, vr-diana, det-marina, det-dasha");
+  EXPECT_STREQ(list, "gd, det-cgd1, det-cgd2, sign-gd, scaled-sign-gd, ef21, ef21-norm, ef14, sign-mv, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb, dcgd, diana, marina, dasha, sega, vr-diana, det-marina, det-dasha, dasha-page");
   for (int id = 0; dc_method_type(id); ++id) {
     const DcMethodType* m = dc_method_type(id);
     EXPECT_EQ(m->id, id);

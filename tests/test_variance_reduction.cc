@@ -393,7 +393,7 @@ TEST(Sega, StepIsTheLargestTheTwoConditionsAllowAndTheRateHolds) {
   EXPECT_GE(plain, 1e-6 * d0) << "coordinate descent keeps the sketch's noise at x*";
 }
 
-TEST(VrDiana, VrDianaAndVrMarinaReachXStarWhereDianaSgdStalls) {
+TEST(VrDiana, VrDianaVrMarinaAndDashaPageReachXStarWhereDianaSgdStalls) {
   const Options lr = {{"samples", "200"}, {"features", "6"}, {"lambda", "0"}, {"l2", "0.1"}, {"clients", "4"}};
   Options o = {{"sketch", "natural"}, {"batch", "2"}, {"iters", "4000"}, {"trace-every", "3999"}, {"optimum", "solve"}};
   Options v = o, d = o;
@@ -410,6 +410,11 @@ TEST(VrDiana, VrDianaAndVrMarinaReachXStarWhereDianaSgdStalls) {
   RunResult rs = run(lr, sg, "saga");
   ASSERT_EQ(rs.status, DETCGD_OK) << detcgd_last_error();
   EXPECT_LE(rs.rows.back()[12], 1e-12 * d0) << "SAGA's table removes the sample noise too";
+  Options dp = o;  // DASHA-PAGE
+  dp.push_back({"method", "dasha-page"});
+  RunResult rp = run(lr, dp, "dasha_page");
+  ASSERT_EQ(rp.status, DETCGD_OK) << detcgd_last_error();
+  EXPECT_LE(rp.rows.back()[12], 1e-12 * d0) << "PAGE's estimator reaches x* too";
   Options vm = o;  // VR-MARINA: MARINA on the same minibatch at both points, stationarity (grad f(x*) = 0 here)
   vm.push_back({"method", "marina"});
   RunResult rm = run(lr, vm, "vr_marina");

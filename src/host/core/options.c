@@ -158,7 +158,7 @@ static const char* sampled(const DetcgdProblemSpec* p, const DetcgdSettings* s) 
   const DcMethodType* m = s ? dc_method_type(s->method) : NULL;
   if (p && p->kind != DETCGD_PROBLEM_LOGREG_NC) return "read with logreg-nc (its rows are the samples)";
   return !m || m->stochastic ? NULL : "read by the methods with minibatch gradients (gd, sign-gd, sign-mv, ef21, "
-                                      "ef21-norm, ef14, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb, dcgd, diana, vr-diana, marina, det-marina)";
+                                      "ef21-norm, ef14, signum, ef21-sgdm, ef21-sgdm-norm, ef21-hb, dcgd, diana, vr-diana, marina, det-marina, dasha-page)";
 }
 
 /* ==== The problem's and the run's rows ==== */

@@ -33,6 +33,10 @@
  *               b = ((1 - p) omega / (p n)) (1/n) sum_c lambda_max(W^{1/2} L_c W^{1/2})^2.  The summary gives gamma a +
  *               gamma^2 b (<= 1, the certificate) and the bound.  Sketches (rand-k) need their messages' format: not yet.
  *   det-dasha   [METHODS.md: I] no stepsize condition is known: D = gamma W with gd-step given, labelled "no theory".
+ * dasha-page (batch required): DASHA whose h_c is PAGE's estimator [METHODS.md: authors' code, unverified here]: with
+ *   probability p_c (page-p, or b / (m_c + b), PAGE's choice; a coin of the shared stream at (seed, k, c), drawn where
+ *   the client is) h_c = grad f_c(x^k), else h_c += grad f_c(x^k; xi) - grad f_c(x^{k-1}; xi) on the same samples;
+ *   DASHA's step and a (no theory for the minibatches here); op by op.
  * Their trace column grad_norm2_Dhat = ||grad f(x^k)||^2 of D / det(D)^{1/d} (G_{K,D}'s terms; the common columns'
  * D is the identity).
  */
@@ -53,7 +57,9 @@ typedef struct MarinaState {
   DcVec* M;      /* a chunk's messages */
   DcVec* U;      /* dasha: a chunk's (1 - a) h_c + a g_c */
   DcVec *Hv, *Gv, *Uv; /* dasha: views of the chunk's rows of prev, Gc and U; vr-marina: of x_prev, G and E */
-  DcVec *E, *T;  /* vr-marina: a chunk's messages' arguments, one client's gradient */
+  DcVec *E, *T;  /* vr-marina: a chunk's messages' arguments, one client's gradient; dasha-page: a chunk's new h_c */
+  DcVec *Xp, *Xv, *Rv, *Ev; /* dasha-page: n rows, each client's previous x; views of one row of Xp, prev and E */
+  double* page_p; /* dasha-page, owns: each client's probability of a full gradient */
   DcVec* sum;    /* sum_c m_c of the round */
   DcVec* g;      /* the server's g */
   DcSketchSpec full_spec; /* marina: the identity's, for the sync rounds' messages */
@@ -71,7 +77,13 @@ typedef struct MarinaState {
 static const char* const DASHA_INIT_NAMES[] = {"zero", "gradient", NULL};
 static const char* const WEIGHT_NAMES[] = {"diag-inv", "identity", NULL};
 static int is_marina(int m) { return m == DETCGD_METHOD_MARINA || m == DETCGD_METHOD_DET_MARINA; }
-static int is_dasha(int m) { return m == DETCGD_METHOD_DASHA || m == DETCGD_METHOD_DET_DASHA; }
+static int is_dasha(int m) {
+  return m == DETCGD_METHOD_DASHA || m == DETCGD_METHOD_DET_DASHA || m == DETCGD_METHOD_DASHA_PAGE;
+}
+static const char* page_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
+  (void)p;
+  return s->method == DETCGD_METHOD_DASHA_PAGE ? NULL : "read by method dasha-page";
+}
 static const char* marina_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
   return is_marina(s->method) ? NULL : "read by methods marina and det-marina";
@@ -98,6 +110,8 @@ static const DcOption OPTIONS[] = {
    dasha_only, "dasha: a of m_c = C(grad f_c - h_c - a (g_c - h_c)), 0 = 1 / (2 omega + 1) (authors' code)"},
   {"dasha-init", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(dasha_init), "zero", 0, 0, DASHA_INIT_NAMES, RUNS, 0, dasha_only,
    "dasha: g_c^0 = 0, or grad f_c(x0) sent in full before round 0 (counted)"},
+  {"page-p", "method", DC_OPT_DOUBLE, DC_SETTINGS_FIELD(page_p), "0", 0, 1, NULL, RUNS | DETCGD_CMD_THEORY, 0, page_only,
+   "dasha-page: probability of a client's full gradient per round, 0 = b / (m_c + b) (PAGE's choice)"},
   {"marina-weight", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(marina_weight), "diag-inv", 0, 0, WEIGHT_NAMES,
    RUNS | DETCGD_CMD_THEORY, 0, matrix_readers, "det-marina, det-dasha: W of D = gamma W, diag^-1(L) or the identity"},
   DC_OPTION_END};
@@ -173,11 +187,16 @@ static int dasha_start_from_gradients(DcRound* r, int value_bits) {
   return rc;
 }
 
+#define DC_STREAM_PAGE_COIN 0xFFFFFF05u /* dasha-page's coins at (seed, k, c) */
+
 static int create_dasha(DcRound* r, const DcMethodSetup* m) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
   const DetcgdSettings* s = m->settings;
-  int rc;
+  int rc, c, page = s->method == DETCGD_METHOD_DASHA_PAGE;
+  if (page && r->batch <= 0)
+    return dc_fail(DETCGD_ERR_ARG, "batch: dasha-page's estimator works on minibatches; set batch >= 1 (with full "
+                   "gradients it is dasha)");
   if ((rc = check_values(m, "dasha"))) return rc;
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->prev)) || (rc = o->vec_create(r->be, r->n * r->dim, &st->Gc)) ||
       (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->U)) ||
@@ -192,7 +211,25 @@ static int create_dasha(DcRound* r, const DcMethodSetup* m) {
                             "dasha", "1 / (L_AM + L~ sqrt(omega (4 omega + 1) / n)) (authors' code; unverified against "
                             "the paper)")))
     return rc;
-  if ((rc = dc_round_all_gradients(r, 0, st->prev))) return rc; /* h_c = grad f_c(x^0), where each client is */
+  if (page) { /* h_c = grad f_c(x^0) in full, x_prev,c = x^0 */
+    DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+    const DetcgdProblem* p = m->problem;
+    if ((rc = o->vec_create(r->be, r->n * r->dim, &st->Xp)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->E)) ||
+        (rc = o->vec_create(r->be, r->dim, &st->T)))
+      return rc;
+    if (!(st->page_p = (double*)dc_calloc((size_t)r->n, sizeof(double)))) return DETCGD_ERR_ALLOC;
+    for (c = 0; c < r->n && rc == DETCGD_OK; ++c) {
+      int64_t rows = p->nclients > 0 ? p->client_host[c].nrows : p->host.nrows;
+      st->page_p[c] = s->page_p > 0 ? s->page_p : (double)r->batch / (double)(rows + r->batch);
+      rc = o->vec_view(r->be, st->prev, (int64_t)c * r->dim, r->dim, &st->Rv);
+      if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Xp, (int64_t)c * r->dim, r->dim, &st->Xv);
+      if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, r->x, 1, st->Rv);
+      if (rc == DETCGD_OK) rc = o->axpby(r->be, one, r->x, zero, st->Xv);
+    }
+    if (rc) return rc;
+  } else if ((rc = dc_round_all_gradients(r, 0, st->prev))) { /* h_c = grad f_c(x^0), where each client is */
+    return rc;
+  }
   return s->dasha_init == 1 ? dasha_start_from_gradients(r, s->comm.value_bits) : DETCGD_OK;
 }
 
@@ -305,6 +342,12 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->Uv);
   o->vec_destroy(r->be, &st->E);
   o->vec_destroy(r->be, &st->T);
+  o->vec_destroy(r->be, &st->Xp);
+  o->vec_destroy(r->be, &st->Xv);
+  o->vec_destroy(r->be, &st->Rv);
+  o->vec_destroy(r->be, &st->Ev);
+  free(st->page_p);
+  st->page_p = NULL;
   o->vec_destroy(r->be, &st->sum);
   o->vec_destroy(r->be, &st->g);
   o->sketch_destroy(r->be, &st->full);
@@ -382,6 +425,34 @@ static int marina_messages(DcRound* r) {
 }
 
 /* dasha: U = (1 - a) h_c + a g_c, m_c = C(grad f_c - U), g_c += m_c, h_c = grad f_c */
+/* dasha-page: E's rows = the clients' new h_c (a full gradient with probability p_c, else h_c plus the minibatch
+ * difference between x and the client's previous x on the same samples), then x_prev,c = x */
+static int page_estimators(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  const DcRoundChunk* a = &r->at;
+  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int i, rc = DETCGD_OK;
+  for (i = 0; i < a->nc && rc == DETCGD_OK; ++i) {
+    int c = a->c0 + i;
+    rc = o->vec_view(r->be, st->Xp, (int64_t)c * r->dim, r->dim, &st->Xv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->prev, (int64_t)c * r->dim, r->dim, &st->Rv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->E, (int64_t)i * r->dim, r->dim, &st->Ev);
+    if (rc != DETCGD_OK) break;
+    if (dc_uniform53(dc_philox_draw(r->seed, r->iter, (uint32_t)c, DC_STREAM_PAGE_COIN, 0u)) < st->page_p[c]) {
+      rc = dc_round_gradient_at(r, c, r->x, 1, st->Ev);
+    } else {
+      rc = o->vec_view(r->be, a->G, (int64_t)i * r->dim, r->dim, &st->Gv);
+      if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, st->Xv, 0, st->T);
+      if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Rv, zero, st->Ev);
+      if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0, st->Gv, st->Ev);
+      if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->T, st->Ev);
+    }
+    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, r->x, zero, st->Xv);
+  }
+  return rc;
+}
+
 static int dasha_messages(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
@@ -389,15 +460,17 @@ static int dasha_messages(DcRound* r) {
   int64_t off = (int64_t)a->c0 * r->dim, n = (int64_t)a->nc * r->dim;
   DcScalar wa = {st->a, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
   DcVec* M = messages(r);
-  int rc = o->vec_view(r->be, st->prev, off, n, &st->Hv);
+  const DcVec* h_new = st->Xp ? st->E : a->G; /* dasha-page's estimator, or the round's gradient */
+  int rc = st->Xp ? page_estimators(r) : DETCGD_OK;
+  if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->prev, off, n, &st->Hv);
   if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->Gc, off, n, &st->Gv);
   if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->U, 0, n, &st->Uv);
   if (rc == DETCGD_OK) rc = o->axpby(r->be, wa, st->Gv, zero, st->Uv);
   if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0 - st->a, st->Hv, st->Uv);
   if (rc == DETCGD_OK)
-    rc = o->compress_values_rows(r->be, r->S, a->G, st->U, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+    rc = o->compress_values_rows(r->be, r->S, h_new, st->U, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
   if (rc == DETCGD_OK) rc = o->rows_sum(r->be, M, 1, n, 1.0, 0, st->Gc, off);
-  return rc == DETCGD_OK ? o->rows_sum(r->be, a->G, 1, n, 1.0, 1, st->prev, off) : rc;
+  return rc == DETCGD_OK ? o->rows_sum(r->be, h_new, 1, n, 1.0, 1, st->prev, off) : rc;
 }
 
 /* sum (+)= the chunk's messages in client order; dasha: a received message also moves the server's copy of g_c */
@@ -470,7 +543,7 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
 static int state(const DcRound* r, DcStateVec* out, int cap) {
   const MarinaState* st = (const MarinaState*)r->state;
   int n = 0;
-  if (cap < 3) return 0;
+  if (cap < 4) return 0;
   out[n].name = st->Gc ? "dasha_clients_h" : "marina_prev";
   out[n].n = r->n * r->dim;
   out[n++].v = st->prev;
@@ -478,6 +551,11 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
     out[n].name = "dasha_clients_g";
     out[n].n = r->n * r->dim;
     out[n++].v = st->Gc;
+  }
+  if (st->Xp && n < cap) {
+    out[n].name = "page_clients_x";
+    out[n].n = r->n * r->dim;
+    out[n++].v = st->Xp;
   }
   out[n].name = "marina_server_g";
   out[n].n = r->dim;
@@ -507,6 +585,13 @@ const DcMethodType dc_method_det_dasha = {.name = "det-dasha", .id = DETCGD_METH
                                           .options = OPTIONS, .state_size = sizeof(MarinaState),
                                           .create = create_det_dasha, .destroy = destroy, .facts = facts,
                                           .state = state, .trace_columns = DET_COLUMNS, .trace_metrics = det_metrics};
+const DcMethodType dc_method_dasha_page = {.name = "dasha-page", .id = DETCGD_METHOD_DASHA_PAGE, .needs = DC_NEEDS_UNBIASED,
+                                           .stochastic = 1, .op_by_op = 1,
+                                           .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                           .algorithm = "DASHA-PAGE (n clients)", .client_state = 1,
+                                           .client = dasha_messages, .absorb = sum_messages, .server = step,
+                                           .options = OPTIONS, .state_size = sizeof(MarinaState), .create = create_dasha,
+                                           .destroy = destroy, .facts = facts, .state = state};
 const DcMethodType dc_method_dasha = {.name = "dasha", .id = DETCGD_METHOD_DASHA, .needs = DC_NEEDS_UNBIASED,
                                       .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .algorithm = "DASHA (n clients)",
                                       .client_state = 1, .client = dasha_messages, .absorb = sum_messages, .server = step,

@@ -110,11 +110,12 @@ typedef struct DcMethodType {
 
 /* GD (gd.c), det-CGD1 and det-CGD2 (det_cgd.c), sign GD, scaled sign GD and Signum (sign.c), EF21, ||EF21||,
  * EF21-SGDM, ||EF21-SGDM|| and EF21-HB (ef21.c), EF14 (ef14.c), signSGD with majority vote (sign_vote.c), DCGD and
- * DIANA with a prox and VR-DIANA (diana.c), MARINA, DASHA, det-MARINA and det-DASHA (marina.c), SEGA (sega.c). */
+ * DIANA with a prox and VR-DIANA (diana.c), MARINA, DASHA, det-MARINA, det-DASHA and DASHA-PAGE (marina.c), SEGA (sega.c). */
 extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, dc_method_sign, dc_method_scaled_sign,
     dc_method_ef21, dc_method_ef21_norm, dc_method_ef14, dc_method_sign_vote, dc_method_signum, dc_method_ef21_sgdm,
     dc_method_ef21_sgdm_norm, dc_method_ef21_hb, dc_method_dcgd, dc_method_diana, dc_method_marina, dc_method_dasha,
-    dc_method_sega, dc_method_vr_diana, dc_method_det_marina, dc_method_det_dasha;
+    dc_method_sega, dc_method_vr_diana, dc_method_det_marina, dc_method_det_dasha,
+    dc_method_dasha_page;
 /* MARINA's coin of round iter (marina.c): 1 at iter 0, else Bernoulli(p) from the shared stream at (seed, iter). */
 int dc_marina_coin(uint64_t seed, uint32_t iter, double p);
 /* The sign family's option rows: sign-step, sign-momentum, sign-per-layer (sign.c). */

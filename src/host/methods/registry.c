@@ -11,7 +11,8 @@ static const DcMethodType* const METHODS[] = {
     &dc_method_ef21,      &dc_method_ef21_norm, &dc_method_ef14,     &dc_method_sign_vote, &dc_method_signum,
     &dc_method_ef21_sgdm, &dc_method_ef21_sgdm_norm, &dc_method_ef21_hb, &dc_method_dcgd,     &dc_method_diana,
     &dc_method_marina,    &dc_method_dasha,  &dc_method_sega,
-    &dc_method_vr_diana, &dc_method_det_marina, &dc_method_det_dasha};
+    &dc_method_vr_diana, &dc_method_det_marina, &dc_method_det_dasha,
+    &dc_method_dasha_page};
 #define NMETHODS ((int)(sizeof METHODS / sizeof METHODS[0]))
 
 const DcMethodType* dc_method_type(int id) { return id >= 0 && id < NMETHODS ? METHODS[id] : NULL; }
