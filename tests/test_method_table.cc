@@ -130,37 +130,10 @@ TEST_P(MethodTable, Converges) {
 
 TEST_P(MethodTable, ReducesToGdWithIdentity) {
   const Row& row = GetParam();
-  if (row.get("method") == "ef21" && !row.distributed()) {
-    // EF21 with the identity is GD with gamma = 1 / L (quad-nc: L = the largest block's lambda_max, GD's own
-    // step), to rounding: g^k = g^{k-1} + (grad f - g^{k-1}) is grad f rounded
-    Row id = with_identity(row), gd = id;
-    for (auto& kv : gd.options)
-      if (kv.first == "method") kv.second = "gd";
-    gd.options.erase(std::remove_if(gd.options.begin(), gd.options.end(),
-                                    [](const std::pair<std::string, std::string>& kv) {
-                                      return kv.first == "sketch" || kv.first.rfind("ef-", 0) == 0;
-                                    }),
-                     gd.options.end());
-    gd.options.emplace_back("stepsize", "gd");
-    RowRun b = run_row(gd, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_gd");
-    ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
-    // logreg-nc: GD's 1 / lambda_max of the block bound Diag(c L_ii) is not EF21's 1 / lambda_max(L): EF21 gets GD's
-    // (det(D)^(-1/d) = lambda_max for D = I / lambda_max); a minibatch row is SGD with the same samples
-    char step[32];
-    snprintf(step, sizeof step, "%.17g", 1.0 / b.r.det_factor);
-    RowRun a = row.logistic() ? run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}, {"ef-step", step}}, "_id")
-                              : run_row(id, DETCGD_BACKEND_CPU, {{"value-bits", "64"}}, "_id");
-    ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
-    ASSERT_EQ(a.numbers.size(), b.numbers.size());
-    for (size_t i = 0; i < a.numbers.size(); ++i)
-      for (int c : {1, 2, 3})
-        EXPECT_NEAR(a.numbers[i][c], b.numbers[i][c], 1e-12 * std::fabs(b.numbers[0][c])) << "row " << i << ", column " << c;
-    return;
-  }
   const std::string method = row.get("method");
   const bool det = method == "det-marina" || method == "det-dasha";
   const bool differences = method == "dcgd" || method == "diana" || method == "marina" || method == "dasha" || det;
-  const std::string step_key = method == "marina" || method == "dasha" || det ? "gd-step" : "vr-step";
+  const std::string step_key = method == "ef21" ? "ef-step" : method == "marina" || method == "dasha" || det ? "gd-step" : "vr-step";
   // det-marina and det-dasha with W = I step with D = gamma I: the scalar methods' reductions apply
   const std::vector<std::pair<std::string, std::string>> weight = {{"marina-weight", det ? "identity" : ""}};
   if ((method == "marina" || method == "det-marina") && row.stochastic())
@@ -173,13 +146,15 @@ TEST_P(MethodTable, ReducesToGdWithIdentity) {
     GTEST_SKIP() << row.name << ": a prox step is not GD (test_variance_reduction.cc checks the prox against x*)";
   const auto own_option = [](const std::pair<std::string, std::string>& kv) {
     return kv.first.rfind("vr-", 0) == 0 || kv.first.rfind("marina-", 0) == 0 || kv.first.rfind("dasha-", 0) == 0 ||
-           kv.first == "gd-step";
+           kv.first.rfind("ef-", 0) == 0 || kv.first == "gd-step";
   };
-  if (differences && !row.distributed()) {
-    // DCGD with the identity is GD with gamma = 1 / L, and so are DIANA with omega = 0 and alpha = 1 / (omega + 1) = 1
-    // (g = h + (grad f - h), to rounding), MARINA with p = bits(C) / (d value-bits) = 1 (every round a sync round)
-    // and DASHA with a = 1 / (2 omega + 1) = 1 (g_c = grad f_c); without momentum or a given p.  logreg-nc: GD's step
-    // as in the EF21 case above
+  if ((differences || method == "ef21") && !row.distributed()) {
+    // EF21 with the identity is GD with gamma = 1 / L (g^k = g^{k-1} + (grad f - g^{k-1}) is grad f rounded), DCGD
+    // too, and so are DIANA with omega = 0 and alpha = 1 / (omega + 1) = 1 (g = h + (grad f - h)), MARINA with p =
+    // bits(C) / (d value-bits) = 1 (every round a sync round) and DASHA with a = 1 / (2 omega + 1) = 1 (g_c = grad
+    // f_c); without momentum or a given p, to rounding.  They run at GD's step 1 / lambda_max of the block bound
+    // (logreg-nc: not lambda_max(L) itself, det(D)^(-1/d) = lambda_max for D = I / lambda_max); a minibatch row is SGD
+    // with the same samples
     Row id = with_identity(row), gd = id;
     id.options.erase(std::remove_if(id.options.begin(), id.options.end(),
                                     [](const std::pair<std::string, std::string>& kv) {

@@ -375,26 +375,37 @@ static int move_tally(DcRound* r) {
   return rc == DETCGD_OK ? o->sketch_set_tally(r->be, st->full, 0, 0) : rc;
 }
 
+/* VR-MARINA's and PAGE's new estimate of client c (G's row i of the round's minibatch gradients): out = grad f_c(x)
+ * in full, or base (NULL: 0) + grad f_c(x; xi) - grad f_c(x_prev; xi) on the round's samples; then x_prev = x */
+static int full_or_difference(DcRound* r, int c, int i, int full, DcVec* x_prev, const DcVec* base, DcVec* out) {
+  const DcBackendOps* o = r->be->ops;
+  MarinaState* st = (MarinaState*)r->state;
+  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
+  int rc;
+  if (full) {
+    rc = dc_round_gradient_at(r, c, r->x, 1, out);
+  } else {
+    rc = base ? o->axpby(r->be, one, base, zero, out) : o->vec_fill(r->be, out, 0.0);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, r->at.G, (int64_t)i * r->dim, r->dim, &st->Gv);
+    if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, x_prev, 0, st->T);
+    if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0, st->Gv, out);
+    if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->T, out);
+  }
+  return rc == DETCGD_OK ? o->axpby(r->be, one, r->x, zero, x_prev) : rc;
+}
+
 /* vr-marina (batch): E's rows = grad f_c(x) (sync) or grad f_c(x; xi) - grad f_c(x_prev,c; xi), the same samples
  * (prev holds each client's x of its previous round), then x_prev,c = x */
 static int minibatch_differences(DcRound* r, int sync) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
   const DcRoundChunk* a = &r->at;
-  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
   int i, rc = DETCGD_OK;
   for (i = 0; i < a->nc && rc == DETCGD_OK; ++i) {
     int c = a->c0 + i;
     rc = o->vec_view(r->be, st->prev, (int64_t)c * r->dim, r->dim, &st->Hv);
     if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->E, (int64_t)i * r->dim, r->dim, &st->Uv);
-    if (rc == DETCGD_OK && sync) rc = dc_round_gradient_at(r, c, r->x, 1, st->Uv);
-    if (!sync) {
-      if (rc == DETCGD_OK) rc = o->vec_view(r->be, a->G, (int64_t)i * r->dim, r->dim, &st->Gv);
-      if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, st->Hv, 0, st->T);
-      if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Gv, zero, st->Uv);
-      if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->T, st->Uv);
-    }
-    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, r->x, zero, st->Hv);
+    if (rc == DETCGD_OK) rc = full_or_difference(r, c, i, sync, st->Hv, NULL, st->Uv);
   }
   return rc;
 }
@@ -431,24 +442,15 @@ static int page_estimators(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
   const DcRoundChunk* a = &r->at;
-  DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
   int i, rc = DETCGD_OK;
   for (i = 0; i < a->nc && rc == DETCGD_OK; ++i) {
     int c = a->c0 + i;
     rc = o->vec_view(r->be, st->Xp, (int64_t)c * r->dim, r->dim, &st->Xv);
     if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->prev, (int64_t)c * r->dim, r->dim, &st->Rv);
     if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->E, (int64_t)i * r->dim, r->dim, &st->Ev);
-    if (rc != DETCGD_OK) break;
-    if (dc_uniform53(dc_philox_draw(r->seed, r->iter, (uint32_t)c, DC_STREAM_PAGE_COIN, 0u)) < st->page_p[c]) {
-      rc = dc_round_gradient_at(r, c, r->x, 1, st->Ev);
-    } else {
-      rc = o->vec_view(r->be, a->G, (int64_t)i * r->dim, r->dim, &st->Gv);
-      if (rc == DETCGD_OK) rc = dc_round_gradient_at(r, c, st->Xv, 0, st->T);
-      if (rc == DETCGD_OK) rc = o->axpby(r->be, one, st->Rv, zero, st->Ev);
-      if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0, st->Gv, st->Ev);
-      if (rc == DETCGD_OK) rc = o->axpy(r->be, -1.0, st->T, st->Ev);
-    }
-    if (rc == DETCGD_OK) rc = o->axpby(r->be, one, r->x, zero, st->Xv);
+    if (rc == DETCGD_OK)
+      rc = full_or_difference(r, c, i, dc_uniform53(dc_philox_draw(r->seed, r->iter, (uint32_t)c, DC_STREAM_PAGE_COIN, 0u)) <
+                                           st->page_p[c], st->Xv, st->Rv, st->Ev);
   }
   return rc;
 }
