@@ -289,6 +289,20 @@ TEST_P(MethodTable, ResumedEqualsUninterrupted) {
   EXPECT_EQ(full.r.bits_up, resumed.r.bits_up);
 }
 
+bool is_marina(const Row& row) { return row.get("method") == "marina" || row.get("method") == "det-marina"; }
+
+// MARINA's sync rounds among K (0 for another method): its coin drawn here from the shared stream, with the row's
+// marina-p or else p_default
+int64_t marina_sync_rounds(const Row& row, int64_t K, double p_default) {
+  int64_t sync = 0;
+  if (!is_marina(row)) return 0;
+  const double p = row.get("marina-p").empty() ? p_default : std::stod(row.get("marina-p"));
+  for (int64_t k = 0; k < K; ++k) sync += dc_marina_coin(5, (uint32_t)k, p);
+  EXPECT_GT(sync, 1);
+  EXPECT_LT(sync, K);
+  return sync;
+}
+
 TEST_P(MethodTable, ExactBits) {
   const Row& row = GetParam();
   RowRun a = run_row(row, DETCGD_BACKEND_CPU);
@@ -320,24 +334,20 @@ TEST_P(MethodTable, ExactBits) {
     while ((int64_t(1) << level_bits) < s + 1) ++level_bits;
     const int64_t per = name == "natural" ? 9 * m * layers : layers * (value_bits + m * (1 + level_bits));
     const int64_t start = row.get("dasha-init") == "gradient" ? senders * d : 0;  // g_c^0 sent in full first
-    int64_t sync = 0;  // MARINA's sync rounds, each client's d values: the coin drawn here from the shared stream
-    if (row.get("method") == "marina" || row.get("method") == "det-marina") {
-      const double p = row.get("marina-p").empty() ? (double)per / (double)(d * value_bits) : std::stod(row.get("marina-p"));
-      for (int64_t k = 0; k < K; ++k) sync += dc_marina_coin(5, (uint32_t)k, p);
-      EXPECT_GT(sync, 1);
-      EXPECT_LT(sync, K);
-    }
+    const int64_t sync = marina_sync_rounds(row, K, (double)per / (double)(d * value_bits));
     EXPECT_EQ(a.r.bits_up, (K - sync) * senders * per + sync * senders * d * value_bits + start * value_bits);
     EXPECT_EQ(a.r.coords_sent, K * senders * d + start);
     return;
   }
   const bool indices = (t->flags & DC_CF_INDICES) && row.get("shared-seed", "0") == "0";
   const bool full_start = row.get("ef-init") == "gradient";  // every client's d values before round 0, no indices
-  const int64_t start = full_start ? senders * 8 * layers : 0;
+  ASSERT_TRUE(!is_marina(row) || !row.get("marina-p").empty()) << "a MARINA row with a sketch sets marina-p";
+  const int64_t sync = is_marina(row) ? marina_sync_rounds(row, K, 0.0) : 0;  // each client's d values, no indices
+  const int64_t start = (full_start ? senders * 8 * layers : 0) + sync * senders * 8 * layers;
   EXPECT_EQ(a.r.bits_up, (a.r.coords_sent - start) * (value_bits + (indices ? index_bits : 0)) + start * value_bits +
-                             K * senders * layers * t->layer_flag_bits);
-  if (full_start) {
-    EXPECT_EQ((double)(a.r.coords_sent - start), (double)K * a.r.coords_per_iter);
+                             (K - sync) * senders * layers * t->layer_flag_bits);
+  if (full_start || sync) {
+    EXPECT_EQ((double)(a.r.coords_sent - start), (double)(K - sync) * a.r.coords_per_iter);
     return;
   }
   if (name == "identity" || name == "rand-k" || name == "rand-1" || name == "importance-1" || name == "top-k" ||

@@ -271,7 +271,7 @@ TEST(Diana, LinearRateOnAStronglyConvexQuadraticWithinTheTheoryBound) {
   EXPECT_LE(dcgd, std::pow(1 - gc * mu, K) * d0 + plateau) << "within its plateau bound";
 }
 
-TEST(Diana, RefusesABiasedCompressorAndASketch) {
+TEST(Diana, RefusesABiasedCompressor) {
   DetcgdProblem* p = make_problem(kQuad);
   DetcgdSettings s = quiet_settings();
   DetcgdSolver* solver = nullptr;
@@ -280,10 +280,54 @@ TEST(Diana, RefusesABiasedCompressorAndASketch) {
   EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_ARG);
   EXPECT_NE(std::string(detcgd_last_error()).find("diana needs an unbiased compressor"), std::string::npos)
       << detcgd_last_error();
-  ASSERT_EQ(detcgd_settings_set(&s, "sketch", "rand-k"), DETCGD_OK);
-  EXPECT_EQ(detcgd_create(&solver, p, &s), DETCGD_ERR_ARG);
-  EXPECT_NE(std::string(detcgd_last_error()).find("sketch"), std::string::npos) << detcgd_last_error();
   detcgd_problem_destroy(&p);
+}
+
+TEST(Diana, DcgdWithASketchIsDetCgd1WithTheSameScalarStep) {
+  // over 3 clients with rand-k (64-bit values, so that no message rounds): dcgd's x - gamma (1/n) sum_c S_c g_c and
+  // det-cgd1's x - (1/n) sum_c S_c D g_c with D = gamma I (dcgd-kr) draw the same S_c and send the same bits
+  const Options lr = {{"samples", "240"}, {"features", "24"}, {"layers", "3x8"}, {"lambda", "0.1"}, {"clients", "3"}};
+  const Options common = {{"sketch", "rand-k"}, {"k", "2"}, {"value-bits", "64"}, {"iters", "200"}, {"trace-every", "1"}};
+  Options det = common, dcgd = common;
+  det.insert(det.end(), {{"method", "det-cgd1"}, {"stepsize", "dcgd-kr"}});
+  RunResult a = run(lr, det, "kr");
+  ASSERT_EQ(a.status, DETCGD_OK) << detcgd_last_error();
+  const double gamma = 1.0 / summary_number(a.summary, "det_factor");  // det(D)^{-1/d} of gamma I
+  ASSERT_TRUE(gamma > 0) << a.summary;
+  dcgd.insert(dcgd.end(), {{"method", "dcgd"}, {"vr-step", number(gamma)}, {"force", "1"}});
+  RunResult b = run(lr, dcgd, "dcgd_randk");
+  ASSERT_EQ(b.status, DETCGD_OK) << detcgd_last_error();
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (size_t k = 0; k < a.rows.size(); ++k) {
+    EXPECT_NEAR(b.rows[k][1], a.rows[k][1], 1e-12 * std::fabs(a.rows[k][1])) << "f at row " << k;
+    EXPECT_NEAR(b.rows[k][2], a.rows[k][2], 1e-9 * a.rows[k][2] + 1e-300) << "||grad f||^2 at row " << k;
+    EXPECT_EQ(b.rows[k][5], a.rows[k][5]) << "coords_sent at row " << k;
+    EXPECT_EQ(b.rows[k][6], a.rows[k][6]) << "bits_up at row " << k;
+  }
+  EXPECT_LT(a.rows.back()[2], 0.5 * a.rows.front()[2]) << "the runs move";
+}
+
+TEST(DetMarina, TakesTheSketchesRefusesQsgdAndReportsItsMatrixStep) {
+  const Options lr = {{"samples", "150"}, {"features", "6"}, {"lambda", "0"}, {"l2", "0.01"}, {"clients", "3"}};
+  RunResult q = run(lr, {{"method", "det-marina"}, {"sketch", "qsgd"}, {"iters", "5"}}, "det_marina_qsgd");
+  EXPECT_EQ(q.status, DETCGD_ERR_ARG);
+  EXPECT_NE(std::string(detcgd_last_error()).find("det-marina's condition"), std::string::npos) << detcgd_last_error();
+  RunResult r = run(lr, {{"method", "det-marina"}, {"sketch", "rand-1"}, {"marina-p", "0.2"}, {"iters", "5"}},
+                    "det_marina_rand1");
+  ASSERT_EQ(r.status, DETCGD_OK) << detcgd_last_error();
+  // rand-1 on one layer of 6: omega = 5, so b = ((1 - p) 5 / (p n)) mean_c lambda_c^2 > 0, and gamma a + gamma^2 b = 1
+  EXPECT_NEAR(summary_number(r.summary, "omega"), 5.0, 1e-12);
+  EXPECT_NEAR(summary_number(r.summary, "condition"), 1.0, 1e-12);
+  // the run's det(D)^{-1/d} and certificate are the method's (not the identity's), in the result and the theory
+  DetcgdProblem* p = make_problem(lr);
+  DetcgdSettings s = settings_with({{"method", "det-marina"}, {"sketch", "rand-1"}, {"marina-p", "0.2"}});
+  DetcgdTheory t;
+  ASSERT_EQ(detcgd_theory(p, &s, &t), DETCGD_OK) << detcgd_last_error();
+  detcgd_problem_destroy(&p);
+  const double det_factor = summary_number(r.summary.substr(r.summary.find("\"method\": {")), "det_factor");
+  EXPECT_GT(det_factor, 1.0);
+  EXPECT_NEAR(t.det_factor, det_factor, 1e-12 * det_factor);
+  EXPECT_NEAR(t.certificate, 1.0, 1e-12);
 }
 
 TEST(Diana, StepAboveTheTheoryIsRefusedUnlessForced) {

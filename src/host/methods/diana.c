@@ -155,11 +155,7 @@ static int at_optimum(DianaState* st, const DcMethodSetup* m, int n, int diana) 
 static int create(DcRound* r, const DcMethodSetup* m, int diana) {
   const DcBackendOps* o = r->be->ops;
   DianaState* st = (DianaState*)r->state;
-  const DcCompressorType* t = dc_compressor_type(m->spec->kind);
   int rc;
-  if (m->spec->kind != DC_SK_IDENTITY && !(t->flags & DC_CF_VALUES))
-    return dc_fail(DETCGD_ERR_ARG, "sketch: %s sends the messages of a values compressor (qsgd, natural, identity); %s is a "
-                   "sketch: for DCGD with sketches use det-cgd1 with stepsize dcgd-kr", diana ? "diana" : "dcgd", t->name);
   if ((rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) || (rc = o->vec_create(r->be, r->dim, &st->sum)) ||
       (rc = o->vec_create(r->be, r->dim, &st->ghat)))
     return rc;
@@ -294,7 +290,7 @@ static int compress_shifted(DcRound* r) {
   const DcRoundChunk* a = &r->at;
   int64_t off = (int64_t)a->c0 * r->dim;
   DcVec* M = messages(r);
-  int rc = o->compress_values_rows(r->be, r->S, a->G, st->H, off, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+  int rc = dc_round_dense_messages(r, r->S, a->G, st->H, off, a->nc, a->c0, M);
   return rc == DETCGD_OK && st->H ? o->rows_sum(r->be, M, 1, a->nc * r->dim, st->alpha, 0, st->H, off) : rc;
 }
 
@@ -339,7 +335,7 @@ static int compress_estimators(DcRound* r) {
     }
   }
   if (rc == DETCGD_OK)
-    rc = o->compress_values_rows(r->be, r->S, st->E, st->H, off, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+    rc = dc_round_dense_messages(r, r->S, st->E, st->H, off, a->nc, a->c0, M);
   return rc == DETCGD_OK ? o->rows_sum(r->be, M, 1, a->nc * r->dim, st->alpha, 0, st->H, off) : rc;
 }
 

@@ -65,8 +65,7 @@ static int compress_with_error(DcRound* r) {
   DcVec* M = messages(r);
   int rc = o->axpby(r->be, gamma, a->G, zero, st->T);
   if (rc == DETCGD_OK)
-    rc = o->compress_values_rows(r->be, r->S, st->T, st->neg_e, off, a->nc, r->seed, r->iter, (uint32_t)a->c0,
-                                 r->round32, M);
+    rc = dc_round_dense_messages(r, r->S, st->T, st->neg_e, off, a->nc, a->c0, M);
   if (rc == DETCGD_OK) rc = o->rows_sum(r->be, st->T, 1, n, -1.0, 0, st->neg_e, off);
   return rc == DETCGD_OK ? o->rows_sum(r->be, M, 1, n, 1.0, 0, st->neg_e, off) : rc;
 }

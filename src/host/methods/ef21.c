@@ -295,8 +295,7 @@ static int compress_differences(DcRound* r) {
   DcVec* M = messages(r);
   int rc = st->V ? average_gradients(r) : DETCGD_OK;
   if (rc == DETCGD_OK)
-    rc = o->compress_values_rows(r->be, r->S, st->V ? st->Vc : a->G, st->Gc, off, a->nc, r->seed, r->iter,
-                                 (uint32_t)a->c0, r->round32, M);
+    rc = dc_round_dense_messages(r, r->S, st->V ? st->Vc : a->G, st->Gc, off, a->nc, a->c0, M);
   return rc == DETCGD_OK ? o->rows_sum(r->be, M, 1, a->nc * r->dim, 1.0, 0, st->Gc, off) : rc;
 }
 

@@ -31,7 +31,9 @@
  *               E[(C - I) D (C - I)] is then at most omega Diag(D) = omega D for a diagonal D, as rand-k's M_W = (m/k -
  *               1) W), with D = gamma W:  gamma <= 2 / (a + sqrt(a^2 + 4 b)), a = lambda_max(W^{1/2} L W^{1/2}),
  *               b = ((1 - p) omega / (p n)) (1/n) sum_c lambda_max(W^{1/2} L_c W^{1/2})^2.  The summary gives gamma a +
- *               gamma^2 b (<= 1, the certificate) and the bound.  Sketches (rand-k) need their messages' format: not yet.
+ *               gamma^2 b (<= 1, the certificate) and the bound.  The sketches qualify (derived here): for a diagonal D
+ *               E[(S - I) D (S - I)] = E[S D S] - D is (m/k - 1) D (rand-k), (1/p - 1) D (Bernoulli), (1/q - 1) D
+ *               (Bern-q) and Diag((1/p_j - 1) D_jj) <= omega D (importance), by compressor.h's closed forms.
  *   det-dasha   [METHODS.md: I] no stepsize condition is known: D = gamma W with gd-step given, labelled "no theory".
  * dasha-page (batch required): DASHA whose h_c is PAGE's estimator [METHODS.md: authors' code, unverified here]: with
  *   probability p_c (page-p, or b / (m_c + b), PAGE's choice; a coin of the shared stream at (seed, k, c), drawn where
@@ -139,19 +141,12 @@ static int given_or_theory(MarinaState* st, const DcMethodSetup* m, double theor
   return DETCGD_OK;
 }
 
-static int check_values(const DcMethodSetup* m, const char* name) {
-  const DcCompressorType* t = dc_compressor_type(m->spec->kind);
-  if (m->spec->kind == DC_SK_IDENTITY || (t->flags & DC_CF_VALUES)) return DETCGD_OK;
-  return dc_fail(DETCGD_ERR_ARG, "sketch: %s sends the messages of a values compressor (qsgd, natural, identity); %s is a "
-                 "sketch", name, t->name);
-}
-
-static int create_marina(DcRound* r, const DcMethodSetup* m) {
+/* MARINA's state, p and omega; its scalar step is create_marina's, det-marina's matrix_step's */
+static int open_marina(DcRound* r, const DcMethodSetup* m) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
   const DetcgdSettings* s = m->settings;
   int rc;
-  if ((rc = check_values(m, "marina"))) return rc;
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->prev)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) ||
       (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)))
     return rc;
@@ -169,6 +164,13 @@ static int create_marina(DcRound* r, const DcMethodSetup* m) {
     st->p = fmin(1.0, dc_sketch_expected_bits(m->spec) / dc_sketch_expected_bits(&st->full_spec));
     st->p_source = "bits(C) / (d value-bits): a sync round's expected bits = a compressed round's (derived)";
   }
+  return DETCGD_OK;
+}
+
+static int create_marina(DcRound* r, const DcMethodSetup* m) {
+  MarinaState* st = (MarinaState*)r->state;
+  int rc = open_marina(r, m);
+  if (rc) return rc;
   return given_or_theory(st, m, 1.0 / (st->sm.L * (1.0 + sqrt((1.0 - st->p) * st->omega / (st->p * r->n)))), "marina",
                          r->batch > 0 ? "MARINA's 1 / (L (1 + sqrt((1 - p) omega / (p n)))) (authors' code, full gradients; "
                                         "no theory for VR-MARINA's minibatches here)"
@@ -197,7 +199,6 @@ static int create_dasha(DcRound* r, const DcMethodSetup* m) {
   if (page && r->batch <= 0)
     return dc_fail(DETCGD_ERR_ARG, "batch: dasha-page's estimator works on minibatches; set batch >= 1 (with full "
                    "gradients it is dasha)");
-  if ((rc = check_values(m, "dasha"))) return rc;
   if ((rc = o->vec_create(r->be, r->n * r->dim, &st->prev)) || (rc = o->vec_create(r->be, r->n * r->dim, &st->Gc)) ||
       (rc = o->vec_create(r->be, r->chunk * r->dim, &st->M)) || (rc = o->vec_create(r->be, r->chunk * r->dim, &st->U)) ||
       (rc = o->vec_create(r->be, r->dim, &st->sum)) || (rc = o->vec_create(r->be, r->dim, &st->g)))
@@ -315,11 +316,12 @@ done:
 
 static int create_det_marina(DcRound* r, const DcMethodSetup* m) {
   int rc;
-  if (m->spec->kind != DC_SK_IDENTITY && m->spec->kind != DC_SK_NATURAL)
+  if (m->spec->kind != DC_SK_IDENTITY && m->spec->kind != DC_SK_NATURAL &&
+      !(dc_compressor_type(m->spec->kind)->flags & DC_CF_LINEAR))
     return dc_fail(DETCGD_ERR_ARG, "sketch: det-marina's condition holds for compressors whose errors are independent "
-                   "across coordinates with variance <= omega x_j^2 (natural, identity); %s is not one here",
+                   "across coordinates with variance <= omega x_j^2 (the sketches, natural, identity); %s is not one here",
                    dc_compressor_type(m->spec->kind)->name);
-  if ((rc = create_marina(r, m))) return rc;
+  if ((rc = open_marina(r, m))) return rc;
   return matrix_step(r, m, 1);
 }
 
@@ -422,15 +424,14 @@ static int marina_messages(DcRound* r) {
   if (st->E) {
     rc = minibatch_differences(r, sync);
     if (rc == DETCGD_OK)
-      rc = o->compress_values_rows(r->be, sync ? st->full : r->S, st->E, NULL, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0,
-                                   r->round32, M);
+      rc = dc_round_dense_messages(r, sync ? st->full : r->S, st->E, NULL, 0, a->nc, a->c0, M);
     return rc == DETCGD_OK && sync ? move_tally(r) : rc;
   }
   if (sync) {
-    rc = o->compress_values_rows(r->be, st->full, a->G, NULL, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+    rc = dc_round_dense_messages(r, st->full, a->G, NULL, 0, a->nc, a->c0, M);
     if (rc == DETCGD_OK) rc = move_tally(r);
   } else {
-    rc = o->compress_values_rows(r->be, r->S, a->G, st->prev, off, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+    rc = dc_round_dense_messages(r, r->S, a->G, st->prev, off, a->nc, a->c0, M);
   }
   return rc == DETCGD_OK ? o->rows_sum(r->be, a->G, 1, a->nc * r->dim, 1.0, 1, st->prev, off) : rc;
 }
@@ -470,7 +471,7 @@ static int dasha_messages(DcRound* r) {
   if (rc == DETCGD_OK) rc = o->axpby(r->be, wa, st->Gv, zero, st->Uv);
   if (rc == DETCGD_OK) rc = o->axpy(r->be, 1.0 - st->a, st->Hv, st->Uv);
   if (rc == DETCGD_OK)
-    rc = o->compress_values_rows(r->be, r->S, h_new, st->U, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0, r->round32, M);
+    rc = dc_round_dense_messages(r, r->S, h_new, st->U, 0, a->nc, a->c0, M);
   if (rc == DETCGD_OK) rc = o->rows_sum(r->be, M, 1, n, 1.0, 0, st->Gc, off);
   return rc == DETCGD_OK ? o->rows_sum(r->be, h_new, 1, n, 1.0, 1, st->prev, off) : rc;
 }

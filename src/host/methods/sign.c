@@ -218,7 +218,7 @@ static int signum_state(const DcRound* r, DcStateVec* out, int cap) {
 static int sign_and_norm(DcRound* r) {
   SignState* st = (SignState*)r->state;
   int rc;
-  if (st->S) return r->be->ops->compress_values_rows(r->be, st->S, r->at.G, NULL, 0, 1, r->seed, r->iter, 0, r->round32, st->y);
+  if (st->S) return dc_round_dense_messages(r, st->S, r->at.G, NULL, 0, 1, 0, st->y);
   rc = sign_of_gradient(r);
   return rc == DETCGD_OK ? r->be->ops->dot(r->be, st->sgn, r->at.G, st->norm1, 0) : rc;
 }

@@ -51,8 +51,7 @@ static DcVec* messages(DcRound* r) { return r->at.single ? r->at.M : ((SignVoteS
 
 static int signs(DcRound* r) {
   const DcRoundChunk* a = &r->at;
-  return r->be->ops->compress_values_rows(r->be, r->S, a->G, NULL, 0, a->nc, r->seed, r->iter, (uint32_t)a->c0,
-                                          r->round32, messages(r));
+  return dc_round_dense_messages(r, r->S, a->G, NULL, 0, a->nc, a->c0, messages(r));
 }
 
 static int count_votes(DcRound* r) {

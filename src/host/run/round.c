@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "compressor.h"
 #include "method.h"
 #include "round.h"
 
@@ -26,6 +27,8 @@ static int open_common(DcRound* r, DcBackend* be, const DcMethodType* m, DcPhase
   r->chunk = 1;
   r->full_every = 1;
   r->dim = spec->layout->dim;
+  r->dense_sketch = (m->step_flags & DC_STEP_VALUES) && spec->kind != DC_SK_IDENTITY &&
+                    !(dc_compressor_type(spec->kind)->flags & DC_CF_VALUES);
   if (m->state_size && !(r->state = dc_calloc(1, m->state_size))) return DETCGD_ERR_ALLOC;
   return DETCGD_OK;
 }
@@ -37,6 +40,7 @@ int dc_round_open_in_place(DcRound* r, DcBackend* be, const DcMethodType* m, DcP
   if (st || (st = o->problem_create(be, host, &r->P))) return st;
   if ((spec->kind != DC_SK_IDENTITY || (m->step_flags & DC_STEP_VALUES)) && (st = o->sketch_create(be, spec, 1, &r->S)))
     return st;
+  if (r->dense_sketch && (st = o->vec_create(be, o->message_row_len(be, spec), &r->M))) return st;
   r->sparse = sparse && r->S;
   if (!r->sparse) return DETCGD_OK;
   if ((st = o->vec_create(be, r->dim, &r->q))) return st;
@@ -83,6 +87,7 @@ void dc_round_close(DcRound* r) {
   o->vec_destroy(r->be, &r->F);
   o->vec_destroy(r->be, &r->M);
   o->vec_destroy(r->be, &r->gs);
+  o->vec_destroy(r->be, &r->Hv);
   r->be = NULL;
 }
 
@@ -219,6 +224,18 @@ int dc_round_compress(DcRound* r, const DcBlocks* B) {
   }
   st = o->sketch_sample_rows(r->be, r->S, r->seed, r->iter, (uint32_t)a->c0, a->nc);
   return st == DETCGD_OK ? o->sketch_compress_rows(r->be, B, r->S, a->G, NULL, a->nc, r->round32, a->M) : st;
+}
+
+int dc_round_dense_messages(DcRound* r, DcSketch* S, const DcVec* X, const DcVec* H, int64_t hoff, int nc, int c0,
+                            DcVec* Y) {
+  const DcBackendOps* o = r->be->ops;
+  int st;
+  if (!r->dense_sketch || S != r->S)
+    return o->compress_values_rows(r->be, S, X, H, hoff, nc, r->seed, r->iter, (uint32_t)c0, r->round32, Y);
+  st = o->sketch_sample_rows(r->be, S, r->seed, r->iter, (uint32_t)c0, nc);
+  if (st == DETCGD_OK && H) st = o->vec_view(r->be, H, hoff, (int64_t)nc * r->dim, &r->Hv);
+  if (st == DETCGD_OK) st = o->sketch_compress_rows(r->be, NULL, S, X, H ? r->Hv : NULL, nc, r->round32, r->M);
+  return st == DETCGD_OK ? o->sketch_accumulate_rows(r->be, S, r->M, nc, 1.0, 1, 1, Y) : st;
 }
 
 int dc_round_absorb(DcRound* r) {

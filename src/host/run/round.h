@@ -60,6 +60,10 @@ typedef struct DcRound {
   DcRoundChunk at;   /* the chunk the method's ops act on */
   void* state;       /* owns: the method's state (its state_size bytes; NULL: none) */
   const DcBlocks* B; /* the matrix the messages went through (dc_round_compress) */
+  /* a method sending dense rows (DC_STEP_VALUES) with a sketch: S's draws, their messages in M (owns in place;
+   * summed, the round's M), then made dense (dc_round_dense_messages); Hv a view of the rows they are taken from */
+  int dense_sketch;
+  DcVec* Hv;
 } DcRound;
 
 /* A single node: hosts[0] is the whole problem; sparse as above. */
@@ -103,6 +107,12 @@ int dc_round_absorb_received(DcRound* r, int c, DcVec* M);
 /* ---- for the methods' ops ---- */
 /* The chunk's messages m_c = S_c B g_c (B NULL: S_c g_c), drawn with (seed, iter, c). */
 int dc_round_compress(DcRound* r, const DcBlocks* B);
+/* The dense messages of a method sending rows (DC_STEP_VALUES): Y's row r (dim values) = C(X_r - H_r) for client
+ * c0 + r (H's row r at hoff + r dim; H NULL: C(X_r)).  A compressor of the values through compress_values_rows with
+ * S; a sketch (S the round's) as det-CGD draws and sends it: S_r (X_r - H_r) from sample_rows and compress_rows at
+ * (seed, iter, c0 + r), 0 where no coordinate is kept -- the same coordinates, values and bits. */
+int dc_round_dense_messages(DcRound* r, DcSketch* S, const DcVec* X, const DcVec* H, int64_t hoff, int nc, int c0,
+                            DcVec* Y);
 /* agg += the chunk's messages, in client order (in place: nothing to add). */
 int dc_round_absorb(DcRound* r);
 /* x += alpha P (1/n) sum_c m_c (P NULL: the identity), m_c = S_c B g_c as dc_round_compress made them (in place

@@ -192,6 +192,21 @@ static int create_method(DetcgdSolver* s) {
   return st == DETCGD_OK ? s->method->create(&s->round, &m) : st;
 }
 
+/* A method with a matrix step of its own (det-marina, det-dasha: DC_STEP_NO_MATRIX, D theirs) reports its
+ * det(D)^{-1/d} and its condition (the certificate) among its facts: the run's and the theory's figures. */
+static void own_matrix_step(const DcRound* r, const DcMethodType* m, double* certificate, double* det_factor,
+                            double* log_det) {
+  DcMethodFact f[DC_SUMMARY_FACTS];
+  int n = m->facts ? m->facts(r, f, DC_SUMMARY_FACTS) : 0, i;
+  for (i = 0; i < n; ++i) {
+    if (!strcmp(f[i].key, "condition")) *certificate = f[i].value;
+    if (!strcmp(f[i].key, "det_factor")) {
+      *det_factor = f[i].value;
+      *log_det = -(double)r->dim * log(f[i].value);
+    }
+  }
+}
+
 static int check_dist_settings(const DetcgdSettings* c) {
   const DcMethodType* m = dc_method_type(c->method);
   if (!m->algorithm) return dc_fail(DETCGD_ERR_ARG, "method: %s has no distributed form (clients > 0)", m->name);
@@ -283,6 +298,7 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
     DC_TRY(estimate_f_inf(s));
   }
   if (s->method->create) DC_TRY(create_method(s));
+  own_matrix_step(&s->round, s->method, &s->result.certificate, &s->result.det_factor, &s->result.log_det);
   if (geometry_reported(s) && (set->output.trace_path[0] || set->output.summary_path[0])) DC_TRY(take_geometry(s));
   s->result.time_setup = dc_wall_time() - t0 - s->result.time_finf;
   note_memory(s);
@@ -840,6 +856,7 @@ static int method_step(const DetcgdProblem* p, const DetcgdSettings* set, Detcgd
       if (!strcmp(f[i].key, "step")) t->step = f[i].value;
       if (!strcmp(f[i].key, "step_source")) t->step_source = f[i].text;
     }
+    own_matrix_step(&s->round, s->method, &t->certificate, &t->det_factor, &t->log_det);
   }
   detcgd_destroy(&s);
   return st;
@@ -854,8 +871,6 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
   if ((st = detcgd_settings_validate(set)) != DETCGD_OK) return st;
   t->step = NAN;
   t->step_source = NULL;
-  if ((dc_method_type(set->method)->step_flags & DC_STEP_NO_MATRIX) && (st = method_step(p, set, t)) != DETCGD_OK)
-    return st;
   if (set->stepsize.kind == DETCGD_STEP_COR1 || set->stepsize.kind == DETCGD_STEP_DCGD_KR) return dist_theory(p, set, t);
   c = *set;
   c.stepsize.force = 1; /* report the certificate even when it exceeds 1 */
@@ -880,5 +895,9 @@ int detcgd_theory(const DetcgdProblem* p, const DetcgdSettings* set, DetcgdTheor
     dc_stepsize_free(&step);
   }
   dc_sketch_spec_free(&sp);
+  if (st == DETCGD_OK && (dc_method_type(set->method)->step_flags & DC_STEP_NO_MATRIX)) {
+    st = method_step(p, set, t);
+    t->comm_factor = t->det_factor * t->coords_per_iter;
+  }
   return st;
 }

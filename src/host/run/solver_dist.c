@@ -44,7 +44,7 @@ static int estimate_client_f_inf(DetcgdSolver* s) {
   return st;
 }
 
-/* Are the run's messages the values op's (dense rows, sent through codec.h) rather than a sketch's draws? */
+/* Does the method's client op write dense rows (DC_STEP_VALUES) rather than a sketch's packed values? */
 static int value_messages(const DetcgdSolver* s) { return (s->method->step_flags & DC_STEP_VALUES) != 0; }
 
 /* The spec of this round's messages: the method's for this round (MARINA's sync rounds), else the run's. */
@@ -53,10 +53,18 @@ static const DcSketchSpec* message_spec(const DetcgdSolver* s) {
   return sp ? sp : &s->sketch_spec;
 }
 
+/* Are this round's messages a compressor of the values', sent through codec.h?  Else a sketch's draws (counts,
+ * indices unless the seed is shared, kept values): det-CGD's, or a dense row's kept coordinates (dense_sketch). */
+static int codec_messages(const DetcgdSolver* s) {
+  return value_messages(s) && !(s->round.dense_sketch && message_spec(s) == &s->sketch_spec);
+}
+static int dense_sketch(const DetcgdSolver* s) { return value_messages(s) && !codec_messages(s); }
+
 int dc_dist_setup(DetcgdSolver* s) {
   const DcBackendOps* o = s->be.ops;
   int64_t cap = s->sketch_spec.cap_off[s->problem->layout.nblocks], d = s->problem->layout.dim;
-  int64_t vals = value_messages(s) && d > cap ? d : cap; /* a message's values: kept ones, or a dense row */
+  /* a message's values: kept ones, or a dense row (and, a sketch's, its kept ones after it) */
+  int64_t vals = value_messages(s) ? d + cap : cap;
   int c, st;
   if ((st = dc_transport_open(&s->tr, s->settings.dist.mode, s->nclients, s->settings.dist.rank_timeout)) != DETCGD_OK)
     return st;
@@ -141,7 +149,7 @@ static int pack_message(DetcgdSolver* s, int c) {
   if ((st = s->be.ops->sketch_read(&s->be, s->S, &s->draw)) || (st = s->be.ops->vec_download(&s->be, s->vals, s->h_vals)))
     return st;
   st = msg_append(s, &id, sizeof id);
-  if (value_messages(s)) return st == DETCGD_OK ? pack_values(s) : st;
+  if (codec_messages(s)) return st == DETCGD_OK ? pack_values(s) : st;
   if (!s->settings.comm.shared_seed) {
     st = st ? st : msg_append(s, s->draw.count, (int64_t)sp->layout->nblocks * (int64_t)sizeof(int));
     for (i = 0; i < sp->layout->nblocks && st == DETCGD_OK; ++i)
@@ -149,7 +157,8 @@ static int pack_message(DetcgdSolver* s, int c) {
   }
   for (i = 0; i < sp->layout->nblocks && st == DETCGD_OK; ++i)
     for (t = 0; t < s->draw.count[i] && st == DETCGD_OK; ++t) {
-      double v = s->h_vals[sp->cap_off[i] + t];
+      double v = dense_sketch(s) ? s->h_vals[sp->layout->voff[i] + s->draw.idx[sp->cap_off[i] + t]]
+                                 : s->h_vals[sp->cap_off[i] + t];
       float f = (float)v;
       st = s->settings.comm.value_bits == 32 ? msg_append(s, &f, sizeof f) : msg_append(s, &v, sizeof v);
     }
@@ -211,14 +220,25 @@ static int count_received_values(DetcgdSolver* s, int n) {
                          : st;
 }
 
+/* The dense row (s->h_vals) of a sketch's draw (s->draw) and its kept values, packed by layer. */
+static void unpack_dense(DetcgdSolver* s, const double* packed) {
+  const DcSketchSpec* sp = &s->sketch_spec;
+  int i, t;
+  memset(s->h_vals, 0, (size_t)sp->layout->dim * sizeof(double));
+  for (i = 0; i < sp->layout->nblocks; ++i)
+    for (t = 0; t < s->draw.count[i]; ++t)
+      s->h_vals[sp->layout->voff[i] + s->draw.idx[sp->cap_off[i] + t]] = packed[sp->cap_off[i] + t];
+}
+
 /* Server: client r->client's message -> s->S and s->vals, then a += m_c. */
 static int absorb_message(DetcgdSolver* s, Reader* r) {
   const DcSketchSpec* sp = &s->sketch_spec;
   const DcBackendOps* o = s->be.ops;
+  double* packed = dense_sketch(s) ? s->h_vals + sp->layout->dim : s->h_vals;
   int i, t, id = -1, st;
   if (take(r, &id, sizeof id)) return DETCGD_ERR_PARSE;
   if (id != r->client) return bad_message(r, "wrong client id");
-  if (value_messages(s)) {
+  if (codec_messages(s)) {
     st = read_values(s, r);
     return st == DETCGD_OK ? dc_round_absorb_received(&s->round, r->client, s->vals) : st;
   }
@@ -235,8 +255,9 @@ static int absorb_message(DetcgdSolver* s, Reader* r) {
       if (s->settings.comm.value_bits == 32) { st = take(r, &f, sizeof f); v = f; }
       else st = take(r, &v, sizeof v);
       if (st == DETCGD_OK && !isfinite(v)) st = bad_message(r, "non-finite value");
-      s->h_vals[sp->cap_off[i] + t] = v;
+      packed[sp->cap_off[i] + t] = v;
     }
+  if (st == DETCGD_OK && dense_sketch(s)) unpack_dense(s, packed);
   if (st == DETCGD_OK) st = o->vec_upload(&s->be, s->vals, s->h_vals);
   return st == DETCGD_OK ? dc_round_absorb_received(&s->round, r->client, s->vals) : st;
 }
@@ -256,7 +277,7 @@ int dc_dist_absorb_rank(DetcgdSolver* s, const void* bytes, int64_t len, int fro
     st = absorb_message(s, &r);
   }
   if (st == DETCGD_OK && r.left != 0) st = bad_message(&r, "trailing bytes");
-  if (st == DETCGD_OK && value_messages(s)) /* a sketch's received draws count as sketch_load loads them */
+  if (st == DETCGD_OK && codec_messages(s)) /* a sketch's received draws count as sketch_load loads them */
     st = count_received_values(s, (int)((int64_t)s->nclients * (from + 1) / nranks) -
                                       (int)((int64_t)s->nclients * from / nranks));
   return st;
