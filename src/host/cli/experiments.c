@@ -32,7 +32,7 @@
  *   vr-diana     as diana with minibatches of 8 per client, K 6000: VR-DIANA (natural, QSGD s = 4) against DIANA-SGD and
  *                DIANA with full gradients
  *   det-marina   a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA with W = diag^-1(L) and W = I at the derived step
- *                against MARINA (natural compression) and D-det-CGD1 (rand-1, Corollary 1)
+ *                against MARINA and D-det-CGD1 (Corollary 1), all with rand-1; MARINA and det-MARINA also with natural
  *   sega         quad-nc 8 layers of 16, lambda 0, spec-min 0.1, ball of radius 3, K 20000: SEGA (rand-1, importance-1)
  *                against projected coordinate descent and projected GD; ||x^k - x*||^2 against iterations and bits
  *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
@@ -181,12 +181,15 @@ static const RunDef VR_DIANA_RUNS[] = {
   {"DIANA natural, full gradients", "method=diana sketch=natural batch=0"},
 };
 
-/* det-MARINA's D = gamma W at its derived step (natural compression) against MARINA and D-det-CGD1 with rand-1 */
+/* det-MARINA's D = gamma W at its derived step against MARINA and D-det-CGD1, all with rand-1 (and natural
+ * compression for MARINA and det-MARINA) */
 static const RunDef DET_MARINA_RUNS[] = {
+  {"MARINA rand-1", "method=marina sketch=rand-1"},
+  {"det-MARINA rand-1, W = diag^-1(L)", "method=det-marina sketch=rand-1"},
+  {"det-MARINA rand-1, W = I", "method=det-marina sketch=rand-1 marina-weight=identity"},
+  {"D-det-CGD1 rand-1 (Corollary 1)", "method=det-cgd1 sketch=rand-1 stepsize=cor1 weight=diag-inv"},
   {"MARINA natural", "method=marina sketch=natural"},
   {"det-MARINA natural, W = diag^-1(L)", "method=det-marina sketch=natural"},
-  {"det-MARINA natural, W = I", "method=det-marina sketch=natural marina-weight=identity"},
-  {"D-det-CGD1 rand-1 (Corollary 1)", "method=det-cgd1 sketch=rand-1 stepsize=cor1 weight=diag-inv"},
 };
 
 static const RunDef EF21_POLY_RUNS[] = {
@@ -223,7 +226,7 @@ static const ExperimentDef EXPERIMENTS[] = {
   {"marina", "a1a, lambda 0.1 (non-convex), n = 20 clients, K 3000: MARINA and DASHA against DIANA and DCGD (natural, QSGD s=2), GD; ||grad f||^2 against bits", MARINA_RUNS, NRUNS(MARINA_RUNS), 1, {1, 1, 0}},
   {"sega", "quad-nc 8 layers of 16 (lambda 0, spec-min 0.1), ball ||x|| <= 3, K 20000, 64-bit values: SEGA against coordinate descent and projected GD; ||x^k - x*||^2", SEGA_RUNS, NRUNS(SEGA_RUNS), 1, {0, 1, 1}},
   {"vr-diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, batch 8, K 6000, optimum solve: VR-DIANA against DIANA-SGD and DIANA; ||x^k - x*||^2", VR_DIANA_RUNS, NRUNS(VR_DIANA_RUNS), 1, {0, 1, 1}},
-  {"det-marina", "a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA (W = diag^-1(L), I; derived step) against MARINA (natural) and D-det-CGD1 (rand-1)", DET_MARINA_RUNS, NRUNS(DET_MARINA_RUNS), 1, {1, 1, 0}},
+  {"det-marina", "a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA (W = diag^-1(L), I; derived step) against MARINA and D-det-CGD1, rand-1 (and natural)", DET_MARINA_RUNS, NRUNS(DET_MARINA_RUNS), 1, {1, 1, 0}},
   {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1, 0}},
 };
 
