@@ -9,6 +9,7 @@
 extern "C" {
 #include "backend.h"
 #include "method.h"
+#include "prox.h"
 }
 
 namespace {
@@ -537,4 +538,109 @@ TEST(DetMarina, StepEqualsAnIndependentComputationAndTheBoundHolds) {
   for (int k = 0; k < K; ++k) gkd += r.rows[k][12] / K;  // grad_norm2_Dhat, then dist2
   EXPECT_LE(gkd, summary_number(r.summary, "bound_G_KD")) << "G_{K,D} <= 2 Delta^0 / (det(D)^{1/d} K)";
   EXPECT_GT(gkd, 1e-3 * summary_number(r.summary, "bound_G_KD")) << "not vacuous";
+}
+
+TEST(DiagonalProx, L1BoxAndBallInTheDInverseNormMatchTheirClosedForms) {
+  // argmin_x R(x) + (1/2) ||x - y||^2_{D^{-1}} for a diagonal D with spread entries: l1 per coordinate
+  // soft(y_j, D_jj lambda_1); box the clip; ball x = (I + nu D)^{-1} y with ||x|| = r, nu found here by bisection,
+  // and no point of the ball (random ones, and x's own neighbours on the sphere) closer to y in the D^{-1}-norm
+  DcBackend be;
+  ASSERT_EQ(dc_backend_open(&be, DETCGD_BACKEND_CPU), DETCGD_OK);
+  DcLayout lay;
+  const int sizes[2] = {5, 5};
+  ASSERT_EQ(dc_layout_init(&lay, 2, sizes), DETCGD_OK) << detcgd_last_error();
+  const int64_t d = lay.dim;
+  DcHostBlocks H = {};
+  ASSERT_EQ(dc_blocks_alloc(&H, &lay, DC_BLOCKS_DIAG), DETCGD_OK);
+  std::vector<double> y(d);
+  for (int64_t j = 0; j < d; ++j) {
+    H.data[j] = 0.05 * std::pow(3.0, (double)(j % 5));  // 0.05 .. 4.05
+    y[j] = std::sin(1.7 * j + 0.3) * (1.0 + j % 3);
+  }
+  DcBlocks* D = nullptr;
+  ASSERT_EQ(be.ops->blocks_create(&be, &H, &D), DETCGD_OK);
+  auto prox = [&](const Options& o) {
+    DcProx p;
+    DcVec* x = nullptr;
+    std::vector<double> out(d);
+    const DetcgdSettings s = settings_with(o);
+    EXPECT_EQ(dc_prox_open_diagonal(&p, &be, &s, D, &lay, H.data), DETCGD_OK) << detcgd_last_error();
+    EXPECT_EQ(be.ops->vec_create(&be, d, &x), DETCGD_OK);
+    EXPECT_EQ(be.ops->vec_upload(&be, x, y.data()), DETCGD_OK);
+    EXPECT_EQ(dc_prox_apply(&p, &be, 123.0, x), DETCGD_OK);  // the scalar t is not read
+    EXPECT_EQ(be.ops->vec_download(&be, x, out.data()), DETCGD_OK);
+    be.ops->vec_destroy(&be, &x);
+    dc_prox_close(&p, &be);
+    return out;
+  };
+  const double lam = 0.3, box = 0.7;
+  std::vector<double> l1 = prox({{"prox", "l1"}, {"prox-weight", number(lam)}}),
+                      clip = prox({{"prox", "box"}, {"prox-radius", number(box)}});
+  for (int64_t j = 0; j < d; ++j) {
+    const double t = lam * H.data[j], want = y[j] > t ? y[j] - t : y[j] < -t ? y[j] + t : 0.0;
+    EXPECT_NEAR(l1[j], want, 1e-15 * (1 + std::fabs(y[j]))) << j;
+    EXPECT_EQ(clip[j], std::max(-box, std::min(box, y[j]))) << j;
+  }
+  double ny = 0;
+  for (double v : y) ny += v * v;
+  const double r = 0.4 * std::sqrt(ny);
+  std::vector<double> ball = prox({{"prox", "ball"}, {"prox-radius", number(r)}});
+  auto phi = [&](double nu) {
+    double s = 0;
+    for (int64_t j = 0; j < d; ++j) s += y[j] * y[j] / std::pow(1 + nu * H.data[j], 2);
+    return s;
+  };
+  double lo = 0, hi = 1;
+  while (phi(hi) > r * r) hi *= 2;
+  for (int it = 0; it < 200; ++it) (phi(0.5 * (lo + hi)) > r * r ? lo : hi) = 0.5 * (lo + hi);
+  double nx = 0;
+  for (int64_t j = 0; j < d; ++j) {
+    EXPECT_NEAR(ball[j], y[j] / (1 + lo * H.data[j]), 1e-12 * std::sqrt(ny)) << j;
+    nx += ball[j] * ball[j];
+  }
+  EXPECT_NEAR(std::sqrt(nx), r, 1e-12 * r);
+  auto dist_dinv = [&](const std::vector<double>& x) {
+    double s = 0;
+    for (int64_t j = 0; j < d; ++j) s += (x[j] - y[j]) * (x[j] - y[j]) / H.data[j];
+    return s;
+  };
+  const double best = dist_dinv(ball);
+  uint64_t u = 12345;
+  for (int t = 0; t < 2000; ++t) {  // random points of the ball, scaled to the sphere half the time
+    std::vector<double> z(d);
+    double nz = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      u = u * 6364136223846793005ull + 1442695040888963407ull;
+      z[j] = t % 2 ? ball[j] + 0.05 * r * ((double)(u >> 11) / 9007199254740992.0 - 0.5) : (double)(u >> 11) / 9007199254740992.0 - 0.5;
+      nz += z[j] * z[j];
+    }
+    for (auto& v : z) v *= r / std::sqrt(nz) * (t % 4 == 0 ? 0.5 : 1.0);
+    EXPECT_GE(dist_dinv(z), best * (1 - 1e-12));
+  }
+  std::vector<double> inside = y;
+  for (auto& v : inside) v *= 0.1;  // inside the ball: unchanged
+  y.swap(inside);
+  std::vector<double> same = prox({{"prox", "ball"}, {"prox-radius", number(r)}});
+  for (int64_t j = 0; j < d; ++j) EXPECT_EQ(same[j], y[j]);
+  be.ops->blocks_destroy(&be, &D);
+  dc_blocks_free(&H);
+  dc_layout_free(&lay);
+  dc_backend_close(&be);
+}
+
+TEST(DiagonalProx, DetMarinaWithTheIdentityReachesTheProxProblemsOptimum) {
+  // the identity compressor: x+ = prox^{D^{-1}}(x - D grad f(x)), a fixed point exactly at x* of f + R (the prox
+  // metric changes the path, not the solution), x* from optimum solve (accelerated Euclidean prox-GD); 64-bit values,
+  // since 32-bit ones would round every message
+  const Options lr = {{"samples", "150"}, {"features", "6"}, {"lambda", "0"}, {"l2", "0.05"}, {"clients", "3"}};
+  for (const Options& prox : {Options{{"prox", "l1"}, {"prox-weight", "0.02"}}, Options{{"prox", "ball"}, {"prox-radius", "0.3"}}}) {
+    Options o = {{"method", "det-marina"}, {"sketch", "identity"}, {"value-bits", "64"}, {"iters", "3000"}, {"trace-every", "2999"},
+                 {"optimum", "solve"}};
+    o.insert(o.end(), prox.begin(), prox.end());
+    RunResult r = run(lr, o, "det_marina_prox_" + prox[0].second);
+    ASSERT_EQ(r.status, DETCGD_OK) << detcgd_last_error();
+    EXPECT_NE(r.summary.find("in the D^-1-norm"), std::string::npos);
+    EXPECT_GT(r.rows.front()[13], 1e-3) << prox[0].second << ": x^0 is not x*";
+    EXPECT_LT(r.rows.back()[13], 1e-20) << prox[0].second << ": ||x^K - x*||^2";  // dist2, after grad_norm2_Dhat
+  }
 }

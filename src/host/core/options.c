@@ -95,7 +95,7 @@ static const char* distributed(const DetcgdProblemSpec* p, const DetcgdSettings*
 static const char* with_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   const DcMethodType* m = dc_method_type(s->method);
   (void)p;
-  return !m || (m->step_flags & DC_STEP_PROX) ? NULL : "read by the methods with a prox step (dcgd, diana, vr-diana, sega)";
+  return !m || (m->step_flags & DC_STEP_PROX) ? NULL : "read by the methods with a prox step (dcgd, diana, vr-diana, sega, det-marina, det-dasha)";
 }
 static const char* l1_prox(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   const char* why = with_prox(p, s);

@@ -35,6 +35,7 @@
  *               E[(S - I) D (S - I)] = E[S D S] - D is (m/k - 1) D (rand-k), (1/p - 1) D (Bernoulli), (1/q - 1) D
  *               (Bern-q) and Diag((1/p_j - 1) D_jj) <= omega D (importance), by compressor.h's closed forms.
  *   det-dasha   [METHODS.md: I] no stepsize condition is known: D = gamma W with gd-step given, labelled "no theory".
+ * Both take a prox (prox.h) in the D^{-1}-norm after x - D g (no theory with it here: the condition is for R = 0).
  * dasha-page (batch required): DASHA whose h_c is PAGE's estimator [METHODS.md: authors' code, unverified here]: with
  *   probability p_c (page-p, or b / (m_c + b), PAGE's choice; a coin of the shared stream at (seed, k, c), drawn where
  *   the client is) h_c = grad f_c(x^k), else h_c += grad f_c(x^k; xi) - grad f_c(x^{k-1}; xi) on the same samples;
@@ -50,6 +51,7 @@
 #include "options.h"
 #include "philox.h"
 #include "problem.h"
+#include "prox.h"
 
 #define DC_STREAM_MARINA_COIN 0xFFFFFF03u /* MARINA's coin at (seed, k) */
 
@@ -70,6 +72,8 @@ typedef struct MarinaState {
   DcBlocks *D, *Dhat;     /* det-: D = gamma W and D / det(D)^{1/d} (NULL: the scalar step) */
   double cond_a, cond_b, certificate, det_factor, bound;
   const char* weight;
+  DcProx prox;            /* det-: R's prox in the D^{-1}-norm after each step */
+  char prox_text[160];
   DcSmoothness sm;
   const char *source, *p_source, *a_source, *init;
   int64_t sync_rounds;
@@ -208,7 +212,8 @@ static int create_dasha(DcRound* r, const DcMethodSetup* m) {
   st->a = s->dasha_a > 0 ? s->dasha_a : 1.0 / (2.0 * st->omega + 1.0);
   st->a_source = s->dasha_a > 0 ? "given (dasha-a)" : "1 / (2 omega + 1) (authors' code)";
   st->init = DASHA_INIT_NAMES[s->dasha_init];
-  if ((rc = given_or_theory(st, m, 1.0 / (st->sm.L_mean + st->sm.L_tilde * sqrt(st->omega * (4.0 * st->omega + 1.0) / r->n)),
+  if (s->method != DETCGD_METHOD_DET_DASHA && /* det-dasha's D = gamma W has no theory step: matrix_step's */
+      (rc = given_or_theory(st, m, 1.0 / (st->sm.L_mean + st->sm.L_tilde * sqrt(st->omega * (4.0 * st->omega + 1.0) / r->n)),
                             "dasha", "1 / (L_AM + L~ sqrt(omega (4 omega + 1) / n)) (authors' code; unverified against "
                             "the paper)")))
     return rc;
@@ -305,6 +310,8 @@ static int matrix_step(DcRound* r, const DcMethodSetup* m, int marina) {
   st->bound = marina && m->settings->term.max_iter > 0 ? 2.0 * m->f0_gap * st->det_factor / (double)m->settings->term.max_iter : NAN;
   for (j = 0; j < lay->dim; ++j) W.data[j] *= st->gamma;
   if ((rc = o->blocks_create(r->be, &W, &st->D))) goto done;
+  if ((rc = dc_prox_open_diagonal(&st->prox, r->be, m->settings, st->D, lay, W.data))) goto done;
+  dc_prox_describe(&st->prox, st->prox_text, sizeof st->prox_text);
   for (j = 0; j < lay->dim; ++j) W.data[j] *= st->det_factor;
   rc = o->blocks_create(r->be, &W, &st->Dhat);
 done:
@@ -334,6 +341,7 @@ static void destroy(DcRound* r) {
   const DcBackendOps* o = r->be->ops;
   MarinaState* st = (MarinaState*)r->state;
   o->blocks_destroy(r->be, &st->D);
+  dc_prox_close(&st->prox, r->be);
   o->blocks_destroy(r->be, &st->Dhat);
   o->vec_destroy(r->be, &st->prev);
   o->vec_destroy(r->be, &st->Gc);
@@ -499,7 +507,8 @@ static int step(DcRound* r) {
   } else {
     rc = o->axpy(r->be, 1.0 / r->n, st->sum, st->g);
   }
-  if (rc == DETCGD_OK && st->D) return o->bd_apply(r->be, st->D, DC_SEL_FULL, NULL, st->g, -1.0, r->x);
+  if (rc == DETCGD_OK && st->D) rc = o->bd_apply(r->be, st->D, DC_SEL_FULL, NULL, st->g, -1.0, r->x);
+  if (st->D) return rc == DETCGD_OK ? dc_prox_apply(&st->prox, r->be, 0.0, r->x) : rc;
   return rc == DETCGD_OK ? o->axpy(r->be, -st->gamma, st->g, r->x) : rc;
 }
 
@@ -521,14 +530,15 @@ static int facts(const DcRound* r, DcMethodFact* out, int cap) {
                         {"L", st->sm.L, NULL},     {"L_tilde", st->sm.L_tilde, NULL}};
   int n = 5;
   if (st->D) {
-    DcMethodFact g[12] = {{"step", st->gamma, NULL},         {"step_source", 0, st->source},
+    DcMethodFact g[13] = {{"step", st->gamma, NULL},         {"step_source", 0, st->source},
                           {"weight", 0, st->weight},         {"omega", st->omega, NULL},
                           {"a", st->cond_a, NULL},           {"b", st->cond_b, NULL},
                           {"condition", st->certificate, NULL}, {"det_factor", st->det_factor, NULL},
                           {"bound_G_KD", st->bound, NULL},   {"p", st->Gc ? NAN : st->p, NULL},
                           {"sync_rounds", st->Gc ? NAN : (double)st->sync_rounds, NULL},
-                          {"a_dasha", st->Gc ? st->a : NAN, NULL}};
-    return dc_method_facts_copy(g, 12, out, cap);
+                          {"a_dasha", st->Gc ? st->a : NAN, NULL},
+                          {"prox", 0, st->prox_text}};
+    return dc_method_facts_copy(g, 13, out, cap);
   }
   if (st->Gc) {
     f[n++] = (DcMethodFact){"L_AM", st->sm.L_mean, NULL};
@@ -574,7 +584,7 @@ const DcMethodType dc_method_marina = {.name = "marina", .id = DETCGD_METHOD_MAR
                                        .destroy = destroy, .facts = facts, .state = state, .message_spec = message_spec};
 const DcMethodType dc_method_det_marina = {.name = "det-marina", .id = DETCGD_METHOD_DET_MARINA, .needs = DC_NEEDS_UNBIASED,
                                            .stochastic = 1,
-                                           .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES, .op_by_op = 1,
+                                           .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES | DC_STEP_PROX, .op_by_op = 1,
                                            .algorithm = "det-MARINA, D = gamma W (n clients)", .client_state = 1,
                                            .client = marina_messages, .absorb = sum_messages, .server = step,
                                            .options = OPTIONS, .state_size = sizeof(MarinaState),
@@ -582,7 +592,7 @@ const DcMethodType dc_method_det_marina = {.name = "det-marina", .id = DETCGD_ME
                                            .state = state, .message_spec = message_spec, .trace_columns = DET_COLUMNS,
                                            .trace_metrics = det_metrics};
 const DcMethodType dc_method_det_dasha = {.name = "det-dasha", .id = DETCGD_METHOD_DET_DASHA, .needs = DC_NEEDS_UNBIASED,
-                                          .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES,
+                                          .step_flags = DC_STEP_NO_MATRIX | DC_STEP_VALUES | DC_STEP_PROX,
                                           .algorithm = "det-DASHA, D = gamma W (n clients)", .client_state = 1,
                                           .client = dasha_messages, .absorb = sum_messages, .server = step,
                                           .options = OPTIONS, .state_size = sizeof(MarinaState),
