@@ -54,9 +54,9 @@ static double add_l2(const double* x, double* g, int64_t d, double mu) {
   return 0.5 * mu * r;
 }
 
-/* logreg-nc: f = (1/N) sum_j log(1+exp(-b_j a_j.x)) + reg + (mu/2) ||x||^2;
- * grad = -(1/N) sum_j b_j sigma(-b_j a_j.x) a_j + reg' */
-static double logreg_grad(const DcHostProblem* h, const double* x, double* g) {
+/* logreg-nc: f = (1/N) sum_j log(1+exp(-b_j a_j.x)) + reg + (mu/2) ||x||^2 (with_f; else 0, the log terms left
+ * out: most rounds need no f);  grad = -(1/N) sum_j b_j sigma(-b_j a_j.x) a_j + reg' */
+static double logreg_grad(const DcHostProblem* h, const double* x, double* g, int with_f) {
   double loss = 0.0, invn = 1.0 / (double)h->nrows;
   int64_t j, p;
   memset(g, 0, (size_t)h->layout->dim * sizeof(double));
@@ -64,7 +64,7 @@ static double logreg_grad(const DcHostProblem* h, const double* x, double* g) {
     double z = 0.0, w;
     for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) z += h->val[p] * x[h->colidx[p]];
     z *= h->label[j];
-    loss += log1p_exp_neg(z);
+    if (with_f) loss += log1p_exp_neg(z);
     w = -h->label[j] * invn / (1.0 + exp(z));
     for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) g[h->colidx[p]] += w * h->val[p];
   }
@@ -129,19 +129,22 @@ static double poly_grad(const DcHostProblem* h, const double* x, double* g) {
   return f + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
 }
 
-double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g) {
+/* g = grad f(x), and f(x) returned when with_f (else what logreg_grad returns without it) */
+static double host_grad(const DcHostProblem* h, const double* x, double* g, int with_f) {
   switch (h->kind) {
-  case DETCGD_PROBLEM_LOGREG_NC: return logreg_grad(h, x, g);
+  case DETCGD_PROBLEM_LOGREG_NC: return logreg_grad(h, x, g, with_f);
   case DETCGD_PROBLEM_QUAD_NC: return quad_grad(h, x, g);
   default: return poly_grad(h, x, g);
   }
 }
 
+double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g) { return host_grad(h, x, g, 1); }
+
 int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g,
                             DcVec* m, int fslot) {
   double f;
   (void)be;
-  f = dc_host_problem_grad(&P->h, x->data, g->data);
+  f = host_grad(&P->h, x->data, g->data, fslot >= 0);
   if (fslot >= 0) m->data[fslot] = f;
   return DETCGD_OK;
 }
@@ -213,7 +216,7 @@ int cpu_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const Dc
   int r;
   (void)be;
   for (r = 0; r < nc; ++r) {
-    double f = dc_host_problem_grad(&C->hosts[c0 + r], x->data, G->data + r * dim);
+    double f = host_grad(&C->hosts[c0 + r], x->data, G->data + r * dim, F != NULL);
     if (F) F->data[r] = f;
   }
   return DETCGD_OK;
