@@ -367,6 +367,7 @@ typedef struct DetcgdSettings {
   double page_p;                   ///< dasha-page's probability of a full gradient; 0 = b / (m_c + b); default 0
   double sega_step;                ///< sega's gamma; 0 = the largest its two conditions allow; default 0
   int sega_estimator;              ///< sega's g: 0 = h + S (grad f - h) (SEGA), 1 = S grad f (plain coordinate descent); default 0
+  int sega_sketch;                 ///< sega's oracle: 0 = the sketch's coordinates, 1 = a Gaussian direction per layer; default 0
 } DetcgdSettings;
 
 void detcgd_settings_default(DetcgdSettings* s);

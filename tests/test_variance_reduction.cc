@@ -413,16 +413,24 @@ TEST(Sega, StepIsTheLargestTheTwoConditionsAllowAndTheRateHolds) {
   const double d0 = dist(x0, xs.data()) * dist(x0, xs.data()), phi0 = d0 + sigma * gamma * g2n;
   ASSERT_GT(g2n, 1e-2) << "the ball binds";
   detcgd_problem_destroy(&p);
-  double sega = 0, plain = 0;
+  double sega = 0, plain = 0, gauss = 0;  // gauss: a Gaussian direction per layer, theta = m_i = 8 as rand-1's
   const int seeds = 10;
   for (int k = 0; k < seeds; ++k) {
-    Options a = ball, b = ball;
+    Options a = ball, b = ball, c = ball;
     a.push_back({"seed", std::to_string(30 + k)});
     b.push_back({"seed", std::to_string(30 + k)});
     b.push_back({"sega-estimator", "plain"});
-    RunResult ra = run(kQuad, a, "sega"), rb = run(kQuad, b, "sega_plain");
+    c.insert(c.end(), {{"seed", std::to_string(30 + k)}, {"sega-sketch", "gaussian"}});
+    RunResult ra = run(kQuad, a, "sega"), rb = run(kQuad, b, "sega_plain"), rc = run(kQuad, c, "sega_gauss");
     ASSERT_EQ(ra.status, DETCGD_OK) << detcgd_last_error();
     ASSERT_EQ(rb.status, DETCGD_OK) << detcgd_last_error();
+    ASSERT_EQ(rc.status, DETCGD_OK) << detcgd_last_error();
+    gauss += rc.rows.back()[12] / seeds;
+    if (k == 0) {
+      EXPECT_NEAR(summary_number(rc.summary, "step"), gamma, 1e-6 * gamma);
+      EXPECT_EQ(rc.rows.back()[5], 2999 * 4) << "gaussian: s_i^T grad f, one value per layer";
+      EXPECT_EQ(rc.rows.back()[6], 2999 * 4 * 32) << "gaussian: 32 bits a value, no index";
+    }
     if (k == 0) {
       EXPECT_NEAR(summary_number(ra.summary, "step"), gamma, 1e-6 * gamma);
       EXPECT_NEAR(summary_number(ra.summary, "sigma"), sigma, 1e-3 * sigma);
@@ -434,8 +442,45 @@ TEST(Sega, StepIsTheLargestTheTwoConditionsAllowAndTheRateHolds) {
     plain += rb.rows.back()[12] / seeds;
   }
   EXPECT_LE(sega, std::pow(1 - gamma * mu, 2999) * phi0) << "E Phi^K <= (1 - gamma mu)^K Phi^0";
+  EXPECT_LE(gauss, std::pow(1 - gamma * mu, 2999) * phi0) << "gaussian: E Phi^K <= (1 - gamma mu)^K Phi^0";
+  EXPECT_LE(gauss, 1e-10 * d0);
   EXPECT_LE(sega, 1e-10 * d0);
   EXPECT_GE(plain, 1e-6 * d0) << "coordinate descent keeps the sketch's noise at x*";
+}
+
+TEST(Sega, GaussianDirectionsAreStandardNormalAndTheirScaledProjectionHasMeanI) {
+  // N draws of d = 4 entries at (seed, k): each entry's mean 0 and variance 1, and E[m s s^T / ||s||^2] = I (theta Z,
+  // E[Z] = I / m by symmetry), every entry within 5 standard errors of the sample; another round gives another s
+  const int N = 20000, m = 4;
+  std::vector<double> s(m), sum(m, 0), sq(m, 0), P(m * m, 0), P2(m * m, 0), t(m);
+  for (int k = 0; k < N; ++k) {
+    dc_sega_gaussian_direction(7, (uint32_t)k, m, s.data());
+    double n2 = 0;
+    for (int j = 0; j < m; ++j) {
+      sum[j] += s[j];
+      sq[j] += s[j] * s[j];
+      n2 += s[j] * s[j];
+    }
+    for (int a = 0; a < m; ++a)
+      for (int b = 0; b < m; ++b) {
+        const double v = m * s[a] * s[b] / n2;
+        P[a * m + b] += v;
+        P2[a * m + b] += v * v;
+      }
+  }
+  for (int j = 0; j < m; ++j) {
+    EXPECT_NEAR(sum[j] / N, 0.0, 5.0 / std::sqrt(N)) << j;
+    EXPECT_NEAR(sq[j] / N, 1.0, 5.0 * std::sqrt(2.0 / N)) << j;
+  }
+  for (int e = 0; e < m * m; ++e) {
+    const double mean = P[e] / N, se = std::sqrt((P2[e] / N - mean * mean) / N);
+    EXPECT_NEAR(mean, e % (m + 1) == 0 ? 1.0 : 0.0, 5 * se) << e;
+  }
+  dc_sega_gaussian_direction(7, 0, m, s.data());
+  dc_sega_gaussian_direction(7, 1, m, t.data());
+  EXPECT_NE(s, t);
+  dc_sega_gaussian_direction(7, 1, m, s.data());
+  EXPECT_EQ(s, t) << "the same (seed, k), the same direction";
 }
 
 TEST(VrDiana, VrDianaVrMarinaAndDashaPageReachXStarWhereDianaSgdStalls) {

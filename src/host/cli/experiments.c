@@ -33,7 +33,7 @@
  *                DIANA with full gradients
  *   det-marina   a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA with W = diag^-1(L) and W = I at the derived step
  *                against MARINA and D-det-CGD1 (Corollary 1), all with rand-1; MARINA and det-MARINA also with natural
- *   sega         quad-nc 8 layers of 16, lambda 0, spec-min 0.1, ball of radius 3, K 20000: SEGA (rand-1, importance-1)
+ *   sega         quad-nc 8 layers of 16, lambda 0, spec-min 0.1, ball of radius 3, K 20000: SEGA (rand-1, importance-1, Gaussian)
  *                against projected coordinate descent and projected GD; ||x^k - x*||^2 against iterations and bits
  *   ef21-poly    poly-nc d = 4 (a_j in [0.1, 1]), lambda 0.1, x0_j ~ N(20, 1), K 20000, top-1: ||EF21|| at its
  *                single-node step 1 / (2 c_1) for L_1 = 1, 3, 10 and at gamma_0 / sqrt(K + 1), against EF21 at
@@ -168,6 +168,7 @@ static const RunDef MARINA_RUNS[] = {
 static const RunDef SEGA_RUNS[] = {
   {"SEGA rand-1", "method=sega sketch=rand-1"},
   {"SEGA importance-1", "method=sega sketch=importance-1"},
+  {"SEGA Gaussian (one direction per layer)", "method=sega sega-sketch=gaussian"},
   {"coordinate descent rand-1 (projected)", "method=sega sketch=rand-1 sega-estimator=plain"},
   {"projected GD", "method=dcgd sketch=identity"},
 };

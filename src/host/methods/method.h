@@ -118,6 +118,8 @@ extern const DcMethodType dc_method_gd, dc_method_det_cgd1, dc_method_det_cgd2, 
     dc_method_dasha_page;
 /* MARINA's coin of round iter (marina.c): 1 at iter 0, else Bernoulli(p) from the shared stream at (seed, iter). */
 int dc_marina_coin(uint64_t seed, uint32_t iter, double p);
+/* sega-sketch gaussian's direction of round iter: d entries ~ N(0, 1), Box-Muller on the shared stream at (seed, iter). */
+void dc_sega_gaussian_direction(uint64_t seed, uint32_t iter, int64_t d, double* s);
 /* The sign family's option rows: sign-step, sign-momentum, sign-per-layer (sign.c). */
 extern const DcOption dc_sign_options[];
 /* The error-feedback methods' option rows (ef21.c). */

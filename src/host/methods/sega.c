@@ -16,6 +16,10 @@
  * (ii) bounds it (bisection) and shrinks with sigma: the largest gamma over sigma in (0, 1 / lambda_max(L^{1/2}
  * Theta^{-1} L^{1/2})) is found by a golden-section search on log sigma [derived here: the 1-D search]; the
  * summary gives gamma, sigma and both conditions' values at them (the certificate).
+ * sega-sketch gaussian: per layer i one direction s_i ~ N(0, I_{m_i}) at (seed, k) instead (Box-Muller from the shared
+ * Philox stream, drawn on the host and uploaded: d values a round), the oracle s_i^T grad f one value per layer,
+ * Z_i = s_i s_i^T / ||s_i||^2 the projection onto it, E[Z_i] = I / m_i by symmetry, so theta_j = m_i and the same
+ * conditions hold with C = Diag(m_i I) [slides: any sketch with E[theta Z] = I].
  */
 #include <math.h>
 #include <stdlib.h>
@@ -23,6 +27,7 @@
 #include "method.h"
 #include "options.h"
 #include "problem.h"
+#include "philox.h"
 #include "prox.h"
 
 typedef struct SegaState {
@@ -31,6 +36,11 @@ typedef struct SegaState {
   DcVec* u;      /* S (grad f - h) */
   DcVec* vals;   /* the sketched values */
   DcBlocks* Zs;  /* Diag(1 / theta): Z (grad f - h) = Zs u */
+  /* gaussian: the directions (host, then on the backend), s_i^T (grad f - h) per layer, views of one layer */
+  double* dir_host;
+  DcVec *dir, *dots, *Sv, *Dv, *Uv;
+  const DcLayout* lay; /* borrowed */
+  int value_bits;
   DcProx prox;
   double gamma, sigma, mu, cond_i, cond_ii, theta_max;
   const char* source;
@@ -39,6 +49,7 @@ typedef struct SegaState {
 
 #define RUNS (DETCGD_CMD_RUN | DETCGD_CMD_EXPERIMENT)
 static const char* const ESTIMATOR_NAMES[] = {"sega", "plain", NULL};
+static const char* const SKETCH_NAMES[] = {"coordinate", "gaussian", NULL};
 static const char* sega_only(const DetcgdProblemSpec* p, const DetcgdSettings* s) {
   (void)p;
   return s->method == DETCGD_METHOD_SEGA ? NULL : "read by method sega";
@@ -48,14 +59,18 @@ static const DcOption OPTIONS[] = {
    sega_only, "sega: gamma, 0 = the largest the two conditions allow (slides; 1-D search derived here)"},
   {"sega-estimator", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(sega_estimator), "sega", 0, 0, ESTIMATOR_NAMES, RUNS, 0,
    sega_only, "sega: g = h + S (grad f - h) (SEGA), or plain g = S grad f (coordinate descent, same step)"},
+  {"sega-sketch", "method", DC_OPT_ENUM, DC_SETTINGS_FIELD(sega_sketch), "coordinate", 0, 0, SKETCH_NAMES,
+   RUNS | DETCGD_CMD_THEORY, 0, sega_only, "sega: the oracle reads the sketch's coordinates, or s_i^T grad f for one "
+   "Gaussian direction s_i per layer (then the sketch's draws are not used; its tally counts one value per layer)"},
   DC_OPTION_END};
 
-/* The sketch's theta of every coordinate, into theta[0..d). */
-static void thetas(const DcSketchSpec* sp, double* theta) {
+/* The sketch's theta of every coordinate, into theta[0..d): its scale, or m_i (gaussian). */
+static void thetas(const DcSketchSpec* sp, int gaussian, double* theta) {
   const DcCompressorType* t = dc_compressor_type(sp->kind);
   int i, j;
   for (i = 0; i < sp->layout->nblocks; ++i)
-    for (j = 0; j < sp->layout->size[i]; ++j) theta[sp->layout->voff[i] + j] = t->scale(sp, i, j);
+    for (j = 0; j < sp->layout->size[i]; ++j)
+      theta[sp->layout->voff[i] + j] = gaussian ? (double)sp->layout->size[i] : t->scale(sp, i, j);
 }
 
 /* lambda_max(L^{1/2} Diag(w) L^{1/2}) = max over the blocks of lambda_max(W_i^{1/2} L_i W_i^{1/2}) */
@@ -155,7 +170,7 @@ static int create(DcRound* r, const DcMethodSetup* m) {
     return rc;
   if (m->settings->sega_estimator == 0 && (rc = o->vec_create(r->be, d, &st->h))) return rc;
   if ((rc = dc_blocks_alloc(&Z, &p->layout, DC_BLOCKS_DIAG))) return rc;
-  thetas(m->spec, Z.data);
+  thetas(m->spec, m->settings->sega_sketch == 1, Z.data);
   st->mu = dc_problem_mu(p);
   st->theta_max = 0.0;
   for (j = 0; j < d; ++j) st->theta_max = fmax(st->theta_max, Z.data[j]);
@@ -176,6 +191,11 @@ static int create(DcRound* r, const DcMethodSetup* m) {
   if (!st->h) st->source = "SEGA's step (plain: no theory here)";
   if ((rc = dc_prox_open(&st->prox, r->be, m->settings))) return rc;
   dc_prox_describe(&st->prox, st->prox_text, sizeof st->prox_text);
+  st->lay = &p->layout;
+  st->value_bits = m->spec->value_bits;
+  if (m->settings->sega_sketch != 1) return DETCGD_OK;
+  if (!(st->dir_host = (double*)dc_calloc((size_t)d, sizeof(double)))) return DETCGD_ERR_ALLOC;
+  if ((rc = o->vec_create(r->be, d, &st->dir)) || (rc = o->vec_create(r->be, p->layout.nblocks, &st->dots))) return rc;
   return DETCGD_OK;
 }
 
@@ -187,7 +207,56 @@ static void destroy(DcRound* r) {
   o->vec_destroy(r->be, &st->u);
   o->vec_destroy(r->be, &st->vals);
   o->blocks_destroy(r->be, &st->Zs);
+  o->vec_destroy(r->be, &st->dir);
+  o->vec_destroy(r->be, &st->dots);
+  o->vec_destroy(r->be, &st->Sv);
+  o->vec_destroy(r->be, &st->Dv);
+  o->vec_destroy(r->be, &st->Uv);
+  free(st->dir_host);
+  st->dir_host = NULL;
   dc_prox_close(&st->prox, r->be);
+}
+
+#define DC_STREAM_SEGA_GAUSS 0xFFFFFF06u /* sega-sketch gaussian's directions at (seed, k), counter = pair of entries */
+
+/* s ~ N(0, I_d) of round iter: entries 2t and 2t + 1 by Box-Muller from block t of the shared stream at (seed, iter) */
+void dc_sega_gaussian_direction(uint64_t seed, uint32_t iter, int64_t d, double* s) {
+  int64_t t;
+  for (t = 0; 2 * t < d; ++t) {
+    DcPhiloxOut b = dc_philox_draw(seed, iter, 0u, DC_STREAM_SEGA_GAUSS, (uint32_t)t);
+    double radius = sqrt(-2.0 * log(1.0 - dc_uniform53(b))), angle = 6.283185307179586 * dc_uniform53_b(b);
+    s[2 * t] = radius * cos(angle);
+    if (2 * t + 1 < d) s[2 * t + 1] = radius * sin(angle);
+  }
+}
+
+/* gaussian: u_i = m_i s_i (s_i^T diff_i) / ||s_i||^2 for every layer, and one value per layer in the tally */
+static int gaussian_oracle(DcRound* r) {
+  const DcBackendOps* o = r->be->ops;
+  SegaState* st = (SegaState*)r->state;
+  const DcLayout* lay = st->lay;
+  DcScalar zero = {0.0, NULL, 0, 1.0};
+  int64_t coords, bits;
+  int i, rc;
+  dc_sega_gaussian_direction(r->seed, r->iter, r->dim, st->dir_host);
+  rc = o->vec_upload(r->be, st->dir, st->dir_host);
+  for (i = 0; i < lay->nblocks && rc == DETCGD_OK; ++i) {
+    int64_t off = lay->voff[i], m = lay->size[i], j;
+    double n2 = 0.0;
+    for (j = 0; j < m; ++j) n2 += st->dir_host[off + j] * st->dir_host[off + j];
+    rc = o->vec_view(r->be, st->dir, off, m, &st->Sv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->diff, off, m, &st->Dv);
+    if (rc == DETCGD_OK) rc = o->vec_view(r->be, st->u, off, m, &st->Uv);
+    if (rc == DETCGD_OK) rc = o->dot(r->be, st->Sv, st->Dv, st->dots, i);
+    if (rc == DETCGD_OK) {
+      DcScalar a = {(double)m / n2, st->dots, i, 1.0};
+      rc = o->axpby(r->be, a, st->Sv, zero, st->Uv);
+    }
+  }
+  if (rc == DETCGD_OK) rc = o->sketch_tally(r->be, r->S, &coords, &bits);
+  return rc == DETCGD_OK ? o->sketch_set_tally(r->be, r->S, coords + lay->nblocks,
+                                               bits + (int64_t)lay->nblocks * st->value_bits)
+                         : rc;
 }
 
 /* the oracle S^T (grad f - h): u = S (grad f - h), drawn for (seed, iter) */
@@ -197,6 +266,7 @@ static int sketched_gradient(DcRound* r) {
   DcScalar one = {1.0, NULL, 0, 1.0}, zero = {0.0, NULL, 0, 1.0};
   int rc = o->axpby(r->be, one, r->at.G, zero, st->diff);
   if (rc == DETCGD_OK && st->h) rc = o->axpy(r->be, -1.0, st->h, st->diff);
+  if (rc == DETCGD_OK && st->dir) return gaussian_oracle(r);
   if (rc == DETCGD_OK) rc = dc_round_compress(r, NULL); /* the draw */
   if (rc == DETCGD_OK) rc = o->sketch_compress(r->be, NULL, r->S, st->diff, 0, st->vals);
   if (rc == DETCGD_OK) rc = o->vec_fill(r->be, st->u, 0.0);
@@ -237,7 +307,8 @@ static int state(const DcRound* r, DcStateVec* out, int cap) {
 
 const DcMethodType dc_method_sega = {.name = "sega", .id = DETCGD_METHOD_SEGA,
                                      .needs = DC_NEEDS_LINEAR | DC_NEEDS_UNBIASED,
-                                     .step_flags = DC_STEP_NO_MATRIX | DC_STEP_PROX, .client = sketched_gradient,
+                                     .step_flags = DC_STEP_NO_MATRIX | DC_STEP_PROX, .op_by_op = 1, /* gaussian: host draws */
+                                     .client = sketched_gradient,
                                      .absorb = nothing, .server = step, .options = OPTIONS,
                                      .state_size = sizeof(SegaState), .create = create, .destroy = destroy,
                                      .facts = facts, .state = state};
