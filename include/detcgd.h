@@ -21,6 +21,7 @@
 #ifndef DETCGD_H
 #define DETCGD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -126,6 +127,21 @@ int detcgd_problem_spec_set(DetcgdProblemSpec* spec, const char* key, const char
 /* 1 if `key` is a problem option (for callers that route keys of one config file). */
 int detcgd_is_problem_key(const char* key);
 int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec);
+
+/* A logreg-nc dataset in the caller's memory: CSR rows (indptr, indices, values, as SciPy's csr_matrix holds them)
+ * or, with indptr = NULL, dense rows (values row-major, nrows * ncols; zeros dropped). Labels take any two values
+ * (the larger maps to +1, the smaller to -1). Everything is copied: the arrays may be freed after the call. */
+typedef struct DetcgdData {
+  int64_t nrows;          ///< N samples
+  int64_t ncols;          ///< d features (spec.features, when > 0, must equal it)
+  const int64_t* indptr;  ///< CSR: nrows + 1 offsets from 0; NULL: dense rows
+  const int32_t* indices; ///< CSR: 0-based columns, increasing within a row
+  const double* values;   ///< CSR: indptr[nrows] values; dense: nrows * ncols, row-major
+  const double* labels;   ///< nrows labels
+} DetcgdData;
+/* logreg-nc on `data` with the rest of spec (lambda, l2, layers, nlayers, data_precision, clients, split, seed);
+ * spec.kind must be LOGREG_NC, with no data_path and samples = 0. Errors name the row and column (0-based). */
+int detcgd_problem_from_data(DetcgdProblem** out, const DetcgdProblemSpec* spec, const DetcgdData* data);
 void detcgd_problem_destroy(DetcgdProblem** p);
 
 typedef struct DetcgdProblemInfo {
@@ -482,6 +498,21 @@ int detcgd_get_result(const DetcgdSolver* s, DetcgdResult* r);
 /* Final iterate x^K (dim doubles). */
 int detcgd_get_x(const DetcgdSolver* s, double* x);
 void detcgd_destroy(DetcgdSolver** s);
+
+/* The trace without files. Every trace row (the CSV's columns, in its order) is kept in memory by the solver and,
+ * with a callback set, handed to it as it is written: names[j] is the column of row[j] ("iter", "f", ..., "time_s").
+ * To stop a run from the callback, call detcgd_request_stop(). */
+typedef void (*DetcgdTraceFn)(void* user, int ncols, const char* const* names, const double* row);
+/* Set between detcgd_create and detcgd_run (fn = NULL: none). */
+int detcgd_set_trace_callback(DetcgdSolver* s, DetcgdTraceFn fn, void* user);
+/* The columns: returns their count, *names their names (valid while the solver lives). */
+int detcgd_trace_columns(const DetcgdSolver* s, const char* const** names);
+/* The rows of the last run, row-major (nrows * ncols doubles, valid until the next run or destroy). */
+const double* detcgd_trace_rows(const DetcgdSolver* s, int64_t* nrows);
+
+/* The library's version ("0.1.0") and its build ("commit 1a2b3c4d5e6f, CUDA on, MPI on, OpenMP on"). */
+const char* detcgd_version(void);
+const char* detcgd_build_info(void);
 
 /* ==== Theory (no iterations) ==== */
 

@@ -39,6 +39,7 @@ expect 2 '--mc: the run command would ignore it \(read by theory\)' run $QUAD --
 expect 2 '--trace: this theory command would ignore it \(read by run\)' theory --problem quad-nc --layers 2x4 --trace t.csv
 expect 2 'plot: --lambda: the plot command reads no problem or run options' plot --out p.png a.csv --lambda 1
 expect 0 'rand-k' theory --problem quad-nc --layers 2x4 --k 2 --q 0.5
+expect 0 "^detcgd [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]+|unknown), CUDA (on|off), MPI (on|off), OpenMP (on|off)\)$" --version
 printf '[method]\nsketch = rand-1\nk = 3\n' > "$T/c.ini"
 expect 2 "c.ini: k: this run would ignore it \(read with sketch rand-k, top-k or rand-k-c\)" run $QUAD --config "$T/c.ini"
 printf '[run]\niters = many\n' > "$T/bad.ini"

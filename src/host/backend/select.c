@@ -1,7 +1,7 @@
 /*
  * select.c -- status strings, the run-time backend choice, and what every backend checks alike.
  *
- * DETCGD_WITH_CUDA and DETCGD_WITH_MPI appear here and in CMakeLists.txt only.
+ * DETCGD_WITH_CUDA and DETCGD_WITH_MPI appear here and in CMakeLists.txt only (and in the build line, detcgd_build_info).
  */
 #include <string.h>
 #include "backend.h"
@@ -27,6 +27,31 @@ const char* detcgd_status_str(int st) {
     case DETCGD_ERR_INTERNAL: return "internal error";
     default: return "unknown status";
   }
+}
+
+#ifndef DETCGD_GIT_COMMIT
+#define DETCGD_GIT_COMMIT "unknown"
+#endif
+#ifdef DETCGD_WITH_CUDA
+#define BUILT_CUDA "on"
+#else
+#define BUILT_CUDA "off"
+#endif
+#ifdef DETCGD_WITH_MPI
+#define BUILT_MPI "on"
+#else
+#define BUILT_MPI "off"
+#endif
+#ifdef _OPENMP
+#define BUILT_OPENMP "on"
+#else
+#define BUILT_OPENMP "off"
+#endif
+
+const char* detcgd_version(void) { return DETCGD_VERSION; }
+
+const char* detcgd_build_info(void) {
+  return "commit " DETCGD_GIT_COMMIT ", CUDA " BUILT_CUDA ", MPI " BUILT_MPI ", OpenMP " BUILT_OPENMP;
 }
 
 const char* detcgd_termination_str(int t) {

@@ -29,6 +29,7 @@ static const char* USAGE =
     "  plot         PNG of G_KD against iterations and bits: plot --out F.png a.csv[=label] b.csv ...\n"
     "  experiment   named multi-run experiment: experiment NAME --out DIR [--seeds N]\n"
     "  help         this text\n"
+    "  --version    the version and the build (commit, CUDA, MPI, OpenMP)\n"
     "\n"
     "options are --key value (or --key=value), or key = value lines in an INI file given\n"
     "with --config FILE (sections are free-form: [problem], [method], ...); an option the\n"
@@ -465,6 +466,10 @@ int main(int argc, char** argv) {
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
   }
   cmd = argv[1];
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    printf("detcgd %s (%s)\n", detcgd_version(), detcgd_build_info());
+    return EXIT_OK;
+  }
   for (i = 0; i < (int)(sizeof COMMANDS / sizeof COMMANDS[0]); ++i)
     if (!strcmp(cmd, COMMANDS[i].name)) c = i;
   if (c < 0) {

@@ -191,6 +191,68 @@ int dc_libsvm_read(const char* path, DcLibsvm* out) {
   return st;
 }
 
+/* One row's entries from the caller's arrays: CSR (columns increasing) or a dense row with its zeros dropped. */
+static int copy_row(const DetcgdData* a, int64_t r, DcLibsvm* d) {
+  int64_t e, lo = a->indptr ? a->indptr[r] : 0, hi = a->indptr ? a->indptr[r + 1] : a->ncols;
+  int64_t prev = -1;
+  if (a->indptr && (lo < a->indptr[0] || hi < lo || hi > a->indptr[a->nrows]))
+    return dc_fail(DETCGD_ERR_ARG, "data: indptr[%lld] = %lld, indptr[%lld] = %lld (offsets must not decrease)",
+                   (long long)r, (long long)lo, (long long)(r + 1), (long long)hi);
+  for (e = lo; e < hi; ++e) {
+    int64_t col = a->indptr ? a->indices[e] : e;
+    double v = a->indptr ? a->values[e] : a->values[r * a->ncols + e];
+    if (!isfinite(v))
+      return dc_fail(DETCGD_ERR_ARG, "data: row %lld, column %lld: value %g is not finite", (long long)r, (long long)col, v);
+    if (!a->indptr && v == 0.0) continue;
+    if (col < 0 || col >= a->ncols)
+      return dc_fail(DETCGD_ERR_ARG, "data: row %lld: column index %lld outside [0, %lld)", (long long)r, (long long)col,
+                     (long long)a->ncols);
+    if (col <= prev)
+      return dc_fail(DETCGD_ERR_ARG, "data: row %lld: column %lld after %lld (indices must increase within a row)",
+                     (long long)r, (long long)col, (long long)prev);
+    d->colidx[d->nnz] = (int32_t)col;
+    d->val[d->nnz++] = v;
+    if (col + 1 > d->max_index) d->max_index = (int)(col + 1);
+    prev = col;
+  }
+  d->rowptr[r + 1] = d->nnz;
+  return DETCGD_OK;
+}
+
+int dc_libsvm_from_arrays(const DetcgdData* a, DcLibsvm* d) {
+  int64_t r, cap;
+  double seen[2];
+  int nseen = 0, st = DETCGD_OK;
+  memset(d, 0, sizeof *d);
+  if (!a) return dc_fail(DETCGD_ERR_ARG, "data: NULL");
+  if (a->nrows < 1 || a->ncols < 1 || a->ncols > INT_MAX)
+    return dc_fail(DETCGD_ERR_ARG, "data: %lld rows of %lld columns (need at least one of each, columns <= %d)",
+                   (long long)a->nrows, (long long)a->ncols, INT_MAX);
+  if (!a->values || !a->labels || (a->indptr && !a->indices))
+    return dc_fail(DETCGD_ERR_ARG, "data: %s is NULL", !a->values ? "values" : !a->labels ? "labels" : "indices");
+  if (a->indptr && a->indptr[0] != 0) return dc_fail(DETCGD_ERR_ARG, "data: indptr[0] = %lld (must be 0)", (long long)a->indptr[0]);
+  if (!a->indptr && a->nrows > INT64_MAX / a->ncols)
+    return dc_fail(DETCGD_ERR_ARG, "data: %lld x %lld dense rows overflow", (long long)a->nrows, (long long)a->ncols);
+  cap = a->indptr ? a->indptr[a->nrows] : a->nrows * a->ncols;
+  if (cap < 0) return dc_fail(DETCGD_ERR_ARG, "data: indptr[nrows] = %lld is negative", (long long)cap);
+  d->rowptr = (int64_t*)dc_calloc((size_t)a->nrows + 1, sizeof(int64_t));
+  d->colidx = (int32_t*)dc_calloc((size_t)(cap > 0 ? cap : 1), sizeof(int32_t));
+  d->val = (double*)dc_calloc((size_t)(cap > 0 ? cap : 1), sizeof(double));
+  d->label = (double*)dc_calloc((size_t)a->nrows, sizeof(double));
+  if (!d->rowptr || !d->colidx || !d->val || !d->label) { dc_libsvm_free(d); return DETCGD_ERR_ALLOC; }
+  d->nrows = a->nrows;
+  for (r = 0; r < a->nrows && st == DETCGD_OK; ++r) {
+    if (!isfinite(a->labels[r]))
+      st = dc_fail(DETCGD_ERR_ARG, "data: label of row %lld is %g (not finite)", (long long)r, a->labels[r]);
+    else if ((st = check_label(a->labels[r], seen, &nseen, "data row", r)) != DETCGD_OK) st = DETCGD_ERR_ARG;
+    else st = copy_row(a, r, d);
+    d->label[r] = a->labels[r];
+  }
+  if (st == DETCGD_OK) st = map_labels(d, "data", seen, nseen);
+  if (st != DETCGD_OK) dc_libsvm_free(d);
+  return st;
+}
+
 void dc_libsvm_free(DcLibsvm* d) {
   free(d->rowptr); free(d->colidx); free(d->val); free(d->label);
   memset(d, 0, sizeof *d);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "detcgd.h"
 
 typedef struct DcLibsvm {
   int64_t nrows;
@@ -25,6 +26,10 @@ typedef struct DcLibsvm {
 int dc_libsvm_parse(const char* buf, size_t len, const char* name, DcLibsvm* out);
 int dc_libsvm_read(const char* path, DcLibsvm* out);
 void dc_libsvm_free(DcLibsvm* d);
+/* The caller's rows (detcgd.h's DetcgdData: CSR or dense row-major), copied and checked like a file's: columns in
+ * range and increasing within a row, finite values, at most two labels (the larger maps to +1); a dense row keeps its
+ * nonzeros only. Messages name the row and column (0-based). */
+int dc_libsvm_from_arrays(const DetcgdData* a, DcLibsvm* out);
 
 /* N rows of d columns from a planted logistic model, each entry kept with probability rho
  * (synthetic.c); labels -1 / +1. */

@@ -104,10 +104,16 @@ static int logreg_block_bound(DetcgdProblem* p) {
   return DETCGD_OK;
 }
 
-static int logreg_create(DetcgdProblem* p) {
+/* logreg-nc on the caller's arrays (arrays != NULL), synthetic rows or the LIBSVM file. */
+static int logreg_create(DetcgdProblem* p, const DetcgdData* arrays) {
   int64_t d;
   int st;
-  if (p->spec.samples > 0) {
+  if (arrays) {
+    d = p->spec.features > 0 ? p->spec.features : arrays->ncols;
+    if (d != arrays->ncols)
+      return dc_fail(DETCGD_ERR_ARG, "features: %lld, but the data has %lld columns", (long long)d, (long long)arrays->ncols);
+    st = dc_libsvm_from_arrays(arrays, &p->data);
+  } else if (p->spec.samples > 0) {
     d = p->spec.features;
     st = dc_synthetic_logistic(p->spec.samples, d, p->spec.density, p->spec.seed, &p->data);
   } else {
@@ -336,18 +342,14 @@ static int compute_lmax(DetcgdProblem* p) {
   return st;
 }
 
-int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec) {
+static int problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec, const DetcgdData* arrays) {
   DetcgdProblem* p;
   int st;
-  if (!out || !spec) return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_create: NULL argument");
-  *out = NULL;
-  st = validate_spec(spec);
-  if (st != DETCGD_OK) return st;
   p = (DetcgdProblem*)dc_calloc(1, sizeof *p);
   if (!p) return DETCGD_ERR_ALLOC;
   *out = p;
   p->spec = *spec;
-  st = spec->kind == DETCGD_PROBLEM_LOGREG_NC ? logreg_create(p)
+  st = spec->kind == DETCGD_PROBLEM_LOGREG_NC ? logreg_create(p, arrays)
        : spec->kind == DETCGD_PROBLEM_QUAD_NC ? quad_create(p) : poly_create(p);
   if (st == DETCGD_OK) st = compute_lmax(p);
   if (st != DETCGD_OK) { detcgd_problem_destroy(out); return st; }
@@ -355,6 +357,27 @@ int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec) {
   p->host.layout = &p->layout;
   p->host.lambda = spec->lambda;
   return DETCGD_OK;
+}
+
+int detcgd_problem_create(DetcgdProblem** out, const DetcgdProblemSpec* spec) {
+  int st;
+  if (!out || !spec) return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_create: NULL argument");
+  *out = NULL;
+  if ((st = validate_spec(spec)) != DETCGD_OK) return st;
+  return problem_create(out, spec, NULL);
+}
+
+int detcgd_problem_from_data(DetcgdProblem** out, const DetcgdProblemSpec* spec, const DetcgdData* data) {
+  int st;
+  if (!out || !spec || !data) return dc_fail(DETCGD_ERR_ARG, "detcgd_problem_from_data: NULL argument");
+  *out = NULL;
+  if (spec->kind != DETCGD_PROBLEM_LOGREG_NC)
+    return dc_fail(DETCGD_ERR_ARG, "problem: the caller's rows make a logreg-nc problem, not %s", detcgd_problem_kind_name(spec->kind));
+  if (spec->data_path[0] || spec->samples != 0 || spec->density != 1.0)
+    return dc_fail(DETCGD_ERR_ARG, "%s: the rows come from the caller's arrays",
+                   spec->data_path[0] ? "data" : spec->samples != 0 ? "samples" : "density");
+  if ((st = dc_options_check(DC_IN_PROBLEM, spec, NULL)) != DETCGD_OK) return st;
+  return problem_create(out, spec, data);
 }
 
 void detcgd_problem_destroy(DetcgdProblem** pp) {

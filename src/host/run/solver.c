@@ -249,6 +249,8 @@ static int check_outputs(const DetcgdProblem* p, const DetcgdSettings* c) {
   return DETCGD_OK;
 }
 
+static const char* const* trace_columns(DetcgdSolver* s);
+
 int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettings* set) {
   DetcgdSolver* s;
   int st;
@@ -299,7 +301,8 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   }
   if (s->method->create) DC_TRY(create_method(s));
   own_matrix_step(&s->round, s->method, &s->result.certificate, &s->result.det_factor, &s->result.log_det);
-  if (geometry_reported(s) && (set->output.trace_path[0] || set->output.summary_path[0])) DC_TRY(take_geometry(s));
+  if (geometry_reported(s)) DC_TRY(take_geometry(s)); /* the trace's sign_advantage: rows are kept in memory always */
+  dc_trace_rows_name(&s->trace_rows, trace_columns(s));
   s->result.time_setup = dc_wall_time() - t0 - s->result.time_finf;
   note_memory(s);
   return DETCGD_OK;
@@ -329,6 +332,7 @@ void detcgd_destroy(DetcgdSolver** ps) {
   dc_sketch_spec_free(&s->sketch_spec);
   dc_stepsize_free(&s->step);
   free(s->x_star_host);
+  free(s->trace_rows.data);
   free(s);
   *ps = NULL;
 }
@@ -702,11 +706,11 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
   if (s->settings.output.resume_path[0]) {
     st = dc_checkpoint_read(s, k0, &before);
     if (st == DETCGD_OK && path[0]) st = dc_trace_truncate(path, *k0);
-    if (st == DETCGD_OK) st = dc_trace_open_append(&L->trace, path, trace_columns(s));
+    if (st == DETCGD_OK) st = dc_trace_open_append(&L->trace, path, trace_columns(s), &s->trace_rows);
   } else {
     st = upload_x0(s);
     if (st == DETCGD_OK) st = s->be.ops->vec_fill(&s->be, s->metrics, 0.0);
-    if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path, trace_columns(s));
+    if (st == DETCGD_OK) st = dc_trace_open(&L->trace, path, trace_columns(s), &s->trace_rows);
   }
   /* sparse steps carry g and q from one iteration to the next: start them at x0 (a checkpoint holds them) */
   if (st == DETCGD_OK && s->round.sparse && !s->settings.output.resume_path[0])
@@ -802,6 +806,24 @@ fail:
   free_replays(s);
   dc_trace_close(&L.trace);
   return st;
+}
+
+int detcgd_set_trace_callback(DetcgdSolver* s, DetcgdTraceFn fn, void* user) {
+  if (!s) return dc_fail(DETCGD_ERR_ARG, "detcgd_set_trace_callback: NULL solver");
+  s->trace_rows.fn = fn;
+  s->trace_rows.user = user;
+  return DETCGD_OK;
+}
+
+int detcgd_trace_columns(const DetcgdSolver* s, const char* const** names) {
+  if (!s) return 0;
+  if (names) *names = s->trace_rows.names;
+  return s->trace_rows.ncols;
+}
+
+const double* detcgd_trace_rows(const DetcgdSolver* s, int64_t* nrows) {
+  if (nrows) *nrows = s ? s->trace_rows.nrows : 0;
+  return s ? s->trace_rows.data : NULL;
 }
 
 int detcgd_get_result(const DetcgdSolver* s, DetcgdResult* r) {

@@ -16,26 +16,44 @@
 #define DETCGD_GIT_COMMIT "unknown"
 #endif
 
-static const char* TRACE_COLUMNS =
-    "iter,f,grad_norm2,grad_norm2_D,G_KD,coords_sent,bits_up,bits_down,grad_norm1,samples,grad_density,sign_advantage";
+static const char* const COMMON_COLUMNS[DC_TRACE_COMMON] = {
+    "iter", "f", "grad_norm2", "grad_norm2_D", "G_KD", "coords_sent", "bits_up", "bits_down", "grad_norm1", "samples",
+    "grad_density", "sign_advantage"};
 
-static void set_columns(DcTrace* t, const char* path, const char* const* extra) {
+static int count_extra(const char* const* extra) {
+  int n = 0;
+  while (extra && extra[n] && n < DC_TRACE_EXTRA) ++n;
+  return n;
+}
+
+void dc_trace_rows_name(DcTraceRows* rows, const char* const* extra) {
+  int j, nextra = count_extra(extra);
+  for (j = 0; j < DC_TRACE_COMMON; ++j) rows->names[j] = COMMON_COLUMNS[j];
+  for (j = 0; j < nextra; ++j) rows->names[DC_TRACE_COMMON + j] = extra[j];
+  rows->names[DC_TRACE_COMMON + nextra] = "time_s";
+  rows->ncols = DC_TRACE_COMMON + nextra + 1;
+  rows->nrows = 0;
+}
+
+static void set_columns(DcTrace* t, const char* path, const char* const* extra, DcTraceRows* rows) {
   t->path = path;
   t->f = NULL;
   t->extra = extra;
-  for (t->nextra = 0; extra && extra[t->nextra] && t->nextra < DC_TRACE_EXTRA; ++t->nextra) {}
+  t->rows = rows;
+  t->nextra = count_extra(extra);
+  if (rows) dc_trace_rows_name(rows, extra);
 }
 
 static void put_header(DcTrace* t) {
   int i;
-  fputs(TRACE_COLUMNS, t->f);
+  for (i = 0; i < DC_TRACE_COMMON; ++i) fprintf(t->f, i ? ",%s" : "%s", COMMON_COLUMNS[i]);
   for (i = 0; i < t->nextra; ++i) fprintf(t->f, ",%s", t->extra[i]);
   fputs(",time_s\n", t->f);
 }
 
 /* Creates the trace with its header (no file when path is empty). */
-int dc_trace_open(DcTrace* t, const char* path, const char* const* extra) {
-  set_columns(t, path, extra);
+int dc_trace_open(DcTrace* t, const char* path, const char* const* extra, DcTraceRows* rows) {
+  set_columns(t, path, extra, rows);
   if (!path || !path[0]) return DETCGD_OK;
   t->f = fopen(path, "w");
   if (!t->f) return dc_fail(DETCGD_ERR_IO, "trace: cannot write %s (%s)", path, strerror(errno));
@@ -44,9 +62,9 @@ int dc_trace_open(DcTrace* t, const char* path, const char* const* extra) {
   return DETCGD_OK;
 }
 
-int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra) {
+int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra, DcTraceRows* rows) {
   long size;
-  set_columns(t, path, extra);
+  set_columns(t, path, extra, rows);
   if (!path || !path[0]) return DETCGD_OK;
   t->f = fopen(path, "a");
   if (!t->f) return dc_fail(DETCGD_ERR_IO, "trace: cannot append to %s (%s)", path, strerror(errno));
@@ -57,10 +75,32 @@ int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra)
   return DETCGD_OK;
 }
 
+/* Row r in the columns' order, appended to the rows in memory and handed to the caller's callback. */
+static int keep_row(DcTraceRows* m, const DcTraceRow* r, int nextra) {
+  const double common[DC_TRACE_COMMON] = {(double)r->iter, r->f, r->grad_norm2, r->grad_norm2_d, r->g_kd,
+                                          (double)r->coords, (double)r->bits_up, (double)r->bits_down, r->grad_norm1,
+                                          (double)r->samples, r->grad_density, r->sign_advantage};
+  double* row;
+  int j;
+  if (m->nrows == m->cap) {
+    int64_t cap = m->cap ? 2 * m->cap : 256;
+    double* grown = (double*)realloc(m->data, (size_t)(cap * m->ncols) * sizeof(double));
+    if (!grown) return dc_fail(DETCGD_ERR_ALLOC, "trace: out of host memory keeping %lld rows", (long long)cap);
+    m->data = grown;
+    m->cap = cap;
+  }
+  row = m->data + m->nrows++ * m->ncols;
+  memcpy(row, common, sizeof common);
+  for (j = 0; j < nextra; ++j) row[DC_TRACE_COMMON + j] = r->method[j];
+  row[DC_TRACE_COMMON + nextra] = r->time;
+  if (m->fn) m->fn(m->user, m->ncols, m->names, row);
+  return DETCGD_OK;
+}
+
 /* One row, flushed at once so that nothing is lost if the run dies. */
 int dc_trace_write(DcTrace* t, const DcTraceRow* r) {
-  if (!t->f) return DETCGD_OK;
-  int i;
+  int i, st = t->rows ? keep_row(t->rows, r, t->nextra) : DETCGD_OK;
+  if (!t->f || st != DETCGD_OK) return st;
   fprintf(t->f, "%lld,%.17g,%.17g,%.17g,%.17g,%lld,%lld,%lld,%.17g,%lld,%.17g,%.17g", (long long)r->iter, r->f,
           r->grad_norm2, r->grad_norm2_d, r->g_kd, (long long)r->coords, (long long)r->bits_up,
           (long long)r->bits_down, r->grad_norm1, (long long)r->samples, r->grad_density, r->sign_advantage);

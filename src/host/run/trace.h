@@ -28,18 +28,35 @@ typedef struct DcTraceRow {
   double time;           /* seconds since the loop started */
 } DcTraceRow;
 
+#define DC_TRACE_COMMON 12 /* iter .. sign_advantage */
+#define DC_TRACE_COLUMNS (DC_TRACE_COMMON + DC_TRACE_EXTRA + 1)
+
+/* The rows of a run in memory (the public detcgd_trace_rows) and the caller's per-row callback. */
+typedef struct DcTraceRows {
+  const char* names[DC_TRACE_COLUMNS]; /* borrowed: static names and the method's */
+  int ncols;
+  double* data;                        /* owns: nrows * ncols, row-major */
+  int64_t nrows, cap;
+  DetcgdTraceFn fn;
+  void* user;
+} DcTraceRows;
+
+/* The columns (the common ones, extra, time_s) with no rows yet. */
+void dc_trace_rows_name(DcTraceRows* rows, const char* const* extra);
+
 typedef struct DcTrace {
   FILE* f;                      /* owns */
   const char* path;             /* borrowed */
   const char* const* extra;     /* borrowed: the method's column names (NULL: none) */
   int nextra;
+  DcTraceRows* rows;            /* borrowed: where the rows are kept (NULL: nowhere) */
 } DcTrace;
 
 /* Creates the trace with its header: the common columns, the method's own (extra, NULL-terminated; NULL: none),
- * time_s. */
-int dc_trace_open(DcTrace* t, const char* path, const char* const* extra);
+ * time_s; rows (if not NULL) starts empty and keeps every row written. */
+int dc_trace_open(DcTrace* t, const char* path, const char* const* extra, DcTraceRows* rows);
 /* Opens for appending (a resumed run); writes the header if the file is new. */
-int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra);
+int dc_trace_open_append(DcTrace* t, const char* path, const char* const* extra, DcTraceRows* rows);
 int dc_trace_write(DcTrace* t, const DcTraceRow* r);
 void dc_trace_close(DcTrace* t);
 
