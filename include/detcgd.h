@@ -139,6 +139,10 @@ typedef struct DetcgdData {
   const double* values;   ///< CSR: indptr[nrows] values; dense: nrows * ncols, row-major
   const double* labels;   ///< nrows labels
 } DetcgdData;
+/* Reads a LIBSVM file (plain or gzip) into arrays the library allocates: CSR rows, labels mapped to -1 / +1, ncols =
+ * the largest index; free them with detcgd_data_free. Errors name the file and line. */
+int detcgd_read_libsvm(const char* path, DetcgdData* out);
+void detcgd_data_free(DetcgdData* data);
 /* logreg-nc on `data` with the rest of spec (lambda, l2, layers, nlayers, data_precision, clients, split, seed);
  * spec.kind must be LOGREG_NC, with no data_path and samples = 0. Errors name the row and column (0-based). */
 int detcgd_problem_from_data(DetcgdProblem** out, const DetcgdProblemSpec* spec, const DetcgdData* data);
@@ -509,6 +513,12 @@ int detcgd_set_trace_callback(DetcgdSolver* s, DetcgdTraceFn fn, void* user);
 int detcgd_trace_columns(const DetcgdSolver* s, const char* const** names);
 /* The rows of the last run, row-major (nrows * ncols doubles, valid until the next run or destroy). */
 const double* detcgd_trace_rows(const DetcgdSolver* s, int64_t* nrows);
+
+/* The last run's summary as JSON text (what a summary file holds: config, theory, result; NULL before a run). */
+const char* detcgd_summary_json(const DetcgdSolver* s);
+/* sizeof DetcgdProblemSpec and DetcgdSettings, for bindings that hold them as opaque buffers (set by key). */
+size_t detcgd_problem_spec_size(void);
+size_t detcgd_settings_size(void);
 
 /* The library's version ("0.1.0") and its build ("commit 1a2b3c4d5e6f, CUDA on, MPI on, OpenMP on"). */
 const char* detcgd_version(void);

@@ -49,6 +49,8 @@ const char* detcgd_status_str(int st) {
 #endif
 
 const char* detcgd_version(void) { return DETCGD_VERSION; }
+size_t detcgd_problem_spec_size(void) { return sizeof(DetcgdProblemSpec); }
+size_t detcgd_settings_size(void) { return sizeof(DetcgdSettings); }
 
 const char* detcgd_build_info(void) {
   return "commit " DETCGD_GIT_COMMIT ", CUDA " BUILT_CUDA ", MPI " BUILT_MPI ", OpenMP " BUILT_OPENMP;

@@ -380,6 +380,30 @@ int detcgd_problem_from_data(DetcgdProblem** out, const DetcgdProblemSpec* spec,
   return problem_create(out, spec, data);
 }
 
+int detcgd_read_libsvm(const char* path, DetcgdData* out) {
+  DcLibsvm f;
+  int st;
+  if (!path || !out) return dc_fail(DETCGD_ERR_ARG, "detcgd_read_libsvm: NULL argument");
+  memset(out, 0, sizeof *out);
+  if ((st = dc_libsvm_read(path, &f)) != DETCGD_OK) return st;
+  out->nrows = f.nrows;
+  out->ncols = f.max_index;
+  out->indptr = f.rowptr; /* the arrays move to out */
+  out->indices = f.colidx;
+  out->values = f.val;
+  out->labels = f.label;
+  return DETCGD_OK;
+}
+
+void detcgd_data_free(DetcgdData* d) {
+  if (!d) return;
+  free((void*)d->indptr);
+  free((void*)d->indices);
+  free((void*)d->values);
+  free((void*)d->labels);
+  memset(d, 0, sizeof *d);
+}
+
 void detcgd_problem_destroy(DetcgdProblem** pp) {
   DetcgdProblem* p;
   if (!pp || !*pp) return;

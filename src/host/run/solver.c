@@ -333,6 +333,7 @@ void detcgd_destroy(DetcgdSolver** ps) {
   dc_stepsize_free(&s->step);
   free(s->x_star_host);
   free(s->trace_rows.data);
+  free(s->summary_json);
   free(s);
   *ps = NULL;
 }
@@ -670,7 +671,7 @@ static int write_summary(DetcgdSolver* s) {
   info.d_storage = kinds[s->step.D.kind];
   info.sparse_steps = s->round.sparse;
   info.nfacts = s->method->facts ? s->method->facts(&s->round, info.facts, DC_SUMMARY_FACTS) : 0;
-  if (s->settings.output.summary_path[0] && geometry_reported(s)) {
+  if (geometry_reported(s)) {
     if ((st = take_geometry(s)) != DETCGD_OK) return st;
     info.geometry = &s->geometry;
   }
@@ -679,7 +680,9 @@ static int write_summary(DetcgdSolver* s) {
     info.nranks = s->tr.nranks;
     info.fc_inf_mean = s->fc_inf_mean;
   }
-  return dc_summary_write(s->settings.output.summary_path, &info);
+  free(s->summary_json);
+  if (!(s->summary_json = dc_summary_text(&info))) return dc_fail(DETCGD_ERR_ALLOC, "summary: out of host memory");
+  return dc_summary_write(s->settings.output.summary_path, s->summary_json);
 }
 
 /* The trace's extra columns: the method's, then dist2 with x*. */
@@ -825,6 +828,8 @@ const double* detcgd_trace_rows(const DetcgdSolver* s, int64_t* nrows) {
   if (nrows) *nrows = s ? s->trace_rows.nrows : 0;
   return s ? s->trace_rows.data : NULL;
 }
+
+const char* detcgd_summary_json(const DetcgdSolver* s) { return s ? s->summary_json : NULL; }
 
 int detcgd_get_result(const DetcgdSolver* s, DetcgdResult* r) {
   if (!s || !r) return dc_fail(DETCGD_ERR_ARG, "detcgd_get_result: NULL argument");

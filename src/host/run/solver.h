@@ -68,6 +68,7 @@ struct DetcgdSolver {
   double time_optimum;
   const char* trace_columns[DC_TRACE_EXTRA + 1];
   DcTraceRows trace_rows;       /* owns: the last run's rows in memory, and the caller's per-row callback */
+  char* summary_json;           /* owns: the last run's summary (the --summary file's text) */
 };
 
 /* Trace rows in flight: the backend copies their scalars into host memory without the loop waiting;

@@ -297,14 +297,11 @@ static void put_result(json_object* root, const DetcgdResult* r) {
 }
 
 /* The summary JSON: versions, config, theory (certificate, det factor, bounds), result, seconds per phase. */
-int dc_summary_write(const char* path, const DcSummaryInfo* s) {
-  json_object* root;
+char* dc_summary_text(const DcSummaryInfo* s) {
+  json_object* root = json_object_new_object();
   const char* text;
-  FILE* f;
-  int ok;
-  if (!path || !path[0]) return DETCGD_OK;
-  root = json_object_new_object();
-  if (!root) return DETCGD_ERR_ALLOC;
+  char* copy = NULL;
+  if (!root) return NULL;
   put_str(root, "detcgd_version", DETCGD_VERSION);
   put_str(root, "git_commit", DETCGD_GIT_COMMIT);
   put_str(root, "backend", s->result->backend);
@@ -317,13 +314,20 @@ int dc_summary_write(const char* path, const DcSummaryInfo* s) {
   put_result(root, s->result);
   text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
-  f = text ? fopen(path, "w") : NULL;
-  if (!f) {
-    json_object_put(root);
-    return text ? dc_fail(DETCGD_ERR_IO, "summary: cannot write %s (%s)", path, strerror(errno)) : DETCGD_ERR_ALLOC;
+  if (text && (copy = (char*)malloc(strlen(text) + 2))) {
+    strcpy(copy, text);
+    strcat(copy, "\n");
   }
-  ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
   json_object_put(root);
+  return copy;
+}
+
+int dc_summary_write(const char* path, const char* text) {
+  FILE* f;
+  int ok;
+  if (!path || !path[0]) return DETCGD_OK;
+  if (!(f = fopen(path, "w"))) return dc_fail(DETCGD_ERR_IO, "summary: cannot write %s (%s)", path, strerror(errno));
+  ok = fputs(text, f) >= 0;
   if (fclose(f) != 0 || !ok) return dc_fail(DETCGD_ERR_IO, "summary: write to %s failed", path);
   return DETCGD_OK;
 }

@@ -85,6 +85,8 @@ typedef struct DcSummaryInfo {
   double fc_inf_mean;
 } DcSummaryInfo;
 
-int dc_summary_write(const char* path, const DcSummaryInfo* s);
+/* The summary JSON (malloc'ed, ends in a newline; NULL: out of memory), and that text written to path ("" = none). */
+char* dc_summary_text(const DcSummaryInfo* s);
+int dc_summary_write(const char* path, const char* text);
 
 #endif /* DETCGD_TRACE_H */
