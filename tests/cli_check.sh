@@ -107,6 +107,29 @@ expect 0 '' run $QUAD --method sign-gd --sign-step 0.01
 expect 2 '--stepsize: this run would ignore it \(not read by a method without a matrix stepsize' run $QUAD --method sign-gd --stepsize thm2
 expect 2 '--sign-step: this run would ignore it \(read by method sign-gd, sign-mv or signum\)' run $QUAD --method scaled-sign-gd --sign-step 0.1
 expect 2 'method: scaled-sign-gd has no distributed form' run --samples 40 --features 6 --clients 2 --method scaled-sign-gd --iters 3
+# plots: hostile labels and paths are escaped, gnuplot starts without a shell (nothing below may run), the PNG is
+# sane; two traces with one label are one curve over seeds (mean and band); the metric and axis choices
+"$DETCGD" run $QUAD --iters 60 --trace-every 5 --trace "$T/p1.csv" > /dev/null 2>&1
+"$DETCGD" run $QUAD --iters 60 --trace-every 5 --trace "$T/p2.csv" --seed 2 > /dev/null 2>&1
+hostile="it's \$(touch $T/shell1) \`touch $T/shell2\`'; system('touch $T/pwned'); print '"
+png="$T/odd '\$(touch shell3)'.png"
+expect 0 "" plot --out "$png" "$T/p1.csv=$hostile" "$T/p2.csv=$hostile" "$T/p1.csv=GD_{x}^2 & co" \
+  --metric gkd,grad2,f-gap,grad1 --x iter,bits,time --title "a 'title' with \\ and ^{x}"
+if [ -f "$png" ] && [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' ')" = "89504e470d0a1a0a" ] &&
+   [ "$(stat -c %s "$png")" -gt 40000 ] && [ "$(stat -c %s "$png")" -lt 5000000 ] &&
+   [ ! -e "$T/shell1" ] && [ ! -e "$T/shell2" ] && [ ! -e shell3 ] && [ ! -e "$T/pwned" ] &&
+   grep -Fq "it''s" "$png.gp" && grep -Fq "(2 seeds: geometric mean, min-max)" "$png.gp" && grep -q "filledcurves" "$png.gp" &&
+   [ "$(grep -c '^\$s[0-9]* << EOD' "$png.gp")" -eq 2 ]; then
+  echo "ok   plot: hostile labels escaped, no shell, a PNG of $(stat -c %s "$png") bytes, seeds as one band"
+else
+  echo "FAIL plot with hostile labels (PNG, escaping, shell or band)"; ls -la "$T"; fail=1
+fi
+expect 2 '--metric: "gkdd" is not one of gkd, grad2, f-gap, grad1, dist2' plot --out "$T/q.png" "$T/p1.csv" --metric gkdd
+expect 2 '--bits-axis: "lin" is not log or linear' plot --out "$T/q.png" "$T/p1.csv" --bits-axis lin
+expect 2 '--metric: the run command would ignore it \(read by plot experiment\)' run $QUAD --metric gkd
+expect 3 'has no column dist2 \(runs with optimum solve have it\)' plot --out "$T/q.png" "$T/p1.csv" --metric dist2
+expect 3 'cannot read' plot --out "$T/q.png" "$T/missing.csv"
+
 # sign-geometry: a row per problem, the prediction from the geometry, the observed gaps and the plot
 expect 0 'the predicted winner is the observed one on [0-9]+ of [58] problems' experiment sign-geometry --out "$T/sg" --iters 40
 python3 - "$T/sg/summary.csv" <<'PY' && [ -s "$T/sg/plot.png" ] && echo "ok   sign-geometry table and plot" || { echo "FAIL sign-geometry table"; fail=1; }

@@ -4,6 +4,7 @@
 #ifndef DETCGD_CLI_H
 #define DETCGD_CLI_H
 
+#include <stdio.h>
 #include "detcgd.h"
 
 /* Exit codes of the program. */
@@ -28,19 +29,36 @@ typedef struct CliAssignments {
  * several configurations the command alone.  Messages name the option; returns an exit code. */
 int cli_apply(const CliAssignments* a, DetcgdProblemSpec* p, DetcgdSettings* s, int command);
 
-/* A curve: a trace, or (band) a seed band of the experiments, columns iter, G mean, G min, G max, mean bits. */
-typedef struct CliSeries { const char* csv; const char* label; int band; } CliSeries;
-/* What a plot shows: G_{K,D} (the running mean the theory bounds), ||grad f(x^k)||^2 or (dist2) ||x^k - x*||^2 of
- * optimum solve (a band: G_{K,D}), against iterations and against uplink bits, the bits axis linear or logarithmic. */
-typedef struct CliPlotStyle { int grad_norm2; int log_bits; int dist2; } CliPlotStyle;
-/* PNG with the style's metric against iterations (left) and uplink bits (right); gnuplot script beside it.  A band
- * is drawn as its mean with the min-max range shaded. */
-int cli_plot(const char* png, const CliSeries* series, int n, const char* title, CliPlotStyle style);
+/* A curve: one trace, or the traces of several seeds of one configuration (drawn as their mean and band). */
+#define CLI_PLOT_LABEL 128
+typedef struct CliSeries { const char* label; const char* const* csv; int ncsv; } CliSeries;
+/* What a figure shows: rows of metrics against columns of axes (indices into plot.c's tables). */
+enum { CLI_METRIC_GKD = 0, CLI_METRIC_GRAD2, CLI_METRIC_F_GAP, CLI_METRIC_GRAD1, CLI_METRIC_DIST2, CLI_PLOT_METRICS };
+enum { CLI_AXIS_ITER = 0, CLI_AXIS_BITS, CLI_AXIS_TIME, CLI_PLOT_AXES };
+#define CLI_PLOT_DEFAULT_METRICS "gkd,grad2" /* G_{K,D} with the Euclidean ||grad f||^2 beside it */
+typedef struct CliPlotStyle {
+  int metric[CLI_PLOT_METRICS], nmetric;
+  int axis[CLI_PLOT_AXES], naxis;
+  int linear_bits; /* the bits axis linear (default logarithmic) */
+  char title[256];
+} CliPlotStyle;
+/* The style from --metric (gkd, grad2, f-gap, grad1, dist2; NULL: the default), --x (iter, bits, time; NULL:
+ * iter,bits), --bits-axis (log, linear) and a title; an exit code (a message names the option). */
+int cli_plot_style(CliPlotStyle* st, const char* metrics, const char* axes, const char* bits_axis, const char* title);
+/* A gnuplot single-quoted string of s: ' doubled, control characters as spaces (a backslash is literal there). */
+void cli_gnuplot_quote(FILE* f, const char* s);
+/* gnuplot on a script, started directly (no shell between the paths and the program); an exit code. */
+int cli_gnuplot_run(const char* script);
+/* The PNG, and its gnuplot script (data inside) beside it as PNG.gp; an exit code. */
+int cli_plot(const char* png, const CliSeries* series, int n, const CliPlotStyle* st);
 
 /* Named multi-run experiments (demo, paper-rand1, ...) into out_dir: the defaults, the experiment's own
  * problem and K, then the user's options on top (each keeps the others).  seeds > 1 (0: the experiment's
  * own count) runs each over seeds seed .. seed + seeds - 1 and reports the mean with its min-max band. */
-int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user);
+/* The plot options of the command line (NULL: the defaults; an experiment's own metrics and title). */
+typedef struct CliPlotRequest { const char *metric, *x, *bits_axis, *title; } CliPlotRequest;
+int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user,
+                   const CliPlotRequest* plot);
 void cli_experiment_list(void);
 /* A file-system-friendly name from a label: letters, digits and '-' kept, anything else '_'. */
 void cli_slug(const char* label, char* out, size_t cap);

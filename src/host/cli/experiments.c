@@ -209,26 +209,26 @@ typedef struct ExperimentDef {
   const RunDef* runs;
   int nruns;
   int seeds; /* each run over this many seeds (--seeds overrides): the mean and its min-max band */
-  CliPlotStyle plot;
+  const char* metrics; /* the plot's rows (--metric; NULL: G_{K,D} and ||grad f||^2) */
 } ExperimentDef;
 
 #define NRUNS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const ExperimentDef EXPERIMENTS[] = {
-  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS), 1, {0, 0, 0}},
-  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS), 1, {0, 0, 0}},
-  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS), 1, {0, 0, 0}},
-  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS), 1, {0, 0, 0}},
-  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20, {0, 0, 0}},
-  {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, {1, 1, 0}},
-  {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, {1, 1, 0}},
-  {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD; minibatches of 8 against SGD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, {1, 1, 0}},
-  {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, {1, 1, 0}},
-  {"diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, K 3000, optimum solve: DIANA against DCGD (natural, QSGD s=4), GD; ||x^k - x*||^2", DIANA_RUNS, NRUNS(DIANA_RUNS), 1, {0, 1, 1}},
-  {"marina", "a1a, lambda 0.1 (non-convex), n = 20 clients, K 3000: MARINA and DASHA against DIANA and DCGD (natural, QSGD s=2), GD; ||grad f||^2 against bits", MARINA_RUNS, NRUNS(MARINA_RUNS), 1, {1, 1, 0}},
-  {"sega", "quad-nc 8 layers of 16 (lambda 0, spec-min 0.1), ball ||x|| <= 3, K 20000, 64-bit values: SEGA against coordinate descent and projected GD; ||x^k - x*||^2", SEGA_RUNS, NRUNS(SEGA_RUNS), 1, {0, 1, 1}},
-  {"vr-diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, batch 8, K 6000, optimum solve: VR-DIANA against DIANA-SGD and DIANA; ||x^k - x*||^2", VR_DIANA_RUNS, NRUNS(VR_DIANA_RUNS), 1, {0, 1, 1}},
-  {"det-marina", "a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA (W = diag^-1(L), I; derived step) against MARINA and D-det-CGD1, rand-1 (and natural)", DET_MARINA_RUNS, NRUNS(DET_MARINA_RUNS), 1, {1, 1, 0}},
-  {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, {1, 1, 0}},
+  {"demo", "generated quad-nc (8 layers of 32, lambda 0.1), GD / CGD / det-CGD with rand-1", DEMO_RUNS, NRUNS(DEMO_RUNS), 1, NULL},
+  {"paper-rand1", "a1a, lambda 0.3, K 3000, rand-1 curves of the paper's single-node script", PAPER_RAND1_RUNS, NRUNS(PAPER_RAND1_RUNS), 1, NULL},
+  {"paper-randt", "a1a, lambda 0.3, K 3000, rand-t (t = 30, 60, 90): standard CGD, CGD-mat, det-CGD1 (Thm 2), det-CGD2 (12), det-CGD1 at Table 1's step (violates (7))", PAPER_RANDT_RUNS, NRUNS(PAPER_RANDT_RUNS), 1, NULL},
+  {"paper-fig1", "a1a, lambda 0.1, n = 100 clients, K 2000, eps^2 1e-4, rand-1: DCGD, DCGD-mat, D-det-CGD1/2 (Corollary 1)", PAPER_FIG1_RUNS, NRUNS(PAPER_FIG1_RUNS), 1, NULL},
+  {"bernq-free", "quad-nc 16 layers of 32, det-CGD2 at (12): no compression vs Bern-q (Table 1 rows 9 and 12), 20 seeds", BERNQ_RUNS, NRUNS(BERNQ_RUNS), 20, NULL},
+  {"ef21", "a1a, lambda 0.1, n = 20 clients, K 4000, top-1: EF21 (theory step, 16x), EF14 (step 1/L), ||EF21||, GD", EF21_RUNS, NRUNS(EF21_RUNS), 1, "grad2,gkd"},
+  {"ef21-norm", "synthetic logistic N = 20, d = 10, one sample per client, K 2000, top-1: ||EF21|| against EF21", EF21_NORM_RUNS, NRUNS(EF21_NORM_RUNS), 1, "grad2,gkd"},
+  {"sign-vote", "a1a, lambda 0.1, n = 20 clients, K 3000: signSGD with majority vote on contiguous and label-skew clients, DCGD, GD; minibatches of 8 against SGD", SIGN_VOTE_RUNS, NRUNS(SIGN_VOTE_RUNS), 1, "grad2,gkd"},
+  {"ef21-sgdm", "a1a, lambda 0.1, n = 20 clients, batch 1, K 4000, top-1, 3 seeds: ||EF21-SGDM|| against EF21-SGD and ||EF21-SGD||", EF21_SGDM_RUNS, NRUNS(EF21_SGDM_RUNS), 3, "grad2,gkd"},
+  {"diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, K 3000, optimum solve: DIANA against DCGD (natural, QSGD s=4), GD; ||x^k - x*||^2", DIANA_RUNS, NRUNS(DIANA_RUNS), 1, "dist2,grad2"},
+  {"marina", "a1a, lambda 0.1 (non-convex), n = 20 clients, K 3000: MARINA and DASHA against DIANA and DCGD (natural, QSGD s=2), GD; ||grad f||^2 against bits", MARINA_RUNS, NRUNS(MARINA_RUNS), 1, "grad2,gkd"},
+  {"sega", "quad-nc 8 layers of 16 (lambda 0, spec-min 0.1), ball ||x|| <= 3, K 20000, 64-bit values: SEGA against coordinate descent and projected GD; ||x^k - x*||^2", SEGA_RUNS, NRUNS(SEGA_RUNS), 1, "dist2,grad2"},
+  {"vr-diana", "mushrooms, l2 0.05 (lambda 0), n = 20 clients, batch 8, K 6000, optimum solve: VR-DIANA against DIANA-SGD and DIANA; ||x^k - x*||^2", VR_DIANA_RUNS, NRUNS(VR_DIANA_RUNS), 1, "dist2,grad2"},
+  {"det-marina", "a1a, lambda 0.1, n = 20 clients, K 3000: det-MARINA (W = diag^-1(L), I; derived step) against MARINA and D-det-CGD1, rand-1 (and natural)", DET_MARINA_RUNS, NRUNS(DET_MARINA_RUNS), 1, "grad2,gkd"},
+  {"ef21-poly", "poly-nc d = 4, lambda 0.1, x0 ~ N(20, 1), K 20000, top-1: ||EF21|| (1/(2 c1) for L1 = 1, 3, 10; gamma0 1) against EF21 (box-L step, 16x, 256x)", EF21_POLY_RUNS, NRUNS(EF21_POLY_RUNS), 1, "grad2,gkd"},
 };
 
 void cli_experiment_list(void) {
@@ -441,20 +441,25 @@ static int write_band(const char* dir, const RunDef* r, char (*seed_csv)[DETCGD_
 }
 
 /* Run r over seeds base seed .. + seeds - 1 (fewer when interrupted): res holds their mean G_KD, ||g(x^K)||^2,
- * f(x^K) and bits, and g_range their least and largest G_KD; csv names the band (one seed: the run's trace). */
+ * f(x^K) and bits, and g_range their least and largest G_KD; csv names the band (one seed: the run's trace), and
+ * seed_csv[0 .. *ntraces) the traces (the plot's). */
 static int run_seeds(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir,
-                     int seeds, char* csv, size_t cap, DetcgdResult* res, double g_range[2]) {
-  static char seed_csv[1000][DETCGD_PATH_MAX];
+                     int seeds, char* csv, size_t cap, DetcgdResult* res, double g_range[2],
+                     char (*seed_csv)[DETCGD_PATH_MAX], int* ntraces) {
   DetcgdResult one;
   double g = 0, g2 = 0, f = 0, bits = 0;
   int j, st = DETCGD_OK;
+  *ntraces = 0;
   if (seeds == 1) {
     st = run_one(prob, base, r, dir, -1, csv, cap, res);
     g_range[0] = g_range[1] = res->g_kd;
+    snprintf(seed_csv[0], sizeof seed_csv[0], "%s", csv);
+    *ntraces = st == DETCGD_OK;
     return st;
   }
   for (j = 0; j < seeds && st == DETCGD_OK && (j == 0 || !detcgd_stop_requested()); ++j) {
     if ((st = run_one(prob, base, r, dir, j, seed_csv[j], sizeof seed_csv[j], &one)) != DETCGD_OK) return st;
+    *ntraces = j + 1;
     if (j == 0) { *res = one; g_range[0] = g_range[1] = one.g_kd; }
     g += one.g_kd;
     g2 += one.grad_norm2_final;
@@ -492,7 +497,8 @@ static void write_table(const char* out_dir, const ExperimentDef* e, const Detcg
   fclose(f);
 }
 
-int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user) {
+int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAssignments* user,
+                   const CliPlotRequest* plot) {
   static DetcgdProblemSpec problem;
   static DetcgdSettings settings;
   DetcgdProblemSpec* p = &problem;
@@ -504,12 +510,22 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   char csv[16][DETCGD_PATH_MAX], png[DETCGD_PATH_MAX];
   DetcgdResult res[16];
   double g_range[16][2], user_f_inf;
-  int i, n, w, st = DETCGD_OK;
+  char(*traces)[DETCGD_PATH_MAX] = NULL; /* run i's seeds at traces[i * seeds ..] */
+  const char** trace_list = NULL;
+  CliPlotStyle style;
+  int i, j, n, w, st = DETCGD_OK, ntraces[16];
   if (!strcmp(name, "sign-geometry")) return cli_sign_geometry(out_dir, seeds, user);
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
     if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
   if (!e) { fprintf(stderr, "experiment: unknown name \"%s\"; known:\n", name); cli_experiment_list(); return EXIT_USAGE; }
   if (seeds == 0) seeds = e->seeds;
+  {
+    char title[300];
+    snprintf(title, sizeof title, "%s: %s", e->name, e->what);
+    if ((st = cli_plot_style(&style, plot->metric ? plot->metric : e->metrics, plot->x, plot->bits_axis,
+                             plot->title ? plot->title : title)) != EXIT_OK)
+      return st;
+  }
   if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "experiment: cannot create %s (%s)\n", out_dir, strerror(errno)); return EXIT_DATA; }
   detcgd_problem_spec_default(p);
   detcgd_settings_default(s);
@@ -518,6 +534,15 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   user_f_inf = s->f_inf;
   st = detcgd_problem_create(&prob, p);
   if (st != DETCGD_OK) { fprintf(stderr, "experiment: %s\n", detcgd_last_error()); return cli_exit_code(st); }
+  traces = (char(*)[DETCGD_PATH_MAX])calloc((size_t)e->nruns * seeds, DETCGD_PATH_MAX);
+  trace_list = (const char**)calloc((size_t)e->nruns * seeds, sizeof *trace_list);
+  if (!traces || !trace_list) {
+    free(traces);
+    free(trace_list);
+    detcgd_problem_destroy(&prob);
+    fprintf(stderr, "experiment: out of memory for %d x %d trace names\n", e->nruns, seeds);
+    return EXIT_FAILURE_RUN;
+  }
   detcgd_config_format(p, s, 1, config, sizeof config);
   printf("experiment %s: %s -> %s\nconfiguration (each run then sets its method, sketch, stepsize, weight%s):\n%s",
          e->name, e->what, out_dir, seeds > 1 ? "; seeds seed, seed + 1, ..." : "", config);
@@ -537,18 +562,25 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
         fprintf(stderr, "experiment: run \"%s\": %s\n", e->runs[i].label, detcgd_last_error());
         break;
       }
-      st = run_seeds(run_prob, &scratch, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i]);
+      st = run_seeds(run_prob, &scratch, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i],
+                     traces + (size_t)i * seeds, &ntraces[i]);
       detcgd_problem_destroy(&run_prob);
     } else {
-      st = run_seeds(prob, s, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i]);
+      st = run_seeds(prob, s, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i],
+                     traces + (size_t)i * seeds, &ntraces[i]);
       s->f_inf = res[i].f_inf; /* estimate f^inf once, reuse it for every run on the experiment's problem */
     }
-    series[i].csv = csv[i];
+    for (j = 0; j < ntraces[i]; ++j) trace_list[(size_t)i * seeds + j] = traces[(size_t)i * seeds + j];
+    series[i].csv = trace_list + (size_t)i * seeds;
+    series[i].ncsv = ntraces[i];
     series[i].label = e->runs[i].label;
-    series[i].band = seeds > 1;
   }
   detcgd_problem_destroy(&prob);
-  if (st != DETCGD_OK) return cli_exit_code(st);
+  if (st != DETCGD_OK) {
+    free(traces);
+    free(trace_list);
+    return cli_exit_code(st);
+  }
   n = i; /* fewer than e->nruns when interrupted: the table and the plot of the runs there are */
   if (n < e->nruns) printf("\nexperiment interrupted: %d of %d runs (the last one stopped early)\n", n, e->nruns);
   for (i = 0, w = 26; i < n; ++i) w = (int)strlen(e->runs[i].label) > w ? (int)strlen(e->runs[i].label) : w;
@@ -565,7 +597,9 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
              e->runs[i].label, (long long)res[i].iterations, s->dist.epsilon2, res[i].k_lower_bound);
   write_table(out_dir, e, res, g_range, n, seeds);
   snprintf(png, sizeof png, "%s/plot.png", out_dir);
-  st = n > 0 ? cli_plot(png, series, n, e->name, e->plot) : EXIT_OK;
+  st = n > 0 ? cli_plot(png, series, n, &style) : EXIT_OK;
   if (st == EXIT_OK && n > 0) printf("plot: %s\n", png);
+  free(traces);
+  free(trace_list);
   return st == EXIT_OK && detcgd_stop_requested() ? 128 + SIGINT : st;
 }

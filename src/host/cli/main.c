@@ -26,7 +26,10 @@ static const char* USAGE =
     "  theory       print Table-1 factors (certificate, det(D)^(-1/d), coords/iter) without running;\n"
     "               --compare \"method/sketch/stepsize[/W],...\" to choose rows, --mc N to check each\n"
     "               stepsize by Monte Carlo moments (N draws per layer) against the closed forms\n"
-    "  plot         PNG of G_KD against iterations and bits: plot --out F.png a.csv[=label] b.csv ...\n"
+    "  plot         PNG of traces: plot --out F.png a.csv[=label] b.csv ... (traces with one label: one curve over\n"
+    "               seeds, geometric mean and min-max band); --metric gkd,grad2,f-gap,grad1,dist2 (rows; default\n"
+    "               gkd,grad2), --x iter,bits,time (columns; default iter,bits), --bits-axis log|linear (default\n"
+    "               log), --title T; experiment takes the same options for its plot\n"
     "  experiment   named multi-run experiment: experiment NAME --out DIR [--seeds N]\n"
     "  help         this text\n"
     "  --version    the version and the build (commit, CUDA, MPI, OpenMP)\n"
@@ -76,7 +79,8 @@ typedef struct Options {
   const char* compare;    /* --compare (theory) */
   long long mc;           /* --mc N (theory): Monte Carlo check of each stepsize */
   int seeds;              /* --seeds N (experiment): every run over N seeds (0: the experiment's own count) */
-  const char* cli_keys[8];/* the command-line-only options given, for the command check */
+  CliPlotRequest plot;    /* --metric, --x, --bits-axis, --title (plot, experiment) */
+  const char* cli_keys[16];/* the command-line-only options given (each once), for the command check */
   int ncli_keys;
   const char* positional[64];
   int npositional;
@@ -167,7 +171,15 @@ static int load_config(Options* o, const char* path) {
 
 /* The command-line-only options and the commands that read them. */
 static const struct { const char* key; const char* commands; } CLI_ONLY[] = {
-  {"out", "plot experiment"}, {"compare", "theory"}, {"mc", "theory"}, {"replay", "run"}, {"seeds", "experiment"}};
+  {"out", "plot experiment"}, {"compare", "theory"}, {"mc", "theory"}, {"replay", "run"}, {"seeds", "experiment"},
+  {"metric", "plot experiment"}, {"x", "plot experiment"}, {"bits-axis", "plot experiment"}, {"title", "plot experiment"}};
+
+/* A command-line-only option given (CLI_ONLY's key), once in cli_keys however often it is given. */
+static void note_cli_key(Options* o, const char* key) {
+  int i;
+  for (i = 0; i < o->ncli_keys; ++i) if (!strcmp(o->cli_keys[i], key)) return;
+  if (o->ncli_keys < (int)(sizeof o->cli_keys / sizeof o->cli_keys[0])) o->cli_keys[o->ncli_keys++] = key;
+}
 
 static int cli_only_read(const char* key, const char* cmd) {
   int i;
@@ -215,20 +227,24 @@ static int parse_args(Options* o, int argc, char** argv) {
     if (!strcmp(key, "replay")) {
       int st;
       o->config_path = value;
-      o->cli_keys[o->ncli_keys++ % 8] = "replay";
+      note_cli_key(o, "replay");
       if ((st = detcgd_summary_config(value, on_replay_entry, o)) != DETCGD_OK) {
         fprintf(stderr, "detcgd: --replay: %s\n", detcgd_last_error());
         return cli_exit_code(st);
       }
       continue;
     }
-    if (!strcmp(key, "out")) { o->out = value; o->cli_keys[o->ncli_keys++ % 8] = "out"; continue; }
-    if (!strcmp(key, "compare")) { o->compare = value; o->cli_keys[o->ncli_keys++ % 8] = "compare"; continue; }
+    if (!strcmp(key, "out")) { o->out = value; note_cli_key(o, "out"); continue; }
+    if (!strcmp(key, "compare")) { o->compare = value; note_cli_key(o, "compare"); continue; }
+    if (!strcmp(key, "metric")) { o->plot.metric = value; note_cli_key(o, "metric"); continue; }
+    if (!strcmp(key, "x")) { o->plot.x = value; note_cli_key(o, "x"); continue; }
+    if (!strcmp(key, "bits-axis")) { o->plot.bits_axis = value; note_cli_key(o, "bits-axis"); continue; }
+    if (!strcmp(key, "title")) { o->plot.title = value; note_cli_key(o, "title"); continue; }
     if (!strcmp(key, "mc")) {
       char* end;
       o->mc = strtoll(value, &end, 10);
       if (*end || o->mc < 2) { fprintf(stderr, "detcgd: --mc: \"%s\" is not a sample count >= 2\n", value); return EXIT_USAGE; }
-      o->cli_keys[o->ncli_keys++ % 8] = "mc";
+      note_cli_key(o, "mc");
       continue;
     }
     if (!strcmp(key, "seeds")) {
@@ -239,7 +255,7 @@ static int parse_args(Options* o, int argc, char** argv) {
         return EXIT_USAGE;
       }
       o->seeds = (int)n;
-      o->cli_keys[o->ncli_keys++ % 8] = "seeds";
+      note_cli_key(o, "seeds");
       continue;
     }
     snprintf(origin, sizeof origin, "--%s", key);
@@ -255,7 +271,7 @@ static int check_command(const Options* o, const char* cmd, int allowed) {
     fprintf(stderr, "detcgd %s: unexpected argument \"%s\" (options are --key value)\n", cmd, o->positional[allowed]);
     return EXIT_USAGE;
   }
-  for (i = 0; i < o->ncli_keys && i < 8; ++i)
+  for (i = 0; i < o->ncli_keys; ++i)
     if (!cli_only_read(o->cli_keys[i], cmd)) return EXIT_USAGE;
   return EXIT_OK;
 }
@@ -423,21 +439,31 @@ static int cmd_theory(Options* o) {
   return st;
 }
 
+/* plot --out F.png a.csv[=LABEL] ...: traces given the same label are the seeds of one configuration (one curve:
+ * their mean and band). */
 static int cmd_plot(Options* o) {
   CliSeries series[64];
-  int i;
+  const char *csv[64], *label[64];
+  CliPlotStyle style;
+  int i, j, n = 0, at = 0, rc;
   if (!o->out || o->npositional == 0) { fprintf(stderr, "detcgd plot: usage: plot --out FILE.png TRACE.csv[=LABEL] ...\n"); return EXIT_USAGE; }
+  if ((rc = cli_plot_style(&style, o->plot.metric, o->plot.x, o->plot.bits_axis, o->plot.title)) != EXIT_OK) return rc;
   for (i = 0; i < o->npositional; ++i) {
     char* eq = strchr((char*)o->positional[i], '=');
-    series[i].csv = o->positional[i];
-    series[i].label = o->positional[i];
-    series[i].band = 0;
-    if (eq) { *eq = '\0'; series[i].label = eq + 1; }
+    label[i] = eq ? eq + 1 : o->positional[i];
+    if (eq) *eq = '\0';
   }
-  {
-    CliPlotStyle style = {0, 0, 0};
-    return cli_plot(o->out, series, o->npositional, "", style);
+  for (i = 0; i < o->npositional; ++i) { /* the curves in the order their labels first appear */
+    for (j = 0; j < n && strcmp(series[j].label, label[i]); ++j) {}
+    if (j < n) continue;
+    series[n].label = label[i];
+    series[n].csv = csv + at;
+    series[n].ncsv = 0;
+    for (j = i; j < o->npositional; ++j)
+      if (!strcmp(label[j], label[i])) csv[at + series[n].ncsv++] = o->positional[j];
+    at += series[n++].ncsv;
   }
+  return cli_plot(o->out, series, n, &style);
 }
 
 static int cmd_experiment(Options* o) {
@@ -446,7 +472,7 @@ static int cmd_experiment(Options* o) {
     cli_experiment_list();
     return EXIT_USAGE;
   }
-  return cli_experiment(o->positional[0], o->out, o->seeds, &o->user);
+  return cli_experiment(o->positional[0], o->out, o->seeds, &o->user, &o->plot);
 }
 
 /* Command names and what each takes: DETCGD_CMD_* (0: none of the problem's or run's options), positional

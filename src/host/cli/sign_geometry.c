@@ -133,7 +133,7 @@ static int run_case(const GeometryCase* c, const CliAssignments* user, const cha
 }
 
 static int write_outputs(const char* dir, const Outcome* o, const int* ran) {
-  char path[DETCGD_PATH_MAX + 32], cmd[2 * DETCGD_PATH_MAX + 64];
+  char path[DETCGD_PATH_MAX + 32], png[DETCGD_PATH_MAX + 32], csv[DETCGD_PATH_MAX + 32];
   FILE* f;
   int i, rc;
   snprintf(path, sizeof path, "%s/summary.csv", dir);
@@ -149,20 +149,23 @@ static int write_outputs(const char* dir, const Outcome* o, const int* ran) {
   fclose(f);
   snprintf(path, sizeof path, "%s/plot.gp", dir);
   if (!(f = fopen(path, "w"))) return EXIT_DATA;
-  fprintf(f, "# detcgd experiment sign-geometry; regenerate with: gnuplot '%s'\n", path);
-  fprintf(f, "set terminal pngcairo size 900,700 enhanced font 'sans,11'\nset output '%s/plot.png'\n", dir);
-  fprintf(f, "set datafile separator ','\nset logscale xy\nset format y '10^{%%L}'\nset grid\nset key off\n"
-             "set title 'scaled sign GD against GD: the predicted per-step gain and the observed one'\n"
-             "set xlabel 'predicted: {/Symbol f}(g_0) d L_2 / L_{/Symbol \\245} (sign wins > 1)'\n"
-             "set ylabel 'observed: (f_K - f^{inf}) of GD / of scaled sign GD (sign wins > 1)'\n"
-             "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2\n"
-             "set arrow from first 1, graph 0 to first 1, graph 1 nohead dt 2\n"
-             "plot '%s/summary.csv' skip 1 using 10:14 with points pt 7 ps 1.5 lc 1, \\\n"
-             "     '' skip 1 using 10:14:1 with labels offset 1,0.8 left font 'sans,9' noenhanced\n", dir);
+  fputs("# detcgd experiment sign-geometry; regenerate with: gnuplot THIS_FILE\n"
+        "set terminal pngcairo size 900,700 enhanced font 'sans,11'\nset output ", f);
+  snprintf(png, sizeof png, "%s/plot.png", dir);
+  cli_gnuplot_quote(f, png);
+  fputs("\nset datafile separator ','\nset logscale xy\nset format y '10^{%L}'\nset grid\nset key off\n"
+        "set title 'scaled sign GD against GD: the predicted per-step gain and the observed one'\n"
+        "set xlabel 'predicted: {/Symbol f}(g_0) d L_2 / L_{/Symbol \\245} (sign wins > 1)'\n"
+        "set ylabel 'observed: (f_K - f^{inf}) of GD / of scaled sign GD (sign wins > 1)'\n"
+        "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2\n"
+        "set arrow from first 1, graph 0 to first 1, graph 1 nohead dt 2\n"
+        "plot ", f);
+  snprintf(csv, sizeof csv, "%s/summary.csv", dir);
+  cli_gnuplot_quote(f, csv);
+  fputs(" skip 1 using 10:14 with points pt 7 ps 1.5 lc 1, \\\n"
+        "     '' skip 1 using 10:14:1 with labels offset 1,0.8 left font 'sans,9' noenhanced\n", f);
   fclose(f);
-  snprintf(cmd, sizeof cmd, "gnuplot '%s/plot.gp'", dir);
-  rc = system(cmd);
-  if (rc != 0) { fprintf(stderr, "plot: gnuplot failed on %s/plot.gp\n", dir); return EXIT_FAILURE_RUN; }
+  if ((rc = cli_gnuplot_run(path)) != EXIT_OK) return rc;
   printf("plot: %s/plot.png\n", dir);
   return EXIT_OK;
 }
