@@ -46,13 +46,18 @@ static const char* USAGE =
 
 /* Every option of the table, then the command-line-only ones, then the experiments. */
 static void print_options(void) {
-  printf("options:\n");
+  printf("options (each --key VALUE, or key = VALUE in a config file; the default in [brackets]):\n");
   dc_options_help(stdout);
   printf("command line:\n"
          "  %-34s %s\n  %-34s %s\n  %-34s %s\n  %-34s %s\n",
          "--config FILE", "key = value lines (INI)", "--out PATH", "plot: the PNG; experiment: the folder",
          "--compare LIST", "theory: \"method/sketch/stepsize[/W],...\" rows",
          "--mc N", "theory: check each stepsize by N Monte Carlo draws per layer");
+  printf("  %-34s %s\n  %-34s %s\n  %-34s %s\n  %-34s %s\n",
+         "--metric LIST", "plot, experiment: rows of panels, of gkd, grad2, f-gap, grad1, dist2 [gkd,grad2]",
+         "--x LIST", "plot, experiment: columns of panels, of iter, bits, time [iter,bits]",
+         "--bits-axis log|linear", "plot, experiment: the uplink-bits axis [log]",
+         "--title TEXT", "plot, experiment: the figure's title [experiment: its name and what it runs]");
   printf("  %-34s %s\n  %-34s %s\n\nexperiments:\n", "--replay SUMMARY.json",
          "run: the configuration a summary records (not its output files); later options override it",
          "--seeds N", "experiment: every run over seeds seed .. seed+N-1, plotted as the mean with its min-max band "
@@ -318,11 +323,24 @@ static void on_terminate(int sig) {
   (void)n;
 }
 
+/* The problem, with a setup note on the progress line while it is made (reading data, smoothness constants). */
+static int create_problem(const Options* o, DetcgdProblem** p) {
+  int shown = o->settings.output.progress && isatty(2), st;
+  if (shown) {
+    fprintf(stderr, "\r\033[K  setup: problem %s (%s) ...", detcgd_problem_kind_name(o->problem.kind),
+            o->problem.data_path[0] ? o->problem.data_path : "generated");
+    fflush(stderr);
+  }
+  st = detcgd_problem_create(p, &o->problem);
+  if (shown) fputs("\r\033[K", stderr);
+  return st;
+}
+
 static int cmd_run(Options* o) {
   DetcgdProblem* p = NULL;
   DetcgdSolver* s = NULL;
   DetcgdResult r;
-  int st = detcgd_problem_create(&p, &o->problem);
+  int st = create_problem(o, &p);
   if (st == DETCGD_OK) st = detcgd_create(&s, p, &o->settings);
   if (st == DETCGD_OK) st = detcgd_run(s);
   if (st == DETCGD_OK) st = detcgd_get_result(s, &r);
@@ -399,7 +417,7 @@ static int cmd_theory(Options* o) {
   DetcgdProblem* p = NULL;
   DetcgdProblemInfo info;
   char list[4096], *save = NULL, *item;
-  int row = 0, exact_thm2 = 0, st = detcgd_problem_create(&p, &o->problem);
+  int row = 0, exact_thm2 = 0, st = create_problem(o, &p);
   if (st != DETCGD_OK) { fprintf(stderr, "detcgd: %s\n", detcgd_last_error()); return cli_exit_code(st); }
   detcgd_problem_info(p, &info);
   snprintf(list, sizeof list, "%s", o->compare ? o->compare : o->problem.clients > 0 ? FIGURE1 : TABLE1);

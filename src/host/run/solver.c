@@ -88,9 +88,24 @@ static int solve_optimum(DetcgdSolver* s) {
 
 /* f^inf: f(x*) (optimum solve), given, exact (poly-nc: f >= 0 = f(0)), or the value of GD with D = I/lambda_max(L)
  * from x0 (monotone): on f = (1/n) sum_c f_c. */
+/* The progress line (stderr, when it is a terminal and progress is on): a setup step, or cleared. */
+static int progress_shown(const DetcgdSolver* s) { return s->settings.output.progress && isatty(2); }
+
+static void note_setup(const DetcgdSolver* s, const char* what) {
+  if (!progress_shown(s)) return;
+  fprintf(stderr, "\r\033[K  setup: %s ...", what);
+  fflush(stderr);
+}
+
+static void clear_progress(const DetcgdSolver* s) {
+  if (progress_shown(s)) fputs("\r\033[K", stderr);
+}
+
 static int estimate_f_inf(DetcgdSolver* s) {
   double t0 = dc_wall_time();
   int st;
+  note_setup(s, s->settings.optimum == DETCGD_OPTIMUM_SOLVE ? "x* (optimum solve)"
+                : isnan(s->settings.f_inf) ? "f^inf estimate (GD)" : "f^inf");
   if (s->settings.optimum == DETCGD_OPTIMUM_SOLVE) {
     st = s->x_star ? DETCGD_OK : solve_optimum(s);
     s->result.f_inf = s->optimum.f_smooth;
@@ -280,8 +295,10 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   s->phases.be = &s->be;
   s->phases.profile = set->output.profile;
   s->result.backend = s->be.ops->name;
+  note_setup(s, "sketch and state");
   DC_TRY(build_sketch(s));
   DC_TRY(allocate_state(s));
+  note_setup(s, "stepsize and its certificate");
   if (s->method->step_flags & DC_STEP_NO_MATRIX) DC_TRY(dc_stepsize_identity(&s->step, p));
   else if (s->dist) DC_TRY(build_dist_stepsize(s));
   else DC_TRY(dc_stepsize_build(&s->step, p, set, &s->sketch_spec, &s->be, s->round.P, &s->D));
@@ -301,12 +318,15 @@ int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettin
   }
   if (s->method->create) DC_TRY(create_method(s));
   own_matrix_step(&s->round, s->method, &s->result.certificate, &s->result.det_factor, &s->result.log_det);
+  note_setup(s, "l-inf geometry");
   if (geometry_reported(s)) DC_TRY(take_geometry(s)); /* the trace's sign_advantage: rows are kept in memory always */
+  clear_progress(s);
   dc_trace_rows_name(&s->trace_rows, trace_columns(s));
   s->result.time_setup = dc_wall_time() - t0 - s->result.time_finf;
   note_memory(s);
   return DETCGD_OK;
 fail:
+  clear_progress(s);
   detcgd_destroy(out);
   return st;
 }
@@ -366,11 +386,28 @@ static void print_banner(const DetcgdSolver* s) {
          TABLE_HEADER[3], TABLE_HEADER[4], TABLE_HEADER[5]);
 }
 
+/* "1m05s" */
+static void put_duration(char* out, size_t cap, double seconds) {
+  if (!(seconds >= 0) || seconds > 1e8) snprintf(out, cap, "?");
+  else if (seconds < 60) snprintf(out, cap, "%.0fs", seconds);
+  else if (seconds < 3600) snprintf(out, cap, "%dm%02ds", (int)(seconds / 60), (int)seconds % 60);
+  else snprintf(out, cap, "%dh%02dm", (int)(seconds / 3600), (int)(seconds / 60) % 60);
+}
+
+/* The progress line: iteration, share done, rate, time left (to K or the time limit), G_KD. */
 static void print_progress(const DetcgdSolver* s, const DcTraceRow* r, double* last) {
-  if (!s->settings.output.progress || !isatty(2) || r->time - *last < 0.2) return;
+  int64_t K = s->settings.term.max_iter, done = r->iter + 1;
+  double rate, left;
+  char eta[32];
+  if (!progress_shown(s) || r->time - *last < 0.2) return;
   *last = r->time;
-  fprintf(stderr, "\r  iter %lld / %lld  G_KD %.4e  %.1fs ", (long long)r->iter,
-          (long long)s->settings.term.max_iter, r->g_kd, r->time);
+  rate = r->time > 0 ? (double)done / r->time : 0.0;
+  left = rate > 0 ? (double)(K - done) / rate : NAN;
+  if (s->settings.term.time_limit > 0 && s->settings.term.time_limit - r->time < left)
+    left = s->settings.term.time_limit - r->time;
+  put_duration(eta, sizeof eta, left);
+  fprintf(stderr, "\r\033[K  iter %lld / %lld (%.0f%%)  %.3g it/s  %s left  G_KD %.4e", (long long)r->iter,
+          (long long)K, 100.0 * (double)done / (double)K, rate, eta, r->g_kd);
   fflush(stderr);
 }
 
@@ -472,9 +509,14 @@ static int plain_iteration(void* ctx, uint32_t iter) {
 static int write_row(DetcgdSolver* s, DcLoop* L, const DcTraceRow* r, int* row_stop) {
   int st = dc_trace_write(&L->trace, r);
   if (st != DETCGD_OK) return st;
-  if (s->settings.output.verbose >= 1 && (is_log_point(r->iter) || r->iter == s->settings.term.max_iter - 1))
+  if (s->settings.output.verbose >= 1 && (is_log_point(r->iter) || r->iter == s->settings.term.max_iter - 1)) {
+    if (L->last_progress >= 0) { /* the table row replaces the progress line, which returns under it */
+      clear_progress(s);
+      L->last_progress = -1.0;
+    }
     dc_log(DETCGD_LOG_INFO, "%8lld %14.7e %12.5e %12.5e %14lld %8.3fs\n", (long long)r->iter, r->f, r->grad_norm2,
            r->g_kd, (long long)r->bits_up, r->time);
+  }
   print_progress(s, r, &L->last_progress);
   if (r->iter == 0) s->result.f_initial = r->f;
   s->result.g_kd = r->g_kd;
