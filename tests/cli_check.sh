@@ -118,7 +118,7 @@ expect 0 "" plot --out "$png" "$T/p1.csv=$hostile" "$T/p2.csv=$hostile" "$T/p1.c
 if [ -f "$png" ] && [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' ')" = "89504e470d0a1a0a" ] &&
    [ "$(stat -c %s "$png")" -gt 40000 ] && [ "$(stat -c %s "$png")" -lt 5000000 ] &&
    [ ! -e "$T/shell1" ] && [ ! -e "$T/shell2" ] && [ ! -e shell3 ] && [ ! -e "$T/pwned" ] &&
-   grep -Fq "it''s" "$png.gp" && grep -Fq "(2 seeds: geometric mean, min-max)" "$png.gp" && grep -q "filledcurves" "$png.gp" &&
+   grep -Fq "it''s" "$png.gp" && grep -Fq "(2 seeds)" "$png.gp" && grep -Fq "(over seeds: geometric mean, min-max band)" "$png.gp" && grep -q "filledcurves" "$png.gp" &&
    [ "$(grep -c '^\$s[0-9]* << EOD' "$png.gp")" -eq 2 ]; then
   echo "ok   plot: hostile labels escaped, no shell, a PNG of $(stat -c %s "$png") bytes, seeds as one band"
 else
@@ -126,9 +126,35 @@ else
 fi
 expect 2 '--metric: "gkdd" is not one of gkd, grad2, f-gap, grad1, dist2' plot --out "$T/q.png" "$T/p1.csv" --metric gkdd
 expect 2 '--bits-axis: "lin" is not log or linear' plot --out "$T/q.png" "$T/p1.csv" --bits-axis lin
-expect 2 '--metric: the run command would ignore it \(read by plot experiment\)' run $QUAD --metric gkd
+expect 2 '--metric: the run command would ignore it \(read by plot experiment sweep\)' run $QUAD --metric gkd
 expect 3 'has no column dist2 \(runs with optimum solve have it\)' plot --out "$T/q.png" "$T/p1.csv" --metric dist2
 expect 3 'cannot read' plot --out "$T/q.png" "$T/missing.csv"
+
+# sweep: the grid's product over seeds, a row per run, each trace the one `detcgd run` gives alone (bit for bit but
+# time), iterations-to-eps from the trace, a refused configuration named before anything runs, grids from a file
+SW="--problem quad-nc --layers 2x4 --lambda 0.1 --iters 200 --trace-every 10 --verbose 0 --progress 0 --method det-cgd1 --stepsize thm2"
+expect 0 "runs: $T/sw/runs.csv" sweep --out "$T/sw" $SW --grid "sketch=rand-1|sketch=rand-k k=2" --grid "weight=diag-inv|identity" --seeds 3-4 --eps2 1e-2
+"$DETCGD" run $SW --sketch rand-k --k 2 --weight identity --seed 4 --trace "$T/alone.csv" > /dev/null 2>&1
+if [ "$(($(wc -l < "$T/sw/runs.csv") - 1))" -eq 8 ] && [ -s "$T/sw/plot.png" ] &&
+   diff <(cut -d, -f1-12 "$T/alone.csv") <(cut -d, -f1-12 "$T/sw/sketch_rand-k_k_2_weight_identity_seed4.csv") > /dev/null &&
+   python3 - "$T/sw/runs.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [r["seed"] for r in rows] == ["3", "4"] * 4, rows
+for r in rows:
+    trace = list(csv.DictReader(open(r["trace"])))
+    first = next((t for t in trace if float(t["G_KD"]) <= 1e-2), None)
+    assert (r["iters_to_eps"] == "") == (first is None) and (first is None or (r["iters_to_eps"], r["bits_to_eps"]) == (first["iter"], first["bits_up"])), r
+    assert float(r["G_KD"]) > 0 and r["grid1"] in ("sketch=rand-1", "sketch=rand-k k=2"), r
+PY
+then echo "ok   sweep: 8 rows, the trace of a run alone, iterations- and bits-to-eps from the traces"
+else echo "FAIL sweep rows, traces or eps columns"; cat "$T/sw/runs.csv"; fail=1; fi
+expect 2 'configuration 1 \(sketch=rand-1 k=2\) is refused' sweep --out "$T/sw2" $SW --grid "sketch=rand-1|rand-k" --grid "k=2|4"
+expect 2 '--seeds: "4-2" is not N' sweep --out "$T/sw2" $SW --seeds 4-2
+expect 2 '"sketch" is not KEY=VALUE' sweep --out "$T/sw2" $SW --grid "k=2|sketch rand-1"
+expect 2 '--grid: the run command would ignore it \(read by sweep\)' run $SW --grid "k=1|2"
+printf 'problem = quad-nc\nlayers = 2x4\niters = 50\ngrid = seed=1|2|3\n' > "$T/sweep.ini"
+expect 0 "3 configuration\(s\) x 1 seed" sweep --out "$T/sw3" --config "$T/sweep.ini" --verbose 0 --progress 0
 
 # sign-geometry: a row per problem, the prediction from the geometry, the observed gaps and the plot
 expect 0 'the predicted winner is the observed one on [0-9]+ of [58] problems' experiment sign-geometry --out "$T/sg" --iters 40

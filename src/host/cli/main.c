@@ -31,6 +31,8 @@ static const char* USAGE =
     "               gkd,grad2), --x iter,bits,time (columns; default iter,bits), --bits-axis log|linear (default\n"
     "               log), --title T; experiment takes the same options for its plot\n"
     "  experiment   named multi-run experiment: experiment NAME --out DIR [--seeds N]\n"
+    "  sweep        a grid over settings and seeds: sweep --out DIR --grid KEY=V1|V2 [--grid ...] [--seeds A-B]\n"
+    "               [--eps2 X] [options]: runs.csv (a row per run), a trace and summary per run, plot.png\n"
     "  help         this text\n"
     "  --version    the version and the build (commit, CUDA, MPI, OpenMP)\n"
     "\n"
@@ -84,7 +86,11 @@ typedef struct Options {
   const char* compare;    /* --compare (theory) */
   long long mc;           /* --mc N (theory): Monte Carlo check of each stepsize */
   int seeds;              /* --seeds N (experiment): every run over N seeds (0: the experiment's own count) */
-  CliPlotRequest plot;    /* --metric, --x, --bits-axis, --title (plot, experiment) */
+  CliPlotRequest plot;    /* --metric, --x, --bits-axis, --title (plot, experiment, sweep) */
+  const char* seeds_text; /* --seeds as given (sweep: N, A-B or A,B,...) */
+  const char* grid[16];   /* --grid KEY=V1|V2|... (sweep; also grid = ... in a config file) */
+  int ngrid;
+  double eps2;            /* --eps2 (sweep): G_KD <= eps2 for iterations- and bits-to-eps */
   const char* cli_keys[16];/* the command-line-only options given (each once), for the command check */
   int ncli_keys;
   const char* positional[64];
@@ -92,6 +98,8 @@ typedef struct Options {
   const char* config_path;/* the config file being read */
   char error[1200];       /* config-file handler message */
 } Options;
+
+static void note_cli_key(Options* o, const char* key);
 
 static char* dup_text(const char* t) {
   size_t n = strlen(t) + 1;
@@ -143,6 +151,13 @@ static int on_config_entry(void* user, const char* section, const char* name, co
   DetcgdProblemSpec p;
   DetcgdSettings s;
   (void)section;
+  if (!strcmp(name, "grid")) { /* a sweep's dimension (the value is kept: the file's text lives until exit) */
+    char* kept = dup_text(value);
+    if (!kept || o->ngrid == 16) { snprintf(o->error, sizeof o->error, "grid: at most 16 dimensions"); return 0; }
+    o->grid[o->ngrid++] = kept;
+    note_cli_key(o, "grid");
+    return 1;
+  }
   snprintf(origin, sizeof origin, "%s: %s", o->config_path, name);
   detcgd_problem_spec_default(&p);
   detcgd_settings_default(&s);
@@ -176,8 +191,9 @@ static int load_config(Options* o, const char* path) {
 
 /* The command-line-only options and the commands that read them. */
 static const struct { const char* key; const char* commands; } CLI_ONLY[] = {
-  {"out", "plot experiment"}, {"compare", "theory"}, {"mc", "theory"}, {"replay", "run"}, {"seeds", "experiment"},
-  {"metric", "plot experiment"}, {"x", "plot experiment"}, {"bits-axis", "plot experiment"}, {"title", "plot experiment"}};
+  {"out", "plot experiment sweep"}, {"compare", "theory"}, {"mc", "theory"}, {"replay", "run"},
+  {"seeds", "experiment sweep"}, {"metric", "plot experiment sweep"}, {"x", "plot experiment sweep"},
+  {"bits-axis", "plot experiment sweep"}, {"title", "plot experiment sweep"}, {"grid", "sweep"}, {"eps2", "sweep"}};
 
 /* A command-line-only option given (CLI_ONLY's key), once in cli_keys however often it is given. */
 static void note_cli_key(Options* o, const char* key) {
@@ -252,15 +268,22 @@ static int parse_args(Options* o, int argc, char** argv) {
       note_cli_key(o, "mc");
       continue;
     }
-    if (!strcmp(key, "seeds")) {
-      char* end;
-      long n = strtol(value, &end, 10);
-      if (*end || end == value || n < 1 || n > 1000) {
-        fprintf(stderr, "detcgd: --seeds: \"%s\" is not a seed count in 1..1000\n", value);
-        return EXIT_USAGE;
-      }
-      o->seeds = (int)n;
+    if (!strcmp(key, "seeds")) { /* a count for experiment (checked there), a list for sweep */
+      o->seeds_text = value;
       note_cli_key(o, "seeds");
+      continue;
+    }
+    if (!strcmp(key, "grid")) {
+      if (o->ngrid == 16) { fprintf(stderr, "detcgd: --grid: at most 16 dimensions\n"); return EXIT_USAGE; }
+      o->grid[o->ngrid++] = value;
+      note_cli_key(o, "grid");
+      continue;
+    }
+    if (!strcmp(key, "eps2")) {
+      char* end;
+      o->eps2 = strtod(value, &end);
+      if (*end || end == value || !(o->eps2 > 0)) { fprintf(stderr, "detcgd: --eps2: \"%s\" is not a number > 0\n", value); return EXIT_USAGE; }
+      note_cli_key(o, "eps2");
       continue;
     }
     snprintf(origin, sizeof origin, "--%s", key);
@@ -485,18 +508,34 @@ static int cmd_plot(Options* o) {
 }
 
 static int cmd_experiment(Options* o) {
+  int seeds = 0;
   if (o->npositional != 1 || !o->out) {
     fprintf(stderr, "detcgd experiment: usage: experiment NAME --out DIR; names:\n");
     cli_experiment_list();
     return EXIT_USAGE;
   }
-  return cli_experiment(o->positional[0], o->out, o->seeds, &o->user, &o->plot);
+  if (o->seeds_text) {
+    char* end;
+    long n = strtol(o->seeds_text, &end, 10);
+    if (*end || end == o->seeds_text || n < 1 || n > 1000) {
+      fprintf(stderr, "detcgd: --seeds: \"%s\" is not a seed count in 1..1000\n", o->seeds_text);
+      return EXIT_USAGE;
+    }
+    seeds = (int)n;
+  }
+  return cli_experiment(o->positional[0], o->out, seeds, &o->user, &o->plot);
+}
+
+static int cmd_sweep(Options* o) {
+  if (!o->out) { fprintf(stderr, "detcgd sweep: usage: sweep --out DIR [--grid KEY=V1|V2 ...] [--seeds A-B] [options]\n"); return EXIT_USAGE; }
+  return cli_sweep(o->out, o->grid, o->ngrid, o->seeds_text, o->eps2 > 0 ? o->eps2 : 1e-4, &o->user, &o->plot);
 }
 
 /* Command names and what each takes: DETCGD_CMD_* (0: none of the problem's or run's options), positional
  * arguments allowed. */
 static const struct { const char* name; int command, positional; } COMMANDS[] = {
-  {"run", DETCGD_CMD_RUN, 0}, {"theory", DETCGD_CMD_THEORY, 0}, {"plot", 0, 64}, {"experiment", DETCGD_CMD_EXPERIMENT, 1}};
+  {"run", DETCGD_CMD_RUN, 0}, {"theory", DETCGD_CMD_THEORY, 0}, {"plot", 0, 64}, {"experiment", DETCGD_CMD_EXPERIMENT, 1},
+  {"sweep", DETCGD_CMD_EXPERIMENT, 0}};
 
 int main(int argc, char** argv) {
   static Options o;
@@ -517,7 +556,7 @@ int main(int argc, char** argv) {
   for (i = 0; i < (int)(sizeof COMMANDS / sizeof COMMANDS[0]); ++i)
     if (!strcmp(cmd, COMMANDS[i].name)) c = i;
   if (c < 0) {
-    fprintf(stderr, "detcgd: unknown command \"%s\" (run, theory, plot, experiment, help)\n", cmd);
+    fprintf(stderr, "detcgd: unknown command \"%s\" (run, theory, plot, experiment, sweep, help)\n", cmd);
     return EXIT_USAGE;
   }
   detcgd_problem_spec_default(&o.problem);
@@ -545,5 +584,6 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "run")) { rc = cmd_run(&o); detcgd_mpi_finalize(); return rc; }
   if (!strcmp(cmd, "theory")) return cmd_theory(&o);
   if (!strcmp(cmd, "plot")) return cmd_plot(&o);
+  if (!strcmp(cmd, "sweep")) return cmd_sweep(&o);
   return cmd_experiment(&o);
 }

@@ -176,7 +176,7 @@ static void put_panel(FILE* f, const CliSeries* series, const SeriesData* data, 
             colour, i % 5 + 1, i % 12 + 1, every > 0 ? every : 1);
     if (data[i].ntraces > 1) {
       char label[CLI_PLOT_LABEL + 64];
-      snprintf(label, sizeof label, "%s (%d seeds: geometric mean, min-max)", series[i].label, data[i].ntraces);
+      snprintf(label, sizeof label, "%s (%d seeds)", series[i].label, data[i].ntraces);
       cli_gnuplot_quote(f, label);
     } else {
       cli_gnuplot_quote(f, series[i].label);
@@ -251,8 +251,14 @@ int cli_plot(const char* png, const CliSeries* series, int n, const CliPlotStyle
         if (r % every == 0 || r == data[i].nrows - 1) put_row(f, &data[i], r, st, f_least);
       fputs("EOD\n", f);
     }
-    fprintf(f, "set multiplot layout %d,%d title ", st->nmetric, st->naxis);
-    cli_gnuplot_quote(f, st->title);
+    {
+      char title[sizeof st->title + 64];
+      int bands = 0;
+      for (i = 0; i < n; ++i) bands |= data[i].ntraces > 1;
+      snprintf(title, sizeof title, "%s%s", st->title, bands ? " (over seeds: geometric mean, min-max band)" : "");
+      fprintf(f, "set multiplot layout %d,%d title ", st->nmetric, st->naxis);
+      cli_gnuplot_quote(f, title);
+    }
     fputs(" noenhanced\n", f);
     for (j = 0; j < st->nmetric; ++j)
       for (t = 0; t < st->naxis; ++t) put_panel(f, series, data, n, st, j, t);
