@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,5 +312,9 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
   }
   free(traces);
   free(trace_list);
+  if (rc == EXIT_OK && detcgd_stop_requested()) {
+    printf("sweep interrupted: %d run(s) recorded in %s/runs.csv\n", ran, out_dir);
+    return 128 + SIGINT;
+  }
   return rc;
 }
