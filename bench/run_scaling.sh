@@ -76,7 +76,8 @@ for n in $CLIENTS; do
 done
 column -s, -t < $OUT/scaling_quad.csv; column -s, -t < $OUT/scaling_clients.csv
 
-python3 - "$OUT" <<'EOF' 2>/dev/null || echo "scaling: no plot (python3 with matplotlib not found)"
+PY=python3; /usr/bin/python3 -c "import matplotlib" 2>/dev/null && PY=/usr/bin/python3 # (Debian's, where .ci/setup puts it)
+$PY - "$OUT" <<'EOF' 2>/dev/null || echo "scaling: no plot (python3 with matplotlib not found)"
 import csv, sys
 import matplotlib
 matplotlib.use("Agg")
