@@ -23,7 +23,11 @@ cmake -S "$here/package" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMA
 cmake --build "$work/consumer" -j2 >/dev/null
 LD_LIBRARY_PATH=$libdir "$work/consumer/consumer_shared"
 "$work/consumer/consumer_static"
-ldd "$work/consumer/consumer_shared" | grep -q "$libdir/libdetcgd.so" || { echo "consumer_shared does not load $libdir/libdetcgd.so"; exit 1; }
+loaded=$(ldd "$work/consumer/consumer_shared") # (not piped into grep -q: its early exit would fail ldd under pipefail)
+case $loaded in
+  *"$libdir/libdetcgd.so"*) ;;
+  *) echo "consumer_shared does not load $libdir/libdetcgd.so:"; echo "$loaded"; exit 1 ;;
+esac
 
 echo "== pkg-config"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
