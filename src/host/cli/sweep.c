@@ -219,7 +219,7 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
   char path[DETCGD_PATH_MAX], name[CLI_PLOT_LABEL];
   char(*traces)[DETCGD_PATH_MAX] = NULL;
   const char** trace_list = NULL;
-  double f_inf_given = NAN;
+  double f_inf_given = NAN; /* the current problem's f^inf, once its first run has it */
   int nconfigs = 1, nseeds, c, k, j, st = DETCGD_OK, rc, ran = 0;
   FILE* rows;
   if (ngrid > 16) { fprintf(stderr, "detcgd sweep: more than 16 --grid dimensions\n"); return EXIT_USAGE; }
@@ -235,7 +235,6 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
   }
   for (c = 0; c < nconfigs; ++c) /* every configuration checked before anything runs */
     if ((rc = config_settings(user, dims, ngrid, c, &p, &s, labels[c], sizeof labels[c])) != EXIT_OK) return rc;
-  f_inf_given = s.f_inf;
   if (!(nseeds = parse_seeds(seeds_text, s.seed, seeds))) return EXIT_USAGE;
   if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "detcgd sweep: cannot create %s (%s)\n", out_dir, strerror(errno)); return EXIT_DATA; }
   snprintf(path, sizeof path, "%s/runs.csv", out_dir);

@@ -86,8 +86,6 @@ static int solve_optimum(DetcgdSolver* s) {
   return st;
 }
 
-/* f^inf: f(x*) (optimum solve), given, exact (poly-nc: f >= 0 = f(0)), or the value of GD with D = I/lambda_max(L)
- * from x0 (monotone): on f = (1/n) sum_c f_c. */
 /* The progress line (stderr, when it is a terminal and progress is on): a setup step, or cleared. */
 static int progress_shown(const DetcgdSolver* s) { return s->settings.output.progress && isatty(2); }
 
@@ -101,6 +99,8 @@ static void clear_progress(const DetcgdSolver* s) {
   if (progress_shown(s)) fputs("\r\033[K", stderr);
 }
 
+/* f^inf: f(x*) (optimum solve), given, exact (poly-nc: f >= 0 = f(0)), or the value of GD with D = I/lambda_max(L)
+ * from x0 (monotone): on f = (1/n) sum_c f_c. */
 static int estimate_f_inf(DetcgdSolver* s) {
   double t0 = dc_wall_time();
   int st;
