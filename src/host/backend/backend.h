@@ -250,6 +250,12 @@ typedef struct DcBackendOps {
 
   /* ---- memory (NULL: host memory only) ---- bytes of device memory held at the peak since open */
   int64_t (*device_bytes_peak)(const DcBackend* be);
+
+  /* ---- R runs at once (NULL: one problem_grad per run) ----
+   * problem_grad of each run r (P[r], x[r] into g[r], m[r][fslot[r]]), with the bits of those calls; runs on one
+   * data set are evaluated together, the data read once for all of them (CPU: logreg-nc). */
+  int (*problem_grad_many)(DcBackend* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
+                           DcVec* const* m, const int* fslot, int R);
 } DcBackendOps;
 
 struct DcBackend {

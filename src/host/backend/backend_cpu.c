@@ -256,5 +256,6 @@ const DcBackendOps dc_backend_cpu_ops = {
   cpu_sync, cpu_range,
   cpu_mc_moments,
   NULL, /* stepsize_setup: the host's LAPACK path of stepsize.c is the reference */
-  NULL  /* device_bytes_peak: no device memory */
+  NULL, /* device_bytes_peak: no device memory */
+  cpu_problem_grad_many
 };

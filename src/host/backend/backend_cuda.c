@@ -193,5 +193,6 @@ const DcBackendOps dc_backend_cuda_ops = {
 #else
   NULL, /* no batched symmetric eigensolver in this cuSOLVER: the host builds D */
 #endif
-  cuda_device_bytes_peak
+  cuda_device_bytes_peak,
+  NULL /* problem_grad_many: one problem_grad per run (a cuSPARSE SpMM over the runs is not built) */
 };
