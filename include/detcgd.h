@@ -498,6 +498,12 @@ typedef struct DetcgdResult {
 
 int detcgd_create(DetcgdSolver** out, const DetcgdProblem* p, const DetcgdSettings* s);
 int detcgd_run(DetcgdSolver* s);
+/* n solvers run together, in one process: iteration k of every run, then k + 1.  Runs on one logreg-nc problem on
+ * the CPU backend (single node, full gradients) have their n gradients evaluated in one pass over the data.  Each
+ * run's trace, summary, result and x^K are those detcgd_run gives it alone, bit for bit, but for the times (each
+ * run's clock sees the others' work, and its time limit too).  A run that fails or stops ends alone; the others go
+ * on.  Returns the first failure's status (DETCGD_OK when every run ended well). */
+int detcgd_run_many(DetcgdSolver* const* solvers, int n);
 int detcgd_get_result(const DetcgdSolver* s, DetcgdResult* r);
 /* Final iterate x^K (dim doubles). */
 int detcgd_get_x(const DetcgdSolver* s, double* x);

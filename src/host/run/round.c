@@ -146,7 +146,8 @@ int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend) {
   r->iter = iter;
   if (r->delivery == DC_DELIVER_IN_PLACE) {
     dc_phase_begin(r->phases, PH_GRAD);
-    if (r->sparse) { if (fslot >= 0) st = o->quad_residual(r->be, r->P, r->x, r->q, r->g, r->metrics, fslot); }
+    if (r->grad_given) r->grad_given = 0;
+    else if (r->sparse) { if (fslot >= 0) st = o->quad_residual(r->be, r->P, r->x, r->q, r->g, r->metrics, fslot); }
     else if (full) st = o->problem_grad(r->be, r->P, r->x, r->g, r->metrics, fslot);
     if (st == DETCGD_OK && r->batch) st = o->problem_grad_sampled(r->be, r->P, r->x, r->seed, iter, 0, r->batch, r->gs);
     return st == DETCGD_OK ? dc_phase_end(r->phases, PH_GRAD) : st;
@@ -160,6 +161,30 @@ int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend) {
     if (st == DETCGD_OK) st = dc_phase_end(r->phases, PH_GRAD);
     if (st == DETCGD_OK && send > 0) st = chunk_messages(r, c0, send, 0, r->G, r->M, 1);
   }
+  return st;
+}
+
+int dc_round_shares_gradient(const DcRound* r) {
+  return r->delivery == DC_DELIVER_IN_PLACE && !r->sparse && !r->batch && r->be->ops->problem_grad_many;
+}
+
+int dc_round_gradients_together(DcRound* const* rounds, int n, const int* fslot) {
+  const DcProbData** P = (const DcProbData**)malloc((size_t)n * sizeof *P);
+  const DcVec** x = (const DcVec**)malloc((size_t)n * sizeof *x);
+  DcVec **g = (DcVec**)malloc((size_t)n * sizeof *g), **m = (DcVec**)malloc((size_t)n * sizeof *m);
+  int i, st = P && x && g && m ? DETCGD_OK : dc_fail(DETCGD_ERR_ALLOC, "runs together: out of host memory");
+  for (i = 0; i < n && st == DETCGD_OK; ++i) {
+    P[i] = rounds[i]->P;
+    x[i] = rounds[i]->x;
+    g[i] = rounds[i]->g;
+    m[i] = rounds[i]->metrics;
+  }
+  if (st == DETCGD_OK && n > 0) st = rounds[0]->be->ops->problem_grad_many(rounds[0]->be, P, x, g, m, fslot, n);
+  for (i = 0; i < n && st == DETCGD_OK; ++i) rounds[i]->grad_given = 1;
+  free((void*)P);
+  free((void*)x);
+  free(g);
+  free(m);
   return st;
 }
 

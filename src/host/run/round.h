@@ -64,6 +64,7 @@ typedef struct DcRound {
    * summed, the round's M), then made dense (dc_round_dense_messages); Hv a view of the rows they are taken from */
   int dense_sketch;
   DcVec* Hv;
+  int grad_given;    /* in place: the next dc_round_run's g (and f) at x came with other runs' (dc_round_gradients_together) */
 } DcRound;
 
 /* A single node: hosts[0] is the whole problem; sparse as above. */
@@ -89,6 +90,12 @@ int dc_round_gradient(DcRound* r, int fslot);
 int dc_round_run(DcRound* r, uint32_t iter, int fslot, int nsend);
 /* The server's step: x^{k+1} (in place, the message first). */
 int dc_round_serve(DcRound* r);
+/* Runs together (detcgd_run_many): may this round's gradient come with other runs' ones?  In place, full gradients,
+ * no sparse steps, a backend with problem_grad_many. */
+int dc_round_shares_gradient(const DcRound* r);
+/* The gradient (and f where fslot[i] >= 0) each round's next dc_round_run computes, computed for all n rounds at
+ * once (each with the bits it would get alone); that dc_round_run then uses it.  rounds on one backend kind. */
+int dc_round_gradients_together(DcRound* const* rounds, int n, const int* fslot);
 
 /* Every client's gradient at x as the messages of iteration iter read them (full, or minibatches) into the rows of
  * V (n rows of dim): a method's start at x^0 (this process's clients: the simulation and a single node). */

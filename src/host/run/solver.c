@@ -764,68 +764,96 @@ static int start_loop(DetcgdSolver* s, DcLoop* L, int64_t* k0) {
   return st;
 }
 
-int detcgd_run(DetcgdSolver* s) {
+/* A run between its start and its end: detcgd_run steps one, detcgd_run_many several in turn. */
+typedef struct DcRunState {
   DcLoop L;
-  int64_t k, k0, K;
-  int st = DETCGD_OK, stop = 0, root, writes_checkpoints;
-  if (!s) return dc_fail(DETCGD_ERR_ARG, "detcgd_run: NULL solver");
-  K = s->settings.term.max_iter;
-  root = s->tr.rank == 0;
+  int64_t k0, k, K;       /* the first iteration (a resumed run's), the next one, the last + 1 */
+  int root, writes_checkpoints, stop;
+  int is_trace, finish_as; /* iteration k's plan (run_plan) */
+} DcRunState;
+
+static int run_going(const DcRunState* R) { return R->k < R->K && !R->stop; }
+
+/* Opens the run (trace, x^0 or the checkpoint's state); replays recorded unless the run goes with others
+ * (together: iteration by iteration, so that their gradients can be evaluated at once). */
+static int run_begin(DetcgdSolver* s, DcRunState* R, int together) {
+  int st;
+  memset(R, 0, sizeof *R);
+  R->K = s->settings.term.max_iter;
+  R->root = s->tr.rank == 0;
   /* rank 0, and every rank of a method whose clients keep state (checkpoint.c) */
-  writes_checkpoints = s->settings.output.checkpoint_path[0] && (root || s->method->client_state);
-  DC_TRY(start_loop(s, &L, &k0));
-  if (root && s->settings.output.verbose >= 1) print_banner(s);
+  R->writes_checkpoints = s->settings.output.checkpoint_path[0] && (R->root || s->method->client_state);
+  if ((st = start_loop(s, &R->L, &R->k0)) != DETCGD_OK) return st;
+  R->k = R->k0;
+  if (R->root && s->settings.output.verbose >= 1) print_banner(s);
   s->result.termination = DETCGD_TERM_MAX_ITER;
-  s->result.iterations = k0;
+  s->result.iterations = R->k0;
   s->result.grad_norm2_min = s->result.grad_norm1_min = s->result.grad_norm1_mean = NAN; /* over the rows this run writes */
   s->l1_sum = 0.0;
   s->l1_rows = 0;
   s->result.replay_launches = 0;
-  record_replays(s);
-  for (k = k0; k < K && !stop; ++k) {
-    int timed_out = root && s->settings.term.time_limit > 0 && dc_wall_time() - L.t0 >= s->settings.term.time_limit;
-    int interrupted = root && detcgd_stop_requested();
-    int is_trace = k % s->settings.output.trace_every == 0 || k == K - 1 || timed_out;
-    int finish_as = timed_out ? DETCGD_TERM_TIME : interrupted ? DETCGD_TERM_INTERRUPTED : 0;
-    if (writes_checkpoints && k > k0 && k % s->settings.output.checkpoint_every == 0) {
-      dc_phase_begin(&s->phases, PH_TRACE);
-      st = root ? dc_trace_drain(s, &L, 1, &stop) : DETCGD_OK; /* the trace holds every row before k */
-      if (st == DETCGD_OK && !stop) st = dc_checkpoint_write(s, k, dc_wall_time() - L.t0);
-      if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_TRACE);
-      if (st != DETCGD_OK) goto fail;
-      if (stop) break;
-    }
-    if (dc_fault_here(s, k, "ctrl-c")) { /* SIGINT to the launcher (this rank's parent), as from a terminal; its */
-      int wait;                          /* SIGTERM comes back within 10 s (the run stops at the next iteration) */
-      kill(getppid(), SIGINT);
-      for (wait = 0; wait < 1000 && !detcgd_stop_requested(); ++wait) dc_sleep(0.01);
-    }
-    if (dc_fault_here(s, k, "die")) {
-      st = dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);
-      goto fail;
-    }
-    if (s->replay && !is_trace && !finish_as) {
-      int64_t n = plain_run_length(s, k);
-      DC_TRY(replay_iterations(s, k, n));
-      k += n - 1;
-      s->result.iterations = k + 1;
-      continue;
-    }
-    s->result.iterations = k + 1; /* iterates 0..k seen */
-    DC_TRY(iteration(s, &L, k, is_trace, finish_as, &stop));
+  if (!together) record_replays(s);
+  return DETCGD_OK;
+}
+
+/* Iteration k's plan (a trace row?  the time limit or an interrupt ending the run there?) and what comes before
+ * it: a checkpoint (which may find the run stopped by a row) and injected faults. */
+static int run_plan(DetcgdSolver* s, DcRunState* R) {
+  int64_t k = R->k;
+  int timed_out = R->root && s->settings.term.time_limit > 0 && dc_wall_time() - R->L.t0 >= s->settings.term.time_limit;
+  int interrupted = R->root && detcgd_stop_requested(), st = DETCGD_OK;
+  R->is_trace = k % s->settings.output.trace_every == 0 || k == R->K - 1 || timed_out;
+  R->finish_as = timed_out ? DETCGD_TERM_TIME : interrupted ? DETCGD_TERM_INTERRUPTED : 0;
+  if (R->writes_checkpoints && k > R->k0 && k % s->settings.output.checkpoint_every == 0) {
+    dc_phase_begin(&s->phases, PH_TRACE);
+    st = R->root ? dc_trace_drain(s, &R->L, 1, &R->stop) : DETCGD_OK; /* the trace holds every row before k */
+    if (st == DETCGD_OK && !R->stop) st = dc_checkpoint_write(s, k, dc_wall_time() - R->L.t0);
+    if (st == DETCGD_OK) st = dc_phase_end(&s->phases, PH_TRACE);
+    if (st != DETCGD_OK || R->stop) return st;
   }
-  DC_TRY(dc_trace_drain(s, &L, 1, &stop));
+  if (dc_fault_here(s, k, "ctrl-c")) { /* SIGINT to the launcher (this rank's parent), as from a terminal; its */
+    int wait;                          /* SIGTERM comes back within 10 s (the run stops at the next iteration) */
+    kill(getppid(), SIGINT);
+    for (wait = 0; wait < 1000 && !detcgd_stop_requested(); ++wait) dc_sleep(0.01);
+  }
+  if (dc_fault_here(s, k, "die"))
+    return dc_fail(DETCGD_ERR_INTERNAL, "injected fault: rank %d dies at iteration %lld", s->tr.rank, (long long)k);
+  return DETCGD_OK;
+}
+
+/* Iteration k as planned, or the plain iterations from k as recorded launches; k moves past them. */
+static int run_iterate(DetcgdSolver* s, DcRunState* R) {
+  int st;
+  if (s->replay && !R->is_trace && !R->finish_as) {
+    int64_t n = plain_run_length(s, R->k);
+    st = replay_iterations(s, R->k, n);
+    R->k += n;
+    s->result.iterations = R->k;
+    return st;
+  }
+  s->result.iterations = R->k + 1; /* iterates 0..k seen */
+  st = iteration(s, &R->L, R->k, R->is_trace, R->finish_as, &R->stop);
+  ++R->k;
+  return st;
+}
+
+/* The run's end after status st: the rows still queued, the final metrics and the summary (when st is OK), and
+ * what the run held. */
+static int run_end(DetcgdSolver* s, DcRunState* R, int st) {
+  DcLoop* L = &R->L;
+  if (st != DETCGD_OK) goto fail;
+  DC_TRY(dc_trace_drain(s, L, 1, &R->stop));
   /* interrupted after iteration k: the state at k + 1, as the checkpoint of iteration k + 1 would hold it */
-  if (writes_checkpoints && s->result.termination == DETCGD_TERM_INTERRUPTED)
-    DC_TRY(dc_checkpoint_write(s, s->result.iterations, dc_wall_time() - L.t0));
-  s->result.time_iterate = dc_wall_time() - L.t0;
+  if (R->writes_checkpoints && s->result.termination == DETCGD_TERM_INTERRUPTED)
+    DC_TRY(dc_checkpoint_write(s, s->result.iterations, dc_wall_time() - L->t0));
+  s->result.time_iterate = dc_wall_time() - L->t0;
   s->result.time_grad = s->phases.time[PH_GRAD];
   s->result.time_metrics = s->phases.time[PH_METRICS];
   s->result.time_sketch = s->phases.time[PH_SKETCH];
   s->result.time_apply = s->phases.time[PH_APPLY];
   s->result.time_comm = s->phases.time[PH_COMM];
   s->result.time_trace = s->phases.time[PH_TRACE];
-  if (!root) goto fail; /* clients only: no metrics, no summary */
+  if (!R->root) goto fail; /* clients only: no metrics, no summary */
   DC_TRY(finish(s));
   if (s->result.iterations == 0) s->result.f_initial = s->result.f_final;
   s->result.theorem1_bound = s->result.iterations > 0 && !(s->method->step_flags & DC_STEP_NO_MATRIX) /* det-CGD's */
@@ -846,10 +874,81 @@ int detcgd_run(DetcgdSolver* s) {
   }
   st = write_summary(s);
 fail:
-  if (st != DETCGD_OK && st != DETCGD_ERR_CUDA && L.count > 0) dc_trace_drain(s, &L, 1, &stop); /* keep what arrived */
-  s->be.ops->ring_destroy(&s->be, &L.ring);
+  if (st != DETCGD_OK && st != DETCGD_ERR_CUDA && L->count > 0) dc_trace_drain(s, L, 1, &R->stop); /* keep what arrived */
+  s->be.ops->ring_destroy(&s->be, &L->ring);
   free_replays(s);
-  dc_trace_close(&L.trace);
+  dc_trace_close(&L->trace);
+  return st;
+}
+
+int detcgd_run(DetcgdSolver* s) {
+  DcRunState R;
+  int st;
+  if (!s) return dc_fail(DETCGD_ERR_ARG, "detcgd_run: NULL solver");
+  st = run_begin(s, &R, 0);
+  while (st == DETCGD_OK && run_going(&R)) {
+    st = run_plan(s, &R);
+    if (st == DETCGD_OK && !R.stop) st = run_iterate(s, &R);
+  }
+  return run_end(s, &R, st);
+}
+
+/* The runs going into iteration k's gradient together: rounds[] and their f slots; how many. */
+static int runs_sharing_gradients(DetcgdSolver* const* runs, const DcRunState* R, const int* status, int n,
+                                  DcRound** rounds, int* fslot) {
+  int i, m = 0;
+  for (i = 0; i < n; ++i)
+    if (status[i] == DETCGD_OK && run_going(&R[i]) && dc_round_shares_gradient(&runs[i]->round) &&
+        runs[i]->be.ops == runs[0]->be.ops) {
+      rounds[m] = &runs[i]->round;
+      fslot[m++] = R[i].is_trace ? M_F : -1;
+    }
+  return m;
+}
+
+int detcgd_run_many(DetcgdSolver* const* runs, int n) {
+  DcRunState* R;
+  DcRound** rounds;
+  int *fslot, *status, i, j, going = 1, st = DETCGD_OK;
+  if (!runs || n < 1) return dc_fail(DETCGD_ERR_ARG, "detcgd_run_many: no runs (n = %d)", n);
+  for (i = 0; i < n; ++i) {
+    if (!runs[i]) return dc_fail(DETCGD_ERR_ARG, "detcgd_run_many: run %d is NULL", i);
+    if (runs[i]->tr.nranks > 1) return dc_fail(DETCGD_ERR_ARG, "detcgd_run_many: run %d is distributed over MPI (runs go together in one process only)", i);
+    for (j = 0; j < i; ++j)
+      if (runs[j] == runs[i]) return dc_fail(DETCGD_ERR_ARG, "detcgd_run_many: runs %d and %d are one solver", j, i);
+  }
+  R = (DcRunState*)dc_calloc((size_t)n, sizeof *R);
+  rounds = (DcRound**)dc_calloc((size_t)n, sizeof *rounds);
+  fslot = (int*)dc_calloc((size_t)n, sizeof *fslot);
+  status = (int*)dc_calloc((size_t)n, sizeof *status);
+  if (!R || !rounds || !fslot || !status) {
+    st = DETCGD_ERR_ALLOC;
+    n = 0;
+  }
+  for (i = 0; i < n; ++i) status[i] = run_begin(runs[i], &R[i], 1);
+  while (going) {
+    int m;
+    going = 0;
+    for (i = 0; i < n; ++i)
+      if (status[i] == DETCGD_OK && run_going(&R[i])) status[i] = run_plan(runs[i], &R[i]);
+    if ((m = runs_sharing_gradients(runs, R, status, n, rounds, fslot)) > 1 &&
+        (st = dc_round_gradients_together(rounds, m, fslot)) != DETCGD_OK)
+      for (i = 0; i < n; ++i)
+        if (status[i] == DETCGD_OK && run_going(&R[i])) status[i] = st;
+    for (i = 0; i < n; ++i)
+      if (status[i] == DETCGD_OK && run_going(&R[i])) {
+        status[i] = run_iterate(runs[i], &R[i]);
+        going = 1;
+      }
+  }
+  for (i = 0; i < n; ++i) {
+    status[i] = run_end(runs[i], &R[i], status[i]);
+    if (st == DETCGD_OK) st = status[i];
+  }
+  free(R);
+  free(rounds);
+  free(fslot);
+  free(status);
   return st;
 }
 
