@@ -149,6 +149,21 @@ for r in rows:
 PY
 then echo "ok   sweep: 8 rows, the trace of a run alone, iterations- and bits-to-eps from the traces"
 else echo "FAIL sweep rows, traces or eps columns"; cat "$T/sw/runs.csv"; fail=1; fi
+# a configuration's seeds together in one pass (logreg-nc: their gradients from one pass over the rows) give the
+# traces and rows they give one after another, but for the time
+LR="--samples 300 --features 24 --density 0.3 --nlayers 3 --lambda 0.1 --iters 150 --trace-every 10 --verbose 0 --progress 0 --method det-cgd2 --sketch rand-1 --stepsize det2-opt"
+expect 0 "runs: $T/swt/runs.csv" sweep --out "$T/swt" $LR --grid "sketch=rand-1|identity" --seeds 1-5
+expect 0 "runs: $T/sw1/runs.csv" sweep --out "$T/sw1" $LR --grid "sketch=rand-1|identity" --seeds 1-5 --together 1
+same=1
+for f in "$T"/sw1/*_seed*.csv; do
+  diff <(sed 's/,[^,]*$//' "$f") <(sed 's/,[^,]*$//' "$T/swt/$(basename "$f")") > /dev/null || same=0  # all but time_s
+done
+if [ $same = 1 ] && [ "$(ls "$T"/sw1/*_seed*.csv | wc -l)" -eq 10 ] &&
+   diff <(cut -d, -f1-11 "$T/sw1/runs.csv") <(cut -d, -f1-11 "$T/swt/runs.csv") > /dev/null  # all but seconds, trace
+then echo "ok   sweep --together: 10 runs, 5 seeds together = one after another (traces and rows but time)"
+else echo "FAIL sweep --together differs from one after another"; fail=1; fi
+expect 2 '--together: "0" is not a run count in 1..64' sweep --out "$T/sw2" $LR --together 0
+expect 2 '--together: the run command would ignore it \(read by sweep\)' run $LR --together 4
 expect 2 'configuration 1 \(sketch=rand-1 k=2\) is refused' sweep --out "$T/sw2" $SW --grid "sketch=rand-1|rand-k" --grid "k=2|4"
 expect 2 '--seeds: "4-2" is not N' sweep --out "$T/sw2" $SW --seeds 4-2
 expect 2 '"sketch" is not KEY=VALUE' sweep --out "$T/sw2" $SW --grid "k=2|sketch rand-1"

@@ -61,8 +61,9 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
                    const CliPlotRequest* plot);
 void cli_experiment_list(void);
 /* detcgd sweep (sweep.c): the product of the grid's dimensions ("KEY=V1|V2|...") over the seeds ("N", "A-B",
- * "A,B,..."; NULL: the settings' seed); eps2 the G_KD level for iterations- and bits-to-eps. An exit code. */
-int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const char* seeds, double eps2,
+ * "A,B,..."; NULL: the settings' seed); eps2 the G_KD level for iterations- and bits-to-eps; a configuration's
+ * seeds run `together` at a time (detcgd_run_many). An exit code. */
+int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const char* seeds, double eps2, int together,
               const CliAssignments* user, const CliPlotRequest* plot);
 /* A file-system-friendly name from a label: letters, digits and '-' kept, anything else '_'. */
 void cli_slug(const char* label, char* out, size_t cap);

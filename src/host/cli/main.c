@@ -32,7 +32,9 @@ static const char* USAGE =
     "               log), --title T; experiment takes the same options for its plot\n"
     "  experiment   named multi-run experiment: experiment NAME --out DIR [--seeds N]\n"
     "  sweep        a grid over settings and seeds: sweep --out DIR --grid KEY=V1|V2 [--grid ...] [--seeds A-B]\n"
-    "               [--eps2 X] [options]: runs.csv (a row per run), a trace and summary per run, plot.png\n"
+    "               [--eps2 X] [--together N] [options]: runs.csv (a row per run), a trace and summary per run,\n"
+    "               plot.png; a configuration's seeds run N at a time in one pass over the data (default 16;\n"
+    "               1: one after another), each run's trace as it is alone\n"
     "  help         this text\n"
     "  --version    the version and the build (commit, CUDA, MPI, OpenMP)\n"
     "\n"
@@ -91,6 +93,7 @@ typedef struct Options {
   const char* grid[16];   /* --grid KEY=V1|V2|... (sweep; also grid = ... in a config file) */
   int ngrid;
   double eps2;            /* --eps2 (sweep): G_KD <= eps2 for iterations- and bits-to-eps */
+  int together;           /* --together N (sweep): a configuration's seeds run N at a time in one pass (0: 16) */
   const char* cli_keys[16];/* the command-line-only options given (each once), for the command check */
   int ncli_keys;
   const char* positional[64];
@@ -193,7 +196,8 @@ static int load_config(Options* o, const char* path) {
 static const struct { const char* key; const char* commands; } CLI_ONLY[] = {
   {"out", "plot experiment sweep"}, {"compare", "theory"}, {"mc", "theory"}, {"replay", "run"},
   {"seeds", "experiment sweep"}, {"metric", "plot experiment sweep"}, {"x", "plot experiment sweep"},
-  {"bits-axis", "plot experiment sweep"}, {"title", "plot experiment sweep"}, {"grid", "sweep"}, {"eps2", "sweep"}};
+  {"bits-axis", "plot experiment sweep"}, {"title", "plot experiment sweep"}, {"grid", "sweep"}, {"eps2", "sweep"},
+  {"together", "sweep"}};
 
 /* A command-line-only option given (CLI_ONLY's key), once in cli_keys however often it is given. */
 static void note_cli_key(Options* o, const char* key) {
@@ -277,6 +281,14 @@ static int parse_args(Options* o, int argc, char** argv) {
       if (o->ngrid == 16) { fprintf(stderr, "detcgd: --grid: at most 16 dimensions\n"); return EXIT_USAGE; }
       o->grid[o->ngrid++] = value;
       note_cli_key(o, "grid");
+      continue;
+    }
+    if (!strcmp(key, "together")) {
+      char* end;
+      long n = strtol(value, &end, 10);
+      if (*end || end == value || n < 1 || n > 64) { fprintf(stderr, "detcgd: --together: \"%s\" is not a run count in 1..64\n", value); return EXIT_USAGE; }
+      o->together = (int)n;
+      note_cli_key(o, "together");
       continue;
     }
     if (!strcmp(key, "eps2")) {
@@ -528,7 +540,8 @@ static int cmd_experiment(Options* o) {
 
 static int cmd_sweep(Options* o) {
   if (!o->out) { fprintf(stderr, "detcgd sweep: usage: sweep --out DIR [--grid KEY=V1|V2 ...] [--seeds A-B] [options]\n"); return EXIT_USAGE; }
-  return cli_sweep(o->out, o->grid, o->ngrid, o->seeds_text, o->eps2 > 0 ? o->eps2 : 1e-4, &o->user, &o->plot);
+  return cli_sweep(o->out, o->grid, o->ngrid, o->seeds_text, o->eps2 > 0 ? o->eps2 : 1e-4,
+                   o->together > 0 ? o->together : 16, &o->user, &o->plot);
 }
 
 /* Command names and what each takes: DETCGD_CMD_* (0: none of the problem's or run's options), positional

@@ -20,6 +20,7 @@
 #define MAX_VALUES 64
 #define MAX_CONFIGS 4096
 #define MAX_SEEDS 1000
+#define MAX_TOGETHER 64 /* the most runs of one configuration that go together (--together) */
 
 /* One dimension: alternatives, each a few key = value assignments. */
 #define MAX_ASSIGN 8
@@ -182,32 +183,22 @@ static void first_below(const DetcgdSolver* solver, double eps2, long long* iter
 
 typedef struct RunOutcome { double g_kd, grad2, f, seconds; long long bits, iters_eps, bits_eps; } RunOutcome;
 
-/* One run: its trace and summary into dir; the outcome. */
-static int run_one(const DetcgdProblem* prob, DetcgdSettings* s, const char* csv, const char* json, double eps2,
-                   RunOutcome* out) {
-  DetcgdSolver* solver = NULL;
+/* A finished run's outcome. */
+static int run_outcome(const DetcgdSolver* solver, double eps2, RunOutcome* out) {
   DetcgdResult r;
-  int st;
-  snprintf(s->output.trace_path, sizeof s->output.trace_path, "%s", csv);
-  snprintf(s->output.summary_path, sizeof s->output.summary_path, "%s", json);
-  st = detcgd_create(&solver, prob, s);
-  if (st == DETCGD_OK) st = detcgd_run(solver);
-  if (st == DETCGD_OK) st = detcgd_get_result(solver, &r);
-  if (st == DETCGD_OK) {
-    out->g_kd = r.g_kd;
-    out->grad2 = r.grad_norm2_final;
-    out->f = r.f_final;
-    out->bits = (long long)r.bits_up;
-    out->seconds = r.time_iterate;
-    first_below(solver, eps2, &out->iters_eps, &out->bits_eps);
-    s->f_inf = r.f_inf; /* the problem's f^inf, shared by the runs that follow on it */
-  }
-  detcgd_destroy(&solver);
-  return st;
+  int st = detcgd_get_result(solver, &r);
+  if (st != DETCGD_OK) return st;
+  out->g_kd = r.g_kd;
+  out->grad2 = r.grad_norm2_final;
+  out->f = r.f_final;
+  out->bits = (long long)r.bits_up;
+  out->seconds = r.time_iterate;
+  first_below(solver, eps2, &out->iters_eps, &out->bits_eps);
+  return DETCGD_OK;
 }
 
 int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const char* seeds_text, double eps2,
-              const CliAssignments* user, const CliPlotRequest* plot) {
+              int together, const CliAssignments* user, const CliPlotRequest* plot) {
   static Dimension dims[16];
   static uint64_t seeds[MAX_SEEDS];
   static char labels[MAX_CONFIGS][CLI_PLOT_LABEL];
@@ -223,6 +214,10 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
   int nconfigs = 1, nseeds, c, k, j, st = DETCGD_OK, rc, ran = 0;
   FILE* rows;
   if (ngrid > 16) { fprintf(stderr, "detcgd sweep: more than 16 --grid dimensions\n"); return EXIT_USAGE; }
+  if (together < 1 || together > MAX_TOGETHER) {
+    fprintf(stderr, "detcgd sweep: --together %d: not in 1..%d\n", together, MAX_TOGETHER);
+    return EXIT_USAGE;
+  }
   for (j = 0; j < ngrid; ++j) {
     if (!parse_dimension(grid[j], &dims[j])) return EXIT_USAGE;
     if ((nconfigs *= dims[j].n) > MAX_CONFIGS) { fprintf(stderr, "detcgd sweep: more than %d configurations\n", MAX_CONFIGS); return EXIT_USAGE; }
@@ -265,35 +260,49 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
     series[c].label = labels[c];
     series[c].csv = trace_list + (size_t)c * nseeds;
     series[c].ncsv = 0;
-    for (k = 0; k < nseeds && st == DETCGD_OK && (k == 0 || !detcgd_stop_requested()); ++k) {
-      char json[DETCGD_PATH_MAX];
-      char* csv = traces[(size_t)c * nseeds + k];
-      RunOutcome o;
-      s.seed = seeds[k];
-      snprintf(s.output.label, sizeof s.output.label, "%.127s", labels[c]);
-      snprintf(csv, DETCGD_PATH_MAX, "%s/%s_seed%llu.csv", out_dir, name, (unsigned long long)seeds[k]);
-      snprintf(json, sizeof json, "%s/%s_seed%llu.json", out_dir, name, (unsigned long long)seeds[k]);
-      if ((st = run_one(prob, &s, csv, json, eps2, &o)) != DETCGD_OK) {
-        fprintf(stderr, "detcgd sweep: %s, seed %llu: %s\n", labels[c], (unsigned long long)seeds[k], detcgd_last_error());
-        break;
+    for (k = 0; k < nseeds && st == DETCGD_OK && (k == 0 || !detcgd_stop_requested()); k += together) {
+      DetcgdSolver* group[MAX_TOGETHER] = {NULL};
+      int n = nseeds - k < together ? nseeds - k : together, r;
+      for (r = 0; r < n && st == DETCGD_OK; ++r) { /* the group's runs; the first one's f^inf shared by the rest */
+        char* csv = traces[(size_t)c * nseeds + k + r];
+        s.seed = seeds[k + r];
+        snprintf(s.output.label, sizeof s.output.label, "%.127s", labels[c]);
+        snprintf(csv, DETCGD_PATH_MAX, "%s/%s_seed%llu.csv", out_dir, name, (unsigned long long)seeds[k + r]);
+        snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", csv);
+        snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s/%s_seed%llu.json", out_dir, name,
+                 (unsigned long long)seeds[k + r]);
+        if ((st = detcgd_create(&group[r], prob, &s)) == DETCGD_OK && isnan(s.f_inf)) {
+          DetcgdResult first;
+          detcgd_get_result(group[r], &first);
+          s.f_inf = f_inf_given = first.f_inf; /* the problem's f^inf, shared by the runs that follow on it */
+        }
       }
-      f_inf_given = s.f_inf;
-      trace_list[(size_t)c * nseeds + series[c].ncsv++] = csv;
-      fprintf(rows, "%d,%d", ++ran, c + 1);
-      for (j = 0; j < ngrid; ++j) {
-        fputc(',', rows);
-        put_field(rows, alt[j]->text);
+      if (st == DETCGD_OK) st = n == 1 ? detcgd_run(group[0]) : detcgd_run_many(group, n);
+      if (st != DETCGD_OK)
+        fprintf(stderr, "detcgd sweep: %s, seeds %llu .. %llu (%d together): %s\n", labels[c],
+                (unsigned long long)seeds[k], (unsigned long long)seeds[k + n - 1], n, detcgd_last_error());
+      for (r = 0; r < n && st == DETCGD_OK; ++r) {
+        const char* csv = traces[(size_t)c * nseeds + k + r];
+        RunOutcome o;
+        if ((st = run_outcome(group[r], eps2, &o)) != DETCGD_OK) break;
+        trace_list[(size_t)c * nseeds + series[c].ncsv++] = csv;
+        fprintf(rows, "%d,%d", ++ran, c + 1);
+        for (j = 0; j < ngrid; ++j) {
+          fputc(',', rows);
+          put_field(rows, alt[j]->text);
+        }
+        fprintf(rows, ",%llu,%.10g,%.10g,%.12g,%lld,", (unsigned long long)seeds[k + r], o.g_kd, o.grad2, o.f, o.bits);
+        if (o.iters_eps >= 0) fprintf(rows, "%lld,%lld", o.iters_eps, o.bits_eps);
+        else fputs(",", rows);
+        fprintf(rows, ",%g,%.6f,", eps2, o.seconds);
+        put_field(rows, csv);
+        fputc('\n', rows);
+        fflush(rows);
+        gsum += o.g_kd;
+        glo = o.g_kd < glo ? o.g_kd : glo;
+        ghi = o.g_kd > ghi ? o.g_kd : ghi;
       }
-      fprintf(rows, ",%llu,%.10g,%.10g,%.12g,%lld,", (unsigned long long)seeds[k], o.g_kd, o.grad2, o.f, o.bits);
-      if (o.iters_eps >= 0) fprintf(rows, "%lld,%lld", o.iters_eps, o.bits_eps);
-      else fputs(",", rows);
-      fprintf(rows, ",%g,%.6f,", eps2, o.seconds);
-      put_field(rows, csv);
-      fputc('\n', rows);
-      fflush(rows);
-      gsum += o.g_kd;
-      glo = o.g_kd < glo ? o.g_kd : glo;
-      ghi = o.g_kd > ghi ? o.g_kd : ghi;
+      for (r = 0; r < n; ++r) detcgd_destroy(&group[r]);
     }
     if (series[c].ncsv > 0)
       printf("%4d  %-48s G_KD mean %.6e  [%.6e, %.6e] over %d seed(s)\n", c + 1, labels[c], gsum / series[c].ncsv,
