@@ -129,6 +129,12 @@ expect 2 '--bits-axis: "lin" is not log or linear' plot --out "$T/q.png" "$T/p1.
 expect 2 '--metric: the run command would ignore it \(read by plot experiment sweep\)' run $QUAD --metric gkd
 expect 3 'has no column dist2 \(runs with optimum solve have it\)' plot --out "$T/q.png" "$T/p1.csv" --metric dist2
 expect 3 'cannot read' plot --out "$T/q.png" "$T/missing.csv"
+# a run of one iteration has sent no bits: its bits panels say so (gnuplot's autoscale failed on them)
+expect 0 "" run $QUAD --iters 1 --trace "$T/one.csv" --summary "$T/one.json"
+expect 0 "" plot --out "$T/one.png" "$T/one.csv"
+if [ "$(head -c 8 "$T/one.png" | od -An -tx1 | tr -d ' ')" = "89504e470d0a1a0a" ] && grep -q "no points to show" "$T/one.png.gp"
+then echo "ok   plot of a one-iteration trace: a PNG, its bits panels marked empty"
+else echo "FAIL plot of a one-iteration trace"; fail=1; fi
 
 # sweep: the grid's product over seeds, a row per run, each trace the one `detcgd run` gives alone (bit for bit but
 # time), iterations-to-eps from the trace, a refused configuration named before anything runs, grids from a file

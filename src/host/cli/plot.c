@@ -153,9 +153,24 @@ static void put_row(FILE* f, const SeriesData* d, int r, const CliPlotStyle* st,
   fputc('\n', f);
 }
 
-/* The panel of metric m against axis a; the key in the first panel only. */
+/* Has the panel of metric m against axis a a point to draw (x finite, positive on a log axis; y finite and > 0)? */
+static int panel_has_points(const SeriesData* data, int n, const CliPlotStyle* st, int m, int a, double f_least) {
+  int i, t, r, logx = st->axis[a] == CLI_AXIS_BITS && !st->linear_bits;
+  for (i = 0; i < n; ++i)
+    for (t = 0; t < data[i].ntraces; ++t)
+      for (r = 0; r < data[i].nrows; ++r) {
+        double x = data[i].rows[t][(size_t)r * data[i].ncols + a];
+        double y = data[i].rows[t][(size_t)r * data[i].ncols + st->naxis + m];
+        if (st->metric[m] == CLI_METRIC_F_GAP) y -= f_least;
+        if (isfinite(x) && (!logx || x > 0) && isfinite(y) && y > 0) return 1;
+      }
+  return 0;
+}
+
+/* The panel of metric m against axis a; the key in the first panel only.  A panel with nothing to draw (a run of
+ * one iteration has sent no bits yet) says so instead of failing gnuplot's autoscale. */
 static void put_panel(FILE* f, const CliSeries* series, const SeriesData* data, int n, const CliPlotStyle* st, int m,
-                      int a) {
+                      int a, double f_least) {
   int i, xcol = a + 1, ycol = st->naxis + 3 * m + 1;
   int logx = st->axis[a] == CLI_AXIS_BITS && !st->linear_bits;
   fprintf(f, logx ? "set logscale x\nset format x '10^{%%L}'\n" : "unset logscale x\nset format x '%%g'\n");
@@ -165,6 +180,11 @@ static void put_panel(FILE* f, const CliSeries* series, const SeriesData* data, 
   cli_gnuplot_quote(f, xlabel);
   fputs("\nset ylabel ", f);
   cli_gnuplot_quote(f, METRICS[st->metric[m]].label);
+  if (!panel_has_points(data, n, st, m, a, f_least)) {
+    fputs("\nset xrange [1:10]\nset yrange [1:10]\nunset key\nset label 1 'no points to show' at graph 0.5,0.5 center\n"
+          "plot NaN notitle\nunset label 1\nset autoscale\n", f);
+    return;
+  }
   fputs(m == 0 && a == 0 ? "\nset key top right opaque box noenhanced\nplot " : "\nunset key\nplot ", f);
   for (i = 0; i < n; ++i) {
     const char* colour = COLOURS[i % NCOLOURS];
@@ -261,7 +281,7 @@ int cli_plot(const char* png, const CliSeries* series, int n, const CliPlotStyle
     }
     fputs(" noenhanced\n", f);
     for (j = 0; j < st->nmetric; ++j)
-      for (t = 0; t < st->naxis; ++t) put_panel(f, series, data, n, st, j, t);
+      for (t = 0; t < st->naxis; ++t) put_panel(f, series, data, n, st, j, t, f_least);
     fputs("unset multiplot\n", f);
     if (fclose(f) != 0) { fprintf(stderr, "plot: write to %s failed\n", script); rc = EXIT_DATA; }
   }
