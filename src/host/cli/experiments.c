@@ -40,6 +40,7 @@
  *                its step from L on the box |x_j| <= 30 and at 16x and 256x it (Khirirat et al.'s polynomial test)
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,11 +352,10 @@ static int apply_run_options(DetcgdProblemSpec* p, DetcgdSettings* s, const RunD
   return st;
 }
 
-/* Run r on top of base; seed >= 0: with that seed, its files named _seedN. */
-static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir, int seed,
-                   char* csv, size_t cap, DetcgdResult* res) {
+/* Run r's solver on top of base; seed >= 0: with that seed, its files named _seedN; its trace's path in csv. */
+static int open_run(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir, int seed,
+                    char* csv, size_t cap, DetcgdSolver** solver) {
   DetcgdSettings s = *base;
-  DetcgdSolver* solver = NULL;
   char name[160];
   int st;
   DetcgdProblemSpec unused; /* the run's problem keys were applied when its problem was made */
@@ -371,11 +371,47 @@ static int run_one(const DetcgdProblem* prob, const DetcgdSettings* base, const 
   snprintf(csv, cap, "%s/%s.csv", dir, name);
   snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", csv);
   snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s/%s.json", dir, name);
-  st = detcgd_create(&solver, prob, &s);
-  if (st == DETCGD_OK) st = detcgd_run(solver);
-  if (st == DETCGD_OK) st = detcgd_get_result(solver, res);
-  detcgd_destroy(&solver);
-  if (st != DETCGD_OK) fprintf(stderr, "experiment: run \"%s\" failed: %s\n", r->label, detcgd_last_error());
+  if ((st = detcgd_create(solver, prob, &s)) != DETCGD_OK)
+    fprintf(stderr, "experiment: run \"%s\": %s\n", r->label, detcgd_last_error());
+  return st;
+}
+
+#define GROUP_PASS 64 /* the most runs that go together */
+
+/* The runs at slots slot[0 .. m) of e (slot = run i's seed j at i seeds + j) on one problem, together
+ * (detcgd_run_many, GROUP_PASS at a time): each one's trace path in csv[slot] and result in res[slot]; *ran of them
+ * ran (fewer when interrupted).  The first run estimates f^inf unless base has it, and the rest share it (base->f_inf
+ * then holds it). */
+static int run_group(const DetcgdProblem* prob, DetcgdSettings* base, const ExperimentDef* e, const int* slot, int m,
+                     int seeds, const char* dir, char (*csv)[DETCGD_PATH_MAX], DetcgdResult* res, int* ran) {
+  DetcgdSolver* solver[GROUP_PASS];
+  DetcgdSettings quiet;
+  int k0, k, n, st = DETCGD_OK;
+  *ran = 0;
+  for (k0 = 0; k0 < m && st == DETCGD_OK && !detcgd_stop_requested(); k0 += n) {
+    n = m - k0 < GROUP_PASS ? m - k0 : GROUP_PASS;
+    memset(solver, 0, sizeof solver);
+    if (n > 1) printf("%d runs together (their gradients from one pass over the data; no per-run tables)\n", n);
+    for (k = 0; k < n && st == DETCGD_OK; ++k) {
+      int at = slot[k0 + k];
+      quiet = *base; /* runs together: their tables would interleave (each trace has every row) */
+      if (n > 1) quiet.output.verbose = quiet.output.progress = 0;
+      st = open_run(prob, &quiet, &e->runs[at / seeds], dir, seeds > 1 ? at % seeds : -1, csv[at], sizeof csv[at],
+                    &solver[k]);
+      if (st == DETCGD_OK && isnan(base->f_inf)) {
+        DetcgdResult first;
+        detcgd_get_result(solver[k], &first);
+        base->f_inf = first.f_inf; /* estimated once, shared by every run on this problem */
+      }
+    }
+    if (st == DETCGD_OK) st = n == 1 ? detcgd_run(solver[0]) : detcgd_run_many(solver, n);
+    if (st != DETCGD_OK) fprintf(stderr, "experiment: %d run(s) together: %s\n", n, detcgd_last_error());
+    for (k = 0; k < n; ++k) {
+      if (st == DETCGD_OK) st = detcgd_get_result(solver[k], &res[slot[k0 + k]]);
+      detcgd_destroy(&solver[k]);
+    }
+    if (st == DETCGD_OK) *ran += n;
+  }
   return st;
 }
 
@@ -440,40 +476,32 @@ static int write_band(const char* dir, const RunDef* r, char (*seed_csv)[DETCGD_
   return f && ok;
 }
 
-/* Run r over seeds base seed .. + seeds - 1 (fewer when interrupted): res holds their mean G_KD, ||g(x^K)||^2,
- * f(x^K) and bits, and g_range their least and largest G_KD; csv names the band (one seed: the run's trace), and
- * seed_csv[0 .. *ntraces) the traces (the plot's). */
-static int run_seeds(const DetcgdProblem* prob, const DetcgdSettings* base, const RunDef* r, const char* dir,
-                     int seeds, char* csv, size_t cap, DetcgdResult* res, double g_range[2],
-                     char (*seed_csv)[DETCGD_PATH_MAX], int* ntraces) {
-  DetcgdResult one;
+/* Run r's seeds' results one[0 .. seeds): res holds their mean G_KD, ||g(x^K)||^2, f(x^K) and bits, and g_range
+ * their least and largest G_KD; csv names the band (one seed: the run's trace, seed_csv[0]). */
+static int seed_summary(const char* dir, const RunDef* r, const DetcgdResult* one, int seeds,
+                        char (*seed_csv)[DETCGD_PATH_MAX], char* csv, size_t cap, DetcgdResult* res, double g_range[2]) {
   double g = 0, g2 = 0, f = 0, bits = 0;
-  int j, st = DETCGD_OK;
-  *ntraces = 0;
+  int j;
+  *res = one[0];
+  g_range[0] = g_range[1] = one[0].g_kd;
   if (seeds == 1) {
-    st = run_one(prob, base, r, dir, -1, csv, cap, res);
-    g_range[0] = g_range[1] = res->g_kd;
-    snprintf(seed_csv[0], sizeof seed_csv[0], "%s", csv);
-    *ntraces = st == DETCGD_OK;
-    return st;
+    snprintf(csv, cap, "%s", seed_csv[0]);
+    return DETCGD_OK;
   }
-  for (j = 0; j < seeds && st == DETCGD_OK && (j == 0 || !detcgd_stop_requested()); ++j) {
-    if ((st = run_one(prob, base, r, dir, j, seed_csv[j], sizeof seed_csv[j], &one)) != DETCGD_OK) return st;
-    *ntraces = j + 1;
-    if (j == 0) { *res = one; g_range[0] = g_range[1] = one.g_kd; }
-    g += one.g_kd;
-    g2 += one.grad_norm2_final;
-    f += one.f_final;
-    bits += (double)one.bits_up;
-    g_range[0] = one.g_kd < g_range[0] ? one.g_kd : g_range[0];
-    g_range[1] = one.g_kd > g_range[1] ? one.g_kd : g_range[1];
+  for (j = 0; j < seeds; ++j) {
+    g += one[j].g_kd;
+    g2 += one[j].grad_norm2_final;
+    f += one[j].f_final;
+    bits += (double)one[j].bits_up;
+    g_range[0] = one[j].g_kd < g_range[0] ? one[j].g_kd : g_range[0];
+    g_range[1] = one[j].g_kd > g_range[1] ? one[j].g_kd : g_range[1];
   }
-  res->g_kd = g / j;
-  res->grad_norm2_final = g2 / j;
-  res->f_final = f / j;
-  res->bits_up = (int64_t)(bits / j + 0.5);
-  if (!write_band(dir, r, seed_csv, j, csv, cap)) {
-    fprintf(stderr, "experiment: run \"%s\": cannot write the band of its %d seeds\n", r->label, j);
+  res->g_kd = g / seeds;
+  res->grad_norm2_final = g2 / seeds;
+  res->f_final = f / seeds;
+  res->bits_up = (int64_t)(bits / seeds + 0.5);
+  if (!write_band(dir, r, seed_csv, seeds, csv, cap)) {
+    fprintf(stderr, "experiment: run \"%s\": cannot write the band of its %d seeds\n", r->label, seeds);
     return DETCGD_ERR_IO;
   }
   return DETCGD_OK;
@@ -513,7 +541,10 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   char(*traces)[DETCGD_PATH_MAX] = NULL; /* run i's seeds at traces[i * seeds ..] */
   const char** trace_list = NULL;
   CliPlotStyle style;
-  int i, j, n, w, st = DETCGD_OK, ntraces[16];
+  static DetcgdProblemSpec own[16]; /* each run's problem: the experiment's, or its own */
+  DetcgdResult* one = NULL;          /* run i's seed j at i seeds + j */
+  int* slots = NULL;
+  int i, j, m, n, w, ran = 0, st = DETCGD_OK, done[16];
   if (!strcmp(name, "sign-geometry")) return cli_sign_geometry(out_dir, seeds, user);
   for (i = 0; i < NRUNS(EXPERIMENTS); ++i)
     if (!strcmp(name, EXPERIMENTS[i].name)) e = &EXPERIMENTS[i];
@@ -536,9 +567,13 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   if (st != DETCGD_OK) { fprintf(stderr, "experiment: %s\n", detcgd_last_error()); return cli_exit_code(st); }
   traces = (char(*)[DETCGD_PATH_MAX])calloc((size_t)e->nruns * seeds, DETCGD_PATH_MAX);
   trace_list = (const char**)calloc((size_t)e->nruns * seeds, sizeof *trace_list);
-  if (!traces || !trace_list) {
+  one = (DetcgdResult*)calloc((size_t)e->nruns * seeds, sizeof *one);
+  slots = (int*)calloc((size_t)e->nruns * seeds, sizeof *slots);
+  if (!traces || !trace_list || !one || !slots) {
     free(traces);
     free(trace_list);
+    free(one);
+    free(slots);
     detcgd_problem_destroy(&prob);
     fprintf(stderr, "experiment: out of memory for %d x %d trace names\n", e->nruns, seeds);
     return EXIT_FAILURE_RUN;
@@ -547,41 +582,50 @@ int cli_experiment(const char* name, const char* out_dir, int seeds, const CliAs
   printf("experiment %s: %s -> %s\nconfiguration (each run then sets its method, sketch, stepsize, weight%s):\n%s",
          e->name, e->what, out_dir, seeds > 1 ? "; seeds seed, seed + 1, ..." : "", config);
   if (seeds > 1) printf("seeds = %d per run: the table's G_KD, ||g(x^K)||^2 and bits are means over them\n", seeds);
-  for (i = 0; i < e->nruns && st == DETCGD_OK && !detcgd_stop_requested(); ++i) {
-    DetcgdProblemSpec own = *p;
+  /* every run on the experiment's problem, every seed, together; then each run with a problem of its own (another
+   * split: another f, its own f^inf), its seeds together */
+  for (i = 0, m = 0; i < e->nruns && st == DETCGD_OK; ++i) {
     DetcgdSettings scratch = *s;
-    DetcgdProblem* run_prob = NULL;
-    if ((st = apply_run_options(&own, &scratch, &e->runs[i])) != DETCGD_OK) {
+    own[i] = *p;
+    if ((st = apply_run_options(&own[i], &scratch, &e->runs[i])) != DETCGD_OK) {
       fprintf(stderr, "experiment: run \"%s\": %s\n", e->runs[i].label, detcgd_last_error());
       break;
     }
-    if (memcmp(&own, p, sizeof own) != 0) { /* a problem of its own (another split: another f), its own f^inf */
-      scratch = *s;
-      scratch.f_inf = user_f_inf;
-      if ((st = detcgd_problem_create(&run_prob, &own)) != DETCGD_OK) {
-        fprintf(stderr, "experiment: run \"%s\": %s\n", e->runs[i].label, detcgd_last_error());
-        break;
-      }
-      st = run_seeds(run_prob, &scratch, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i],
-                     traces + (size_t)i * seeds, &ntraces[i]);
-      detcgd_problem_destroy(&run_prob);
-    } else {
-      st = run_seeds(prob, s, &e->runs[i], out_dir, seeds, csv[i], sizeof csv[i], &res[i], g_range[i],
-                     traces + (size_t)i * seeds, &ntraces[i]);
-      s->f_inf = res[i].f_inf; /* estimate f^inf once, reuse it for every run on the experiment's problem */
+    done[i] = 0;
+    for (j = 0; j < seeds && memcmp(&own[i], p, sizeof *p) == 0; ++j) slots[m++] = i * seeds + j;
+  }
+  if (st == DETCGD_OK && m > 0 && (st = run_group(prob, s, e, slots, m, seeds, out_dir, traces, one, &ran)) == DETCGD_OK)
+    for (j = 0; j < ran; ++j) done[slots[j] / seeds] += 1;
+  for (i = 0; i < e->nruns && st == DETCGD_OK && !detcgd_stop_requested(); ++i) {
+    DetcgdSettings scratch = *s;
+    DetcgdProblem* run_prob = NULL;
+    if (memcmp(&own[i], p, sizeof *p) == 0) continue;
+    scratch.f_inf = user_f_inf;
+    if ((st = detcgd_problem_create(&run_prob, &own[i])) != DETCGD_OK) {
+      fprintf(stderr, "experiment: run \"%s\": %s\n", e->runs[i].label, detcgd_last_error());
+      break;
     }
-    for (j = 0; j < ntraces[i]; ++j) trace_list[(size_t)i * seeds + j] = traces[(size_t)i * seeds + j];
+    for (j = 0; j < seeds; ++j) slots[j] = i * seeds + j;
+    st = run_group(run_prob, &scratch, e, slots, seeds, seeds, out_dir, traces, one, &done[i]);
+    detcgd_problem_destroy(&run_prob);
+  }
+  for (i = 0; i < e->nruns && st == DETCGD_OK && done[i] == seeds; ++i) {
+    st = seed_summary(out_dir, &e->runs[i], one + (size_t)i * seeds, seeds, traces + (size_t)i * seeds, csv[i],
+                      sizeof csv[i], &res[i], g_range[i]);
+    for (j = 0; j < seeds; ++j) trace_list[(size_t)i * seeds + j] = traces[(size_t)i * seeds + j];
     series[i].csv = trace_list + (size_t)i * seeds;
-    series[i].ncsv = ntraces[i];
+    series[i].ncsv = seeds;
     series[i].label = e->runs[i].label;
   }
   detcgd_problem_destroy(&prob);
+  free(one);
+  free(slots);
   if (st != DETCGD_OK) {
     free(traces);
     free(trace_list);
     return cli_exit_code(st);
   }
-  n = i; /* fewer than e->nruns when interrupted: the table and the plot of the runs there are */
+  n = i; /* fewer than e->nruns when interrupted: the table and the plot of the runs that ran */
   if (n < e->nruns) printf("\nexperiment interrupted: %d of %d runs (the last one stopped early)\n", n, e->nruns);
   for (i = 0, w = 26; i < n; ++i) w = (int)strlen(e->runs[i].label) > w ? (int)strlen(e->runs[i].label) : w;
   printf("\n%-*s %12s %14s %12s %14s %14s %14s\n", w, "run", "certificate", "det(D)^(-1/d)", "coords/it", "G_KD",

@@ -262,6 +262,7 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
     series[c].ncsv = 0;
     for (k = 0; k < nseeds && st == DETCGD_OK && (k == 0 || !detcgd_stop_requested()); k += together) {
       DetcgdSolver* group[MAX_TOGETHER] = {NULL};
+      DetcgdSettings quiet;
       int n = nseeds - k < together ? nseeds - k : together, r;
       for (r = 0; r < n && st == DETCGD_OK; ++r) { /* the group's runs; the first one's f^inf shared by the rest */
         char* csv = traces[(size_t)c * nseeds + k + r];
@@ -271,7 +272,9 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
         snprintf(s.output.trace_path, sizeof s.output.trace_path, "%s", csv);
         snprintf(s.output.summary_path, sizeof s.output.summary_path, "%s/%s_seed%llu.json", out_dir, name,
                  (unsigned long long)seeds[k + r]);
-        if ((st = detcgd_create(&group[r], prob, &s)) == DETCGD_OK && isnan(s.f_inf)) {
+        quiet = s; /* runs together: their tables would interleave (each trace has every row) */
+        if (n > 1) quiet.output.verbose = quiet.output.progress = 0;
+        if ((st = detcgd_create(&group[r], prob, &quiet)) == DETCGD_OK && isnan(s.f_inf)) {
           DetcgdResult first;
           detcgd_get_result(group[r], &first);
           s.f_inf = f_inf_given = first.f_inf; /* the problem's f^inf, shared by the runs that follow on it */
