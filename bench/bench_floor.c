@@ -5,9 +5,11 @@
  * by row so that each row is read once) and the sigmoid s_j = -b_j / (N (1 + exp(b_j t_j))), in plain C at -O3,
  * plus the regulariser's d terms: one row at a time, and with the dot products of four rows interleaved (their
  * latencies overlap); the ratios are against the faster of the two. detcgd's iteration (the loop's seconds over K, setup and f^inf excluded) runs
- * on the same rows through the public API. Medians of --repeats trials.
+ * on the same rows through the public API. Medians of --repeats trials.  With --together 1: R = 1, 4, 16, 64 seeds of
+ * det-CGD2 rand-1 run together (detcgd_run_many, one pass over the rows for their R gradients) and one after the
+ * other, each R with about K / R iterations (at least 50): the cost per run-iteration against R.
  *
- *   detcgd_bench_floor --data ../shared/data/libsvm/a1a [--iters 20000] [--repeats 5]
+ *   detcgd_bench_floor --data ../shared/data/libsvm/a1a [--iters 20000] [--repeats 5] [--together 1]
  */
 #include <math.h>
 #include <stdio.h>
@@ -84,6 +86,37 @@ static double floor_seconds(const DetcgdData* A, double lambda, int interleave, 
   return t;
 }
 
+/* The problem and settings of detcgd's runs on `data`: options as the CLI's (NULL-ended pairs), K iterations,
+ * one trace row (the first; and the last), quiet, on the CPU, f^inf = 0 (no estimate to time). */
+static void bench_setup(const char* data, const char* const* options, int iters, uint64_t seed, DetcgdProblemSpec* spec,
+                        DetcgdSettings* set) {
+  char k[32], sd[32];
+  int i, st;
+  detcgd_problem_spec_default(spec);
+  detcgd_settings_default(set);
+  snprintf(k, sizeof k, "%d", iters);
+  snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
+  st = detcgd_set(spec, set, "data", data);
+  for (i = 0; options[i] && st == DETCGD_OK; i += 2) st = detcgd_set(spec, set, options[i], options[i + 1]);
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "iters", k);
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "seed", sd);
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "trace-every", "1000000000");
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "verbose", "0");
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "progress", "0");
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "backend", "cpu");
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "f-inf", "0");
+  if (st != DETCGD_OK) {
+    fprintf(stderr, "bench_floor: %s\n", detcgd_last_error());
+    exit(1);
+  }
+}
+
+static void check(int st) {
+  if (st == DETCGD_OK) return;
+  fprintf(stderr, "bench_floor: %s\n", detcgd_last_error());
+  exit(1);
+}
+
 /* Seconds per iteration of one detcgd run (the loop only). */
 static double detcgd_seconds(const char* data, const char* const* options, int iters) {
   DetcgdProblemSpec spec;
@@ -91,35 +124,44 @@ static double detcgd_seconds(const char* data, const char* const* options, int i
   DetcgdProblem* p = NULL;
   DetcgdSolver* s = NULL;
   DetcgdResult r;
-  char k[32];
-  int i, st;
-  detcgd_problem_spec_default(&spec);
-  detcgd_settings_default(&set);
-  snprintf(k, sizeof k, "%d", iters);
-  st = detcgd_set(&spec, &set, "data", data);
-  for (i = 0; options[i] && st == DETCGD_OK; i += 2) st = detcgd_set(&spec, &set, options[i], options[i + 1]);
-  if (st == DETCGD_OK) st = detcgd_set(&spec, &set, "iters", k);
-  if (st == DETCGD_OK) st = detcgd_set(&spec, &set, "trace-every", "1000000000");
-  if (st == DETCGD_OK) st = detcgd_set(&spec, &set, "verbose", "0");
-  if (st == DETCGD_OK) st = detcgd_set(&spec, &set, "progress", "0");
-  if (st == DETCGD_OK) st = detcgd_set(&spec, &set, "backend", "cpu");
-  if (st == DETCGD_OK) st = detcgd_set(&spec, &set, "f-inf", "0");
-  if (st == DETCGD_OK) st = detcgd_problem_create(&p, &spec);
-  if (st == DETCGD_OK) st = detcgd_create(&s, p, &set);
-  if (st == DETCGD_OK) st = detcgd_run(s);
-  if (st == DETCGD_OK) st = detcgd_get_result(s, &r);
-  if (st != DETCGD_OK) {
-    fprintf(stderr, "bench_floor: %s\n", detcgd_last_error());
-    exit(1);
-  }
+  bench_setup(data, options, iters, 42, &spec, &set);
+  check(detcgd_problem_create(&p, &spec));
+  check(detcgd_create(&s, p, &set));
+  check(detcgd_run(s));
+  check(detcgd_get_result(s, &r));
   detcgd_destroy(&s);
   detcgd_problem_destroy(&p);
   return r.time_iterate / (double)r.iterations;
 }
 
+/* Seconds of R runs (seeds 1 .. R) on one problem: together (detcgd_run_many) or one after the other. */
+static double runs_seconds(const char* data, const char* const* options, int iters, int R, int together) {
+  DetcgdProblemSpec spec;
+  DetcgdSettings set;
+  DetcgdProblem* p = NULL;
+  DetcgdSolver* s[64];
+  double t0, t;
+  int r;
+  bench_setup(data, options, iters, 1, &spec, &set);
+  check(detcgd_problem_create(&p, &spec));
+  for (r = 0; r < R; ++r) {
+    bench_setup(data, options, iters, (uint64_t)r + 1, &spec, &set);
+    s[r] = NULL;
+    check(detcgd_create(&s[r], p, &set));
+  }
+  t0 = dc_bench_now();
+  if (together) check(detcgd_run_many(s, R));
+  else
+    for (r = 0; r < R; ++r) check(detcgd_run(s[r]));
+  t = dc_bench_now() - t0;
+  for (r = 0; r < R; ++r) detcgd_destroy(&s[r]);
+  detcgd_problem_destroy(&p);
+  return t;
+}
+
 int main(int argc, char** argv) {
   const char* data = NULL;
-  int iters = 20000, repeats = 5, i, c;
+  int iters = 20000, repeats = 5, together = 0, i, c;
   DetcgdData A;
   static const char* const GD[] = {"lambda", "0.3", "method", "gd", "stepsize", "gd", NULL};
   static const char* const DET2[] = {"lambda", "0.3", "method", "det-cgd2", "sketch", "rand-1", "stepsize", "det2-opt", NULL};
@@ -135,10 +177,11 @@ int main(int argc, char** argv) {
     if (!strcmp(argv[i], "--data")) data = argv[i + 1];
     else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--repeats")) repeats = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--together")) together = atoi(argv[i + 1]);
     else { fprintf(stderr, "bench_floor: unknown option %s\n", argv[i]); return 2; }
   }
   if (!data || iters < 1 || repeats < 1 || repeats > 64) {
-    fprintf(stderr, "usage: detcgd_bench_floor --data FILE [--iters K] [--repeats R <= 64]\n");
+    fprintf(stderr, "usage: detcgd_bench_floor --data FILE [--iters K] [--repeats R <= 64] [--together 1]\n");
     return 2;
   }
   if (detcgd_read_libsvm(data, &A) != DETCGD_OK) { fprintf(stderr, "bench_floor: %s\n", detcgd_last_error()); return 3; }
@@ -156,6 +199,25 @@ int main(int argc, char** argv) {
     for (c = 0; c < (int)(sizeof RUNS / sizeof RUNS[0]); ++c) {
       for (i = 0; i < repeats; ++i) t[i] = detcgd_seconds(data, RUNS[c].options, iters);
       printf("| detcgd %s | %.2f | %.2f |\n", RUNS[c].name, 1e6 * median(t, repeats), median(t, repeats) / fl);
+    }
+  }
+  if (together) { /* R seeds of det-CGD2 rand-1 in one pass: cost per run-iteration against R */
+    static const int RS[] = {1, 4, 16, 64};
+    double one = 0.0;
+    int n = (int)(sizeof RS / sizeof RS[0]);
+    printf("\n| det-CGD2 rand-1 det2-opt, R seeds | together: us per run-iteration | R runs together / one run | "
+           "one after another: us per run-iteration | together / one after another |\n|---|---|---|---|---|\n");
+    for (c = 0; c < n; ++c) {
+      double tt[64], ts[64], mt, ms;
+      int K = iters / RS[c] > 50 ? iters / RS[c] : 50; /* about the same work per row of the table */
+      for (i = 0; i < repeats; ++i) {
+        tt[i] = runs_seconds(data, DET2, K, RS[c], 1) / ((double)RS[c] * K);
+        ts[i] = runs_seconds(data, DET2, K, RS[c], 0) / ((double)RS[c] * K);
+      }
+      mt = median(tt, repeats);
+      ms = median(ts, repeats);
+      if (c == 0) one = mt;
+      printf("| R = %d | %.2f | %.2f | %.2f | %.2f |\n", RS[c], 1e6 * mt, mt * RS[c] / one, 1e6 * ms, mt / ms);
     }
   }
   detcgd_data_free(&A);
