@@ -504,6 +504,9 @@ int detcgd_run(DetcgdSolver* s);
  * run's clock sees the others' work, and its time limit too).  A run that fails or stops ends alone; the others go
  * on.  Returns the first failure's status (DETCGD_OK when every run ended well). */
 int detcgd_run_many(DetcgdSolver* const* solvers, int n);
+/* f^inf the solver's run measures against (given, exact, or estimated when the solver was created): what runs on the
+ * same problem can be given (settings f_inf) to skip their own estimate.  NaN for NULL. */
+double detcgd_f_inf(const DetcgdSolver* s);
 int detcgd_get_result(const DetcgdSolver* s, DetcgdResult* r);
 /* Final iterate x^K (dim doubles). */
 int detcgd_get_x(const DetcgdSolver* s, double* x);

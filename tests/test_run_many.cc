@@ -1,6 +1,7 @@
 // test_run_many.cc -- runs together (detcgd_run_many): the R-run gradient op against R single ones, and whole runs
 // together against the same runs alone, bit for bit.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include "test_util.h"
@@ -177,6 +178,8 @@ TEST(RunsTogether, BadCallsAreRefused) {
   DetcgdSolver* with_null[] = {v, nullptr};
   EXPECT_EQ(detcgd_run_many(with_null, 2), DETCGD_ERR_ARG);
   EXPECT_NE(std::string(detcgd_last_error()).find("run 1 is NULL"), std::string::npos) << detcgd_last_error();
+  EXPECT_TRUE(std::isfinite(detcgd_f_inf(v)));  // the f^inf runs on the problem can share
+  EXPECT_TRUE(std::isnan(detcgd_f_inf(nullptr)));
   EXPECT_EQ(detcgd_run_many(&v, 1), DETCGD_OK) << detcgd_last_error();  // one run together is a run
   DetcgdResult r;
   ASSERT_EQ(detcgd_get_result(v, &r), DETCGD_OK);

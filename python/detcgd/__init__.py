@@ -7,6 +7,8 @@
     run.summary        # the summary JSON as a dict: config, theory (certificate, det factor, bounds), result
     run.x              # the final iterate
     detcgd.theory(X, y, method="det-cgd1", sketch="rand-k", k=3, nlayers=4)   # Table-1 factors, no iterations
+    runs = detcgd.run_many(X, y, [{"seed": s} for s in range(1, 17)], method="det-cgd2", sketch="rand-1",
+                           stepsize="det2-opt")      # 16 runs together: one pass over the rows per iteration
 
 Options are the command line's (`detcgd help`), with `_` for `-` (k_ratio=0.1 is --k-ratio 0.1); they are checked by
 the same table, and an option the run would ignore is refused. The same seed gives the CLI's trace bit for bit.
@@ -19,7 +21,7 @@ import numpy as np
 from . import _native
 from ._native import lib
 
-__all__ = ["DetcgdError", "Run", "run", "theory", "load_libsvm", "version", "build_info"]
+__all__ = ["DetcgdError", "Run", "run", "run_many", "theory", "load_libsvm", "version", "build_info"]
 
 _INT_COLUMNS = ("iter", "coords_sent", "bits_up", "bits_down", "samples")
 
@@ -188,18 +190,55 @@ def run(X=None, y=None, *, on_row=None, **options):
         if failure:
             raise failure[0]
         _check(status)
-        names_p = ctypes.POINTER(ctypes.c_char_p)()
-        ncols = lib.detcgd_trace_columns(solver, ctypes.byref(names_p))
-        names = [names_p[j].decode() for j in range(ncols)]
-        nrows = ctypes.c_int64()
-        rows_p = lib.detcgd_trace_rows(solver, ctypes.byref(nrows))
-        rows = np.ctypeslib.as_array(rows_p, shape=(nrows.value, ncols)).copy() if nrows.value else np.empty((0, ncols))
-        summary = json.loads(lib.detcgd_summary_json(solver).decode())
-        x = np.empty(int(summary["derived"]["dim"]), dtype=np.float64)
-        _check(lib.detcgd_get_x(solver, _pointer(x, ctypes.c_double)))
-        return Run(_table(names, rows), summary, x)
+        return _outcome(solver)
     finally:
         lib.detcgd_destroy(ctypes.byref(solver))
+
+
+def _outcome(solver):
+    """A finished solver's Run: its trace rows, summary and x."""
+    names_p = ctypes.POINTER(ctypes.c_char_p)()
+    ncols = lib.detcgd_trace_columns(solver, ctypes.byref(names_p))
+    names = [names_p[j].decode() for j in range(ncols)]
+    nrows = ctypes.c_int64()
+    rows_p = lib.detcgd_trace_rows(solver, ctypes.byref(nrows))
+    rows = np.ctypeslib.as_array(rows_p, shape=(nrows.value, ncols)).copy() if nrows.value else np.empty((0, ncols))
+    summary = json.loads(lib.detcgd_summary_json(solver).decode())
+    x = np.empty(int(summary["derived"]["dim"]), dtype=np.float64)
+    _check(lib.detcgd_get_x(solver, _pointer(x, ctypes.c_double)))
+    return Run(_table(names, rows), summary, x)
+
+
+def run_many(X=None, y=None, runs=(), **options):
+    """Runs together on one problem (detcgd_run_many); returns their Runs in order.
+
+    runs: a list of dicts, each run's own options on top of the common ones (seeds, methods, sketches, stepsizes;
+    not the problem's, which all share).  Each Run equals run(X, y, **options, **runs[i]) but for the times; on
+    logreg-nc (CPU) the runs' gradients come from one pass over the rows per iteration.
+    """
+    runs = list(runs)
+    if not runs:
+        raise DetcgdError(1, "run_many: no runs given")
+    configs = [_Config(dict(options, **own), _native.DETCGD_CMD_RUN) for own in runs]
+    for i, config in enumerate(configs[1:], 1):
+        if config.spec.raw != configs[0].spec.raw:
+            raise DetcgdError(1, "run_many: run %d sets the problem (%s) unlike run 0: runs together share one problem"
+                              % (i, ", ".join(sorted(runs[i]))))
+    problem = _Problem(configs[0], X, y)
+    solvers = [ctypes.c_void_p() for _ in configs]
+    try:
+        for i, config in enumerate(configs):
+            if i > 0 and "f_inf" not in runs[i] and "f_inf" not in options:  # run 0's f^inf, as the CLI's sweeps do
+                _check(lib.detcgd_set(config.spec, config.settings, b"f-inf", repr(lib.detcgd_f_inf(solvers[0])).encode()))
+            _check(lib.detcgd_create(ctypes.byref(solvers[i]), problem.handle, config.settings))
+        lib.detcgd_clear_stop()
+        status = lib.detcgd_run_many((ctypes.c_void_p * len(solvers))(*[h.value for h in solvers]), len(solvers))
+        lib.detcgd_clear_stop()
+        _check(status)
+        return [_outcome(h) for h in solvers]
+    finally:
+        for h in solvers:
+            lib.detcgd_destroy(ctypes.byref(h))
 
 
 def theory(X=None, y=None, **options):

@@ -58,6 +58,8 @@ _PROTOTYPES = {
     "detcgd_data_free": (None, [ctypes.POINTER(Data)]),
     "detcgd_create": (_I, [ctypes.POINTER(_P), _P, _P]),
     "detcgd_run": (_I, [_P]),
+    "detcgd_run_many": (_I, [ctypes.POINTER(_P), _I]),
+    "detcgd_f_inf": (_D, [_P]),
     "detcgd_destroy": (None, [ctypes.POINTER(_P)]),
     "detcgd_get_x": (_I, [_P, ctypes.POINTER(_D)]),
     "detcgd_set_trace_callback": (_I, [_P, TRACE_FN, _P]),

@@ -124,3 +124,28 @@ def test_errors_carry_detcgds_message(a1a):
         detcgd.run(bad, [0, 1, 1])
     with pytest.raises(detcgd.DetcgdError, match="cannot open"):
         detcgd.load_libsvm("/nonexistent/a1a")
+
+
+def test_run_many_equals_each_run_alone(a1a):
+    """Seeds and methods together on a1a: each Run's trace (but the time) and x are run()'s alone, bit for bit."""
+    X, y = a1a
+    common = dict(nlayers=4, iters=200, trace_every=10)
+    runs = [dict(method="det-cgd2", sketch="rand-1", stepsize="det2-opt", seed=s) for s in (1, 2, 3)]
+    runs += [dict(method="gd", seed=4), dict(method="ef21", sketch="top-k", k=3, seed=5, iters=90)]
+    together = detcgd.run_many(X, y, runs, **common)
+    assert len(together) == len(runs)
+    for own, got in zip(runs, together):
+        alone = detcgd.run(X, y, **dict(common, **own))
+        np.testing.assert_array_equal(got.trace.drop(columns="time_s").to_numpy(dtype=float),
+                                      alone.trace.drop(columns="time_s").to_numpy(dtype=float))
+        np.testing.assert_array_equal(got.x, alone.x)
+        assert got.summary["result"]["iterations"] == own.get("iters", 200)
+    assert together[0].summary["result"]["G_KD"] != together[1].summary["result"]["G_KD"]  # the seeds differ
+
+
+def test_run_many_refuses_runs_on_other_problems(a1a):
+    X, y = a1a
+    with pytest.raises(detcgd.DetcgdError, match="run 1 sets the problem"):
+        detcgd.run_many(X, y, [dict(seed=1), {"seed": 2, "lambda": 0.2}], nlayers=4, iters=5)
+    with pytest.raises(detcgd.DetcgdError, match="no runs"):
+        detcgd.run_many(X, y, [], iters=5)

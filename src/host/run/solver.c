@@ -978,6 +978,8 @@ int detcgd_get_result(const DetcgdSolver* s, DetcgdResult* r) {
   return DETCGD_OK;
 }
 
+double detcgd_f_inf(const DetcgdSolver* s) { return s ? s->result.f_inf : NAN; }
+
 int detcgd_get_x(const DetcgdSolver* s, double* x) {
   if (!s || !x) return dc_fail(DETCGD_ERR_ARG, "detcgd_get_x: NULL argument");
   return s->be.ops->vec_download((DcBackend*)&s->be, s->x, x);
