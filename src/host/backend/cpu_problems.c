@@ -77,26 +77,65 @@ static double add_l2(const double* x, double* g, int64_t d, double mu) {
 #define DC_INLINE inline
 #endif
 
+/* The rows as restrict pointers: the compiler may then keep the runs' sums in vector registers and put the runs'
+ * loops on vectors (through h's members it must assume that a store into G could change the data). */
+typedef struct Rows {
+  const int64_t* restrict rowptr;
+  const int32_t* restrict colidx;
+  const double* restrict val;
+  const double* restrict label;
+} Rows;
+
+/* Four runs' values as one vector (GCC's and clang's vector extension): the runs' loops of 4, 8 and 16 on SSE2 or
+ * AVX2 registers, lane by lane the same multiplications and additions as one run's scalar loop. */
+#if defined(__GNUC__)
+typedef double DcRuns4 __attribute__((vector_size(32)));
+#define DC_RUNS4(R) ((R) % 4 == 0)
+#else
+typedef struct { double v[4]; } DcRuns4; /* unused: no vector extension */
+#define DC_RUNS4(R) 0
+#endif
+
+/* (unaligned: a run's values start at any 8 bytes; through pointers, so that no vector crosses a call's ABI) */
+static DC_INLINE void load4(DcRuns4* v, const double* p) { memcpy(v, p, sizeof *v); }
+static DC_INLINE void store4(double* p, const DcRuns4* v) { memcpy(p, v, sizeof *v); }
+
 /* z_{tr} = b_j a_j . x_r and c_{tr} = -b_j / N for the rows j = j0 + t of the block */
-static DC_INLINE void block_margins(const DcHostProblem* h, int64_t j0, int nb, const double* restrict X, int R,
+static DC_INLINE void block_margins(Rows a, double invn, int64_t j0, int nb, const double* restrict X, int R,
                                     double* restrict z, double* restrict c) {
-  double invn = 1.0 / (double)h->nrows;
-  int t, r;
+  int t, r, q;
   int64_t p;
   for (t = 0; t < nb; ++t) {
     int64_t j = j0 + t;
-    double* zt = z + (int64_t)t * R;
-    double acc[DC_MANY_RUNS]; /* the runs' sums in registers (a local array: nothing else writes it) */
-    for (r = 0; r < R; ++r) acc[r] = 0.0;
-    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) {
-      const double* xc = X + (int64_t)h->colidx[p] * R;
-      double v = h->val[p];
-      for (r = 0; r < R; ++r) acc[r] += v * xc[r];
+    if (DC_RUNS4(R)) {
+#if defined(__GNUC__)
+      DcRuns4 acc[DC_MANY_RUNS / 4];
+      for (q = 0; q < R / 4; ++q) acc[q] = (DcRuns4){0.0, 0.0, 0.0, 0.0};
+      for (p = a.rowptr[j]; p < a.rowptr[j + 1]; ++p) {
+        const double* xc = X + (int64_t)a.colidx[p] * R;
+        DcRuns4 v = {a.val[p], a.val[p], a.val[p], a.val[p]};
+        for (q = 0; q < R / 4; ++q) {
+          DcRuns4 x4;
+          load4(&x4, xc + 4 * q);
+          acc[q] += v * x4;
+        }
+      }
+      for (q = 0; q < R / 4; ++q) {
+        acc[q] *= a.label[j];
+        store4(z + (int64_t)t * R + 4 * q, &acc[q]);
+      }
+#endif
+    } else {
+      double acc[DC_MANY_RUNS]; /* the runs' sums in registers (a local array: nothing else writes it) */
+      for (r = 0; r < R; ++r) acc[r] = 0.0;
+      for (p = a.rowptr[j]; p < a.rowptr[j + 1]; ++p) {
+        const double* xc = X + (int64_t)a.colidx[p] * R;
+        double v = a.val[p];
+        for (r = 0; r < R; ++r) acc[r] += v * xc[r];
+      }
+      for (r = 0; r < R; ++r) z[(int64_t)t * R + r] = acc[r] * a.label[j];
     }
-    for (r = 0; r < R; ++r) {
-      zt[r] = acc[r] * h->label[j];
-      c[(int64_t)t * R + r] = -h->label[j] * invn;
-    }
+    for (r = 0; r < R; ++r) c[(int64_t)t * R + r] = -a.label[j] * invn;
   }
 }
 
@@ -111,18 +150,34 @@ static void logistic_weights(const double* restrict z, const double* restrict c,
 }
 
 /* G_r += w_{tr} a_j for the rows j = j0 + t of the block */
-static DC_INLINE void block_scatter(const DcHostProblem* h, int64_t j0, int nb, const double* restrict w, int R,
-                                    double* restrict G) {
-  int t, r;
+static DC_INLINE void block_scatter(Rows a, int64_t j0, int nb, const double* restrict w, int R, double* restrict G) {
+  int t, r, q;
   int64_t p;
   for (t = 0; t < nb; ++t) {
     int64_t j = j0 + t;
-    double wt[DC_MANY_RUNS]; /* a local copy: the compiler sees that G's stores cannot change it */
-    for (r = 0; r < R; ++r) wt[r] = w[(int64_t)t * R + r];
-    for (p = h->rowptr[j]; p < h->rowptr[j + 1]; ++p) {
-      double* gc = G + (int64_t)h->colidx[p] * R;
-      double v = h->val[p];
-      for (r = 0; r < R; ++r) gc[r] += wt[r] * v;
+    if (DC_RUNS4(R)) {
+#if defined(__GNUC__)
+      DcRuns4 wt[DC_MANY_RUNS / 4];
+      for (q = 0; q < R / 4; ++q) load4(&wt[q], w + (int64_t)t * R + 4 * q);
+      for (p = a.rowptr[j]; p < a.rowptr[j + 1]; ++p) {
+        double* gc = G + (int64_t)a.colidx[p] * R;
+        DcRuns4 v = {a.val[p], a.val[p], a.val[p], a.val[p]};
+        for (q = 0; q < R / 4; ++q) {
+          DcRuns4 g4;
+          load4(&g4, gc + 4 * q);
+          g4 += wt[q] * v;
+          store4(gc + 4 * q, &g4);
+        }
+      }
+#endif
+    } else {
+      double wt[DC_MANY_RUNS]; /* a local copy: the compiler sees that G's stores cannot change it */
+      for (r = 0; r < R; ++r) wt[r] = w[(int64_t)t * R + r];
+      for (p = a.rowptr[j]; p < a.rowptr[j + 1]; ++p) {
+        double* gc = G + (int64_t)a.colidx[p] * R;
+        double v = a.val[p];
+        for (r = 0; r < R; ++r) gc[r] += wt[r] * v;
+      }
     }
   }
 }
@@ -131,17 +186,19 @@ static DC_INLINE void block_scatter(const DcHostProblem* h, int64_t j0, int nb, 
  * z, c, w: DC_ROW_BLOCK values each, blocks of DC_ROW_BLOCK / R rows. */
 static DC_INLINE void data_terms(const DcHostProblem* h, const double* X, int R, double* G, double* loss, double* z,
                                  double* c, double* w) {
+  Rows a = {h->rowptr, h->colidx, h->val, h->label};
+  double invn = 1.0 / (double)h->nrows;
   int64_t j0;
   int i, r, rows = DC_ROW_BLOCK / R;
   memset(G, 0, (size_t)h->layout->dim * R * sizeof(double));
   if (loss) for (r = 0; r < R; ++r) loss[r] = 0.0;
   for (j0 = 0; j0 < h->nrows; j0 += rows) {
     int nb = h->nrows - j0 < rows ? (int)(h->nrows - j0) : rows;
-    block_margins(h, j0, nb, X, R, z, c);
+    block_margins(a, invn, j0, nb, X, R, z, c);
     if (loss)
       for (i = 0; i < nb * R; ++i) loss[i % R] += log1p_exp_neg(z[i]);
     logistic_weights(z, c, nb * R, w);
-    block_scatter(h, j0, nb, w, R, G);
+    block_scatter(a, j0, nb, w, R, G);
   }
 }
 
