@@ -22,8 +22,9 @@ DetcgdProblem* a1a_problem() {
   return p;
 }
 
-// The CPU backend's problem_grad_many for R = 1, 3, 64 (one pass) and 67 (two) equals problem_grad run by run: the
-// same bits of every gradient and of f where a slot asks for it (every other run), with the regularisers on.
+// The CPU backend's problem_grad_many for R = 1, 3, 64 and 67 (passes of 16, 2 and 1 runs among them, over the cores)
+// equals problem_grad run by run: the same bits of every gradient and of f where a slot asks for it (every other
+// run), with the regularisers on.
 TEST(RunsTogether, GradientOfManyEqualsEachAlone) {
   DetcgdProblem* p = a1a_problem();
   if (!p) GTEST_SKIP() << "../shared/data/libsvm/a1a not present";
