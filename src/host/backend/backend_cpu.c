@@ -13,8 +13,20 @@
 
 /* ==== Vectors ==== */
 
-static int cpu_open(DcBackend* be) { be->state = NULL; return DETCGD_OK; }
-static void cpu_close(DcBackend* be) { (void)be; }
+static int cpu_open(DcBackend* be) {
+  be->state = dc_calloc(1, sizeof(DcCpuState));
+  return be->state ? DETCGD_OK : DETCGD_ERR_ALLOC;
+}
+
+static void cpu_close(DcBackend* be) {
+  DcCpuState* cs = (DcCpuState*)be->state;
+  if (cs) {
+    free(cs->runs_xg);
+    free(cs->runs_pass);
+  }
+  free(cs);
+  be->state = NULL;
+}
 
 static int cpu_vec_create(DcBackend* be, int64_t n, DcVec** v) {
   (void)be;

@@ -23,6 +23,13 @@ struct DcSketch {
   int64_t tally_coords, tally_bits;
 };
 struct DcProbData { DcHostProblem h; /* arrays borrowed from the DetcgdProblem */ };
+/* The CPU backend's state (be->state): problem_grad_many's scratch, kept between calls. */
+typedef struct DcCpuState {
+  double* runs_xg; /* owns: the runs' x and gradients interleaved */
+  int64_t runs_xg_cap;
+  int* runs_pass;  /* owns: the passes' first runs and widths */
+  int runs_pass_cap;
+} DcCpuState;
 struct DcClients {
   int n, chunk;
   const DcHostProblem* hosts; /* borrowed: n */

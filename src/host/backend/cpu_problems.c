@@ -215,15 +215,19 @@ static void logreg_data_terms(const DcHostProblem* h, const double* X, int R, do
   }
 }
 
+/* The regularisers' terms added to g (the data terms'), and f from the summed loss of the rows (0: no f asked) */
+static double logreg_finish(const DcHostProblem* h, double loss, const double* x, double* g) {
+  loss = loss * (1.0 / (double)h->nrows) + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
+  return loss + add_l2(x, g, h->layout->dim, h->l2);
+}
+
 /* logreg-nc: f = (1/N) sum_j log(1+exp(-b_j a_j.x)) + reg + (mu/2) ||x||^2 (with_f; else 0, the log terms left
  * out: most rounds need no f);  grad = -(1/N) sum_j b_j sigma(-b_j a_j.x) a_j + reg' */
 static double logreg_grad(const DcHostProblem* h, const double* x, double* g, int with_f) {
   double z[DC_ROW_BLOCK], c[DC_ROW_BLOCK], w[DC_ROW_BLOCK], loss = 0.0;
   logreg_data_terms(h, x, 1, g, with_f ? &loss : NULL, z, c, w);
-  loss = loss * (1.0 / (double)h->nrows) + add_nc_regulariser(x, g, h->layout->dim, h->lambda);
-  return loss + add_l2(x, g, h->layout->dim, h->l2);
+  return logreg_finish(h, loss, x, g);
 }
-
 
 /* logreg_grad of R runs (1, 2, 4, 8 or DC_MANY_RUNS) on one problem's data, in one pass over it: the runs'
  * x interleaved into X, their gradients' data terms into G (X and G: d R values each, the caller's), then each
@@ -240,13 +244,9 @@ static void logreg_grad_pass(const DcProbData* const* P, const DcVec* const* x, 
   }
   logreg_data_terms(h, X, R, G, with_f ? loss : NULL, z, c, w);
   for (r = 0; r < R; ++r) {
-    const DcHostProblem* hr = &P[r]->h;
-    double* gr = g[r]->data;
     double f;
-    for (i = 0; i < d; ++i) gr[i] = G[i * R + r];
-    f = with_f ? loss[r] * (1.0 / (double)h->nrows) : 0.0;
-    f += add_nc_regulariser(x[r]->data, gr, d, hr->lambda);
-    f += add_l2(x[r]->data, gr, d, hr->l2);
+    for (i = 0; i < d; ++i) g[r]->data[i] = G[i * R + r];
+    f = logreg_finish(&P[r]->h, with_f ? loss[r] : 0.0, x[r]->data, g[r]->data);
     if (fslot[r] >= 0) m[r]->data[fslot[r]] = f;
   }
 }
@@ -257,6 +257,25 @@ static int same_rows(const DcHostProblem* a, const DcHostProblem* b) {
          a->colidx == b->colidx && a->val == b->val && a->label == b->label && a->layout->dim == b->layout->dim;
 }
 
+/* The backend's scratch for R runs of d values: their x and gradients interleaved (2 d R), the passes (2 R); grown
+ * as needed and kept, so that runs together allocate nothing per iteration. */
+static int cpu_runs_scratch(DcCpuState* cs, int R, int64_t d) {
+  if (2 * d * R > cs->runs_xg_cap) {
+    double* xg = (double*)realloc(cs->runs_xg, (size_t)(2 * d * R) * sizeof(double));
+    if (!xg) return dc_fail(DETCGD_ERR_ALLOC, "problem_grad_many: out of host memory for %d runs of %lld values", R,
+                            (long long)d);
+    cs->runs_xg = xg;
+    cs->runs_xg_cap = 2 * d * R;
+  }
+  if (2 * R > cs->runs_pass_cap) {
+    int* pass = (int*)realloc(cs->runs_pass, (size_t)(2 * R) * sizeof(int));
+    if (!pass) return dc_fail(DETCGD_ERR_ALLOC, "problem_grad_many: out of host memory for %d runs", R);
+    cs->runs_pass = pass;
+    cs->runs_pass_cap = 2 * R;
+  }
+  return DETCGD_OK;
+}
+
 /* Passes over the cores from this many multiply-adds (nonzeros x runs) on: about 10 us of work, against the 2 us
  * libgomp's fork and join take on the 2-core development machine. */
 #define DC_PARALLEL_PASSES_FROM 20000
@@ -264,6 +283,7 @@ static int same_rows(const DcHostProblem* a, const DcHostProblem* b) {
 int cpu_problem_grad_many(DcBackend* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
                           DcVec* const* m, const int* fslot, int R) {
   int64_t d, nnz;
+  DcCpuState* cs = (DcCpuState*)be->state;
   int r, q, npass = 0, width = DC_MANY_RUNS, threads = 1, st = DETCGD_OK;
   int *start, *len;
   double* XG;
@@ -279,14 +299,10 @@ int cpu_problem_grad_many(DcBackend* be, const DcProbData* const* P, const DcVec
   threads = omp_get_max_threads();
 #endif
   while (width > 1 && R / width < threads) width /= 2; /* a pass per core at least, where the runs allow */
-  start = (int*)malloc((size_t)R * 2 * sizeof(int));
-  XG = (double*)malloc((size_t)(2 * d * R) * sizeof(double));
-  if (!start || !XG) {
-    free(start);
-    free(XG);
-    return dc_fail(DETCGD_ERR_ALLOC, "problem_grad_many: out of host memory for %d runs of %lld values", R, (long long)d);
-  }
+  if ((st = cpu_runs_scratch(cs, R, d)) != DETCGD_OK) return st;
+  start = cs->runs_pass;
   len = start + R;
+  XG = cs->runs_xg;
   for (r = 0; r < R; r += len[npass++]) { /* passes of width, then 8, 4, 2, 1 runs: the unrolled widths */
     int n = width;
     while (n > R - r) n /= 2;
@@ -299,8 +315,6 @@ int cpu_problem_grad_many(DcBackend* be, const DcProbData* const* P, const DcVec
     logreg_grad_pass(P + start[q], x + start[q], g + start[q], m + start[q], fslot + start[q], len[q], X,
                      X + d * len[q]);
   }
-  free(start);
-  free(XG);
   return DETCGD_OK;
 }
 

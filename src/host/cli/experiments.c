@@ -398,11 +398,8 @@ static int run_group(const DetcgdProblem* prob, DetcgdSettings* base, const Expe
       if (n > 1) quiet.output.verbose = quiet.output.progress = 0;
       st = open_run(prob, &quiet, &e->runs[at / seeds], dir, seeds > 1 ? at % seeds : -1, csv[at], sizeof csv[at],
                     &solver[k]);
-      if (st == DETCGD_OK && isnan(base->f_inf)) {
-        DetcgdResult first;
-        detcgd_get_result(solver[k], &first);
-        base->f_inf = first.f_inf; /* estimated once, shared by every run on this problem */
-      }
+      if (st == DETCGD_OK && isnan(base->f_inf))
+        base->f_inf = detcgd_f_inf(solver[k]); /* estimated once, shared by every run on this problem */
     }
     if (st == DETCGD_OK) st = n == 1 ? detcgd_run(solver[0]) : detcgd_run_many(solver, n);
     if (st != DETCGD_OK) fprintf(stderr, "experiment: %d run(s) together: %s\n", n, detcgd_last_error());

@@ -274,11 +274,8 @@ int cli_sweep(const char* out_dir, const char* const* grid, int ngrid, const cha
                  (unsigned long long)seeds[k + r]);
         quiet = s; /* runs together: their tables would interleave (each trace has every row) */
         if (n > 1) quiet.output.verbose = quiet.output.progress = 0;
-        if ((st = detcgd_create(&group[r], prob, &quiet)) == DETCGD_OK && isnan(s.f_inf)) {
-          DetcgdResult first;
-          detcgd_get_result(group[r], &first);
-          s.f_inf = f_inf_given = first.f_inf; /* the problem's f^inf, shared by the runs that follow on it */
-        }
+        if ((st = detcgd_create(&group[r], prob, &quiet)) == DETCGD_OK && isnan(s.f_inf))
+          s.f_inf = f_inf_given = detcgd_f_inf(group[r]); /* the problem's f^inf, shared by the runs that follow */
       }
       if (st == DETCGD_OK) st = n == 1 ? detcgd_run(group[0]) : detcgd_run_many(group, n);
       if (st != DETCGD_OK)

@@ -168,23 +168,24 @@ int dc_round_shares_gradient(const DcRound* r) {
   return r->delivery == DC_DELIVER_IN_PLACE && !r->sparse && !r->batch && r->be->ops->problem_grad_many;
 }
 
+#define DC_TOGETHER_CALL 64 /* rounds one problem_grad_many call takes (its passes hold at most 16 runs) */
+
 int dc_round_gradients_together(DcRound* const* rounds, int n, const int* fslot) {
-  const DcProbData** P = (const DcProbData**)malloc((size_t)n * sizeof *P);
-  const DcVec** x = (const DcVec**)malloc((size_t)n * sizeof *x);
-  DcVec **g = (DcVec**)malloc((size_t)n * sizeof *g), **m = (DcVec**)malloc((size_t)n * sizeof *m);
-  int i, st = P && x && g && m ? DETCGD_OK : dc_fail(DETCGD_ERR_ALLOC, "runs together: out of host memory");
-  for (i = 0; i < n && st == DETCGD_OK; ++i) {
-    P[i] = rounds[i]->P;
-    x[i] = rounds[i]->x;
-    g[i] = rounds[i]->g;
-    m[i] = rounds[i]->metrics;
+  const DcProbData* P[DC_TOGETHER_CALL];
+  const DcVec* x[DC_TOGETHER_CALL];
+  DcVec *g[DC_TOGETHER_CALL], *m[DC_TOGETHER_CALL];
+  int i0, i, k, st = DETCGD_OK;
+  for (i0 = 0; i0 < n && st == DETCGD_OK; i0 += k) {
+    k = n - i0 < DC_TOGETHER_CALL ? n - i0 : DC_TOGETHER_CALL;
+    for (i = 0; i < k; ++i) {
+      P[i] = rounds[i0 + i]->P;
+      x[i] = rounds[i0 + i]->x;
+      g[i] = rounds[i0 + i]->g;
+      m[i] = rounds[i0 + i]->metrics;
+    }
+    st = rounds[0]->be->ops->problem_grad_many(rounds[0]->be, P, x, g, m, fslot + i0, k);
+    for (i = 0; i < k && st == DETCGD_OK; ++i) rounds[i0 + i]->grad_given = 1;
   }
-  if (st == DETCGD_OK && n > 0) st = rounds[0]->be->ops->problem_grad_many(rounds[0]->be, P, x, g, m, fslot, n);
-  for (i = 0; i < n && st == DETCGD_OK; ++i) rounds[i]->grad_given = 1;
-  free((void*)P);
-  free((void*)x);
-  free(g);
-  free(m);
   return st;
 }
 
