@@ -7,9 +7,10 @@
  * latencies overlap); the ratios are against the faster of the two. detcgd's iteration (the loop's seconds over K, setup and f^inf excluded) runs
  * on the same rows through the public API. Medians of --repeats trials.  With --together 1: R = 1, 4, 16, 64 seeds of
  * det-CGD2 rand-1 run together (detcgd_run_many, one pass over the rows for their R gradients) and one after the
- * other, each R with about K / R iterations (at least 50): the cost per run-iteration against R.
+ * other, each R with about K / R iterations (at least 50): the cost per run-iteration against R.  --backend cuda
+ * runs detcgd's side on the GPU (the floor stays the CPU's C loop).
  *
- *   detcgd_bench_floor --data ../shared/data/libsvm/a1a [--iters 20000] [--repeats 5] [--together 1]
+ *   detcgd_bench_floor --data ../shared/data/libsvm/a1a [--iters 20000] [--repeats 5] [--together 1] [--backend cuda]
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include "bench_timing.h"
 #include "detcgd.h"
+
+static const char* backend = "cpu"; /* detcgd's runs (--backend) */
 
 static double median(double* v, int n) {
   DcBenchStats st;
@@ -87,7 +90,7 @@ static double floor_seconds(const DetcgdData* A, double lambda, int interleave, 
 }
 
 /* The problem and settings of detcgd's runs on `data`: options as the CLI's (NULL-ended pairs), K iterations,
- * one trace row (the first; and the last), quiet, on the CPU, f^inf = 0 (no estimate to time). */
+ * one trace row (the first; and the last), quiet, on `backend`, f^inf = 0 (no estimate to time). */
 static void bench_setup(const char* data, const char* const* options, int iters, uint64_t seed, DetcgdProblemSpec* spec,
                         DetcgdSettings* set) {
   char k[32], sd[32];
@@ -103,7 +106,7 @@ static void bench_setup(const char* data, const char* const* options, int iters,
   if (st == DETCGD_OK) st = detcgd_set(spec, set, "trace-every", "1000000000");
   if (st == DETCGD_OK) st = detcgd_set(spec, set, "verbose", "0");
   if (st == DETCGD_OK) st = detcgd_set(spec, set, "progress", "0");
-  if (st == DETCGD_OK) st = detcgd_set(spec, set, "backend", "cpu");
+  if (st == DETCGD_OK) st = detcgd_set(spec, set, "backend", backend);
   if (st == DETCGD_OK) st = detcgd_set(spec, set, "f-inf", "0");
   if (st != DETCGD_OK) {
     fprintf(stderr, "bench_floor: %s\n", detcgd_last_error());
@@ -178,10 +181,11 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--repeats")) repeats = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--together")) together = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--backend")) backend = argv[i + 1];
     else { fprintf(stderr, "bench_floor: unknown option %s\n", argv[i]); return 2; }
   }
   if (!data || iters < 1 || repeats < 1 || repeats > 64) {
-    fprintf(stderr, "usage: detcgd_bench_floor --data FILE [--iters K] [--repeats R <= 64] [--together 1]\n");
+    fprintf(stderr, "usage: detcgd_bench_floor --data FILE [--iters K] [--repeats R <= 64] [--together 1] [--backend B]\n");
     return 2;
   }
   if (detcgd_read_libsvm(data, &A) != DETCGD_OK) { fprintf(stderr, "bench_floor: %s\n", detcgd_last_error()); return 3; }
@@ -189,8 +193,8 @@ int main(int argc, char** argv) {
     floor_t[0][i] = floor_seconds(&A, 0.3, 0, iters);
     floor_t[1][i] = floor_seconds(&A, 0.3, 1, iters);
   }
-  printf("data %s: N = %lld, d = %lld, nnz = %lld; K = %d, median of %d\n", data, (long long)A.nrows,
-         (long long)A.ncols, (long long)A.indptr[A.nrows], iters, repeats);
+  printf("data %s: N = %lld, d = %lld, nnz = %lld; K = %d, median of %d; detcgd on %s\n", data, (long long)A.nrows,
+         (long long)A.ncols, (long long)A.indptr[A.nrows], iters, repeats, backend);
   {
     double one = median(floor_t[0], repeats), four = median(floor_t[1], repeats), fl = one < four ? one : four;
     printf("| run | us per iteration | / floor |\n|---|---|---|\n"

@@ -3,12 +3,13 @@
 # build there, run every test (CUDA cases included), compute-sanitizer memcheck
 # and racecheck over the CUDA tests, the per-op harness (copy bandwidth, custom
 # kernels against cuBLAS), the end-to-end configurations with the PyTorch peer,
-# the scaling study up to MEM_GB (default 20) of blocks, a table last.
+# the scaling study up to MEM_GB (default 20) of blocks, R = 1, 4, 16, 64 runs together on
+# a1a and a9a (detcgd_bench_floor --together 1 --backend cuda), a table last.
 #
 # Here, once:   bash bench/fetch-device-debs.sh        (fills .carry/debs)
 # There:        run(command="bash bench/device-check.sh", carry=[".carry"])
 # Logs are written to $OUT (the device tool brings them back).
-# STAGES (default "build test sanitize kernels e2e scaling") picks stages, so that a check that
+# STAGES (default "build test sanitize kernels e2e scaling together") picks stages, so that a check that
 # would pass the 600 s limit of one call can be split over calls on the warm machine (the build
 # folder stays), e.g. STAGES="build test" then STAGES="sanitize kernels" then STAGES="e2e scaling".
 # A test case that hangs fails alone after 120 s; each compute-sanitizer tool is cut at SAN_TIMEOUT seconds
@@ -38,7 +39,7 @@ echo "== device and tools" | tee "$OUT/log.txt"
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nvcc --version | tail -1;
   cmake --version | head -1; command -v compute-sanitizer; git rev-parse --short=12 HEAD 2>/dev/null; date -u; } | tee -a "$OUT/log.txt"
 
-STAGES=" ${STAGES:-build test sanitize kernels e2e scaling} "
+STAGES=" ${STAGES:-build test sanitize kernels e2e scaling together} "
 stage() { [[ $STAGES == *" $1 "* ]]; }
 build_rc=skipped; test_rc=skipped; san=" skipped"
 
@@ -82,7 +83,14 @@ COPY_GBPS=${copy:-0} MEM_GB=${MEM_GB:-20} bash bench/run_scaling.sh build-device
 cp bench/out/scaling_quad.csv bench/out/scaling_clients.csv bench/out/scaling.png "$OUT/" 2>/dev/null
 fi
 
+if stage together; then # R runs' gradients in one pass on the device (cuda_problem_grad_many)
+for f in a1a:4000 a9a:1000; do
+  build-device/detcgd_bench_floor --data ../shared/data/libsvm/${f%:*} --iters ${f#*:} --repeats 3 --together 1 \
+    --backend cuda >> "$OUT/together.txt" 2>&1
+done
+fi
+
 echo "== summary" | tee -a "$OUT/log.txt"
 { echo "build rc=$build_rc  tests rc=$test_rc  sanitizers:$san  copy bandwidth ${copy:-?} GB/s"
   grep -E "^cuda +(dense|dense32|cols|rows|bernq|cublas) +b=(64|256)|^cuda +(sample|mc)|^(cpu|cuda) +setup" "$OUT/kernels.txt" 2>/dev/null
-  cat "$OUT/bench.txt" 2>/dev/null; grep -v "^scaling: wrote" "$OUT/scaling.txt" 2>/dev/null; } | tee -a "$OUT/log.txt"
+  cat "$OUT/bench.txt" "$OUT/together.txt" 2>/dev/null; grep -v "^scaling: wrote" "$OUT/scaling.txt" 2>/dev/null; } | tee -a "$OUT/log.txt"

@@ -22,64 +22,95 @@ DetcgdProblem* a1a_problem() {
   return p;
 }
 
-// The CPU backend's problem_grad_many for R = 1, 3, 64 and 67 (passes of 16, 2 and 1 runs among them, over the cores)
-// equals problem_grad run by run: the same bits of every gradient and of f where a slot asks for it (every other
-// run), with the regularisers on.
-TEST(RunsTogether, GradientOfManyEqualsEachAlone) {
-  DetcgdProblem* p = a1a_problem();
-  if (!p) GTEST_SKIP() << "../shared/data/libsvm/a1a not present";
-  DcHostProblem h = p->host;
-  h.lambda = 0.1;
-  h.l2 = 0.01;
-  DcBackend be{};
-  ASSERT_EQ(dc_backend_open(&be, DETCGD_BACKEND_CPU), DETCGD_OK);
-  const DcBackendOps* o = be.ops;
-  ASSERT_NE(o->problem_grad_many, nullptr);
-  const int64_t d = h.layout->dim;
-  for (int R : {1, 3, 64, 67}) {
-    std::vector<DcProbData*> P(R);
-    std::vector<DcVec *> x(R), g(R), m(R), g1(R), m1(R);
-    std::vector<int> fslot(R);
-    for (int r = 0; r < R; ++r) {
-      ASSERT_EQ(o->problem_create(&be, &h, &P[r]), DETCGD_OK);
-      std::vector<double> xr = random_vec(d, 100 + r);
-      for (double& v : xr) v *= 3.0;  // margins well past +-1: weights near 0 and near 1/N
-      ASSERT_EQ(o->vec_create(&be, d, &x[r]), DETCGD_OK);
-      ASSERT_EQ(o->vec_upload(&be, x[r], xr.data()), DETCGD_OK);
-      for (DcVec** v : {&g[r], &g1[r]}) ASSERT_EQ(o->vec_create(&be, d, v), DETCGD_OK);
-      for (DcVec** v : {&m[r], &m1[r]}) {
-        ASSERT_EQ(o->vec_create(&be, 4, v), DETCGD_OK);
-        ASSERT_EQ(o->vec_fill(&be, *v, -7.0), DETCGD_OK);
-      }
-      fslot[r] = r % 2 ? -1 : 2;
-      ASSERT_EQ(o->problem_grad(&be, P[r], x[r], g1[r], m1[r], fslot[r]), DETCGD_OK);
-    }
-    ASSERT_EQ(o->problem_grad_many(&be, P.data(), x.data(), g.data(), m.data(), fslot.data(), R), DETCGD_OK);
-    auto get = [&](DcVec* v, int64_t n) {
-      std::vector<double> h(n);
-      EXPECT_EQ(o->vec_download(&be, v, h.data()), DETCGD_OK);
-      return h;
-    };
-    for (int r = 0; r < R; ++r) {
-      std::vector<double> gm = get(g[r], d), ga = get(g1[r], d), mm = get(m[r], 4), ma = get(m1[r], 4);
-      EXPECT_EQ(std::memcmp(gm.data(), ga.data(), d * sizeof(double)), 0) << "R = " << R << ", run " << r;
-      for (int j = 0; j < 4; ++j) EXPECT_EQ(mm[j], ma[j]) << "R = " << R << ", run " << r << ", slot " << j;
-      if (fslot[r] >= 0) EXPECT_GT(mm[fslot[r]], 0.0);
-      for (DcVec** v : {&x[r], &g[r], &m[r], &g1[r], &m1[r]}) o->vec_destroy(&be, v);
-      o->problem_destroy(&be, &P[r]);
-    }
-  }
-  dc_backend_close(&be);
-  detcgd_problem_destroy(&p);
+// logreg-nc rows: a1a's (CSR; the GPU's CSR + CSC), or synthetic ones of density 1 with data-precision fp32 (the
+// GPU's dense float rows)
+DetcgdProblem* rows_problem(bool dense) {
+  if (!dense) return a1a_problem();
+  DetcgdProblemSpec ps;
+  detcgd_problem_spec_default(&ps);
+  ps.samples = 600;  // three row pieces on the GPU
+  ps.features = 40;
+  ps.nlayers = 3;
+  ps.data_precision = DETCGD_PREC_FP32;
+  DetcgdProblem* p = nullptr;
+  return detcgd_problem_create(&p, &ps) == DETCGD_OK ? p : nullptr;
 }
+
+class RunsTogetherOps : public testing::TestWithParam<int> {
+ protected:
+  void SetUp() override { SKIP_WITHOUT_DEVICE(GetParam()); }
+};
+
+// problem_grad_many equals problem_grad run by run: the same bits of every gradient and of f where a slot asks for
+// it (every other run), with the regularisers on (each run its own lambda and mu), on CSR and dense rows.  The runs
+// live on two backends, as runs together do (each solver its own; the GPU's streams ordered by events).  R = 1, 3,
+// 19, and on the CPU 64 and 67: passes of 16, 2 and 1 runs among them, over the cores.
+TEST_P(RunsTogetherOps, GradientOfManyEqualsEachAlone) {
+  const bool cpu = GetParam() == DETCGD_BACKEND_CPU;
+  for (bool dense : {false, true}) {
+    SCOPED_TRACE(dense ? "dense rows" : "a1a");
+    DetcgdProblem* p = rows_problem(dense);
+    if (!p) GTEST_SKIP() << "../shared/data/libsvm/a1a not present";
+    DcBackend be2[2]{};
+    for (DcBackend& b : be2) ASSERT_EQ(dc_backend_open(&b, GetParam()), DETCGD_OK) << detcgd_last_error();
+    const DcBackendOps* o = be2[0].ops;
+    ASSERT_NE(o->problem_grad_many, nullptr);
+    const int64_t d = p->layout.dim;
+    std::vector<int> counts = {1, 3, 19};
+    if (cpu) counts.insert(counts.end(), {64, 67});
+    for (int R : counts) {
+      std::vector<DcHostProblem> h(R, p->host);
+      std::vector<DcBackend*> be(R);
+      std::vector<DcProbData*> P(R);
+      std::vector<DcVec *> x(R), g(R), m(R), g1(R), m1(R);
+      std::vector<int> fslot(R);
+      for (int r = 0; r < R; ++r) {
+        be[r] = &be2[r % 2];
+        h[r].lambda = 0.1 * (1 + r % 3);
+        h[r].l2 = r % 4 == 3 ? 0.0 : 0.01;
+        ASSERT_EQ(o->problem_create(be[r], &h[r], &P[r]), DETCGD_OK) << detcgd_last_error();
+        std::vector<double> xr = random_vec(d, 100 + r);
+        for (double& v : xr) v *= 3.0;  // margins well past +-1: weights near 0 and near 1/N
+        ASSERT_EQ(o->vec_create(be[r], d, &x[r]), DETCGD_OK);
+        ASSERT_EQ(o->vec_upload(be[r], x[r], xr.data()), DETCGD_OK);
+        for (DcVec** v : {&g[r], &g1[r]}) ASSERT_EQ(o->vec_create(be[r], d, v), DETCGD_OK);
+        for (DcVec** v : {&m[r], &m1[r]}) {
+          ASSERT_EQ(o->vec_create(be[r], 4, v), DETCGD_OK);
+          ASSERT_EQ(o->vec_fill(be[r], *v, -7.0), DETCGD_OK);
+        }
+        fslot[r] = r % 2 ? -1 : 2;
+        ASSERT_EQ(o->problem_grad(be[r], P[r], x[r], g1[r], m1[r], fslot[r]), DETCGD_OK) << detcgd_last_error();
+      }
+      ASSERT_EQ(o->problem_grad_many(be.data(), P.data(), x.data(), g.data(), m.data(), fslot.data(), R), DETCGD_OK)
+          << detcgd_last_error();
+      auto get = [&](int r, DcVec* v, int64_t n) {
+        std::vector<double> out(n);
+        EXPECT_EQ(o->vec_download(be[r], v, out.data()), DETCGD_OK);
+        return out;
+      };
+      for (int r = 0; r < R; ++r) {
+        std::vector<double> gm = get(r, g[r], d), ga = get(r, g1[r], d), mm = get(r, m[r], 4), ma = get(r, m1[r], 4);
+        EXPECT_EQ(std::memcmp(gm.data(), ga.data(), d * sizeof(double)), 0) << "R = " << R << ", run " << r;
+        for (int j = 0; j < 4; ++j) EXPECT_EQ(mm[j], ma[j]) << "R = " << R << ", run " << r << ", slot " << j;
+        if (fslot[r] >= 0) EXPECT_GT(mm[fslot[r]], 0.0);
+        for (DcVec** v : {&x[r], &g[r], &m[r], &g1[r], &m1[r]}) o->vec_destroy(be[r], v);
+        o->problem_destroy(be[r], &P[r]);
+      }
+    }
+    for (DcBackend& b : be2) dc_backend_close(&b);
+    detcgd_problem_destroy(&p);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RunsTogetherOps, testing::ValuesIn(available_backends()), backend_name);
 
 struct RunCase {
   const char* options;  // key=value pairs, space separated
 };
 
-DetcgdSettings run_settings(const char* options, const std::string& csv) {
-  DetcgdSettings s = quiet_settings();
-  s.term.max_iter = 300;
+DetcgdSettings run_settings(const char* options, const std::string& csv, int backend, int iters) {
+  DetcgdSettings s = quiet_settings(backend);
+  s.term.max_iter = iters;
   s.output.trace_every = 10;
   std::string all = options;
   size_t at = 0;
@@ -112,10 +143,11 @@ Outcome outcome(DetcgdSolver* v, const std::string& csv, int64_t d) {
 
 // Seeds and a run list on a1a -- det-CGD1/2 with several sketches and stepsizes, GD, EF21, DIANA, a minibatch run
 // and runs that end early or trace on their own schedule -- run together equal the same runs alone: trace, result
-// and x^K, bit for bit.
-TEST(RunsTogether, EachRunEqualsItselfAlone) {
+// and x^K, bit for bit (300 iterations a run, 60 on the GPU: the emulation is slow).
+TEST_P(RunsTogetherOps, EachRunEqualsItselfAlone) {
   DetcgdProblem* p = a1a_problem();
   if (!p) GTEST_SKIP() << "../shared/data/libsvm/a1a not present";
+  const bool cpu = GetParam() == DETCGD_BACKEND_CPU;
   const char* runs[] = {
       "method=det-cgd2 sketch=rand-1 stepsize=det2-opt seed=1",
       "method=det-cgd2 sketch=rand-1 stepsize=det2-opt seed=2",
@@ -133,14 +165,15 @@ TEST(RunsTogether, EachRunEqualsItselfAlone) {
   std::vector<DetcgdSolver*> v(n, nullptr);
   for (int i = 0; i < n; ++i) {
     std::string csv = temp_path("alone" + std::to_string(i) + ".csv");
-    DetcgdSettings s = run_settings(runs[i], csv);
+    DetcgdSettings s = run_settings(runs[i], csv, GetParam(), cpu ? 300 : 60);
     ASSERT_EQ(detcgd_create(&v[i], p, &s), DETCGD_OK) << runs[i] << ": " << detcgd_last_error();
     ASSERT_EQ(detcgd_run(v[i]), DETCGD_OK) << runs[i] << ": " << detcgd_last_error();
     alone[i] = outcome(v[i], csv, d);
     detcgd_destroy(&v[i]);
   }
   for (int i = 0; i < n; ++i) {
-    DetcgdSettings s = run_settings(runs[i], temp_path("together" + std::to_string(i) + ".csv"));
+    DetcgdSettings s =
+        run_settings(runs[i], temp_path("together" + std::to_string(i) + ".csv"), GetParam(), cpu ? 300 : 60);
     ASSERT_EQ(detcgd_create(&v[i], p, &s), DETCGD_OK) << runs[i] << ": " << detcgd_last_error();
   }
   ASSERT_EQ(detcgd_run_many(v.data(), n), DETCGD_OK) << detcgd_last_error();

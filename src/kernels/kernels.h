@@ -168,6 +168,25 @@ cudaError_t detcgd_k_logreg_grad(DcDevLogreg P, int64_t r0, int64_t r1, int c0, 
  * P.mu != 0; reg_sum = {sum_i reg_i, ||x||^2}) */
 cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, double lambda, const double* reg_sum, double* fc,
                                      cudaStream_t s);
+/* R runs (1, 2, 4, 8 or DC_K_MANY) of logreg-nc on one data set of one client (P), in one pass over its rows:
+ * each run's g[r] = grad f(x_r) with the bits of detcgd_k_logreg_grad alone (every run's sums in that kernel's
+ * order); after it, loss + r rows and reg + r dim hold run r's row losses and x_i^2/(1+x_i^2) for
+ * detcgd_k_logreg_client_f.  X, w, partial: scratch, interleaved (entry e of run r at e R + r). */
+#define DC_K_MANY 16
+typedef struct DcDevRuns {
+  int R;
+  const double* x[DC_K_MANY]; /* the runs' points */
+  double* g[DC_K_MANY];       /* their gradients */
+  double lambda[DC_K_MANY], mu[DC_K_MANY];
+  double* X;                  /* dim x R: the points interleaved */
+  double* w;                  /* rows x R */
+  double* partial;            /* pieces x R (dense rows: pieces x dim x R) */
+  double* loss;               /* R x rows */
+  double* reg;                /* R x dim */
+} DcDevRuns;
+/* P's nrows rows, its nsegs CSC segments (nsegs = 0: dense rows) and npieces pieces */
+cudaError_t detcgd_k_logreg_grad_many(DcDevLogreg P, DcDevRuns U, int64_t nrows, int64_t nsegs, int64_t npieces,
+                                      int grid_cap, cudaStream_t s);
 /* logreg-nc minibatch gradients (backend.h's clients_grad_sampled) of the data's clients c0..c0+nc-1 into
  * G + (c - c0) dim, their samples drawn as clients client0 + (c - c0); the iteration is iter + *iter_base when
  * iter_base is not NULL (a replayed graph) */

@@ -12,7 +12,10 @@
  *   segment: one client's gradient is the same whether computed alone or in a batch.  Dense
  *   float rows (data-precision fp32 and dense enough: 4 bytes per entry instead of 24 for CSR +
  *   CSC): each client's rows are cut into pieces of DC_K_ROW_PIECE rows, one thread per (piece,
- *   column) -- coalesced over columns -- and the pieces summed in order.  No atomics.
+ *   column) -- coalesced over columns -- and the pieces summed in order.  No atomics.  R runs on
+ *   one client's rows (runs together): the same kernels with R sums where they have one, so that
+ *   the rows are read once for all runs and every run's sums keep their order (its bits alone).
+ *   Not cuSPARSE SpMM or cuBLAS GEMM: their summation order is not the single run's.
  * quad-nc: grad_i = A_i (x_i - c_i) + 2 lam x/(1+x^2)^2, f = sum 1/2 r^T A r + lam sum x^2/(1+x^2).
  * poly-nc: grad_j = 4 a_j x_j^3 + 2 lam x_j/(1+x_j^2)^2, f = sum a_j x_j^4 + lam sum x^2/(1+x^2).
  */
@@ -46,7 +49,8 @@ static __global__ void logreg_rows_kernel(DcDevLogreg P, int64_t r0, int64_t r1,
 
 /* Sum in order of the pieces of client c's segment for column i (0 if it has none): binary search of
  * t = c dim + i among the client's segments, whose outputs increase. */
-__device__ __forceinline__ double segment_sum(const DcDevLogreg& P, int c, int64_t i) {
+__device__ __forceinline__ double segment_sum(const DcDevLogreg& P, int c, int64_t i, const double* partial,
+                                              int stride) {
   int64_t lo = P.seg_off[c], hi = P.seg_off[c + 1], t = (int64_t)c * P.dim + i, k;
   double s = 0.0;
   while (lo < hi) {
@@ -54,7 +58,7 @@ __device__ __forceinline__ double segment_sum(const DcDevLogreg& P, int c, int64
     if (P.seg_t[mid] < t) lo = mid + 1; else hi = mid;
   }
   if (lo < P.seg_off[c + 1] && P.seg_t[lo] == t)
-    for (k = P.piece_off[lo]; k < P.piece_off[lo + 1]; ++k) s += P.partial[k];
+    for (k = P.piece_off[lo]; k < P.piece_off[lo + 1]; ++k) s += partial[k * stride];
   return s;
 }
 
@@ -70,7 +74,7 @@ static __global__ void logreg_cols_kernel(DcDevLogreg P, int c0, int nc, const d
     if (P.dense)
       for (int64_t k = P.row_piece_off[c]; k < P.row_piece_off[c + 1]; ++k) s += P.partial[k * P.dim + i];
     else if (P.seg_off)
-      s = segment_sum(P, c, i);
+      s = segment_sum(P, c, i, P.partial, 1);
     G[t] = s + 2.0 * lambda * x[i] / (tt * tt);
     if (P.mu != 0.0) G[t] += P.mu * x[i];
     if (c == c0) P.reg[i] = x[i] * x[i] / tt;
@@ -153,6 +157,151 @@ extern "C" cudaError_t detcgd_k_logreg_client_f(DcDevLogreg P, int c0, int nc, d
                                                 double* fc, cudaStream_t s) {
   if (nc <= 0) return cudaSuccess;
   logreg_client_f_kernel<<<nc, DC_K_THREADS, 0, s>>>(P, c0, lambda, reg_sum, fc);
+  return cudaGetLastError();
+}
+
+/* ==== R runs on one client's rows (detcgd_k_logreg_grad_many): the kernels above with R sums where they
+ * have one, each in their order -- every run gets the bits of its gradient alone ==== */
+
+/* X[i R + r] = x_r[i] */
+static __global__ void runs_interleave_kernel(DcDevRuns U, int64_t dim) {
+  int64_t n = dim * U.R;
+  for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < n; t += (int64_t)blockDim.x * gridDim.x)
+    U.X[t] = U.x[t % U.R][t / U.R];
+}
+
+/* logreg_rows_kernel for R runs: row j's entries read once, w[j R + r] and loss[r rows + j] */
+template <int R>
+static __global__ void logreg_rows_many_kernel(DcDevLogreg P, DcDevRuns U, int64_t nrows) {
+  int lane = threadIdx.x & 31;
+  int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
+  double invn = 1.0 / (double)nrows;
+  for (int64_t j = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); j < nrows; j += warps) {
+    double z[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) z[r] = 0.0;
+    if (P.dense) {
+      const float* a = P.dense + j * P.dim;
+      for (int64_t k = lane; k < P.dim; k += 32) {
+        double v = (double)a[k];
+        const double* xk = U.X + k * R;
+#pragma unroll
+        for (int r = 0; r < R; ++r) z[r] += v * xk[r];
+      }
+    } else {
+      for (int64_t p = P.rowptr[j] + lane; p < P.rowptr[j + 1]; p += 32) {
+        double v = P.val[p];
+        const double* xk = U.X + (int64_t)P.col[p] * R;
+#pragma unroll
+        for (int r = 0; r < R; ++r) z[r] += v * xk[r];
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) z[r] = dc_warp_sum(z[r]);
+    if (lane == 0)
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        double zr = z[r] * P.label[j];
+        U.loss[r * nrows + j] = log1p_exp_neg(zr);
+        U.w[j * R + r] = -P.label[j] * invn / (1.0 + exp(zr));
+      }
+  }
+}
+
+/* logreg_pieces_kernel for R runs (segments [0, nsegs), pieces [0, npieces)): partial[k R + r] */
+template <int R>
+static __global__ void logreg_pieces_many_kernel(DcDevLogreg P, DcDevRuns U, int64_t nsegs, int64_t npieces) {
+  int lane = threadIdx.x & 31;
+  int64_t warps = (int64_t)gridDim.x * (blockDim.x >> 5);
+  for (int64_t k = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); k < npieces; k += warps) {
+    int64_t sg = segment_of(P.piece_off, 0, nsegs, k);
+    int64_t a = P.seg_lo[sg] + (k - P.piece_off[sg]) * DC_K_PIECE, b = a + DC_K_PIECE;
+    double v[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) v[r] = 0.0;
+    if (b > P.seg_hi[sg]) b = P.seg_hi[sg];
+    for (int64_t p = a + lane; p < b; p += 32) {
+      double c = P.cval[p];
+      const double* wr = U.w + (int64_t)P.row[p] * R;
+#pragma unroll
+      for (int r = 0; r < R; ++r) v[r] += wr[r] * c;
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) v[r] = dc_warp_sum(v[r]);
+    if (lane == 0)
+#pragma unroll
+      for (int r = 0; r < R; ++r) U.partial[k * R + r] = v[r];
+  }
+}
+
+/* logreg_dense_pieces_kernel for R runs (row pieces [0, npieces)): u = k dim + i, partial[u R + r] */
+template <int R>
+static __global__ void logreg_dense_pieces_many_kernel(DcDevLogreg P, DcDevRuns U, int64_t nrows, int64_t npieces) {
+  int64_t n = npieces * P.dim;
+  for (int64_t u = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; u < n; u += (int64_t)blockDim.x * gridDim.x) {
+    int64_t k = u / P.dim, i = u % P.dim, j = k * DC_K_ROW_PIECE, end = j + DC_K_ROW_PIECE;
+    double s[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) s[r] = 0.0;
+    if (end > nrows) end = nrows;
+    for (; j < end; ++j) {
+      double a = (double)P.dense[j * P.dim + i];
+      const double* wj = U.w + j * R;
+#pragma unroll
+      for (int r = 0; r < R; ++r) s[r] += wj[r] * a;
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) U.partial[u * R + r] = s[r];
+  }
+}
+
+/* logreg_cols_kernel for R runs: t = r dim + i, g_r[i] from run r's piece sums in order, each run with its own
+ * lambda and mu; reg[t] = x_i^2 / (1 + x_i^2) */
+static __global__ void logreg_cols_many_kernel(DcDevLogreg P, DcDevRuns U, int64_t npieces) {
+  int64_t n = (int64_t)U.R * P.dim;
+  for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < n; t += (int64_t)blockDim.x * gridDim.x) {
+    int r = (int)(t / P.dim);
+    int64_t i = t % P.dim;
+    double x = U.X[i * U.R + r], s = 0.0, tt = 1.0 + x * x, g;
+    if (P.dense)
+      for (int64_t k = 0; k < npieces; ++k) s += U.partial[(k * P.dim + i) * U.R + r];
+    else if (P.seg_off)
+      s = segment_sum(P, 0, i, U.partial + r, U.R);
+    g = s + 2.0 * U.lambda[r] * x / (tt * tt);
+    if (U.mu[r] != 0.0) g += U.mu[r] * x;
+    U.g[r][i] = g;
+    U.reg[t] = x * x / tt;
+  }
+}
+
+#define DC_RUNS_LAUNCH(kernel, grid, s, R, ...)                                          \
+  do {                                                                                   \
+    switch (R) {                                                                         \
+    case 1: kernel<1><<<(grid), DC_K_THREADS, 0, (s)>>>(__VA_ARGS__); break;             \
+    case 2: kernel<2><<<(grid), DC_K_THREADS, 0, (s)>>>(__VA_ARGS__); break;             \
+    case 4: kernel<4><<<(grid), DC_K_THREADS, 0, (s)>>>(__VA_ARGS__); break;             \
+    case 8: kernel<8><<<(grid), DC_K_THREADS, 0, (s)>>>(__VA_ARGS__); break;             \
+    default: kernel<DC_K_MANY><<<(grid), DC_K_THREADS, 0, (s)>>>(__VA_ARGS__);           \
+    }                                                                                    \
+  } while (0)
+
+extern "C" cudaError_t detcgd_k_logreg_grad_many(DcDevLogreg P, DcDevRuns U, int64_t nrows, int64_t nsegs,
+                                                 int64_t npieces, int grid_cap, cudaStream_t s) {
+  cudaError_t e;
+  if (U.R != 1 && U.R != 2 && U.R != 4 && U.R != 8 && U.R != DC_K_MANY) return cudaErrorInvalidValue;
+  if (P.dim == 0) return cudaSuccess;
+  runs_interleave_kernel<<<dc_grid(P.dim * U.R, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(U, P.dim);
+  if ((e = cudaGetLastError()) != cudaSuccess) return e;
+  if (nrows > 0) DC_RUNS_LAUNCH(logreg_rows_many_kernel, dc_grid(nrows * 32, DC_K_THREADS, 1 << 20), s, U.R, P, U, nrows);
+  if ((e = cudaGetLastError()) != cudaSuccess) return e;
+  if (npieces > 0 && P.dense)
+    DC_RUNS_LAUNCH(logreg_dense_pieces_many_kernel, dc_grid(npieces * P.dim, DC_K_THREADS, grid_cap), s, U.R, P, U,
+                   nrows, npieces);
+  else if (npieces > 0)
+    DC_RUNS_LAUNCH(logreg_pieces_many_kernel, dc_grid(npieces * 32, DC_K_THREADS, 1 << 20), s, U.R, P, U, nsegs,
+                   npieces);
+  if ((e = cudaGetLastError()) != cudaSuccess) return e;
+  logreg_cols_many_kernel<<<dc_grid((int64_t)U.R * P.dim, DC_K_THREADS, grid_cap), DC_K_THREADS, 0, s>>>(P, U, npieces);
   return cudaGetLastError();
 }
 

@@ -688,6 +688,19 @@ cudaError_t cudaEventCreate(cudaEvent_t* e) {
   return cudaSuccess;
 }
 
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int flags) {
+  (void)flags;
+  return cudaEventCreate(e);
+}
+
+/* work runs when it is submitted: what s would wait for is done (a capture may hold it: a recorded no-op) */
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int flags) {
+  (void)s;
+  (void)flags;
+  if (!e) return fail(cudaErrorInvalidResourceHandle);
+  return cudaSuccess;
+}
+
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
   delete (Event*)e;
   return cudaSuccess;

@@ -252,9 +252,10 @@ typedef struct DcBackendOps {
   int64_t (*device_bytes_peak)(const DcBackend* be);
 
   /* ---- R runs at once (NULL: one problem_grad per run) ----
-   * problem_grad of each run r (P[r], x[r] into g[r], m[r][fslot[r]]), with the bits of those calls; runs on one
-   * data set are evaluated together, the data read once for all of them (CPU: logreg-nc). */
-  int (*problem_grad_many)(DcBackend* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
+   * problem_grad of each run r (its backend be[r] of this kind, P[r], x[r] into g[r], m[r][fslot[r]]), with the
+   * bits of those calls; runs on one data set (dc_host_problem_same_rows) are evaluated together on be[0], the
+   * data read once for all of them (logreg-nc), each run's later work on be[r] ordered after it. */
+  int (*problem_grad_many)(DcBackend* const* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
                            DcVec* const* m, const int* fslot, int R);
 } DcBackendOps;
 
@@ -270,6 +271,8 @@ void dc_backend_close(DcBackend* be);
 extern const DcBackendOps dc_backend_cpu_ops;
 /* vec_view's range check, for every backend: [off, off + n) inside a vector of len (else the error names it). */
 int dc_vec_view_check(int64_t off, int64_t n, int64_t len);
+/* Do two problems hold the same logreg-nc rows (the same host arrays, stored alike)? */
+int dc_host_problem_same_rows(const DcHostProblem* a, const DcHostProblem* b);
 /* Reference f(x) and g = grad f(x) on host arrays (the CPU backend's own loop). */
 double dc_host_problem_grad(const DcHostProblem* h, const double* x, double* g);
 

@@ -72,7 +72,7 @@ int cpu_mc_moments(DcBackend* be, const DcSketchSpec* spec, const double* A, int
 int cpu_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData** P);
 void cpu_problem_destroy(DcBackend* be, DcProbData** P);
 int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m, int fslot);
-int cpu_problem_grad_many(DcBackend* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
+int cpu_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
                           DcVec* const* m, const int* fslot, int R);
 int cpu_quad_residual(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* q, DcVec* g, DcVec* m, int fslot);
 int cpu_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha, const DcVec* x, DcVec* q, DcVec* g);

@@ -112,6 +112,7 @@ static void cuda_close(DcBackend* be) {
   if (!s) return;
   if (s->stream) cudaStreamSynchronize(s->stream);
   dc_arena_destroy(&s->arena); /* the scratch scalars and anything not destroyed before */
+  if (s->runs_mark) cudaEventDestroy(s->runs_mark);
   if (s->stream) cudaStreamDestroy(s->stream);
   free(s);
   be->state = NULL;
@@ -128,6 +129,7 @@ static int cuda_open(DcBackend* be) {
   CU_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
   s->grid_cap = 32 * (sms > 0 ? sms : 1);
   CU_TRY(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
+  CU_TRY(cudaEventCreateWithFlags(&s->runs_mark, cudaEventDisableTiming));
   if ((st = dev_alloc(be, (void**)&s->d_partials, DC_K_RED_MAX * sizeof(double), "reduction scratch"))) return st;
   if ((st = dev_alloc(be, (void**)&s->d_iter, sizeof(uint32_t), "iteration counter"))) return st;
   return dev_alloc(be, (void**)&s->d_scalars, 4 * sizeof(double), "scalars");
@@ -194,5 +196,5 @@ const DcBackendOps dc_backend_cuda_ops = {
   NULL, /* no batched symmetric eigensolver in this cuSOLVER: the host builds D */
 #endif
   cuda_device_bytes_peak,
-  NULL /* problem_grad_many: one problem_grad per run (a cuSPARSE SpMM over the runs is not built) */
+  cuda_problem_grad_many
 };

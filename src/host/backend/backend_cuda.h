@@ -24,6 +24,9 @@ typedef struct CudaState {
   double* d_scalars;   /* owns: 4 scratch scalars */
   uint32_t* d_iter;    /* owns: the iteration counter of replayed graphs */
   int capturing;       /* 1 while a replay is being recorded: draws read d_iter */
+  cudaEvent_t runs_mark; /* owns: runs together, the point their streams wait for (cuda_problem_grad_many) */
+  double* runs_scratch;  /* owns: runs together's scratch (DcDevRuns), grown as needed */
+  size_t runs_scratch_bytes;
 } CudaState;
 
 /* Layout arrays on the device (size, voff, moff). */
@@ -49,6 +52,7 @@ typedef struct DevLogreg {
 struct DcProbData {
   int kind;
   double lambda;
+  DcHostProblem h;    /* the host's data (its arrays borrowed): which runs share rows */
   DevLayoutMem lay;
   DevLogreg lr;       /* logreg-nc: one client */
   DcDevBlocks A;      /* owns data: quad-nc's A_i (float when data-precision fp32) */
@@ -128,6 +132,8 @@ void cuda_problem_destroy(DcBackend* be, DcProbData** P);
 int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData** P);
 int cuda_quad_residual(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* q, DcVec* g, DcVec* m, int fslot);
 int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* g, DcVec* m, int fslot);
+int cuda_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
+                           DcVec* const* m, const int* fslot, int R);
 int cuda_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha, const DcVec* x, DcVec* q, DcVec* g);
 void cuda_clients_destroy(DcBackend* be, DcClients** C);
 int cuda_clients_create(DcBackend* be, int n, const DcHostProblem* hosts, const DcSketchSpec* spec, DcClients** C);

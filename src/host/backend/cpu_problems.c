@@ -251,12 +251,6 @@ static void logreg_grad_pass(const DcProbData* const* P, const DcVec* const* x, 
   }
 }
 
-/* Do two problems read the same logreg-nc rows? */
-static int same_rows(const DcHostProblem* a, const DcHostProblem* b) {
-  return a->kind == DETCGD_PROBLEM_LOGREG_NC && b->kind == a->kind && a->nrows == b->nrows && a->rowptr == b->rowptr &&
-         a->colidx == b->colidx && a->val == b->val && a->label == b->label && a->layout->dim == b->layout->dim;
-}
-
 /* The backend's scratch for R runs of d values: their x and gradients interleaved (2 d R), the passes (2 R); grown
  * as needed and kept, so that runs together allocate nothing per iteration. */
 static int cpu_runs_scratch(DcCpuState* cs, int R, int64_t d) {
@@ -280,17 +274,17 @@ static int cpu_runs_scratch(DcCpuState* cs, int R, int64_t d) {
  * libgomp's fork and join take on the 2-core development machine. */
 #define DC_PARALLEL_PASSES_FROM 20000
 
-int cpu_problem_grad_many(DcBackend* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
+int cpu_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
                           DcVec* const* m, const int* fslot, int R) {
   int64_t d, nnz;
-  DcCpuState* cs = (DcCpuState*)be->state;
+  DcCpuState* cs = (DcCpuState*)be[0]->state;
   int r, q, npass = 0, width = DC_MANY_RUNS, threads = 1, st = DETCGD_OK;
   int *start, *len;
   double* XG;
   for (r = 1; r < R; ++r)
-    if (!same_rows(&P[0]->h, &P[r]->h)) break;
+    if (!dc_host_problem_same_rows(&P[0]->h, &P[r]->h)) break;
   if (R == 0 || r < R || P[0]->h.kind != DETCGD_PROBLEM_LOGREG_NC) { /* not one logreg-nc data set: run by run */
-    for (r = 0; r < R && st == DETCGD_OK; ++r) st = cpu_problem_grad(be, P[r], x[r], g[r], m[r], fslot[r]);
+    for (r = 0; r < R && st == DETCGD_OK; ++r) st = cpu_problem_grad(be[r], P[r], x[r], g[r], m[r], fslot[r]);
     return st;
   }
   d = P[0]->h.layout->dim;

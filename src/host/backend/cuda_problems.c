@@ -1,6 +1,7 @@
 /*
  * cuda_problems.c -- the CUDA backend's problems (logreg-nc rows as CSR + CSC or dense floats, quad-nc
- * blocks; gradients, losses, sparse steps) and clients (a chunk's gradients and losses per launch).
+ * blocks; gradients, losses, sparse steps), runs together (R runs' gradients on one data set, its rows read once)
+ * and clients (a chunk's gradients and losses per launch).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -157,13 +158,12 @@ static int logreg_grads(DcBackend* be, const DevLogreg* lr, double lambda, int c
 
 /* After logreg_grads: fc[c - c0] = f_c(x); sum_i reg_i and (l2) ||x||^2, the same for every client, are summed
  * into the scratch scalars when sum_reg, else taken from there. */
-static int logreg_losses(DcBackend* be, const DevLogreg* lr, double lambda, int c0, int nc, int sum_reg, const double* x,
+static int logreg_losses(DcBackend* be, DcDevLogreg P, double lambda, int c0, int nc, int sum_reg, const double* x,
                          double* fc) {
   CudaState* s = ST(be);
-  if (sum_reg) CU_TRY(detcgd_k_dot(lr->P.dim, lr->P.reg, NULL, s->d_partials, s->d_scalars, s->grid_cap, s->stream));
-  if (sum_reg && lr->P.mu != 0.0)
-    CU_TRY(detcgd_k_dot(lr->P.dim, x, x, s->d_partials, s->d_scalars + 1, s->grid_cap, s->stream));
-  CU_TRY(detcgd_k_logreg_client_f(lr->P, c0, nc, lambda, s->d_scalars, fc, s->stream));
+  if (sum_reg) CU_TRY(detcgd_k_dot(P.dim, P.reg, NULL, s->d_partials, s->d_scalars, s->grid_cap, s->stream));
+  if (sum_reg && P.mu != 0.0) CU_TRY(detcgd_k_dot(P.dim, x, x, s->d_partials, s->d_scalars + 1, s->grid_cap, s->stream));
+  CU_TRY(detcgd_k_logreg_client_f(P, c0, nc, lambda, s->d_scalars, fc, s->stream));
   return DETCGD_OK;
 }
 
@@ -184,6 +184,7 @@ int cuda_problem_create(DcBackend* be, const DcHostProblem* h, DcProbData** P) {
   if (!*P) return DETCGD_ERR_ALLOC;
   (*P)->kind = h->kind;
   (*P)->lambda = h->lambda;
+  (*P)->h = *h;
   st = layout_create(be, lay, &(*P)->lay);
   if (!st && h->kind == DETCGD_PROBLEM_LOGREG_NC) st = logreg_upload(be, 1, h, &(*P)->lr);
   if (!st && h->kind == DETCGD_PROBLEM_QUAD_NC) {
@@ -215,7 +216,90 @@ int cuda_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec*
     return DETCGD_OK;
   }
   st = logreg_grads(be, &P->lr, P->lambda, 0, 1, x->d, g->d);
-  return st || fslot < 0 ? st : logreg_losses(be, &P->lr, P->lambda, 0, 1, 1, x->d, m->d + fslot);
+  return st || fslot < 0 ? st : logreg_losses(be, P->lr.P, P->lambda, 0, 1, 1, x->d, m->d + fslot);
+}
+
+/* ==== Runs together: R runs on one data set, its rows read once per pass of up to DC_K_MANY runs ==== */
+
+/* be's scratch for passes of up to R runs on lr's rows (npieces pieces), as the views of U; grown as needed */
+static int runs_scratch(DcBackend* be, const DevLogreg* lr, int R, int64_t npieces, DcDevRuns* U) {
+  CudaState* s = ST(be);
+  int64_t d = lr->P.dim, rows = lr->h_row_off[1], part = lr->P.dense ? npieces * d : npieces;
+  size_t bytes = (size_t)R * (size_t)(2 * d + 2 * rows + part) * sizeof(double);
+  if (bytes > s->runs_scratch_bytes) {
+    int st;
+    dev_free(be, s->runs_scratch);
+    s->runs_scratch = NULL;
+    s->runs_scratch_bytes = 0;
+    if ((st = dev_alloc(be, (void**)&s->runs_scratch, bytes, "runs together's scratch"))) return st;
+    s->runs_scratch_bytes = bytes;
+  }
+  U->X = s->runs_scratch;
+  U->w = U->X + R * d;
+  U->partial = U->w + R * rows;
+  U->loss = U->partial + R * part;
+  U->reg = U->loss + R * rows;
+  return DETCGD_OK;
+}
+
+/* Before (join = 1): be[0]'s stream waits for the work so far on every run's stream; after (join = 0): every
+ * run's stream waits for be[0]'s. */
+static int runs_order(DcBackend* const* be, int R, int join) {
+  cudaStream_t s0 = ST(be[0])->stream;
+  int r;
+  if (!join) CU_TRY(cudaEventRecord(ST(be[0])->runs_mark, s0));
+  for (r = 1; r < R; ++r) {
+    CudaState* s = ST(be[r]);
+    if (be[r] == be[0]) continue;
+    if (join) {
+      CU_TRY(cudaEventRecord(s->runs_mark, s->stream));
+      CU_TRY(cudaStreamWaitEvent(s0, s->runs_mark, 0));
+    } else {
+      CU_TRY(cudaStreamWaitEvent(s->stream, ST(be[0])->runs_mark, 0));
+    }
+  }
+  return DETCGD_OK;
+}
+
+int cuda_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
+                           DcVec* const* m, const int* fslot, int R) {
+  const DevLogreg* lr = &P[0]->lr;
+  CudaState* s = ST(be[0]);
+  int64_t nsegs, npieces;
+  int r, r0, width = DC_K_MANY, st = DETCGD_OK;
+  DcDevRuns U;
+  for (r = 1; r < R; ++r)
+    if (!dc_host_problem_same_rows(&P[0]->h, &P[r]->h)) break;
+  if (R == 0 || r < R || P[0]->kind != DETCGD_PROBLEM_LOGREG_NC) { /* not one logreg-nc data set: run by run */
+    for (r = 0; r < R && st == DETCGD_OK; ++r) st = cuda_problem_grad(be[r], P[r], x[r], g[r], m[r], fslot[r]);
+    return st;
+  }
+  nsegs = lr->h_seg_off ? lr->h_seg_off[1] : 0;
+  npieces = lr->h_row_piece_off ? lr->h_row_piece_off[1] : nsegs > 0 ? lr->h_piece_off[nsegs] : 0;
+  while (width > R) width /= 2;
+  memset(&U, 0, sizeof U);
+  if ((st = runs_scratch(be[0], lr, width, npieces, &U)) || (st = runs_order(be, R, 1))) return st;
+  for (r0 = 0; r0 < R; r0 += U.R) { /* passes of width, then 8, 4, 2, 1 runs */
+    U.R = width;
+    while (U.R > R - r0) U.R /= 2;
+    for (r = 0; r < U.R; ++r) {
+      U.x[r] = x[r0 + r]->d;
+      U.g[r] = g[r0 + r]->d;
+      U.lambda[r] = P[r0 + r]->lambda;
+      U.mu[r] = P[r0 + r]->lr.P.mu;
+    }
+    CU_TRY(detcgd_k_logreg_grad_many(lr->P, U, lr->h_row_off[1], nsegs, npieces, s->grid_cap, s->stream));
+    for (r = 0; r < U.R && st == DETCGD_OK; ++r)
+      if (fslot[r0 + r] >= 0) { /* f as logreg_losses finds it alone, from run r's row losses and reg */
+        DcDevLogreg Q = lr->P;
+        Q.loss = U.loss + r * lr->h_row_off[1];
+        Q.reg = U.reg + r * Q.dim;
+        Q.mu = U.mu[r];
+        st = logreg_losses(be[0], Q, U.lambda[r], 0, 1, 1, U.x[r], m[r0 + r]->d + fslot[r0 + r]);
+      }
+    if (st) return st;
+  }
+  return runs_order(be, R, 0);
 }
 
 int cuda_quad_step(DcBackend* be, const DcProbData* P, const DcSketch* S, const DcVec* vals, double alpha,
@@ -265,7 +349,7 @@ int cuda_clients_chunk(const DcBackend* be, const DcClients* C) {
 
 int cuda_clients_grad(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, DcVec* G, DcVec* F) {
   int st = logreg_grads(be, &C->lr, C->lambda, c0, nc, x->d, G->d);
-  return st || !F ? st : logreg_losses(be, &C->lr, C->lambda, c0, nc, c0 == 0, x->d, F->d);
+  return st || !F ? st : logreg_losses(be, C->lr.P, C->lambda, c0, nc, c0 == 0, x->d, F->d);
 }
 
 int cuda_clients_grad_sampled(DcBackend* be, const DcClients* C, int c0, int nc, const DcVec* x, uint64_t seed,

@@ -13,6 +13,12 @@ int dc_vec_view_check(int64_t off, int64_t n, int64_t len) {
                  (long long)(off + n), (long long)len);
 }
 
+int dc_host_problem_same_rows(const DcHostProblem* a, const DcHostProblem* b) {
+  return a->kind == DETCGD_PROBLEM_LOGREG_NC && b->kind == a->kind && a->nrows == b->nrows && a->rowptr == b->rowptr &&
+         a->colidx == b->colidx && a->val == b->val && a->label == b->label && a->layout->dim == b->layout->dim &&
+         a->store32 == b->store32;
+}
+
 const char* detcgd_status_str(int st) {
   switch (st) {
     case DETCGD_OK: return "ok";

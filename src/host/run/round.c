@@ -171,6 +171,7 @@ int dc_round_shares_gradient(const DcRound* r) {
 #define DC_TOGETHER_CALL 64 /* rounds one problem_grad_many call takes (its passes hold at most 16 runs) */
 
 int dc_round_gradients_together(DcRound* const* rounds, int n, const int* fslot) {
+  DcBackend* be[DC_TOGETHER_CALL];
   const DcProbData* P[DC_TOGETHER_CALL];
   const DcVec* x[DC_TOGETHER_CALL];
   DcVec *g[DC_TOGETHER_CALL], *m[DC_TOGETHER_CALL];
@@ -178,12 +179,13 @@ int dc_round_gradients_together(DcRound* const* rounds, int n, const int* fslot)
   for (i0 = 0; i0 < n && st == DETCGD_OK; i0 += k) {
     k = n - i0 < DC_TOGETHER_CALL ? n - i0 : DC_TOGETHER_CALL;
     for (i = 0; i < k; ++i) {
+      be[i] = rounds[i0 + i]->be;
       P[i] = rounds[i0 + i]->P;
       x[i] = rounds[i0 + i]->x;
       g[i] = rounds[i0 + i]->g;
       m[i] = rounds[i0 + i]->metrics;
     }
-    st = rounds[0]->be->ops->problem_grad_many(rounds[0]->be, P, x, g, m, fslot + i0, k);
+    st = be[0]->ops->problem_grad_many(be, P, x, g, m, fslot + i0, k);
     for (i = 0; i < k && st == DETCGD_OK; ++i) rounds[i0 + i]->grad_given = 1;
   }
   return st;
