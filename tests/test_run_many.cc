@@ -143,7 +143,7 @@ Outcome outcome(DetcgdSolver* v, const std::string& csv, int64_t d) {
 
 // Seeds and a run list on a1a -- det-CGD1/2 with several sketches and stepsizes, GD, EF21, DIANA, a minibatch run
 // and runs that end early or trace on their own schedule -- run together equal the same runs alone: trace, result
-// and x^K, bit for bit (300 iterations a run, 60 on the GPU: the emulation is slow).
+// and x^K, bit for bit (300 iterations a run, 30 on the GPU: the emulation is slow).
 TEST_P(RunsTogetherOps, EachRunEqualsItselfAlone) {
   DetcgdProblem* p = a1a_problem();
   if (!p) GTEST_SKIP() << "../shared/data/libsvm/a1a not present";
@@ -165,7 +165,7 @@ TEST_P(RunsTogetherOps, EachRunEqualsItselfAlone) {
   std::vector<DetcgdSolver*> v(n, nullptr);
   for (int i = 0; i < n; ++i) {
     std::string csv = temp_path("alone" + std::to_string(i) + ".csv");
-    DetcgdSettings s = run_settings(runs[i], csv, GetParam(), cpu ? 300 : 60);
+    DetcgdSettings s = run_settings(runs[i], csv, GetParam(), cpu ? 300 : 30);
     ASSERT_EQ(detcgd_create(&v[i], p, &s), DETCGD_OK) << runs[i] << ": " << detcgd_last_error();
     ASSERT_EQ(detcgd_run(v[i]), DETCGD_OK) << runs[i] << ": " << detcgd_last_error();
     alone[i] = outcome(v[i], csv, d);
@@ -173,7 +173,7 @@ TEST_P(RunsTogetherOps, EachRunEqualsItselfAlone) {
   }
   for (int i = 0; i < n; ++i) {
     DetcgdSettings s =
-        run_settings(runs[i], temp_path("together" + std::to_string(i) + ".csv"), GetParam(), cpu ? 300 : 60);
+        run_settings(runs[i], temp_path("together" + std::to_string(i) + ".csv"), GetParam(), cpu ? 300 : 30);
     ASSERT_EQ(detcgd_create(&v[i], p, &s), DETCGD_OK) << runs[i] << ": " << detcgd_last_error();
   }
   ASSERT_EQ(detcgd_run_many(v.data(), n), DETCGD_OK) << detcgd_last_error();
