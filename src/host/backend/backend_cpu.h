@@ -22,7 +22,16 @@ struct DcSketch {
   double* layer;            /* owns: one layer's values for compress_values_rows (max d_i) */
   int64_t tally_coords, tally_bits;
 };
-struct DcProbData { DcHostProblem h; /* arrays borrowed from the DetcgdProblem */ };
+struct DcProbData {
+  DcHostProblem h; /* arrays borrowed from the DetcgdProblem */
+  /* logreg-nc from DC_BY_COLUMNS_FROM nonzeros on (else NULL): the rows by columns, each column's entries in row
+   * order (CSC), and the margins and weights of the rows (2 nrows, written by problem_grad) */
+  int64_t* colptr;  /* owns: dim + 1 */
+  int32_t* rowidx;  /* owns */
+  double* colval;   /* owns */
+  double* margins;  /* owns */
+  int unit_values;  /* every value is 1 (binary features): the passes read no values */
+};
 /* The CPU backend's state (be->state): problem_grad_many's scratch, kept between calls. */
 typedef struct DcCpuState {
   double* runs_xg; /* owns: the runs' x and gradients interleaved */
