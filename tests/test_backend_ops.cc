@@ -747,7 +747,7 @@ TEST(CpuMath, ExpIsWithinAnUlpOfGlibc) {
   EXPECT_LT(1.0 / (1.0 + dc_exp(dc_exp_clamp(1e6))), 4e-308);
 }
 
-// The CPU gradient's vector loops (AVX2 or SSE2, chosen at load) give the bits of dc_exp evaluated one value at a
+// The CPU gradient's vector loops (AVX-512, AVX2 or SSE2, chosen at load) give the bits of dc_exp evaluated one value at a
 // time here: a1a's data term, with the weights summed in the backend's order.
 TEST(CpuMath, VectorWeightsEqualTheScalarOnes) {
   DetcgdProblemSpec ps;

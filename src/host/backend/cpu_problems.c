@@ -113,10 +113,10 @@ static double add_l2(const double* x, double* g, int64_t d, double mu) {
 
 #define DC_ROW_BLOCK 256 /* margins and weights held at once: DC_ROW_BLOCK values (R runs: rows of R) */
 #define DC_MANY_RUNS 16  /* the most runs one pass takes: 16 values of x per nonzero are two cache lines */
-/* The vector loops compiled twice, for AVX2 and for any x86-64 (SSE2), chosen when the library loads: the same
- * bits either way (additions and multiplications only, none fused). */
+/* The vector loops compiled three times, for AVX-512, AVX2 and any x86-64 (SSE2), chosen when the library loads:
+ * the same bits each way (additions and multiplications only, none fused). */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(DETCGD_NO_VECTOR_CLONES)
-#define DC_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define DC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DC_VECTOR_CLONES
 #endif
@@ -136,7 +136,7 @@ typedef struct Rows {
 } Rows;
 
 /* Four runs' values as one vector (GCC's and clang's vector extension): the runs' loops of 4, 8 and 16 on SSE2 or
- * AVX2 registers, lane by lane the same multiplications and additions as one run's scalar loop. */
+ * AVX2 or AVX-512 registers, lane by lane the same multiplications and additions as one run's scalar loop. */
 #if defined(__GNUC__)
 typedef double DcRuns4 __attribute__((vector_size(32)));
 #define DC_RUNS4(R) ((R) % 4 == 0)
@@ -188,8 +188,8 @@ static DC_INLINE void block_margins(Rows a, double invn, int64_t j0, int nb, con
   }
 }
 
-/* w = c / (1 + exp(z)), n <= DC_ROW_BLOCK values, on vectors (dc_exp): AVX2 where the processor has it, else
- * SSE2 -- the same bits either way */
+/* w = c / (1 + exp(z)), n <= DC_ROW_BLOCK values, on vectors (dc_exp): AVX-512 or AVX2 where the processor has
+ * them, else SSE2 -- the same bits each way */
 DC_VECTOR_CLONES
 static void logistic_weights(const double* restrict z, const double* restrict c, int n, double* restrict w) {
   double zc[DC_ROW_BLOCK];
@@ -555,7 +555,8 @@ int cpu_problem_grad(DcBackend* be, const DcProbData* P, const DcVec* x, DcVec* 
                             DcVec* m, int fslot) {
   double f;
   (void)be;
-  f = P->colptr ? logreg_grad_by_columns(P, x->data, g->data, fslot >= 0) : host_grad(&P->h, x->data, g->data, fslot >= 0);
+  if (P->colptr) f = logreg_grad_by_columns(P, x->data, g->data, fslot >= 0);
+  else f = host_grad(&P->h, x->data, g->data, fslot >= 0);
   if (fslot >= 0) m->data[fslot] = f;
   return DETCGD_OK;
 }
