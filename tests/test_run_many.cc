@@ -5,6 +5,9 @@
 #include <cstring>
 #include <random>
 #include "test_util.h"
+#ifdef DETCGD_TEST_OPENMP
+#include <omp.h>
+#endif
 extern "C" {
 #include "backend.h"
 #include "problem.h"
@@ -44,10 +47,21 @@ class RunsTogetherOps : public testing::TestWithParam<int> {
 // problem_grad_many equals problem_grad run by run: the same bits of every gradient and of f where a slot asks for
 // it (every other run), with the regularisers on (each run its own lambda and mu), on CSR and dense rows.  The runs
 // live on two backends, as runs together do (each solver its own; the GPU's streams ordered by events).  R = 1, 3,
-// 19, and on the CPU 64 and 67: passes of 16, 2 and 1 runs among them, over the cores.
+// 5, 7, 19, and on the CPU 64 and 67: passes of 16, 4, 2 and 1 runs among them; on the CPU on the cores' threads
+// and on 5 (up to 19 runs then go pass after pass by rows and columns, the passes of 16 among them).
 TEST_P(RunsTogetherOps, GradientOfManyEqualsEachAlone) {
   const bool cpu = GetParam() == DETCGD_BACKEND_CPU;
+  std::vector<int> thread_counts = {0};  // 0: as the process has them
+#ifdef DETCGD_TEST_OPENMP
+  const int threads = omp_get_max_threads();
+  if (cpu) thread_counts.push_back(5);
+#endif
+  for (int nthreads : thread_counts)
   for (bool dense : {false, true}) {
+    SCOPED_TRACE(nthreads ? "5 threads" : "the process's threads");
+#ifdef DETCGD_TEST_OPENMP
+    omp_set_num_threads(nthreads ? nthreads : threads);
+#endif
     SCOPED_TRACE(dense ? "dense rows" : "a1a");
     DetcgdProblem* p = rows_problem(dense);
     if (!p) GTEST_SKIP() << "../shared/data/libsvm/a1a not present";
@@ -56,7 +70,7 @@ TEST_P(RunsTogetherOps, GradientOfManyEqualsEachAlone) {
     const DcBackendOps* o = be2[0].ops;
     ASSERT_NE(o->problem_grad_many, nullptr);
     const int64_t d = p->layout.dim;
-    std::vector<int> counts = {1, 3, 19};
+    std::vector<int> counts = {1, 3, 5, 7, 19};
     if (cpu) counts.insert(counts.end(), {64, 67});
     for (int R : counts) {
       std::vector<DcHostProblem> h(R, p->host);
@@ -100,6 +114,9 @@ TEST_P(RunsTogetherOps, GradientOfManyEqualsEachAlone) {
     for (DcBackend& b : be2) dc_backend_close(&b);
     detcgd_problem_destroy(&p);
   }
+#ifdef DETCGD_TEST_OPENMP
+  omp_set_num_threads(threads);
+#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RunsTogetherOps, testing::ValuesIn(available_backends()), backend_name);

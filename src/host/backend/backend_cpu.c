@@ -23,6 +23,7 @@ static void cpu_close(DcBackend* be) {
   if (cs) {
     free(cs->runs_xg);
     free(cs->runs_pass);
+    free(cs->runs_zw);
   }
   free(cs);
   be->state = NULL;

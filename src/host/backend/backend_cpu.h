@@ -38,6 +38,8 @@ typedef struct DcCpuState {
   int64_t runs_xg_cap;
   int* runs_pass;  /* owns: the passes' first runs and widths */
   int runs_pass_cap;
+  double* runs_zw; /* owns: a pass's margins and weights by columns */
+  int64_t runs_zw_cap;
 } DcCpuState;
 struct DcClients {
   int n, chunk;

@@ -380,31 +380,142 @@ static int64_t split_at(const int64_t* ptr, int64_t n, int t, int T) {
   return lo;
 }
 
-static double logreg_grad_by_columns(const DcProbData* P, const double* x, double* g, int with_f) {
+/* R runs' z and w (R values a row, interleaved as X) of the rows [j0, j1): block_margins and logistic_weights */
+static DC_INLINE void runs_row_weights_of(const DcHostProblem* h, int64_t j0, int64_t j1, const double* X, int R,
+                                          double* z, double* w) {
+  Rows a = {h->rowptr, h->colidx, h->val, h->label};
+  double c[DC_ROW_BLOCK], invn = 1.0 / (double)h->nrows;
+  int64_t rows = DC_ROW_BLOCK / R;
+  for (; j0 < j1; j0 += rows) {
+    int nb = j1 - j0 < rows ? (int)(j1 - j0) : (int)rows;
+    block_margins(a, invn, j0, nb, X, R, z + j0 * R, c);
+    logistic_weights(z + j0 * R, c, nb * R, w + j0 * R);
+  }
+}
+
+/* R runs' G_i = sum_j W_j a_ji (R values a column) for the columns [i0, i1), two columns at once, each run's sum down
+ * its column in row order: block_scatter's additions */
+static DC_INLINE void runs_column_sums_of(const DcProbData* P, const double* restrict W, int R, int64_t i0, int64_t i1,
+                                          double* restrict G) {
+  const int64_t* restrict cp = P->colptr;
+  const int32_t* restrict ri = P->rowidx;
+  const double* restrict v = P->colval;
+  int64_t i, t, n;
+  int q, u, r;
+  for (i = i0; i < i1; i += 2) {
+    const int cols = i + 1 < i1 ? 2 : 1;
+    n = cols == 2 && cp[i + 2] - cp[i + 1] < cp[i + 1] - cp[i] ? cp[i + 2] - cp[i + 1] : cp[i + 1] - cp[i];
+    if (cols == 1) n = 0;
+    if (DC_RUNS4(R)) {
+#if defined(__GNUC__)
+      DcRuns4 acc[2][DC_MANY_RUNS / 4];
+      for (u = 0; u < 2; ++u)
+        for (q = 0; q < R / 4; ++q) acc[u][q] = (DcRuns4){0.0, 0.0, 0.0, 0.0};
+      for (t = 0; t < n; ++t)
+        for (u = 0; u < 2; ++u) {
+          const int64_t p = cp[i + u] + t;
+          const double* wr = W + (int64_t)ri[p] * R;
+          DcRuns4 vv = {v[p], v[p], v[p], v[p]};
+          for (q = 0; q < R / 4; ++q) {
+            DcRuns4 w4;
+            load4(&w4, wr + 4 * q);
+            acc[u][q] += w4 * vv;
+          }
+        }
+      for (u = 0; u < cols; ++u) {
+        for (t = cp[i + u] + n; t < cp[i + u + 1]; ++t) {
+          const double* wr = W + (int64_t)ri[t] * R;
+          DcRuns4 vv = {v[t], v[t], v[t], v[t]};
+          for (q = 0; q < R / 4; ++q) {
+            DcRuns4 w4;
+            load4(&w4, wr + 4 * q);
+            acc[u][q] += w4 * vv;
+          }
+        }
+        for (q = 0; q < R / 4; ++q) store4(G + (i + u) * R + 4 * q, &acc[u][q]);
+      }
+#endif
+    } else {
+      double acc[2][DC_MANY_RUNS];
+      for (u = 0; u < 2; ++u)
+        for (r = 0; r < R; ++r) acc[u][r] = 0.0;
+      for (t = 0; t < n; ++t)
+        for (u = 0; u < 2; ++u) {
+          const int64_t p = cp[i + u] + t;
+          for (r = 0; r < R; ++r) acc[u][r] += W[(int64_t)ri[p] * R + r] * v[p];
+        }
+      for (u = 0; u < cols; ++u) {
+        for (t = cp[i + u] + n; t < cp[i + u + 1]; ++t)
+          for (r = 0; r < R; ++r) acc[u][r] += W[(int64_t)ri[t] * R + r] * v[t];
+        for (r = 0; r < R; ++r) G[(i + u) * R + r] = acc[u][r];
+      }
+    }
+  }
+}
+
+/* runs_row_weights_of and runs_column_sums_of compiled for each R a pass takes, 2, 4, 8 or 16 */
+DC_VECTOR_CLONES
+static void runs_row_weights(const DcHostProblem* h, int64_t j0, int64_t j1, const double* X, int R, double* z,
+                             double* w) {
+  switch (R) {
+  case 2: runs_row_weights_of(h, j0, j1, X, 2, z, w); break;
+  case 4: runs_row_weights_of(h, j0, j1, X, 4, z, w); break;
+  case 8: runs_row_weights_of(h, j0, j1, X, 8, z, w); break;
+  default: runs_row_weights_of(h, j0, j1, X, 16, z, w);
+  }
+}
+
+DC_VECTOR_CLONES
+static void runs_column_sums(const DcProbData* P, const double* W, int R, int64_t i0, int64_t i1, double* G) {
+  switch (R) {
+  case 2: runs_column_sums_of(P, W, 2, i0, i1, G); break;
+  case 4: runs_column_sums_of(P, W, 4, i0, i1, G); break;
+  case 8: runs_column_sums_of(P, W, 8, i0, i1, G); break;
+  default: runs_column_sums_of(P, W, 16, i0, i1, G);
+  }
+}
+
+/* data_terms by rows and columns over the cores: R runs (1, 2, 4, 8 or DC_MANY_RUNS) with X and G interleaved as
+ * data_terms has them, z and w n R values each (the caller's) */
+static void data_terms_by_columns(const DcProbData* P, const double* X, int R, double* G, double* loss, double* z,
+                                  double* w) {
   const DcHostProblem* h = &P->h;
-  int64_t n = h->nrows, d = h->layout->dim, j;
-  double *z = P->margins, *w = P->margins + n, loss = 0.0;
+  int64_t n = h->nrows, d = h->layout->dim, i;
+  int r;
 #pragma omp parallel
   {
     int t = 0, T = 1;
+    int64_t j0, j1, i0, i1;
 #ifdef _OPENMP
     t = omp_get_thread_num();
     T = omp_get_num_threads();
 #endif
-    row_weights(P, split_at(h->rowptr, n, t, T), split_at(h->rowptr, n, t + 1, T), x, z, w);
+    j0 = split_at(h->rowptr, n, t, T);
+    j1 = split_at(h->rowptr, n, t + 1, T);
+    i0 = split_at(P->colptr, d, t, T);
+    i1 = split_at(P->colptr, d, t + 1, T);
+    if (R == 1) row_weights(P, j0, j1, X, z, w);
+    else runs_row_weights(h, j0, j1, X, R, z, w);
 #pragma omp barrier
-    column_sums(P, w, split_at(P->colptr, d, t, T), split_at(P->colptr, d, t + 1, T), g);
+    if (R == 1) column_sums(P, w, i0, i1, G);
+    else runs_column_sums(P, w, R, i0, i1, G);
   }
-  if (with_f)
-    for (j = 0; j < n; ++j) loss += log1p_exp_neg(z[j]); /* in row order, as data_terms sums it */
-  return logreg_finish(h, loss, x, g);
+  if (!loss) return;
+  for (r = 0; r < R; ++r) loss[r] = 0.0;
+  for (i = 0; i < n * R; ++i) loss[i % R] += log1p_exp_neg(z[i]); /* in row order, as data_terms sums it */
+}
+
+static double logreg_grad_by_columns(const DcProbData* P, const double* x, double* g, int with_f) {
+  double loss = 0.0;
+  data_terms_by_columns(P, x, 1, g, with_f ? &loss : NULL, P->margins, P->margins + P->h.nrows);
+  return logreg_finish(&P->h, loss, x, g);
 }
 
 /* logreg_grad of R runs (1, 2, 4, 8 or DC_MANY_RUNS) on one problem's data, in one pass over it: the runs'
  * x interleaved into X, their gradients' data terms into G (X and G: d R values each, the caller's), then each
  * run's own regularisers (its bits alone). */
 static void logreg_grad_pass(const DcProbData* const* P, const DcVec* const* x, DcVec* const* g, DcVec* const* m,
-                             const int* fslot, int R, double* X, double* G) {
+                             const int* fslot, int R, double* X, double* G, double* zw) {
   const DcHostProblem* h = &P[0]->h;
   int64_t d = h->layout->dim, i;
   double z[DC_ROW_BLOCK], c[DC_ROW_BLOCK], w[DC_ROW_BLOCK], loss[DC_MANY_RUNS];
@@ -413,7 +524,8 @@ static void logreg_grad_pass(const DcProbData* const* P, const DcVec* const* x, 
     with_f |= fslot[r] >= 0;
     for (i = 0; i < d; ++i) X[i * R + r] = x[r]->data[i];
   }
-  logreg_data_terms(h, X, R, G, with_f ? loss : NULL, z, c, w);
+  if (zw) data_terms_by_columns(P[0], X, R, G, with_f ? loss : NULL, zw, zw + h->nrows * R);
+  else logreg_data_terms(h, X, R, G, with_f ? loss : NULL, z, c, w);
   for (r = 0; r < R; ++r) {
     double f;
     for (i = 0; i < d; ++i) g[r]->data[i] = G[i * R + r];
@@ -422,9 +534,10 @@ static void logreg_grad_pass(const DcProbData* const* P, const DcVec* const* x, 
   }
 }
 
-/* The backend's scratch for R runs of d values: their x and gradients interleaved (2 d R), the passes (2 R); grown
- * as needed and kept, so that runs together allocate nothing per iteration. */
-static int cpu_runs_scratch(DcCpuState* cs, int R, int64_t d) {
+/* The backend's scratch for R runs of d values: their x and gradients interleaved (2 d R), the passes (2 R), the
+ * margins and weights of a pass by columns (zw_len); grown as needed and kept, so that runs together allocate
+ * nothing per iteration. */
+static int cpu_runs_scratch(DcCpuState* cs, int R, int64_t d, int64_t zw_len) {
   if (2 * d * R > cs->runs_xg_cap) {
     double* xg = (double*)realloc(cs->runs_xg, (size_t)(2 * d * R) * sizeof(double));
     if (!xg) return dc_fail(DETCGD_ERR_ALLOC, "problem_grad_many: out of host memory for %d runs of %lld values", R,
@@ -438,18 +551,29 @@ static int cpu_runs_scratch(DcCpuState* cs, int R, int64_t d) {
     cs->runs_pass = pass;
     cs->runs_pass_cap = 2 * R;
   }
+  if (zw_len > cs->runs_zw_cap) {
+    double* zw = (double*)realloc(cs->runs_zw, (size_t)zw_len * sizeof(double));
+    if (!zw) return dc_fail(DETCGD_ERR_ALLOC, "problem_grad_many: out of host memory for %d runs' margins", R);
+    cs->runs_zw = zw;
+    cs->runs_zw_cap = zw_len;
+  }
   return DETCGD_OK;
 }
 
 /* Passes over the cores from this many multiply-adds (nonzeros x runs) on: about 10 us of work, against the 2 us
  * libgomp's fork and join take on the 2-core development machine. */
 #define DC_PARALLEL_PASSES_FROM 20000
+/* Fewer runs than this many a core, on data with its columns (DC_BY_COLUMNS_FROM nonzeros on), go in passes of up
+ * to DC_MANY_RUNS runs one after the other, each over the cores by rows and by columns; more fill the cores with
+ * passes of their own.  On 2 cores, per run-iteration: 4 runs of a1a 7.7 us by columns, 10.5 in passes (a9a 135
+ * and 228); 16 runs 4.9 and 4.7 (a9a 183 and 120: their weights, 16 a row, no longer stay in cache). */
+#define DC_COLUMN_PASSES_BELOW 4
 
 int cpu_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, const DcVec* const* x, DcVec* const* g,
                           DcVec* const* m, const int* fslot, int R) {
   int64_t d, nnz;
   DcCpuState* cs = (DcCpuState*)be[0]->state;
-  int r, q, npass = 0, width = DC_MANY_RUNS, threads = 1, st = DETCGD_OK;
+  int r, q, npass = 0, width = DC_MANY_RUNS, threads = 1, by_columns, st = DETCGD_OK;
   int *start, *len;
   double* XG;
   for (r = 1; r < R; ++r)
@@ -459,12 +583,14 @@ int cpu_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, cons
     return st;
   }
   d = P[0]->h.layout->dim;
-  nnz = P[0]->h.rowptr[P[0]->h.nrows];
+  nnz = P[0]->h.rowptr[P[0]->h.nrows] - P[0]->h.rowptr[0];
 #ifdef _OPENMP
   threads = omp_get_max_threads();
 #endif
-  while (width > 1 && R / width < threads) width /= 2; /* a pass per core at least, where the runs allow */
-  if ((st = cpu_runs_scratch(cs, R, d)) != DETCGD_OK) return st;
+  by_columns = P[0]->colptr != NULL && R < DC_COLUMN_PASSES_BELOW * threads;
+  while (!by_columns && width > 1 && R / width < threads) width /= 2; /* a pass per core at least, where the runs allow */
+  if ((st = cpu_runs_scratch(cs, R, d, by_columns ? 2 * P[0]->h.nrows * (R < width ? R : width) : 0)) != DETCGD_OK)
+    return st;
   start = cs->runs_pass;
   len = start + R;
   XG = cs->runs_xg;
@@ -474,11 +600,19 @@ int cpu_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, cons
     start[npass] = r;
     len[npass] = n;
   }
+  if (by_columns) {
+    for (q = 0; q < npass; ++q) {
+      double* X = XG + 2 * d * start[q];
+      logreg_grad_pass(P + start[q], x + start[q], g + start[q], m + start[q], fslot + start[q], len[q], X,
+                       X + d * len[q], cs->runs_zw);
+    }
+    return DETCGD_OK;
+  }
 #pragma omp parallel for schedule(static) if (npass > 1 && nnz * R >= DC_PARALLEL_PASSES_FROM)
   for (q = 0; q < npass; ++q) {
     double* X = XG + 2 * d * start[q];
     logreg_grad_pass(P + start[q], x + start[q], g + start[q], m + start[q], fslot + start[q], len[q], X,
-                     X + d * len[q]);
+                     X + d * len[q], NULL);
   }
   return DETCGD_OK;
 }
