@@ -286,42 +286,51 @@ static double logreg_grad(const DcHostProblem* h, const double* x, double* g, in
 /* a_ji x_i, or x_i where every value of the data is 1 (binary features: 1 x_i = x_i exactly, one load fewer) */
 #define DC_TERM(unit, value, x) ((unit) ? (x) : (value) * (x))
 
-/* z_j and w_j of the rows [j0, j1): block_margins' sums for one run, each row's in its order, four rows' at once
- * (four independent chains of additions) */
+/* sum_p val_p y_{idx_p} over the segment [ptr[0], ptr[1]) (a row of the data, or a column of its CSC copy) in its
+ * order; unit: every value is 1 */
+static DC_INLINE double segment_dot(const int64_t* restrict ptr, const int32_t* restrict idx,
+                                    const double* restrict val, int unit, const double* restrict y) {
+  double s = 0.0;
+  int64_t p;
+  for (p = ptr[0]; p < ptr[1]; ++p) s += DC_TERM(unit, val[p], y[idx[p]]);
+  return s;
+}
+
+/* segment_dot of the four segments [ptr[k], ptr[k + 1]) at once: four independent chains of additions, each
+ * segment's in its order */
+static DC_INLINE void segment_dots4(const int64_t* restrict ptr, const int32_t* restrict idx,
+                                    const double* restrict val, int unit, const double* restrict y, double s[4]) {
+  int64_t n = ptr[1] - ptr[0], q, p;
+  int k;
+  for (k = 1; k < 4; ++k)
+    if (ptr[k + 1] - ptr[k] < n) n = ptr[k + 1] - ptr[k];
+  for (k = 0; k < 4; ++k) s[k] = 0.0;
+  for (q = 0; q < n; ++q) {
+    s[0] += DC_TERM(unit, val[ptr[0] + q], y[idx[ptr[0] + q]]);
+    s[1] += DC_TERM(unit, val[ptr[1] + q], y[idx[ptr[1] + q]]);
+    s[2] += DC_TERM(unit, val[ptr[2] + q], y[idx[ptr[2] + q]]);
+    s[3] += DC_TERM(unit, val[ptr[3] + q], y[idx[ptr[3] + q]]);
+  }
+  for (k = 0; k < 4; ++k)
+    for (p = ptr[k] + n; p < ptr[k + 1]; ++p) s[k] += DC_TERM(unit, val[p], y[idx[p]]);
+}
+
+/* z_j and w_j of the rows [j0, j1): block_margins' sums for one run, four rows at a time */
 static DC_INLINE void row_weights_of(const DcHostProblem* h, int unit, int64_t j0, int64_t j1, const double* restrict x,
                                      double* restrict z, double* restrict w) {
-  const int64_t* restrict rowptr = h->rowptr;
-  const int32_t* restrict colidx = h->colidx;
-  const double* restrict val = h->val;
-  double c[DC_ROW_BLOCK], invn = 1.0 / (double)h->nrows;
-  int64_t j, p;
+  double c[DC_ROW_BLOCK], acc[4], invn = 1.0 / (double)h->nrows;
+  int64_t j;
+  int t, r;
   for (; j0 < j1; j0 += DC_ROW_BLOCK) {
-    int t, nb = j1 - j0 < DC_ROW_BLOCK ? (int)(j1 - j0) : DC_ROW_BLOCK;
-    for (t = 0; t + 4 <= nb; t += 4) {
-      double acc[4] = {0.0, 0.0, 0.0, 0.0};
-      int64_t n, q, r;
+    int nb = j1 - j0 < DC_ROW_BLOCK ? (int)(j1 - j0) : DC_ROW_BLOCK;
+    for (t = 0; t < nb; t += 4) {
       j = j0 + t;
-      n = rowptr[j + 1] - rowptr[j];
-      for (r = 1; r < 4; ++r)
-        if (rowptr[j + r + 1] - rowptr[j + r] < n) n = rowptr[j + r + 1] - rowptr[j + r];
-      for (q = 0; q < n; ++q) {
-        acc[0] += DC_TERM(unit, val[rowptr[j] + q], x[colidx[rowptr[j] + q]]);
-        acc[1] += DC_TERM(unit, val[rowptr[j + 1] + q], x[colidx[rowptr[j + 1] + q]]);
-        acc[2] += DC_TERM(unit, val[rowptr[j + 2] + q], x[colidx[rowptr[j + 2] + q]]);
-        acc[3] += DC_TERM(unit, val[rowptr[j + 3] + q], x[colidx[rowptr[j + 3] + q]]);
-      }
-      for (r = 0; r < 4; ++r) {
-        for (p = rowptr[j + r] + n; p < rowptr[j + r + 1]; ++p) acc[r] += DC_TERM(unit, val[p], x[colidx[p]]);
+      if (t + 4 <= nb) segment_dots4(h->rowptr + j, h->colidx, h->val, unit, x, acc);
+      for (r = 0; r < 4 && t + r < nb; ++r) {
+        if (t + 4 > nb) acc[r] = segment_dot(h->rowptr + j + r, h->colidx, h->val, unit, x);
         z[j + r] = acc[r] * h->label[j + r];
         c[t + r] = -h->label[j + r] * invn;
       }
-    }
-    for (; t < nb; ++t) {
-      double acc = 0.0;
-      j = j0 + t;
-      for (p = rowptr[j]; p < rowptr[j + 1]; ++p) acc += DC_TERM(unit, val[p], x[colidx[p]]);
-      z[j] = acc * h->label[j];
-      c[t] = -h->label[j] * invn;
     }
     logistic_weights(z + j0, c, nb, w + j0);
   }
@@ -333,34 +342,12 @@ static void row_weights(const DcProbData* P, int64_t j0, int64_t j1, const doubl
   else row_weights_of(&P->h, 0, j0, j1, x, z, w);
 }
 
-/* g_i = sum_j w_j a_ji for the columns [i0, i1), four columns' sums at once (four independent chains of additions) */
+/* g_i = sum_j w_j a_ji for the columns [i0, i1), four columns at a time */
 static DC_INLINE void column_sums_of(const DcProbData* P, int unit, const double* restrict w, int64_t i0, int64_t i1,
                                      double* restrict g) {
-  const int64_t* restrict cp = P->colptr;
-  const int32_t* restrict ri = P->rowidx;
-  const double* restrict v = P->colval;
-  int64_t i, t, k;
-  for (i = i0; i + 4 <= i1; i += 4) {
-    int64_t n = cp[i + 1] - cp[i];
-    double s[4] = {0.0, 0.0, 0.0, 0.0};
-    for (k = 1; k < 4; ++k)
-      if (cp[i + k + 1] - cp[i + k] < n) n = cp[i + k + 1] - cp[i + k];
-    for (t = 0; t < n; ++t) {
-      s[0] += DC_TERM(unit, v[cp[i] + t], w[ri[cp[i] + t]]);
-      s[1] += DC_TERM(unit, v[cp[i + 1] + t], w[ri[cp[i + 1] + t]]);
-      s[2] += DC_TERM(unit, v[cp[i + 2] + t], w[ri[cp[i + 2] + t]]);
-      s[3] += DC_TERM(unit, v[cp[i + 3] + t], w[ri[cp[i + 3] + t]]);
-    }
-    for (k = 0; k < 4; ++k) {
-      for (t = cp[i + k] + n; t < cp[i + k + 1]; ++t) s[k] += DC_TERM(unit, v[t], w[ri[t]]);
-      g[i + k] = s[k];
-    }
-  }
-  for (; i < i1; ++i) {
-    double s0 = 0.0;
-    for (t = cp[i]; t < cp[i + 1]; ++t) s0 += DC_TERM(unit, v[t], w[ri[t]]);
-    g[i] = s0;
-  }
+  int64_t i;
+  for (i = i0; i + 4 <= i1; i += 4) segment_dots4(P->colptr + i, P->rowidx, P->colval, unit, w, g + i);
+  for (; i < i1; ++i) g[i] = segment_dot(P->colptr + i, P->rowidx, P->colval, unit, w);
 }
 
 static void column_sums(const DcProbData* P, const double* w, int64_t i0, int64_t i1, double* g) {
