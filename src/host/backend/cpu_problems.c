@@ -380,6 +380,25 @@ static DC_INLINE void runs_row_weights_of(const DcHostProblem* h, int64_t j0, in
   }
 }
 
+/* acc_r += W_r v for the R runs: block_scatter's multiplications and additions (R / 4 vectors where R allows) */
+static DC_INLINE void add_runs_term(double* restrict acc, const double* restrict W, double v, int R) {
+  int r;
+#if defined(__GNUC__)
+  if (DC_RUNS4(R)) {
+    DcRuns4 v4 = {v, v, v, v};
+    for (r = 0; r < R; r += 4) {
+      DcRuns4 a4, w4;
+      load4(&a4, acc + r);
+      load4(&w4, W + r);
+      a4 += w4 * v4;
+      store4(acc + r, &a4);
+    }
+    return;
+  }
+#endif
+  for (r = 0; r < R; ++r) acc[r] += W[r] * v;
+}
+
 /* R runs' G_i = sum_j W_j a_ji (R values a column) for the columns [i0, i1), two columns at once, each run's sum down
  * its column in row order: block_scatter's additions */
 static DC_INLINE void runs_column_sums_of(const DcProbData* P, const double* restrict W, int R, int64_t i0, int64_t i1,
@@ -388,54 +407,19 @@ static DC_INLINE void runs_column_sums_of(const DcProbData* P, const double* res
   const int32_t* restrict ri = P->rowidx;
   const double* restrict v = P->colval;
   int64_t i, t, n;
-  int q, u, r;
+  int u, r;
   for (i = i0; i < i1; i += 2) {
     const int cols = i + 1 < i1 ? 2 : 1;
+    double acc[2][DC_MANY_RUNS];
     n = cols == 2 && cp[i + 2] - cp[i + 1] < cp[i + 1] - cp[i] ? cp[i + 2] - cp[i + 1] : cp[i + 1] - cp[i];
     if (cols == 1) n = 0;
-    if (DC_RUNS4(R)) {
-#if defined(__GNUC__)
-      DcRuns4 acc[2][DC_MANY_RUNS / 4];
-      for (u = 0; u < 2; ++u)
-        for (q = 0; q < R / 4; ++q) acc[u][q] = (DcRuns4){0.0, 0.0, 0.0, 0.0};
-      for (t = 0; t < n; ++t)
-        for (u = 0; u < 2; ++u) {
-          const int64_t p = cp[i + u] + t;
-          const double* wr = W + (int64_t)ri[p] * R;
-          DcRuns4 vv = {v[p], v[p], v[p], v[p]};
-          for (q = 0; q < R / 4; ++q) {
-            DcRuns4 w4;
-            load4(&w4, wr + 4 * q);
-            acc[u][q] += w4 * vv;
-          }
-        }
-      for (u = 0; u < cols; ++u) {
-        for (t = cp[i + u] + n; t < cp[i + u + 1]; ++t) {
-          const double* wr = W + (int64_t)ri[t] * R;
-          DcRuns4 vv = {v[t], v[t], v[t], v[t]};
-          for (q = 0; q < R / 4; ++q) {
-            DcRuns4 w4;
-            load4(&w4, wr + 4 * q);
-            acc[u][q] += w4 * vv;
-          }
-        }
-        for (q = 0; q < R / 4; ++q) store4(G + (i + u) * R + 4 * q, &acc[u][q]);
-      }
-#endif
-    } else {
-      double acc[2][DC_MANY_RUNS];
-      for (u = 0; u < 2; ++u)
-        for (r = 0; r < R; ++r) acc[u][r] = 0.0;
-      for (t = 0; t < n; ++t)
-        for (u = 0; u < 2; ++u) {
-          const int64_t p = cp[i + u] + t;
-          for (r = 0; r < R; ++r) acc[u][r] += W[(int64_t)ri[p] * R + r] * v[p];
-        }
-      for (u = 0; u < cols; ++u) {
-        for (t = cp[i + u] + n; t < cp[i + u + 1]; ++t)
-          for (r = 0; r < R; ++r) acc[u][r] += W[(int64_t)ri[t] * R + r] * v[t];
-        for (r = 0; r < R; ++r) G[(i + u) * R + r] = acc[u][r];
-      }
+    for (u = 0; u < 2; ++u)
+      for (r = 0; r < R; ++r) acc[u][r] = 0.0;
+    for (t = 0; t < n; ++t)
+      for (u = 0; u < 2; ++u) add_runs_term(acc[u], W + (int64_t)ri[cp[i + u] + t] * R, v[cp[i + u] + t], R);
+    for (u = 0; u < cols; ++u) {
+      for (t = cp[i + u] + n; t < cp[i + u + 1]; ++t) add_runs_term(acc[u], W + (int64_t)ri[t] * R, v[t], R);
+      memcpy(G + (i + u) * R, acc[u], (size_t)R * sizeof(double));
     }
   }
 }
@@ -575,7 +559,7 @@ int cpu_problem_grad_many(DcBackend* const* be, const DcProbData* const* P, cons
   threads = omp_get_max_threads();
 #endif
   by_columns = P[0]->colptr != NULL && R < DC_COLUMN_PASSES_BELOW * threads;
-  while (!by_columns && width > 1 && R / width < threads) width /= 2; /* a pass per core at least, where the runs allow */
+  while (!by_columns && width > 1 && R / width < threads) width /= 2; /* a pass a core at least, where runs allow */
   if ((st = cpu_runs_scratch(cs, R, d, by_columns ? 2 * P[0]->h.nrows * (R < width ? R : width) : 0)) != DETCGD_OK)
     return st;
   start = cs->runs_pass;
